@@ -1,0 +1,1 @@
+//! Reads `gleaner.toml` and the source list from disk and validates them.

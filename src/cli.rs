@@ -1,0 +1,1 @@
+//! Command line: parses arguments, runs a use-case, prints, picks the exit code.

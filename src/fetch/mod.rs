@@ -1,0 +1,1 @@
+//! HTTP and file fetching: polite, capped, conditional.

@@ -1,0 +1,1 @@
+//! One poll of a source: fetch, parse, normalize, store.

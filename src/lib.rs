@@ -1,0 +1,19 @@
+//! Gleaner: collect news sources, extract articles with their quotations and
+//! links, let editors review them, and publish a numbered digest.
+//!
+//! Layers, lowest first (a module imports only from lower layers; the
+//! architecture test in `tests/it/architecture.rs` enforces it):
+//! `model` → pure core (`config`, `parse`, `sanitize`, `schedule::policy`) →
+//! adapters (`fetch`, `store`) → use-cases (`ingest`, `app`) → drivers
+//! (`schedule::runner`) → entry (`cli`, `main`).
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod fetch;
+pub mod ingest;
+pub mod model;
+pub mod parse;
+pub mod sanitize;
+pub mod schedule;
+pub mod store;

@@ -1,0 +1,193 @@
+//! Items (one article each), their review state and per-source fetch state.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Stable item id: the first 16 bytes of a BLAKE3 hash, as 32 hex digits.
+///
+/// Derived from the source id and the feed's guid when it has one, else from
+/// the canonical URL, so re-fetching the same entry always lands on the same id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ItemId(String);
+
+impl ItemId {
+    /// The id of an entry identified by `key` (a guid or a canonical URL) within `source_id`.
+    pub fn derive(source_id: &str, key: &str) -> Self {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(source_id.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(key.as_bytes());
+        let hash = hasher.finalize();
+        let mut hex = String::with_capacity(32);
+        for byte in &hash.as_bytes()[..16] {
+            use std::fmt::Write;
+            write!(hex, "{byte:02x}").expect("writing to a String cannot fail");
+        }
+        Self(hex)
+    }
+
+    /// Accepts exactly 32 lower-case hex digits (what `derive` makes).
+    pub fn parse(text: &str) -> Option<Self> {
+        let ok = text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        ok.then(|| Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where an item stands in the editors' workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReviewState {
+    #[default]
+    New,
+    Shortlisted,
+    Approved,
+    Rejected,
+    Published,
+}
+
+impl ReviewState {
+    pub const ALL: [Self; 5] = [Self::New, Self::Shortlisted, Self::Approved, Self::Rejected, Self::Published];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Shortlisted => "shortlisted",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Published => "published",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for ReviewState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What editors write; never touched by a re-fetch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditorFields {
+    pub headline: Option<String>,
+    pub commentary: Option<String>,
+    pub quote_ids: Vec<String>,
+    pub section: Option<String>,
+    pub position: Option<u32>,
+}
+
+/// An item as the parser and normalizer hand it to the store: everything a
+/// feed or page says about one entry, nothing editors own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewItem {
+    pub source_id: String,
+    pub guid: Option<String>,
+    /// Canonical URL (see `parse::canonical_url`).
+    pub url: Option<String>,
+    pub title: String,
+    pub authors: Vec<String>,
+    pub published: DateTime<Utc>,
+    /// True when the feed gave no usable date and `published` is the fetch time.
+    pub published_is_fetch_time: bool,
+    pub updated: Option<DateTime<Utc>>,
+    /// Sanitized HTML.
+    pub summary: String,
+    /// Sanitized HTML of the full content when the feed carries it.
+    pub content: String,
+    pub language: Option<String>,
+    pub fetched_at: DateTime<Utc>,
+}
+
+impl NewItem {
+    /// The key that identifies this entry within its source: guid, else canonical URL, else title.
+    pub fn identity_key(&self) -> &str {
+        self.guid.as_deref().or(self.url.as_deref()).unwrap_or(&self.title)
+    }
+
+    pub fn id(&self) -> ItemId {
+        ItemId::derive(&self.source_id, self.identity_key())
+    }
+
+    /// Hash over what a feed can change; a new hash means the item was updated.
+    pub fn content_hash(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        for part in [self.title.as_str(), self.summary.as_str(), self.content.as_str(), self.url.as_deref().unwrap_or("")] {
+            hasher.update(part.as_bytes());
+            hasher.update(&[0]);
+        }
+        for author in &self.authors {
+            hasher.update(author.as_bytes());
+            hasher.update(&[0]);
+        }
+        hasher.finalize().to_hex()[..32].to_owned()
+    }
+}
+
+/// A stored item: the latest feed data plus the editors' state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: ItemId,
+    /// Every source that carried this canonical URL, first sighting first.
+    pub sources: Vec<String>,
+    pub guid: Option<String>,
+    pub url: Option<String>,
+    pub title: String,
+    pub authors: Vec<String>,
+    pub published: DateTime<Utc>,
+    pub published_is_fetch_time: bool,
+    pub updated: Option<DateTime<Utc>>,
+    pub summary: String,
+    pub content: String,
+    /// Main text from the article page (extraction); empty until extracted.
+    #[serde(default)]
+    pub text: String,
+    pub language: Option<String>,
+    pub content_hash: String,
+    /// First time any source delivered this item.
+    pub first_seen: DateTime<Utc>,
+    pub fetched_at: DateTime<Utc>,
+    pub state: ReviewState,
+    pub editor: EditorFields,
+    /// Bumped on every change; editors' writes must name the revision they read.
+    pub revision: u64,
+}
+
+impl Item {
+    /// The source that first delivered this item.
+    pub fn source(&self) -> &str {
+        self.sources.first().map_or("", String::as_str)
+    }
+}
+
+/// Per-source polling state (RFC 9110 validators, backoff bookkeeping).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchState {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// BLAKE3 of the last body that parsed; an identical 200 stores nothing.
+    pub body_hash: Option<String>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub next_due: Option<DateTime<Utc>>,
+    /// Set when the server answered 301/308: the operator should update the URL.
+    pub permanent_redirect: Option<String>,
+}

@@ -1,0 +1,70 @@
+//! A source as the operator configured it, validated and ready to use.
+
+use regex::Regex;
+use scraper::Selector;
+use url::Url;
+
+use super::Schedule;
+
+/// What a source's URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed 1.x.
+    Feed,
+    /// A plain web page read with CSS selectors.
+    Page,
+}
+
+/// Compiled CSS selectors for a `page` source. The raw text is kept for display.
+#[derive(Debug, Clone)]
+pub struct PageSelectors {
+    /// One match per item on the page.
+    pub item: Selector,
+    /// Inside an item: the element whose text is the title (default: the link).
+    pub title: Option<Selector>,
+    /// Inside an item: the `<a href>` of the item (default: the first `a[href]`).
+    pub link: Option<Selector>,
+    /// Inside an item: a `<time datetime>` or an element whose text is a date.
+    pub date: Option<Selector>,
+    /// Inside an item: the summary element.
+    pub summary: Option<Selector>,
+}
+
+/// Include/exclude patterns: case-insensitive regular expressions matched
+/// against an item's title, URL and summary text.
+#[derive(Debug, Clone, Default)]
+pub struct TextFilter {
+    pub include: Vec<Regex>,
+    pub exclude: Vec<Regex>,
+}
+
+impl TextFilter {
+    /// An item is kept when it matches any include pattern (or there are none)
+    /// and no exclude pattern.
+    pub fn accepts(&self, haystacks: &[&str]) -> bool {
+        let hit = |re: &Regex| haystacks.iter().any(|h| re.is_match(h));
+        (self.include.is_empty() || self.include.iter().any(hit)) && !self.exclude.iter().any(hit)
+    }
+}
+
+/// One entry of the operators' source list.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Stable slug; items and fetch state are keyed by it.
+    pub id: String,
+    pub name: String,
+    /// http, https or file (already resolved against the config file's folder).
+    pub url: Url,
+    pub kind: SourceKind,
+    pub section: Option<String>,
+    /// BCP 47 tag the operator asserts, used when the feed says nothing.
+    pub language: Option<String>,
+    pub schedule: Schedule,
+    /// Fetch each item's article page for extraction.
+    pub follow: bool,
+    /// Present exactly when `kind == Page`.
+    pub selectors: Option<PageSelectors>,
+    pub filter: TextFilter,
+    pub enabled: bool,
+}

@@ -1,0 +1,1 @@
+//! Feed and page parsing: bytes in, normalized items out. Pure.

@@ -1,0 +1,1 @@
+//! HTML sanitizing for everything that came from outside.

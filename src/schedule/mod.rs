@@ -1,0 +1,1 @@
+//! Scheduling: pure timing policy and the tokio runner.

@@ -1,0 +1,1 @@
+//! Key codecs: pure functions with round-trip tests.
