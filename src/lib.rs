@@ -10,6 +10,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod eval;
 pub mod fetch;
 pub mod ingest;
 pub mod model;

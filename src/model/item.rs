@@ -127,7 +127,9 @@ impl NewItem {
     /// Hash over what a feed can change; a new hash means the item was updated.
     pub fn content_hash(&self) -> String {
         let mut hasher = blake3::Hasher::new();
-        for part in [self.title.as_str(), self.summary.as_str(), self.content.as_str(), self.url.as_deref().unwrap_or("")] {
+        for part in
+            [self.title.as_str(), self.summary.as_str(), self.content.as_str(), self.url.as_deref().unwrap_or("")]
+        {
             hasher.update(part.as_bytes());
             hasher.update(&[0]);
         }

@@ -20,7 +20,9 @@ pub struct ScheduleError {
 impl Schedule {
     pub fn parse(expr: &str) -> Result<Self, ScheduleError> {
         // TODO(config helper): 5-field crontab, day-of-week translation.
-        let cron = expr.parse::<cron::Schedule>().map_err(|e| ScheduleError { expr: expr.to_owned(), reason: e.to_string() })?;
+        let cron = expr
+            .parse::<cron::Schedule>()
+            .map_err(|e| ScheduleError { expr: expr.to_owned(), reason: e.to_string() })?;
         Ok(Self { expr: expr.to_owned(), cron })
     }
 

@@ -3,14 +3,9 @@
 //! Callers never see sled: they use [`Store`]. The only implementation today is
 //! [`SledStore`] (`sled.rs`, the one file that imports sled).
 
-
-
-
 use chrono::{DateTime, Utc};
 
 use crate::model::{FetchState, Item, ItemId, NewItem, ReviewState};
-
-
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,1 @@
+//! Evaluation over public corpora (by path, never bundled): feed conformance.

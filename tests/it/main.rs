@@ -1,0 +1,11 @@
+//! The one integration-test binary: one module per area, so linking stays cheap.
+
+mod support;
+
+mod architecture;
+mod cli;
+mod config;
+mod fetch;
+mod ingest;
+mod parse;
+mod store;

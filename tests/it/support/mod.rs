@@ -1,0 +1,1 @@
+//! Shared test helpers: loopback servers, temp stores, the binary.
