@@ -1,1 +1,576 @@
 //! Command line: parses arguments, runs a use-case, prints, picks the exit code.
+//!
+//! The commands and their `--json` shapes are a contract (DESIGN.md); exit codes
+//! are decided in one place, [`Failure`].
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+
+use crate::app;
+use crate::config::{Config, FetchSettings};
+use crate::fetch::{FetchOutcome, FetchRequest, Fetcher, Purpose, Validators};
+use crate::ingest::{self, Outcome, SourceReport, Urgency};
+use crate::model::{Item, ItemId, ReviewState, Source};
+use crate::parse::{self, ParseInput, ParsedFeed};
+use crate::store::ItemQuery;
+
+/// Gleaner: collect sources, extract quotes and links, publish a numbered digest.
+#[derive(Debug, Parser)]
+#[command(name = "gleaner", version, about)]
+struct Cli {
+    /// Settings file; sources and paths inside resolve relative to it.
+    #[arg(long, global = true, default_value = "config/gleaner.toml", env = "GLEANER_CONFIG")]
+    config: PathBuf,
+    /// Log line format on stderr (`RUST_LOG` sets the level).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate the config; print every error as file:line:col and exit 2.
+    Check,
+    /// Poll all (or the named) sources once, now.
+    Fetch {
+        /// Only this source (repeatable).
+        #[arg(long = "source", value_name = "ID")]
+        sources: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Poll every source on its schedule until SIGTERM or Ctrl-C.
+    Serve,
+    /// Per source: last success, consecutive failures, next due, last error.
+    Sources {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List stored items, newest first.
+    Items {
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one item.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch and parse one source, apply its filters, store nothing.
+    Preview {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Parse one feed file or URL and print its normalized items; store nothing.
+    Parse {
+        target: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluations over public corpora, given by path.
+    Eval {
+        #[command(subcommand)]
+        what: EvalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Parse every file under DIR: panics, failures, feedparser manifest checks.
+    Feeds {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Why a command did not fully succeed; decides the exit code.
+enum Failure {
+    /// Some sources failed; what succeeded is stored (exit 1).
+    Partial,
+    /// Bad usage or config (exit 2); the message is already printed.
+    Usage,
+    /// Anything else (exit 1), printed by `main`.
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Other(error)
+    }
+}
+
+type CmdResult = Result<(), Failure>;
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, matches!(cli.command, Command::Serve));
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Partial) => ExitCode::from(1),
+        Err(Failure::Usage) => ExitCode::from(2),
+        Err(Failure::Other(error)) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, long_running: bool) {
+    let default = if long_running { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn run(cli: Cli) -> CmdResult {
+    match cli.command {
+        Command::Check => check(&cli.config),
+        Command::Fetch { sources, json } => fetch(&load(&cli.config)?, &sources, json),
+        Command::Serve => serve(&load(&cli.config)?),
+        Command::Sources { json } => sources(&load(&cli.config)?, json),
+        Command::Items { state, source, limit, json } => items(&load(&cli.config)?, state, source, limit, json),
+        Command::Show { id, json } => show(&load(&cli.config)?, &id, json),
+        Command::Preview { id, json } => preview(&load(&cli.config)?, &id, json),
+        Command::Parse { target, json } => parse_command(&cli.config, &target, json),
+        Command::Eval { what: EvalCommand::Feeds { dir, json } } => eval_feeds(&dir, json),
+    }
+}
+
+fn load(path: &Path) -> Result<Config, Failure> {
+    app::load_config(path).map_err(|errors| {
+        eprintln!("{errors}");
+        Failure::Usage
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+fn check(path: &Path) -> CmdResult {
+    let config = load(path)?;
+    let enabled = config.sources.iter().filter(|s| s.enabled).count();
+    println!("{}: ok ({} sources, {enabled} enabled)", path.display(), config.sources.len());
+    Ok(())
+}
+
+fn select_sources<'a>(config: &'a Config, ids: &[String]) -> Result<Vec<Source>, Failure> {
+    if ids.is_empty() {
+        return Ok(config.sources.iter().filter(|s| s.enabled).cloned().collect());
+    }
+    let mut chosen = Vec::new();
+    for id in ids {
+        let Some(source) = config.sources.iter().find(|s| &s.id == id) else {
+            eprintln!("unknown source {id:?} (see `gleaner sources`)");
+            return Err(Failure::Usage);
+        };
+        chosen.push(source.clone());
+    }
+    Ok(chosen)
+}
+
+fn fetch(config: &Config, ids: &[String], json: bool) -> CmdResult {
+    let sources = select_sources(config, ids)?;
+    let ingest = app::ingest(config).context("cannot start")?;
+    let progress = indicatif::ProgressBar::new(sources.len() as u64);
+    if !std::io::stderr().is_terminal() || json {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = runtime()?.block_on(ingest.poll_many(&sources, Utc::now(), Urgency::Now, |report| {
+        progress.set_message(report.source.clone());
+        progress.inc(1);
+    }));
+    progress.finish_and_clear();
+    ingest.store().flush().context("cannot flush the store")?;
+
+    if json {
+        let mut out = std::io::stdout().lock();
+        for source in &report.sources {
+            writeln!(out, "{}", serde_json::to_string(source).context("encoding report")?).context("writing")?;
+        }
+    } else {
+        print_poll_table(&report.sources);
+        println!(
+            "{} sources: {} new items, {} updated, {} failed",
+            report.sources.len(),
+            report.new_items(),
+            report.updated_items(),
+            report.sources.iter().filter(|r| r.failed()).count()
+        );
+    }
+    if report.any_failed() { Err(Failure::Partial) } else { Ok(()) }
+}
+
+fn outcome_text(report: &SourceReport) -> String {
+    match &report.outcome {
+        Outcome::Ok => "ok".to_owned(),
+        Outcome::NotModified => "not modified".to_owned(),
+        Outcome::Unchanged => "unchanged".to_owned(),
+        Outcome::Deferred { until } => format!("deferred until {}", short_time(*until)),
+        Outcome::Failed { error } => format!("FAILED: {error}"),
+    }
+}
+
+fn print_poll_table(reports: &[SourceReport]) {
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY).set_header(["source", "result", "new", "updated", "excluded", "note"]);
+    for report in reports {
+        let note = report.permanent_redirect.as_ref().map(|to| format!("moved permanently to {to}")).unwrap_or_default();
+        table.add_row([
+            report.source.clone(),
+            outcome_text(report),
+            report.new_items.to_string(),
+            report.updated_items.to_string(),
+            report.excluded_items.to_string(),
+            note,
+        ]);
+    }
+    println!("{table}");
+}
+
+fn short_time(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn optional_time(time: Option<DateTime<Utc>>) -> String {
+    time.map_or_else(|| "never".to_owned(), short_time)
+}
+
+fn serve(config: &Config) -> CmdResult {
+    let ingest = app::ingest(config).context("cannot start")?;
+    let sources = config.sources.clone();
+    let summary = runtime()?.block_on(async move {
+        crate::schedule::runner::run(ingest, sources, Utc::now, shutdown_signal(), |report| {
+            tracing::info!(source = %report.source, result = %outcome_text(report), new = report.new_items, "polled");
+        })
+        .await
+    });
+    tracing::info!(polls = summary.polls, failures = summary.failures, abandoned = summary.abandoned, "stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[derive(serde::Serialize)]
+struct SourceStatus<'a> {
+    id: &'a str,
+    name: &'a str,
+    url: String,
+    kind: crate::model::SourceKind,
+    enabled: bool,
+    schedule: &'a str,
+    last_attempt: Option<DateTime<Utc>>,
+    last_success: Option<DateTime<Utc>>,
+    last_status: Option<u16>,
+    consecutive_failures: u32,
+    next_due: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    permanent_redirect: Option<String>,
+}
+
+fn sources(config: &Config, json: bool) -> CmdResult {
+    let store = app::open_store(config).context("cannot open the store")?;
+    let mut rows = Vec::new();
+    for source in &config.sources {
+        let state = store.fetch_state(&source.id).context("reading fetch state")?.unwrap_or_default();
+        rows.push(SourceStatus {
+            id: &source.id,
+            name: &source.name,
+            url: source.url.to_string(),
+            kind: source.kind,
+            enabled: source.enabled,
+            schedule: source.schedule.as_str(),
+            last_attempt: state.last_attempt,
+            last_success: state.last_success,
+            last_status: state.last_status,
+            consecutive_failures: state.consecutive_failures,
+            next_due: state.next_due,
+            last_error: state.last_error,
+            permanent_redirect: state.permanent_redirect,
+        });
+    }
+    if json {
+        for row in &rows {
+            println!("{}", serde_json::to_string(row).context("encoding")?);
+        }
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY).set_header([
+        "source",
+        "schedule",
+        "last success",
+        "failures",
+        "next due",
+        "last error",
+    ]);
+    for row in &rows {
+        let mut error = row.last_error.clone().unwrap_or_default();
+        if let Some(to) = &row.permanent_redirect {
+            error = format!("moved permanently to {to}; update the URL. {error}");
+        }
+        let name = if row.enabled { row.id.to_owned() } else { format!("{} (disabled)", row.id) };
+        table.add_row([
+            name,
+            row.schedule.to_owned(),
+            optional_time(row.last_success),
+            row.consecutive_failures.to_string(),
+            optional_time(row.next_due),
+            error.trim().to_owned(),
+        ]);
+    }
+    println!("{table}");
+    Ok(())
+}
+
+/// The `items --json` object: the contract's fields first.
+#[derive(serde::Serialize)]
+struct ItemLine<'a> {
+    id: &'a ItemId,
+    source: &'a str,
+    sources: &'a [String],
+    url: Option<&'a str>,
+    title: &'a str,
+    state: ReviewState,
+    published: DateTime<Utc>,
+    language: Option<&'a str>,
+}
+
+impl<'a> From<&'a Item> for ItemLine<'a> {
+    fn from(item: &'a Item) -> Self {
+        Self {
+            id: &item.id,
+            source: item.source(),
+            sources: &item.sources,
+            url: item.url.as_deref(),
+            title: &item.title,
+            state: item.state,
+            published: item.published,
+            language: item.language.as_deref(),
+        }
+    }
+}
+
+fn items(config: &Config, state: Option<String>, source: Option<String>, limit: Option<usize>, json: bool) -> CmdResult {
+    let state = match state.as_deref().map(|s| (s, ReviewState::parse(s))) {
+        None => None,
+        Some((_, Some(state))) => Some(state),
+        Some((text, None)) => {
+            let known: Vec<_> = ReviewState::ALL.iter().map(|s| s.as_str()).collect();
+            eprintln!("unknown state {text:?}; expected one of {}", known.join(", "));
+            return Err(Failure::Usage);
+        }
+    };
+    let store = app::open_store(config).context("cannot open the store")?;
+    let items = store.items(&ItemQuery { state, source, since: None, limit }).context("listing items")?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        for item in &items {
+            writeln!(out, "{}", serde_json::to_string(&ItemLine::from(item)).context("encoding")?).context("writing")?;
+        }
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY).set_header(["id", "published", "state", "source", "title"]);
+    for item in &items {
+        table.add_row([
+            item.id.to_string(),
+            short_time(item.published),
+            item.state.to_string(),
+            item.source().to_owned(),
+            truncate(&item.title, 70),
+        ]);
+    }
+    writeln!(out, "{table}\n{} items", items.len()).context("writing")?;
+    Ok(())
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    short.push('…');
+    short
+}
+
+fn show(config: &Config, id: &str, json: bool) -> CmdResult {
+    let Some(id) = ItemId::parse(id) else {
+        eprintln!("{id:?} is not an item id (32 hex digits, as `gleaner items` prints)");
+        return Err(Failure::Usage);
+    };
+    let store = app::open_store(config).context("cannot open the store")?;
+    let Some(item) = store.item(&id).context("reading item")? else {
+        return Err(anyhow!("no item {id}").into());
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&item).context("encoding")?);
+        return Ok(());
+    }
+    println!("{}", item.title);
+    println!("  id:        {}", item.id);
+    println!("  url:       {}", item.url.as_deref().unwrap_or("-"));
+    println!("  sources:   {}", item.sources.join(", "));
+    let estimated = if item.published_is_fetch_time { " (feed gave no date: fetch time)" } else { "" };
+    println!("  published: {}{estimated}", short_time(item.published));
+    if !item.authors.is_empty() {
+        println!("  authors:   {}", item.authors.join(", "));
+    }
+    println!("  language:  {}", item.language.as_deref().unwrap_or("-"));
+    println!("  state:     {} (revision {})", item.state, item.revision);
+    if let Some(headline) = &item.editor.headline {
+        println!("  headline:  {headline}");
+    }
+    let summary = crate::sanitize::html_to_text(&item.summary);
+    if !summary.trim().is_empty() {
+        println!("\n{}", summary.trim());
+    }
+    Ok(())
+}
+
+/// `preview --json`: the parse contract plus what the filters dropped.
+#[derive(serde::Serialize)]
+struct PreviewOutput {
+    source: String,
+    #[serde(flatten)]
+    feed: ParsedFeed,
+    excluded: Vec<String>,
+}
+
+fn preview(config: &Config, id: &str, json: bool) -> CmdResult {
+    let source = select_sources(config, std::slice::from_ref(&id.to_owned()))?.remove(0);
+    let fetcher = Fetcher::new(&config.settings.fetch).context("cannot start the fetcher")?;
+    let now = Utc::now();
+    let body = runtime()?.block_on(async {
+        let validators = Validators::default();
+        let request = FetchRequest { url: &source.url, validators: &validators, purpose: Purpose::Source };
+        fetcher.fetch(&request).await
+    });
+    let body = match body.with_context(|| format!("source {}: fetching {}", source.id, source.url))? {
+        FetchOutcome::Fetched(body) => body,
+        FetchOutcome::NotModified => return Err(anyhow!("source {}: server answered 304 to an unconditional request", source.id).into()),
+    };
+    let mut feed = ingest::parse_source_body(&source, &body, now).with_context(|| format!("source {}", source.id))?;
+    let normalized = parse::normalize(&feed, &source, now);
+    let kept: std::collections::HashSet<_> = normalized.items.iter().map(|i| i.identity_key().to_owned()).collect();
+    feed.items.retain(|item| {
+        item.guid.as_ref().or(item.url.as_ref()).is_none_or(|key| kept.contains(key.as_str()))
+    });
+    if json {
+        let output = PreviewOutput { source: source.id.clone(), feed, excluded: normalized.excluded };
+        println!("{}", serde_json::to_string_pretty(&output).context("encoding")?);
+    } else {
+        print_feed(&feed);
+        for title in &normalized.excluded {
+            println!("  excluded by filters: {title}");
+        }
+    }
+    Ok(())
+}
+
+fn print_feed(feed: &ParsedFeed) {
+    println!("{} ({}, {} items)", feed.title.as_deref().unwrap_or("(untitled)"), feed.format, feed.items.len());
+    for item in &feed.items {
+        println!("  {}  {}", short_time(item.published), item.title);
+        if let Some(url) = &item.url {
+            println!("      {url}");
+        }
+    }
+    for warning in &feed.warnings {
+        println!("  warning: {warning}");
+    }
+}
+
+fn parse_command(config_path: &Path, target: &str, json: bool) -> CmdResult {
+    let now = Utc::now();
+    let (bytes, url, content_type) = if target.starts_with("http://") || target.starts_with("https://") {
+        let url = url::Url::parse(target).with_context(|| format!("bad URL {target}"))?;
+        // `parse` needs no config, but honours the settings' fetch options when there are some.
+        let settings = app::load_config(config_path).map(|c| c.settings.fetch).unwrap_or_else(|_| FetchSettings::default());
+        let fetcher = Fetcher::new(&settings).context("cannot start the fetcher")?;
+        let outcome = runtime()?.block_on(async {
+            let validators = Validators::default();
+            fetcher.fetch(&FetchRequest { url: &url, validators: &validators, purpose: Purpose::Source }).await
+        });
+        match outcome.with_context(|| format!("fetching {url}"))? {
+            FetchOutcome::Fetched(body) => (body.bytes, Some(body.final_url), body.content_type),
+            FetchOutcome::NotModified => return Err(anyhow!("{url}: 304 to an unconditional request").into()),
+        }
+    } else {
+        let path = Path::new(target);
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        (bytes, url::Url::from_file_path(absolute).ok(), None)
+    };
+    let input = ParseInput { url: url.as_ref(), content_type: content_type.as_deref(), fetched_at: now };
+    let feed = parse::parse_feed(&bytes, &input).with_context(|| target.to_owned())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&feed).context("encoding")?);
+    } else {
+        print_feed(&feed);
+    }
+    Ok(())
+}
+
+fn eval_feeds(dir: &Path, json: bool) -> CmdResult {
+    let report = crate::eval::feed_corpus(dir);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).context("encoding")?);
+    } else {
+        println!("{report}");
+    }
+    Ok(())
+}

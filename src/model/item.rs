@@ -189,7 +189,11 @@ pub struct FetchState {
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
     pub consecutive_failures: u32,
+    /// When the scheduler should poll next (schedule, backoff or Retry-After).
     pub next_due: Option<DateTime<Utc>>,
+    /// The server's own Retry-After (429/503); even a manual fetch waits for it.
+    #[serde(default)]
+    pub retry_after: Option<DateTime<Utc>>,
     /// Set when the server answered 301/308: the operator should update the URL.
     pub permanent_redirect: Option<String>,
 }

@@ -1,1 +1,5 @@
-//! Scheduling: pure timing policy and the tokio runner.
+//! Scheduling: when each source is polled next (`policy`, pure) and the tokio
+//! loop that polls them (`runner`).
+
+pub mod policy;
+pub mod runner;

@@ -1,1 +1,615 @@
-//! The sled implementation of [`super::Store`]: the only file that imports sled.
+//! The sled implementation of [`Store`]: the only file that imports sled.
+//!
+//! One tree per record kind and one per index (names in [`super::codec`]), all
+//! suffixed with the layout version so a future layout can be built beside the
+//! old one. An item and every index entry it owns are written in one sled
+//! transaction, so a crash leaves either the old or the new item with matching
+//! indexes, never a mix. Indexes hold no values: their keys end with the item
+//! id and the item record says which keys it owns (its `published` time, its
+//! `sources`, its `state`), so no inverse trees are needed to remove old keys.
+//!
+//! This module must not decide anything about review rules or feed parsing;
+//! it stores what it is given.
+
+use std::collections::HashSet;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional, TransactionalTree};
+use sled::{Config, Db, IVec, Tree};
+
+use super::codec::{self, corrupt};
+use super::migrate::{self, MigrationTarget, Visit};
+use super::{ItemQuery, Store, StoreError, UpsertReport};
+use crate::model::{EditorFields, FetchState, Item, ItemId, NewItem, ReviewState};
+
+/// Page cache size. sled's default (1 GiB) would let a long poll of 2,000 feeds
+/// grow far past our 100 MiB RSS budget; 64 MiB keeps the hot index pages.
+const CACHE_CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Items per transaction in [`SledStore::upsert_items`]. Each item still lands
+/// atomically with its indexes; grouping amortizes sled's per-transaction cost
+/// (a global write lock, an overlay per tree, a log batch), which dominates
+/// when items are small. Kept modest so other writers are not blocked for long.
+const ITEMS_PER_TRANSACTION: usize = 64;
+
+const ITEMS: &str = "items.v1";
+const IDX_URL: &str = "idx.url.v1";
+const IDX_GUID: &str = "idx.guid.v1";
+const IDX_PUBLISHED: &str = "idx.published.v1";
+const IDX_SOURCE: &str = "idx.source.v1";
+const IDX_STATE: &str = "idx.state.v1";
+const FETCH_STATE: &str = "fetch_state.v1";
+const META: &str = "meta";
+const SCHEMA_VERSION_KEY: &[u8] = b"schema_version";
+
+/// A sled-backed store. Cloning is cheap and shares the open database: open a
+/// path once per process and clone the handle.
+#[derive(Clone)]
+pub struct SledStore {
+    db: Db,
+    trees: Trees,
+    /// The path as given, for error messages.
+    path: Arc<str>,
+}
+
+#[derive(Clone)]
+struct Trees {
+    items: Tree,
+    url: Tree,
+    guid: Tree,
+    published: Tree,
+    source: Tree,
+    state: Tree,
+    fetch_state: Tree,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SledStore {
+    /// Opens (or creates) the store at `path`, migrating an older layout.
+    ///
+    /// Fails with [`StoreError::Open`] when the path is unusable or already
+    /// open (by another process, or by another handle in this one), and with
+    /// [`StoreError::TooNew`] when a newer Gleaner wrote it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let shown = path.display().to_string();
+        let db =
+            Config::new().path(path).cache_capacity(CACHE_CAPACITY_BYTES).open().map_err(|e| open_error(&shown, &e))?;
+        Self::from_db(db, shown)
+    }
+
+    /// A store in a fresh temporary directory, deleted when the last clone is
+    /// dropped (tests, `preview`).
+    pub fn temporary() -> Result<Self, StoreError> {
+        let shown = "(temporary store)".to_owned();
+        let db = Config::new()
+            .temporary(true)
+            .cache_capacity(CACHE_CAPACITY_BYTES)
+            .open()
+            .map_err(|e| open_error(&shown, &e))?;
+        Self::from_db(db, shown)
+    }
+
+    fn from_db(db: Db, path: String) -> Result<Self, StoreError> {
+        let meta = db.open_tree(META).map_err(io)?;
+        migrate::bring_up_to_date(&SledTarget { db: &db, meta: &meta }, &path)?;
+        let open = |name: &str| db.open_tree(name).map_err(io);
+        let trees = Trees {
+            items: open(ITEMS)?,
+            url: open(IDX_URL)?,
+            guid: open(IDX_GUID)?,
+            published: open(IDX_PUBLISHED)?,
+            source: open(IDX_SOURCE)?,
+            state: open(IDX_STATE)?,
+            fetch_state: open(FETCH_STATE)?,
+        };
+        Ok(Self { db, trees, path: path.into() })
+    }
+
+    /// Upserts one chunk of items in one transaction; returns the chunk's report.
+    fn upsert_chunk(&self, chunk: &[(ItemId, String, &NewItem)]) -> Result<UpsertReport, StoreError> {
+        let t = &self.trees;
+        (&t.items, &t.url, &t.guid, &t.published, &t.source, &t.state)
+            .transaction(|(items, url, guid, published, source, state)| {
+                let tx = Tx { items, url, guid, published, source, state };
+                // Built inside the closure: sled may rerun it on a conflict.
+                let mut report = UpsertReport::default();
+                for (id, hash, new) in chunk {
+                    tx.upsert_one(id, hash, new, &mut report)?;
+                }
+                Ok(report)
+            })
+            .map_err(from_tx)
+    }
+
+    /// Reads the item an index entry points at; a dangling entry is logged and
+    /// skipped, so one damaged entry cannot hide the rest of a listing.
+    fn indexed_item(&self, tree: &'static str, id: &ItemId) -> Result<Option<Item>, StoreError> {
+        let item = self.item(id)?;
+        if item.is_none() {
+            tracing::warn!(tree, id = %id, "index entry points at a missing item; skipped");
+        }
+        Ok(item)
+    }
+}
+
+impl Store for SledStore {
+    fn upsert_items(&self, items: &[NewItem]) -> Result<UpsertReport, StoreError> {
+        // Hashing happens outside the transaction, so a retried closure does not
+        // repeat it and the global write lock is held for less time.
+        let prepared: Vec<(ItemId, String, &NewItem)> =
+            items.iter().map(|new| (new.id(), new.content_hash(), new)).collect();
+        let mut report = UpsertReport::default();
+        let mut new_ids = HashSet::new();
+        let mut updated_ids = HashSet::new();
+        for chunk in prepared.chunks(ITEMS_PER_TRANSACTION) {
+            let part = self.upsert_chunk(chunk)?;
+            report.unchanged += part.unchanged;
+            for id in part.new {
+                new_ids.insert(id.clone());
+                report.new.push(id);
+            }
+            // An item new in this batch and changed again later in it is reported once, as new.
+            for id in part.updated {
+                if !new_ids.contains(&id) && updated_ids.insert(id.clone()) {
+                    report.updated.push(id);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
+        let key = codec::item_key(id);
+        self.trees.items.get(key).map_err(io)?.map(|bytes| codec::decode_item(ITEMS, key, &bytes)).transpose()
+    }
+
+    fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
+        // The narrowest index that answers the query; the other filters are
+        // checked on the record. A source usually has fewer items than a state.
+        let (tree, name, prefix, key_id): (_, _, _, KeyToId) = match (&query.source, query.state) {
+            (Some(source), _) => (&self.trees.source, IDX_SOURCE, codec::source_prefix(source), |key| {
+                codec::decode_source_key(key).map(|(_, _, id)| id)
+            }),
+            (None, Some(state)) => (&self.trees.state, IDX_STATE, codec::state_prefix(state), |key| {
+                codec::decode_state_key(key).map(|(_, _, id)| id)
+            }),
+            (None, None) => (&self.trees.published, IDX_PUBLISHED, Vec::new(), |key| {
+                codec::decode_published_key(key).map(|(_, id)| id)
+            }),
+        };
+        let lower = match query.since {
+            Some(since) => Bound::Included(codec::time_lower_bound(&prefix, since)),
+            None => Bound::Included(prefix.clone()),
+        };
+        let upper = codec::prefix_end(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+        let limit = query.limit.unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        for entry in tree.range::<Vec<u8>, _>((lower, upper)).rev() {
+            let (key, _) = entry.map_err(io)?;
+            let id = key_id(&key).ok_or_else(|| corrupt(name, &key, "not a valid index key"))?;
+            let Some(item) = self.indexed_item(name, &id)? else { continue };
+            let state_ok = query.state.is_none_or(|s| s == item.state);
+            // The key holds the time at microsecond precision; compare exactly.
+            let since_ok = query.since.is_none_or(|since| item.published >= since);
+            if state_ok && since_ok {
+                out.push(item);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn item_count(&self) -> Result<usize, StoreError> {
+        Ok(self.trees.items.len())
+    }
+
+    fn fetch_state(&self, source_id: &str) -> Result<Option<FetchState>, StoreError> {
+        let key = source_id.as_bytes();
+        self.trees
+            .fetch_state
+            .get(key)
+            .map_err(io)?
+            .map(|bytes| codec::decode_fetch_state(FETCH_STATE, key, &bytes))
+            .transpose()
+    }
+
+    fn put_fetch_state(&self, source_id: &str, state: &FetchState) -> Result<(), StoreError> {
+        self.trees.fetch_state.insert(source_id.as_bytes(), codec::encode_fetch_state(state)).map_err(io)?;
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        // One page cache serves every tree, so this makes all of them durable.
+        self.db.flush().map_err(io)?;
+        Ok(())
+    }
+
+    fn counts_by_state(&self) -> Result<Vec<(ReviewState, usize)>, StoreError> {
+        ReviewState::ALL
+            .into_iter()
+            .map(|state| {
+                let mut count = 0;
+                for entry in self.trees.state.scan_prefix(codec::state_prefix(state)).keys() {
+                    entry.map_err(io)?;
+                    count += 1;
+                }
+                Ok((state, count))
+            })
+            .collect()
+    }
+
+    fn update_editorial(
+        &self,
+        id: &ItemId,
+        expected_revision: u64,
+        state: ReviewState,
+        editor: &EditorFields,
+    ) -> Result<Item, StoreError> {
+        let key = codec::item_key(id);
+        (&self.trees.items, &self.trees.state)
+            .transaction(|(items, state_idx)| {
+                let bytes = items.get(key)?.ok_or_else(|| abort(StoreError::UnknownItem { id: id.clone() }))?;
+                let mut item = codec::decode_item(ITEMS, key, &bytes).map_err(abort)?;
+                if item.revision != expected_revision {
+                    return Err(abort(StoreError::StaleRevision {
+                        id: id.clone(),
+                        expected: expected_revision,
+                        found: item.revision,
+                    }));
+                }
+                if item.state != state {
+                    state_idx.remove(codec::state_key(item.state, item.published, id))?;
+                    state_idx.insert(codec::state_key(state, item.published, id), IVec::default())?;
+                }
+                item.state = state;
+                item.editor = editor.clone();
+                item.revision += 1;
+                items.insert(key, codec::encode_item(&item))?;
+                Ok(item)
+            })
+            .map_err(from_tx)
+    }
+}
+
+/// Reads the item id out of one index's key (and checks the key's shape).
+type KeyToId = fn(&[u8]) -> Option<ItemId>;
+
+/// How an incoming item was matched to a stored one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Matched {
+    Id,
+    Url,
+    Guid,
+}
+
+/// The transactional views of the item tree and its indexes.
+struct Tx<'a> {
+    items: &'a TransactionalTree,
+    url: &'a TransactionalTree,
+    guid: &'a TransactionalTree,
+    published: &'a TransactionalTree,
+    source: &'a TransactionalTree,
+    state: &'a TransactionalTree,
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+impl Tx<'_> {
+    /// Upserts one item; see [`Store::upsert_items`] for the rules.
+    fn upsert_one(&self, id: &ItemId, hash: &str, new: &NewItem, report: &mut UpsertReport) -> TxResult<()> {
+        let Some((matched, mut item)) = self.find(id, new)? else {
+            let item = new_item(id.clone(), hash.to_owned(), new);
+            self.insert_new(&item, new)?;
+            report.new.push(item.id);
+            return Ok(());
+        };
+        let mut changed = false;
+        if !item.sources.contains(&new.source_id) {
+            // The same article from another source: remember that source too.
+            self.source.insert(codec::source_key(&new.source_id, item.published, &item.id), IVec::default())?;
+            item.sources.push(new.source_id.clone());
+            changed = true;
+        }
+        if let (false, Some(guid)) = (matched == Matched::Guid, &new.guid) {
+            // Lets this source's guid find the item even if its URL changes later.
+            let key = codec::guid_key(&new.source_id, guid);
+            if self.guid.get(&key)?.is_none() {
+                self.guid.insert(key, codec::item_key(&item.id))?;
+            }
+        }
+        // Feed fields follow the item's first source only: letting every source
+        // overwrite them would flip the item (and bump its revision) on each poll
+        // when two sources carry slightly different copies.
+        if item.content_hash != hash && item.source() == new.source_id {
+            self.apply_feed_fields(&mut item, hash, new)?;
+            changed = true;
+        }
+        if changed {
+            item.revision += 1;
+            self.items.insert(codec::item_key(&item.id), codec::encode_item(&item))?;
+            report.updated.push(item.id);
+        } else {
+            report.unchanged += 1;
+        }
+        Ok(())
+    }
+
+    /// The stored item this entry is a copy of: by id, then canonical URL, then
+    /// this source's guid.
+    fn find(&self, id: &ItemId, new: &NewItem) -> TxResult<Option<(Matched, Item)>> {
+        if let Some(item) = self.load(codec::item_key(id))? {
+            return Ok(Some((Matched::Id, item)));
+        }
+        if let Some(url) = &new.url {
+            if let Some(item) = self.load_via(self.url, IDX_URL, url.as_bytes())? {
+                return Ok(Some((Matched::Url, item)));
+            }
+        }
+        if let Some(guid) = &new.guid {
+            if let Some(item) = self.load_via(self.guid, IDX_GUID, &codec::guid_key(&new.source_id, guid))? {
+                return Ok(Some((Matched::Guid, item)));
+            }
+        }
+        Ok(None)
+    }
+
+    fn load(&self, key: &[u8]) -> TxResult<Option<Item>> {
+        match self.items.get(key)? {
+            Some(bytes) => Ok(Some(codec::decode_item(ITEMS, key, &bytes).map_err(abort)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Follows an id index; a key pointing at a missing item counts as absent.
+    fn load_via(&self, index: &TransactionalTree, name: &'static str, key: &[u8]) -> TxResult<Option<Item>> {
+        match index.get(key)? {
+            Some(target) => {
+                codec::decode_item_id(&target).ok_or_else(|| abort(corrupt(name, key, "value is not an item id")))?;
+                self.load(&target)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn insert_new(&self, item: &Item, new: &NewItem) -> TxResult<()> {
+        let id = &item.id;
+        let id_bytes = codec::item_key(id);
+        self.items.insert(id_bytes, codec::encode_item(item))?;
+        if let Some(url) = &item.url {
+            // `find` saw no item under this URL (or a dangling entry): claim it.
+            self.url.insert(url.as_bytes(), id_bytes)?;
+        }
+        if let Some(guid) = &new.guid {
+            self.guid.insert(codec::guid_key(&new.source_id, guid), id_bytes)?;
+        }
+        self.published.insert(codec::published_key(item.published, id), IVec::default())?;
+        self.source.insert(codec::source_key(&new.source_id, item.published, id), IVec::default())?;
+        self.state.insert(codec::state_key(item.state, item.published, id), IVec::default())?;
+        Ok(())
+    }
+
+    /// Copies what the feed says onto `item` and moves the index keys that
+    /// depend on it. Review state, editor fields and extracted text stay.
+    fn apply_feed_fields(&self, item: &mut Item, hash: &str, new: &NewItem) -> TxResult<()> {
+        let id_bytes = codec::item_key(&item.id).to_vec();
+        if item.url != new.url {
+            if let Some(old) = &item.url {
+                if self.url.get(old.as_bytes())?.as_deref() == Some(id_bytes.as_slice()) {
+                    self.url.remove(old.as_bytes())?;
+                }
+            }
+            // Another item may already own the new URL; the first claim stands.
+            if let Some(url) = &new.url {
+                if self.url.get(url.as_bytes())?.is_none() {
+                    self.url.insert(url.as_bytes(), id_bytes.as_slice())?;
+                }
+            }
+        }
+        if codec::encode_time(item.published) != codec::encode_time(new.published) {
+            self.move_time_keys(item, new.published)?;
+        }
+        item.title.clone_from(&new.title);
+        item.url.clone_from(&new.url);
+        item.authors.clone_from(&new.authors);
+        item.published = new.published;
+        item.published_is_fetch_time = new.published_is_fetch_time;
+        item.updated = new.updated;
+        item.summary.clone_from(&new.summary);
+        item.content.clone_from(&new.content);
+        item.language.clone_from(&new.language);
+        item.fetched_at = new.fetched_at;
+        hash.clone_into(&mut item.content_hash);
+        Ok(())
+    }
+
+    /// Re-keys every time-ordered index entry of `item` from its stored
+    /// `published` to `to`.
+    fn move_time_keys(&self, item: &Item, to: chrono::DateTime<chrono::Utc>) -> TxResult<()> {
+        let (from, id) = (item.published, &item.id);
+        self.published.remove(codec::published_key(from, id))?;
+        self.published.insert(codec::published_key(to, id), IVec::default())?;
+        for source in &item.sources {
+            self.source.remove(codec::source_key(source, from, id))?;
+            self.source.insert(codec::source_key(source, to, id), IVec::default())?;
+        }
+        self.state.remove(codec::state_key(item.state, from, id))?;
+        self.state.insert(codec::state_key(item.state, to, id), IVec::default())?;
+        Ok(())
+    }
+}
+
+/// A stored item made from its first sighting.
+fn new_item(id: ItemId, content_hash: String, new: &NewItem) -> Item {
+    Item {
+        id,
+        sources: vec![new.source_id.clone()],
+        guid: new.guid.clone(),
+        url: new.url.clone(),
+        title: new.title.clone(),
+        authors: new.authors.clone(),
+        published: new.published,
+        published_is_fetch_time: new.published_is_fetch_time,
+        updated: new.updated,
+        summary: new.summary.clone(),
+        content: new.content.clone(),
+        text: String::new(),
+        language: new.language.clone(),
+        content_hash,
+        first_seen: new.fetched_at,
+        fetched_at: new.fetched_at,
+        state: ReviewState::New,
+        editor: EditorFields::default(),
+        revision: 1,
+    }
+}
+
+/// The raw operations migrations use, over the open database.
+struct SledTarget<'a> {
+    db: &'a Db,
+    meta: &'a Tree,
+}
+
+impl MigrationTarget for SledTarget<'_> {
+    fn schema_version(&self) -> Result<Option<u32>, StoreError> {
+        match self.meta.get(SCHEMA_VERSION_KEY).map_err(io)? {
+            Some(bytes) => codec::decode_version(&bytes)
+                .map(Some)
+                .ok_or_else(|| corrupt(META, SCHEMA_VERSION_KEY, "schema version is not a 4-byte integer")),
+            None => Ok(None),
+        }
+    }
+
+    fn set_schema_version(&self, version: u32) -> Result<(), StoreError> {
+        self.meta.insert(SCHEMA_VERSION_KEY, &codec::encode_version(version)).map_err(io)?;
+        self.db.flush().map_err(io)?;
+        Ok(())
+    }
+
+    fn for_each(&self, tree: &str, visit: &mut Visit<'_>) -> Result<(), StoreError> {
+        for entry in &self.db.open_tree(tree).map_err(io)? {
+            let (key, value) = entry.map_err(io)?;
+            visit(&key, &value)?;
+        }
+        Ok(())
+    }
+
+    fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.db.open_tree(tree).map_err(io)?.insert(key, value).map_err(io)?;
+        Ok(())
+    }
+
+    fn remove(&self, tree: &str, key: &[u8]) -> Result<(), StoreError> {
+        self.db.open_tree(tree).map_err(io)?.remove(key).map_err(io)?;
+        Ok(())
+    }
+
+    fn drop_tree(&self, tree: &str) -> Result<(), StoreError> {
+        self.db.drop_tree(tree).map_err(io)?;
+        Ok(())
+    }
+}
+
+// Plain functions rather than `From` impls, so no sled type appears in the
+// crate's public API.
+
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(io)`
+fn io(error: sled::Error) -> StoreError {
+    StoreError::Io(error.to_string())
+}
+
+fn abort(error: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(error)
+}
+
+fn from_tx(error: TransactionError<StoreError>) -> StoreError {
+    match error {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => io(e),
+    }
+}
+
+/// An open failure, saying plainly when the cause is another open handle.
+fn open_error(path: &str, error: &sled::Error) -> StoreError {
+    let text = error.to_string();
+    let reason = if text.contains("could not acquire lock") {
+        "the store is in use: another Gleaner process (or another handle in this process) has it open; \
+         only one may open a store at a time"
+            .to_owned()
+    } else {
+        text
+    };
+    StoreError::Open { path: path.to_owned(), reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_store_records_the_current_schema_version() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("g.sled");
+        drop(SledStore::open(&path).expect("opens"));
+        let db = Config::new().path(&path).open().expect("reopens raw");
+        let meta = db.open_tree(META).expect("meta");
+        let version = meta.get(SCHEMA_VERSION_KEY).expect("read").expect("written");
+        assert_eq!(codec::decode_version(&version), Some(migrate::CURRENT_VERSION));
+        assert!(db.tree_names().iter().any(|n| n.as_ref() == ITEMS.as_bytes()));
+    }
+
+    #[test]
+    fn a_store_from_a_newer_gleaner_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("g.sled");
+        {
+            let db = Config::new().path(&path).open().expect("raw open");
+            let meta = db.open_tree(META).expect("meta");
+            meta.insert(SCHEMA_VERSION_KEY, &codec::encode_version(migrate::CURRENT_VERSION + 1)).expect("write");
+            db.flush().expect("flush");
+        }
+        let err = SledStore::open(&path).expect_err("a newer store must be refused");
+        let message = err.to_string();
+        assert!(matches!(err, StoreError::TooNew { found, .. } if found == migrate::CURRENT_VERSION + 1));
+        assert!(message.contains("g.sled") && message.contains("upgrade Gleaner"), "{message}");
+        // Refused untouched: the version is still the newer one.
+        let db = Config::new().path(&path).open().expect("raw reopen");
+        let version = db.open_tree(META).expect("meta").get(SCHEMA_VERSION_KEY).expect("read").expect("kept");
+        assert_eq!(codec::decode_version(&version), Some(migrate::CURRENT_VERSION + 1));
+    }
+
+    #[test]
+    fn an_unversioned_store_is_migrated_and_keeps_its_data() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("g.sled");
+        {
+            let db = Config::new().path(&path).open().expect("raw open");
+            db.open_tree(FETCH_STATE)
+                .expect("tree")
+                .insert(b"src", codec::encode_fetch_state(&FetchState::default()))
+                .expect("write");
+            db.flush().expect("flush");
+        }
+        let store = SledStore::open(&path).expect("migrates from version 0");
+        assert_eq!(store.fetch_state("src").expect("reads"), Some(FetchState::default()));
+    }
+
+    #[test]
+    fn a_garbled_schema_version_is_reported_as_corrupt() {
+        let db = Config::new().temporary(true).open().expect("raw open");
+        db.open_tree(META).expect("meta").insert(SCHEMA_VERSION_KEY, b"x").expect("write");
+        let err = SledStore::from_db(db, "t".to_owned()).expect_err("must refuse");
+        assert!(matches!(err, StoreError::Corrupt { tree: META, .. }), "{err:?}");
+    }
+}

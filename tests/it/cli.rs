@@ -1,1 +1,252 @@
-//! Integration tests: cli.
+//! Integration tests: the `gleaner` binary as operators and scripts use it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::ingest::{rss, source, write_config};
+use crate::support::http::{Reply, TestServer};
+
+fn gleaner(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run gleaner")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn project_file(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn check_reports_every_error_with_file_line_col_and_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sources = "[[source]]\nid = \"a\"\nurl = \"http://example.org/a\"\nschedul = \"* * * * *\"\n\n\
+                   [[source]]\nid = \"a\"\nurl = \"http://example.org/b\"\nschedule = \"99 * * * *\"\n";
+    let config = write_config(dir.path(), sources);
+    let output = gleaner(&config, &["check"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let errors = stderr(&output);
+    let located: Vec<_> = errors.lines().filter(|l| l.contains("gleaner.toml:")).collect();
+    assert!(located.len() >= 3, "unknown key, duplicate id and bad cron all reported:\n{errors}");
+    assert!(errors.contains("schedul"), "{errors}");
+    assert!(errors.contains("99 * * * *"), "{errors}");
+    // file:line:col: the unknown key `schedul` sits on line 11, column 1 of the generated file.
+    assert!(errors.lines().any(|l| l.contains("gleaner.toml:11:1:")), "{errors}");
+}
+
+#[test]
+fn check_accepts_the_shipped_configs() {
+    for config in ["config/gleaner.toml", "config/demo.toml"] {
+        let output = gleaner(&project_file(config), &["check"]);
+        assert!(output.status.success(), "{config}: {}", stderr(&output));
+        assert!(stdout(&output).contains("ok"), "{config}: {}", stdout(&output));
+    }
+}
+
+#[test]
+fn fetch_prints_a_summary_and_exits_1_when_a_source_failed() {
+    let server = TestServer::start(|req| match req.path() {
+        "/good" => Reply::ok(rss(&[("a", "Alpha", "http://example.org/a"), ("b", "Beta", "http://example.org/b")])),
+        _ => Reply::new(503).header("Retry-After", "3600"),
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        dir.path(),
+        &(source("good", server.url("/good").as_str()) + &source("down", server.url("/down").as_str())),
+    );
+    let output = gleaner(&config, &["fetch"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let table = stdout(&output);
+    assert!(table.contains("good") && table.contains("ok"), "{table}");
+    assert!(table.contains("down") && table.contains("FAILED") && table.contains("503"), "{table}");
+    assert!(table.contains("2 new items"), "{table}");
+
+    let output = gleaner(&config, &["sources", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rows: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    let down = rows.iter().find(|r| r["id"] == "down").expect("down listed");
+    assert_eq!(down["consecutive_failures"], 1);
+    assert!(down["last_error"].as_str().is_some_and(|e| e.contains("503")), "{down}");
+    assert!(down["next_due"].is_string());
+
+    let output = gleaner(&config, &["fetch", "--source", "good"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("unchanged"), "{}", stdout(&output));
+
+    let output = gleaner(&config, &["fetch", "--source", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn items_and_show_json_carry_the_contract_fields() {
+    let server = TestServer::start(|_| Reply::ok(rss(&[("a", "Alpha", "http://example.org/a")])));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), &source("feed", server.url("/feed").as_str()));
+    assert!(gleaner(&config, &["fetch"]).status.success());
+
+    let output = gleaner(&config, &["items", "--json", "--state", "new"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(lines.len(), 1);
+    for field in ["id", "source", "url", "title", "state", "published"] {
+        assert!(lines[0].get(field).is_some(), "missing {field}: {}", lines[0]);
+    }
+    assert_eq!(lines[0]["state"], "new");
+    assert_eq!(lines[0]["source"], "feed");
+
+    let id = lines[0]["id"].as_str().expect("id string");
+    let output = gleaner(&config, &["show", id, "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let item: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(item["title"], "Alpha");
+
+    let output = gleaner(&config, &["items", "--state", "bogus"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn parse_json_follows_the_contract() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let feed = dir.path().join("feed.xml");
+    std::fs::write(&feed, rss(&[("a", "Alpha", "http://Example.org/a?utm_medium=x")])).expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(["parse", "--json"])
+        .arg(&feed)
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let parsed: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("one JSON document");
+    for field in ["format", "title", "link", "language", "items"] {
+        assert!(parsed.get(field).is_some(), "missing {field}");
+    }
+    let item = &parsed["items"][0];
+    for field in ["guid", "url", "title", "authors", "published", "updated", "summary", "content"] {
+        assert!(item.get(field).is_some(), "missing item.{field}");
+    }
+    assert_eq!(item["url"], "http://example.org/a");
+    assert_eq!(item["published"], "2026-11-24T09:00:00Z");
+}
+
+#[test]
+fn preview_applies_filters_and_stores_nothing() {
+    let server = TestServer::start(|_| {
+        Reply::ok(rss(&[("a", "Keep me", "http://example.org/a"), ("b", "Drop me", "http://example.org/b")]))
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config =
+        write_config(dir.path(), &(source("feed", server.url("/feed").as_str()) + "exclude = [\"drop\"]\n"));
+    let output = gleaner(&config, &["preview", "feed", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let preview: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let titles: Vec<_> = preview["items"].as_array().expect("items").iter().map(|i| i["title"].clone()).collect();
+    assert_eq!(titles, ["Keep me"]);
+    assert_eq!(preview["excluded"], serde_json::json!(["Drop me"]));
+    let output = gleaner(&config, &["items", "--json"]);
+    assert_eq!(stdout(&output).trim(), "", "preview stores nothing");
+}
+
+#[test]
+fn offline_demo_ingests_every_bundled_source() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&project_file("config"), &dir.path().join("config"));
+    let config = dir.path().join("config/demo.toml");
+    let output = gleaner(&config, &["fetch", "--json"]);
+    assert!(output.status.success(), "{}\n{}", stdout(&output), stderr(&output));
+    let reports: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert!(reports.len() >= 6, "at least six demo sources");
+    assert!(reports.iter().all(|r| r["status"] == "ok" && r["new_items"].as_u64() > Some(0)), "{reports:#?}");
+
+    let output = gleaner(&config, &["items", "--json"]);
+    let items: Vec<serde_json::Value> =
+        stdout(&output).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    let persian = items.iter().any(|i| i["title"].as_str().is_some_and(|t| t.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c))));
+    assert!(persian, "the windows-1256 feed decodes to Persian text");
+
+    let again = gleaner(&config, &["fetch", "--json"]);
+    let reports: Vec<serde_json::Value> =
+        stdout(&again).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert!(reports.iter().all(|r| r["new_items"] == 0), "second demo run stores nothing new: {reports:#?}");
+}
+
+#[test]
+fn killed_mid_ingest_leaves_a_store_that_reopens_and_a_rerun_completes() {
+    const SOURCES: usize = 24;
+    let slow = Arc::new(AtomicBool::new(true));
+    let flag = Arc::clone(&slow);
+    let server = TestServer::start(move |req| {
+        let feed = req.path().trim_start_matches('/').to_owned();
+        let items: Vec<(String, String, String)> = (0..5)
+            .map(|i| (format!("{feed}-{i}"), format!("Story {i} of {feed}"), format!("http://example.org/{feed}/{i}")))
+            .collect();
+        let borrowed: Vec<(&str, &str, &str)> = items.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        let reply = Reply::ok(rss(&borrowed));
+        if flag.load(Ordering::SeqCst) { reply.delay(Duration::from_millis(150)) } else { reply }
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sources: String = (0..SOURCES).map(|n| source(&format!("s{n}"), server.url(&format!("/s{n}")).as_str())).collect();
+    let config = write_config(dir.path(), &sources);
+
+    // Two requests in flight per host at 150 ms each: the whole poll needs ~1.8 s; kill it midway.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(&config)
+        .arg("fetch")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while server.hits() < SOURCES / 2 && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("kill");
+    child.wait().expect("reap");
+
+    let partial = gleaner(&config, &["items", "--json"]);
+    assert!(partial.status.success(), "the store reopens after a kill: {}", stderr(&partial));
+    assert!(stdout(&partial).lines().count() < SOURCES * 5, "the kill came before the poll finished");
+
+    slow.store(false, Ordering::SeqCst);
+    let rerun = gleaner(&config, &["fetch"]);
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    let output = gleaner(&config, &["items", "--json"]);
+    let mut urls: Vec<String> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["url"].as_str().expect("url").to_owned())
+        .collect();
+    assert_eq!(urls.len(), SOURCES * 5, "nothing lost");
+    urls.sort();
+    urls.dedup();
+    assert_eq!(urls.len(), SOURCES * 5, "nothing duplicated");
+}

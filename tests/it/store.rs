@@ -1,1 +1,311 @@
-//! Integration tests: store.
+//! Integration tests: the sled store through the `Store` trait (idempotent
+//! upserts, editor-field preservation, cross-source merging, listings,
+//! persistence across reopen, fetch state).
+
+use chrono::{DateTime, TimeZone, Utc};
+use gleaner::model::{EditorFields, FetchState, ItemId, NewItem, ReviewState};
+use gleaner::store::{ItemQuery, SledStore, Store, StoreError};
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_700_000_000 + secs, 0).single().expect("valid test time")
+}
+
+/// An entry of `source` with a guid, a URL derived from `slug`, published `secs` after a base time.
+fn entry(source: &str, slug: &str, secs: i64) -> NewItem {
+    NewItem {
+        source_id: source.to_owned(),
+        guid: Some(format!("urn:{source}:{slug}")),
+        url: Some(format!("https://example.org/{slug}")),
+        title: format!("Title {slug}"),
+        authors: vec!["Jane Roe".to_owned()],
+        published: at(secs),
+        published_is_fetch_time: false,
+        updated: None,
+        summary: format!("<p>Summary of {slug}</p>"),
+        content: String::new(),
+        language: Some("en".to_owned()),
+        fetched_at: at(10_000),
+    }
+}
+
+fn store() -> SledStore {
+    SledStore::temporary().expect("a temporary store opens")
+}
+
+fn ids(items: &[gleaner::model::Item]) -> Vec<String> {
+    items.iter().map(|i| i.title.clone()).collect()
+}
+
+#[test]
+fn same_batch_twice_adds_nothing_new() {
+    let store = store();
+    let batch: Vec<NewItem> = (0..5).map(|n| entry("a", &format!("s{n}"), n)).collect();
+    let first = store.upsert_items(&batch).expect("first upsert");
+    assert_eq!(first.new.len(), 5);
+    assert!(first.updated.is_empty());
+    let second = store.upsert_items(&batch).expect("second upsert");
+    assert!(second.new.is_empty() && second.updated.is_empty(), "{second:?}");
+    assert_eq!(second.unchanged, 5);
+    assert_eq!(store.item_count().expect("count"), 5);
+}
+
+#[test]
+fn duplicate_entry_in_one_batch_is_stored_once() {
+    let store = store();
+    let one = entry("a", "dup", 0);
+    let report = store.upsert_items(&[one.clone(), one.clone()]).expect("upsert");
+    assert_eq!(report.new, vec![one.id()]);
+    assert_eq!(report.unchanged, 1);
+    assert_eq!(store.item_count().expect("count"), 1);
+    assert_eq!(store.items(&ItemQuery::default()).expect("list").len(), 1);
+}
+
+#[test]
+fn refetch_with_changed_title_updates_and_keeps_editor_fields() {
+    let store = store();
+    let original = entry("a", "story", 0);
+    let id = original.id();
+    store.upsert_items(std::slice::from_ref(&original)).expect("insert");
+    let editor = EditorFields {
+        headline: Some("Our headline".to_owned()),
+        commentary: Some("Why it matters".to_owned()),
+        quote_ids: vec!["q1".to_owned()],
+        section: Some("In English".to_owned()),
+        position: Some(3),
+    };
+    let edited = store.update_editorial(&id, 1, ReviewState::Approved, &editor).expect("editorial write");
+    assert_eq!(edited.revision, 2);
+
+    let mut changed = original.clone();
+    changed.title = "Title story (updated)".to_owned();
+    changed.fetched_at = at(20_000);
+    let report = store.upsert_items(&[changed]).expect("refetch");
+    assert_eq!(report.updated, vec![id.clone()]);
+    assert!(report.new.is_empty());
+
+    let item = store.item(&id).expect("read").expect("stored");
+    assert_eq!(item.title, "Title story (updated)");
+    assert_eq!(item.fetched_at, at(20_000));
+    assert_eq!(item.first_seen, at(10_000));
+    assert_eq!(item.state, ReviewState::Approved);
+    assert_eq!(item.editor, editor);
+    assert_eq!(item.revision, 3);
+    assert_eq!(item.content_hash, {
+        let mut c = original.clone();
+        c.title = "Title story (updated)".to_owned();
+        c.content_hash()
+    });
+}
+
+#[test]
+fn same_canonical_url_from_two_sources_is_one_item_with_both_sources() {
+    let store = store();
+    let from_a = entry("a", "shared", 0);
+    let mut from_b = entry("b", "shared", 5);
+    from_b.title = "B's copy".to_owned();
+    store.upsert_items(std::slice::from_ref(&from_a)).expect("a");
+    let report = store.upsert_items(std::slice::from_ref(&from_b)).expect("b");
+    assert!(report.new.is_empty());
+    assert_eq!(report.updated, vec![from_a.id()], "recording a new source is an update");
+    assert_eq!(store.item_count().expect("count"), 1);
+
+    let item = store.item(&from_a.id()).expect("read").expect("stored");
+    assert_eq!(item.sources, ["a", "b"]);
+    assert_eq!(item.title, "Title shared", "feed fields follow the first source");
+    assert_eq!(item.revision, 2);
+
+    // Listed under both sources; and B again changes nothing.
+    for source in ["a", "b"] {
+        let listed = store.items(&ItemQuery { source: Some(source.to_owned()), ..ItemQuery::default() }).expect("list");
+        assert_eq!(listed.len(), 1, "source {source}");
+    }
+    let again = store.upsert_items(&[from_b]).expect("b again");
+    assert_eq!(again.unchanged, 1);
+}
+
+#[test]
+fn merged_source_finds_the_item_by_guid_after_its_url_changes() {
+    let store = store();
+    let from_a = entry("a", "story", 0);
+    let mut from_b = entry("b", "story", 0);
+    store.upsert_items(&[from_a.clone(), from_b.clone()]).expect("both");
+    from_b.url = Some("https://example.org/story-moved".to_owned());
+    let report = store.upsert_items(&[from_b]).expect("b moved");
+    assert_eq!(report.unchanged, 1, "{report:?}");
+    assert_eq!(store.item_count().expect("count"), 1);
+}
+
+#[test]
+fn changed_url_frees_the_old_url_and_claims_the_new_one() {
+    let store = store();
+    let mut story = entry("a", "story", 0);
+    store.upsert_items(std::slice::from_ref(&story)).expect("insert");
+    story.url = Some("https://example.org/story-v2".to_owned());
+    store.upsert_items(std::slice::from_ref(&story)).expect("url changed");
+    // Another source now carrying the new URL merges; the old URL is a new article.
+    let mut other = entry("b", "x", 0);
+    other.url = Some("https://example.org/story-v2".to_owned());
+    let mut old_url = entry("c", "y", 0);
+    old_url.url = Some("https://example.org/story".to_owned());
+    let report = store.upsert_items(&[other, old_url.clone()]).expect("others");
+    assert_eq!(report.new, vec![old_url.id()]);
+    assert_eq!(store.item(&story.id()).expect("read").expect("stored").sources, ["a", "b"]);
+}
+
+#[test]
+fn changed_published_date_moves_the_item_in_listings() {
+    let store = store();
+    let mut story = entry("a", "story", 100);
+    store.upsert_items(&[story.clone(), entry("a", "other", 50)]).expect("insert");
+    story.published = at(10);
+    story.title = "Corrected".to_owned();
+    store.upsert_items(&[story]).expect("update");
+    for query in [
+        ItemQuery::default(),
+        ItemQuery { source: Some("a".to_owned()), ..ItemQuery::default() },
+        ItemQuery { state: Some(ReviewState::New), ..ItemQuery::default() },
+    ] {
+        let listed = store.items(&query).expect("list");
+        assert_eq!(ids(&listed), ["Title other", "Corrected"], "{query:?}");
+    }
+    let recent = store.items(&ItemQuery { since: Some(at(20)), ..ItemQuery::default() }).expect("since");
+    assert_eq!(ids(&recent), ["Title other"]);
+}
+
+#[test]
+fn items_come_newest_first_and_honour_state_source_since_and_limit() {
+    let store = store();
+    let batch = vec![
+        entry("a", "a1", 10),
+        entry("b", "b1", 20),
+        entry("a", "a2", 30),
+        entry("b", "b2", 40),
+        entry("a", "a3", 50),
+    ];
+    store.upsert_items(&batch).expect("insert");
+    let approve = |n: usize| {
+        let id = batch[n].id();
+        store.update_editorial(&id, 1, ReviewState::Approved, &EditorFields::default()).expect("approve");
+    };
+    approve(0);
+    approve(3);
+
+    let all = |q: ItemQuery| ids(&store.items(&q).expect("list"));
+    let none = ItemQuery::default;
+    assert_eq!(all(none()), ["Title a3", "Title b2", "Title a2", "Title b1", "Title a1"]);
+    assert_eq!(all(ItemQuery { limit: Some(2), ..none() }), ["Title a3", "Title b2"]);
+    assert_eq!(all(ItemQuery { limit: Some(0), ..none() }), Vec::<String>::new());
+    assert_eq!(all(ItemQuery { source: Some("a".to_owned()), ..none() }), ["Title a3", "Title a2", "Title a1"]);
+    assert_eq!(all(ItemQuery { state: Some(ReviewState::Approved), ..none() }), ["Title b2", "Title a1"]);
+    assert_eq!(all(ItemQuery { state: Some(ReviewState::New), limit: Some(1), ..none() }), ["Title a3"]);
+    assert_eq!(
+        all(ItemQuery { source: Some("a".to_owned()), state: Some(ReviewState::New), ..none() }),
+        ["Title a3", "Title a2"]
+    );
+    assert_eq!(all(ItemQuery { since: Some(at(30)), ..none() }), ["Title a3", "Title b2", "Title a2"]);
+    assert_eq!(all(ItemQuery { since: Some(at(20)), state: Some(ReviewState::Approved), ..none() }), ["Title b2"]);
+    assert_eq!(all(ItemQuery { source: Some("nobody".to_owned()), ..none() }), Vec::<String>::new());
+    // A source id that is a prefix of another does not match it.
+    assert!(all(ItemQuery { source: Some("b".to_owned()), ..none() }).iter().all(|t| t.starts_with("Title b")));
+}
+
+#[test]
+fn counts_by_state_follow_editorial_writes() {
+    let store = store();
+    let batch: Vec<NewItem> = (0..4).map(|n| entry("a", &format!("s{n}"), n)).collect();
+    store.upsert_items(&batch).expect("insert");
+    store.update_editorial(&batch[0].id(), 1, ReviewState::Rejected, &EditorFields::default()).expect("reject");
+    let counts = store.counts_by_state().expect("counts");
+    assert_eq!(
+        counts,
+        [
+            (ReviewState::New, 3),
+            (ReviewState::Shortlisted, 0),
+            (ReviewState::Approved, 0),
+            (ReviewState::Rejected, 1),
+            (ReviewState::Published, 0),
+        ]
+    );
+}
+
+#[test]
+fn editorial_write_on_a_stale_revision_is_refused() {
+    let store = store();
+    let story = entry("a", "story", 0);
+    store.upsert_items(std::slice::from_ref(&story)).expect("insert");
+    let id = story.id();
+    store.update_editorial(&id, 1, ReviewState::Shortlisted, &EditorFields::default()).expect("first write");
+    let err = store.update_editorial(&id, 1, ReviewState::Approved, &EditorFields::default()).expect_err("stale");
+    assert!(matches!(err, StoreError::StaleRevision { expected: 1, found: 2, .. }), "{err:?}");
+    assert!(err.to_string().contains("expected revision 1, found 2"), "{err}");
+    assert_eq!(store.item(&id).expect("read").expect("stored").state, ReviewState::Shortlisted);
+
+    let unknown = ItemId::derive("nobody", "nothing");
+    let err =
+        store.update_editorial(&unknown, 1, ReviewState::Approved, &EditorFields::default()).expect_err("unknown");
+    assert!(matches!(err, StoreError::UnknownItem { .. }), "{err:?}");
+}
+
+#[test]
+fn fetch_state_round_trips() {
+    let store = store();
+    assert_eq!(store.fetch_state("a").expect("read"), None);
+    let state = FetchState {
+        etag: Some("\"abc\"".to_owned()),
+        last_modified: Some("Tue, 14 Nov 2023 22:13:20 GMT".to_owned()),
+        body_hash: Some("00ff".to_owned()),
+        last_attempt: Some(at(1)),
+        last_success: Some(at(0)),
+        last_status: Some(503),
+        last_error: Some("HTTP 503".to_owned()),
+        consecutive_failures: 2,
+        next_due: Some(at(600)),
+        permanent_redirect: Some("https://example.org/new-feed".to_owned()),
+        // Fields added later round-trip through the same JSON record.
+        ..FetchState::default()
+    };
+    store.put_fetch_state("a", &state).expect("write");
+    assert_eq!(store.fetch_state("a").expect("read"), Some(state));
+    assert_eq!(store.fetch_state("ab").expect("read"), None);
+}
+
+#[test]
+fn reopen_after_drop_keeps_items_editor_fields_and_fetch_state() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("gleaner.sled");
+    let story = entry("a", "story", 0);
+    let editor = EditorFields { headline: Some("Kept".to_owned()), ..EditorFields::default() };
+    {
+        let store = SledStore::open(&path).expect("open");
+        store.upsert_items(&[story.clone(), entry("a", "other", 5)]).expect("insert");
+        store.update_editorial(&story.id(), 1, ReviewState::Approved, &editor).expect("edit");
+        store.put_fetch_state("a", &FetchState { consecutive_failures: 1, ..FetchState::default() }).expect("fetch");
+        store.flush().expect("flush");
+    }
+    let store = SledStore::open(&path).expect("reopen");
+    assert_eq!(store.item_count().expect("count"), 2);
+    let item = store.item(&story.id()).expect("read").expect("kept");
+    assert_eq!((item.state, item.editor, item.revision), (ReviewState::Approved, editor, 2));
+    assert_eq!(store.fetch_state("a").expect("read").map(|f| f.consecutive_failures), Some(1));
+    assert_eq!(ids(&store.items(&ItemQuery::default()).expect("list")), ["Title other", "Title story"]);
+    assert_eq!(store.upsert_items(&[story]).expect("again").unchanged, 1);
+}
+
+#[test]
+fn opening_a_path_already_open_is_a_clear_open_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("gleaner.sled");
+    let _held = SledStore::open(&path).expect("first open");
+    let err = SledStore::open(&path).expect_err("second open must fail");
+    let message = err.to_string();
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    assert!(message.contains("gleaner.sled") && message.contains("in use"), "{message}");
+}
+
+#[test]
+fn clones_share_one_open_store() {
+    let store = store();
+    let clone = store.clone();
+    clone.upsert_items(&[entry("a", "s", 0)]).expect("insert via clone");
+    assert_eq!(store.item_count().expect("count"), 1);
+}

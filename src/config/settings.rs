@@ -1,0 +1,278 @@
+//! Validates the settings half of `gleaner.toml` into [`Settings`].
+//!
+//! Always returns usable settings (defaults where a value was wrong) so that
+//! source validation can go on; the errors are in the [`Diag`].
+
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use toml::de::DeTable;
+use url::Url;
+
+use super::doc::{Diag, Section};
+use super::{FetchSettings, PublishSettings, ServerSettings, Settings, defaults};
+use crate::model::Schedule;
+
+pub(super) const TOP_KEYS: &[&str] = &["store", "sources", "fetch", "schedule", "publish", "server", "source"];
+const FETCH_KEYS: &[&str] = &[
+    "user_agent",
+    "connect_timeout_secs",
+    "timeout_secs",
+    "max_body_bytes",
+    "max_concurrency",
+    "per_host_concurrency",
+    "max_redirects",
+    "allow_private_networks",
+    "backoff_base_secs",
+    "backoff_cap_secs",
+];
+const SCHEDULE_KEYS: &[&str] = &["default", "jitter_secs"];
+const PUBLISH_KEYS: &[&str] = &["title", "first_number", "output_dir", "base_url"];
+const SERVER_KEYS: &[&str] = &["bind"];
+
+/// Where each table's keys live, to tell an operator who put one at the top level.
+pub(super) fn homes() -> Vec<(&'static str, &'static str)> {
+    let mut homes = Vec::new();
+    for (keys, table) in [(FETCH_KEYS, "[fetch]"), (PUBLISH_KEYS, "[publish]"), (SERVER_KEYS, "[server]")] {
+        homes.extend(keys.iter().map(|k| (*k, table)));
+    }
+    homes.push(("jitter_secs", "[schedule]"));
+    homes.extend(super::sources::SOURCE_KEYS.iter().map(|k| (*k, "a [[source]] table")));
+    homes
+}
+
+/// One day: no sane timeout, backoff or jitter is longer (a typo in units is likelier).
+const DAY_SECS: i64 = 24 * 60 * 60;
+
+pub(super) fn validate(diag: &mut Diag<'_>, doc: &DeTable<'_>) -> Settings {
+    let root = Section::new(doc, "");
+    root.check_keys(diag, TOP_KEYS, &homes());
+    let base = diag.base_dir();
+
+    let store_path = path_value(diag, &root, "store", &base).unwrap_or_else(|| normalize(&base.join(defaults::STORE)));
+    let sources_path = path_value(diag, &root, "sources", &base);
+
+    let fetch = sub_table(diag, &root, "fetch").map(|t| fetch(diag, t)).unwrap_or_default();
+
+    let mut default_schedule = fallback_schedule();
+    let mut schedule_jitter = defaults::SCHEDULE_JITTER;
+    if let Some(table) = sub_table(diag, &root, "schedule") {
+        let section = Section::new(table, "schedule");
+        section.check_keys(diag, SCHEDULE_KEYS, &[]);
+        if let Some((text, span)) = section.string(diag, "default")
+            && let Some(schedule) = schedule(diag, text, &span)
+        {
+            default_schedule = schedule;
+        }
+        if let Some(secs) = section.integer(diag, "jitter_secs", 0, DAY_SECS) {
+            schedule_jitter = secs_duration(secs);
+        }
+    }
+
+    let publish_table = sub_table(diag, &root, "publish");
+    let publish = publish(diag, publish_table, &base);
+
+    let mut server = ServerSettings { bind: default_bind() };
+    if let Some(table) = sub_table(diag, &root, "server") {
+        let section = Section::new(table, "server");
+        section.check_keys(diag, SERVER_KEYS, &[]);
+        if let Some((text, span)) = section.string(diag, "bind") {
+            match text.parse::<SocketAddr>() {
+                Ok(addr) => server.bind = addr,
+                Err(_) => diag.error(
+                    &span,
+                    format!("bad bind address {text:?}: expected IP:PORT such as \"127.0.0.1:8080\" or \"[::1]:8080\""),
+                ),
+            }
+        }
+    }
+
+    Settings {
+        path: diag.path().to_path_buf(),
+        store_path,
+        sources_path,
+        fetch,
+        default_schedule,
+        schedule_jitter,
+        publish,
+        server,
+    }
+}
+
+fn sub_table<'t, 'i>(diag: &mut Diag<'_>, root: &Section<'t, 'i>, key: &str) -> Option<&'t DeTable<'i>> {
+    root.table(diag, key).map(|(t, _)| t)
+}
+
+fn fetch(diag: &mut Diag<'_>, table: &DeTable<'_>) -> FetchSettings {
+    let section = Section::new(table, "fetch");
+    section.check_keys(diag, FETCH_KEYS, &[]);
+    let mut fetch = FetchSettings::default();
+    if let Some((text, span)) = section.string(diag, "user_agent") {
+        if text.trim().is_empty() {
+            diag.error(&span, "`fetch.user_agent` must not be empty (name the service and a contact URL)");
+        } else {
+            text.clone_into(&mut fetch.user_agent);
+        }
+    }
+    if let Some(secs) = section.integer(diag, "connect_timeout_secs", 1, DAY_SECS) {
+        fetch.connect_timeout = secs_duration(secs);
+    }
+    if let Some(secs) = section.integer(diag, "timeout_secs", 1, DAY_SECS) {
+        fetch.timeout = secs_duration(secs);
+    }
+    if let Some(n) = section.integer(diag, "max_body_bytes", 1, i64::MAX) {
+        fetch.max_body_bytes = n.unsigned_abs();
+    }
+    if let Some(n) = section.integer(diag, "max_concurrency", 1, 10_000) {
+        fetch.max_concurrency = to_usize(n);
+    }
+    if let Some(n) = section.integer(diag, "per_host_concurrency", 1, 10_000) {
+        fetch.per_host_concurrency = to_usize(n);
+    }
+    if let Some(n) = section.integer(diag, "max_redirects", 0, 20) {
+        fetch.max_redirects = to_usize(n);
+    }
+    if let Some(b) = section.boolean(diag, "allow_private_networks") {
+        fetch.allow_private_networks = b;
+    }
+    if let Some(secs) = section.integer(diag, "backoff_base_secs", 1, DAY_SECS) {
+        fetch.backoff_base = secs_duration(secs);
+    }
+    if let Some(secs) = section.integer(diag, "backoff_cap_secs", 1, 30 * DAY_SECS) {
+        fetch.backoff_cap = secs_duration(secs);
+    }
+    if fetch.backoff_base > fetch.backoff_cap
+        && let Some(value) = section.get("backoff_base_secs").or_else(|| section.get("backoff_cap_secs"))
+    {
+        diag.error(&value.span(), "`fetch.backoff_base_secs` must not exceed `fetch.backoff_cap_secs`");
+    }
+    fetch
+}
+
+fn publish(diag: &mut Diag<'_>, table: Option<&DeTable<'_>>, base: &Path) -> PublishSettings {
+    let mut publish = PublishSettings {
+        title: defaults::PUBLISH_TITLE.to_owned(),
+        first_number: defaults::FIRST_NUMBER,
+        output_dir: normalize(&base.join(defaults::OUTPUT_DIR)),
+        base_url: None,
+    };
+    let Some(table) = table else { return publish };
+    let section = Section::new(table, "publish");
+    section.check_keys(diag, PUBLISH_KEYS, &[]);
+    if let Some((text, span)) = section.string(diag, "title") {
+        if text.trim().is_empty() {
+            diag.error(&span, "`publish.title` must not be empty");
+        } else {
+            text.clone_into(&mut publish.title);
+        }
+    }
+    if let Some(n) = section.integer(diag, "first_number", 0, i64::from(u32::MAX)) {
+        publish.first_number = u32::try_from(n).unwrap_or(defaults::FIRST_NUMBER);
+    }
+    if let Some(dir) = path_value(diag, &section, "output_dir", base) {
+        publish.output_dir = dir;
+    }
+    if let Some((text, span)) = section.string(diag, "base_url") {
+        match Url::parse(text) {
+            Ok(mut url) if matches!(url.scheme(), "http" | "https") => {
+                // Issue pages are joined onto it; without a trailing slash the
+                // last path segment would be replaced rather than extended.
+                if !url.path().ends_with('/') {
+                    let path = format!("{}/", url.path());
+                    url.set_path(&path);
+                }
+                publish.base_url = Some(url);
+            }
+            Ok(url) => diag.error(&span, format!("`publish.base_url` must be http or https, not {}", url.scheme())),
+            Err(e) => diag.error(&span, format!("bad `publish.base_url` {text:?}: {e}")),
+        }
+    }
+    publish
+}
+
+/// A string naming a path, resolved against the config file's folder.
+fn path_value(diag: &mut Diag<'_>, section: &Section<'_, '_>, key: &str, base: &Path) -> Option<PathBuf> {
+    let (text, span): (&str, Range<usize>) = section.string(diag, key)?;
+    if text.trim().is_empty() {
+        diag.error(&span, format!("`{key}` must not be empty"));
+        return None;
+    }
+    Some(normalize(&base.join(text)))
+}
+
+/// Validates a cron expression, reporting a bad one at `span`.
+pub(super) fn schedule(diag: &mut Diag<'_>, text: &str, span: &Range<usize>) -> Option<Schedule> {
+    match Schedule::parse(text) {
+        Ok(schedule) => Some(schedule),
+        Err(e) => {
+            // The crate's own reasons do not say what shape we accept; ours do.
+            let hint = if e.reason.contains("field") || e.reason.contains("day") || e.reason.contains('@') {
+                ""
+            } else {
+                " (write 5 fields \"min hour day month weekday\" such as \"*/30 * * * *\", or 6 with seconds first)"
+            };
+            diag.error(span, format!("bad cron schedule {text:?}: {}{hint}", e.reason));
+            None
+        }
+    }
+}
+
+/// The default schedule; it is a constant we ship, so it always parses.
+pub(super) fn fallback_schedule() -> Schedule {
+    Schedule::parse(defaults::SCHEDULE).expect("defaults::SCHEDULE is a valid cron expression")
+}
+
+fn default_bind() -> SocketAddr {
+    defaults::BIND.parse().expect("defaults::BIND is a valid socket address")
+}
+
+fn secs_duration(secs: i64) -> Duration {
+    Duration::from_secs(secs.unsigned_abs())
+}
+
+fn to_usize(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Removes `.` and folds `..` without touching the file system, so shown
+/// paths and `file://` URLs read `/srv/data/x`, not `/srv/config/../data/x`.
+pub(super) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                // `..` above the root is the root.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_folds_dots_lexically() {
+        assert_eq!(normalize(Path::new("/srv/config/../data/x")), PathBuf::from("/srv/data/x"));
+        assert_eq!(normalize(Path::new("./a/./b")), PathBuf::from("a/b"));
+        assert_eq!(normalize(Path::new("../a")), PathBuf::from("../a"));
+        assert_eq!(normalize(Path::new("/../a")), PathBuf::from("/a"));
+        assert_eq!(normalize(Path::new("a/..")), PathBuf::from("."));
+    }
+
+    #[test]
+    fn shipped_defaults_are_valid() {
+        let _ = fallback_schedule();
+        let _ = default_bind();
+    }
+}

@@ -1,0 +1,586 @@
+//! Feeds (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed 1.x) → [`ParsedFeed`].
+//!
+//! feed-rs does the reading; this module handles what it cannot: the HTTP
+//! charset (RFC 7303 §3.2: it overrides the XML declaration, which feed-rs
+//! alone would follow), one repair pass for the breakage real feeds ship (bare
+//! `&`, `<rss>` without a known `version`, truncated documents), dates in the
+//! formats feeds really use, ids it would invent, the `(Jane)` author oddity,
+//! relative links, and clear errors. Its `sanitize` stays off: summaries and
+//! content go through our own ammonia policy. Pure: no I/O, no clock.
+
+use std::borrow::Cow;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use feed_rs::model::{Entry, Feed, FeedType, Link, Person, Text};
+use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
+use quick_xml::events::Event;
+use regex::Regex;
+use url::Url;
+
+use super::{ParseError, ParseInput, ParsedFeed, ParsedItem, canonicalize, charset, date};
+use crate::sanitize::{self, Sanitizer};
+
+/// What our id generator hands feed-rs for an entry without an id: a value no
+/// feed can contain (a control character), so it is recognized and dropped
+/// instead of trusting feed-rs's link hash or random UUID for deduplication.
+const NO_ID: &str = "\u{1}gleaner:no-id";
+
+/// Most unparseable-date warnings kept per feed (one bad generator repeats itself).
+const MAX_DATE_WARNINGS: usize = 5;
+
+/// Parses a feed body. See the module docs for what happens around feed-rs.
+pub fn parse_feed(bytes: &[u8], input: &ParseInput<'_>) -> Result<ParsedFeed, ParseError> {
+    let sniffed = charset::sniff(bytes, input.content_type);
+    // Borrowed (no copy) when the body is already UTF-8 without a BOM.
+    let (decoded, _, _) = sniffed.encoding.decode(bytes);
+    if decoded.trim().is_empty() {
+        return Err(ParseError::Empty);
+    }
+    // feed-rs decodes by the XML declaration, so after transcoding it must say UTF-8.
+    let text = declare_utf8(&decoded);
+    let text = upgrade_legacy_namespaces(&text);
+    let format_hint = FormatHint::sniff(&decoded);
+    let date_failures = Arc::new(Mutex::new(Vec::new()));
+    let mut warnings = Vec::new();
+
+    let feed = match run_feed_rs(&text, input.url, &date_failures) {
+        Ok(feed) => feed,
+        Err(first) => {
+            let repaired = repair(&text);
+            let retry = repaired.as_ref().map(|(fixed, _)| run_feed_rs(fixed, input.url, &date_failures));
+            match (retry, repaired) {
+                (Some(Ok(feed)), Some((_, notes))) => {
+                    warnings.extend(notes);
+                    feed
+                }
+                (_, repaired) => {
+                    let shown = repaired.as_ref().map_or(text.as_ref(), |(fixed, _)| fixed.as_str());
+                    return Err(classify_failure(&first, shown));
+                }
+            }
+        }
+    };
+
+    if let Ok(failures) = date_failures.lock() {
+        let mut seen: Vec<&String> = Vec::new();
+        for failure in failures.iter() {
+            if !seen.contains(&failure) && seen.len() < MAX_DATE_WARNINGS {
+                seen.push(failure);
+                warnings.push(format!("unparseable date {failure:?}"));
+            }
+        }
+    }
+    Ok(map_feed(feed, format_hint, input, warnings))
+}
+
+fn run_feed_rs(text: &str, base: Option<&Url>, failures: &Arc<Mutex<Vec<String>>>) -> Result<Feed, ParseFeedError> {
+    let failures = Arc::clone(failures);
+    Builder::new()
+        .base_uri(base.map(Url::as_str))
+        .sanitize_content(false)
+        .id_generator(|_, _, _| NO_ID.to_owned())
+        .timestamp_parser(move |raw| {
+            let parsed = date::parse_date(raw);
+            if parsed.is_none() && !raw.trim().is_empty() {
+                if let Ok(mut list) = failures.lock() {
+                    list.push(raw.trim().chars().take(80).collect());
+                }
+            }
+            parsed
+        })
+        .build()
+        .parse(text.as_bytes())
+}
+
+/// Rewrites a non-UTF-8 `encoding` in the XML declaration; the text is UTF-8 now.
+fn declare_utf8(text: &str) -> Cow<'_, str> {
+    static DECL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"^(\s*<\?xml[^>]*?\sencoding\s*=\s*)["']([^"']*)["']"#).expect("static regex is valid")
+    });
+    match DECL.captures(text) {
+        Some(c) if !c[2].eq_ignore_ascii_case("utf-8") => DECL.replace(text, r#"${1}"utf-8""#),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// feed-rs only knows the Atom 1.0 and RSS 1.0 namespaces; Atom 0.3 and
+/// Netscape's RSS 0.90 use the same element names under older namespaces.
+fn upgrade_legacy_namespaces(text: &str) -> Cow<'_, str> {
+    const ATOM03: &str = "http://purl.org/atom/ns#";
+    const RSS090: &str = "http://my.netscape.com/rdf/simple/0.9/";
+    static ATOM03_NAMES: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<(/?)((?:[A-Za-z_][\w.-]*:)?)(issued|modified|tagline|copyright)\b")
+            .expect("static regex is valid")
+    });
+    if text.contains(ATOM03) {
+        let upgraded = text.replace(ATOM03, "http://www.w3.org/2005/Atom");
+        let renamed = ATOM03_NAMES.replace_all(&upgraded, |c: &regex::Captures<'_>| {
+            let new = match &c[3] {
+                "issued" => "published",
+                "modified" => "updated",
+                "tagline" => "subtitle",
+                _ => "rights",
+            };
+            format!("<{}{}{new}", &c[1], &c[2])
+        });
+        Cow::Owned(renamed.into_owned())
+    } else if text.contains(RSS090) {
+        Cow::Owned(text.replace(RSS090, "http://purl.org/rss/1.0/"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Version details feed-rs's `FeedType` does not carry.
+#[derive(Debug, Clone, Copy)]
+struct FormatHint {
+    atom03: bool,
+    rss090: bool,
+    json11: bool,
+}
+
+impl FormatHint {
+    fn sniff(text: &str) -> Self {
+        static JSON_VERSION: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r#""version"\s*:\s*"[^"]*1\.1"#).expect("static regex is valid"));
+        let head = &text[..floor_char_boundary(text, 4096)];
+        Self {
+            atom03: head.contains("http://purl.org/atom/ns#"),
+            rss090: head.contains("http://my.netscape.com/rdf/simple/0.9/"),
+            json11: JSON_VERSION.is_match(head),
+        }
+    }
+
+    fn format(self, feed_type: &FeedType) -> &'static str {
+        match feed_type {
+            FeedType::Atom if self.atom03 => "atom0.3",
+            FeedType::Atom => "atom1.0",
+            FeedType::JSON if self.json11 => "json1.1",
+            FeedType::JSON => "json1.0",
+            FeedType::RSS0 => "rss0.9x",
+            FeedType::RSS1 if self.rss090 => "rss0.9x",
+            FeedType::RSS1 => "rss1.0",
+            FeedType::RSS2 => "rss2.0",
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, max: usize) -> usize {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+// ---------------------------------------------------------------- repair
+
+/// One repair pass; `None` when nothing needed repairing. Returns the notes
+/// that become warnings, so the operator learns the feed is broken.
+fn repair(text: &str) -> Option<(String, Vec<String>)> {
+    if !text.trim_start().starts_with('<') {
+        return None;
+    }
+    let mut notes = Vec::new();
+    let (mut fixed, escaped) = escape_bare_ampersands(text);
+    if escaped > 0 {
+        notes.push(format!("repaired {escaped} unescaped '&'"));
+    }
+    if let Some(versioned) = fix_rss_version(&fixed) {
+        fixed = versioned;
+        notes.push("gave <rss> the version=\"2.0\" it lacked".to_owned());
+    }
+    if let Some((closed, count)) = close_open_elements(&fixed) {
+        fixed = closed;
+        notes.push(format!("closed {count} element(s) left open (truncated document?)"));
+    }
+    (!notes.is_empty()).then_some((fixed, notes))
+}
+
+/// Escapes every `&` that does not start an entity or character reference,
+/// leaving CDATA sections and comments alone (their `&` are literal already).
+fn escape_bare_ampersands(text: &str) -> (String, usize) {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut count = 0;
+    let mut rest = text;
+    while let Some(pos) = rest.find(['&', '<']) {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos..];
+        let skip_to = if rest.starts_with("<![CDATA[") {
+            Some(rest.find("]]>").map_or(rest.len(), |end| end + 3))
+        } else if rest.starts_with("<!--") {
+            Some(rest.find("-->").map_or(rest.len(), |end| end + 3))
+        } else {
+            None
+        };
+        if let Some(end) = skip_to {
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if rest.starts_with('&') {
+            if !starts_with_reference(rest) {
+                out.push_str("&amp;");
+                count += 1;
+            } else {
+                out.push('&');
+            }
+            rest = &rest[1..];
+        } else {
+            out.push('<');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    (out, count)
+}
+
+/// `&name;`, `&#123;` or `&#x1F;` at the start of `text` (XML 1.0 §4.1).
+fn starts_with_reference(text: &str) -> bool {
+    let body = &text[1..];
+    let end = match body.find(';') {
+        Some(end) if end > 0 && end <= 32 => end,
+        _ => return false,
+    };
+    let name = &body[..end];
+    if let Some(num) = name.strip_prefix('#') {
+        return match num.strip_prefix(['x', 'X']) {
+            Some(hex) => !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()),
+            None => !num.is_empty() && num.chars().all(|c| c.is_ascii_digit()),
+        };
+    }
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.' | '-'))
+}
+
+/// feed-rs accepts `<rss version>` 2.0, 0.91 and 0.92 only; 0.93, 0.94, 2.0.1
+/// or no version at all are read as 2.0 (a superset of the others).
+fn fix_rss_version(text: &str) -> Option<String> {
+    static RSS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<rss\b([^>]*)>").expect("static regex is valid"));
+    static VERSION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"\sversion\s*=\s*["']([^"']*)["']"#).expect("static regex is valid"));
+    let tag = RSS.captures(text)?;
+    let attrs = tag.get(1)?;
+    let new_attrs = match VERSION.captures(attrs.as_str()) {
+        Some(v) if matches!(&v[1], "2.0" | "0.91" | "0.92") => return None,
+        Some(_) => VERSION.replace(attrs.as_str(), r#" version="2.0""#).into_owned(),
+        None => format!(r#" version="2.0"{}"#, attrs.as_str()),
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    out.push_str(&text[..attrs.start()]);
+    out.push_str(&new_attrs);
+    out.push_str(&text[attrs.end()..]);
+    Some(out)
+}
+
+/// Appends end tags for elements still open at the end of a truncated
+/// document. `None` when the document is balanced or broken in another way.
+fn close_open_elements(text: &str) -> Option<(String, usize)> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut open: Vec<String> = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(start)) => open.push(start.name().as_ref().to_owned()),
+            Ok(Event::End(_)) => {
+                open.pop();
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            // An unclosed CDATA or tag at the very end: cut it off, then close.
+            Err(_) if !open.is_empty() => {
+                let cut = usize::try_from(reader.error_position()).ok()?.min(text.len());
+                let cut = floor_char_boundary(text, cut);
+                let mut out = text[..cut].to_owned();
+                let count = open.len();
+                for name in open.iter().rev() {
+                    out.push_str(&format!("</{name}>"));
+                }
+                return (reader.buffer_position() >= u64::try_from(text.len()).ok()?).then_some((out, count));
+            }
+            Err(_) => return None,
+        }
+    }
+    if open.is_empty() {
+        return None;
+    }
+    let mut out = text.to_owned();
+    let count = open.len();
+    for name in open.iter().rev() {
+        out.push_str(&format!("</{name}>"));
+    }
+    Some((out, count))
+}
+
+// ---------------------------------------------------------------- errors
+
+/// Turns feed-rs's error into one that says what the body looked like.
+fn classify_failure(error: &ParseFeedError, text: &str) -> ParseError {
+    let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if trimmed.is_empty() {
+        return ParseError::Empty;
+    }
+    if let ParseFeedError::JsonSerde(e) = error {
+        return ParseError::MalformedJson { line: e.line(), column: e.column(), message: e.to_string() };
+    }
+    if let ParseFeedError::JsonUnsupportedVersion(version) = error {
+        return ParseError::Unsupported { message: format!("JSON Feed version {version:?}") };
+    }
+    if looks_like_html(trimmed) {
+        return ParseError::NotAFeed { looks_like: "an HTML page".to_owned() };
+    }
+    if !trimmed.starts_with('<') {
+        let looks_like = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            "JSON that is not a JSON Feed"
+        } else {
+            "plain text or binary data (no '<' or '{' at the start)"
+        };
+        return ParseError::NotAFeed { looks_like: looks_like.to_owned() };
+    }
+    if let Some((line, column, message)) = first_xml_error(text) {
+        return ParseError::MalformedXml { line, column, message };
+    }
+    match error {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => {
+            let root = root_element_name(text).unwrap_or_else(|| "?".to_owned());
+            ParseError::NotAFeed { looks_like: format!("XML whose root element is <{root}>, not rss, RDF or feed") }
+        }
+        other => ParseError::Unsupported { message: other.to_string() },
+    }
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let head = text[..floor_char_boundary(text, 2048)].to_ascii_lowercase();
+    head.starts_with("<!doctype html") || head.contains("<html") || head.contains("<head>") || head.contains("<body")
+}
+
+/// The first well-formedness error with its line and column (1-based).
+fn first_xml_error(text: &str) -> Option<(u64, u64, String)> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Eof) if depth > 0 => {
+                let (line, column) = line_column(text, reader.buffer_position());
+                return Some((line, column, format!("document ends with {depth} element(s) still open")));
+            }
+            Ok(Event::Eof) => return None,
+            Ok(_) => {}
+            Err(e) => {
+                let (line, column) = line_column(text, reader.error_position());
+                return Some((line, column, e.to_string()));
+            }
+        }
+    }
+}
+
+fn line_column(text: &str, offset: u64) -> (u64, u64) {
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX).min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (u64::try_from(line).unwrap_or(u64::MAX), u64::try_from(column).unwrap_or(u64::MAX))
+}
+
+fn root_element_name(text: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) => return Some(e.name().as_ref().to_owned()),
+            Ok(Event::Eof) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------- mapping
+
+fn map_feed(feed: Feed, hint: FormatHint, input: &ParseInput<'_>, warnings: Vec<String>) -> ParsedFeed {
+    let link = pick_link(&feed.links).and_then(|l| resolve(&l.href, input.url));
+    // Relative URLs inside summaries resolve against the document (RFC 3986
+    // §5.1.3), else against the site the feed names.
+    let link_url = link.as_deref().and_then(|l| Url::parse(l).ok());
+    let sanitizer = Sanitizer::new(input.url.or(link_url.as_ref()));
+    let items = feed.entries.into_iter().map(|entry| map_entry(entry, input, &sanitizer)).collect();
+    ParsedFeed {
+        format: hint.format(&feed.feed_type).to_owned(),
+        title: feed.title.as_ref().map(plain_text).filter(|t| !t.is_empty()),
+        link,
+        language: feed.language.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()),
+        items,
+        warnings,
+    }
+}
+
+fn map_entry(entry: Entry, input: &ParseInput<'_>, sanitizer: &Sanitizer) -> ParsedItem {
+    let guid = Some(entry.id.trim().to_owned()).filter(|id| !id.is_empty() && id != NO_ID);
+    // RSS 2.0: a guid is a permalink unless it says otherwise; use it when there is no link.
+    let url = pick_link(&entry.links).and_then(|l| resolve(&l.href, input.url)).or_else(|| {
+        guid.as_deref().filter(|g| g.starts_with("http://") || g.starts_with("https://")).and_then(|g| resolve(g, None))
+    });
+    let (published, published_is_fetch_time) = match (entry.published, entry.updated) {
+        (Some(published), _) | (None, Some(published)) => (published, false),
+        (None, None) => (input.fetched_at, true),
+    };
+    let mut authors: Vec<String> = Vec::new();
+    for name in entry.authors.iter().filter_map(person_name) {
+        if !authors.contains(&name) {
+            authors.push(name);
+        }
+    }
+    ParsedItem {
+        guid,
+        url,
+        title: entry.title.as_ref().map(plain_text).unwrap_or_default(),
+        authors,
+        published,
+        updated: entry.updated,
+        summary: entry.summary.as_ref().map(|t| text_to_html(t, sanitizer)).unwrap_or_default(),
+        content: entry
+            .content
+            .as_ref()
+            .and_then(|c| c.body.as_deref().map(|body| (c.content_type.essence().to_string(), body)))
+            .map(|(mime, body)| if is_plain(&mime) { escape_text(body) } else { sanitizer.clean(body) })
+            .unwrap_or_default(),
+        published_is_fetch_time,
+    }
+}
+
+/// The article link: `alternate` (or unlabelled) first, never comments, self or enclosures.
+fn pick_link(links: &[Link]) -> Option<&Link> {
+    let usable = |l: &&Link| l.target.is_none() && !l.href.trim().is_empty();
+    links.iter().filter(usable).find(|l| matches!(l.rel.as_deref(), None | Some("alternate"))).or_else(|| {
+        links.iter().filter(usable).find(|l| !matches!(l.rel.as_deref(), Some("self" | "enclosure" | "hub")))
+    })
+}
+
+fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
+    canonicalize(href, base)
+}
+
+/// `jane@example.com (Jane Doe)` gives feed-rs the name `(Jane Doe)`.
+fn person_name(person: &Person) -> Option<String> {
+    let name = person.name.as_deref().map(str::trim).unwrap_or_default();
+    let name = name.strip_prefix('(').and_then(|n| n.strip_suffix(')')).unwrap_or(name).trim();
+    let name = sanitize::decode_entities(name);
+    if name.is_empty() {
+        person.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned)
+    } else {
+        Some(name)
+    }
+}
+
+fn is_plain(mime: &str) -> bool {
+    mime == "text/plain"
+}
+
+/// A title or feed name as plain text: markup stripped, entities decoded.
+fn plain_text(text: &Text) -> String {
+    if is_plain(&text.content_type.essence().to_string()) {
+        sanitize::decode_entities(&text.content)
+    } else {
+        sanitize::html_to_text(&text.content)
+    }
+}
+
+/// A summary as sanitized HTML; plain text is escaped, not interpreted.
+fn text_to_html(text: &Text, sanitizer: &Sanitizer) -> String {
+    if is_plain(&text.content_type.essence().to_string()) {
+        escape_text(&text.content)
+    } else {
+        sanitizer.clean(&text.content)
+    }
+}
+
+fn escape_text(text: &str) -> String {
+    let text = text.trim();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn input(url: Option<&Url>) -> ParseInput<'_> {
+        ParseInput {
+            url,
+            content_type: None,
+            fetched_at: Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).single().expect("valid"),
+        }
+    }
+
+    #[test]
+    fn bare_ampersands_are_escaped_outside_cdata() {
+        let (fixed, n) =
+            escape_bare_ampersands("<t>AT&T &amp; &#38; &#x26; &eacute; <![CDATA[a & b]]> <!-- & --> &</t>");
+        assert_eq!(n, 2);
+        assert_eq!(fixed, "<t>AT&amp;T &amp; &#38; &#x26; &eacute; <![CDATA[a & b]]> <!-- & --> &amp;</t>");
+    }
+
+    #[test]
+    fn rss_version_is_added_or_normalized() {
+        assert_eq!(fix_rss_version("<rss><channel/></rss>").as_deref(), Some(r#"<rss version="2.0"><channel/></rss>"#));
+        assert_eq!(fix_rss_version(r#"<rss version="0.94">"#).as_deref(), Some(r#"<rss version="2.0">"#));
+        assert_eq!(fix_rss_version(r#"<rss version="2.0">"#), None);
+    }
+
+    #[test]
+    fn truncated_documents_are_closed() {
+        let (closed, n) = close_open_elements("<rss><channel><item><title>x</title>").expect("repairable");
+        assert_eq!(n, 3);
+        assert_eq!(closed, "<rss><channel><item><title>x</title></item></channel></rss>");
+    }
+
+    #[test]
+    fn authors_lose_the_parenthesis_oddity() {
+        let xml = r#"<rss version="2.0"><channel><title>t</title><item><title>a</title>
+            <author>jane@example.com (Jane Doe)</author><guid>g1</guid></item></channel></rss>"#;
+        let feed = parse_feed(xml.as_bytes(), &input(None)).expect("parses");
+        assert_eq!(feed.items[0].authors, vec!["Jane Doe".to_owned()]);
+    }
+
+    #[test]
+    fn entries_without_ids_get_no_invented_guid() {
+        let xml = r#"<rss version="2.0"><channel><title>t</title><item><description>only text</description></item>
+            <item><link>https://e.org/a</link></item></channel></rss>"#;
+        let feed = parse_feed(xml.as_bytes(), &input(None)).expect("parses");
+        assert_eq!(feed.items[0].guid, None);
+        assert_eq!(feed.items[1].guid, None);
+        assert_eq!(feed.items[1].url.as_deref(), Some("https://e.org/a"));
+    }
+
+    #[test]
+    fn html_and_garbage_get_clear_errors() {
+        let err = parse_feed(b"<!DOCTYPE html><html><body><p>hi</body></html>", &input(None)).expect_err("html");
+        assert_eq!(err.to_string(), "not a feed: looks like an HTML page");
+        let err = parse_feed(b"  \n", &input(None)).expect_err("empty");
+        assert_eq!(err, ParseError::Empty);
+        let err = parse_feed(b"<rss version=\"2.0\"><channel>\n<item><title>x</titl></item>", &input(None))
+            .expect_err("malformed");
+        assert!(err.to_string().starts_with("malformed XML at line 2"), "{err}");
+        let err = parse_feed(b"<catalog><book/></catalog>", &input(None)).expect_err("other xml");
+        assert!(err.to_string().contains("<catalog>"), "{err}");
+    }
+
+    #[test]
+    fn dates_fall_back_to_updated_then_fetch_time() {
+        let xml = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+            <entry><id>a</id><title>a</title><updated>2024-05-06T07:08:09Z</updated></entry>
+            <entry><id>b</id><title>b</title></entry></feed>"#;
+        let feed = parse_feed(xml.as_bytes(), &input(None)).expect("parses");
+        assert_eq!(feed.items[0].published.to_rfc3339(), "2024-05-06T07:08:09+00:00");
+        assert!(!feed.items[0].published_is_fetch_time);
+        assert!(feed.items[1].published_is_fetch_time);
+        assert_eq!(feed.items[1].published, input(None).fetched_at);
+    }
+}
