@@ -8,7 +8,7 @@ fn main() {
             n += 1;
             let input = case["input_value"].as_str().unwrap();
             let got = gleaner::parse::parse_date(input).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string());
-            let exp = case["expected_value"].as_array().map(|a| format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", a[0], a[1], a[2], a[3], a[4], a[5]));
+            let exp = case["expected_value"].as_array().map(|a| format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", a[0].as_i64().unwrap(), a[1].as_i64().unwrap(), a[2].as_i64().unwrap(), a[3].as_i64().unwrap(), a[4].as_i64().unwrap(), a[5].as_i64().unwrap()));
             if got == exp { ok += 1 } else { println!("MISS {:?} got {:?} exp {:?}", input, got, exp) }
         }
         println!("dates {ok}/{n}");

@@ -126,8 +126,10 @@ fn is_block(name: &str) -> bool {
     )
 }
 
+/// Collapses ASCII whitespace only: a no-break or thin space is typography
+/// (French `« »`, numbers), not layout.
 fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    text.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

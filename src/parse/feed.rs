@@ -108,6 +108,11 @@ fn declare_utf8(text: &str) -> Cow<'_, str> {
 fn upgrade_legacy_namespaces(text: &str) -> Cow<'_, str> {
     const ATOM03: &str = "http://purl.org/atom/ns#";
     const RSS090: &str = "http://my.netscape.com/rdf/simple/0.9/";
+    const USERLAND_RSS2: [&str; 3] = [
+        "http://backend.userland.com/rss2",
+        "http://backend.userland.com/rss",
+        "http://blogs.law.harvard.edu/tech/rss",
+    ];
     static ATOM03_NAMES: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"<(/?)((?:[A-Za-z_][\w.-]*:)?)(issued|modified|tagline|copyright)\b")
             .expect("static regex is valid")
@@ -126,6 +131,9 @@ fn upgrade_legacy_namespaces(text: &str) -> Cow<'_, str> {
         Cow::Owned(renamed.into_owned())
     } else if text.contains(RSS090) {
         Cow::Owned(text.replace(RSS090, "http://purl.org/rss/1.0/"))
+    } else if let Some(ns) = USERLAND_RSS2.iter().find(|ns| text.contains(**ns)) {
+        // RSS 2.0 under a default namespace (UserLand's, Harvard's) is still RSS 2.0.
+        Cow::Owned(text.replacen(&format!("xmlns=\"{ns}\""), "", 1))
     } else {
         Cow::Borrowed(text)
     }
@@ -136,17 +144,22 @@ fn upgrade_legacy_namespaces(text: &str) -> Cow<'_, str> {
 struct FormatHint {
     atom03: bool,
     rss090: bool,
+    /// `<rss version="0.93">`/`0.94`: read as 2.0 after repair, reported as what it is.
+    rss09x: bool,
     json11: bool,
 }
 
 impl FormatHint {
     fn sniff(text: &str) -> Self {
+        static RSS09X: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r#"<rss\b[^>]*\sversion\s*=\s*["']0\.9"#).expect("static regex is valid"));
         static JSON_VERSION: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r#""version"\s*:\s*"[^"]*1\.1"#).expect("static regex is valid"));
         let head = &text[..floor_char_boundary(text, 4096)];
         Self {
             atom03: head.contains("http://purl.org/atom/ns#"),
             rss090: head.contains("http://my.netscape.com/rdf/simple/0.9/"),
+            rss09x: RSS09X.is_match(head),
             json11: JSON_VERSION.is_match(head),
         }
     }
@@ -158,6 +171,7 @@ impl FormatHint {
             FeedType::JSON if self.json11 => "json1.1",
             FeedType::JSON => "json1.0",
             FeedType::RSS0 => "rss0.9x",
+            FeedType::RSS2 if self.rss09x => "rss0.9x",
             FeedType::RSS1 if self.rss090 => "rss0.9x",
             FeedType::RSS1 => "rss1.0",
             FeedType::RSS2 => "rss2.0",
@@ -189,6 +203,14 @@ fn repair(text: &str) -> Option<(String, Vec<String>)> {
     if let Some(versioned) = fix_rss_version(&fixed) {
         fixed = versioned;
         notes.push("gave <rss> the version=\"2.0\" it lacked".to_owned());
+    }
+    if let Some(with_channel) = add_missing_channel(&fixed) {
+        fixed = with_channel;
+        notes.push("gave <rss> the <channel> it lacked".to_owned());
+    }
+    if let Some(typed) = fix_atom_text_types(&fixed) {
+        fixed = typed;
+        notes.push("mapped MIME types on Atom text elements to text/html/xhtml".to_owned());
     }
     if let Some((closed, count)) = close_open_elements(&fixed) {
         fixed = closed;
@@ -270,6 +292,43 @@ fn fix_rss_version(text: &str) -> Option<String> {
     out.push_str(&new_attrs);
     out.push_str(&text[attrs.end()..]);
     Some(out)
+}
+
+/// An `<rss>` with no `<channel>` is an empty feed, not an error (feedparser agrees).
+fn add_missing_channel(text: &str) -> Option<String> {
+    static RSS_OPEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<rss\b[^>]*>").expect("static regex is valid"));
+    if text.contains("<channel") {
+        return None;
+    }
+    let open = RSS_OPEN.find(text)?;
+    if text[..open.end()].ends_with("/>") {
+        return None;
+    }
+    let close = text.rfind("</rss>").filter(|&at| at >= open.end())?;
+    Some(format!("{}<channel>{}</channel>{}", &text[..open.end()], &text[open.end()..close], &text[close..]))
+}
+
+/// Atom 1.0 text constructs take `type` = text, html or xhtml; Atom 0.3 and
+/// sloppy feeds write MIME types there, which feed-rs rejects outright.
+fn fix_atom_text_types(text: &str) -> Option<String> {
+    static TYPED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r#"(<(?:[A-Za-z_][\w.-]*:)?(?:title|subtitle|summary|rights|tagline|copyright|info)\b[^>]*?\stype\s*=\s*)["']([^"']*)["']"#,
+        )
+        .expect("static regex is valid")
+    });
+    let mut changed = false;
+    let fixed = TYPED.replace_all(text, |c: &regex::Captures<'_>| {
+        let kind = match c[2].trim().to_ascii_lowercase().as_str() {
+            "text" | "html" | "xhtml" => return c[0].to_owned(),
+            "text/html" => "html",
+            "application/xhtml+xml" => "xhtml",
+            _ => "text",
+        };
+        changed = true;
+        format!(r#"{}"{kind}""#, &c[1])
+    });
+    changed.then(|| fixed.into_owned())
 }
 
 /// Appends end tags for elements still open at the end of a truncated
@@ -404,9 +463,10 @@ fn map_feed(feed: Feed, hint: FormatHint, input: &ParseInput<'_>, warnings: Vec<
     let items = feed.entries.into_iter().map(|entry| map_entry(entry, input, &sanitizer)).collect();
     ParsedFeed {
         format: hint.format(&feed.feed_type).to_owned(),
-        title: feed.title.as_ref().map(plain_text).filter(|t| !t.is_empty()),
+        title: feed.title.as_ref().map(plain_text).map(fix_c1_controls).filter(|t| !t.is_empty()),
         link,
-        language: feed.language.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()),
+        // BCP 47 uses hyphens; feeds often write POSIX locales (`en_US`).
+        language: feed.language.map(|l| l.trim().replace('_', "-")).filter(|l| !l.is_empty()),
         items,
         warnings,
     }
@@ -431,16 +491,17 @@ fn map_entry(entry: Entry, input: &ParseInput<'_>, sanitizer: &Sanitizer) -> Par
     ParsedItem {
         guid,
         url,
-        title: entry.title.as_ref().map(plain_text).unwrap_or_default(),
+        title: entry.title.as_ref().map(plain_text).map(fix_c1_controls).unwrap_or_default(),
         authors,
         published,
         updated: entry.updated,
-        summary: entry.summary.as_ref().map(|t| text_to_html(t, sanitizer)).unwrap_or_default(),
+        summary: entry.summary.as_ref().map(|t| fix_c1_controls(text_to_html(t, sanitizer))).unwrap_or_default(),
         content: entry
             .content
             .as_ref()
             .and_then(|c| c.body.as_deref().map(|body| (c.content_type.essence().to_string(), body)))
             .map(|(mime, body)| if is_plain(&mime) { escape_text(body) } else { sanitizer.clean(body) })
+            .map(fix_c1_controls)
             .unwrap_or_default(),
         published_is_fetch_time,
     }
@@ -490,6 +551,23 @@ fn text_to_html(text: &Text, sanitizer: &Sanitizer) -> String {
     } else {
         sanitizer.clean(&text.content)
     }
+}
+
+/// C1 controls (U+0080–U+009F) in feed text are windows-1252 punctuation
+/// written as `&#146;` by CMSs; HTML5's numeric-reference rule and every
+/// feed reader map them back (`don&#146;t` → `don’t`).
+fn fix_c1_controls(text: String) -> String {
+    if !text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+        return text;
+    }
+    text.chars()
+        .map(|c| match u8::try_from(u32::from(c)) {
+            Ok(byte @ 0x80..=0x9f) => {
+                encoding_rs::WINDOWS_1252.decode_without_bom_handling(&[byte]).0.chars().next().unwrap_or(c)
+            }
+            _ => c,
+        })
+        .collect()
 }
 
 fn escape_text(text: &str) -> String {

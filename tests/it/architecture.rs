@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 fn layer(module: &str) -> Option<u8> {
     Some(match module {
         "model" => 0,
-        "config" | "parse" | "sanitize" | "schedule" | "schedule::policy" => 1,
+        "config" | "parse" | "extract" | "sanitize" | "schedule" | "schedule::policy" => 1,
         "fetch" | "store" => 2,
         "ingest" | "app" => 3,
         "schedule::runner" | "eval" => 4,
