@@ -141,6 +141,7 @@ fn upgrade_legacy_namespaces(text: &str) -> Cow<'_, str> {
 
 /// Version details feed-rs's `FeedType` does not carry.
 #[derive(Debug, Clone, Copy)]
+#[allow(clippy::struct_excessive_bools)] // independent facts sniffed from one document
 struct FormatHint {
     atom03: bool,
     rss090: bool,
@@ -239,11 +240,11 @@ fn escape_bare_ampersands(text: &str) -> (String, usize) {
             out.push_str(&rest[..end]);
             rest = &rest[end..];
         } else if rest.starts_with('&') {
-            if !starts_with_reference(rest) {
+            if starts_with_reference(rest) {
+                out.push('&');
+            } else {
                 out.push_str("&amp;");
                 count += 1;
-            } else {
-                out.push('&');
             }
             rest = &rest[1..];
         } else {
@@ -351,7 +352,9 @@ fn close_open_elements(text: &str) -> Option<(String, usize)> {
                 let mut out = text[..cut].to_owned();
                 let count = open.len();
                 for name in open.iter().rev() {
-                    out.push_str(&format!("</{name}>"));
+                    out.push_str("</");
+                    out.push_str(name);
+                    out.push('>');
                 }
                 return (reader.buffer_position() >= u64::try_from(text.len()).ok()?).then_some((out, count));
             }
@@ -364,7 +367,9 @@ fn close_open_elements(text: &str) -> Option<(String, usize)> {
     let mut out = text.to_owned();
     let count = open.len();
     for name in open.iter().rev() {
-        out.push_str(&format!("</{name}>"));
+        out.push_str("</");
+        out.push_str(name);
+        out.push('>');
     }
     Some((out, count))
 }
@@ -436,7 +441,7 @@ fn first_xml_error(text: &str) -> Option<(u64, u64, String)> {
 fn line_column(text: &str, offset: u64) -> (u64, u64) {
     let offset = usize::try_from(offset).unwrap_or(usize::MAX).min(text.len());
     let before = &text.as_bytes()[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line = before.split(|&b| b == b'\n').count();
     let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
     (u64::try_from(line).unwrap_or(u64::MAX), u64::try_from(column).unwrap_or(u64::MAX))
 }
@@ -460,7 +465,7 @@ fn map_feed(feed: Feed, hint: FormatHint, input: &ParseInput<'_>, warnings: Vec<
     // §5.1.3), else against the site the feed names.
     let link_url = link.as_deref().and_then(|l| Url::parse(l).ok());
     let sanitizer = Sanitizer::new(input.url.or(link_url.as_ref()));
-    let items = feed.entries.into_iter().map(|entry| map_entry(entry, input, &sanitizer)).collect();
+    let items = feed.entries.into_iter().map(|entry| map_entry(&entry, input, &sanitizer)).collect();
     ParsedFeed {
         format: hint.format(&feed.feed_type).to_owned(),
         title: feed.title.as_ref().map(plain_text).map(fix_c1_controls).filter(|t| !t.is_empty()),
@@ -472,7 +477,7 @@ fn map_feed(feed: Feed, hint: FormatHint, input: &ParseInput<'_>, warnings: Vec<
     }
 }
 
-fn map_entry(entry: Entry, input: &ParseInput<'_>, sanitizer: &Sanitizer) -> ParsedItem {
+fn map_entry(entry: &Entry, input: &ParseInput<'_>, sanitizer: &Sanitizer) -> ParsedItem {
     let guid = Some(entry.id.trim().to_owned()).filter(|id| !id.is_empty() && id != NO_ID);
     // RSS 2.0: a guid is a permalink unless it says otherwise; use it when there is no link.
     let url = pick_link(&entry.links).and_then(|l| resolve(&l.href, input.url)).or_else(|| {

@@ -15,8 +15,7 @@
 //! |---|---|---|
 //! | `items.v1` | item id (32 ASCII hex digits) | JSON [`Item`] |
 //! | `idx.url.v1` | canonical URL | item id |
-//! | `idx.guid.v1` | source id, `0`, guid | item id |
-//! | `idx.published.v1` | time, item id | empty |
+//! | `idx.guid.v1` | source id, `0`, guid (only where the id does not follow from it) | item id |
 //! | `idx.source.v1` | source id, `0`, time, item id | empty |
 //! | `idx.state.v1` | state byte, time, item id | empty |
 //! | `fetch_state.v1` | source id | JSON [`FetchState`] |
@@ -80,19 +79,6 @@ pub fn state_byte(state: ReviewState) -> u8 {
 /// Inverse of [`state_byte`].
 pub fn state_from_byte(byte: u8) -> Option<ReviewState> {
     ReviewState::ALL.into_iter().find(|s| state_byte(*s) == byte)
-}
-
-/// `[time][id]`: a key in `idx.published.v1`.
-pub fn published_key(time: DateTime<Utc>, id: &ItemId) -> Vec<u8> {
-    let mut key = Vec::with_capacity(TIME_LEN + ID_LEN);
-    key.extend_from_slice(&encode_time(time));
-    key.extend_from_slice(item_key(id));
-    key
-}
-
-/// Inverse of [`published_key`].
-pub fn decode_published_key(key: &[u8]) -> Option<(DateTime<Utc>, ItemId)> {
-    decode_time_id(key).filter(|_| key.len() == TIME_LEN + ID_LEN)
 }
 
 /// `[state][time][id]`: a key in `idx.state.v1`.
@@ -268,7 +254,6 @@ mod tests {
     fn composite_keys_round_trip() {
         let t = at(1_700_000_000);
         let i = id(7);
-        assert_eq!(decode_published_key(&published_key(t, &i)), Some((t, i.clone())));
         assert_eq!(
             decode_state_key(&state_key(ReviewState::Approved, t, &i)),
             Some((ReviewState::Approved, t, i.clone()))
@@ -280,7 +265,7 @@ mod tests {
 
     #[test]
     fn malformed_keys_decode_to_none() {
-        assert_eq!(decode_published_key(b"short"), None);
+        assert_eq!(decode_state_key(b"short"), None);
         assert_eq!(decode_state_key(&[]), None);
         assert_eq!(decode_source_key(b"no-separator-and-too-short"), None);
         assert_eq!(decode_item_id(b"NOT-HEX-NOT-HEX-NOT-HEX-NOT-HEX-"), None);
@@ -343,14 +328,6 @@ mod tests {
         }
 
         #[test]
-        fn published_key_round_trips_and_sorts_by_time(a in any_time(), b in any_time(), i in any_id(), j in any_id()) {
-            prop_assert_eq!(decode_published_key(&published_key(a, &i)), Some((a, i.clone())));
-            if a != b {
-                prop_assert_eq!(a.cmp(&b), published_key(a, &i).cmp(&published_key(b, &j)));
-            }
-        }
-
-        #[test]
         fn source_key_round_trips_and_sorts_by_time_within_a_source(
             s in any_source(), a in any_time(), b in any_time(), i in any_id(),
         ) {
@@ -361,9 +338,14 @@ mod tests {
         }
 
         #[test]
-        fn state_key_round_trips(state in 0_u8..5, t in any_time(), i in any_id()) {
+        fn state_key_round_trips_and_sorts_by_time_within_a_state(
+            state in 0_u8..5, a in any_time(), b in any_time(), i in any_id(), j in any_id(),
+        ) {
             let state = state_from_byte(state).expect("0..5 are states");
-            prop_assert_eq!(decode_state_key(&state_key(state, t, &i)), Some((state, t, i)));
+            prop_assert_eq!(decode_state_key(&state_key(state, a, &i)), Some((state, a, i.clone())));
+            if a != b {
+                prop_assert_eq!(a.cmp(&b), state_key(state, a, &i).cmp(&state_key(state, b, &j)));
+            }
         }
 
         #[test]

@@ -1,12 +1,21 @@
 //! The sled implementation of [`Store`]: the only file that imports sled.
 //!
-//! One tree per record kind and one per index (names in [`super::codec`]), all
-//! suffixed with the layout version so a future layout can be built beside the
-//! old one. An item and every index entry it owns are written in one sled
+//! One tree per record kind and one per index (layouts in [`super::codec`]),
+//! all suffixed with the layout version so a future layout can be built beside
+//! the old one. An item and every index entry it owns are written in one sled
 //! transaction, so a crash leaves either the old or the new item with matching
-//! indexes, never a mix. Indexes hold no values: their keys end with the item
-//! id and the item record says which keys it owns (its `published` time, its
-//! `sources`, its `state`), so no inverse trees are needed to remove old keys.
+//! indexes, never a mix. Time-ordered indexes hold no values: their keys end
+//! with the item id, and the item record says which keys it owns (its
+//! `published` time, its `sources`, its `state`), so no inverse trees are
+//! needed to remove old keys.
+//!
+//! Every sled key written costs several microseconds, which is what bounds
+//! ingest speed, so each item owns as few keys as the queries need: its
+//! record, its URL, one state key and one key per source. There is no separate
+//! "all items by date" index: the state index already holds every item in date
+//! order within each state, and a listing without a state merges those five
+//! ranges. A guid entry is written only when it says something the item id
+//! does not (another source's guid for a merged item; see [`Tx::upsert_one`]).
 //!
 //! This module must not decide anything about review rules or feed parsing;
 //! it stores what it is given.
@@ -37,7 +46,6 @@ const ITEMS_PER_TRANSACTION: usize = 64;
 const ITEMS: &str = "items.v1";
 const IDX_URL: &str = "idx.url.v1";
 const IDX_GUID: &str = "idx.guid.v1";
-const IDX_PUBLISHED: &str = "idx.published.v1";
 const IDX_SOURCE: &str = "idx.source.v1";
 const IDX_STATE: &str = "idx.state.v1";
 const FETCH_STATE: &str = "fetch_state.v1";
@@ -59,7 +67,6 @@ struct Trees {
     items: Tree,
     url: Tree,
     guid: Tree,
-    published: Tree,
     source: Tree,
     state: Tree,
     fetch_state: Tree,
@@ -79,8 +86,7 @@ impl SledStore {
     /// [`StoreError::TooNew`] when a newer Gleaner wrote it.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
-        let db =
-            Config::new().path(path).cache_capacity(CACHE_CAPACITY_BYTES).open().map_err(|e| open_error(&shown, &e))?;
+        let db = base_config().path(path).open().map_err(|e| open_error(&shown, &e))?;
         Self::from_db(db, shown)
     }
 
@@ -88,11 +94,7 @@ impl SledStore {
     /// dropped (tests, `preview`).
     pub fn temporary() -> Result<Self, StoreError> {
         let shown = "(temporary store)".to_owned();
-        let db = Config::new()
-            .temporary(true)
-            .cache_capacity(CACHE_CAPACITY_BYTES)
-            .open()
-            .map_err(|e| open_error(&shown, &e))?;
+        let db = base_config().temporary(true).open().map_err(|e| open_error(&shown, &e))?;
         Self::from_db(db, shown)
     }
 
@@ -104,7 +106,6 @@ impl SledStore {
             items: open(ITEMS)?,
             url: open(IDX_URL)?,
             guid: open(IDX_GUID)?,
-            published: open(IDX_PUBLISHED)?,
             source: open(IDX_SOURCE)?,
             state: open(IDX_STATE)?,
             fetch_state: open(FETCH_STATE)?,
@@ -115,9 +116,9 @@ impl SledStore {
     /// Upserts one chunk of items in one transaction; returns the chunk's report.
     fn upsert_chunk(&self, chunk: &[(ItemId, String, &NewItem)]) -> Result<UpsertReport, StoreError> {
         let t = &self.trees;
-        (&t.items, &t.url, &t.guid, &t.published, &t.source, &t.state)
-            .transaction(|(items, url, guid, published, source, state)| {
-                let tx = Tx { items, url, guid, published, source, state };
+        (&t.items, &t.url, &t.guid, &t.source, &t.state)
+            .transaction(|(items, url, guid, source, state)| {
+                let tx = Tx { items, url, guid, source, state };
                 // Built inside the closure: sled may rerun it on a conflict.
                 let mut report = UpsertReport::default();
                 for (id, hash, new) in chunk {
@@ -173,30 +174,38 @@ impl Store for SledStore {
     fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
         // The narrowest index that answers the query; the other filters are
         // checked on the record. A source usually has fewer items than a state.
-        let (tree, name, prefix, key_id): (_, _, _, KeyToId) = match (&query.source, query.state) {
-            (Some(source), _) => (&self.trees.source, IDX_SOURCE, codec::source_prefix(source), |key| {
+        let (tree, name, prefixes, key_id): (_, _, Vec<Vec<u8>>, KeyToId) = match (&query.source, query.state) {
+            (Some(source), _) => (&self.trees.source, IDX_SOURCE, vec![codec::source_prefix(source)], |key| {
                 codec::decode_source_key(key).map(|(_, _, id)| id)
             }),
-            (None, Some(state)) => (&self.trees.state, IDX_STATE, codec::state_prefix(state), |key| {
-                codec::decode_state_key(key).map(|(_, _, id)| id)
-            }),
-            (None, None) => (&self.trees.published, IDX_PUBLISHED, Vec::new(), |key| {
-                codec::decode_published_key(key).map(|(_, id)| id)
-            }),
+            (None, state) => {
+                let states = state.map_or_else(|| ReviewState::ALL.to_vec(), |s| vec![s]);
+                (&self.trees.state, IDX_STATE, states.into_iter().map(codec::state_prefix).collect(), |key| {
+                    codec::decode_state_key(key).map(|(_, _, id)| id)
+                })
+            }
         };
-        let lower = match query.since {
-            Some(since) => Bound::Included(codec::time_lower_bound(&prefix, since)),
-            None => Bound::Included(prefix.clone()),
-        };
-        let upper = codec::prefix_end(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
         let limit = query.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
         if limit == 0 {
             return Ok(out);
         }
-        for entry in tree.range::<Vec<u8>, _>((lower, upper)).rev() {
-            let (key, _) = entry.map_err(io)?;
+        let ranges = prefixes.iter().map(|prefix| {
+            let lower = query.since.map_or_else(|| prefix.clone(), |since| codec::time_lower_bound(prefix, since));
+            let upper = codec::prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded);
+            tree.range::<Vec<u8>, _>((Bound::Included(lower), upper)).rev()
+        });
+        // Every range shares its prefix length, so the rest of the key is [time][id].
+        let prefix_len = prefixes.first().map_or(0, Vec::len);
+        // Scans are not a snapshot: an item whose state changes mid-listing can
+        // show up in two state ranges; list it once.
+        let mut seen = HashSet::new();
+        for key in NewestFirst::new(ranges.collect(), prefix_len) {
+            let key = key?;
             let id = key_id(&key).ok_or_else(|| corrupt(name, &key, "not a valid index key"))?;
+            if !seen.insert(id.clone()) {
+                continue;
+            }
             let Some(item) = self.indexed_item(name, &id)? else { continue };
             let state_ok = query.state.is_none_or(|s| s == item.state);
             // The key holds the time at microsecond precision; compare exactly.
@@ -286,6 +295,49 @@ impl Store for SledStore {
 /// Reads the item id out of one index's key (and checks the key's shape).
 type KeyToId = fn(&[u8]) -> Option<ItemId>;
 
+/// Index keys from several reverse range scans, merged newest first.
+///
+/// Each scan yields keys `[prefix][time][id]` in descending order with the
+/// same prefix length; the merge always takes the largest `[time][id]` among
+/// the scans' next keys.
+struct NewestFirst<I> {
+    scans: Vec<std::iter::Fuse<I>>,
+    heads: Vec<Option<IVec>>,
+    prefix_len: usize,
+}
+
+impl<I: Iterator<Item = sled::Result<(IVec, IVec)>>> NewestFirst<I> {
+    fn new(scans: Vec<I>, prefix_len: usize) -> Self {
+        let heads = vec![None; scans.len()];
+        Self { scans: scans.into_iter().map(Iterator::fuse).collect(), heads, prefix_len }
+    }
+}
+
+impl<I: Iterator<Item = sled::Result<(IVec, IVec)>>> Iterator for NewestFirst<I> {
+    type Item = Result<IVec, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for (head, scan) in self.heads.iter_mut().zip(&mut self.scans) {
+            if head.is_none() {
+                match scan.next() {
+                    Some(Ok((key, _))) => *head = Some(key),
+                    Some(Err(e)) => return Some(Err(io(e))),
+                    None => {}
+                }
+            }
+        }
+        let prefix_len = self.prefix_len;
+        let newest = self
+            .heads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, head)| head.as_ref().map(|key| (i, key.get(prefix_len..).unwrap_or_default())))
+            .max_by(|a, b| a.1.cmp(b.1))?
+            .0;
+        self.heads[newest].take().map(Ok)
+    }
+}
+
 /// How an incoming item was matched to a stored one.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Matched {
@@ -299,7 +351,6 @@ struct Tx<'a> {
     items: &'a TransactionalTree,
     url: &'a TransactionalTree,
     guid: &'a TransactionalTree,
-    published: &'a TransactionalTree,
     source: &'a TransactionalTree,
     state: &'a TransactionalTree,
 }
@@ -322,8 +373,11 @@ impl Tx<'_> {
             item.sources.push(new.source_id.clone());
             changed = true;
         }
-        if let (false, Some(guid)) = (matched == Matched::Guid, &new.guid) {
-            // Lets this source's guid find the item even if its URL changes later.
+        if let (Matched::Url, Some(guid)) = (matched, &new.guid) {
+            // The item id does not follow from this source's guid (another
+            // source's copy, or a guid that changed): record the guid, so the
+            // item is found again even if its URL changes later. An item matched
+            // by id needs no entry: its id *is* the hash of source and guid.
             let key = codec::guid_key(&new.source_id, guid);
             if self.guid.get(&key)?.is_none() {
                 self.guid.insert(key, codec::item_key(&item.id))?;
@@ -383,6 +437,8 @@ impl Tx<'_> {
         }
     }
 
+    /// Writes a first-seen item: its record, URL, state and source keys (no
+    /// guid entry: the id is derived from it).
     fn insert_new(&self, item: &Item, new: &NewItem) -> TxResult<()> {
         let id = &item.id;
         let id_bytes = codec::item_key(id);
@@ -391,10 +447,6 @@ impl Tx<'_> {
             // `find` saw no item under this URL (or a dangling entry): claim it.
             self.url.insert(url.as_bytes(), id_bytes)?;
         }
-        if let Some(guid) = &new.guid {
-            self.guid.insert(codec::guid_key(&new.source_id, guid), id_bytes)?;
-        }
-        self.published.insert(codec::published_key(item.published, id), IVec::default())?;
         self.source.insert(codec::source_key(&new.source_id, item.published, id), IVec::default())?;
         self.state.insert(codec::state_key(item.state, item.published, id), IVec::default())?;
         Ok(())
@@ -438,8 +490,6 @@ impl Tx<'_> {
     /// `published` to `to`.
     fn move_time_keys(&self, item: &Item, to: chrono::DateTime<chrono::Utc>) -> TxResult<()> {
         let (from, id) = (item.published, &item.id);
-        self.published.remove(codec::published_key(from, id))?;
-        self.published.insert(codec::published_key(to, id), IVec::default())?;
         for source in &item.sources {
             self.source.remove(codec::source_key(source, from, id))?;
             self.source.insert(codec::source_key(source, to, id), IVec::default())?;
@@ -473,6 +523,11 @@ fn new_item(id: ItemId, content_hash: String, new: &NewItem) -> Item {
         editor: EditorFields::default(),
         revision: 1,
     }
+}
+
+/// Settings shared by on-disk and temporary stores.
+fn base_config() -> Config {
+    Config::new().cache_capacity(CACHE_CAPACITY_BYTES)
 }
 
 /// The raw operations migrations use, over the open database.

@@ -28,7 +28,7 @@ fn entry(source: &str, slug: &str, secs: i64) -> NewItem {
     }
 }
 
-fn store() -> SledStore {
+fn temp_store() -> SledStore {
     SledStore::temporary().expect("a temporary store opens")
 }
 
@@ -38,7 +38,7 @@ fn ids(items: &[gleaner::model::Item]) -> Vec<String> {
 
 #[test]
 fn same_batch_twice_adds_nothing_new() {
-    let store = store();
+    let store = temp_store();
     let batch: Vec<NewItem> = (0..5).map(|n| entry("a", &format!("s{n}"), n)).collect();
     let first = store.upsert_items(&batch).expect("first upsert");
     assert_eq!(first.new.len(), 5);
@@ -51,7 +51,7 @@ fn same_batch_twice_adds_nothing_new() {
 
 #[test]
 fn duplicate_entry_in_one_batch_is_stored_once() {
-    let store = store();
+    let store = temp_store();
     let one = entry("a", "dup", 0);
     let report = store.upsert_items(&[one.clone(), one.clone()]).expect("upsert");
     assert_eq!(report.new, vec![one.id()]);
@@ -62,8 +62,8 @@ fn duplicate_entry_in_one_batch_is_stored_once() {
 
 #[test]
 fn refetch_with_changed_title_updates_and_keeps_editor_fields() {
-    let store = store();
-    let original = entry("a", "story", 0);
+    let store = temp_store();
+    let original = entry("a", "article", 0);
     let id = original.id();
     store.upsert_items(std::slice::from_ref(&original)).expect("insert");
     let editor = EditorFields {
@@ -77,14 +77,14 @@ fn refetch_with_changed_title_updates_and_keeps_editor_fields() {
     assert_eq!(edited.revision, 2);
 
     let mut changed = original.clone();
-    changed.title = "Title story (updated)".to_owned();
+    changed.title = "Title article (updated)".to_owned();
     changed.fetched_at = at(20_000);
     let report = store.upsert_items(&[changed]).expect("refetch");
     assert_eq!(report.updated, vec![id.clone()]);
     assert!(report.new.is_empty());
 
     let item = store.item(&id).expect("read").expect("stored");
-    assert_eq!(item.title, "Title story (updated)");
+    assert_eq!(item.title, "Title article (updated)");
     assert_eq!(item.fetched_at, at(20_000));
     assert_eq!(item.first_seen, at(10_000));
     assert_eq!(item.state, ReviewState::Approved);
@@ -92,14 +92,14 @@ fn refetch_with_changed_title_updates_and_keeps_editor_fields() {
     assert_eq!(item.revision, 3);
     assert_eq!(item.content_hash, {
         let mut c = original.clone();
-        c.title = "Title story (updated)".to_owned();
+        c.title = "Title article (updated)".to_owned();
         c.content_hash()
     });
 }
 
 #[test]
 fn same_canonical_url_from_two_sources_is_one_item_with_both_sources() {
-    let store = store();
+    let store = temp_store();
     let from_a = entry("a", "shared", 0);
     let mut from_b = entry("b", "shared", 5);
     from_b.title = "B's copy".to_owned();
@@ -125,11 +125,11 @@ fn same_canonical_url_from_two_sources_is_one_item_with_both_sources() {
 
 #[test]
 fn merged_source_finds_the_item_by_guid_after_its_url_changes() {
-    let store = store();
-    let from_a = entry("a", "story", 0);
-    let mut from_b = entry("b", "story", 0);
+    let store = temp_store();
+    let from_a = entry("a", "article", 0);
+    let mut from_b = entry("b", "article", 0);
     store.upsert_items(&[from_a.clone(), from_b.clone()]).expect("both");
-    from_b.url = Some("https://example.org/story-moved".to_owned());
+    from_b.url = Some("https://example.org/article-moved".to_owned());
     let report = store.upsert_items(&[from_b]).expect("b moved");
     assert_eq!(report.unchanged, 1, "{report:?}");
     assert_eq!(store.item_count().expect("count"), 1);
@@ -137,29 +137,29 @@ fn merged_source_finds_the_item_by_guid_after_its_url_changes() {
 
 #[test]
 fn changed_url_frees_the_old_url_and_claims_the_new_one() {
-    let store = store();
-    let mut story = entry("a", "story", 0);
-    store.upsert_items(std::slice::from_ref(&story)).expect("insert");
-    story.url = Some("https://example.org/story-v2".to_owned());
-    store.upsert_items(std::slice::from_ref(&story)).expect("url changed");
+    let store = temp_store();
+    let mut article = entry("a", "article", 0);
+    store.upsert_items(std::slice::from_ref(&article)).expect("insert");
+    article.url = Some("https://example.org/article-v2".to_owned());
+    store.upsert_items(std::slice::from_ref(&article)).expect("url changed");
     // Another source now carrying the new URL merges; the old URL is a new article.
     let mut other = entry("b", "x", 0);
-    other.url = Some("https://example.org/story-v2".to_owned());
+    other.url = Some("https://example.org/article-v2".to_owned());
     let mut old_url = entry("c", "y", 0);
-    old_url.url = Some("https://example.org/story".to_owned());
+    old_url.url = Some("https://example.org/article".to_owned());
     let report = store.upsert_items(&[other, old_url.clone()]).expect("others");
     assert_eq!(report.new, vec![old_url.id()]);
-    assert_eq!(store.item(&story.id()).expect("read").expect("stored").sources, ["a", "b"]);
+    assert_eq!(store.item(&article.id()).expect("read").expect("stored").sources, ["a", "b"]);
 }
 
 #[test]
 fn changed_published_date_moves_the_item_in_listings() {
-    let store = store();
-    let mut story = entry("a", "story", 100);
-    store.upsert_items(&[story.clone(), entry("a", "other", 50)]).expect("insert");
-    story.published = at(10);
-    story.title = "Corrected".to_owned();
-    store.upsert_items(&[story]).expect("update");
+    let store = temp_store();
+    let mut article = entry("a", "article", 100);
+    store.upsert_items(&[article.clone(), entry("a", "other", 50)]).expect("insert");
+    article.published = at(10);
+    article.title = "Corrected".to_owned();
+    store.upsert_items(&[article]).expect("update");
     for query in [
         ItemQuery::default(),
         ItemQuery { source: Some("a".to_owned()), ..ItemQuery::default() },
@@ -174,7 +174,7 @@ fn changed_published_date_moves_the_item_in_listings() {
 
 #[test]
 fn items_come_newest_first_and_honour_state_source_since_and_limit() {
-    let store = store();
+    let store = temp_store();
     let batch = vec![
         entry("a", "a1", 10),
         entry("b", "b1", 20),
@@ -211,7 +211,7 @@ fn items_come_newest_first_and_honour_state_source_since_and_limit() {
 
 #[test]
 fn counts_by_state_follow_editorial_writes() {
-    let store = store();
+    let store = temp_store();
     let batch: Vec<NewItem> = (0..4).map(|n| entry("a", &format!("s{n}"), n)).collect();
     store.upsert_items(&batch).expect("insert");
     store.update_editorial(&batch[0].id(), 1, ReviewState::Rejected, &EditorFields::default()).expect("reject");
@@ -230,10 +230,10 @@ fn counts_by_state_follow_editorial_writes() {
 
 #[test]
 fn editorial_write_on_a_stale_revision_is_refused() {
-    let store = store();
-    let story = entry("a", "story", 0);
-    store.upsert_items(std::slice::from_ref(&story)).expect("insert");
-    let id = story.id();
+    let store = temp_store();
+    let article = entry("a", "article", 0);
+    store.upsert_items(std::slice::from_ref(&article)).expect("insert");
+    let id = article.id();
     store.update_editorial(&id, 1, ReviewState::Shortlisted, &EditorFields::default()).expect("first write");
     let err = store.update_editorial(&id, 1, ReviewState::Approved, &EditorFields::default()).expect_err("stale");
     assert!(matches!(err, StoreError::StaleRevision { expected: 1, found: 2, .. }), "{err:?}");
@@ -248,7 +248,7 @@ fn editorial_write_on_a_stale_revision_is_refused() {
 
 #[test]
 fn fetch_state_round_trips() {
-    let store = store();
+    let store = temp_store();
     assert_eq!(store.fetch_state("a").expect("read"), None);
     let state = FetchState {
         etag: Some("\"abc\"".to_owned()),
@@ -273,22 +273,22 @@ fn fetch_state_round_trips() {
 fn reopen_after_drop_keeps_items_editor_fields_and_fetch_state() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("gleaner.sled");
-    let story = entry("a", "story", 0);
+    let article = entry("a", "article", 0);
     let editor = EditorFields { headline: Some("Kept".to_owned()), ..EditorFields::default() };
     {
         let store = SledStore::open(&path).expect("open");
-        store.upsert_items(&[story.clone(), entry("a", "other", 5)]).expect("insert");
-        store.update_editorial(&story.id(), 1, ReviewState::Approved, &editor).expect("edit");
+        store.upsert_items(&[article.clone(), entry("a", "other", 5)]).expect("insert");
+        store.update_editorial(&article.id(), 1, ReviewState::Approved, &editor).expect("edit");
         store.put_fetch_state("a", &FetchState { consecutive_failures: 1, ..FetchState::default() }).expect("fetch");
         store.flush().expect("flush");
     }
     let store = SledStore::open(&path).expect("reopen");
     assert_eq!(store.item_count().expect("count"), 2);
-    let item = store.item(&story.id()).expect("read").expect("kept");
+    let item = store.item(&article.id()).expect("read").expect("kept");
     assert_eq!((item.state, item.editor, item.revision), (ReviewState::Approved, editor, 2));
     assert_eq!(store.fetch_state("a").expect("read").map(|f| f.consecutive_failures), Some(1));
-    assert_eq!(ids(&store.items(&ItemQuery::default()).expect("list")), ["Title other", "Title story"]);
-    assert_eq!(store.upsert_items(&[story]).expect("again").unchanged, 1);
+    assert_eq!(ids(&store.items(&ItemQuery::default()).expect("list")), ["Title other", "Title article"]);
+    assert_eq!(store.upsert_items(&[article]).expect("again").unchanged, 1);
 }
 
 #[test]
@@ -304,7 +304,7 @@ fn opening_a_path_already_open_is_a_clear_open_error() {
 
 #[test]
 fn clones_share_one_open_store() {
-    let store = store();
+    let store = temp_store();
     let clone = store.clone();
     clone.upsert_items(&[entry("a", "s", 0)]).expect("insert via clone");
     assert_eq!(store.item_count().expect("count"), 1);

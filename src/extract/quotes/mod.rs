@@ -1,0 +1,597 @@
+//! Direct quotations: finds them in an article's blocks, tells speech from
+//! scare quotes and titles, and attributes each to a speaker, cue and outlet.
+//!
+//! Pure and total: blocks in, quotes out; no I/O, no clock, no panic on any
+//! input. Stages, each linear in the text:
+//! 1. `marks` finds the outermost quoted spans of each block (and `<q>` spans);
+//! 2. spans join across paragraphs (a quote whose closing mark waits for the
+//!    last paragraph) and across split frames (“A,” she said, “B.”);
+//! 3. `speaker` reads the frame around each span (`Q, said S`, `S said: Q`,
+//!    `according to S`), and `classify` keeps speech, drops titles and scare
+//!    quotes, and keeps short fragments a cue governs as partial quotes;
+//! 4. `names` resolves pronouns, descriptions and surnames article-wide;
+//!    quotes without a frame inherit from the quote before them in the
+//!    paragraph, a colon introduction, or the previous paragraph's speaker.
+//!
+//! Offsets are characters in the article text: the texts of all non-caption
+//! blocks joined with a blank line. Captions are skipped (not speech), and so
+//! are headings (headlines quote loosely).
+//!
+//! Main entry: [`find_quotes`].
+
+mod lexicon;
+mod marks;
+mod names;
+mod speaker;
+mod text;
+
+use std::ops::Range;
+
+use crate::model::{Quote, QuoteKind};
+
+use super::{Block, BlockKind, PageFacts};
+use lexicon::TERM_MARKERS;
+use names::{Name, NameBook};
+use speaker::{Frame, Subject};
+use text::{Token, ends_sentence, tokenize};
+
+pub use lexicon::cue_count;
+
+/// Quotes of at least this many words are speech even without a cue (titles
+/// and scare quotes are short).
+const LONG_QUOTE_WORDS: usize = 8;
+
+/// Confidence of an attribution inherited from the previous quote or paragraph.
+const INHERITED_CONFIDENCE: f32 = 0.7;
+/// Confidence when no speaker was found (the words are a quote; who said them is not known).
+const UNKNOWN_CONFIDENCE: f32 = 0.2;
+
+/// A quoted span of one paragraph, in character indices of that paragraph.
+#[derive(Debug, Clone)]
+struct Span {
+    /// First character of the span, opening mark included.
+    outer_start: usize,
+    /// One past its last character, closing mark included.
+    outer_end: usize,
+    /// The quoted words.
+    start: usize,
+    end: usize,
+    closed: bool,
+    /// The opening mark, or `None` for a `<q>` span.
+    mark: Option<char>,
+}
+
+/// One text block with what quotation finding reads from it.
+struct Para<'a> {
+    block: &'a Block,
+    chars: Vec<char>,
+    /// Offset of the block in the article text.
+    base: usize,
+    tokens: Vec<Token>,
+    spans: Vec<Span>,
+    links: Vec<Range<usize>>,
+}
+
+impl Para<'_> {
+    fn slice(&self, start: usize, end: usize) -> String {
+        self.chars.get(start..end).map(|c| c.iter().collect()).unwrap_or_default()
+    }
+
+    /// Token range `[qa, qb)` of span `s`.
+    fn token_range(&self, s: usize) -> (usize, usize) {
+        let qa = self.tokens.iter().position(|t| t.quote == Some(s)).unwrap_or(self.tokens.len());
+        let qb = self.tokens.iter().rposition(|t| t.quote == Some(s)).map_or(qa, |i| i + 1);
+        (qa, qb)
+    }
+
+    /// Whether span `s` is the whole paragraph.
+    fn wholly(&self, s: &Span) -> bool {
+        let first = self.chars.iter().position(|c| !c.is_whitespace()).unwrap_or(0);
+        let last = self.chars.iter().rposition(|c| !c.is_whitespace()).map_or(0, |i| i + 1);
+        s.outer_start <= first && s.outer_end >= last
+    }
+}
+
+/// A candidate quotation: one or more spans (paragraph index, span index).
+#[derive(Debug, Clone)]
+struct Candidate {
+    parts: Vec<(usize, usize)>,
+    /// The parts are split by a frame in one paragraph (joined with a space)
+    /// rather than running over paragraphs (joined with a blank line).
+    split: bool,
+}
+
+/// Byte ranges of `text` as character ranges; ranges off a character boundary are dropped.
+fn char_ranges(text: &str, ranges: &[Range<usize>]) -> Vec<Range<usize>> {
+    ranges
+        .iter()
+        .filter(|r| r.start < r.end && text.is_char_boundary(r.start) && text.is_char_boundary(r.end) && r.end <= text.len())
+        .map(|r| text[..r.start].chars().count()..text[..r.end].chars().count())
+        .collect()
+}
+
+/// Whether a paragraph of this kind is scanned for marks.
+fn is_running_text(kind: BlockKind) -> bool {
+    matches!(kind, BlockKind::Paragraph | BlockKind::ListItem)
+}
+
+fn layout<'a>(blocks: &'a [Block], facts: &PageFacts) -> Vec<Para<'a>> {
+    let mut paras = Vec::new();
+    let mut base = 0;
+    let title = facts.title.as_deref().map(normalize);
+    for block in blocks.iter().filter(|b| b.kind != BlockKind::Caption) {
+        let chars: Vec<char> = block.text.chars().collect();
+        let len = chars.len();
+        let is_title = title.as_deref().is_some_and(|t| !t.is_empty() && normalize(&block.text) == t);
+        let mut spans = Vec::new();
+        if is_running_text(block.kind) && !is_title {
+            let q_spans = char_ranges(&block.text, &block.q_spans);
+            for q in &q_spans {
+                let start = q.start.min(len);
+                let end = q.end.min(len);
+                if start < end {
+                    spans.push(Span { outer_start: start, outer_end: end, start, end, closed: true, mark: None });
+                }
+            }
+            for m in marks::scan(&chars) {
+                let outer_end = m.close.map_or(m.end, |c| c + 1);
+                if q_spans.iter().any(|q| m.open < q.end && outer_end > q.start) {
+                    continue;
+                }
+                spans.push(Span {
+                    outer_start: m.open,
+                    outer_end,
+                    start: m.start,
+                    end: m.end,
+                    closed: m.close.is_some(),
+                    mark: Some(m.mark),
+                });
+            }
+            spans.sort_by_key(|s| s.outer_start);
+        }
+        let mut tokens = tokenize(&chars);
+        for t in &mut tokens {
+            t.quote = spans.iter().position(|s| t.start >= s.outer_start && t.end <= s.outer_end);
+        }
+        let links = char_ranges(&block.text, &block.link_spans);
+        paras.push(Para { block, chars, base, tokens, spans, links });
+        base += len + 2;
+    }
+    paras
+}
+
+/// Lower case, letters and digits only, single spaces: what a quote id and
+/// quote comparison see.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.extend(c.to_lowercase());
+        } else if c.is_whitespace() || c == '\u{200c}' || !c.is_alphanumeric() {
+            space = true;
+        }
+    }
+    out
+}
+
+/// Stable id of a quote: blake3 of its normalized text, 16 hex digits.
+pub fn quote_id(text: &str) -> String {
+    let hash = blake3::hash(normalize(text).as_bytes());
+    hash.to_hex().as_str().chars().take(16).collect()
+}
+
+/// Candidates in text order, multi-paragraph quotes joined.
+fn candidates(paras: &[Para]) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut consumed: Vec<(usize, usize)> = Vec::new();
+    for (p, para) in paras.iter().enumerate() {
+        for (s, _) in para.spans.iter().enumerate() {
+            if consumed.contains(&(p, s)) {
+                continue;
+            }
+            let mut parts = vec![(p, s)];
+            let (mut cp, mut cs) = (p, s);
+            // A quote left open continues when the next paragraph opens with a mark.
+            while !paras[cp].spans[cs].closed && cs + 1 == paras[cp].spans.len() {
+                let Some(next) = paras.get(cp + 1) else { break };
+                let first_char = next.chars.iter().position(|c| !c.is_whitespace());
+                let Some(first_span) = next.spans.first() else { break };
+                if !is_running_text(next.block.kind) || first_char != Some(first_span.outer_start) || first_span.mark.is_none() {
+                    break;
+                }
+                cp += 1;
+                cs = 0;
+                parts.push((cp, cs));
+                consumed.push((cp, cs));
+            }
+            out.push(Candidate { parts, split: false });
+        }
+    }
+    out
+}
+
+/// Joins “A,” she said, “B.” into one candidate: the two spans sit in one
+/// paragraph, the words between them are a short frame with a cue ending in
+/// a comma.
+fn join_splits(paras: &[Para], cands: Vec<Candidate>) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::with_capacity(cands.len());
+    for cand in cands {
+        if let Some(prev) = out.last_mut()
+            && let (Some(&(p1, s1)), Some(&(p2, s2))) = (prev.parts.last(), cand.parts.first())
+            && p1 == p2
+            && s2 == s1 + 1
+            && cand.parts.len() == 1
+        {
+            let para = &paras[p1];
+            let (_, qb) = para.token_range(s1);
+            let (qa, _) = para.token_range(s2);
+            let gap = &para.tokens[qb.min(qa)..qa];
+            let words = gap.iter().filter(|t| t.is_word()).count();
+            let ends_comma = gap.last().is_some_and(|t| t.is_punct(',') || t.is_punct('،'));
+            let no_stop = !(qb..qa).any(|i| ends_sentence(&para.tokens, i));
+            let has_cue = speaker::frame(&para.tokens, qb.saturating_sub(1).max(0), qb).is_some_and(|f| !f.cue.is_empty())
+                || has_cue_in(gap);
+            if (1..=8).contains(&words) && ends_comma && no_stop && has_cue {
+                prev.parts.push((p2, s2));
+                prev.split = true;
+                continue;
+            }
+        }
+        out.push(cand);
+    }
+    out
+}
+
+fn has_cue_in(tokens: &[Token]) -> bool {
+    (0..tokens.len()).any(|i| {
+        let words: Vec<&str> = tokens[i..].iter().take(4).take_while(|t| t.is_word()).map(|t| t.lower.as_str()).collect();
+        lexicon::match_cue(&words).is_some()
+    })
+}
+
+/// What a candidate is, before attribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Speech,
+    /// Only speech if a cue with a speaker governs it.
+    Fragment,
+    Drop,
+}
+
+/// Speech, fragment or not speech, from the span and the words around it.
+fn classify(paras: &[Para], cand: &Candidate, text: &str, frame: Option<&Frame>) -> Verdict {
+    let (p, s) = cand.parts[0];
+    let para = &paras[p];
+    let span = &para.spans[s];
+    if cand.parts.len() == 1 && para.links.iter().any(|l| span.start >= l.start && span.end <= l.end) {
+        return Verdict::Drop;
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() >= LONG_QUOTE_WORDS || cand.parts.len() > 1 {
+        return Verdict::Speech;
+    }
+    let (qa, _) = para.token_range(s);
+    let before = |k: usize| qa.checked_sub(k).and_then(|i| para.tokens.get(i)).filter(|t| t.is_word()).map(|t| t.lower.as_str());
+    let marked = before(1).is_some_and(|w| TERM_MARKERS.contains(&w))
+        || matches!((before(2), before(1)), (Some("known" | "referred" | "connu" | "appelé"), Some("as" | "to" | "comme" | "sous")))
+        || matches!((before(2), before(1)), (Some("به" | "موسوم"), Some("اصطلاح" | "به")));
+    let adjacent = frame.is_some_and(|f| f.adjacent && f.subject != Subject::Unknown);
+    let last = text.trim_end().chars().last();
+    let after_comma = para.tokens.get(para.token_range(s).1).is_some_and(|t| t.is_punct(',') || t.is_punct('،'));
+    let ends_punct = last.is_some_and(|c| matches!(c, '.' | ',' | '!' | '?' | '…' | '؟' | '،' | ';' | '。' | '！' | '？'));
+    let first = text.chars().find(|c| c.is_alphanumeric());
+    let starts_upper = first.is_some_and(|c| c.is_uppercase() || !c.is_lowercase());
+    let small = ["a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "de", "la", "le", "du", "des", "et"];
+    let title_case = !words.is_empty()
+        && !ends_punct
+        && first.is_some_and(char::is_uppercase)
+        && words.iter().all(|w| small.contains(w) || w.chars().find(|c| c.is_alphanumeric()).is_none_or(|c| c.is_uppercase() || c.is_numeric()));
+    if marked || (title_case && !adjacent) {
+        return Verdict::Drop;
+    }
+    if (starts_upper && ends_punct && words.len() >= 2) || (adjacent && (ends_punct || after_comma)) {
+        return Verdict::Speech;
+    }
+    Verdict::Fragment
+}
+
+/// Text of a candidate's words.
+fn candidate_text(paras: &[Para], cand: &Candidate) -> String {
+    let joiner = if cand.split { " " } else { "\n\n" };
+    cand.parts
+        .iter()
+        .map(|&(p, s)| {
+            let span = &paras[p].spans[s];
+            paras[p].slice(span.start, span.end)
+        })
+        .collect::<Vec<_>>()
+        .join(joiner)
+}
+
+/// The sentence around tokens `[qa, qb)`, as characters of the paragraph.
+fn context(para: &Para, qa: usize, qb: usize) -> String {
+    let tokens = &para.tokens;
+    let mut lo = qa;
+    while lo > 0 && !(tokens[lo - 1].quote.is_none() && ends_sentence(tokens, lo - 1)) {
+        lo -= 1;
+    }
+    let mut hi = qb;
+    while hi < tokens.len() && !(tokens[hi].quote.is_none() && ends_sentence(tokens, hi)) {
+        hi += 1;
+    }
+    let start = tokens.get(lo).map_or(0, |t| t.start);
+    let end = tokens.get(hi).or_else(|| tokens.last()).map_or(para.chars.len(), |t| t.end);
+    para.slice(start, end.max(start))
+}
+
+/// A speaker and how it was found.
+#[derive(Debug, Clone)]
+struct Attribution {
+    speaker: Option<String>,
+    cue: Option<String>,
+    via: Option<String>,
+    confidence: f32,
+}
+
+fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
+    let (speaker, factor) = match &frame.subject {
+        Subject::Name(name) => {
+            let canonical = book.canonical(name);
+            let words: Vec<String> = canonical.split_whitespace().map(str::to_string).collect();
+            book.add_speaker(&Name { words, roles: name.roles.clone(), gender: name.gender }, pos);
+            (Some(canonical), 1.0)
+        }
+        Subject::Pronoun(gender) => {
+            let found = book.resolve_pronoun(*gender, pos);
+            let factor = if found.is_some() { 0.9 } else { 1.0 };
+            (found, factor)
+        }
+        Subject::Description(head) => (book.resolve_description(head, pos), 0.85),
+        Subject::Unknown => (None, 1.0),
+    };
+    let confidence = if speaker.is_some() { frame.confidence * factor } else { UNKNOWN_CONFIDENCE };
+    Attribution {
+        speaker,
+        cue: Some(frame.cue.clone()).filter(|c| !c.is_empty()),
+        via: frame.via.clone(),
+        confidence,
+    }
+}
+
+/// "— Jane Doe" at the end of a block quote or pull quote: the text before
+/// the dash and the name after it.
+fn trailing_attribution(text: &str) -> (String, Option<String>) {
+    if let Some(at) = text.rfind(['—', '–', '―']) {
+        let name = text[at..].trim_start_matches(['—', '–', '―']).trim();
+        let words = name.split_whitespace().count();
+        if (1..=6).contains(&words) && !name.ends_with(['.', '!', '?']) {
+            return (text[..at].trim().to_string(), Some(name.trim_end_matches(',').to_string()));
+        }
+    }
+    (text.trim().to_string(), None)
+}
+
+/// Strips one pair of quotation marks around a whole block.
+fn strip_marks(text: &str) -> &str {
+    let t = text.trim();
+    let chars: Vec<char> = t.chars().collect();
+    let spans = marks::scan(&chars);
+    if let [only] = spans.as_slice()
+        && only.open == 0
+        && only.close == Some(chars.len() - 1)
+    {
+        let start = t.char_indices().nth(only.start).map_or(0, |(i, _)| i);
+        let end = t.char_indices().nth(only.end).map_or(t.len(), |(i, _)| i);
+        return t.get(start..end).unwrap_or(t);
+    }
+    t
+}
+
+/// Whether `a` repeats `b`: equal, contained, or sharing ≥ 80% of `a`'s words.
+fn repeats(a: &str, b: &str) -> bool {
+    let (a, b) = (normalize(a), normalize(b));
+    if a.is_empty() {
+        return false;
+    }
+    if b.contains(&a) || a.contains(&b) && !b.is_empty() {
+        return true;
+    }
+    let bw: Vec<&str> = b.split(' ').collect();
+    let aw: Vec<&str> = a.split(' ').collect();
+    let shared = aw.iter().filter(|w| bw.contains(w)).count();
+    shared * 5 >= aw.len() * 4
+}
+
+/// Finds the direct quotations of an article's blocks and attributes them.
+/// See the module documentation for the stages.
+pub fn find_quotes(blocks: &[Block], facts: &PageFacts) -> Vec<Quote> {
+    let paras = layout(blocks, facts);
+    let mut book = NameBook::default();
+    for para in &paras {
+        if matches!(para.block.kind, BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Blockquote) {
+            book.add_paragraph(&para.tokens, para.base);
+        }
+    }
+    let cands = join_splits(&paras, candidates(&paras));
+    let mut quotes: Vec<Quote> = Vec::new();
+    // Last attributed speaker per paragraph, for continuation.
+    let mut last_speaker: Vec<Option<Attribution>> = vec![None; paras.len()];
+    let mut cand_iter = cands.into_iter().peekable();
+    for (p, para) in paras.iter().enumerate() {
+        match para.block.kind {
+            BlockKind::Embed => {
+                let text = para.block.text.trim();
+                if !text.is_empty() {
+                    let speaker = para.block.account.clone().filter(|a| !a.trim().is_empty());
+                    let confidence = if speaker.is_some() { 0.95 } else { UNKNOWN_CONFIDENCE };
+                    push_quote(&mut quotes, facts, block_quote(para, text, speaker, QuoteKind::Embed, confidence));
+                }
+                continue;
+            }
+            BlockKind::Blockquote => {
+                let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
+                if text.is_empty() {
+                    continue;
+                }
+                let attribution = match dash {
+                    Some(name) => Some(Attribution { speaker: Some(name), cue: None, via: None, confidence: 0.9 }),
+                    None => inherit(&paras, &mut book, &last_speaker, p, true),
+                };
+                let (speaker, cue, via, confidence) = unpack(attribution);
+                let mut quote = block_quote(para, &text, speaker.clone(), QuoteKind::Block, confidence);
+                quote.cue = cue.clone();
+                quote.via = via.clone();
+                if speaker.is_some() {
+                    last_speaker[p] = Some(Attribution { speaker, cue, via, confidence });
+                }
+                push_quote(&mut quotes, facts, quote);
+                continue;
+            }
+            _ => {}
+        }
+        while let Some(cand) = cand_iter.next_if(|c| c.parts[0].0 == p) {
+            let text = candidate_text(&paras, &cand);
+            let &(lp, ls) = cand.parts.last().unwrap_or(&(p, 0));
+            let (qa, qb) = para.token_range(cand.parts[0].1);
+            let mut frame = speaker::frame(&para.tokens, qa, qb);
+            if frame.is_none() && (lp, ls) != (p, cand.parts[0].1) {
+                let (la, lb) = paras[lp].token_range(ls);
+                frame = speaker::frame(&paras[lp].tokens, la, lb);
+            }
+            let verdict = classify(&paras, &cand, &text, frame.as_ref());
+            let first_span = &para.spans[cand.parts[0].1];
+            let last_span = &paras[lp].spans[ls];
+            let start = para.base + first_span.start;
+            let end = paras[lp].base + last_span.end;
+            let attribution = match &frame {
+                Some(f) => Some(resolve(&mut book, f, start)),
+                None => None,
+            };
+            let kind = match verdict {
+                Verdict::Drop => continue,
+                Verdict::Fragment => {
+                    let governed = frame.as_ref().is_some_and(|f| f.confidence >= 0.8)
+                        && attribution.as_ref().is_some_and(|a| a.speaker.is_some());
+                    if !governed {
+                        continue;
+                    }
+                    QuoteKind::Partial
+                }
+                Verdict::Speech => {
+                    let wholly = cand.parts.iter().all(|&(pp, ss)| paras[pp].wholly(&paras[pp].spans[ss])) && !cand.split;
+                    if first_span.mark.is_none() {
+                        QuoteKind::Q
+                    } else if wholly {
+                        QuoteKind::Block
+                    } else {
+                        QuoteKind::Inline
+                    }
+                }
+            };
+            let kind = if kind == QuoteKind::Partial && first_span.mark.is_none() { QuoteKind::Q } else { kind };
+            let attribution = match attribution {
+                Some(a) if a.speaker.is_some() || a.cue.is_some() && frame.as_ref().is_some_and(|f| f.adjacent) => Some(a),
+                _ => {
+                    // No frame: the quote before it in this paragraph, a colon
+                    // introduction, or the previous paragraph's speaker.
+                    let wholly = para.wholly(first_span);
+                    last_speaker[p].clone().map(|a| Attribution { cue: None, confidence: INHERITED_CONFIDENCE, ..a }).or_else(
+                        || if first_span.start <= 1 || wholly { inherit(&paras, &mut book, &last_speaker, p, wholly) } else { None },
+                    )
+                }
+            };
+            let (speaker, cue, via, confidence) = unpack(attribution);
+            if speaker.is_some() {
+                last_speaker[lp] = Some(Attribution { speaker: speaker.clone(), cue: cue.clone(), via: via.clone(), confidence });
+            }
+            let (ca, cb) = para.token_range(cand.parts[0].1);
+            push_quote(
+                &mut quotes,
+                facts,
+                Quote {
+                    id: quote_id(&text),
+                    text,
+                    speaker,
+                    cue,
+                    outlet: None,
+                    via,
+                    kind,
+                    start,
+                    end,
+                    context: context(para, ca, cb),
+                    confidence,
+                },
+            );
+        }
+    }
+    add_pull_quotes(&paras, facts, &mut quotes);
+    quotes
+}
+
+fn unpack(a: Option<Attribution>) -> (Option<String>, Option<String>, Option<String>, f32) {
+    match a {
+        Some(a) => (a.speaker, a.cue, a.via, a.confidence),
+        None => (None, None, None, UNKNOWN_CONFIDENCE),
+    }
+}
+
+/// Attribution for a quote with no frame of its own, from the paragraph
+/// before: its colon introduction, else (for a paragraph wholly a quote) its last speaker.
+fn inherit(paras: &[Para], book: &mut NameBook, last: &[Option<Attribution>], p: usize, wholly: bool) -> Option<Attribution> {
+    let prev = p.checked_sub(1)?;
+    if let Some(frame) = speaker::colon_intro(&paras[prev].tokens) {
+        let a = resolve(book, &frame, paras[p].base);
+        if a.speaker.is_some() {
+            return Some(a);
+        }
+    }
+    if wholly {
+        return last[prev].clone().map(|a| Attribution { cue: None, confidence: INHERITED_CONFIDENCE, ..a });
+    }
+    None
+}
+
+/// A quote covering a whole block (embed, block quote, pull quote).
+fn block_quote(para: &Para, text: &str, speaker: Option<String>, kind: QuoteKind, confidence: f32) -> Quote {
+    let offset = para.block.text.find(text).map_or(0, |b| para.block.text[..b].chars().count());
+    let start = para.base + offset;
+    Quote {
+        id: quote_id(text),
+        text: text.to_string(),
+        speaker,
+        cue: None,
+        outlet: None,
+        via: None,
+        kind,
+        start,
+        end: start + text.chars().count(),
+        context: para.block.text.clone(),
+        confidence,
+    }
+}
+
+fn push_quote(quotes: &mut Vec<Quote>, facts: &PageFacts, mut quote: Quote) {
+    if quote.text.trim().is_empty() || quotes.iter().any(|q| q.id == quote.id) {
+        return;
+    }
+    quote.outlet.clone_from(&facts.outlet);
+    quote.confidence = quote.confidence.clamp(0.0, 1.0);
+    quotes.push(quote);
+}
+
+/// Pull quotes, kept only when they do not repeat a body quote.
+fn add_pull_quotes(paras: &[Para], facts: &PageFacts, quotes: &mut Vec<Quote>) {
+    for para in paras.iter().filter(|p| p.block.kind == BlockKind::PullQuote) {
+        let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
+        if text.is_empty() || quotes.iter().any(|q| q.kind != QuoteKind::Embed && repeats(&text, &q.text)) {
+            continue;
+        }
+        let confidence = if dash.is_some() { 0.9 } else { UNKNOWN_CONFIDENCE };
+        push_quote(quotes, facts, block_quote(para, &text, dash, QuoteKind::Block, confidence));
+    }
+}

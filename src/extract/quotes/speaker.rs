@@ -1,0 +1,383 @@
+//! Attribution inside one paragraph: the cue governing a quote and the
+//! subject of that cue (a name, a pronoun, or a description), plus the outlet a
+//! quote was relayed through.
+//!
+//! Frames are read from the words around the quote, outside any quote: first
+//! after it (`Q, said S`; `Q, S said`; `Q, <role> S told …`), then before it
+//! (`S said: Q`; `according to S, Q`), then the next sentence. Resolving
+//! pronouns and surnames needs the whole article and happens in the parent
+//! module. Must not: look beyond its paragraph. Main type: [`Frame`].
+
+use super::lexicon::{
+    AUXILIARIES, CueClass, DESCRIPTION_NOUNS, Gender, OUTLET_WORDS, ROLES, VIA_CUES, match_cue, pronoun_gender,
+};
+use super::names::{Name, read_name, run_left, run_right};
+use super::text::{Token, ends_sentence};
+
+/// Who a cue's subject is, before resolution.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    Name(Name),
+    Pronoun(Gender),
+    /// A description's head noun ("ministry" from "the ministry said").
+    Description(String),
+    /// A subject we cannot name ("it said", "I said", "this official said").
+    Unknown,
+}
+
+/// A cue and its subject, found around a quote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub subject: Subject,
+    pub cue: String,
+    pub via: Option<String>,
+    /// How sure the frame is (adjacent frames highest).
+    pub confidence: f32,
+    /// True when the frame touches the quote (only punctuation or a short
+    /// subject between them), which alone makes a short span speech.
+    pub adjacent: bool,
+}
+
+/// Determiners skipped before a description or a name.
+const DETERMINERS: &[&str] = &[
+    "the", "a", "an", "his", "her", "its", "their", "le", "la", "les", "l", "un", "une", "der", "die", "das", "dem",
+    "den", "el", "los", "las", "this", "that", "one",
+];
+
+/// Words that stop a rightward search for the subject ("said on Monday").
+const STOPS: &[&str] = &[
+    "on", "in", "at", "to", "that", "when", "after", "before", "during", "while", "as", "with", "from", "by", "than",
+    "if", "because", "but", "and", "which", "who", "it", "que", "qui", "dans", "lors", "dass", "que", "en", "لا",
+];
+
+/// Persian words that end a speaker's name before the cue (time, place, "also").
+const PERSIAN_STOPS: &[&str] = &[
+    "روز", "در", "امروز", "دیروز", "با", "به", "نیز", "همچنین", "هم", "که", "صبح", "شب", "عصر", "پیش", "این", "بار",
+    "دیگر", "روزهای", "شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه", "ظهر", "بعدازظهر",
+];
+
+const PERSIAN_CONNECTORS: &[&str] = &["و", "اما", "همچنین", "سپس", "ولی"];
+const PERSIAN_HONORIFICS: &[&str] = &["آقای", "خانم", "دکتر", "مهندس"];
+
+/// A cue found in a window: token range and class.
+struct Cue {
+    start: usize,
+    end: usize,
+    class: CueClass,
+}
+
+/// The first cue in `[lo, hi)` (or the last when `last`), outside quotes.
+fn find_cue(tokens: &[Token], lo: usize, hi: usize, last: bool) -> Option<Cue> {
+    let mut found = None;
+    let mut i = lo;
+    while i < hi {
+        let t = &tokens[i];
+        if t.is_word() && t.quote.is_none() {
+            let words: Vec<&str> =
+                tokens[i..hi].iter().take(4).take_while(|t| t.is_word() && t.quote.is_none()).map(|t| t.lower.as_str()).collect();
+            if let Some((len, class)) = match_cue(&words) {
+                let cue = Cue { start: i, end: i + len, class };
+                if !last {
+                    return Some(cue);
+                }
+                i += len;
+                found = Some(cue);
+                continue;
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The cue as written, with a French auxiliary kept ("a déclaré").
+fn cue_text(tokens: &[Token], cue: &Cue) -> String {
+    let mut words: Vec<&str> = tokens[cue.start..cue.end].iter().map(|t| t.text.as_str()).collect();
+    let aux = cue.start.checked_sub(1).and_then(|p| tokens.get(p)).map(|t| t.lower.as_str());
+    let aux_before_pronoun = cue.start.checked_sub(2).and_then(|p| tokens.get(p)).map(|t| t.lower.as_str());
+    let participle = words.len() == 1 && words[0].ends_with('é');
+    if participle && (aux == Some("a") || (matches!(aux, Some("il" | "elle")) && aux_before_pronoun == Some("a"))) {
+        words.insert(0, "a");
+    }
+    words.join(" ")
+}
+
+/// The subject to the right of a cue ("said Jane Doe", "said the ministry").
+fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
+    let first = tokens.get(from).filter(|_| from < hi)?;
+    if first.quote.is_some() {
+        return None;
+    }
+    if first.is_arabic_script() {
+        return persian_name(tokens, from, hi);
+    }
+    if let Some(gender) = pronoun_gender(&first.lower) {
+        return Some(Subject::Pronoun(gender));
+    }
+    let mut head = None;
+    let mut i = from;
+    while i < hi && i < from + 7 {
+        let t = &tokens[i];
+        if t.quote.is_some() || (!t.is_word() && !t.is_punct(',')) {
+            break;
+        }
+        if t.is_capitalized() && !DETERMINERS.contains(&t.lower.as_str()) {
+            let end = run_right(tokens, i, hi).max(i + 1);
+            return read_name(tokens, i, end).map(Subject::Name).or(head.map(Subject::Description));
+        }
+        if STOPS.contains(&t.lower.as_str()) {
+            break;
+        }
+        if DESCRIPTION_NOUNS.contains(&t.lower.as_str()) && head.is_none() {
+            head = Some(t.lower.clone());
+        }
+        let skippable = t.is_punct(',') || DETERMINERS.contains(&t.lower.as_str()) || ROLES.contains(&t.lower.as_str()) || t.is_word();
+        if !skippable {
+            break;
+        }
+        i += 1;
+    }
+    head.map(Subject::Description)
+}
+
+/// The subject to the left of a cue ("Jane Doe said", "Jane Doe, the minister, said").
+fn subject_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject> {
+    let mut j = cue_start;
+    while j > lo && AUXILIARIES.contains(&tokens[j - 1].lower.as_str()) && tokens[j - 1].quote.is_none() {
+        j -= 1;
+    }
+    if j == lo {
+        return None;
+    }
+    let last = &tokens[j - 1];
+    if last.quote.is_some() {
+        return None;
+    }
+    if last.is_arabic_script() || (last.is_punct('،') && cue_start > lo) || tokens[lo..cue_start].iter().any(Token::is_arabic_script) {
+        return persian_left(tokens, lo, cue_start);
+    }
+    if last.is_punct(',') {
+        // An apposition: look for its opening comma.
+        let back = (j - 1).saturating_sub(12).max(lo);
+        let open = (back..j - 1).rev().find(|&k| tokens[k].is_punct(','))?;
+        return subject_left_at(tokens, lo, open);
+    }
+    subject_left_at(tokens, lo, j)
+}
+
+/// The subject ending just before token `end`.
+fn subject_left_at(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
+    let last = tokens.get(end.checked_sub(1)?)?;
+    if end <= lo || last.quote.is_some() || !last.is_word() {
+        return None;
+    }
+    if let Some(gender) = pronoun_gender(&last.lower) {
+        return Some(Subject::Pronoun(gender));
+    }
+    if matches!(last.lower.as_str(), "it" | "i" | "we" | "they" | "you" | "ils" | "elles" | "on" | "je" | "nous") {
+        return Some(Subject::Unknown);
+    }
+    if last.is_capitalized() {
+        let start = run_left(tokens, lo, end);
+        if start < end {
+            if let Some(name) = read_name(tokens, start, end) {
+                return Some(Subject::Name(name));
+            }
+            // "Police said" at a sentence start.
+            if DESCRIPTION_NOUNS.contains(&last.lower.as_str()) {
+                return Some(Subject::Description(last.lower.clone()));
+            }
+        }
+        return None;
+    }
+    // A description: up to four lower-case words back ("the health ministry said").
+    let back = end.saturating_sub(4).max(lo);
+    tokens[back..end]
+        .iter()
+        .rev()
+        .take_while(|t| t.is_word() && t.quote.is_none())
+        .find(|t| DESCRIPTION_NOUNS.contains(&t.lower.as_str()))
+        .map(|head| Subject::Description(head.lower.clone()))
+}
+
+/// A Persian subject: the clause's first noun phrase, up to its comma or a
+/// time/place word ("محمد رضایی، سخنگوی دولت، روز دوشنبه گفت").
+fn persian_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject> {
+    let clause = &tokens[lo..cue_start];
+    let mut k = 0;
+    while k < clause.len() && (!clause[k].is_word() || PERSIAN_CONNECTORS.contains(&clause[k].text.as_str())) {
+        k += 1;
+    }
+    if k < clause.len() && clause[k].quote.is_some() {
+        return None;
+    }
+    persian_name(tokens, lo + k, cue_start)
+}
+
+/// A Persian name starting at `from`, ending at a comma, a stop word or `hi`.
+fn persian_name(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
+    let first = tokens.get(from).filter(|_| from < hi)?;
+    if let Some(gender) = pronoun_gender(&first.lower) {
+        return Some(Subject::Pronoun(gender));
+    }
+    let mut words = Vec::new();
+    let mut roles = Vec::new();
+    for t in &tokens[from..hi] {
+        if !t.is_word() || t.quote.is_some() || PERSIAN_STOPS.contains(&t.text.as_str()) || words.len() >= 5 {
+            break;
+        }
+        if words.is_empty() && PERSIAN_HONORIFICS.contains(&t.text.as_str()) {
+            roles.push(t.text.clone());
+            continue;
+        }
+        words.push(t.text.clone());
+    }
+    if words.is_empty() {
+        return Some(Subject::Unknown);
+    }
+    let gender = roles.first().and_then(|r| super::lexicon::honorific_gender(r)).unwrap_or(Gender::Unknown);
+    Some(Subject::Name(Name { words, roles, gender }))
+}
+
+/// The subject of `cue` within `[lo, hi)`.
+fn subject_of(tokens: &[Token], lo: usize, hi: usize, cue: &Cue) -> Option<Subject> {
+    match cue.class {
+        CueClass::Source => subject_right(tokens, cue.end, hi),
+        CueClass::Verb => subject_left(tokens, lo, cue.start).or_else(|| subject_right(tokens, cue.end, hi)),
+    }
+}
+
+/// The window of one sentence around tokens `[qa, qb)`: from the previous
+/// sentence end or quote to the next.
+fn window_before(tokens: &[Token], qa: usize) -> usize {
+    let mut lo = qa;
+    while lo > 0 {
+        let t = &tokens[lo - 1];
+        if t.quote.is_some() || ends_sentence(tokens, lo - 1) {
+            break;
+        }
+        lo -= 1;
+    }
+    lo
+}
+
+fn window_after(tokens: &[Token], qb: usize) -> usize {
+    let mut hi = qb;
+    while hi < tokens.len() && tokens[hi].quote.is_none() && !ends_sentence(tokens, hi) {
+        hi += 1;
+    }
+    hi
+}
+
+/// The outlet a quote was relayed through, from `[lo, hi)`.
+fn find_via(tokens: &[Token], lo: usize, hi: usize) -> Option<String> {
+    for i in lo..hi {
+        for pattern in VIA_CUES {
+            let end = i + pattern.len();
+            if end > hi || !tokens[i..end].iter().zip(pattern.iter()).all(|(t, p)| t.quote.is_none() && t.lower == *p) {
+                continue;
+            }
+            if tokens[i].is_arabic_script() {
+                // "به خبرگزاری ایسنا گفت": the outlet runs up to the cue.
+                let from = if pattern[0] == "به" { i + 1 } else { end };
+                let words: Vec<&str> =
+                    tokens[from..hi].iter().take_while(|t| t.is_word() && match_cue(&[t.lower.as_str()]).is_none()).take(4).map(|t| t.text.as_str()).collect();
+                if !words.is_empty() {
+                    return Some(words.join(" "));
+                }
+                continue;
+            }
+            let mut from = end;
+            let mut article = None;
+            if tokens.get(from).is_some_and(|t| t.lower == "the") {
+                article = Some(tokens[from].text.clone());
+                from += 1;
+            }
+            let run_end = run_right(tokens, from, hi);
+            if run_end <= from {
+                continue;
+            }
+            let words: Vec<&str> = tokens[from..run_end].iter().filter(|t| t.is_word()).map(|t| t.text.as_str()).collect();
+            let outlet_like = article.is_some()
+                || matches!(words.first().copied(), Some("Le" | "La" | "Les" | "Die" | "Der" | "El"))
+                || words.iter().any(|w| OUTLET_WORDS.contains(w) || (w.chars().count() >= 2 && w.chars().all(|c| c.is_uppercase())));
+            if !outlet_like {
+                continue;
+            }
+            let mut text = words.join(" ");
+            if let Some(article) = article {
+                text = format!("{article} {text}");
+            } else if pattern.last() == Some(&"au") {
+                text = format!("Le {text}");
+            }
+            return Some(text);
+        }
+    }
+    None
+}
+
+/// The frame around the quote at tokens `[qa, qb)`: after it, then before it,
+/// then in the next sentence.
+pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
+    let pre_lo = window_before(tokens, qa);
+    let post_hi = window_after(tokens, qb);
+    let via = find_via(tokens, pre_lo, qa).or_else(|| find_via(tokens, qb, post_hi));
+    let mut weak: Option<Frame> = None;
+    if let Some(cue) = find_cue(tokens, qb, post_hi, false) {
+        let near = tokens[qb..cue.start].iter().filter(|t| t.is_word()).count() <= 5;
+        let confidence = if near { 0.95 } else { 0.8 };
+        match subject_of(tokens, qb, post_hi, &cue) {
+            Some(subject) => {
+                return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
+            }
+            None => {
+                weak = Some(Frame { subject: Subject::Unknown, cue: cue_text(tokens, &cue), via: via.clone(), confidence: 0.3, adjacent: near });
+            }
+        }
+    }
+    if let Some(cue) = find_cue(tokens, pre_lo, qa, true) {
+        let gap = tokens[cue.end..qa].iter().filter(|t| t.is_word()).count();
+        let near = gap <= 4;
+        let confidence = if near { 0.9 } else { 0.8 };
+        if let Some(subject) = subject_of(tokens, pre_lo, qa, &cue) {
+            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
+        }
+    }
+    if weak.is_some() {
+        return weak;
+    }
+    // The next sentence, when it has no quote of its own.
+    if post_hi < tokens.len() && tokens[post_hi].quote.is_none() {
+        let lo = post_hi + 1;
+        let hi = window_after(tokens, lo);
+        if hi < tokens.len() && tokens[hi].quote.is_some() || lo >= hi {
+            return None;
+        }
+        if let Some(cue) = find_cue(tokens, lo, hi, false)
+            && let Some(subject) = subject_of(tokens, lo, hi, &cue)
+        {
+            let via = find_via(tokens, lo, hi).or(via);
+            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence: 0.65, adjacent: false });
+        }
+    }
+    None
+}
+
+/// The speaker a paragraph ending in a colon introduces ("Jane Doe said:"),
+/// read from its last sentence.
+pub fn colon_intro(tokens: &[Token]) -> Option<Frame> {
+    if !tokens.last().is_some_and(|t| t.is_punct(':')) {
+        return None;
+    }
+    let end = tokens.len() - 1;
+    let lo = window_before(tokens, end);
+    if let Some(cue) = find_cue(tokens, lo, end, true)
+        && let Some(subject) = subject_of(tokens, lo, end, &cue)
+    {
+        return Some(Frame { subject, cue: cue_text(tokens, &cue), via: find_via(tokens, lo, end), confidence: 0.75, adjacent: false });
+    }
+    // No cue: the last name of the sentence ("The reply came from Jane Doe:").
+    let start = run_left(tokens, lo, end);
+    let name = read_name(tokens, start, end)?;
+    Some(Frame { subject: Subject::Name(name), cue: String::new(), via: None, confidence: 0.6, adjacent: false })
+}
