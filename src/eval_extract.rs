@@ -271,7 +271,11 @@ impl fmt::Display for ExtractBenchReport {
         writeln!(f, "  empty {}  unreadable {}  panics {}", self.empty, self.unreadable.len(), self.panics)?;
         writeln!(f, "  worst pages:")?;
         for page in &self.worst {
-            writeln!(f, "    F1 {:.3} P {:.3} R {:.3}  {}  {}", page.f1, page.precision, page.recall, page.id, page.url)?;
+            writeln!(
+                f,
+                "    F1 {:.3} P {:.3} R {:.3}  {}  {}",
+                page.f1, page.precision, page.recall, page.id, page.url
+            )?;
         }
         Ok(())
     }

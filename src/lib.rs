@@ -11,6 +11,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod eval;
+pub mod eval_quotes;
 pub mod eval_extract;
 pub mod extract;
 pub mod fetch;

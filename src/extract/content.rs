@@ -414,7 +414,8 @@ impl<'a> Arena<'a> {
     /// The best-scoring candidate, moved up when its parent is a better
     /// container (several good candidates share it, or it scores higher).
     fn top_candidate(&self, body: usize) -> usize {
-        let mut ranked: Vec<usize> = (0..self.els.len()).filter(|&i| self.els[i].scored && !self.els[i].removed).collect();
+        let mut ranked: Vec<usize> =
+            (0..self.els.len()).filter(|&i| self.els[i].scored && !self.els[i].removed).collect();
         ranked.sort_by(|&a, &b| self.els[b].score.total_cmp(&self.els[a].score));
         let Some(&first) = ranked.first() else { return body };
         let mut top = first;
@@ -424,7 +425,8 @@ impl<'a> Arena<'a> {
         }
         // Several near-best candidates under one ancestor: the article is
         // split into sections and the ancestor holds them all.
-        let alternatives: Vec<usize> = ranked.iter().skip(1).take(4).copied().filter(|&i| self.els[i].score >= top_score * 0.75).collect();
+        let alternatives: Vec<usize> =
+            ranked.iter().skip(1).take(4).copied().filter(|&i| self.els[i].score >= top_score * 0.75).collect();
         if alternatives.len() >= 3 {
             let mut parent = self.els[top].parent;
             while let Some(p) = parent {
@@ -503,7 +505,8 @@ impl<'a> Arena<'a> {
             if el.removed {
                 continue;
             }
-            let bonus = if top_class.is_some() && el.element.attr("class") == top_class { top_el.score * 0.2 } else { 0.0 };
+            let bonus =
+                if top_class.is_some() && el.element.attr("class") == top_class { top_el.score * 0.2 } else { 0.0 };
             if el.scored && el.score + bonus >= threshold {
                 roots.push(sibling);
                 continue;
@@ -511,7 +514,9 @@ impl<'a> Arena<'a> {
             if el.name == "p" {
                 let len = el.stats.text;
                 let density = el.stats.link_density();
-                if (len > 80 && density < 0.25) || (len > 0 && len <= 80 && density == 0.0 && self.ends_sentence(sibling)) {
+                if (len > 80 && density < 0.25)
+                    || (len > 0 && len <= 80 && density == 0.0 && self.ends_sentence(sibling))
+                {
                     roots.push(sibling);
                 }
             }
@@ -746,7 +751,16 @@ fn never_content(name: &str) -> bool {
 fn boilerplate_role(role: &str) -> bool {
     matches!(
         role.trim().to_ascii_lowercase().as_str(),
-        "navigation" | "menu" | "menubar" | "complementary" | "dialog" | "alertdialog" | "alert" | "banner" | "contentinfo" | "search"
+        "navigation"
+            | "menu"
+            | "menubar"
+            | "complementary"
+            | "dialog"
+            | "alertdialog"
+            | "alert"
+            | "banner"
+            | "contentinfo"
+            | "search"
     )
 }
 
@@ -768,7 +782,9 @@ fn role_of(element: &Element, name: &str, hints: &Hints, flags: Flags, is_root: 
 }
 
 fn hidden(element: &Element) -> bool {
-    if element.attr("hidden").is_some() || element.attr("aria-hidden").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+    if element.attr("hidden").is_some()
+        || element.attr("aria-hidden").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    {
         return true;
     }
     element.attr("style").is_some_and(|style| {
@@ -844,16 +860,45 @@ const UNLIKELY: &[&str] = &[
 /// Words that keep an element despite an unlikely word ("article-header" is not a page header).
 const MAYBE: &[&str] = &["article", "body", "content", "main", "story", "column", "entry"];
 
-const POSITIVE: &[&str] = &["article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "post", "text", "blog", "story"];
+const POSITIVE: &[&str] =
+    &["article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "post", "text", "blog", "story"];
 
 const NEGATIVE: &[&str] = &[
-    "hidden", "banner", "combx", "comment", "com-", "contact", "footer", "gdpr", "masthead", "media", "meta", "outbrain", "promo",
-    "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper", "sponsor", "shopping", "tags", "widget", "byline", "author",
-    "newsletter", "cookie", "social", "caption", "credit",
+    "hidden",
+    "banner",
+    "combx",
+    "comment",
+    "com-",
+    "contact",
+    "footer",
+    "gdpr",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "widget",
+    "byline",
+    "author",
+    "newsletter",
+    "cookie",
+    "social",
+    "caption",
+    "credit",
 ];
 
 /// Whole words (between separators) of class or id that mark boilerplate.
-const UNLIKELY_WORDS: &[&str] = &["ad", "ads", "nav", "hide", "hidden", "meta", "date", "author", "credit", "tag", "topics"];
+const UNLIKELY_WORDS: &[&str] =
+    &["ad", "ads", "nav", "hide", "hidden", "meta", "date", "author", "credit", "tag", "topics"];
 
 const EMBED_CLASSES: &[&str] = &[
     "twitter-tweet",
@@ -899,9 +944,21 @@ fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     let unlikely = UNLIKELY.iter().any(|w| text.contains(w)) || unlikely_word;
     hints.unlikely = unlikely && !MAYBE.iter().any(|w| text.contains(w));
     // Words that mark boilerplate even inside an "article-…" name.
-    if ["comment", "share", "social", "related", "newsletter", "cookie", "consent", "byline", "subscribe", "outbrain", "taboola"]
-        .iter()
-        .any(|w| text.contains(w))
+    if [
+        "comment",
+        "share",
+        "social",
+        "related",
+        "newsletter",
+        "cookie",
+        "consent",
+        "byline",
+        "subscribe",
+        "outbrain",
+        "taboola",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
         || unlikely_word
     {
         hints.unlikely = true;
@@ -1012,7 +1069,11 @@ impl<'a, 'b> BlockWriter<'a, 'b> {
     fn open(&mut self, at: usize) {
         let el = &self.arena.els[at];
         match el.name {
-            "a" => self.links.push(OpenSpan { start: None, href: el.element.attr("href").unwrap_or_default(), rel: el.element.attr("rel") }),
+            "a" => self.links.push(OpenSpan {
+                start: None,
+                href: el.element.attr("href").unwrap_or_default(),
+                rel: el.element.attr("rel"),
+            }),
             "q" => self.quotes.push(None),
             "br" => self.pending_space = true,
             _ => {}
@@ -1042,7 +1103,12 @@ impl<'a, 'b> BlockWriter<'a, 'b> {
                     && let Some(start) = span.start
                     && start < self.text.len()
                 {
-                    self.anchors.push(Anchor { block: self.blocks.len(), span: start..self.text.len(), href: span.href, rel: span.rel });
+                    self.anchors.push(Anchor {
+                        block: self.blocks.len(),
+                        span: start..self.text.len(),
+                        href: span.href,
+                        rel: span.rel,
+                    });
                     self.link_spans.push(start..self.text.len());
                 }
             }
@@ -1093,7 +1159,12 @@ impl<'a, 'b> BlockWriter<'a, 'b> {
             if let Some(start) = link.start.take()
                 && start < end
             {
-                self.anchors.push(Anchor { block: self.blocks.len(), span: start..end, href: link.href, rel: link.rel });
+                self.anchors.push(Anchor {
+                    block: self.blocks.len(),
+                    span: start..end,
+                    href: link.href,
+                    rel: link.rel,
+                });
                 self.link_spans.push(start..end);
             }
         }
@@ -1181,7 +1252,8 @@ fn is_label(text: &str) -> bool {
 /// Instagram embed ends with, else the handle in its status link.
 fn embed_account(text: &str, hrefs: &[&str]) -> Option<String> {
     if let Some(at) = text.rfind("(@") {
-        let handle: String = text[at + 1..].chars().take_while(|&c| c == '@' || c.is_alphanumeric() || c == '_' || c == '.').collect();
+        let handle: String =
+            text[at + 1..].chars().take_while(|&c| c == '@' || c.is_alphanumeric() || c == '_' || c == '.').collect();
         if handle.len() > 1 {
             return Some(handle);
         }

@@ -20,7 +20,8 @@ use crate::model::Link;
 use crate::parse::canonicalize;
 
 /// Path segments of listing pages rather than articles.
-const LISTING_SEGMENTS: &[&str] = &["tag", "tags", "category", "categories", "author", "authors", "topic", "topics", "section"];
+const LISTING_SEGMENTS: &[&str] =
+    &["tag", "tags", "category", "categories", "author", "authors", "topic", "topics", "section"];
 
 /// `host/path-prefix` of share intents.
 const SHARE_INTENTS: &[&str] = &[
@@ -62,7 +63,9 @@ pub(crate) fn outbound_links(content: &Content<'_>, base: Option<&Url>, page: Op
         if href.is_empty() || href.starts_with('#') {
             continue;
         }
-        if anchor.rel.is_some_and(|rel| rel.split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("tag") || r.eq_ignore_ascii_case("author"))) {
+        if anchor.rel.is_some_and(|rel| {
+            rel.split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("tag") || r.eq_ignore_ascii_case("author"))
+        }) {
             continue;
         }
         let Some(url) = canonicalize(href, base) else { continue };
@@ -101,13 +104,18 @@ fn is_listing(url: &Url) -> bool {
     let Some(mut segments) = url.path_segments() else { return false };
     let segments: Vec<&str> = segments.by_ref().filter(|s| !s.is_empty()).collect();
     // `/tag/x` or `/news/tag/x`, not an article slug that happens to be "section".
-    segments.len() >= 2 && segments.iter().rev().skip(1).take(2).any(|s| LISTING_SEGMENTS.contains(&s.to_ascii_lowercase().as_str()))
+    segments.len() >= 2
+        && segments.iter().rev().skip(1).take(2).any(|s| LISTING_SEGMENTS.contains(&s.to_ascii_lowercase().as_str()))
 }
 
 /// In an embedded post, only the link to the post itself names a source.
 fn is_post_link(url: &Url) -> bool {
     let path = url.path();
-    path.contains("/status/") || path.starts_with("/p/") || path.starts_with("/reel/") || path.contains("/video/") || path.contains("/post/")
+    path.contains("/status/")
+        || path.starts_with("/p/")
+        || path.starts_with("/reel/")
+        || path.contains("/video/")
+        || path.contains("/post/")
 }
 
 /// The sentence of `block` that contains `span`: from the end of the previous
@@ -149,7 +157,13 @@ mod tests {
 
     fn content(text: &str, anchors: &[(&'static str, &str)]) -> Content<'static> {
         let mut out = Content {
-            blocks: vec![Block { kind: BlockKind::Paragraph, text: text.to_owned(), link_spans: vec![], q_spans: vec![], account: None }],
+            blocks: vec![Block {
+                kind: BlockKind::Paragraph,
+                text: text.to_owned(),
+                link_spans: vec![],
+                q_spans: vec![],
+                account: None,
+            }],
             anchors: vec![],
         };
         for (href, words) in anchors {
@@ -164,7 +178,11 @@ mod tests {
         let page = Url::parse("https://www.example.com/news/a.html").expect("valid");
         let c = content(
             "First sentence here. The report by the agency was damning. Later the agency replied.",
-            &[("../data/report.pdf?utm_source=x", "report"), ("https://other.org/x", "agency"), ("/data/report.pdf", "replied")],
+            &[
+                ("../data/report.pdf?utm_source=x", "report"),
+                ("https://other.org/x", "agency"),
+                ("/data/report.pdf", "replied"),
+            ],
         );
         let links = outbound_links(&c, Some(&page), Some(&page));
         assert_eq!(links.len(), 2);
@@ -197,7 +215,13 @@ mod tests {
 
     #[test]
     fn sentence_of_a_link_at_the_start_or_end() {
-        let block = Block { kind: BlockKind::Paragraph, text: "One. Two three".into(), link_spans: vec![], q_spans: vec![], account: None };
+        let block = Block {
+            kind: BlockKind::Paragraph,
+            text: "One. Two three".into(),
+            link_spans: vec![],
+            q_spans: vec![],
+            account: None,
+        };
         assert_eq!(sentence_around(&block, &(0..3)), "One.");
         assert_eq!(sentence_around(&block, &(9..14)), "Two three");
     }

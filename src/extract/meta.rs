@@ -112,8 +112,17 @@ fn walk(doc: &Html) -> Found {
                     "author" | "byl" | "dc.creator" | "sailthru.author" | "parsely-author" | "article:author" => {
                         set(&mut found.meta_author, content.filter(|c| !c.contains("://")));
                     }
-                    "article:published_time" | "datepublished" | "pubdate" | "publishdate" | "date" | "dc.date" | "dc.date.issued"
-                    | "sailthru.date" | "parsely-pub-date" | "og:published_time" | "article.published" => {
+                    "article:published_time"
+                    | "datepublished"
+                    | "pubdate"
+                    | "publishdate"
+                    | "date"
+                    | "dc.date"
+                    | "dc.date.issued"
+                    | "sailthru.date"
+                    | "parsely-pub-date"
+                    | "og:published_time"
+                    | "article.published" => {
                         set(&mut found.meta_published, content);
                     }
                     _ => {}
@@ -128,7 +137,10 @@ fn walk(doc: &Html) -> Found {
                 if element.name() == "link" && rels().any(|r| r.eq_ignore_ascii_case("canonical")) {
                     set(&mut found.canonical, attr("href"));
                 }
-                if element.name() == "a" && rels().any(|r| r.eq_ignore_ascii_case("author")) && found.rel_author.is_none() {
+                if element.name() == "a"
+                    && rels().any(|r| r.eq_ignore_ascii_case("author"))
+                    && found.rel_author.is_none()
+                {
                     found.rel_author = Some(text_of(node));
                 }
             }
@@ -153,7 +165,8 @@ fn walk(doc: &Html) -> Found {
             }
             _ => {
                 if found.byline_el.is_none()
-                    && attr("class").is_some_and(|c| c.to_ascii_lowercase().split_ascii_whitespace().any(|w| w.contains("byline")))
+                    && attr("class")
+                        .is_some_and(|c| c.to_ascii_lowercase().split_ascii_whitespace().any(|w| w.contains("byline")))
                 {
                     let text = text_of(node);
                     if !text.is_empty() {
@@ -223,7 +236,12 @@ fn read_ld(value: &Value, ld: &mut Ld, depth: usize) {
             set(&mut ld.url, map.get("url").and_then(Value::as_str));
             if ld.url.is_none() {
                 let entity = map.get("mainEntityOfPage");
-                set(&mut ld.url, entity.and_then(Value::as_str).or_else(|| entity.and_then(|e| e.get("@id")).and_then(Value::as_str)));
+                set(
+                    &mut ld.url,
+                    entity
+                        .and_then(Value::as_str)
+                        .or_else(|| entity.and_then(|e| e.get("@id")).and_then(Value::as_str)),
+                );
             }
             set(&mut ld.language, map.get("inLanguage").and_then(Value::as_str));
         }
@@ -232,7 +250,10 @@ fn read_ld(value: &Value, ld: &mut Ld, depth: usize) {
 }
 
 fn is_article_type(kind: Option<&Value>) -> bool {
-    let is = |s: &str| s.ends_with("Article") || matches!(s, "BlogPosting" | "Report" | "LiveBlogPosting" | "OpinionNewsArticle" | "Blog");
+    let is = |s: &str| {
+        s.ends_with("Article")
+            || matches!(s, "BlogPosting" | "Report" | "LiveBlogPosting" | "OpinionNewsArticle" | "Blog")
+    };
     match kind {
         Some(Value::String(s)) => is(s),
         Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).any(is),
@@ -418,7 +439,8 @@ mod tests {
 
     #[test]
     fn broken_json_ld_is_ignored() {
-        let m = meta(r#"<script type="application/ld+json">{"@type": "NewsArticle", "headline": </script><h1>Plain</h1>"#);
+        let m =
+            meta(r#"<script type="application/ld+json">{"@type": "NewsArticle", "headline": </script><h1>Plain</h1>"#);
         assert_eq!(m.title.as_deref(), Some("Plain"));
     }
 
@@ -430,7 +452,10 @@ mod tests {
             guess_language("The council said that the plan is ready and the vote was held with the mayor of the town"),
             Some("en")
         );
-        assert_eq!(guess_language("Le conseil a dit que le plan est prêt et que la ville et les habitants sont dans la joie"), Some("fr"));
+        assert_eq!(
+            guess_language("Le conseil a dit que le plan est prêt et que la ville et les habitants sont dans la joie"),
+            Some("fr")
+        );
         assert_eq!(guess_language("ok"), None);
     }
 }

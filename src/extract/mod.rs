@@ -30,6 +30,11 @@ pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> 
     let meta = meta::read_meta(&doc, url);
     let mut content = content::main_content(&doc);
     drop_title_heading(&mut content, meta.title.as_deref());
+    // Punctuation and markup debris without a single word is no article.
+    if !content.blocks.iter().any(|b| b.kind != BlockKind::Caption && b.text.chars().any(char::is_alphanumeric)) {
+        content.blocks.clear();
+        content.anchors.clear();
+    }
     let text = content
         .blocks
         .iter()

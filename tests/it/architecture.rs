@@ -10,7 +10,7 @@ fn layer(module: &str) -> Option<u8> {
         "config" | "parse" | "extract" | "sanitize" | "schedule" | "schedule::policy" => 1,
         "fetch" | "store" => 2,
         "ingest" | "app" => 3,
-        "schedule::runner" | "eval" | "eval_extract" => 4,
+        "schedule::runner" | "eval" | "eval_extract" | "eval_quotes" => 4,
         "cli" | "main" | "lib" => 5,
         _ => return None,
     })

@@ -73,7 +73,7 @@ fn is_elision(chars: &[char], i: usize) -> bool {
     }
     let word: String = rest.iter().take_while(|c| c.is_alphabetic()).collect::<String>().to_lowercase();
     let after = rest.get(word.chars().count()).copied();
-    ELISIONS.contains(&word.as_str()) && after.is_none_or(|c| !c.is_alphabetic() && !is_apostrophe_like(c))
+    ELISIONS.contains(&word.as_str()) && after.is_none_or(|c| !c.is_alphabetic())
 }
 
 fn opening_position(chars: &[char], i: usize, mark: char) -> bool {
