@@ -9,6 +9,9 @@
 //! so and exits successfully. `GLEANER_BENCH_DUMP=FILE` also writes the
 //! predictions as `{id: {"articleBody"}}` for the benchmark's `evaluate.py`.
 
+// Page counts and byte sizes are far below 2^52: f64 is exact for them.
+#![allow(clippy::cast_precision_loss)]
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

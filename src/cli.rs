@@ -16,7 +16,7 @@ use crate::app;
 use crate::config::{Config, FetchSettings};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher, Purpose, Validators};
 use crate::ingest::{self, Outcome, SourceReport, Urgency};
-use crate::model::{Item, ItemId, ReviewState, Source};
+use crate::model::{Article, Item, ItemId, Link, Quote, ReviewState, Source};
 use crate::parse::{self, ParseInput, ParsedFeed};
 use crate::store::ItemQuery;
 
@@ -88,6 +88,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Extract one article page (file or URL): text, quotes, links; store nothing.
+    Extract {
+        target: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Evaluations over public corpora, given by path.
     Eval {
         #[command(subcommand)]
@@ -99,6 +105,18 @@ enum Command {
 enum EvalCommand {
     /// Parse every file under DIR: panics, failures, feedparser manifest checks.
     Feeds {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Main-text shingle F1 and speed over the article-extraction benchmark in DIR.
+    Articles {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Quote span precision/recall/F1 and speaker accuracy against the gold set in DIR.
+    Quotes {
         dir: PathBuf,
         #[arg(long)]
         json: bool,
@@ -159,7 +177,14 @@ fn run(cli: Cli) -> CmdResult {
         Command::Show { id, json } => show(&load(&cli.config)?, &id, json),
         Command::Preview { id, json } => preview(&load(&cli.config)?, &id, json),
         Command::Parse { target, json } => parse_command(&cli.config, &target, json),
+        Command::Extract { target, json } => extract_command(&cli.config, &target, json),
         Command::Eval { what: EvalCommand::Feeds { dir, json } } => eval_feeds(&dir, json),
+        Command::Eval { what: EvalCommand::Articles { dir, json } } => {
+            print_report(&crate::eval_extract::article_benchmark(&dir), json)
+        }
+        Command::Eval { what: EvalCommand::Quotes { dir, json } } => {
+            print_report(&crate::eval_quotes::quote_gold(&dir), json)
+        }
     }
 }
 
@@ -246,7 +271,8 @@ fn print_poll_table(reports: &[SourceReport]) {
     let mut table = Table::new();
     table.load_preset(UTF8_BORDERS_ONLY).set_header(["source", "result", "new", "updated", "excluded", "note"]);
     for report in reports {
-        let note = report.permanent_redirect.as_ref().map(|to| format!("moved permanently to {to}")).unwrap_or_default();
+        let note =
+            report.permanent_redirect.as_ref().map(|to| format!("moved permanently to {to}")).unwrap_or_default();
         table.add_row([
             report.source.clone(),
             outcome_text(report),
@@ -404,7 +430,13 @@ impl<'a> From<&'a Item> for ItemLine<'a> {
     }
 }
 
-fn items(config: &Config, state: Option<String>, source: Option<String>, limit: Option<usize>, json: bool) -> CmdResult {
+fn items(
+    config: &Config,
+    state: Option<String>,
+    source: Option<String>,
+    limit: Option<usize>,
+    json: bool,
+) -> CmdResult {
     let state = match state.as_deref().map(|s| (s, ReviewState::parse(s))) {
         None => None,
         Some((_, Some(state))) => Some(state),
@@ -419,7 +451,8 @@ fn items(config: &Config, state: Option<String>, source: Option<String>, limit: 
     let mut out = std::io::stdout().lock();
     if json {
         for item in &items {
-            writeln!(out, "{}", serde_json::to_string(&ItemLine::from(item)).context("encoding")?).context("writing")?;
+            writeln!(out, "{}", serde_json::to_string(&ItemLine::from(item)).context("encoding")?)
+                .context("writing")?;
         }
         return Ok(());
     }
@@ -456,8 +489,11 @@ fn show(config: &Config, id: &str, json: bool) -> CmdResult {
     let Some(item) = store.item(&id).context("reading item")? else {
         return Err(anyhow!("no item {id}").into());
     };
+    let quotes = store.quotes(&id).context("reading quotes")?;
+    let links = store.links(&id).context("reading links")?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&item).context("encoding")?);
+        let output = ShowOutput { item: &item, quotes: &quotes, links: &links };
+        println!("{}", serde_json::to_string_pretty(&output).context("encoding")?);
         return Ok(());
     }
     println!("{}", item.title);
@@ -474,11 +510,67 @@ fn show(config: &Config, id: &str, json: bool) -> CmdResult {
     if let Some(headline) = &item.editor.headline {
         println!("  headline:  {headline}");
     }
+    if let Some(outlet) = &item.outlet {
+        println!("  outlet:    {outlet}");
+    }
+    if let Some(byline) = &item.byline {
+        println!("  byline:    {byline}");
+    }
+    match item.extracted_at {
+        Some(at) => println!("  extracted: {}", short_time(at)),
+        None => println!("  extracted: not yet"),
+    }
+    if let Some(note) = &item.extraction_note {
+        println!("  note:      {note}");
+    }
+    if !item.editor.quote_ids.is_empty() {
+        println!("  chosen quotes: {}", item.editor.quote_ids.join(", "));
+    }
     let summary = crate::sanitize::html_to_text(&item.summary);
     if !summary.trim().is_empty() {
         println!("\n{}", summary.trim());
     }
+    print_quotes(&quotes, true);
+    print_links(&links);
     Ok(())
+}
+
+/// `show --json`: the stored item with its quotes and links.
+#[derive(serde::Serialize)]
+struct ShowOutput<'a> {
+    #[serde(flatten)]
+    item: &'a Item,
+    quotes: &'a [Quote],
+    links: &'a [Link],
+}
+
+/// `[id] Speaker (cue, via): “text”`, numbered; with `confidence`, each line
+/// ends with the attribution's confidence (editors weigh doubtful ones).
+fn print_quotes(quotes: &[Quote], confidence: bool) {
+    if quotes.is_empty() {
+        return;
+    }
+    println!("\nQuotes ({}):", quotes.len());
+    for (n, quote) in quotes.iter().enumerate() {
+        let speaker = quote.speaker.as_deref().unwrap_or("(unknown speaker)");
+        let how: Vec<&str> =
+            [quote.cue.as_deref(), quote.via.as_deref().or(quote.outlet.as_deref())].into_iter().flatten().collect();
+        let how = if how.is_empty() { String::new() } else { format!(" ({})", how.join(", ")) };
+        let sure = if confidence { format!("  [confidence {:.2}]", quote.confidence) } else { String::new() };
+        println!("  {}. [{}] {speaker}{how}: “{}”{sure}", n + 1, quote.id, quote.text);
+    }
+}
+
+fn print_links(links: &[Link]) {
+    if links.is_empty() {
+        return;
+    }
+    println!("\nLinks ({}):", links.len());
+    for link in links {
+        let scope = if link.external { "external" } else { "internal" };
+        let text = if link.text.is_empty() { String::new() } else { format!("  “{}”", truncate(&link.text, 60)) };
+        println!("  {} ({scope}){text}", link.url);
+    }
 }
 
 /// `preview --json`: the parse contract plus what the filters dropped.
@@ -501,14 +593,14 @@ fn preview(config: &Config, id: &str, json: bool) -> CmdResult {
     });
     let body = match body.with_context(|| format!("source {}: fetching {}", source.id, source.url))? {
         FetchOutcome::Fetched(body) => body,
-        FetchOutcome::NotModified => return Err(anyhow!("source {}: server answered 304 to an unconditional request", source.id).into()),
+        FetchOutcome::NotModified => {
+            return Err(anyhow!("source {}: server answered 304 to an unconditional request", source.id).into());
+        }
     };
     let mut feed = ingest::parse_source_body(&source, &body, now).with_context(|| format!("source {}", source.id))?;
     let normalized = parse::normalize(&feed, &source, now);
     let kept: std::collections::HashSet<_> = normalized.items.iter().map(|i| i.identity_key().to_owned()).collect();
-    feed.items.retain(|item| {
-        item.guid.as_ref().or(item.url.as_ref()).is_none_or(|key| kept.contains(key.as_str()))
-    });
+    feed.items.retain(|item| item.guid.as_ref().or(item.url.as_ref()).is_none_or(|key| kept.contains(key.as_str())));
     if json {
         let output = PreviewOutput { source: source.id.clone(), feed, excluded: normalized.excluded };
         println!("{}", serde_json::to_string_pretty(&output).context("encoding")?);
@@ -536,10 +628,27 @@ fn print_feed(feed: &ParsedFeed) {
 
 fn parse_command(config_path: &Path, target: &str, json: bool) -> CmdResult {
     let now = Utc::now();
-    let (bytes, url, content_type) = if target.starts_with("http://") || target.starts_with("https://") {
+    let (bytes, url, content_type) = read_target(config_path, target)?;
+    let input = ParseInput { url: url.as_ref(), content_type: content_type.as_deref(), fetched_at: now };
+    let feed = parse::parse_feed(&bytes, &input).with_context(|| target.to_owned())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&feed).context("encoding")?);
+    } else {
+        print_feed(&feed);
+    }
+    Ok(())
+}
+
+/// A target's bytes, its URL (a `file://` URL for a path) and Content-Type.
+///
+/// A URL is fetched as a source would be (`Purpose::Source`): the operator
+/// typed it. No config is needed, but its fetch settings apply when it loads.
+fn read_target(config_path: &Path, target: &str) -> Result<(Vec<u8>, Option<url::Url>, Option<String>), Failure> {
+    Ok(if target.starts_with("http://") || target.starts_with("https://") {
         let url = url::Url::parse(target).with_context(|| format!("bad URL {target}"))?;
         // `parse` needs no config, but honours the settings' fetch options when there are some.
-        let settings = app::load_config(config_path).map(|c| c.settings.fetch).unwrap_or_else(|_| FetchSettings::default());
+        let settings =
+            app::load_config(config_path).map(|c| c.settings.fetch).unwrap_or_else(|_| FetchSettings::default());
         let fetcher = Fetcher::new(&settings).context("cannot start the fetcher")?;
         let outcome = runtime()?.block_on(async {
             let validators = Validators::default();
@@ -554,13 +663,52 @@ fn parse_command(config_path: &Path, target: &str, json: bool) -> CmdResult {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
         (bytes, url::Url::from_file_path(absolute).ok(), None)
-    };
-    let input = ParseInput { url: url.as_ref(), content_type: content_type.as_deref(), fetched_at: now };
-    let feed = parse::parse_feed(&bytes, &input).with_context(|| target.to_owned())?;
+    })
+}
+
+fn extract_command(config_path: &Path, target: &str, json: bool) -> CmdResult {
+    let (bytes, url, content_type) = read_target(config_path, target)?;
+    let (html, _) = parse::decode(&bytes, content_type.as_deref());
+    let article = crate::extract::extract(&html, url.as_ref(), None);
     if json {
-        println!("{}", serde_json::to_string_pretty(&feed).context("encoding")?);
+        // `Article` carries the contract's field names (DESIGN.md) plus a few more.
+        println!("{}", serde_json::to_string_pretty(&article).context("encoding")?);
     } else {
-        print_feed(&feed);
+        print_article(&article);
+    }
+    Ok(())
+}
+
+fn print_article(article: &Article) {
+    println!("{}", article.title.as_deref().unwrap_or("(untitled)"));
+    let url = article.canonical_url.as_deref().or(article.url.as_deref());
+    for (label, value) in [
+        ("url", url),
+        ("byline", article.byline.as_deref()),
+        ("outlet", article.outlet.as_deref()),
+        ("language", article.language.as_deref()),
+    ] {
+        if let Some(value) = value {
+            println!("  {label:<10}{value}");
+        }
+    }
+    if let Some(published) = article.published {
+        println!("  {:<10}{}", "published", short_time(published));
+    }
+    for note in &article.notes {
+        println!("  note:     {note}");
+    }
+    let words = article.text.split_whitespace().count();
+    println!("\n{} ({words} words)", truncate(&article.text.replace("\n\n", " ¶ "), 600));
+    print_quotes(&article.quotes, false);
+    print_links(&article.links);
+}
+
+fn print_report<R: serde::Serialize + std::fmt::Display>(report: &R, json: bool) -> CmdResult {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report).context("encoding")?);
+    } else {
+        println!("{report}");
     }
     Ok(())
 }

@@ -87,21 +87,17 @@ pub fn article_benchmark(dir: &Path) -> ExtractBenchReport {
     let mut exact = 0usize;
     let mut scores = Vec::with_capacity(truth.len());
     for (id, url, body) in &truth {
-        let predicted = match read_page(dir, id) {
-            Some(html) => {
-                let base = Url::parse(url).ok();
-                match catch_unwind(AssertUnwindSafe(|| extract(&html, base.as_ref(), None))) {
-                    Ok(article) => article.text,
-                    Err(_) => {
-                        report.panics += 1;
-                        String::new()
-                    }
-                }
-            }
-            None => {
-                report.unreadable.push(id.clone());
+        let predicted = if let Some(html) = read_page(dir, id) {
+            let base = Url::parse(url).ok();
+            if let Ok(article) = catch_unwind(AssertUnwindSafe(|| extract(&html, base.as_ref(), None))) {
+                article.text
+            } else {
+                report.panics += 1;
                 String::new()
             }
+        } else {
+            report.unreadable.push(id.clone());
+            String::new()
         };
         if predicted.trim().is_empty() {
             report.empty += 1;

@@ -254,9 +254,10 @@ pub fn score_article(name: &str, predicted: &[Quote], gold: &[GoldQuote], report
             .map(|i| (i, overlap(&ng, &norm_pred[i])))
             .filter(|&(_, o)| o >= MATCH_OVERLAP)
             .max_by(|a, b| a.1.total_cmp(&b.1));
-        let styles = g.styles.iter().map(|s| report.by_style.entry(s.clone()).or_default());
         let Some((i, _)) = best else {
-            styles.for_each(|t| t.gold += 1);
+            for s in &g.styles {
+                report.by_style.entry(s.clone()).or_default().gold += 1;
+            }
             push_sample(&mut report.missed, name, &g.text, "not found".into());
             continue;
         };
@@ -264,7 +265,8 @@ pub fn score_article(name: &str, predicted: &[Quote], gold: &[GoldQuote], report
         report.matched += 1;
         let q = &predicted[i];
         let speaker_ok = same_speaker(q.speaker.as_deref(), g.speaker.as_deref());
-        for t in styles {
+        for s in &g.styles {
+            let t = report.by_style.entry(s.clone()).or_default();
             t.gold += 1;
             t.found += 1;
             t.speaker_correct += usize::from(speaker_ok);
@@ -297,10 +299,9 @@ pub fn score_article(name: &str, predicted: &[Quote], gold: &[GoldQuote], report
             t.traps_kept += usize::from(kept);
         }
     }
-    for (i, q) in predicted.iter().enumerate().filter(|(i, _)| !taken[*i]) {
+    for (q, _) in predicted.iter().zip(&taken).filter(|(_, taken)| !**taken) {
         let detail = format!("kind {:?}, speaker {:?}", q.kind, q.speaker);
         push_sample(&mut report.false_positives, name, &q.text, detail);
-        let _ = i;
     }
 }
 
@@ -329,7 +330,11 @@ impl QuoteEvalReport {
 pub fn quote_gold(dir: &Path) -> QuoteEvalReport {
     let mut report = QuoteEvalReport { dir: dir.display().to_string(), ..QuoteEvalReport::default() };
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "txt")).collect(),
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+            .collect(),
         Err(err) => {
             report.errors.push(format!("{}: {err}", dir.display()));
             return report;
@@ -370,7 +375,11 @@ pub fn quote_gold(dir: &Path) -> QuoteEvalReport {
 impl fmt::Display for QuoteEvalReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "quote gold set: {} ({} articles)", self.dir, self.articles)?;
-        writeln!(f, "  gold quotes {}, traps {}, predicted {}, matched {}", self.gold, self.traps, self.predicted, self.matched)?;
+        writeln!(
+            f,
+            "  gold quotes {}, traps {}, predicted {}, matched {}",
+            self.gold, self.traps, self.predicted, self.matched
+        )?;
         writeln!(f, "  span precision {:.3}  recall {:.3}  F1 {:.3}", self.precision, self.recall, self.f1)?;
         writeln!(
             f,
@@ -394,7 +403,11 @@ impl fmt::Display for QuoteEvalReport {
             let traps = if t.traps > 0 { format!("{}/{} kept", t.traps_kept, t.traps) } else { String::new() };
             writeln!(f, "  {style:<16} {:>5} {recall:>7} {speaker:>8} {traps}", t.gold)?;
         }
-        for (title, list) in [("missed", &self.missed), ("false positives", &self.false_positives), ("wrong speakers", &self.wrong_speakers)] {
+        for (title, list) in [
+            ("missed", &self.missed),
+            ("false positives", &self.false_positives),
+            ("wrong speakers", &self.wrong_speakers),
+        ] {
             if !list.is_empty() {
                 writeln!(f, "  {title}:")?;
                 for s in list {
@@ -415,7 +428,9 @@ mod tests {
 
     #[test]
     fn fixture_format_reads_blocks_and_spans() {
-        let (blocks, facts) = parse_fixture("#! outlet: Daily\n[heading] Head\n\nA [link]“B”[/link] and [q]C[/q].\n\n> D\n\n[embed @x] E\n");
+        let (blocks, facts) = parse_fixture(
+            "#! outlet: Daily\n[heading] Head\n\nA [link]“B”[/link] and [q]C[/q].\n\n> D\n\n[embed @x] E\n",
+        );
         assert_eq!(facts.outlet.as_deref(), Some("Daily"));
         assert_eq!(blocks.len(), 4);
         assert_eq!(blocks[1].text, "A “B” and C.");

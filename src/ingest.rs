@@ -1,20 +1,41 @@
-//! One poll of a source: fetch (conditionally), parse, normalize, store, and
-//! record the fetch state. A poll of many sources never stops at a bad one:
-//! each source gets a [`SourceReport`], failures included.
+//! One poll of a source: fetch (conditionally), parse, normalize, store,
+//! extract, and record the fetch state. A poll of many sources never stops at
+//! a bad one: each source gets a [`SourceReport`], failures included.
+//!
+//! Extraction: every item the poll delivered whose extraction does not answer
+//! its current `content_hash` (new and changed items, and items a cancelled
+//! poll never got to) is extracted. With `follow = true`, or for a page
+//! source, that means fetching the item's article page through the same
+//! fetcher (its per-host limits, caps and private-network guard), with the
+//! page's conditional-GET cache; otherwise the feed's own content (else
+//! summary) is the article. Article fetches of one poll run concurrently; an
+//! article failure is counted and noted on its item, never a source failure.
+//!
+//! Cancellation: every store write happens between awaits, in this task, and
+//! the fetch state (with the new body hash) is written last, so a poll dropped
+//! mid-way leaves complete writes only, and the next poll re-parses the same
+//! body and extracts whatever was left.
 //!
 //! Takes `now` as a parameter; commit points (flush) are the caller's.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
+use url::Url;
 
 use crate::config::{FetchSettings, Settings};
+use crate::extract;
 use crate::fetch::{FetchOutcome, FetchRequest, FetchedBody, Fetcher, Purpose, Validators};
-use crate::model::{FetchState, ItemId, Source, SourceKind};
+use crate::model::{Article, FetchState, Item, ItemId, Source, SourceKind};
 use crate::parse::{self, ParseInput, ParsedFeed};
 use crate::schedule::policy::{self, Draw};
-use crate::store::{Store, StoreError};
+use crate::store::{Extraction, PageCache, Store, StoreError};
+
+/// How many article failures a report spells out as warnings; the rest are
+/// only counted (each failed item carries its own note).
+const ARTICLE_WARNINGS: usize = 3;
 
 /// How one source's poll ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -45,6 +66,16 @@ pub struct SourceReport {
     /// Ids of new and changed items (for the extraction stage).
     #[serde(skip)]
     pub changed: Vec<ItemId>,
+    /// Article pages fetched for extraction (200 or 304).
+    pub articles_fetched: usize,
+    /// Article pages that could not be fetched; each such item carries a note.
+    pub articles_failed: usize,
+    /// Quotes found by this poll's extractions.
+    pub quotes_found: usize,
+    /// Ids of every entry the parsed body delivered (by their own id): with
+    /// `changed`, the candidates for extraction.
+    #[serde(skip)]
+    delivered: Vec<ItemId>,
     /// The server moved the source for good (301/308): the operator should edit the URL.
     pub permanent_redirect: Option<String>,
     pub next_due: Option<DateTime<Utc>>,
@@ -62,6 +93,10 @@ impl SourceReport {
             updated_items: 0,
             excluded_items: 0,
             changed: Vec::new(),
+            articles_fetched: 0,
+            articles_failed: 0,
+            quotes_found: 0,
+            delivered: Vec::new(),
             permanent_redirect: None,
             next_due: None,
             warnings: Vec::new(),
@@ -154,6 +189,9 @@ impl Ingest {
                 SourceReport::new(source, Outcome::Failed { error: error.to_string() })
             }
         };
+        if report.outcome == Outcome::Ok {
+            self.extract_delivered(source, &mut report, now).await;
+        }
 
         if let Outcome::Failed { error } = &report.outcome {
             tracing::warn!(source = %source.id, url = %source.url, %error, "poll failed");
@@ -187,7 +225,13 @@ impl Ingest {
 
     /// Parses and stores a 200 body, updating validators and body hash only
     /// once the items are safely stored (so a failed store retries next time).
-    fn ingest_body(&self, source: &Source, body: &FetchedBody, state: &mut FetchState, now: DateTime<Utc>) -> SourceReport {
+    fn ingest_body(
+        &self,
+        source: &Source,
+        body: &FetchedBody,
+        state: &mut FetchState,
+        now: DateTime<Utc>,
+    ) -> SourceReport {
         state.last_status = Some(body.status);
         state.permanent_redirect = body.permanent_redirect.as_ref().map(ToString::to_string);
         let mut report = if state.body_hash.as_deref() == Some(body.body_hash.as_str()) {
@@ -217,8 +261,128 @@ impl Ingest {
         report.excluded_items = normalized.excluded.len();
         report.warnings = feed.warnings;
         report.changed = upsert.new.into_iter().chain(upsert.updated).collect();
+        report.delivered = normalized.items.iter().map(crate::model::NewItem::id).collect();
         tracing::info!(source = %source.id, new = report.new_items, updated = report.updated_items, "stored");
         Ok(report)
+    }
+
+    /// Extracts every item of this poll whose extraction is not current (see
+    /// the module docs). Never fails: problems are counted, noted on the item
+    /// and listed as warnings.
+    async fn extract_delivered(&self, source: &Source, report: &mut SourceReport, now: DateTime<Utc>) {
+        let follow = source.follow || source.kind == SourceKind::Page;
+        let purpose = Purpose::ItemLink { from_file_source: source.url.scheme() == "file" };
+        let mut seen = HashSet::new();
+        let candidates: Vec<ItemId> =
+            report.changed.iter().chain(&report.delivered).filter(|id| seen.insert(*id)).cloned().collect();
+        let mut tasks = JoinSet::new();
+        let mut from_feed = Vec::new();
+        for id in candidates {
+            let item = match self.store.item(&id) {
+                Ok(Some(item)) => item,
+                // Delivered under another item's id (merged by URL): that item's source extracts it.
+                Ok(None) => continue,
+                Err(error) => {
+                    report.warnings.push(format!("cannot read item {id} for extraction: {error}"));
+                    continue;
+                }
+            };
+            if item.extracted_for.as_deref() == Some(item.content_hash.as_str()) {
+                continue;
+            }
+            let page = item.url.as_deref().and_then(|url| Url::parse(url).ok());
+            match page.filter(|_| follow) {
+                Some(page) => {
+                    // Validators only when there is an extraction to keep: a 304
+                    // for an item never extracted would leave it empty for good.
+                    let cache = if item.extracted_at.is_some() {
+                        self.store.page_cache(page.as_str()).ok().flatten()
+                    } else {
+                        None
+                    };
+                    let job = PageJob {
+                        id: item.id.clone(),
+                        content_hash: item.content_hash.clone(),
+                        page,
+                        cache,
+                        outlet: source.name.clone(),
+                        purpose,
+                        now,
+                    };
+                    tasks.spawn(job.run(self.fetcher.clone()));
+                }
+                None => from_feed.push(FeedJob::new(&item, follow)),
+            }
+        }
+        if !from_feed.is_empty() {
+            let outlet = source.name.clone();
+            // One blocking task for the whole batch: extraction is CPU work, and
+            // a thread per item would swamp the blocking pool on a big feed.
+            tasks.spawn(async move {
+                tokio::task::spawn_blocking(move || from_feed.into_iter().map(|job| job.run(&outlet)).collect())
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::error!(%error, "extraction from feed content panicked");
+                        Vec::new()
+                    })
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(results) => {
+                    for result in results {
+                        self.store_article(result, report, now);
+                    }
+                }
+                Err(error) => tracing::error!(source = %source.id, %error, "extraction task panicked"),
+            }
+        }
+    }
+
+    /// Stores one article's outcome (synchronously: no await between the
+    /// writes of one item) and counts it in the report.
+    fn store_article(&self, result: ArticleResult, report: &mut SourceReport, now: DateTime<Utc>) {
+        let ArticleResult { id, content_hash, page, outcome } = result;
+        let fetched = page.is_some();
+        let written = match outcome {
+            ArticleOutcome::Extracted(article, cache) => {
+                report.articles_fetched += usize::from(fetched);
+                report.quotes_found += article.quotes.len();
+                let extraction = extraction_of(*article, content_hash, now);
+                self.store.put_extraction(&id, &extraction).and_then(|()| match (&page, cache) {
+                    (Some(page), Some(cache)) => self.store.put_page_cache(page.as_str(), &cache),
+                    _ => Ok(()),
+                })
+            }
+            ArticleOutcome::Unchanged(cache) => {
+                report.articles_fetched += 1;
+                self.store.record_extraction_attempt(&id, &content_hash, None).and_then(|()| match &page {
+                    Some(page) => self.store.put_page_cache(page.as_str(), &cache),
+                    None => Ok(()),
+                })
+            }
+            ArticleOutcome::Failed(error) => {
+                report.articles_failed += 1;
+                let url = page.as_ref().map_or_else(|| id.to_string(), ToString::to_string);
+                tracing::warn!(item = %id, %url, %error, "article failed");
+                if report.articles_failed <= ARTICLE_WARNINGS {
+                    // Fetch errors start with the URL that failed; name the item's
+                    // URL too when a redirect made that another one.
+                    let warning = if error.starts_with(&url) {
+                        format!("article {error}")
+                    } else {
+                        format!("article {url}: {error}")
+                    };
+                    report.warnings.push(warning);
+                }
+                let note = format!("article fetch failed: {error}");
+                self.store.record_extraction_attempt(&id, &content_hash, Some(&note))
+            }
+        };
+        if let Err(error) = written {
+            tracing::warn!(item = %id, %error, "storing extraction failed");
+            report.warnings.push(format!("cannot store extraction of item {id}: {error}"));
+        }
     }
 
     /// Polls every source concurrently (the fetcher's global and per-host limits
@@ -259,8 +423,134 @@ impl Ingest {
     }
 }
 
+/// One item's article page to fetch and extract (owned: it runs in its own task).
+struct PageJob {
+    id: ItemId,
+    content_hash: String,
+    /// The item's canonical URL.
+    page: Url,
+    /// Present only when the item has an extraction a 304 may keep.
+    cache: Option<PageCache>,
+    /// The source's name: the outlet of pages that do not name theirs.
+    outlet: String,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+}
+
+impl PageJob {
+    async fn run(self, fetcher: Fetcher) -> Vec<ArticleResult> {
+        let conditional = self.cache.is_some();
+        let cache = self.cache.unwrap_or_default();
+        let validators = Validators { etag: cache.etag.clone(), last_modified: cache.last_modified.clone() };
+        let request = FetchRequest { url: &self.page, validators: &validators, purpose: self.purpose };
+        let outcome = match fetcher.fetch(&request).await {
+            Ok(FetchOutcome::NotModified) if conditional => {
+                ArticleOutcome::Unchanged(PageCache { fetched_at: Some(self.now), ..cache })
+            }
+            Ok(FetchOutcome::NotModified) => {
+                ArticleOutcome::Failed("the server answered 304 to an unconditional request".to_owned())
+            }
+            Ok(FetchOutcome::Fetched(body)) => {
+                let fresh = PageCache {
+                    etag: body.validators.etag.clone(),
+                    last_modified: body.validators.last_modified.clone(),
+                    body_hash: Some(body.body_hash.clone()),
+                    fetched_at: Some(self.now),
+                };
+                if cache.body_hash.as_deref() == Some(body.body_hash.as_str()) {
+                    ArticleOutcome::Unchanged(fresh)
+                } else {
+                    let outlet = self.outlet;
+                    // Parsing a page is CPU work: keep it off the async workers.
+                    let extracted = tokio::task::spawn_blocking(move || {
+                        let (html, _) = parse::decode(&body.bytes, body.content_type.as_deref());
+                        extract::extract(&html, Some(&body.final_url), Some(&outlet))
+                    })
+                    .await;
+                    match extracted {
+                        Ok(article) => ArticleOutcome::Extracted(Box::new(article), Some(fresh)),
+                        Err(error) => ArticleOutcome::Failed(format!("extraction did not finish: {error}")),
+                    }
+                }
+            }
+            Err(error) => ArticleOutcome::Failed(error.to_string()),
+        };
+        vec![ArticleResult { id: self.id, content_hash: self.content_hash, page: Some(self.page), outcome }]
+    }
+}
+
+/// One item extracted from the feed's own HTML (no fetch).
+struct FeedJob {
+    id: ItemId,
+    content_hash: String,
+    html: String,
+    base: Option<Url>,
+    /// Set when the source follows links but this item has none.
+    note: Option<&'static str>,
+}
+
+impl FeedJob {
+    fn new(item: &Item, follow: bool) -> Self {
+        let html = if item.content.trim().is_empty() { &item.summary } else { &item.content };
+        Self {
+            id: item.id.clone(),
+            content_hash: item.content_hash.clone(),
+            html: html.clone(),
+            base: item.url.as_deref().and_then(|url| Url::parse(url).ok()),
+            note: follow.then_some("the item has no article link; extracted from the feed's content"),
+        }
+    }
+
+    fn run(self, outlet: &str) -> ArticleResult {
+        let mut article = extract::extract(&self.html, self.base.as_ref(), Some(outlet));
+        article.notes.extend(self.note.map(str::to_owned));
+        ArticleResult {
+            id: self.id,
+            content_hash: self.content_hash,
+            page: None,
+            outcome: ArticleOutcome::Extracted(Box::new(article), None),
+        }
+    }
+}
+
+struct ArticleResult {
+    id: ItemId,
+    content_hash: String,
+    /// The article page fetched; `None` when the feed's content was the article.
+    page: Option<Url>,
+    outcome: ArticleOutcome,
+}
+
+enum ArticleOutcome {
+    /// A new extraction, with the page's new cache entry when a page was fetched.
+    Extracted(Box<Article>, Option<PageCache>),
+    /// 304 or an identical body: the stored extraction stands; the cache is refreshed.
+    Unchanged(PageCache),
+    /// The page could not be fetched.
+    Failed(String),
+}
+
+/// What the store keeps of an article.
+fn extraction_of(article: Article, content_hash: String, now: DateTime<Utc>) -> Extraction {
+    Extraction {
+        content_hash,
+        text: article.text,
+        byline: article.byline,
+        outlet: article.outlet,
+        language: article.language,
+        quotes: article.quotes,
+        links: article.links,
+        extracted_at: now,
+        note: (!article.notes.is_empty()).then(|| article.notes.join("; ")),
+    }
+}
+
 /// Parses a fetched body as the source's kind says.
-pub fn parse_source_body(source: &Source, body: &FetchedBody, now: DateTime<Utc>) -> Result<ParsedFeed, parse::ParseError> {
+pub fn parse_source_body(
+    source: &Source,
+    body: &FetchedBody,
+    now: DateTime<Utc>,
+) -> Result<ParsedFeed, parse::ParseError> {
     let input = ParseInput { url: Some(&body.final_url), content_type: body.content_type.as_deref(), fetched_at: now };
     match (source.kind, &source.selectors) {
         (SourceKind::Page, Some(selectors)) => parse::parse_page(&body.bytes, selectors, &input),

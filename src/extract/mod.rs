@@ -15,7 +15,7 @@ pub use meta::guess_language;
 
 use url::Url;
 
-use crate::model::{Article, Quote};
+use crate::model::Article;
 
 /// The note an article without main text carries.
 pub const NO_TEXT_NOTE: &str = "no article text found";
@@ -56,7 +56,7 @@ pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> 
     let page = url.cloned().or_else(|| meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()));
     let links = links::outbound_links(&content, meta.base.as_ref(), page.as_ref());
     let facts = PageFacts { title: meta.title.clone(), outlet: outlet.clone(), language: language.clone() };
-    let quotes = find_quotes(&content.blocks, &facts);
+    let quotes = quotes::find_quotes(&content.blocks, &facts);
     Article {
         url: url.map(|u| crate::parse::canonical_url(u).to_string()),
         title: meta.title,
@@ -85,12 +85,6 @@ fn drop_title_heading(content: &mut content::Content<'_>, title: Option<&str>) {
             }
         }
     }
-}
-
-/// Stand-in for `quotes::find_quotes` (same signature) until the quotation
-/// module lands; the quotation engineer's version replaces this call.
-fn find_quotes(_blocks: &[Block], _facts: &PageFacts) -> Vec<Quote> {
-    Vec::new()
 }
 
 /// What kind of block of the main text this is; quotation finding treats them differently.

@@ -160,6 +160,32 @@ pub struct Item {
     #[serde(default)]
     pub text: String,
     pub language: Option<String>,
+    /// Byline of the article page (extraction); `None` until extracted or when the page names none.
+    #[serde(default)]
+    pub byline: Option<String>,
+    /// The outlet that published the article (extraction: `og:site_name`, JSON-LD
+    /// publisher, else the source's name).
+    #[serde(default)]
+    pub outlet: Option<String>,
+    /// When the stored text, quotes and links were extracted; `None` until the first success.
+    #[serde(default)]
+    pub extracted_at: Option<DateTime<Utc>>,
+    /// What the last extraction attempt could not do ("article fetch failed: 404",
+    /// "no article text found"); `None` when it went through cleanly.
+    #[serde(default)]
+    pub extraction_note: Option<String>,
+    /// The `content_hash` the last extraction attempt answered (success or
+    /// failure). Ingest extracts every item whose hash differs, so an item whose
+    /// extraction was interrupted is picked up by the next poll that parses it.
+    #[serde(default)]
+    pub extracted_for: Option<String>,
+    /// How many quotes and links are stored for this item (`quotes.v1`,
+    /// `links.v1`, sequences `0..count`): the record says which keys it owns, so
+    /// a re-extraction removes the old ones inside its transaction without a scan.
+    #[serde(default)]
+    pub quote_count: u32,
+    #[serde(default)]
+    pub link_count: u32,
     pub content_hash: String,
     /// First time any source delivered this item.
     pub first_seen: DateTime<Utc>,

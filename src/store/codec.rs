@@ -19,17 +19,22 @@
 //! | `idx.source.v1` | source id, `0`, time, item id | empty |
 //! | `idx.state.v1` | state byte, time, item id | empty |
 //! | `fetch_state.v1` | source id | JSON [`FetchState`] |
+//! | `quotes.v1` | item id, `u32` big-endian sequence | JSON [`Quote`] |
+//! | `links.v1` | item id, `u32` big-endian sequence | JSON [`Link`] |
+//! | `pages.v1` | canonical article URL | JSON [`PageCache`] |
 //! | `meta` | `schema_version` | big-endian `u32` |
 
 use chrono::{DateTime, Utc};
 
-use super::StoreError;
-use crate::model::{FetchState, Item, ItemId, ReviewState};
+use super::{PageCache, StoreError};
+use crate::model::{FetchState, Item, ItemId, Link, Quote, ReviewState};
 
 /// Length of an encoded item id (what [`ItemId::derive`] makes: 32 hex digits).
 pub const ID_LEN: usize = 32;
 /// Length of an encoded timestamp.
 pub const TIME_LEN: usize = 8;
+/// Length of an encoded sequence number in `quotes.v1` and `links.v1`.
+pub const SEQ_LEN: usize = 4;
 /// Separates a source id from what follows it; source ids are slugs, never
 /// containing NUL (config validation guarantees it).
 const SEP: u8 = 0;
@@ -177,6 +182,26 @@ fn decode_time_id(bytes: &[u8]) -> Option<(DateTime<Utc>, ItemId)> {
     Some((decode_time(&bytes[time_start..split])?, decode_item_id(&bytes[split..])?))
 }
 
+/// `[item id][seq]`: a key in `quotes.v1` or `links.v1`. The id is fixed-length,
+/// so the item id is also the prefix of all its entries, and big-endian
+/// sequences scan back in page order.
+pub fn seq_key(id: &ItemId, seq: u32) -> Vec<u8> {
+    let mut key = Vec::with_capacity(ID_LEN + SEQ_LEN);
+    key.extend_from_slice(item_key(id));
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// Inverse of [`seq_key`].
+#[allow(dead_code, reason = "the inverse half of the codec: round-trip tests and store dumps")]
+pub fn decode_seq_key(key: &[u8]) -> Option<(ItemId, u32)> {
+    if key.len() != ID_LEN + SEQ_LEN {
+        return None;
+    }
+    let (id, seq) = key.split_at(ID_LEN);
+    Some((decode_item_id(id)?, u32::from_be_bytes(seq.try_into().ok()?)))
+}
+
 /// The schema version as stored under `meta/schema_version`.
 pub fn encode_version(version: u32) -> [u8; 4] {
     version.to_be_bytes()
@@ -205,6 +230,39 @@ pub fn encode_fetch_state(state: &FetchState) -> Vec<u8> {
 
 /// Inverse of [`encode_fetch_state`].
 pub fn decode_fetch_state(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<FetchState, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
+}
+
+/// A quote record.
+pub fn encode_quote(quote: &Quote) -> Vec<u8> {
+    // Strings, numbers and an enum; an `f32` confidence that is NaN would
+    // become `null`, which `decode_quote` then refuses as corrupt: extraction
+    // never produces one.
+    serde_json::to_vec(quote).expect("a Quote always serializes to JSON")
+}
+
+/// Inverse of [`encode_quote`].
+pub fn decode_quote(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<Quote, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
+}
+
+/// A link record.
+pub fn encode_link(link: &Link) -> Vec<u8> {
+    serde_json::to_vec(link).expect("a Link always serializes to JSON")
+}
+
+/// Inverse of [`encode_link`].
+pub fn decode_link(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<Link, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
+}
+
+/// A page-cache record.
+pub fn encode_page_cache(cache: &PageCache) -> Vec<u8> {
+    serde_json::to_vec(cache).expect("a PageCache always serializes to JSON")
+}
+
+/// Inverse of [`encode_page_cache`].
+pub fn decode_page_cache(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<PageCache, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
 }
 
@@ -301,6 +359,47 @@ mod tests {
     }
 
     #[test]
+    fn seq_keys_round_trip_and_scan_in_sequence_order_under_the_item_prefix() {
+        let i = id(3);
+        assert_eq!(decode_seq_key(&seq_key(&i, 258)), Some((i.clone(), 258)));
+        assert!(seq_key(&i, 9) < seq_key(&i, 10), "big-endian: 9 before 10, unlike text order");
+        assert!(seq_key(&i, u32::MAX).starts_with(item_key(&i)));
+        assert_eq!(decode_seq_key(b"short"), None);
+        assert_eq!(decode_seq_key(&seq_key(&i, 1)[..ID_LEN + 2]), None);
+    }
+
+    #[test]
+    fn quote_link_and_page_records_round_trip() {
+        let quote = Quote {
+            id: "q-1".to_owned(),
+            text: "We will build it,".to_owned(),
+            speaker: Some("Jane Doe".to_owned()),
+            cue: Some("said".to_owned()),
+            outlet: Some("Ledger".to_owned()),
+            via: None,
+            kind: crate::model::QuoteKind::Inline,
+            start: 1,
+            end: 18,
+            context: "“We will build it,” said Jane Doe.".to_owned(),
+            confidence: 0.75,
+        };
+        let bytes = encode_quote(&quote);
+        assert_eq!(decode_quote("quotes.v1", b"k", &bytes).expect("decodes"), quote);
+        let link = Link {
+            url: "https://example.org/a".to_owned(),
+            text: "a".to_owned(),
+            context: "See a.".to_owned(),
+            domain: "example.org".to_owned(),
+            external: true,
+        };
+        assert_eq!(decode_link("links.v1", b"k", &encode_link(&link)).expect("decodes"), link);
+        let cache =
+            PageCache { etag: Some("\"v1\"".to_owned()), body_hash: Some("ab".to_owned()), ..PageCache::default() };
+        assert_eq!(decode_page_cache("pages.v1", b"k", &encode_page_cache(&cache)).expect("decodes"), cache);
+        assert!(matches!(decode_quote("quotes.v1", b"k", b"[]"), Err(StoreError::Corrupt { tree: "quotes.v1", .. })));
+    }
+
+    #[test]
     fn corrupt_records_name_tree_and_key() {
         let err = decode_item("items.v1", b"abc", b"{not json").expect_err("bad JSON must fail");
         assert!(matches!(err, StoreError::Corrupt { tree: "items.v1", ref key, .. } if key == "abc"), "{err:?}");
@@ -346,6 +445,12 @@ mod tests {
             if a != b {
                 prop_assert_eq!(a.cmp(&b), state_key(state, a, &i).cmp(&state_key(state, b, &j)));
             }
+        }
+
+        #[test]
+        fn seq_key_round_trips_and_orders_by_sequence(i in any_id(), a in any::<u32>(), b in any::<u32>()) {
+            prop_assert_eq!(decode_seq_key(&seq_key(&i, a)), Some((i.clone(), a)));
+            prop_assert_eq!(a.cmp(&b), seq_key(&i, a).cmp(&seq_key(&i, b)));
         }
 
         #[test]

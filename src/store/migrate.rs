@@ -7,6 +7,13 @@
 //! resumes at the step that was interrupted. Steps must therefore be
 //! idempotent. A store with a newer version is refused, never touched.
 //!
+//! Adding a tree needs no step and no version bump: sled creates a tree on
+//! first open and an old store simply has it empty, which is what it means.
+//! So `quotes.v1`, `links.v1` and `pages.v1` (extraction) arrived at version 1
+//! and the item fields that came with them default when absent
+//! (`#[serde(default)]`). Bump the version only when existing keys or records
+//! change meaning.
+//!
 //! This module must not import sled: it works through [`MigrationTarget`],
 //! which `sled.rs` implements, so the plan is unit-tested with an in-memory fake.
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 pub use self::migrate::CURRENT_VERSION as SCHEMA_VERSION;
 pub use self::sled::SledStore;
-use crate::model::{EditorFields, FetchState, Item, ItemId, NewItem, ReviewState};
+use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +62,36 @@ pub struct ItemQuery {
     pub limit: Option<usize>,
 }
 
+/// What extraction found for one item, as [`Store::put_extraction`] stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extraction {
+    /// The item's `content_hash` this extraction answers (see `Item::extracted_for`).
+    pub content_hash: String,
+    /// Main text, paragraphs separated by a blank line.
+    pub text: String,
+    pub byline: Option<String>,
+    pub outlet: Option<String>,
+    /// The page's language; fills the item's only when the feed gave none.
+    pub language: Option<String>,
+    /// In page order; stored under sequences `0..len`.
+    pub quotes: Vec<Quote>,
+    pub links: Vec<Link>,
+    pub extracted_at: DateTime<Utc>,
+    /// What extraction could not do; `None` when it went through cleanly.
+    pub note: Option<String>,
+}
+
+/// The conditional-GET cache of one article page (RFC 9110 §8.8 validators,
+/// kept verbatim), keyed by the page's canonical URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PageCache {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// BLAKE3 of the body last extracted: an identical 200 is not extracted again.
+    pub body_hash: Option<String>,
+    pub fetched_at: Option<DateTime<Utc>>,
+}
+
 /// The store as the rest of Gleaner sees it.
 pub trait Store: Send + Sync {
     /// Inserts or updates items, each with its indexes in one transaction.
@@ -105,4 +135,44 @@ pub trait Store: Send + Sync {
         state: ReviewState,
         editor: &EditorFields,
     ) -> Result<Item, StoreError>;
+
+    /// Stores an extraction: in one transaction, replaces every quote and link
+    /// of the item and its extraction fields (text, byline, outlet, note, ...).
+    /// Review state and editor fields are never touched; the revision is bumped
+    /// only when something an editor sees changed.
+    ///
+    /// `editor.quote_ids` stays valid by design rather than by bookkeeping:
+    /// quote ids are derived from the normalized quote text, so a quote that
+    /// survives a re-extraction keeps its id. An id whose quote disappeared
+    /// (the page was edited) is kept too: the editor chose it, so whoever shows
+    /// the choice looks the id up and can say it is gone, rather than the store
+    /// silently dropping an editorial decision.
+    ///
+    /// Fails with [`StoreError::UnknownItem`].
+    fn put_extraction(&self, id: &ItemId, extraction: &Extraction) -> Result<(), StoreError>;
+
+    /// Records an extraction attempt that produced nothing new for the item at
+    /// `content_hash`: with `failure`, the note says why (the stored text,
+    /// quotes and links stay: a failed re-fetch must not wipe a good
+    /// extraction); without, the stored extraction is confirmed current (the
+    /// page answered 304 or with an identical body).
+    ///
+    /// Fails with [`StoreError::UnknownItem`].
+    fn record_extraction_attempt(
+        &self,
+        id: &ItemId,
+        content_hash: &str,
+        failure: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// The item's quotes in page order (empty for an unknown item).
+    fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError>;
+
+    /// The item's outbound links in page order (empty for an unknown item).
+    fn links(&self, id: &ItemId) -> Result<Vec<Link>, StoreError>;
+
+    /// The conditional-GET cache of an article page, by canonical URL.
+    fn page_cache(&self, url: &str) -> Result<Option<PageCache>, StoreError>;
+
+    fn put_page_cache(&self, url: &str, cache: &PageCache) -> Result<(), StoreError>;
 }

@@ -17,6 +17,12 @@
 //! ranges. A guid entry is written only when it says something the item id
 //! does not (another source's guid for a merged item; see [`Tx::upsert_one`]).
 //!
+//! Quotes and links follow the same rule: an item's entries are the sequence
+//! `0..quote_count` (`0..link_count`) under its id, the counts live in the
+//! item record, and [`Store::put_extraction`] rewrites the record and both
+//! sequences in one transaction (sled transactions cannot scan, so the counts
+//! are what lets the transaction remove a longer old sequence's tail).
+//!
 //! This module must not decide anything about review rules or feed parsing;
 //! it stores what it is given.
 
@@ -30,8 +36,8 @@ use sled::{Config, Db, IVec, Tree};
 
 use super::codec::{self, corrupt};
 use super::migrate::{self, MigrationTarget, Visit};
-use super::{ItemQuery, Store, StoreError, UpsertReport};
-use crate::model::{EditorFields, FetchState, Item, ItemId, NewItem, ReviewState};
+use super::{Extraction, ItemQuery, PageCache, Store, StoreError, UpsertReport};
+use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};
 
 /// Page cache size. sled's default (1 GiB) would let a long poll of 2,000 feeds
 /// grow far past our 100 MiB RSS budget; 64 MiB keeps the hot index pages.
@@ -49,6 +55,9 @@ const IDX_GUID: &str = "idx.guid.v1";
 const IDX_SOURCE: &str = "idx.source.v1";
 const IDX_STATE: &str = "idx.state.v1";
 const FETCH_STATE: &str = "fetch_state.v1";
+const QUOTES: &str = "quotes.v1";
+const LINKS: &str = "links.v1";
+const PAGES: &str = "pages.v1";
 const META: &str = "meta";
 const SCHEMA_VERSION_KEY: &[u8] = b"schema_version";
 
@@ -70,6 +79,9 @@ struct Trees {
     source: Tree,
     state: Tree,
     fetch_state: Tree,
+    quotes: Tree,
+    links: Tree,
+    pages: Tree,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -109,6 +121,9 @@ impl SledStore {
             source: open(IDX_SOURCE)?,
             state: open(IDX_STATE)?,
             fetch_state: open(FETCH_STATE)?,
+            quotes: open(QUOTES)?,
+            links: open(LINKS)?,
+            pages: open(PAGES)?,
         };
         Ok(Self { db, trees, path: path.into() })
     }
@@ -127,6 +142,25 @@ impl SledStore {
                 Ok(report)
             })
             .map_err(from_tx)
+    }
+
+    /// Every record under one item's prefix of `quotes.v1` or `links.v1`, in
+    /// sequence order.
+    ///
+    /// A plain scan, not a snapshot: a re-extraction committing mid-scan can
+    /// show a mix of old and new entries to this one read; the next read is whole.
+    fn seq_records<T>(
+        tree: &Tree,
+        name: &'static str,
+        id: &ItemId,
+        decode: fn(&'static str, &[u8], &[u8]) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        tree.scan_prefix(codec::item_key(id))
+            .map(|entry| {
+                let (key, value) = entry.map_err(io)?;
+                decode(name, &key, &value)
+            })
+            .collect()
     }
 
     /// Reads the item an index entry points at; a dangling entry is logged and
@@ -290,6 +324,109 @@ impl Store for SledStore {
             })
             .map_err(from_tx)
     }
+
+    fn put_extraction(&self, id: &ItemId, extraction: &Extraction) -> Result<(), StoreError> {
+        let key = codec::item_key(id);
+        // Encoded outside the transaction: sled may rerun the closure.
+        let quotes: Vec<Vec<u8>> = extraction.quotes.iter().map(codec::encode_quote).collect();
+        let links: Vec<Vec<u8>> = extraction.links.iter().map(codec::encode_link).collect();
+        let t = &self.trees;
+        (&t.items, &t.quotes, &t.links)
+            .transaction(|(items, quote_tree, link_tree)| {
+                let bytes = items.get(key)?.ok_or_else(|| abort(StoreError::UnknownItem { id: id.clone() }))?;
+                let mut item = codec::decode_item(ITEMS, key, &bytes).map_err(abort)?;
+                let mut changed = replace_sequence(quote_tree, id, item.quote_count, &quotes)?;
+                changed |= replace_sequence(link_tree, id, item.link_count, &links)?;
+                let language = item.language.clone().or_else(|| extraction.language.clone());
+                changed |= item.text != extraction.text
+                    || item.byline != extraction.byline
+                    || item.outlet != extraction.outlet
+                    || item.extraction_note != extraction.note
+                    || item.language != language;
+                item.text.clone_from(&extraction.text);
+                item.byline.clone_from(&extraction.byline);
+                item.outlet.clone_from(&extraction.outlet);
+                item.language = language;
+                item.extraction_note.clone_from(&extraction.note);
+                item.extracted_at = Some(extraction.extracted_at);
+                item.extracted_for = Some(extraction.content_hash.clone());
+                item.quote_count = sequence_len(quotes.len());
+                item.link_count = sequence_len(links.len());
+                // Only what editors see bumps the revision: a re-extraction that
+                // found the same page must not make an open edit form stale.
+                if changed {
+                    item.revision += 1;
+                }
+                items.insert(key, codec::encode_item(&item))?;
+                Ok(())
+            })
+            .map_err(from_tx)
+    }
+
+    fn record_extraction_attempt(
+        &self,
+        id: &ItemId,
+        content_hash: &str,
+        failure: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let key = codec::item_key(id);
+        self.trees
+            .items
+            .transaction(|items| {
+                let bytes = items.get(key)?.ok_or_else(|| abort(StoreError::UnknownItem { id: id.clone() }))?;
+                let mut item = codec::decode_item(ITEMS, key, &bytes).map_err(abort)?;
+                item.extracted_for = Some(content_hash.to_owned());
+                if let Some(failure) = failure {
+                    if item.extraction_note.as_deref() != Some(failure) {
+                        item.extraction_note = Some(failure.to_owned());
+                        item.revision += 1;
+                    }
+                }
+                items.insert(key, codec::encode_item(&item))?;
+                Ok(())
+            })
+            .map_err(from_tx)
+    }
+
+    fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {
+        Self::seq_records(&self.trees.quotes, QUOTES, id, codec::decode_quote)
+    }
+
+    fn links(&self, id: &ItemId) -> Result<Vec<Link>, StoreError> {
+        Self::seq_records(&self.trees.links, LINKS, id, codec::decode_link)
+    }
+
+    fn page_cache(&self, url: &str) -> Result<Option<PageCache>, StoreError> {
+        let key = url.as_bytes();
+        self.trees.pages.get(key).map_err(io)?.map(|bytes| codec::decode_page_cache(PAGES, key, &bytes)).transpose()
+    }
+
+    fn put_page_cache(&self, url: &str, cache: &PageCache) -> Result<(), StoreError> {
+        self.trees.pages.insert(url.as_bytes(), codec::encode_page_cache(cache)).map_err(io)?;
+        Ok(())
+    }
+}
+
+/// A stored sequence length. Pages are capped far below 4 billion quotes by
+/// the fetcher's body limit; saturating keeps the count an upper bound anyway.
+fn sequence_len(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// Writes `records` as the item's sequence `0..len` in `tree` and removes the
+/// entries `len..old_count` left from a longer previous sequence. Returns
+/// whether anything differs from what was stored.
+fn replace_sequence(tree: &TransactionalTree, id: &ItemId, old_count: u32, records: &[Vec<u8>]) -> TxResult<bool> {
+    let new_count = sequence_len(records.len());
+    let mut changed = old_count != new_count;
+    for (seq, record) in (0..new_count).zip(records) {
+        let old = tree.insert(codec::seq_key(id, seq), record.as_slice())?;
+        changed |= old.as_deref() != Some(record.as_slice());
+    }
+    for seq in new_count..old_count {
+        tree.remove(codec::seq_key(id, seq))?;
+    }
+    Ok(changed)
 }
 
 /// Reads the item id out of one index's key (and checks the key's shape).
@@ -516,6 +653,13 @@ fn new_item(id: ItemId, content_hash: String, new: &NewItem) -> Item {
         content: new.content.clone(),
         text: String::new(),
         language: new.language.clone(),
+        byline: None,
+        outlet: None,
+        extracted_at: None,
+        extraction_note: None,
+        extracted_for: None,
+        quote_count: 0,
+        link_count: 0,
         content_hash,
         first_seen: new.fetched_at,
         fetched_at: new.fetched_at,

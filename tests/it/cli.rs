@@ -163,8 +163,7 @@ fn preview_applies_filters_and_stores_nothing() {
         Reply::ok(rss(&[("a", "Keep me", "http://example.org/a"), ("b", "Drop me", "http://example.org/b")]))
     });
     let dir = tempfile::tempdir().expect("temp dir");
-    let config =
-        write_config(dir.path(), &(source("feed", server.url("/feed").as_str()) + "exclude = [\"drop\"]\n"));
+    let config = write_config(dir.path(), &(source("feed", server.url("/feed").as_str()) + "exclude = [\"drop\"]\n"));
     let output = gleaner(&config, &["preview", "feed", "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let preview: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
@@ -190,7 +189,9 @@ fn offline_demo_ingests_every_bundled_source() {
     let output = gleaner(&config, &["items", "--json"]);
     let items: Vec<serde_json::Value> =
         stdout(&output).lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
-    let persian = items.iter().any(|i| i["title"].as_str().is_some_and(|t| t.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c))));
+    let persian = items
+        .iter()
+        .any(|i| i["title"].as_str().is_some_and(|t| t.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c))));
     assert!(persian, "the windows-1256 feed decodes to Persian text");
 
     let again = gleaner(&config, &["fetch", "--json"]);
@@ -209,12 +210,14 @@ fn killed_mid_ingest_leaves_a_store_that_reopens_and_a_rerun_completes() {
         let items: Vec<(String, String, String)> = (0..5)
             .map(|i| (format!("{feed}-{i}"), format!("Story {i} of {feed}"), format!("http://example.org/{feed}/{i}")))
             .collect();
-        let borrowed: Vec<(&str, &str, &str)> = items.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        let borrowed: Vec<(&str, &str, &str)> =
+            items.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
         let reply = Reply::ok(rss(&borrowed));
         if flag.load(Ordering::SeqCst) { reply.delay(Duration::from_millis(150)) } else { reply }
     });
     let dir = tempfile::tempdir().expect("temp dir");
-    let sources: String = (0..SOURCES).map(|n| source(&format!("s{n}"), server.url(&format!("/s{n}")).as_str())).collect();
+    let sources: String =
+        (0..SOURCES).map(|n| source(&format!("s{n}"), server.url(&format!("/s{n}")).as_str())).collect();
     let config = write_config(dir.path(), &sources);
 
     // Two requests in flight per host at 150 ms each: the whole poll needs ~1.8 s; kill it midway.
@@ -249,4 +252,74 @@ fn killed_mid_ingest_leaves_a_store_that_reopens_and_a_rerun_completes() {
     urls.sort();
     urls.dedup();
     assert_eq!(urls.len(), SOURCES * 5, "nothing duplicated");
+}
+
+#[test]
+fn extract_json_prints_the_contract_fields() {
+    let page = project_file("tests/fixtures/follow/council-vote.html");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_gleaner")).arg("extract").arg(&page).arg("--json").output().expect("run");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let article: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("one JSON document");
+    for field in ["url", "title", "byline", "published", "language", "text", "quotes", "links"] {
+        assert!(article.get(field).is_some(), "missing {field}: {article}");
+    }
+    assert_eq!(article["title"], "Council approves the river bridge");
+    assert_eq!(article["byline"], "Sam Writer");
+    assert!(article["text"].as_str().is_some_and(|t| t.contains("pedestrian bridge")));
+    let quotes = article["quotes"].as_array().expect("quotes array");
+    assert!(!quotes.is_empty());
+    for quote in quotes {
+        for field in ["text", "speaker", "cue", "outlet", "kind"] {
+            assert!(quote.get(field).is_some(), "missing quote.{field}: {quote}");
+        }
+    }
+    assert!(quotes.iter().any(|q| q["speaker"] == "Jane Doe" && q["cue"] == "said"), "{quotes:#?}");
+    let links = article["links"].as_array().expect("links array");
+    assert!(!links.is_empty());
+    for link in links {
+        for field in ["url", "text", "context", "external"] {
+            assert!(link.get(field).is_some(), "missing link.{field}: {link}");
+        }
+    }
+
+    let human = Command::new(env!("CARGO_BIN_EXE_gleaner")).arg("extract").arg(&page).output().expect("run");
+    assert!(human.status.success(), "{}", stderr(&human));
+    let text = stdout(&human);
+    assert!(text.contains("Council approves the river bridge") && text.contains("Jane Doe (said"), "{text}");
+}
+
+#[test]
+fn show_lists_an_items_quotes_and_links() {
+    let page = std::fs::read_to_string(project_file("tests/fixtures/follow/council-vote.html")).expect("fixture");
+    let server = TestServer::start(move |req| match req.path() {
+        "/feed" => {
+            let host = req.header("host").expect("Host");
+            Reply::ok(rss(&[("1", "Bridge vote", &format!("http://{host}/a/1"))]))
+        }
+        _ => Reply::ok(page.clone()).header("Content-Type", "text/html"),
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), &(source("ledger", server.url("/feed").as_str()) + "follow = true\n"));
+    let fetched = gleaner(&config, &["fetch", "--json"]);
+    assert!(fetched.status.success(), "{}", stderr(&fetched));
+    let report: serde_json::Value = serde_json::from_str(stdout(&fetched).trim()).expect("one JSON line");
+    assert_eq!(report["articles_fetched"], 1, "{report}");
+    assert_eq!(report["articles_failed"], 0, "{report}");
+
+    let listed = gleaner(&config, &["items", "--json"]);
+    let line: serde_json::Value = serde_json::from_str(stdout(&listed).trim()).expect("one item");
+    let id = line["id"].as_str().expect("id");
+    let output = gleaner(&config, &["show", id, "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let item: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(item["title"], "Bridge vote");
+    let quotes = item["quotes"].as_array().expect("quotes array");
+    assert!(quotes.iter().any(|q| q["speaker"] == "Jane Doe" && q["id"].is_string()), "{item:#}");
+    assert!(item["links"].as_array().is_some_and(|l| !l.is_empty()), "{item:#}");
+
+    let output = gleaner(&config, &["show", id]);
+    let text = stdout(&output);
+    assert!(text.contains("Quotes (") && text.contains("Jane Doe (said") && text.contains("confidence"), "{text}");
+    assert!(text.contains("Links (") && text.contains("budget.example.org"), "{text}");
 }

@@ -13,7 +13,7 @@ use gleaner::model::{EditorFields, ReviewState};
 use gleaner::store::{ItemQuery, Store};
 use tempfile::TempDir;
 
-use crate::support::http::{Reply, TestServer};
+use crate::support::http::{Reply, Request, TestServer};
 
 pub fn rss(items: &[(&str, &str, &str)]) -> String {
     let mut xml = String::from(
@@ -37,8 +37,18 @@ pub struct TestConfig {
 
 impl TestConfig {
     pub fn new(sources: &str) -> Self {
+        Self::with_private_networks(sources, true)
+    }
+
+    /// As the shipped config: item links to 127.0.0.1 and other private
+    /// addresses are refused (the source URL itself may still be loopback).
+    pub fn guarded(sources: &str) -> Self {
+        Self::with_private_networks(sources, false)
+    }
+
+    fn with_private_networks(sources: &str, allow: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let path = write_config(dir.path(), sources);
+        let path = write_config_with(dir.path(), sources, allow);
         let config = gleaner::app::load_config(&path).unwrap_or_else(|e| panic!("test config invalid:\n{e}"));
         Self { _dir: dir, config }
     }
@@ -49,9 +59,14 @@ impl TestConfig {
 }
 
 pub fn write_config(dir: &Path, sources: &str) -> std::path::PathBuf {
+    write_config_with(dir, sources, true)
+}
+
+/// `write_config` with `fetch.allow_private_networks` as given.
+pub fn write_config_with(dir: &Path, sources: &str, allow_private_networks: bool) -> std::path::PathBuf {
     let path = dir.join("gleaner.toml");
     let text = format!(
-        "store = \"store.sled\"\n\n[fetch]\nallow_private_networks = true\ntimeout_secs = 5\nconnect_timeout_secs = 2\n\n{sources}"
+        "store = \"store.sled\"\n\n[fetch]\nallow_private_networks = {allow_private_networks}\ntimeout_secs = 5\nconnect_timeout_secs = 2\n\n{sources}"
     );
     std::fs::write(&path, text).expect("write config");
     path
@@ -157,9 +172,8 @@ async fn malformed_feed_fails_only_its_source_and_keeps_stored_items() {
     let flag = Arc::clone(&broken);
     let server = TestServer::start(move |req| match (req.path(), flag.load(Ordering::SeqCst)) {
         ("/bad", false) => Reply::ok(rss(&[("x", "Kept", "http://example.org/kept")])),
-        ("/bad", true) => {
-            Reply::ok("<rss version=\"2.0\"><channel><item><title>broken</titl></item></channel></rss>").header("Content-Type", "text/xml")
-        }
+        ("/bad", true) => Reply::ok("<rss version=\"2.0\"><channel><item><title>broken</titl></item></channel></rss>")
+            .header("Content-Type", "text/xml"),
         _ => Reply::ok(rss(&[("g", "Good", "http://example.org/good")])),
     });
     let sources = source("bad", server.url("/bad").as_str()) + &source("good", server.url("/good").as_str());
@@ -356,4 +370,262 @@ async fn missed_ticks_after_downtime_run_once() {
     .await;
     assert_eq!(summary.polls, 1, "48 missed ticks run once, not 48 times");
     assert_eq!(server.hits(), 1);
+}
+
+// --- Extraction: article pages (follow = true) and feed content (follow = false) ---
+
+fn follow_fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/follow").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A source that follows its items' links (its name is not the page's outlet).
+fn following(id: &str, url: &str) -> String {
+    source(id, url) + "name = \"Ledger Feed\"\nfollow = true\n"
+}
+
+fn html(body: &str) -> Reply {
+    Reply::ok(body.to_owned()).header("Content-Type", "text/html; charset=utf-8")
+}
+
+/// `http://<the server itself>` + `path`: feeds link back to their own server.
+fn here(req: &Request, path: &str) -> String {
+    format!("http://{}{path}", req.header("host").expect("HTTP/1.1 requests carry Host"))
+}
+
+/// Requests that asked for `path`.
+fn hits_on(server: &TestServer, path: &str) -> Vec<Request> {
+    server.requests().into_iter().filter(|r| r.path() == path).collect()
+}
+
+fn jane_doe_quote(quotes: &[gleaner::model::Quote]) -> &gleaner::model::Quote {
+    quotes
+        .iter()
+        .find(|q| q.text.contains("connect two halves"))
+        .unwrap_or_else(|| panic!("the mayor's quote: {quotes:#?}"))
+}
+
+#[tokio::test]
+async fn follow_fetches_each_article_and_stores_its_quotes_and_links() {
+    let page = follow_fixture("council-vote.html");
+    let server = TestServer::start(move |req| match req.path() {
+        "/feed" => {
+            Reply::ok(rss(&[("1", "Bridge vote", &here(req, "/a/1")), ("2", "Bridge again", &here(req, "/a/2"))]))
+        }
+        "/a/1" | "/a/2" => html(&page),
+        _ => Reply::new(404),
+    });
+    let test = TestConfig::new(&following("ledger", server.url("/feed").as_str()));
+    let ingest = test.ingest();
+
+    let report = ingest.poll_source(&test.config.sources[0], Utc::now(), Urgency::Now).await;
+    assert_eq!(report.outcome, Outcome::Ok, "{report:?}");
+    assert_eq!((report.articles_fetched, report.articles_failed), (2, 0), "{report:?}");
+    assert!(report.quotes_found >= 4, "two quotes or more per page: {report:?}");
+
+    let items = all_items(ingest.store());
+    assert_eq!(items.len(), 2);
+    for item in &items {
+        assert!(item.text.contains("pedestrian bridge"), "{}", item.text);
+        assert!(!item.text.contains("Privacy"), "boilerplate dropped: {}", item.text);
+        assert_eq!(
+            item.outlet.as_deref(),
+            Some("Riverton Ledger"),
+            "the page's og:site_name wins over the source name"
+        );
+        assert!(item.extracted_at.is_some());
+        assert_eq!(item.extracted_for.as_deref(), Some(item.content_hash.as_str()));
+        let quotes = ingest.store().quotes(&item.id).expect("quotes");
+        let jane = jane_doe_quote(&quotes);
+        assert_eq!(jane.speaker.as_deref(), Some("Jane Doe"));
+        assert_eq!(jane.cue.as_deref(), Some("said"));
+        let links = ingest.store().links(&item.id).expect("links");
+        assert!(links.iter().any(|l| l.url.contains("budget.example.org") && l.external), "{links:?}");
+    }
+
+    // The same feed body again: nothing parsed, so no article is fetched again.
+    let again = ingest.poll_source(&test.config.sources[0], Utc::now(), Urgency::Now).await;
+    assert_eq!(again.outcome, Outcome::Unchanged);
+    assert_eq!(again.articles_fetched, 0);
+    assert_eq!(hits_on(&server, "/a/1").len(), 1);
+}
+
+#[tokio::test]
+async fn changed_item_refetches_its_article_conditionally_and_304_keeps_the_extraction() {
+    let page = follow_fixture("council-vote.html");
+    let feed_polls = Arc::new(AtomicUsize::new(0));
+    let polls = Arc::clone(&feed_polls);
+    let server = TestServer::start(move |req| match req.path() {
+        "/feed" => {
+            let title = if polls.fetch_add(1, Ordering::SeqCst) == 0 { "Bridge vote" } else { "Bridge vote (updated)" };
+            Reply::ok(rss(&[("1", title, &here(req, "/a/1"))]))
+        }
+        "/a/1" if req.header("if-none-match") == Some("\"p1\"") => Reply::new(304),
+        "/a/1" => html(&page).header("ETag", "\"p1\""),
+        _ => Reply::new(404),
+    });
+    let test = TestConfig::new(&following("ledger", server.url("/feed").as_str()));
+    let ingest = test.ingest();
+    let source = &test.config.sources[0];
+    ingest.poll_source(source, Utc::now(), Urgency::Now).await;
+    let before = all_items(ingest.store()).remove(0);
+    let quotes_before = ingest.store().quotes(&before.id).expect("quotes");
+    assert!(!quotes_before.is_empty());
+
+    let report = ingest.poll_source(source, Utc::now(), Urgency::Now).await;
+    assert_eq!((report.updated_items, report.articles_fetched, report.articles_failed), (1, 1, 0), "{report:?}");
+    let requests = hits_on(&server, "/a/1");
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].header("if-none-match"), Some("\"p1\""), "the re-fetch is conditional");
+
+    let after = ingest.store().item(&before.id).expect("read").expect("kept");
+    assert_eq!(after.title, "Bridge vote (updated)");
+    assert_eq!(after.text, before.text, "304: the extraction stays");
+    assert_eq!(after.extracted_at, before.extracted_at);
+    assert_eq!(after.extracted_for.as_deref(), Some(after.content_hash.as_str()), "and answers the new feed data");
+    assert_eq!(ingest.store().quotes(&before.id).expect("quotes"), quotes_before);
+    let cache = ingest.store().page_cache(&here_of(&server, "/a/1")).expect("cache").expect("stored");
+    assert_eq!(cache.etag.as_deref(), Some("\"p1\""));
+}
+
+fn here_of(server: &TestServer, path: &str) -> String {
+    server.url(path).to_string()
+}
+
+#[tokio::test]
+async fn an_editors_chosen_quote_survives_reextraction() {
+    let pages = [follow_fixture("council-vote.html"), follow_fixture("council-vote-revised.html")];
+    let revised = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Arc::clone(&revised);
+    let server = TestServer::start(move |req| {
+        let revised = flag.load(Ordering::SeqCst);
+        match req.path() {
+            "/feed" => Reply::ok(rss(&[("1", if revised { "Bridge (v2)" } else { "Bridge" }, &here(req, "/a/1"))])),
+            "/a/1" => html(&pages[usize::from(revised)]),
+            _ => Reply::new(404),
+        }
+    });
+    let test = TestConfig::new(&following("ledger", server.url("/feed").as_str()));
+    let ingest = test.ingest();
+    let source = &test.config.sources[0];
+    ingest.poll_source(source, Utc::now(), Urgency::Now).await;
+    let item = all_items(ingest.store()).remove(0);
+    let quotes = ingest.store().quotes(&item.id).expect("quotes");
+    let chosen = jane_doe_quote(&quotes).id.clone();
+    assert!(quotes.iter().any(|q| q.text.contains("monument")), "{quotes:#?}");
+    let editor = EditorFields { quote_ids: vec![chosen.clone()], ..EditorFields::default() };
+    ingest.store().update_editorial(&item.id, item.revision, ReviewState::Shortlisted, &editor).expect("edit");
+
+    revised.store(true, Ordering::SeqCst);
+    let report = ingest.poll_source(source, Utc::now(), Urgency::Now).await;
+    assert_eq!(report.articles_fetched, 1, "{report:?}");
+
+    let after = ingest.store().item(&item.id).expect("read").expect("kept");
+    assert_eq!(after.editor, editor, "editor fields untouched");
+    assert_eq!(after.state, ReviewState::Shortlisted);
+    assert!(after.text.contains("updated after the vote"), "{}", after.text);
+    let quotes = ingest.store().quotes(&item.id).expect("quotes");
+    assert_eq!(jane_doe_quote(&quotes).id, chosen, "same words, same id");
+    assert!(quotes.iter().any(|q| q.speaker.as_deref() == Some("Maria Lopez")), "{quotes:#?}");
+    assert!(!quotes.iter().any(|q| q.text.contains("monument")), "the old page's quotes are replaced: {quotes:#?}");
+}
+
+#[tokio::test]
+async fn an_article_404_does_not_fail_the_source_and_leaves_a_note() {
+    let page = follow_fixture("council-vote.html");
+    let server = TestServer::start(move |req| match req.path() {
+        "/feed" => Reply::ok(rss(&[("1", "Gone", &here(req, "/gone")), ("2", "Here", &here(req, "/a/2"))])),
+        "/a/2" => html(&page),
+        _ => Reply::new(404),
+    });
+    let test = TestConfig::new(&following("ledger", server.url("/feed").as_str()));
+    let ingest = test.ingest();
+    let report = ingest.poll_source(&test.config.sources[0], Utc::now(), Urgency::Now).await;
+    assert_eq!(report.outcome, Outcome::Ok, "{report:?}");
+    assert_eq!((report.new_items, report.articles_fetched, report.articles_failed), (2, 1, 1), "{report:?}");
+    let gone_url = here_of(&server, "/gone");
+    assert!(report.warnings.iter().any(|w| w.contains(&gone_url) && w.contains("404")), "{:?}", report.warnings);
+    let state = ingest.store().fetch_state("ledger").expect("state").expect("stored");
+    assert_eq!(state.consecutive_failures, 0, "an article failure is not a source failure");
+
+    let items = all_items(ingest.store());
+    let gone = items.iter().find(|i| i.title == "Gone").expect("stored anyway");
+    assert!(gone.extraction_note.as_deref().is_some_and(|n| n.contains("404")), "{:?}", gone.extraction_note);
+    assert!(gone.extracted_at.is_none() && gone.text.is_empty());
+    let here = items.iter().find(|i| i.title == "Here").expect("stored");
+    assert!(here.extracted_at.is_some());
+}
+
+#[tokio::test]
+async fn follow_false_extracts_from_the_feeds_own_content() {
+    let feed = r#"<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Full text</title><link>http://example.org/</link><description>d</description>
+<item><guid>ft-1</guid><title>Harbour reopens</title><link>http://example.org/harbour</link>
+<pubDate>Tue, 24 Nov 2026 09:00:00 GMT</pubDate><description>Short summary.</description>
+<content:encoded><![CDATA[<p>The harbour reopened on Monday after three weeks of repairs to the sea wall, and the first ferries docked before noon.</p>
+<p>“We lost a month of trade, but the wall will now stand for fifty years,” said Ana Silva, the harbour master.</p>
+<p>The repairs were paid for by the <a href="https://ports.example.net/fund">regional ports fund</a>, which covers storm damage.</p>]]></content:encoded>
+</item></channel></rss>"#;
+    let server = TestServer::start(move |_| Reply::ok(feed).header("Content-Type", "application/rss+xml"));
+    let test = TestConfig::new(&source("fulltext", server.url("/feed").as_str()));
+    let ingest = test.ingest();
+    let report = ingest.poll_source(&test.config.sources[0], Utc::now(), Urgency::Now).await;
+    assert_eq!(report.outcome, Outcome::Ok, "{report:?}");
+    assert_eq!((report.articles_fetched, report.articles_failed), (0, 0));
+    assert_eq!(server.hits(), 1, "no article page is fetched");
+
+    let item = all_items(ingest.store()).remove(0);
+    assert!(item.text.contains("sea wall") && item.text.contains("regional ports fund"), "{}", item.text);
+    assert!(item.extracted_at.is_some());
+    let quotes = ingest.store().quotes(&item.id).expect("quotes");
+    assert!(quotes.iter().any(|q| q.speaker.as_deref() == Some("Ana Silva")), "{quotes:#?}");
+    let links = ingest.store().links(&item.id).expect("links");
+    assert!(links.iter().any(|l| l.url == "https://ports.example.net/fund"), "{links:?}");
+}
+
+#[tokio::test]
+async fn article_links_to_private_addresses_are_refused_unless_allowed() {
+    let page = follow_fixture("council-vote.html");
+    let server = TestServer::start(move |req| match req.path() {
+        "/feed" => Reply::ok(rss(&[("1", "Internal", &here(req, "/a/1"))])),
+        _ => html(&page),
+    });
+    // The operator's own source URL may be loopback; the feed's links may not.
+    let test = TestConfig::guarded(&following("ledger", server.url("/feed").as_str()));
+    let ingest = test.ingest();
+    let report = ingest.poll_source(&test.config.sources[0], Utc::now(), Urgency::Now).await;
+    assert_eq!(report.outcome, Outcome::Ok, "{report:?}");
+    assert_eq!((report.new_items, report.articles_failed), (1, 1), "{report:?}");
+    assert_eq!(server.hits(), 1, "only the feed was requested");
+    let item = all_items(ingest.store()).remove(0);
+    let note = item.extraction_note.expect("a note says why");
+    assert!(note.contains("private"), "{note}");
+}
+
+#[tokio::test]
+async fn a_poll_cancelled_during_article_fetches_is_completed_by_the_next_poll() {
+    let page = follow_fixture("council-vote.html");
+    let slow = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = Arc::clone(&slow);
+    let server = TestServer::start(move |req| match req.path() {
+        "/feed" => Reply::ok(rss(&[("1", "Bridge vote", &here(req, "/a/1"))])),
+        _ if flag.load(Ordering::SeqCst) => html(&page).delay(Duration::from_secs(3)),
+        _ => html(&page),
+    });
+    let test = TestConfig::new(&following("ledger", server.url("/feed").as_str()));
+    let ingest = test.ingest();
+    let source = &test.config.sources[0];
+    let cut =
+        tokio::time::timeout(Duration::from_millis(500), ingest.poll_source(source, Utc::now(), Urgency::Now)).await;
+    assert!(cut.is_err(), "the poll was still waiting for the article");
+    let item = all_items(ingest.store()).remove(0);
+    assert!(item.extracted_at.is_none(), "the item is stored, its extraction is not");
+
+    slow.store(false, Ordering::SeqCst);
+    let report = ingest.poll_source(source, Utc::now(), Urgency::Now).await;
+    assert_eq!((report.new_items, report.updated_items), (0, 0), "{report:?}");
+    assert_eq!(report.articles_fetched, 1, "the unfinished extraction is picked up: {report:?}");
+    let item = ingest.store().item(&item.id).expect("read").expect("kept");
+    assert!(item.extracted_at.is_some() && !ingest.store().quotes(&item.id).expect("quotes").is_empty());
 }

@@ -3,8 +3,8 @@
 //! persistence across reopen, fetch state).
 
 use chrono::{DateTime, TimeZone, Utc};
-use gleaner::model::{EditorFields, FetchState, ItemId, NewItem, ReviewState};
-use gleaner::store::{ItemQuery, SledStore, Store, StoreError};
+use gleaner::model::{EditorFields, FetchState, ItemId, Link, NewItem, Quote, QuoteKind, ReviewState};
+use gleaner::store::{Extraction, ItemQuery, PageCache, SledStore, Store, StoreError};
 
 fn at(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_700_000_000 + secs, 0).single().expect("valid test time")
@@ -308,4 +308,167 @@ fn clones_share_one_open_store() {
     let clone = store.clone();
     clone.upsert_items(&[entry("a", "s", 0)]).expect("insert via clone");
     assert_eq!(store.item_count().expect("count"), 1);
+}
+
+fn quote(text: &str, speaker: &str) -> Quote {
+    Quote {
+        id: format!("q-{}", text.len()),
+        text: text.to_owned(),
+        speaker: Some(speaker.to_owned()),
+        cue: Some("said".to_owned()),
+        outlet: Some("Ledger".to_owned()),
+        via: None,
+        kind: QuoteKind::Inline,
+        start: 0,
+        end: text.chars().count(),
+        context: format!("“{text}” said {speaker}."),
+        confidence: 0.9,
+    }
+}
+
+fn link(url: &str) -> Link {
+    Link {
+        url: url.to_owned(),
+        text: "a report".to_owned(),
+        context: "See a report.".to_owned(),
+        domain: "example.net".to_owned(),
+        external: true,
+    }
+}
+
+fn extraction(hash: &str, quotes: Vec<Quote>, links: Vec<Link>) -> Extraction {
+    Extraction {
+        content_hash: hash.to_owned(),
+        text: format!("Main text with {} quotes.", quotes.len()),
+        byline: Some("Sam Writer".to_owned()),
+        outlet: Some("Ledger".to_owned()),
+        language: Some("fr".to_owned()),
+        quotes,
+        links,
+        extracted_at: at(30_000),
+        note: None,
+    }
+}
+
+#[test]
+fn put_extraction_replaces_every_quote_and_link_and_leaves_editor_fields_alone() {
+    let store = temp_store();
+    let mut new = entry("a", "article", 0);
+    new.language = None;
+    let id = new.id();
+    store.upsert_items(&[new]).expect("insert");
+    let editor = EditorFields { quote_ids: vec!["q-chosen".to_owned()], ..EditorFields::default() };
+    store.update_editorial(&id, 1, ReviewState::Shortlisted, &editor).expect("edit");
+
+    let first = extraction(
+        "h1",
+        vec![quote("One", "Ann"), quote("Second one", "Bob"), quote("The third one", "Cy")],
+        vec![link("https://example.net/1"), link("https://example.net/2")],
+    );
+    store.put_extraction(&id, &first).expect("first extraction");
+    assert_eq!(store.quotes(&id).expect("quotes"), first.quotes, "in page order");
+    assert_eq!(store.links(&id).expect("links"), first.links);
+    let item = store.item(&id).expect("read").expect("stored");
+    assert_eq!(
+        (item.text.as_str(), item.byline.as_deref(), item.outlet.as_deref()),
+        (first.text.as_str(), Some("Sam Writer"), Some("Ledger"))
+    );
+    assert_eq!((item.quote_count, item.link_count), (3, 2));
+    assert_eq!(item.extracted_at, Some(at(30_000)));
+    assert_eq!(item.extracted_for.as_deref(), Some("h1"));
+    assert_eq!(item.language.as_deref(), Some("fr"), "the page's language fills a gap the feed left");
+    assert_eq!((item.state, &item.editor), (ReviewState::Shortlisted, &editor));
+    assert_eq!(item.revision, 3, "what editors see changed");
+
+    // A shorter extraction leaves no tail of the longer one behind.
+    let second = extraction("h2", vec![quote("Second one", "Bob")], vec![]);
+    store.put_extraction(&id, &second).expect("second extraction");
+    assert_eq!(store.quotes(&id).expect("quotes"), second.quotes);
+    assert!(store.links(&id).expect("links").is_empty());
+    let item = store.item(&id).expect("read").expect("stored");
+    assert_eq!((item.quote_count, item.link_count, item.revision), (1, 0, 4));
+    assert_eq!(item.editor, editor, "a chosen id is kept even when its quote is gone");
+
+    // The same extraction again changes nothing an editor sees: no new revision.
+    store.put_extraction(&id, &extraction("h3", second.quotes.clone(), vec![])).expect("same again");
+    let item = store.item(&id).expect("read").expect("stored");
+    assert_eq!((item.revision, item.extracted_for.as_deref()), (4, Some("h3")));
+
+    // Quotes of one item never leak into another's listing.
+    let other = entry("a", "other", 1);
+    store.upsert_items(std::slice::from_ref(&other)).expect("insert other");
+    assert!(store.quotes(&other.id()).expect("quotes").is_empty());
+
+    let unknown = ItemId::derive("nowhere", "x");
+    let err = store.put_extraction(&unknown, &second).expect_err("unknown item");
+    assert!(matches!(err, StoreError::UnknownItem { .. }), "{err:?}");
+    assert!(store.quotes(&unknown).expect("quotes").is_empty());
+}
+
+#[test]
+fn a_failed_attempt_keeps_the_stored_extraction_and_records_a_note() {
+    let store = temp_store();
+    let new = entry("a", "article", 0);
+    let id = new.id();
+    store.upsert_items(&[new]).expect("insert");
+    let good = extraction("h1", vec![quote("Kept words", "Ann")], vec![link("https://example.net/1")]);
+    store.put_extraction(&id, &good).expect("extraction");
+
+    store.record_extraction_attempt(&id, "h2", Some("article fetch failed: HTTP 503")).expect("note");
+    let item = store.item(&id).expect("read").expect("stored");
+    assert_eq!(item.extraction_note.as_deref(), Some("article fetch failed: HTTP 503"));
+    assert_eq!(item.extracted_for.as_deref(), Some("h2"));
+    assert_eq!(item.text, good.text);
+    assert_eq!(store.quotes(&id).expect("quotes"), good.quotes);
+    assert_eq!(store.links(&id).expect("links"), good.links);
+
+    store.record_extraction_attempt(&id, "h3", None).expect("confirmed current");
+    let item = store.item(&id).expect("read").expect("stored");
+    assert_eq!(item.extracted_for.as_deref(), Some("h3"));
+}
+
+#[test]
+fn page_cache_round_trips_and_survives_reopen() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("gleaner.sled");
+    let url = "https://example.org/news/story";
+    let cache = PageCache {
+        etag: Some("W/\"p1\"".to_owned()),
+        last_modified: Some("Tue, 24 Nov 2026 09:00:00 GMT".to_owned()),
+        body_hash: Some("abcd".to_owned()),
+        fetched_at: Some(at(40_000)),
+    };
+    {
+        let store = SledStore::open(&path).expect("open");
+        assert_eq!(store.page_cache(url).expect("read"), None);
+        store.put_page_cache(url, &cache).expect("write");
+        assert_eq!(store.page_cache(url).expect("read"), Some(cache.clone()));
+        assert_eq!(store.page_cache("https://example.org/news").expect("read"), None, "exact URL only");
+        store.flush().expect("flush");
+    }
+    let store = SledStore::open(&path).expect("reopen");
+    assert_eq!(store.page_cache(url).expect("read"), Some(cache));
+}
+
+#[test]
+fn extraction_survives_reopen_and_a_later_feed_update() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("gleaner.sled");
+    let new = entry("a", "article", 0);
+    let id = new.id();
+    let stored = extraction("h1", vec![quote("Durable words", "Ann")], vec![link("https://example.net/1")]);
+    {
+        let store = SledStore::open(&path).expect("open");
+        store.upsert_items(std::slice::from_ref(&new)).expect("insert");
+        store.put_extraction(&id, &stored).expect("extraction");
+        store.flush().expect("flush");
+    }
+    let store = SledStore::open(&path).expect("reopen");
+    let mut changed = new;
+    changed.title = "New title".to_owned();
+    store.upsert_items(&[changed]).expect("feed update");
+    let item = store.item(&id).expect("read").expect("kept");
+    assert_eq!((item.title.as_str(), item.text.as_str()), ("New title", stored.text.as_str()));
+    assert_eq!(store.quotes(&id).expect("quotes"), stored.quotes);
+    assert_ne!(item.extracted_for.as_deref(), Some(item.content_hash.as_str()), "stale: ingest will re-extract");
 }

@@ -113,16 +113,14 @@ pub fn scan(chars: &[char]) -> Vec<MarkSpan> {
     let mut stack: Vec<(char, usize)> = Vec::new();
     let mut spans = Vec::new();
     for (i, &c) in chars.iter().enumerate() {
-        let between_letters = i
-            .checked_sub(1)
-            .and_then(|p| chars.get(p))
-            .is_some_and(|p| is_word(*p))
+        let between_letters = i.checked_sub(1).and_then(|p| chars.get(p)).is_some_and(|p| is_word(*p))
             && chars.get(i + 1).is_some_and(|n| is_word(*n));
-        if is_apostrophe_like(c) && between_letters {
+        // The second mark of "rock 'n' roll" closes an elision, not a quote.
+        let ends_elision = i >= 2 && chars[i - 1] == 'n' && is_apostrophe_like(chars[i - 2]);
+        if is_apostrophe_like(c) && (between_letters || ends_elision) {
             continue;
         }
-        let open_index =
-            stack.iter().rposition(|(open, _)| closers(*open).is_some_and(|closing| closing.contains(&c)));
+        let open_index = stack.iter().rposition(|(open, _)| closers(*open).is_some_and(|closing| closing.contains(&c)));
         if let Some(depth) = open_index {
             let closes = match c {
                 '\'' | '’' => closing_position(chars, i, c) && !is_possessive(chars, i, c),

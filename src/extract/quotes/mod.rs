@@ -105,7 +105,9 @@ struct Candidate {
 fn char_ranges(text: &str, ranges: &[Range<usize>]) -> Vec<Range<usize>> {
     ranges
         .iter()
-        .filter(|r| r.start < r.end && text.is_char_boundary(r.start) && text.is_char_boundary(r.end) && r.end <= text.len())
+        .filter(|r| {
+            r.start < r.end && text.is_char_boundary(r.start) && text.is_char_boundary(r.end) && r.end <= text.len()
+        })
         .map(|r| text[..r.start].chars().count()..text[..r.end].chars().count())
         .collect()
 }
@@ -194,22 +196,25 @@ fn candidates(paras: &[Para]) -> Vec<Candidate> {
             if consumed.contains(&(p, s)) {
                 continue;
             }
-            let mut parts = vec![(p, s)];
-            let (mut cp, mut cs) = (p, s);
+            let mut spans_of_quote = vec![(p, s)];
+            let (mut at_para, mut at_span) = (p, s);
             // A quote left open continues when the next paragraph opens with a mark.
-            while !paras[cp].spans[cs].closed && cs + 1 == paras[cp].spans.len() {
-                let Some(next) = paras.get(cp + 1) else { break };
+            while !paras[at_para].spans[at_span].closed && at_span + 1 == paras[at_para].spans.len() {
+                let Some(next) = paras.get(at_para + 1) else { break };
                 let first_char = next.chars.iter().position(|c| !c.is_whitespace());
                 let Some(first_span) = next.spans.first() else { break };
-                if !is_running_text(next.block.kind) || first_char != Some(first_span.outer_start) || first_span.mark.is_none() {
+                if !is_running_text(next.block.kind)
+                    || first_char != Some(first_span.outer_start)
+                    || first_span.mark.is_none()
+                {
                     break;
                 }
-                cp += 1;
-                cs = 0;
-                parts.push((cp, cs));
-                consumed.push((cp, cs));
+                at_para += 1;
+                at_span = 0;
+                spans_of_quote.push((at_para, at_span));
+                consumed.push((at_para, at_span));
             }
-            out.push(Candidate { parts, split: false });
+            out.push(Candidate { parts: spans_of_quote, split: false });
         }
     }
     out
@@ -234,7 +239,7 @@ fn join_splits(paras: &[Para], cands: Vec<Candidate>) -> Vec<Candidate> {
             let words = gap.iter().filter(|t| t.is_word()).count();
             let ends_comma = gap.last().is_some_and(|t| t.is_punct(',') || t.is_punct('،'));
             let no_stop = !(qb..qa).any(|i| ends_sentence(&para.tokens, i));
-            let has_cue = speaker::frame(&para.tokens, qb.saturating_sub(1).max(0), qb).is_some_and(|f| !f.cue.is_empty())
+            let has_cue = speaker::frame(&para.tokens, qb.saturating_sub(1), qb).is_some_and(|f| !f.cue.is_empty())
                 || has_cue_in(gap);
             if (1..=8).contains(&words) && ends_comma && no_stop && has_cue {
                 prev.parts.push((p2, s2));
@@ -249,7 +254,8 @@ fn join_splits(paras: &[Para], cands: Vec<Candidate>) -> Vec<Candidate> {
 
 fn has_cue_in(tokens: &[Token]) -> bool {
     (0..tokens.len()).any(|i| {
-        let words: Vec<&str> = tokens[i..].iter().take(4).take_while(|t| t.is_word()).map(|t| t.lower.as_str()).collect();
+        let words: Vec<&str> =
+            tokens[i..].iter().take(4).take_while(|t| t.is_word()).map(|t| t.lower.as_str()).collect();
         lexicon::match_cue(&words).is_some()
     })
 }
@@ -272,29 +278,47 @@ fn classify(paras: &[Para], cand: &Candidate, text: &str, frame: Option<&Frame>)
         return Verdict::Drop;
     }
     let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() >= LONG_QUOTE_WORDS || cand.parts.len() > 1 {
+    // Chinese and Japanese run words together: count two characters a word.
+    let cjk = text.chars().filter(|c| matches!(*c as u32, 0x3040..=0x30ff | 0x4e00..=0x9fff)).count();
+    let word_count = words.len().max(cjk / 2);
+    if word_count >= LONG_QUOTE_WORDS || cand.parts.len() > 1 {
         return Verdict::Speech;
     }
     let (qa, _) = para.token_range(s);
-    let before = |k: usize| qa.checked_sub(k).and_then(|i| para.tokens.get(i)).filter(|t| t.is_word()).map(|t| t.lower.as_str());
+    let before =
+        |k: usize| qa.checked_sub(k).and_then(|i| para.tokens.get(i)).filter(|t| t.is_word()).map(|t| t.lower.as_str());
     let marked = before(1).is_some_and(|w| TERM_MARKERS.contains(&w))
-        || matches!((before(2), before(1)), (Some("known" | "referred" | "connu" | "appelé"), Some("as" | "to" | "comme" | "sous")))
+        || matches!(
+            (before(2), before(1)),
+            (Some("known" | "referred" | "connu" | "appelé"), Some("as" | "to" | "comme" | "sous"))
+        )
         || matches!((before(2), before(1)), (Some("به" | "موسوم"), Some("اصطلاح" | "به")));
     let adjacent = frame.is_some_and(|f| f.adjacent && f.subject != Subject::Unknown);
     let last = text.trim_end().chars().last();
     let after_comma = para.tokens.get(para.token_range(s).1).is_some_and(|t| t.is_punct(',') || t.is_punct('،'));
-    let ends_punct = last.is_some_and(|c| matches!(c, '.' | ',' | '!' | '?' | '…' | '؟' | '،' | ';' | '。' | '！' | '？'));
+    let ends_punct =
+        last.is_some_and(|c| matches!(c, '.' | ',' | '!' | '?' | '…' | '؟' | '،' | ';' | '。' | '！' | '？'));
     let first = text.chars().find(|c| c.is_alphanumeric());
     let starts_upper = first.is_some_and(|c| c.is_uppercase() || !c.is_lowercase());
-    let small = ["a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "de", "la", "le", "du", "des", "et"];
+    let small =
+        ["a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "de", "la", "le", "du", "des", "et"];
     let title_case = !words.is_empty()
         && !ends_punct
         && first.is_some_and(char::is_uppercase)
-        && words.iter().all(|w| small.contains(w) || w.chars().find(|c| c.is_alphanumeric()).is_none_or(|c| c.is_uppercase() || c.is_numeric()));
+        && words.iter().all(|w| {
+            small.contains(w)
+                || w.chars().find(|c| c.is_alphanumeric()).is_none_or(|c| c.is_uppercase() || c.is_numeric())
+        });
     if marked || (title_case && !adjacent) {
         return Verdict::Drop;
     }
-    if (starts_upper && ends_punct && words.len() >= 2) || (adjacent && (ends_punct || after_comma)) {
+    // "S said: Q" introduces speech, whatever its length.
+    let after_colon = qa.checked_sub(1).and_then(|i| para.tokens.get(i)).is_some_and(|t| t.is_punct(':'));
+    let framed = frame.is_some_and(|f| f.subject != Subject::Unknown);
+    if (starts_upper && ends_punct && word_count >= 2)
+        || (adjacent && (ends_punct || after_comma))
+        || (after_colon && framed)
+    {
         return Verdict::Speech;
     }
     Verdict::Fragment
@@ -355,12 +379,7 @@ fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
         Subject::Unknown => (None, 1.0),
     };
     let confidence = if speaker.is_some() { frame.confidence * factor } else { UNKNOWN_CONFIDENCE };
-    Attribution {
-        speaker,
-        cue: Some(frame.cue.clone()).filter(|c| !c.is_empty()),
-        via: frame.via.clone(),
-        confidence,
-    }
+    Attribution { speaker, cue: Some(frame.cue.clone()).filter(|c| !c.is_empty()), via: frame.via.clone(), confidence }
 }
 
 /// "— Jane Doe" at the end of a block quote or pull quote: the text before
@@ -415,122 +434,143 @@ pub fn find_quotes(blocks: &[Block], facts: &PageFacts) -> Vec<Quote> {
     for para in &paras {
         if matches!(para.block.kind, BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Blockquote) {
             book.add_paragraph(&para.tokens, para.base);
+            book.add_persian_appositions(&para.tokens, para.base);
         }
     }
     let cands = join_splits(&paras, candidates(&paras));
-    let mut quotes: Vec<Quote> = Vec::new();
-    // Last attributed speaker per paragraph, for continuation.
-    let mut last_speaker: Vec<Option<Attribution>> = vec![None; paras.len()];
+    let mut finder = Finder { paras: &paras, facts, book, last_speaker: vec![None; paras.len()], quotes: Vec::new() };
     let mut cand_iter = cands.into_iter().peekable();
     for (p, para) in paras.iter().enumerate() {
         match para.block.kind {
-            BlockKind::Embed => {
-                let text = para.block.text.trim();
-                if !text.is_empty() {
-                    let speaker = para.block.account.clone().filter(|a| !a.trim().is_empty());
-                    let confidence = if speaker.is_some() { 0.95 } else { UNKNOWN_CONFIDENCE };
-                    push_quote(&mut quotes, facts, block_quote(para, text, speaker, QuoteKind::Embed, confidence));
+            BlockKind::Embed => finder.embed(para),
+            BlockKind::Blockquote => finder.blockquote(p),
+            _ => {
+                while let Some(cand) = cand_iter.next_if(|c| c.parts[0].0 == p) {
+                    finder.candidate(&cand);
                 }
-                continue;
             }
-            BlockKind::Blockquote => {
-                let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
-                if text.is_empty() {
-                    continue;
-                }
-                let attribution = match dash {
-                    Some(name) => Some(Attribution { speaker: Some(name), cue: None, via: None, confidence: 0.9 }),
-                    None => inherit(&paras, &mut book, &last_speaker, p, true),
-                };
-                let (speaker, cue, via, confidence) = unpack(attribution);
-                let mut quote = block_quote(para, &text, speaker.clone(), QuoteKind::Block, confidence);
-                quote.cue = cue.clone();
-                quote.via = via.clone();
-                if speaker.is_some() {
-                    last_speaker[p] = Some(Attribution { speaker, cue, via, confidence });
-                }
-                push_quote(&mut quotes, facts, quote);
-                continue;
-            }
-            _ => {}
-        }
-        while let Some(cand) = cand_iter.next_if(|c| c.parts[0].0 == p) {
-            let text = candidate_text(&paras, &cand);
-            let &(lp, ls) = cand.parts.last().unwrap_or(&(p, 0));
-            let (qa, qb) = para.token_range(cand.parts[0].1);
-            let mut frame = speaker::frame(&para.tokens, qa, qb);
-            if frame.is_none() && (lp, ls) != (p, cand.parts[0].1) {
-                let (la, lb) = paras[lp].token_range(ls);
-                frame = speaker::frame(&paras[lp].tokens, la, lb);
-            }
-            let verdict = classify(&paras, &cand, &text, frame.as_ref());
-            let first_span = &para.spans[cand.parts[0].1];
-            let last_span = &paras[lp].spans[ls];
-            let start = para.base + first_span.start;
-            let end = paras[lp].base + last_span.end;
-            let attribution = match &frame {
-                Some(f) => Some(resolve(&mut book, f, start)),
-                None => None,
-            };
-            let kind = match verdict {
-                Verdict::Drop => continue,
-                Verdict::Fragment => {
-                    let governed = frame.as_ref().is_some_and(|f| f.confidence >= 0.8)
-                        && attribution.as_ref().is_some_and(|a| a.speaker.is_some());
-                    if !governed {
-                        continue;
-                    }
-                    QuoteKind::Partial
-                }
-                Verdict::Speech => {
-                    let wholly = cand.parts.iter().all(|&(pp, ss)| paras[pp].wholly(&paras[pp].spans[ss])) && !cand.split;
-                    if first_span.mark.is_none() {
-                        QuoteKind::Q
-                    } else if wholly {
-                        QuoteKind::Block
-                    } else {
-                        QuoteKind::Inline
-                    }
-                }
-            };
-            let kind = if kind == QuoteKind::Partial && first_span.mark.is_none() { QuoteKind::Q } else { kind };
-            let attribution = match attribution {
-                Some(a) if a.speaker.is_some() || a.cue.is_some() && frame.as_ref().is_some_and(|f| f.adjacent) => Some(a),
-                _ => {
-                    // No frame: the quote before it in this paragraph, a colon
-                    // introduction, or the previous paragraph's speaker.
-                    let wholly = para.wholly(first_span);
-                    last_speaker[p].clone().map(|a| Attribution { cue: None, confidence: INHERITED_CONFIDENCE, ..a }).or_else(
-                        || if first_span.start <= 1 || wholly { inherit(&paras, &mut book, &last_speaker, p, wholly) } else { None },
-                    )
-                }
-            };
-            let (speaker, cue, via, confidence) = unpack(attribution);
-            if speaker.is_some() {
-                last_speaker[lp] = Some(Attribution { speaker: speaker.clone(), cue: cue.clone(), via: via.clone(), confidence });
-            }
-            let (ca, cb) = para.token_range(cand.parts[0].1);
-            push_quote(
-                &mut quotes,
-                facts,
-                Quote {
-                    id: quote_id(&text),
-                    text,
-                    speaker,
-                    cue,
-                    outlet: None,
-                    via,
-                    kind,
-                    start,
-                    end,
-                    context: context(para, ca, cb),
-                    confidence,
-                },
-            );
         }
     }
-    add_pull_quotes(&paras, facts, &mut quotes);
-    quotes
+    add_pull_quotes(&paras, facts, &mut finder.quotes);
+    finder.quotes
+}
+
+/// The article-wide state of one run: names seen, each paragraph's last
+/// speaker (for continuation), the quotes so far.
+struct Finder<'p, 'b> {
+    paras: &'p [Para<'b>],
+    facts: &'p PageFacts,
+    book: NameBook,
+    last_speaker: Vec<Option<Attribution>>,
+    quotes: Vec<Quote>,
+}
+
+impl Finder<'_, '_> {
+    /// An embedded post: a quote by its account.
+    fn embed(&mut self, para: &Para) {
+        let text = para.block.text.trim();
+        if !text.is_empty() {
+            let speaker = para.block.account.clone().filter(|a| !a.trim().is_empty());
+            let confidence = if speaker.is_some() { 0.95 } else { UNKNOWN_CONFIDENCE };
+            push_quote(&mut self.quotes, self.facts, block_quote(para, text, speaker, QuoteKind::Embed, confidence));
+        }
+    }
+
+    /// A block quote: by its trailing "— Name", else the paragraph before.
+    fn blockquote(&mut self, p: usize) {
+        let para = &self.paras[p];
+        let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
+        if text.is_empty() {
+            return;
+        }
+        let attribution = match dash {
+            Some(name) => Some(Attribution { speaker: Some(name), cue: None, via: None, confidence: 0.9 }),
+            None => inherit(self.paras, &mut self.book, &self.last_speaker, p, true),
+        };
+        let (speaker, cue, via, confidence) = unpack(attribution);
+        let mut quote = block_quote(para, &text, speaker.clone(), QuoteKind::Block, confidence);
+        quote.cue.clone_from(&cue);
+        quote.via.clone_from(&via);
+        if speaker.is_some() {
+            self.last_speaker[p] = Some(Attribution { speaker, cue, via, confidence });
+        }
+        push_quote(&mut self.quotes, self.facts, quote);
+    }
+
+    /// A candidate from quotation marks or `<q>`: classify, attribute, keep.
+    fn candidate(&mut self, cand: &Candidate) {
+        let paras = self.paras;
+        let (p, s) = cand.parts[0];
+        let para = &paras[p];
+        let text = candidate_text(paras, cand);
+        let &(lp, ls) = cand.parts.last().unwrap_or(&(p, s));
+        let (qa, qb) = para.token_range(s);
+        let mut frame = speaker::frame(&para.tokens, qa, qb);
+        if frame.is_none() && (lp, ls) != (p, s) {
+            let (la, lb) = paras[lp].token_range(ls);
+            frame = speaker::frame(&paras[lp].tokens, la, lb);
+        }
+        let verdict = classify(paras, cand, &text, frame.as_ref());
+        let first_span = &para.spans[s];
+        let start = para.base + first_span.start;
+        let end = paras[lp].base + paras[lp].spans[ls].end;
+        let attribution = frame.as_ref().map(|f| resolve(&mut self.book, f, start));
+        let kind = match verdict {
+            Verdict::Drop => return,
+            Verdict::Fragment => {
+                // A description governs too ("critics called it “a miracle”"),
+                // though it names nobody.
+                let named =
+                    matches!(frame.as_ref().map(|f| &f.subject), Some(Subject::Description(_) | Subject::Name(_)))
+                        || attribution.as_ref().is_some_and(|a| a.speaker.is_some());
+                if !(frame.as_ref().is_some_and(|f| f.confidence >= 0.8) && named) {
+                    return;
+                }
+                QuoteKind::Partial
+            }
+            Verdict::Speech => {
+                let wholly = !cand.split && cand.parts.iter().all(|&(pp, ss)| paras[pp].wholly(&paras[pp].spans[ss]));
+                if wholly { QuoteKind::Block } else { QuoteKind::Inline }
+            }
+        };
+        let kind = if first_span.mark.is_none() { QuoteKind::Q } else { kind };
+        let adjacent = frame.as_ref().is_some_and(|f| f.adjacent);
+        let attribution = match attribution {
+            Some(a) if a.speaker.is_some() || a.cue.is_some() && adjacent => Some(a),
+            _ => {
+                // No frame: the quote before it in this paragraph, a colon
+                // introduction, or the previous paragraph's speaker.
+                let wholly = para.wholly(first_span);
+                self.last_speaker[p]
+                    .clone()
+                    .map(|a| Attribution { cue: None, confidence: INHERITED_CONFIDENCE, ..a })
+                    .or_else(|| {
+                        (first_span.start <= 1 || wholly)
+                            .then(|| inherit(paras, &mut self.book, &self.last_speaker, p, wholly))
+                            .flatten()
+                    })
+            }
+        };
+        let (speaker, cue, via, confidence) = unpack(attribution);
+        if speaker.is_some() {
+            self.last_speaker[lp] =
+                Some(Attribution { speaker: speaker.clone(), cue: cue.clone(), via: via.clone(), confidence });
+        }
+        let quote = Quote {
+            id: quote_id(&text),
+            text,
+            speaker,
+            cue,
+            outlet: None,
+            via,
+            kind,
+            start,
+            end,
+            context: context(para, qa, qb),
+            confidence,
+        };
+        push_quote(&mut self.quotes, self.facts, quote);
+    }
 }
 
 fn unpack(a: Option<Attribution>) -> (Option<String>, Option<String>, Option<String>, f32) {
@@ -542,7 +582,13 @@ fn unpack(a: Option<Attribution>) -> (Option<String>, Option<String>, Option<Str
 
 /// Attribution for a quote with no frame of its own, from the paragraph
 /// before: its colon introduction, else (for a paragraph wholly a quote) its last speaker.
-fn inherit(paras: &[Para], book: &mut NameBook, last: &[Option<Attribution>], p: usize, wholly: bool) -> Option<Attribution> {
+fn inherit(
+    paras: &[Para],
+    book: &mut NameBook,
+    last: &[Option<Attribution>],
+    p: usize,
+    wholly: bool,
+) -> Option<Attribution> {
     let prev = p.checked_sub(1)?;
     if let Some(frame) = speaker::colon_intro(&paras[prev].tokens) {
         let a = resolve(book, &frame, paras[p].base);

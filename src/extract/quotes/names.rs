@@ -7,11 +7,17 @@
 //! Persian speakers enter the book as the speaker finder reads them.
 //! Must not: look at quotation marks. Main type: [`NameBook`].
 
-use super::lexicon::{Gender, ORG_WORDS, ROLES, STOP_CAPS, given_name_gender, honorific_gender};
-use super::text::Token;
+use super::lexicon::{Gender, ORG_WORDS, ROLES, STOP_CAPS, given_name_gender, honorific_gender, match_cue};
+use super::text::{Token, TokenKind};
 
 /// Lower-case particles allowed inside a name ("Ursula von der Leyen", "Ministry of Health").
-const CONNECTORS: &[&str] = &["de", "van", "von", "der", "den", "al", "bin", "da", "du", "di", "la", "le", "of", "el", "ibn", "del", "y", "for"];
+const CONNECTORS: &[&str] = &[
+    "de", "van", "von", "der", "den", "al", "bin", "da", "du", "di", "la", "le", "of", "el", "ibn", "del", "y", "for",
+];
+
+/// Endings of agent nouns that describe a person before their name.
+const AGENT_SUFFIXES: &[&str] =
+    &["er", "or", "ist", "ian", "ant", "ent", "man", "woman", "ess", "eur", "euse", "ain", "ive"];
 
 /// A name read from a run of tokens.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +41,9 @@ impl Name {
 /// Whether tokens `i` may sit inside a name run.
 fn in_run(tokens: &[Token], i: usize) -> bool {
     let Some(t) = tokens.get(i) else { return false };
-    t.quote.is_none() && t.is_word() && (t.is_capitalized() || CONNECTORS.contains(&t.lower.as_str()) || is_honorific_dot(tokens, i))
+    t.quote.is_none()
+        && t.is_word()
+        && (t.is_capitalized() || CONNECTORS.contains(&t.lower.as_str()) || is_honorific_dot(tokens, i))
 }
 
 /// The full stop of "Mr." or "M." inside a name run.
@@ -47,7 +55,8 @@ fn is_honorific_dot(tokens: &[Token], i: usize) -> bool {
 /// The run of name tokens starting at `i`, as an exclusive end index.
 pub fn run_right(tokens: &[Token], i: usize, hi: usize) -> usize {
     let mut end = i;
-    while end < hi && (in_run(tokens, end) || (end < hi && tokens[end].is_punct('.') && is_honorific_dot(tokens, end))) {
+    while end < hi && (in_run(tokens, end) || (end < hi && tokens[end].is_punct('.') && is_honorific_dot(tokens, end)))
+    {
         end += 1;
     }
     // Particles do not end a name.
@@ -77,7 +86,27 @@ pub fn read_name(tokens: &[Token], start: usize, end: usize) -> Option<Name> {
     while from < run.len() && STOP_CAPS.contains(&run[from].text.as_str()) {
         from += 1;
     }
-    let run = &run[from..];
+    let mut run = &run[from..];
+    let mut stripped_role = None;
+    // A capitalized common noun heading a longer run is a role ("Coxswain Ian
+    // Marsh" at a sentence start, "Betriebsratschefin Anna Keller").
+    if run.len() >= 3 && given_name_gender(&run[0].text) == Gender::Unknown {
+        let at_sentence_start = start == 0 || {
+            let prev = &tokens[start - 1];
+            prev.kind != TokenKind::Word || super::text::ends_sentence(tokens, start - 1)
+        };
+        if from == 0 && at_sentence_start || given_name_gender(&run[1].text) != Gender::Unknown {
+            stripped_role = Some(run[0].lower.clone());
+            run = &run[1..];
+        }
+    }
+    // "Rebecca Lin of Harbour Capital": a person's affiliation is not their name.
+    if let Some(k) = run.iter().position(|t| t.lower == "of" || t.lower == "for")
+        && k >= 2
+        && !run[..k].iter().any(|t| ORG_WORDS.contains(&t.text.as_str()))
+    {
+        run = &run[..k];
+    }
     // The last role word before the name proper ("Prime Minister Jacinda Ardern").
     let mut name_from = 0;
     for (k, t) in run.iter().enumerate() {
@@ -85,7 +114,8 @@ pub fn read_name(tokens: &[Token], start: usize, end: usize) -> Option<Name> {
             name_from = k + 1;
         }
     }
-    let roles: Vec<String> = run[..name_from].iter().map(|t| t.lower.clone()).collect();
+    let roles: Vec<String> =
+        stripped_role.into_iter().chain(run[..name_from].iter().map(|t| t.lower.clone())).collect();
     let mut words: Vec<String> = run[name_from..].iter().map(|t| t.text.clone()).collect();
     if let Some(last) = words.last_mut() {
         for suffix in ["'s", "’s"] {
@@ -94,7 +124,10 @@ pub fn read_name(tokens: &[Token], start: usize, end: usize) -> Option<Name> {
             }
         }
     }
-    if words.is_empty() || words.iter().all(|w| STOP_CAPS.contains(&w.as_str())) || words.iter().any(|w| w.chars().any(|c| c.is_ascii_digit())) {
+    if words.is_empty()
+        || words.iter().all(|w| STOP_CAPS.contains(&w.as_str()))
+        || words.iter().any(|w| w.chars().any(|c| c.is_ascii_digit()))
+    {
         return None;
     }
     let mut gender = run[..name_from].iter().find_map(|t| honorific_gender(&t.text)).unwrap_or(Gender::Unknown);
@@ -150,15 +183,56 @@ impl NameBook {
                         }
                     }
                 }
+                // An apposition ("the registrar, Colin Hart, was") or a verb of
+                // saying right after the name also marks a person.
+                let apposition = i.checked_sub(1).is_some_and(|p| tokens[p].is_punct(','))
+                    || tokens.get(end).is_some_and(|t| t.is_punct(','));
+                let speaks = tokens.get(end).is_some_and(|t| match_cue(&[t.lower.as_str()]).is_some());
+                // "farmer Owen Price", "prosecutor Gareth Lloyd": an agent noun before the name.
+                let described = i.checked_sub(1).and_then(|p| tokens.get(p)).is_some_and(|t| {
+                    t.is_word() && !t.is_capitalized() && AGENT_SUFFIXES.iter().any(|s| t.lower.ends_with(s))
+                });
                 let person = !name.is_org()
-                    && (!name.roles.is_empty() || name.gender != Gender::Unknown)
+                    && (!name.roles.is_empty() || name.gender != Gender::Unknown || apposition || speaks || described)
                     && (name.words.len() > 1 || !name.roles.is_empty());
                 if name.words.len() > 1 || !name.roles.is_empty() {
                     self.mentions.push(Mention { pos: base + tokens[i].start, name, person });
+                } else if let Some(full) = self.full_person(&name.words) {
+                    // A surname alone ("Price said …") is a fresh mention of
+                    // that person, so pronouns after it find them.
+                    let name = full.clone();
+                    self.mentions.push(Mention { pos: base + tokens[i].start, name, person: true });
                 }
             }
             i = end;
         }
+    }
+
+    /// Adds Persian appositions: a sentence opening with two or three words and
+    /// a comma ("علی کریمی، رئیس اتاق بازرگانی، …") names a person.
+    pub fn add_persian_appositions(&mut self, tokens: &[Token], base: usize) {
+        let mut start = 0;
+        for i in 0..tokens.len() {
+            if tokens[i].is_punct('،') && (2..=3).contains(&(i - start)) {
+                let run = &tokens[start..i];
+                if run.iter().all(|t| t.is_word() && t.is_arabic_script() && t.quote.is_none()) {
+                    let words = run.iter().map(|t| t.text.clone()).collect();
+                    let name = Name { words, roles: Vec::new(), gender: Gender::Unknown };
+                    self.mentions.push(Mention { pos: base + tokens[start].start, name, person: true });
+                }
+            }
+            if super::text::ends_sentence(tokens, i) || !tokens[i].is_word() {
+                start = i + 1;
+            }
+        }
+    }
+
+    /// The first person mentioned in full whose surname is `words`.
+    fn full_person(&self, words: &[String]) -> Option<&Name> {
+        self.mentions
+            .iter()
+            .find(|m| m.person && words.len() == 1 && m.name.words.len() > 1 && m.name.words.ends_with(words))
+            .map(|m| &m.name)
     }
 
     /// Records a speaker found by a cue: speakers are people (or bodies) who speak.
@@ -173,7 +247,7 @@ impl NameBook {
         mentions.sort_by_key(|m| m.pos);
         mentions
             .into_iter()
-            .find(|m| m.name.words.len() > words.len() && m.name.words.ends_with(words) && !m.name.is_org())
+            .find(|m| words.len() == 1 && m.name.words.len() > 1 && m.name.words.ends_with(words) && !m.name.is_org())
             .map_or_else(|| name.text(), |m| m.name.text())
     }
 

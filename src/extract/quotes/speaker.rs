@@ -52,8 +52,33 @@ const STOPS: &[&str] = &[
 
 /// Persian words that end a speaker's name before the cue (time, place, "also").
 const PERSIAN_STOPS: &[&str] = &[
-    "روز", "در", "امروز", "دیروز", "با", "به", "نیز", "همچنین", "هم", "که", "صبح", "شب", "عصر", "پیش", "این", "بار",
-    "دیگر", "روزهای", "شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه", "ظهر", "بعدازظهر",
+    "روز",
+    "در",
+    "امروز",
+    "دیروز",
+    "با",
+    "به",
+    "نیز",
+    "همچنین",
+    "هم",
+    "که",
+    "صبح",
+    "شب",
+    "عصر",
+    "پیش",
+    "این",
+    "بار",
+    "دیگر",
+    "روزهای",
+    "شنبه",
+    "یکشنبه",
+    "دوشنبه",
+    "سه‌شنبه",
+    "چهارشنبه",
+    "پنجشنبه",
+    "جمعه",
+    "ظهر",
+    "بعدازظهر",
 ];
 
 const PERSIAN_CONNECTORS: &[&str] = &["و", "اما", "همچنین", "سپس", "ولی"];
@@ -73,8 +98,12 @@ fn find_cue(tokens: &[Token], lo: usize, hi: usize, last: bool) -> Option<Cue> {
     while i < hi {
         let t = &tokens[i];
         if t.is_word() && t.quote.is_none() {
-            let words: Vec<&str> =
-                tokens[i..hi].iter().take(4).take_while(|t| t.is_word() && t.quote.is_none()).map(|t| t.lower.as_str()).collect();
+            let words: Vec<&str> = tokens[i..hi]
+                .iter()
+                .take(4)
+                .take_while(|t| t.is_word() && t.quote.is_none())
+                .map(|t| t.lower.as_str())
+                .collect();
             if let Some((len, class)) = match_cue(&words) {
                 let cue = Cue { start: i, end: i + len, class };
                 if !last {
@@ -123,6 +152,16 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
         }
         if t.is_capitalized() && !DETERMINERS.contains(&t.lower.as_str()) {
             let end = run_right(tokens, i, hi).max(i + 1);
+            let possessive = tokens[end - 1].text.ends_with("'s") || tokens[end - 1].text.ends_with("’s");
+            // "said Conservative candidate Edward Lyle": a lone capitalized
+            // modifier before a role noun and the name proper.
+            let modifier = end == i + 1
+                && tokens.get(end).is_some_and(|n| n.is_word() && !n.is_capitalized())
+                && (end + 1..hi.min(end + 3)).any(|k| tokens[k].is_capitalized() && run_right(tokens, k, hi) >= k + 2);
+            if possessive || modifier {
+                i = end;
+                continue;
+            }
             return read_name(tokens, i, end).map(Subject::Name).or(head.map(Subject::Description));
         }
         if STOPS.contains(&t.lower.as_str()) {
@@ -131,7 +170,10 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
         if DESCRIPTION_NOUNS.contains(&t.lower.as_str()) && head.is_none() {
             head = Some(t.lower.clone());
         }
-        let skippable = t.is_punct(',') || DETERMINERS.contains(&t.lower.as_str()) || ROLES.contains(&t.lower.as_str()) || t.is_word();
+        let skippable = t.is_punct(',')
+            || DETERMINERS.contains(&t.lower.as_str())
+            || ROLES.contains(&t.lower.as_str())
+            || t.is_word();
         if !skippable {
             break;
         }
@@ -153,7 +195,10 @@ fn subject_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject
     if last.quote.is_some() {
         return None;
     }
-    if last.is_arabic_script() || (last.is_punct('،') && cue_start > lo) || tokens[lo..cue_start].iter().any(Token::is_arabic_script) {
+    if last.is_arabic_script()
+        || (last.is_punct('،') && cue_start > lo)
+        || tokens[lo..cue_start].iter().any(Token::is_arabic_script)
+    {
         return persian_left(tokens, lo, cue_start);
     }
     if last.is_punct(',') {
@@ -179,13 +224,13 @@ fn subject_left_at(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
     }
     if last.is_capitalized() {
         let start = run_left(tokens, lo, end);
+        // "Police said" at a sentence start.
+        if start + 1 == end && DESCRIPTION_NOUNS.contains(&last.lower.as_str()) {
+            return Some(Subject::Description(last.lower.clone()));
+        }
         if start < end {
             if let Some(name) = read_name(tokens, start, end) {
                 return Some(Subject::Name(name));
-            }
-            // "Police said" at a sentence start.
-            if DESCRIPTION_NOUNS.contains(&last.lower.as_str()) {
-                return Some(Subject::Description(last.lower.clone()));
             }
         }
         return None;
@@ -239,6 +284,37 @@ fn persian_name(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
     Some(Subject::Name(Name { words, roles, gender }))
 }
 
+/// "X called the plan “reckless” and said it would …": a cue after a
+/// coordinator shares the subject of the sentence's first cue.
+fn coordinated_subject(tokens: &[Token], lo: usize, cue: &Cue) -> Option<Subject> {
+    let before = tokens.get(cue.start.checked_sub(1)?)?;
+    if !matches!(before.lower.as_str(), "and" | "but" | "et" | "mais" | "y" | "und" | "و") || lo == 0 {
+        return None;
+    }
+    // The sentence start, reading through earlier quotes.
+    let mut start = lo;
+    while start > 0 && !ends_sentence(tokens, start - 1) {
+        start -= 1;
+    }
+    let first = find_cue(tokens, start, before_index(cue), false)?;
+    subject_left(tokens, start, first.start)
+}
+
+fn before_index(cue: &Cue) -> usize {
+    cue.start.saturating_sub(1)
+}
+
+/// Where a run of roles and modifiers before a name starts (lower-case role
+/// words included: "Green candidate Chloe Barnes"), so a colon frame needs
+/// nothing else before it.
+fn pre_lo_words(tokens: &[Token], lo: usize, start: usize) -> usize {
+    let mut k = start;
+    while k > lo && tokens[k - 1].is_word() && tokens[k - 1].quote.is_none() && start - k < 4 {
+        k -= 1;
+    }
+    if k == lo { start } else { usize::MAX }
+}
+
 /// The subject of `cue` within `[lo, hi)`.
 fn subject_of(tokens: &[Token], lo: usize, hi: usize, cue: &Cue) -> Option<Subject> {
     match cue.class {
@@ -280,8 +356,12 @@ fn find_via(tokens: &[Token], lo: usize, hi: usize) -> Option<String> {
             if tokens[i].is_arabic_script() {
                 // "به خبرگزاری ایسنا گفت": the outlet runs up to the cue.
                 let from = if pattern[0] == "به" { i + 1 } else { end };
-                let words: Vec<&str> =
-                    tokens[from..hi].iter().take_while(|t| t.is_word() && match_cue(&[t.lower.as_str()]).is_none()).take(4).map(|t| t.text.as_str()).collect();
+                let words: Vec<&str> = tokens[from..hi]
+                    .iter()
+                    .take_while(|t| t.is_word() && match_cue(&[t.lower.as_str()]).is_none())
+                    .take(4)
+                    .map(|t| t.text.as_str())
+                    .collect();
                 if !words.is_empty() {
                     return Some(words.join(" "));
                 }
@@ -297,10 +377,13 @@ fn find_via(tokens: &[Token], lo: usize, hi: usize) -> Option<String> {
             if run_end <= from {
                 continue;
             }
-            let words: Vec<&str> = tokens[from..run_end].iter().filter(|t| t.is_word()).map(|t| t.text.as_str()).collect();
+            let words: Vec<&str> =
+                tokens[from..run_end].iter().filter(|t| t.is_word()).map(|t| t.text.as_str()).collect();
             let outlet_like = article.is_some()
                 || matches!(words.first().copied(), Some("Le" | "La" | "Les" | "Die" | "Der" | "El"))
-                || words.iter().any(|w| OUTLET_WORDS.contains(w) || (w.chars().count() >= 2 && w.chars().all(|c| c.is_uppercase())));
+                || words
+                    .iter()
+                    .any(|w| OUTLET_WORDS.contains(w) || (w.chars().count() >= 2 && w.chars().all(char::is_uppercase)));
             if !outlet_like {
                 continue;
             }
@@ -331,16 +414,42 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
                 return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
             }
             None => {
-                weak = Some(Frame { subject: Subject::Unknown, cue: cue_text(tokens, &cue), via: via.clone(), confidence: 0.3, adjacent: near });
+                weak = Some(Frame {
+                    subject: Subject::Unknown,
+                    cue: cue_text(tokens, &cue),
+                    via: via.clone(),
+                    confidence: 0.3,
+                    adjacent: near,
+                });
             }
         }
     }
-    if let Some(cue) = find_cue(tokens, pre_lo, qa, true) {
+    // Before the quote, the cue nearest it that has a subject ("He went on to say that").
+    let mut hi = qa;
+    while let Some(cue) = find_cue(tokens, pre_lo, hi, true) {
         let gap = tokens[cue.end..qa].iter().filter(|t| t.is_word()).count();
         let near = gap <= 4;
         let confidence = if near { 0.9 } else { 0.8 };
-        if let Some(subject) = subject_of(tokens, pre_lo, qa, &cue) {
+        let subject = subject_of(tokens, pre_lo, qa, &cue).or_else(|| coordinated_subject(tokens, pre_lo, &cue));
+        if let Some(subject) = subject {
             return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
+        }
+        hi = cue.start;
+    }
+    // "Green candidate Chloe Barnes: “…”": a name and a colon, no verb.
+    if qa >= 2 && tokens[qa - 1].is_punct(':') {
+        let start = run_left(tokens, pre_lo, qa - 1);
+        if start < qa - 1
+            && start == pre_lo_words(tokens, pre_lo, start)
+            && let Some(name) = read_name(tokens, start, qa - 1)
+        {
+            return Some(Frame {
+                subject: Subject::Name(name),
+                cue: String::new(),
+                via,
+                confidence: 0.75,
+                adjacent: true,
+            });
         }
     }
     if weak.is_some() {
@@ -374,7 +483,13 @@ pub fn colon_intro(tokens: &[Token]) -> Option<Frame> {
     if let Some(cue) = find_cue(tokens, lo, end, true)
         && let Some(subject) = subject_of(tokens, lo, end, &cue)
     {
-        return Some(Frame { subject, cue: cue_text(tokens, &cue), via: find_via(tokens, lo, end), confidence: 0.75, adjacent: false });
+        return Some(Frame {
+            subject,
+            cue: cue_text(tokens, &cue),
+            via: find_via(tokens, lo, end),
+            confidence: 0.75,
+            adjacent: false,
+        });
     }
     // No cue: the last name of the sentence ("The reply came from Jane Doe:").
     let start = run_left(tokens, lo, end);

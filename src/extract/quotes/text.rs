@@ -49,7 +49,9 @@ impl Token {
 }
 
 pub fn is_arabic(c: char) -> bool {
-    ('\u{600}'..='\u{6ff}').contains(&c) || ('\u{fb50}'..='\u{fdff}').contains(&c) || ('\u{fe70}'..='\u{feff}').contains(&c)
+    ('\u{600}'..='\u{6ff}').contains(&c)
+        || ('\u{fb50}'..='\u{fdff}').contains(&c)
+        || ('\u{fe70}'..='\u{feff}').contains(&c)
 }
 
 fn is_word_char(c: char) -> bool {
@@ -57,10 +59,7 @@ fn is_word_char(c: char) -> bool {
 }
 
 fn is_mark(c: char) -> bool {
-    matches!(
-        c,
-        '"' | '\'' | '“' | '”' | '‘' | '’' | '„' | '‚' | '«' | '»' | '‹' | '›' | '「' | '」' | '『' | '』'
-    )
+    matches!(c, '"' | '\'' | '“' | '”' | '‘' | '’' | '„' | '‚' | '«' | '»' | '‹' | '›' | '「' | '」' | '『' | '』')
 }
 
 /// French inversion suffixes split off as a pronoun ("a-t-il" → "a" "il").
@@ -102,14 +101,7 @@ pub fn tokenize(chars: &[char]) -> Vec<Token> {
             continue;
         }
         let kind = if is_mark(c) { TokenKind::Mark } else { TokenKind::Punct };
-        tokens.push(Token {
-            start: i,
-            end: i + 1,
-            kind,
-            text: c.to_string(),
-            lower: c.to_string(),
-            quote: None,
-        });
+        tokens.push(Token { start: i, end: i + 1, kind, text: c.to_string(), lower: c.to_string(), quote: None });
         i += 1;
     }
     tokens
@@ -124,7 +116,14 @@ fn push_word(tokens: &mut Vec<Token>, chars: &[char], start: usize, end: usize) 
         {
             let split = start + verb.chars().count();
             let verb_text: String = chars[start..split].iter().collect();
-            tokens.push(Token { start, end: split, kind: TokenKind::Word, text: verb_text, lower: verb.to_string(), quote: None });
+            tokens.push(Token {
+                start,
+                end: split,
+                kind: TokenKind::Word,
+                text: verb_text,
+                lower: verb.to_string(),
+                quote: None,
+            });
             let pronoun_start = end - pronoun.chars().count();
             tokens.push(Token {
                 start: pronoun_start,
@@ -141,7 +140,10 @@ fn push_word(tokens: &mut Vec<Token>, chars: &[char], start: usize, end: usize) 
 }
 
 /// Abbreviations whose full stop does not end a sentence.
-const ABBREVIATIONS: &[&str] = &["mr", "mrs", "ms", "dr", "st", "prof", "gen", "sen", "rep", "jr", "sr", "m", "mme", "gov", "lt", "col", "sgt", "no", "vs", "etc"];
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "st", "prof", "gen", "sen", "rep", "jr", "sr", "m", "mme", "gov", "lt", "col", "sgt",
+    "no", "vs", "etc",
+];
 
 /// Whether token `i` ends a sentence.
 pub fn ends_sentence(tokens: &[Token], i: usize) -> bool {
@@ -156,7 +158,8 @@ pub fn ends_sentence(tokens: &[Token], i: usize) -> bool {
             !prev.is_some_and(|p| {
                 p.is_word()
                     && p.end == token.start
-                    && (ABBREVIATIONS.contains(&p.lower.as_str()) || (p.text.chars().count() == 1 && p.is_capitalized()))
+                    && (ABBREVIATIONS.contains(&p.lower.as_str())
+                        || (p.text.chars().count() == 1 && p.is_capitalized()))
             })
         }
         _ => false,
