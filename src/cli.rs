@@ -42,7 +42,7 @@ enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Validate the config; print every error as file:line:col and exit 2.
+    /// Validate the config; print every error as `file:line:col` and exit 2.
     Check,
     /// Poll all (or the named) sources once, now.
     Fetch {
@@ -173,7 +173,9 @@ fn run(cli: Cli) -> CmdResult {
         Command::Fetch { sources, json } => fetch(&load(&cli.config)?, &sources, json),
         Command::Serve => serve(&load(&cli.config)?),
         Command::Sources { json } => sources(&load(&cli.config)?, json),
-        Command::Items { state, source, limit, json } => items(&load(&cli.config)?, state, source, limit, json),
+        Command::Items { state, source, limit, json } => {
+            items(&load(&cli.config)?, state.as_deref(), source, limit, json)
+        }
         Command::Show { id, json } => show(&load(&cli.config)?, &id, json),
         Command::Preview { id, json } => preview(&load(&cli.config)?, &id, json),
         Command::Parse { target, json } => parse_command(&cli.config, &target, json),
@@ -206,7 +208,7 @@ fn check(path: &Path) -> CmdResult {
     Ok(())
 }
 
-fn select_sources<'a>(config: &'a Config, ids: &[String]) -> Result<Vec<Source>, Failure> {
+fn select_sources(config: &Config, ids: &[String]) -> Result<Vec<Source>, Failure> {
     if ids.is_empty() {
         return Ok(config.sources.iter().filter(|s| s.enabled).cloned().collect());
     }
@@ -430,14 +432,8 @@ impl<'a> From<&'a Item> for ItemLine<'a> {
     }
 }
 
-fn items(
-    config: &Config,
-    state: Option<String>,
-    source: Option<String>,
-    limit: Option<usize>,
-    json: bool,
-) -> CmdResult {
-    let state = match state.as_deref().map(|s| (s, ReviewState::parse(s))) {
+fn items(config: &Config, state: Option<&str>, source: Option<String>, limit: Option<usize>, json: bool) -> CmdResult {
+    let state = match state.map(|s| (s, ReviewState::parse(s))) {
         None => None,
         Some((_, Some(state))) => Some(state),
         Some((text, None)) => {
@@ -639,16 +635,18 @@ fn parse_command(config_path: &Path, target: &str, json: bool) -> CmdResult {
     Ok(())
 }
 
+/// A page or feed named on the command line: bytes, URL, Content-Type.
+type Target = (Vec<u8>, Option<url::Url>, Option<String>);
+
 /// A target's bytes, its URL (a `file://` URL for a path) and Content-Type.
 ///
 /// A URL is fetched as a source would be (`Purpose::Source`): the operator
 /// typed it. No config is needed, but its fetch settings apply when it loads.
-fn read_target(config_path: &Path, target: &str) -> Result<(Vec<u8>, Option<url::Url>, Option<String>), Failure> {
+fn read_target(config_path: &Path, target: &str) -> Result<Target, Failure> {
     Ok(if target.starts_with("http://") || target.starts_with("https://") {
         let url = url::Url::parse(target).with_context(|| format!("bad URL {target}"))?;
         // `parse` needs no config, but honours the settings' fetch options when there are some.
-        let settings =
-            app::load_config(config_path).map(|c| c.settings.fetch).unwrap_or_else(|_| FetchSettings::default());
+        let settings = app::load_config(config_path).map_or_else(|_| FetchSettings::default(), |c| c.settings.fetch);
         let fetcher = Fetcher::new(&settings).context("cannot start the fetcher")?;
         let outcome = runtime()?.block_on(async {
             let validators = Validators::default();

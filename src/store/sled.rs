@@ -149,12 +149,7 @@ impl SledStore {
     ///
     /// A plain scan, not a snapshot: a re-extraction committing mid-scan can
     /// show a mix of old and new entries to this one read; the next read is whole.
-    fn seq_records<T>(
-        tree: &Tree,
-        name: &'static str,
-        id: &ItemId,
-        decode: fn(&'static str, &[u8], &[u8]) -> Result<T, StoreError>,
-    ) -> Result<Vec<T>, StoreError> {
+    fn seq_records<T>(tree: &Tree, name: &'static str, id: &ItemId, decode: Decode<T>) -> Result<Vec<T>, StoreError> {
         tree.scan_prefix(codec::item_key(id))
             .map(|entry| {
                 let (key, value) = entry.map_err(io)?;
@@ -428,6 +423,9 @@ fn replace_sequence(tree: &TransactionalTree, id: &ItemId, old_count: u32, recor
     }
     Ok(changed)
 }
+
+/// A record decoder from `codec` (tree name and key only name the place in errors).
+type Decode<T> = fn(&'static str, &[u8], &[u8]) -> Result<T, StoreError>;
 
 /// Reads the item id out of one index's key (and checks the key's shape).
 type KeyToId = fn(&[u8]) -> Option<ItemId>;

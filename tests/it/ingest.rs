@@ -1,6 +1,7 @@
 //! Integration tests: ingest (fetch → parse → normalize → store) against
 //! scripted servers on 127.0.0.1, with a real sled store in a temp dir.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,9 +21,11 @@ pub fn rss(items: &[(&str, &str, &str)]) -> String {
         r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Test feed</title><link>http://example.org/</link><description>d</description>"#,
     );
     for (guid, title, link) in items {
-        xml.push_str(&format!(
+        write!(
+            xml,
             "<item><guid>{guid}</guid><title>{title}</title><link>{link}</link><pubDate>Tue, 24 Nov 2026 09:00:00 GMT</pubDate><description>About {title}</description></item>"
-        ));
+        )
+        .expect("writing to a String cannot fail");
     }
     xml.push_str("</channel></rss>");
     xml

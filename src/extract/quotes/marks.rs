@@ -104,7 +104,8 @@ fn is_possessive(chars: &[char], i: usize, mark: char) -> bool {
     if !next_word.is_some_and(|c| c.is_alphabetic()) {
         return false;
     }
-    (i + 1..chars.len()).any(|j| chars[j] == mark && closing_position(chars, j, mark))
+    // Bounded look-ahead keeps a paragraph full of possessives linear.
+    (i + 1..chars.len().min(i + 400)).any(|j| chars[j] == mark && closing_position(chars, j, mark))
 }
 
 /// The outermost quoted spans of `chars`, in order.

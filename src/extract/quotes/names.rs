@@ -243,41 +243,32 @@ impl NameBook {
     /// The article's first full form of `name` ("Ardern" → "Jacinda Ardern").
     pub fn canonical(&self, name: &Name) -> String {
         let words = &name.words;
-        let mut mentions: Vec<&Mention> = self.mentions.iter().collect();
-        mentions.sort_by_key(|m| m.pos);
-        mentions
-            .into_iter()
-            .find(|m| words.len() == 1 && m.name.words.len() > 1 && m.name.words.ends_with(words) && !m.name.is_org())
+        self.mentions
+            .iter()
+            .filter(|m| words.len() == 1 && m.name.words.len() > 1 && m.name.words.ends_with(words) && !m.name.is_org())
+            .min_by_key(|m| m.pos)
             .map_or_else(|| name.text(), |m| m.name.text())
     }
 
-    /// Gender of a name, from any of its mentions.
-    fn gender_of(&self, canonical: &str) -> Gender {
+    /// Gender of a person, from any mention sharing their surname.
+    fn gender_of(&self, name: &Name) -> Gender {
+        if name.gender != Gender::Unknown {
+            return name.gender;
+        }
+        let Some(last) = name.words.last() else { return Gender::Unknown };
         self.mentions
             .iter()
-            .filter(|m| m.name.gender != Gender::Unknown && self.canonical(&m.name) == canonical)
+            .filter(|m| m.name.words.last() == Some(last))
             .map(|m| m.name.gender)
-            .next()
+            .find(|g| *g != Gender::Unknown)
             .unwrap_or(Gender::Unknown)
     }
 
     /// The nearest person mentioned before `pos` whom `pronoun` may refer to.
     pub fn resolve_pronoun(&self, pronoun: Gender, pos: usize) -> Option<String> {
-        let mut best: Option<&Mention> = None;
-        for m in &self.mentions {
-            if m.pos >= pos || !m.person {
-                continue;
-            }
-            if best.is_some_and(|b| b.pos > m.pos) {
-                continue;
-            }
-            let canonical = self.canonical(&m.name);
-            let gender = if m.name.gender == Gender::Unknown { self.gender_of(&canonical) } else { m.name.gender };
-            if gender.fits(pronoun) {
-                best = Some(m);
-            }
-        }
-        best.map(|m| self.canonical(&m.name))
+        let mut people: Vec<&Mention> = self.mentions.iter().filter(|m| m.pos < pos && m.person).collect();
+        people.sort_by_key(|m| std::cmp::Reverse(m.pos));
+        people.into_iter().find(|m| self.gender_of(&m.name).fits(pronoun)).map(|m| self.canonical(&m.name))
     }
 
     /// The nearest name before `pos` that a description ("the ministry", "the
