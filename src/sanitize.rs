@@ -35,6 +35,9 @@ impl Sanitizer {
 
     /// Sanitized HTML, trimmed of surrounding whitespace.
     pub fn clean(&self, html: &str) -> String {
+        // html5ever drops one leading byte-order mark per parse, so without this
+        // "\u{feff}\u{feff}" would lose one mark per pass and cleaning would not be idempotent.
+        let html = html.trim_start_matches('\u{feff}');
         if html.trim().is_empty() {
             return String::new();
         }

@@ -89,6 +89,22 @@ pub(crate) fn main_content(doc: &Html) -> Content<'_> {
     best
 }
 
+/// Everything readable in an HTML fragment (a feed entry's own content or
+/// summary): one walk, no boilerplate scoring or cleaning, since a feed entry
+/// has no navigation, sidebars or comments. Scripts, styles and hidden
+/// elements are still skipped.
+pub(crate) fn fragment_content(doc: &Html) -> Content<'_> {
+    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false };
+    let arena = Arena::build(doc, flags);
+    // A parsed fragment has no `<body>`: its root `<html>` holds the nodes.
+    let Some(root) = arena.body.or_else(|| (!arena.els.is_empty()).then_some(0)) else {
+        return Content::default();
+    };
+    let mut writer = BlockWriter::new(&arena);
+    writer.walk(root);
+    writer.finish()
+}
+
 fn text_len(content: &Content<'_>) -> usize {
     content.blocks.iter().filter(|b| b.kind != BlockKind::Caption).map(|b| b.text.len()).sum()
 }

@@ -72,6 +72,63 @@ pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> 
     }
 }
 
+/// Extracts the article carried by a feed entry itself: `html` is the entry's
+/// (sanitized) content or summary, a fragment rather than a page.
+///
+/// What [`extract`] spends most of its time on does not apply to a fragment:
+/// there is no `<head>` to read metadata from and no navigation, sidebar or
+/// comment section to score away, so this reads every visible block of the
+/// fragment in one walk and then finds quotes and links exactly as `extract`
+/// does. `url` is the item's link (the base for relative links and the page
+/// for internal/external); `facts` are what the feed says about the item (its
+/// title, the source's name as outlet, the feed's language). Without a
+/// language one is guessed from the text, with a note, as `extract` does.
+/// Never fails: a fragment without words gives an empty text and a note.
+pub fn extract_fragment(html: &str, url: Option<&Url>, facts: PageFacts) -> Article {
+    let doc = scraper::Html::parse_fragment(html);
+    let mut content = content::fragment_content(&doc);
+    drop_title_heading(&mut content, facts.title.as_deref());
+    if !content.blocks.iter().any(|b| b.kind != BlockKind::Caption && b.text.chars().any(char::is_alphanumeric)) {
+        content.blocks.clear();
+        content.anchors.clear();
+    }
+    let text = content
+        .blocks
+        .iter()
+        .filter(|b| b.kind != BlockKind::Caption)
+        .map(|b| b.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let mut notes = Vec::new();
+    if text.is_empty() {
+        notes.push(NO_TEXT_NOTE.to_owned());
+    }
+    let mut facts = facts;
+    if facts.language.is_none() {
+        let sample = format!("{} {text}", facts.title.as_deref().unwrap_or_default());
+        if let Some(guessed) = meta::guess_language(&sample) {
+            notes.push("language guessed".to_owned());
+            facts.language = Some(guessed.to_owned());
+        }
+    }
+    let links = links::outbound_links(&content, url, url);
+    let quotes = quotes::find_quotes(&content.blocks, &facts);
+    let PageFacts { title, outlet, language } = facts;
+    Article {
+        url: url.map(|u| crate::parse::canonical_url(u).to_string()),
+        title,
+        byline: None,
+        published: None,
+        canonical_url: None,
+        outlet,
+        language,
+        text,
+        quotes,
+        links,
+        notes,
+    }
+}
+
 /// A heading that repeats the title is the page header, not article text.
 fn drop_title_heading(content: &mut content::Content<'_>, title: Option<&str>) {
     let Some(title) = title else { return };

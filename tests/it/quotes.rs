@@ -173,24 +173,3 @@ fn print_gold_report() {
         .unwrap_or_else(|_| format!("{}/tests/fixtures/quotes", env!("CARGO_MANIFEST_DIR")));
     println!("{}", quote_gold(Path::new(&dir)));
 }
-
-#[test]
-#[ignore = "timing, by hand"]
-fn tmp_speed() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quotes");
-    let mut all = String::new();
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "txt") {
-            let t = std::fs::read_to_string(&p).unwrap();
-            all.push_str(&t.lines().filter(|l| !l.starts_with("#!")).collect::<Vec<_>>().join("\n"));
-            all.push_str("\n\n");
-        }
-    }
-    let big = all.repeat(4);
-    let (blocks, facts) = parse_fixture(&big);
-    let chars: usize = blocks.iter().map(|b| b.text.len()).sum();
-    let t = std::time::Instant::now();
-    let n = find_quotes(&blocks, &facts).len();
-    println!("{} blocks, {} bytes, {} quotes in {:?}", blocks.len(), chars, n, t.elapsed());
-}

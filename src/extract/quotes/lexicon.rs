@@ -1067,6 +1067,10 @@ pub const DESCRIPTION_NOUNS: &[&str] = &[
     "parents",
     "workers",
     "fans",
+    "supporters",
+    "opponents",
+    "protesters",
+    "locals",
 ];
 
 /// Words right before an opening mark that make the quoted words a title,
