@@ -30,12 +30,7 @@ fn scaled(duration: Duration, factor: f64) -> Duration {
 
 /// The next poll after a success: the schedule's next tick, plus up to `jitter`
 /// so that many sources on one schedule do not hit their hosts in the same second.
-pub fn next_due_after_success(
-    schedule: &Schedule,
-    now: DateTime<Utc>,
-    jitter: Duration,
-    draw: Draw,
-) -> DateTime<Utc> {
+pub fn next_due_after_success(schedule: &Schedule, now: DateTime<Utc>, jitter: Duration, draw: Draw) -> DateTime<Utc> {
     let tick = schedule.next_after(now).unwrap_or(now + TimeDelta::days(1));
     tick + delta(scaled(jitter, draw.0))
 }
@@ -108,12 +103,24 @@ mod tests {
     fn retry_after_wins_when_later_than_backoff() {
         let now = at(10, 0, 0);
         let server = at(12, 0, 0);
-        let due =
-            next_due_after_failure(1, Some(server), now, Duration::from_secs(60), Duration::from_secs(600), Draw::new(0.5));
+        let due = next_due_after_failure(
+            1,
+            Some(server),
+            now,
+            Duration::from_secs(60),
+            Duration::from_secs(600),
+            Draw::new(0.5),
+        );
         assert_eq!(due, server);
         let soon = at(10, 0, 1);
-        let due =
-            next_due_after_failure(3, Some(soon), now, Duration::from_secs(60), Duration::from_secs(600), Draw::new(0.0));
+        let due = next_due_after_failure(
+            3,
+            Some(soon),
+            now,
+            Duration::from_secs(60),
+            Duration::from_secs(600),
+            Draw::new(0.0),
+        );
         assert_eq!(due, at(10, 2, 0));
     }
 

@@ -50,9 +50,9 @@ pub async fn run(
     let mut in_flight: JoinSet<(usize, SourceReport)> = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        let wait = queue.peek().map_or(Duration::from_secs(3600), |Reverse((due, _))| {
-            (*due - clock()).to_std().unwrap_or(Duration::ZERO)
-        });
+        let wait = queue
+            .peek()
+            .map_or(Duration::from_secs(3600), |Reverse((due, _))| (*due - clock()).to_std().unwrap_or(Duration::ZERO));
         tokio::select! {
             () = &mut shutdown => break,
             () = tokio::time::sleep(wait), if !queue.is_empty() => {
