@@ -173,3 +173,175 @@ fn print_gold_report() {
         .unwrap_or_else(|_| format!("{}/tests/fixtures/quotes", env!("CARGO_MANIFEST_DIR")));
     println!("{}", quote_gold(Path::new(&dir)));
 }
+
+// Attribution rules added after the blind gold set (bl-*): one test each.
+
+/// Speakers of the quotes of `source`, in order, with their texts.
+fn speakers(source: &str) -> Vec<(String, Option<String>)> {
+    quotes_of(source).into_iter().map(|q| (q.text, q.speaker)).collect()
+}
+
+fn speaker_of(source: &str, starts: &str) -> Option<String> {
+    let quotes = quotes_of(source);
+    let q = quotes.iter().find(|q| q.text.starts_with(starts));
+    assert!(q.is_some(), "no quote starting {starts:?} in {:?}", texts(&quotes));
+    q.and_then(|q| q.speaker.clone())
+}
+
+#[test]
+fn organisation_name_runs_on_over_and() {
+    let source = "The Department of Health and Social Care defended the figures.\n\n\
+                  “These figures reflect record demand,” the department said.";
+    assert_eq!(speaker_of(source, "These figures").as_deref(), Some("Department of Health and Social Care"));
+}
+
+#[test]
+fn description_fits_a_name_in_the_other_spelling() {
+    let source = "Sea ice hit a record low, the National Snow and Ice Data Center reported.\n\n\
+                  “This is well outside the range of the satellite era,” the centre said.";
+    assert_eq!(speaker_of(source, "This is well").as_deref(), Some("National Snow and Ice Data Center"));
+}
+
+#[test]
+fn description_noun_in_an_apposition_after_a_name_resolves_to_it() {
+    let source = "Shops could not take payments after an outage at Nimbus Cloud, the hosting company based in Dublin.\n\n\
+                  In its report, the company said:\n\n\
+                  > Requests to the authentication service failed in all regions for eleven hours.";
+    assert_eq!(speaker_of(source, "Requests").as_deref(), Some("Nimbus Cloud"));
+}
+
+#[test]
+fn judge_description_resolves_to_the_titled_name() {
+    let source = "Judge Eleanor Pryce-Jones passed sentence on Friday.\n\n\
+                  \"You treated other people's fields as your rubbish tip,\" the judge said.";
+    assert_eq!(speaker_of(source, "You treated").as_deref(), Some("Eleanor Pryce-Jones"));
+}
+
+#[test]
+fn apposition_naming_a_described_subject_is_the_speaker() {
+    let source = "The lead actor, Jonas Hald, described the shoot as “brutal, beautiful and very cold”.";
+    assert_eq!(speaker_of(source, "brutal").as_deref(), Some("Jonas Hald"));
+    let source = "La CGT, par la voix de son délégué central Karim Belkacem, a dénoncé un « plan de casse sociale ».";
+    assert_eq!(speaker_of(source, "plan de casse").as_deref(), Some("Karim Belkacem"));
+}
+
+#[test]
+fn apposition_of_a_relative_clause_keeps_the_subject() {
+    let source = "Jane Doe, who met Boris Keller last week, said: “We have a deal on the table at last.”";
+    assert_eq!(speaker_of(source, "We have a deal").as_deref(), Some("Jane Doe"));
+}
+
+#[test]
+fn person_before_an_affiliation_is_the_speaker() {
+    let source = "Professor Kwame Asante of the University of Bristol, who was not involved, called the figures \
+                  “alarming but not surprising”.";
+    assert_eq!(speaker_of(source, "alarming").as_deref(), Some("Kwame Asante"));
+}
+
+#[test]
+fn whoever_is_told_is_not_the_speaker() {
+    let source = "Storey's barrister, Alan Metcalfe, told the court his client was “deeply ashamed”.";
+    assert_eq!(speaker_of(source, "deeply").as_deref(), Some("Alan Metcalfe"));
+}
+
+#[test]
+fn colon_intro_without_a_cue_names_the_sentence_subject() {
+    let source = "Councillor Imogen Walsh, who represents the harbour ward, set out her objections in a letter to residents:\n\n\
+                  [li] “The charges fall hardest on people who work in the town.”\n\n\
+                  [li] “Nobody asked the traders before the plan was drawn up.”";
+    let got = speakers(source);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|(_, s)| s.as_deref() == Some("Imogen Walsh")), "{got:?}");
+}
+
+#[test]
+fn quote_after_an_indirect_speech_sentence_takes_its_speaker() {
+    let source = "Unite organiser Dele Adeyemi said the union would challenge the decision. \
+                  “They counted passengers in February, in the rain. Come and count them in July.”";
+    assert_eq!(speaker_of(source, "They counted").as_deref(), Some("Dele Adeyemi"));
+}
+
+#[test]
+fn quote_after_a_sentence_naming_one_person_takes_them_by_given_name() {
+    let source = "At 84, Margaret Ellison still opens her bookshop every morning.\n\n\
+                  Asked whether she will ever retire, Margaret laughs. ‘Who would make the tea?’";
+    assert_eq!(speaker_of(source, "Who would").as_deref(), Some("Margaret Ellison"));
+}
+
+#[test]
+fn gendered_apposition_and_learned_gender_steer_pronouns() {
+    let source = "Rosa Delgado and her brother, Mateo Delgado, opened their first bakery in 2009.\n\n\
+                  “We had one oven and no idea what we were doing,” she recalled.\n\n\
+                  Her brother remembers it differently. “It was two batches, and the oven was faulty,” he said.";
+    let got = speakers(source);
+    assert_eq!(got[0].1.as_deref(), Some("Rosa Delgado"), "{got:?}");
+    assert_eq!(got[1].1.as_deref(), Some("Mateo Delgado"), "{got:?}");
+}
+
+#[test]
+fn french_incise_inside_guillemets_joins_the_halves_and_attributes() {
+    let source = "L'actrice principale, Léa Fontaine, incarne une agricultrice.\n\n\
+                  «J'ai passé un mois dans une ferme, raconte-t-elle. J'ai appris à traire à cinq heures.»";
+    let quotes = quotes_of(source);
+    assert_eq!(texts(&quotes), ["J'ai passé un mois dans une ferme J'ai appris à traire à cinq heures."]);
+    assert_eq!(quotes[0].speaker.as_deref(), Some("Léa Fontaine"));
+}
+
+#[test]
+fn sentence_opening_on_a_named_viewpoint_attributes_its_fragment() {
+    let source = "Pour le géologue Vincent Arrighi, de l'université de Bordeaux, le recul \
+                  « va s'accélérer dans les dix prochaines années ».";
+    assert_eq!(speaker_of(source, "va s'accélérer").as_deref(), Some("Vincent Arrighi"));
+}
+
+#[test]
+fn a_short_title_inside_the_sentence_does_not_cut_the_frame() {
+    let source = "Jonas Hald spoke in Berlin.\n\n\
+                  Hald, best known for the series “Dark Harbour”, said he had read the book “three or four times” before filming.";
+    assert_eq!(speaker_of(source, "three or four").as_deref(), Some("Jonas Hald"));
+    assert!(!texts(&quotes_of(source)).contains(&"Dark Harbour"));
+}
+
+#[test]
+fn quoted_modifier_between_determiner_and_noun_is_a_term() {
+    let quotes =
+        quotes_of("Critics called it the festival's “must-see” title, and a “zero-tolerance” policy followed.");
+    assert!(quotes.is_empty(), "{:?}", texts(&quotes));
+}
+
+#[test]
+fn persian_role_and_adverbial_phrases_are_passed_over_for_the_name() {
+    let source = "ناشر کتاب، حمید صالحی، نیز گفت: «در ده سال گذشته چنین استقبالی ندیده بودیم.»\n\n\
+                  در مقابل، سارا نوری، معاون بانک مرکزی، تصریح کرد: «ذخایر ارزی کشور کافی است.»";
+    let got = speakers(source);
+    assert_eq!(got[0].1.as_deref(), Some("حمید صالحی"), "{got:?}");
+    assert_eq!(got[1].1.as_deref(), Some("سارا نوری"), "{got:?}");
+}
+
+#[test]
+fn persian_indefinite_subject_is_unknown() {
+    let source = "یکی از مادران در تهران گفت: «هنوز هیچ اطلاعیه‌ای از مدرسه به دست ما نرسیده است.»";
+    assert_eq!(speaker_of(source, "هنوز"), None);
+}
+
+#[test]
+fn persian_verb_final_cue_takes_the_subject_before_the_quote() {
+    let source = "کاپیتان تیم، مهدی شریفی، وضعیت خود را «خوب اما نه صددرصد» توصیف کرد و افزود: «آماده‌ایم.»";
+    let got = speakers(source);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|(_, s)| s.as_deref() == Some("مهدی شریفی")), "{got:?}");
+}
+
+#[test]
+fn persian_surname_merges_to_a_given_name_mention() {
+    let source = "رمان تازه نسرین فرهادی هفته گذشته منتشر شد.\n\n\
+                  فرهادی در نشست رونمایی کتاب گفت: «این رمان را در سال‌های همه‌گیری نوشتم.»";
+    assert_eq!(speaker_of(source, "این رمان").as_deref(), Some("نسرین فرهادی"));
+}
+
+#[test]
+fn persian_demonstrative_description_resolves_to_the_organisation() {
+    let source = "وزارت بهداشت روز یکشنبه از آغاز طرح واکسیناسیون خبر داد.\n\n\
+                  این وزارتخانه در بیانیه‌ای اعلام کرد: «هدف ما واکسینه کردن دو میلیون دانش‌آموز است.»";
+    assert_eq!(speaker_of(source, "هدف ما").as_deref(), Some("وزارت بهداشت"));
+}

@@ -59,6 +59,8 @@ struct Span {
     closed: bool,
     /// The opening mark, or `None` for a `<q>` span.
     mark: Option<char>,
+    /// The second half of a quote an incise cut in two (« A, raconte-t-elle. B »).
+    joins_prev: bool,
 }
 
 /// One text block with what quotation finding reads from it.
@@ -132,7 +134,15 @@ fn layout<'a>(blocks: &'a [Block], facts: &PageFacts) -> Vec<Para<'a>> {
                 let start = q.start.min(len);
                 let end = q.end.min(len);
                 if start < end {
-                    spans.push(Span { outer_start: start, outer_end: end, start, end, closed: true, mark: None });
+                    spans.push(Span {
+                        outer_start: start,
+                        outer_end: end,
+                        start,
+                        end,
+                        closed: true,
+                        mark: None,
+                        joins_prev: false,
+                    });
                 }
             }
             for m in marks::scan(&chars) {
@@ -147,11 +157,13 @@ fn layout<'a>(blocks: &'a [Block], facts: &PageFacts) -> Vec<Para<'a>> {
                     end: m.end,
                     closed: m.close.is_some(),
                     mark: Some(m.mark),
+                    joins_prev: false,
                 });
             }
             spans.sort_by_key(|s| s.outer_start);
         }
         let mut tokens = tokenize(&chars);
+        spans = split_incises(spans, &tokens);
         for t in &mut tokens {
             t.quote = spans.iter().position(|s| t.start >= s.outer_start && t.end <= s.outer_end);
         }
@@ -160,6 +172,60 @@ fn layout<'a>(blocks: &'a [Block], facts: &PageFacts) -> Vec<Para<'a>> {
         base += len + 2;
     }
     paras
+}
+
+/// Pronouns of an inverted incise ("raconte-t-elle", "said he").
+const INCISE_PRONOUNS: &[&str] = &["il", "elle", "ils", "elles", "on", "he", "she"];
+
+/// Where an incise inside quotation marks ends: `, <cue> <pronoun or name>`
+/// followed by a comma or full stop with more quoted words after it
+/// (« A, raconte-t-elle. B »). Returns the index of that closing punctuation.
+fn incise_at(tokens: &[Token], i: usize, last: usize) -> Option<usize> {
+    if !tokens[i].is_punct(',') {
+        return None;
+    }
+    let words: Vec<&str> =
+        tokens[i + 1..last].iter().take(3).take_while(|t| t.is_word()).map(|t| t.lower.as_str()).collect();
+    let (len, class) = lexicon::match_cue(&words)?;
+    if class != lexicon::CueClass::Verb {
+        return None;
+    }
+    let subject = i + 1 + len;
+    let t = tokens.get(subject).filter(|_| subject < last)?;
+    let after = if INCISE_PRONOUNS.contains(&t.lower.as_str()) {
+        subject + 1
+    } else if t.is_capitalized() {
+        names::run_right(tokens, subject, last)
+    } else {
+        return None;
+    };
+    let close = tokens.get(after).filter(|_| after + 1 < last)?;
+    (close.is_punct(',') || close.is_punct('.')).then_some(after)
+}
+
+/// Cuts quoted spans at an incise, so its cue and subject read as the frame
+/// and the two halves join again as one quote.
+fn split_incises(spans: Vec<Span>, tokens: &[Token]) -> Vec<Span> {
+    let mut out = Vec::with_capacity(spans.len());
+    for span in spans {
+        if span.mark.is_none() {
+            out.push(span);
+            continue;
+        }
+        let first = tokens.partition_point(|t| t.start < span.start);
+        let last = tokens.partition_point(|t| t.end <= span.end);
+        let cut = (first + 1..last.saturating_sub(1)).find_map(|i| incise_at(tokens, i, last).map(|k| (i, k)));
+        match cut {
+            Some((comma, close)) => {
+                let a_end = tokens[comma - 1].end;
+                let b_start = tokens[close + 1].start;
+                out.push(Span { outer_end: tokens[comma].start, end: a_end, closed: true, ..span.clone() });
+                out.push(Span { outer_start: tokens[close].end, start: b_start, joins_prev: true, ..span });
+            }
+            None => out.push(span),
+        }
+    }
+    out
 }
 
 /// Lower case, letters and digits only, single spaces: what a quote id and
@@ -233,6 +299,11 @@ fn join_splits(paras: &[Para], cands: Vec<Candidate>) -> Vec<Candidate> {
             && cand.parts.len() == 1
         {
             let para = &paras[p1];
+            if para.spans[s2].joins_prev {
+                prev.parts.push((p2, s2));
+                prev.split = true;
+                continue;
+            }
             let (_, qb) = para.token_range(s1);
             let (qa, _) = para.token_range(s2);
             let gap = &para.tokens[qb.min(qa)..qa];
@@ -287,7 +358,9 @@ fn classify(paras: &[Para], cand: &Candidate, text: &str, frame: Option<&Frame>)
     let (qa, _) = para.token_range(s);
     let before =
         |k: usize| qa.checked_sub(k).and_then(|i| para.tokens.get(i)).filter(|t| t.is_word()).map(|t| t.lower.as_str());
-    let marked = before(1).is_some_and(|w| TERM_MARKERS.contains(&w))
+    // A work's title is capitalized: "read the book “three or four times”" quotes words.
+    let lower_start = text.chars().find(|c| c.is_alphabetic()).is_some_and(char::is_lowercase);
+    let marked = before(1).is_some_and(|w| TERM_MARKERS.contains(&w) && !(lower_start && lexicon::is_work_noun(w)))
         || matches!(
             (before(2), before(1)),
             (Some("known" | "referred" | "connu" | "appelé"), Some("as" | "to" | "comme" | "sous"))
@@ -309,7 +382,7 @@ fn classify(paras: &[Para], cand: &Candidate, text: &str, frame: Option<&Frame>)
             small.contains(w)
                 || w.chars().find(|c| c.is_alphanumeric()).is_none_or(|c| c.is_uppercase() || c.is_numeric())
         });
-    if marked || (title_case && !adjacent) {
+    if marked || (title_case && !adjacent) || attributive(para, s, word_count) {
         return Verdict::Drop;
     }
     // "S said: Q" introduces speech, whatever its length.
@@ -322,6 +395,28 @@ fn classify(paras: &[Para], cand: &Candidate, text: &str, frame: Option<&Frame>)
         return Verdict::Speech;
     }
     Verdict::Fragment
+}
+
+/// A short quote modifying a noun between a determiner and that noun (the
+/// festival's “must-see” title, a “zero-tolerance” policy): a term, not speech.
+fn attributive(para: &Para, s: usize, word_count: usize) -> bool {
+    const DETERMINERS: &[&str] = &[
+        "a", "an", "the", "this", "that", "its", "his", "her", "their", "our", "un", "une", "le", "la", "les", "ce",
+        "cette",
+    ];
+    const LINKS: &[&str] = &[
+        "and", "or", "but", "of", "for", "to", "in", "on", "at", "by", "with", "from", "that", "than", "as", "et",
+        "ou", "mais", "de", "à", "pour", "par", "en", "dans", "sur", "du", "des", "was", "is", "were", "are",
+    ];
+    if word_count > 3 {
+        return false;
+    }
+    let (qa, qb) = para.token_range(s);
+    let before = qa.checked_sub(1).and_then(|i| para.tokens.get(i)).filter(|t| t.is_word());
+    let after = para.tokens.get(qb).filter(|t| t.is_word() && !t.is_capitalized());
+    let determined = before
+        .is_some_and(|t| DETERMINERS.contains(&t.lower.as_str()) || t.lower.ends_with("'s") || t.lower.ends_with("’s"));
+    determined && after.is_some_and(|t| !LINKS.contains(&t.lower.as_str()))
 }
 
 /// Text of a candidate's words.
@@ -372,6 +467,9 @@ fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
         }
         Subject::Pronoun(gender) => {
             let found = book.resolve_pronoun(*gender, pos);
+            if let Some(speaker) = &found {
+                book.learn_gender(speaker, *gender, pos);
+            }
             let factor = if found.is_some() { 0.9 } else { 1.0 };
             (found, factor)
         }
@@ -435,6 +533,7 @@ pub fn find_quotes(blocks: &[Block], facts: &PageFacts) -> Vec<Quote> {
         if matches!(para.block.kind, BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Blockquote) {
             book.add_paragraph(&para.tokens, para.base);
             book.add_persian_appositions(&para.tokens, para.base);
+            book.add_persian_names(&para.tokens, para.base);
         }
     }
     let cands = join_splits(&paras, candidates(&paras));
@@ -538,12 +637,15 @@ impl Finder<'_, '_> {
         let attribution = match attribution {
             Some(a) if a.speaker.is_some() || a.cue.is_some() && adjacent => Some(a),
             _ => {
-                // No frame: the quote before it in this paragraph, a colon
-                // introduction, or the previous paragraph's speaker.
+                // No frame: the sentence before it, the quote before it in
+                // this paragraph, a colon introduction, or the previous
+                // paragraph's speaker.
                 let wholly = para.wholly(first_span);
-                self.last_speaker[p]
-                    .clone()
-                    .map(|a| Attribution { cue: None, confidence: INHERITED_CONFIDENCE, ..a })
+                speaker::previous_sentence(&para.tokens, qa)
+                    .map(|f| resolve(&mut self.book, &f, start))
+                    .filter(|a| a.speaker.is_some())
+                    .or_else(|| self.last_speaker[p].clone())
+                    .map(|a| Attribution { cue: None, confidence: a.confidence.min(INHERITED_CONFIDENCE), ..a })
                     .or_else(|| {
                         (first_span.start <= 1 || wholly)
                             .then(|| inherit(paras, &mut self.book, &self.last_speaker, p, wholly))

@@ -7,7 +7,10 @@
 //! Persian speakers enter the book as the speaker finder reads them.
 //! Must not: look at quotation marks. Main type: [`NameBook`].
 
-use super::lexicon::{Gender, ORG_WORDS, ROLES, STOP_CAPS, given_name_gender, honorific_gender, match_cue};
+use super::lexicon::{
+    DESCRIPTION_NOUNS, Gender, ORG_WORDS, PERSIAN_GIVEN_NAMES, PERSIAN_ORG_HEADS, PERSIAN_STOPS, ROLES, STOP_CAPS,
+    given_name_gender, honorific_gender, match_cue, noun_gender,
+};
 use super::text::{Token, TokenKind};
 
 /// Lower-case particles allowed inside a name ("Ursula von der Leyen", "Ministry of Health").
@@ -18,6 +21,56 @@ const CONNECTORS: &[&str] = &[
 /// Endings of agent nouns that describe a person before their name.
 const AGENT_SUFFIXES: &[&str] =
     &["er", "or", "ist", "ian", "ant", "ent", "man", "woman", "ess", "eur", "euse", "ain", "ive"];
+
+/// A lower-case noun naming what someone is: a role, a description head, or a
+/// gendered noun ("minister", "company", "brother").
+fn is_role_noun(word: &str) -> bool {
+    ROLES.contains(&word) || DESCRIPTION_NOUNS.contains(&word) || noun_gender(word).is_some()
+}
+
+/// Role nouns of the phrase ending at the comma `comma` ("her brother,",
+/// "Le ministre de l'Industrie,"): lower-case words back to a capital or
+/// punctuation, kept when the phrase ends in a role noun or a role noun
+/// governs it through "of"/"de".
+fn roles_before_comma(tokens: &[Token], comma: usize) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut k = comma;
+    while k > 0 && words.len() < 5 {
+        let t = &tokens[k - 1];
+        if !t.is_word() || t.quote.is_some() || super::text::ends_sentence(tokens, k - 1) {
+            break;
+        }
+        words.push(t);
+        k -= 1;
+    }
+    // Words from the comma backwards: the phrase's head is the last word, or
+    // the word before "of"/"de".
+    let mut head_at = 0;
+    while head_at < words.len() && words[head_at].is_capitalized() {
+        head_at += 1;
+    }
+    if let Some(of) = words.iter().position(|t| matches!(t.lower.as_str(), "of" | "de" | "du" | "des" | "d")) {
+        head_at = of + 1;
+    }
+    // French puts adjectives after the noun ("directeur général").
+    if words.get(head_at).is_some_and(|t| !is_role_noun(&t.lower))
+        && words.get(head_at + 1).is_some_and(|t| !t.is_capitalized() && is_role_noun(&t.lower))
+    {
+        head_at += 1;
+    }
+    let Some(head) = words.get(head_at) else { return Vec::new() };
+    if head.is_capitalized() && !STOP_CAPS.contains(&head.text.as_str()) || !is_role_noun(&head.lower) {
+        return Vec::new();
+    }
+    words[head_at..]
+        .iter()
+        .take_while(|t| {
+            !t.is_capitalized() || STOP_CAPS.contains(&t.text.as_str()) || ROLES.contains(&t.lower.as_str())
+        })
+        .filter(|t| is_role_noun(&t.lower))
+        .map(|t| t.lower.clone())
+        .collect()
+}
 
 /// A name read from a run of tokens.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,8 +86,13 @@ impl Name {
         self.words.join(" ")
     }
 
-    fn is_org(&self) -> bool {
+    pub fn is_org(&self) -> bool {
         self.words.iter().any(|w| ORG_WORDS.contains(&w.as_str()))
+    }
+
+    /// Two or more words and no organisation word: reads as a person's full name.
+    pub fn is_full_person(&self) -> bool {
+        self.words.len() > 1 && !self.is_org()
     }
 }
 
@@ -52,8 +110,32 @@ fn is_honorific_dot(tokens: &[Token], i: usize) -> bool {
         && i.checked_sub(1).and_then(|p| tokens.get(p)).is_some_and(|p| honorific_gender(&p.text).is_some())
 }
 
-/// The run of name tokens starting at `i`, as an exclusive end index.
+/// Whether `[start, end)` holds an organisation word ("Center", "Department").
+fn has_org_word(tokens: &[Token], start: usize, end: usize) -> bool {
+    tokens.get(start..end).is_some_and(|run| run.iter().any(|t| ORG_WORDS.contains(&t.text.as_str())))
+}
+
+/// "and" or "&" joining two capitalized runs.
+fn is_and(t: &Token) -> bool {
+    t.quote.is_none() && matches!(t.lower.as_str(), "and" | "&" | "et")
+}
+
+/// The run of name tokens starting at `i`, as an exclusive end index. An
+/// organisation's name runs on over "and" ("Department of Health and Social
+/// Care", "National Snow and Ice Data Center"); two people's names do not.
 pub fn run_right(tokens: &[Token], i: usize, hi: usize) -> usize {
+    let mut end = simple_run_right(tokens, i, hi);
+    while end > i && end + 1 < hi && is_and(&tokens[end]) && tokens[end + 1].is_capitalized() {
+        let next = simple_run_right(tokens, end + 1, hi);
+        if next <= end + 1 || !has_org_word(tokens, i, next) {
+            break;
+        }
+        end = next;
+    }
+    end
+}
+
+fn simple_run_right(tokens: &[Token], i: usize, hi: usize) -> usize {
     let mut end = i;
     while end < hi && (in_run(tokens, end) || (end < hi && tokens[end].is_punct('.') && is_honorific_dot(tokens, end)))
     {
@@ -66,8 +148,21 @@ pub fn run_right(tokens: &[Token], i: usize, hi: usize) -> usize {
     end
 }
 
-/// The run of name tokens ending just before `end`, as its start index.
+/// The run of name tokens ending just before `end`, as its start index; over
+/// "and" inside an organisation's name, as [`run_right`].
 pub fn run_left(tokens: &[Token], lo: usize, end: usize) -> usize {
+    let mut start = simple_run_left(tokens, lo, end);
+    while start < end && start >= lo + 2 && is_and(&tokens[start - 1]) && tokens[start - 2].is_capitalized() {
+        let prev = simple_run_left(tokens, lo, start - 1);
+        if prev >= start - 1 || !has_org_word(tokens, prev, end) {
+            break;
+        }
+        start = prev;
+    }
+    start
+}
+
+fn simple_run_left(tokens: &[Token], lo: usize, end: usize) -> usize {
     let mut start = end;
     while start > lo && (in_run(tokens, start - 1) || is_honorific_dot(tokens, start - 1)) {
         start -= 1;
@@ -108,8 +203,10 @@ pub fn read_name(tokens: &[Token], start: usize, end: usize) -> Option<Name> {
         run = &run[..k];
     }
     // The last role word before the name proper ("Prime Minister Jacinda Ardern").
+    // Not inside an organisation's name ("Department of Health and Social Care").
+    let org_at = run.iter().position(|t| ORG_WORDS.contains(&t.text.as_str())).unwrap_or(run.len());
     let mut name_from = 0;
-    for (k, t) in run.iter().enumerate() {
+    for (k, t) in run.iter().enumerate().take(org_at) {
         if k + 1 < run.len() && (ROLES.contains(&t.lower.as_str()) || honorific_gender(&t.text).is_some()) {
             name_from = k + 1;
         }
@@ -168,20 +265,28 @@ impl NameBook {
                 // Lower-case roles just before the run ("the health minister Jane Doe").
                 for back in 1..=3 {
                     match i.checked_sub(back).and_then(|p| tokens.get(p)) {
-                        Some(t) if ROLES.contains(&t.lower.as_str()) => name.roles.push(t.lower.clone()),
+                        Some(t) if is_role_noun(&t.lower) => name.roles.push(t.lower.clone()),
                         _ => break,
                     }
                 }
-                // An apposition after it ("Jane Doe, the foreign minister,").
+                // An apposition before it ("the minister of industry, Julien Delorme,").
+                if i >= 2 && tokens[i - 1].is_punct(',') {
+                    name.roles.extend(roles_before_comma(tokens, i - 1));
+                }
+                // An apposition after it ("Jane Doe, the foreign minister,",
+                // "Nimbus Cloud, the hosting company based in Dublin").
                 if tokens.get(end).is_some_and(|t| t.is_punct(',')) {
                     for t in tokens.iter().skip(end + 1).take(5) {
                         if t.is_punct(',') || !t.is_word() {
                             break;
                         }
-                        if ROLES.contains(&t.lower.as_str()) {
+                        if is_role_noun(&t.lower) {
                             name.roles.push(t.lower.clone());
                         }
                     }
+                }
+                if name.gender == Gender::Unknown {
+                    name.gender = name.roles.iter().find_map(|r| noun_gender(r)).unwrap_or(Gender::Unknown);
                 }
                 // An apposition ("the registrar, Colin Hart, was") or a verb of
                 // saying right after the name also marks a person.
@@ -240,47 +345,155 @@ impl NameBook {
         self.mentions.push(Mention { pos, name: name.clone(), person: true });
     }
 
-    /// The article's first full form of `name` ("Ardern" → "Jacinda Ardern").
+    /// The article's first full form of `name`: a surname ("Ardern" →
+    /// "Jacinda Ardern"), else a given name that only one full name starts
+    /// with ("Margaret" → "Margaret Ellison").
     pub fn canonical(&self, name: &Name) -> String {
         let words = &name.words;
-        self.mentions
-            .iter()
-            .filter(|m| words.len() == 1 && m.name.words.len() > 1 && m.name.words.ends_with(words) && !m.name.is_org())
-            .min_by_key(|m| m.pos)
-            .map_or_else(|| name.text(), |m| m.name.text())
+        if words.len() != 1 {
+            return name.text();
+        }
+        let full = |m: &&Mention| m.name.words.len() > 1 && !m.name.is_org();
+        if let Some(m) =
+            self.mentions.iter().filter(full).filter(|m| m.name.words.ends_with(words)).min_by_key(|m| m.pos)
+        {
+            return m.name.text();
+        }
+        let mut given = self.mentions.iter().filter(full).filter(|m| m.name.words.starts_with(words));
+        if let Some(first) = given.next()
+            && given.all(|m| m.name.words == first.name.words)
+        {
+            return first.name.text();
+        }
+        name.text()
     }
 
-    /// Gender of a person, from any mention sharing their surname.
+    /// Whether mentions `a` and `b` may be one person: the same words, or one
+    /// is the other's surname alone.
+    fn same_person(a: &Name, b: &Name) -> bool {
+        a.words == b.words
+            || (a.words.len() == 1 && b.words.last() == a.words.first())
+            || (b.words.len() == 1 && a.words.last() == b.words.first())
+    }
+
+    /// Gender of a person, from any mention of them ("Ms Okafor", "her brother, Mateo Delgado").
     fn gender_of(&self, name: &Name) -> Gender {
         if name.gender != Gender::Unknown {
             return name.gender;
         }
-        let Some(last) = name.words.last() else { return Gender::Unknown };
         self.mentions
             .iter()
-            .filter(|m| m.name.words.last() == Some(last))
+            .filter(|m| Self::same_person(&m.name, name))
             .map(|m| m.name.gender)
             .find(|g| *g != Gender::Unknown)
             .unwrap_or(Gender::Unknown)
+    }
+
+    /// Records that `speaker` (a canonical name) was called `pronoun`: "she
+    /// recalled" makes Rosa Delgado a woman for the pronouns after.
+    pub fn learn_gender(&mut self, speaker: &str, pronoun: Gender, pos: usize) {
+        if pronoun == Gender::Unknown {
+            return;
+        }
+        let words: Vec<String> = speaker.split_whitespace().map(str::to_string).collect();
+        self.mentions.push(Mention { pos, name: Name { words, roles: Vec::new(), gender: pronoun }, person: true });
     }
 
     /// The nearest person mentioned before `pos` whom `pronoun` may refer to.
     pub fn resolve_pronoun(&self, pronoun: Gender, pos: usize) -> Option<String> {
         let mut people: Vec<&Mention> = self.mentions.iter().filter(|m| m.pos < pos && m.person).collect();
         people.sort_by_key(|m| std::cmp::Reverse(m.pos));
-        people.into_iter().find(|m| self.gender_of(&m.name).fits(pronoun)).map(|m| self.canonical(&m.name))
+        if let Some(m) = people.iter().find(|m| self.gender_of(&m.name).fits(pronoun)) {
+            return Some(self.canonical(&m.name));
+        }
+        // No known person fits: the nearest full name that is not an
+        // organisation ("Rosa Delgado and her brother, Mateo …; she said").
+        self.mentions
+            .iter()
+            .filter(|m| m.pos < pos && m.name.is_full_person() && self.gender_of(&m.name).fits(pronoun))
+            .max_by_key(|m| m.pos)
+            .map(|m| self.canonical(&m.name))
     }
 
     /// The nearest name before `pos` that a description ("the ministry", "the
-    /// minister") fits: its words or roles contain the head noun.
+    /// minister", "the centre") fits: its words or roles contain the head noun,
+    /// spelling variants allowed ("centre" fits "Center").
     pub fn resolve_description(&self, head: &str, pos: usize) -> Option<String> {
         self.mentions
             .iter()
             .filter(|m| m.pos < pos)
-            .filter(|m| m.name.roles.iter().any(|r| r == head) || m.name.words.iter().any(|w| w.to_lowercase() == head))
+            .filter(|m| {
+                m.name.roles.iter().any(|r| same_noun(r, head))
+                    || m.name.words.iter().any(|w| same_noun(&w.to_lowercase(), head))
+            })
             .max_by_key(|m| m.pos)
             .map(|m| self.canonical(&m.name))
     }
+
+    /// Adds Persian names the speaker finder may meet by surname alone: a
+    /// common given name and the word after it ("نسرین فرهادی"), and an
+    /// organisation's head noun with its next words ("وزارت بهداشت").
+    pub fn add_persian_names(&mut self, tokens: &[Token], base: usize) {
+        let arabic_word = |k: usize| {
+            tokens.get(k).filter(|t| {
+                t.is_word() && t.is_arabic_script() && t.quote.is_none() && !PERSIAN_STOPS.contains(&t.text.as_str())
+            })
+        };
+        let mut i = 0;
+        while i < tokens.len() {
+            let Some(t) = arabic_word(i) else {
+                i += 1;
+                continue;
+            };
+            if PERSIAN_GIVEN_NAMES.contains(&t.text.as_str())
+                && let Some(next) = arabic_word(i + 1)
+                && !PERSIAN_GIVEN_NAMES.contains(&next.text.as_str())
+                && match_cue(&[next.text.as_str()]).is_none()
+            {
+                let words = vec![t.text.clone(), next.text.clone()];
+                let name = Name { words, roles: Vec::new(), gender: Gender::Unknown };
+                self.mentions.push(Mention { pos: base + t.start, name, person: true });
+                i += 2;
+                continue;
+            }
+            if PERSIAN_ORG_HEADS.contains(&t.text.as_str()) && !ends_clause(tokens, i) {
+                let mut words = vec![t.text.clone()];
+                let mut k = i + 1;
+                while words.len() < 3
+                    && let Some(w) = arabic_word(k)
+                {
+                    if match_cue(&[w.text.as_str()]).is_some() {
+                        break;
+                    }
+                    words.push(w.text.clone());
+                    k += 1;
+                }
+                if words.len() > 1 {
+                    let name = Name { words, roles: Vec::new(), gender: Gender::Unknown };
+                    self.mentions.push(Mention { pos: base + t.start, name, person: false });
+                }
+                i = k;
+                continue;
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Whether token `i` is followed by punctuation (a one-word phrase).
+fn ends_clause(tokens: &[Token], i: usize) -> bool {
+    tokens.get(i + 1).is_none_or(|t| !t.is_word())
+}
+
+/// Equal nouns, allowing British and American spelling ("centre", "center").
+fn same_noun(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let variant = |x: &str, y: &str| {
+        x.strip_suffix("re").is_some_and(|stem| y.strip_suffix("er") == Some(stem) && !stem.is_empty())
+    };
+    variant(a, b) || variant(b, a)
 }
 
 #[cfg(test)]
@@ -318,5 +531,29 @@ mod tests {
         let book = book("The health minister Ayesha Verrall spoke. The Ministry of Health agreed.");
         assert_eq!(book.resolve_description("minister", 1000).as_deref(), Some("Ayesha Verrall"));
         assert_eq!(book.resolve_description("ministry", 1000).as_deref(), Some("Ministry of Health"));
+    }
+
+    #[test]
+    fn organisation_run_spans_and_but_two_people_do_not() {
+        let chars: Vec<char> = "Department of Health and Social Care; Jane Doe and Joe Bloggs".chars().collect();
+        let tokens = tokenize(&chars);
+        assert_eq!(run_right(&tokens, 0, tokens.len()), 6);
+        let jane = tokens.iter().position(|t| t.text == "Jane").unwrap_or(0);
+        assert_eq!(run_right(&tokens, jane, tokens.len()), jane + 2);
+    }
+
+    #[test]
+    fn spelling_variants_are_the_same_noun() {
+        assert!(same_noun("centre", "center"));
+        assert!(same_noun("theater", "theatre"));
+        assert!(!same_noun("centre", "centrist"));
+    }
+
+    #[test]
+    fn a_pronoun_teaches_the_gender_of_its_referent() {
+        let mut book = book("Sam Rivers and Alex Moor met.");
+        assert_eq!(book.resolve_pronoun(Gender::Female, 1000).as_deref(), Some("Alex Moor"));
+        book.learn_gender("Alex Moor", Gender::Female, 1001);
+        assert_eq!(book.resolve_pronoun(Gender::Male, 1002).as_deref(), Some("Sam Rivers"));
     }
 }

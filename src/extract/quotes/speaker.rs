@@ -9,7 +9,8 @@
 //! module. Must not: look beyond its paragraph. Main type: [`Frame`].
 
 use super::lexicon::{
-    AUXILIARIES, CueClass, DESCRIPTION_NOUNS, Gender, OUTLET_WORDS, ROLES, VIA_CUES, match_cue, pronoun_gender,
+    AUXILIARIES, CueClass, DESCRIPTION_NOUNS, Gender, OUTLET_WORDS, PERSIAN_INDEFINITES, PERSIAN_ROLES, PERSIAN_STOPS,
+    ROLES, VIA_CUES, match_cue, persian_org_head, pronoun_gender,
 };
 use super::names::{Name, read_name, run_left, run_right};
 use super::text::{Token, ends_sentence};
@@ -48,37 +49,6 @@ const DETERMINERS: &[&str] = &[
 const STOPS: &[&str] = &[
     "on", "in", "at", "to", "that", "when", "after", "before", "during", "while", "as", "with", "from", "by", "than",
     "if", "because", "but", "and", "which", "who", "it", "que", "qui", "dans", "lors", "dass", "que", "en", "لا",
-];
-
-/// Persian words that end a speaker's name before the cue (time, place, "also").
-const PERSIAN_STOPS: &[&str] = &[
-    "روز",
-    "در",
-    "امروز",
-    "دیروز",
-    "با",
-    "به",
-    "نیز",
-    "همچنین",
-    "هم",
-    "که",
-    "صبح",
-    "شب",
-    "عصر",
-    "پیش",
-    "این",
-    "بار",
-    "دیگر",
-    "روزهای",
-    "شنبه",
-    "یکشنبه",
-    "دوشنبه",
-    "سه‌شنبه",
-    "چهارشنبه",
-    "پنجشنبه",
-    "جمعه",
-    "ظهر",
-    "بعدازظهر",
 ];
 
 const PERSIAN_CONNECTORS: &[&str] = &["و", "اما", "همچنین", "سپس", "ولی"];
@@ -205,9 +175,34 @@ fn subject_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject
         // An apposition: look for its opening comma.
         let back = (j - 1).saturating_sub(12).max(lo);
         let open = (back..j - 1).rev().find(|&k| tokens[k].is_punct(','))?;
-        return subject_left_at(tokens, lo, open);
+        let outer = subject_left_at(tokens, lo, open);
+        // "The lead actor, Jonas Hald, described", "La CGT, par la voix de son
+        // délégué Karim Belkacem, a dénoncé": the apposition names the person
+        // the subject only describes.
+        let outer_is_person = matches!(&outer, Some(Subject::Name(n)) if n.is_full_person());
+        if !outer_is_person && let Some(name) = apposition_name(tokens, open + 1, j - 1) {
+            return Some(Subject::Name(name));
+        }
+        return outer;
     }
     subject_left_at(tokens, lo, j)
+}
+
+/// Relative pronouns that open a clause, not an apposition.
+const RELATIVES: &[&str] = &["who", "which", "whose", "whom", "where", "qui", "que", "dont", "où", "که"];
+
+/// A person's full name closing the apposition `[a, b)` ("the lead actor,
+/// Jonas Hald,"), unless it is a relative clause ("who met Jane Doe").
+fn apposition_name(tokens: &[Token], a: usize, b: usize) -> Option<Name> {
+    let first = tokens.get(a).filter(|_| a < b)?;
+    if RELATIVES.contains(&first.lower.as_str()) || tokens[a..b].iter().any(|t| t.quote.is_some()) {
+        return None;
+    }
+    let start = run_left(tokens, a, b);
+    if start >= b || run_right(tokens, start, b) != b {
+        return None;
+    }
+    read_name(tokens, start, b).filter(Name::is_full_person)
 }
 
 /// The subject ending just before token `end`.
@@ -230,6 +225,11 @@ fn subject_left_at(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
         }
         if start < end {
             if let Some(name) = read_name(tokens, start, end) {
+                if name.is_org()
+                    && let Some(person) = affiliated_person(tokens, lo, start)
+                {
+                    return Some(Subject::Name(person));
+                }
                 return Some(Subject::Name(name));
             }
         }
@@ -245,6 +245,21 @@ fn subject_left_at(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
         .map(|head| Subject::Description(head.lower.clone()))
 }
 
+/// "Kwame Asante of the University of Bristol": the person before an
+/// organisation joined by "of/at/from (the)", when the organisation starts at `org`.
+fn affiliated_person(tokens: &[Token], lo: usize, org: usize) -> Option<Name> {
+    let mut k = org;
+    if k > lo && matches!(tokens[k - 1].lower.as_str(), "the" | "la" | "le" | "l") {
+        k -= 1;
+    }
+    if k == lo || !matches!(tokens[k - 1].lower.as_str(), "of" | "at" | "from" | "de" | "du") {
+        return None;
+    }
+    let end = k - 1;
+    let start = run_left(tokens, lo, end);
+    read_name(tokens, start, end).filter(Name::is_full_person)
+}
+
 /// A Persian subject: the clause's first noun phrase, up to its comma or a
 /// time/place word ("محمد رضایی، سخنگوی دولت، روز دوشنبه گفت").
 fn persian_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject> {
@@ -256,7 +271,33 @@ fn persian_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject
     if k < clause.len() && clause[k].quote.is_some() {
         return None;
     }
-    persian_name(tokens, lo + k, cue_start)
+    persian_subject(tokens, lo + k, cue_start)
+}
+
+/// The subject among a Persian clause's comma-separated opening phrases: an
+/// adverbial ("در مقابل،") and a role ("ناشر کتاب،") are passed over for the
+/// name beside them; an indefinite ("یکی از مادران") names nobody.
+fn persian_subject(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
+    let mut at = from;
+    let mut role = None;
+    for _ in 0..4 {
+        let first = tokens.get(at).filter(|t| at < hi && t.is_word() && t.quote.is_none())?;
+        let comma = (at..hi).find(|&k| tokens[k].is_punct('،') || tokens[k].quote.is_some());
+        let next = comma.filter(|&c| tokens[c].is_punct('،')).map(|c| c + 1);
+        let adverbial = PERSIAN_STOPS.contains(&first.text.as_str()) && next.is_some();
+        let is_role = PERSIAN_ROLES.contains(&first.text.as_str());
+        match next {
+            Some(n) if adverbial || (is_role && role.is_none()) => {
+                if is_role {
+                    role = Some(at);
+                }
+                at = n;
+            }
+            _ if is_role => return role.map_or_else(|| persian_name(tokens, at, hi), |r| persian_name(tokens, r, hi)),
+            _ => return persian_name(tokens, at, hi),
+        }
+    }
+    role.and_then(|r| persian_name(tokens, r, hi))
 }
 
 /// A Persian name starting at `from`, ending at a comma, a stop word or `hi`.
@@ -264,6 +305,15 @@ fn persian_name(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
     let first = tokens.get(from).filter(|_| from < hi)?;
     if let Some(gender) = pronoun_gender(&first.lower) {
         return Some(Subject::Pronoun(gender));
+    }
+    if PERSIAN_INDEFINITES.contains(&first.text.as_str()) {
+        return Some(Subject::Unknown);
+    }
+    // "این وزارتخانه": this ministry, named before.
+    if matches!(first.text.as_str(), "این" | "آن")
+        && let Some(head) = tokens.get(from + 1).filter(|_| from + 1 < hi).and_then(|t| persian_org_head(&t.text))
+    {
+        return Some(Subject::Description(head.to_string()));
     }
     let mut words = Vec::new();
     let mut roles = Vec::new();
@@ -296,8 +346,24 @@ fn coordinated_subject(tokens: &[Token], lo: usize, cue: &Cue) -> Option<Subject
     while start > 0 && !ends_sentence(tokens, start - 1) {
         start -= 1;
     }
+    if tokens[cue.start].is_arabic_script() {
+        // "S … «Q1» خواند و تصریح کرد": the clause's subject, before any quote.
+        let limit = (start..cue.start).find(|&k| tokens[k].quote.is_some()).unwrap_or(cue.start);
+        return persian_left(tokens, start, limit);
+    }
     let first = find_cue(tokens, start, before_index(cue), false)?;
     subject_left(tokens, start, first.start)
+}
+
+/// A Persian cue after "و" (a second verb sharing the clause's subject).
+fn persian_coordinated(tokens: &[Token], cue: &Cue) -> bool {
+    tokens[cue.start].is_arabic_script()
+        && cue.start.checked_sub(1).and_then(|k| tokens.get(k)).is_some_and(|t| t.text == "و" && t.quote.is_none())
+}
+
+/// English cues whose object is the hearer: "told", "tells".
+fn is_tell(word: &str) -> bool {
+    matches!(word, "told" | "tells" | "tell" | "telling")
 }
 
 fn before_index(cue: &Cue) -> usize {
@@ -319,6 +385,8 @@ fn pre_lo_words(tokens: &[Token], lo: usize, start: usize) -> usize {
 fn subject_of(tokens: &[Token], lo: usize, hi: usize, cue: &Cue) -> Option<Subject> {
     match cue.class {
         CueClass::Source => subject_right(tokens, cue.end, hi),
+        // "told the court": who is told follows the verb, never who tells.
+        CueClass::Verb if is_tell(&tokens[cue.start].lower) => subject_left(tokens, lo, cue.start),
         CueClass::Verb => subject_left(tokens, lo, cue.start).or_else(|| subject_right(tokens, cue.end, hi)),
     }
 }
@@ -329,12 +397,37 @@ fn window_before(tokens: &[Token], qa: usize) -> usize {
     let mut lo = qa;
     while lo > 0 {
         let t = &tokens[lo - 1];
-        if t.quote.is_some() || ends_sentence(tokens, lo - 1) {
+        if ends_sentence(tokens, lo - 1) {
             break;
+        }
+        if t.quote.is_some() {
+            // A short title or term inside the sentence ("Hald, known for the
+            // series “Dark Harbour”, said") does not end the frame's window.
+            match short_term_start(tokens, lo - 1) {
+                Some(start) => {
+                    lo = start;
+                    continue;
+                }
+                None => break,
+            }
         }
         lo -= 1;
     }
     lo
+}
+
+/// Where the quote ending at token `last` starts, when it is a short term
+/// (at most four words, no sentence punctuation inside) rather than speech.
+fn short_term_start(tokens: &[Token], last: usize) -> Option<usize> {
+    let q = tokens[last].quote?;
+    let mut start = last;
+    while start > 0 && tokens[start - 1].quote == Some(q) {
+        start -= 1;
+    }
+    let inner = &tokens[start..=last];
+    let words = inner.iter().filter(|t| t.is_word()).count();
+    let punct = inner.iter().any(|t| t.kind == super::text::TokenKind::Punct && !t.is_punct('-'));
+    (words <= 4 && !punct && start > 0).then_some(start)
 }
 
 fn window_after(tokens: &[Token], qb: usize) -> usize {
@@ -409,7 +502,13 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
     if let Some(cue) = find_cue(tokens, qb, post_hi, false) {
         let near = tokens[qb..cue.start].iter().filter(|t| t.is_word()).count() <= 5;
         let confidence = if near { 0.95 } else { 0.8 };
-        match subject_of(tokens, qb, post_hi, &cue) {
+        // Persian is verb-final: in "S … «Q» توصیف کرد" the subject opens the
+        // clause before the quote (after a comma, «Q»، S گفت, it follows).
+        let verb_final = tokens[cue.start].is_arabic_script()
+            && pre_lo < qa
+            && !tokens.get(qb).is_some_and(|t| t.is_punct('،') || t.is_punct(','));
+        let subject = if verb_final { persian_left(tokens, pre_lo, qa) } else { None };
+        match subject.or_else(|| subject_of(tokens, qb, post_hi, &cue)) {
             Some(subject) => {
                 return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
             }
@@ -430,7 +529,11 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
         let gap = tokens[cue.end..qa].iter().filter(|t| t.is_word()).count();
         let near = gap <= 4;
         let confidence = if near { 0.9 } else { 0.8 };
-        let subject = subject_of(tokens, pre_lo, qa, &cue).or_else(|| coordinated_subject(tokens, pre_lo, &cue));
+        let subject = if persian_coordinated(tokens, &cue) {
+            coordinated_subject(tokens, pre_lo, &cue).or_else(|| subject_of(tokens, pre_lo, qa, &cue))
+        } else {
+            subject_of(tokens, pre_lo, qa, &cue).or_else(|| coordinated_subject(tokens, pre_lo, &cue))
+        };
         if let Some(subject) = subject {
             return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
         }
@@ -452,6 +555,9 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
             });
         }
     }
+    if let Some(subject) = topic_source(tokens, pre_lo, qa) {
+        return Some(Frame { subject, cue: String::new(), via, confidence: 0.8, adjacent: false });
+    }
     if weak.is_some() {
         return weak;
     }
@@ -470,6 +576,65 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
         }
     }
     None
+}
+
+/// "Pour le géologue Vincent Arrighi, …", "For Dr Jane Doe, …": a sentence
+/// opening on a named person's viewpoint attributes what it quotes to them.
+fn topic_source(tokens: &[Token], lo: usize, qa: usize) -> Option<Subject> {
+    let first = tokens.get(lo).filter(|t| lo < qa && t.is_capitalized())?;
+    if !matches!(first.lower.as_str(), "pour" | "for" | "para" | "für") {
+        return None;
+    }
+    let comma = (lo + 1..qa).find(|&k| tokens[k].is_punct(','))?;
+    match subject_right(tokens, lo + 1, comma)? {
+        Subject::Name(name) if name.is_full_person() => Some(Subject::Name(name)),
+        _ => None,
+    }
+}
+
+/// A quote opening a sentence with no frame of its own, read from the
+/// sentence before it in the paragraph: "Jane Doe said the union would
+/// appeal. “…”" (a cue's subject), or "Asked about it, Margaret laughs. “…”"
+/// (the one person that sentence names).
+pub fn previous_sentence(tokens: &[Token], qa: usize) -> Option<Frame> {
+    let lo = window_before(tokens, qa);
+    if lo != qa || lo == 0 || !ends_sentence(tokens, lo - 1) {
+        return None;
+    }
+    let end = lo - 1;
+    let mut start = end;
+    while start > 0 && !ends_sentence(tokens, start - 1) {
+        start -= 1;
+    }
+    if tokens[start..end].iter().any(|t| t.quote.is_some()) || start == end {
+        return None;
+    }
+    let frame = |subject| Frame { subject, cue: String::new(), via: None, confidence: 0.6, adjacent: false };
+    let mut hi = end;
+    while let Some(cue) = find_cue(tokens, start, hi, true) {
+        if let Some(subject) = subject_of(tokens, start, end, &cue) {
+            return (subject != Subject::Unknown).then(|| frame(subject));
+        }
+        hi = cue.start;
+    }
+    // No cue: the only person the sentence names.
+    let mut names = Vec::new();
+    let mut i = start;
+    while i < end {
+        if tokens[i].is_capitalized() {
+            let run_end = run_right(tokens, i, end).max(i + 1);
+            if let Some(name) = read_name(tokens, i, run_end).filter(|n| !n.is_org()) {
+                names.push(name);
+            }
+            i = run_end;
+        } else {
+            i += 1;
+        }
+    }
+    match names.as_slice() {
+        [only] => Some(frame(Subject::Name(only.clone()))),
+        _ => None,
+    }
 }
 
 /// The speaker a paragraph ending in a colon introduces ("Jane Doe said:"),
@@ -491,8 +656,27 @@ pub fn colon_intro(tokens: &[Token]) -> Option<Frame> {
             adjacent: false,
         });
     }
-    // No cue: the last name of the sentence ("The reply came from Jane Doe:").
+    // No cue: the last name of the sentence ("The reply came from Jane Doe:"),
+    // else its first person's full name, the subject ("Councillor Jane Doe
+    // set out her objections:").
     let start = run_left(tokens, lo, end);
-    let name = read_name(tokens, start, end)?;
+    let name = read_name(tokens, start, end).or_else(|| first_person(tokens, lo, end))?;
     Some(Frame { subject: Subject::Name(name), cue: String::new(), via: None, confidence: 0.6, adjacent: false })
+}
+
+/// The first person's full name in `[lo, hi)`.
+fn first_person(tokens: &[Token], lo: usize, hi: usize) -> Option<Name> {
+    let mut i = lo;
+    while i < hi {
+        if tokens[i].is_capitalized() && tokens[i].quote.is_none() {
+            let run_end = run_right(tokens, i, hi).max(i + 1);
+            if let Some(name) = read_name(tokens, i, run_end).filter(Name::is_full_person) {
+                return Some(name);
+            }
+            i = run_end;
+        } else {
+            i += 1;
+        }
+    }
+    None
 }
