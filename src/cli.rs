@@ -6,6 +6,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, Utc};
@@ -18,7 +19,10 @@ use crate::fetch::{FetchOutcome, FetchRequest, Fetcher, Purpose, Validators};
 use crate::ingest::{self, Outcome, SourceReport, Urgency};
 use crate::model::{Article, Item, ItemId, Link, Quote, ReviewState, Source};
 use crate::parse::{self, ParseInput, ParsedFeed};
+use crate::publish::write::DirOutput;
+use crate::publish::{self, IssueReport, PublishOutcome, Publisher};
 use crate::store::ItemQuery;
+use crate::web::{self, WebState};
 
 /// Gleaner: collect sources, extract quotes and links, publish a numbered digest.
 #[derive(Debug, Parser)]
@@ -52,8 +56,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Poll every source on its schedule until SIGTERM or Ctrl-C.
+    /// Poll sources on schedule, serve /feeds/ over HTTP and publish on
+    /// `publish.schedule`, until SIGTERM or Ctrl-C.
     Serve,
+    /// Compose the next issue from the approved items and publish it (or
+    /// complete an interrupted one).
+    Publish {
+        /// Compose and render only; store and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Per source: last success, consecutive failures, next due, last error.
     Sources {
         #[arg(long)]
@@ -172,6 +184,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Check => check(&cli.config),
         Command::Fetch { sources, json } => fetch(&load(&cli.config)?, &sources, json),
         Command::Serve => serve(&load(&cli.config)?),
+        Command::Publish { dry_run } => publish(&load(&cli.config)?, dry_run),
         Command::Sources { json } => sources(&load(&cli.config)?, json),
         Command::Items { state, source, limit, json } => {
             items(&load(&cli.config)?, state.as_deref(), source, limit, json)
@@ -203,6 +216,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn check(path: &Path) -> CmdResult {
     let config = load(path)?;
+    // Templates are checked here, not at publish time (they are files the config names).
+    publisher(&config)?;
     let enabled = config.sources.iter().filter(|s| s.enabled).count();
     println!("{}: ok ({} sources, {enabled} enabled)", path.display(), config.sources.len());
     Ok(())
@@ -295,17 +310,152 @@ fn optional_time(time: Option<DateTime<Utc>>) -> String {
     time.map_or_else(|| "never".to_owned(), short_time)
 }
 
+/// The publisher with the operator's templates; a broken template is a
+/// config error (exit 2), reported as `file:line: message`.
+fn publisher(config: &Config) -> Result<Publisher, Failure> {
+    let settings = &config.settings.publish;
+    match publish::load_templates(settings) {
+        Ok(renderer) => Ok(Publisher::new(settings.clone(), renderer, &config.sources)),
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            Err(Failure::Usage)
+        }
+    }
+}
+
+fn publish(config: &Config, dry_run: bool) -> CmdResult {
+    let publisher = publisher(config)?;
+    let store = app::open_store(config).context("cannot open the store")?;
+    let output = DirOutput::new(&config.settings.publish.output_dir);
+    let outcome = publisher.publish_next(store.as_ref(), &output, Utc::now(), dry_run).context("publishing")?;
+    let PublishOutcome::Issue(report) = outcome else {
+        println!("nothing approved: no issue published");
+        return Ok(());
+    };
+    print_issue_report(&report, output.dir());
+    if !dry_run {
+        runtime()?.block_on(ping_hub(&publisher, &config.settings.fetch.user_agent));
+    }
+    Ok(())
+}
+
+fn print_issue_report(report: &IssueReport, dir: &Path) {
+    let verb = match (report.dry_run, report.resumed) {
+        (true, false) => "would publish",
+        (true, true) => "would complete interrupted",
+        (false, false) => "published",
+        (false, true) => "completed interrupted",
+    };
+    let sections: Vec<String> = report
+        .sections
+        .iter()
+        .map(|(name, n)| format!("{} {n}", if name.is_empty() { "main" } else { name }))
+        .collect();
+    println!("{verb} issue {} “{}”: {} items ({})", report.number, report.title, report.items, sections.join(", "));
+    for file in &report.files {
+        println!("  {}", dir.join(file).display());
+    }
+}
+
+/// Tells the `WebSub` hub (if any) that the feeds changed; a failure is logged
+/// and printed, never fatal: the issue is already out.
+async fn ping_hub(publisher: &Publisher, user_agent: &str) {
+    let Some(hub) = &publisher.settings().websub_hub else { return };
+    match publish::websub::ping(hub, &publisher.feed_urls(), user_agent).await {
+        Ok(()) => tracing::info!(hub = %hub, "WebSub hub pinged"),
+        Err(e) => {
+            tracing::warn!(error = %e, "WebSub ping failed");
+            eprintln!("warning: {e}");
+        }
+    }
+}
+
+/// `serve`: the scheduler, the HTTP server and the publish schedule on one
+/// runtime; one signal stops all three (each drains its own work).
 fn serve(config: &Config) -> CmdResult {
+    let publisher = Arc::new(publisher(config)?);
     let ingest = app::ingest(config).context("cannot start")?;
+    let store = Arc::clone(ingest.store());
     let sources = config.sources.clone();
+    let bind = config.settings.server.bind;
+    let output_dir = config.settings.publish.output_dir.clone();
+    let user_agent = config.settings.fetch.user_agent.clone();
     let summary = runtime()?.block_on(async move {
-        crate::schedule::runner::run(ingest, sources, Utc::now, shutdown_signal(), |report| {
-            tracing::info!(source = %report.source, result = %outcome_text(report), new = report.new_items, "polled");
-        })
-        .await
-    });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let when_stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }
+        };
+        let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+        tracing::info!(addr = %bind, "serving /feeds/");
+        let server = tokio::spawn(web::serve(listener, web::router(WebState::new(output_dir)), when_stopped()));
+        let publishing = tokio::spawn(publish_on_schedule(publisher, Arc::clone(&store), user_agent, when_stopped()));
+        let signal = async move {
+            shutdown_signal().await;
+            tracing::info!("stopping");
+            let _ = stop.send(true);
+        };
+        let (summary, ()) = tokio::join!(
+            crate::schedule::runner::run(ingest, sources, Utc::now, when_stopped(), |report| {
+                tracing::info!(source = %report.source, result = %outcome_text(report), new = report.new_items, "polled");
+            }),
+            signal,
+        );
+        if let Ok(Err(e)) = server.await {
+            tracing::error!(error = %e, "HTTP server failed");
+        }
+        let _ = publishing.await;
+        anyhow::Ok(summary)
+    })?;
     tracing::info!(polls = summary.polls, failures = summary.failures, abandoned = summary.abandoned, "stopped");
     Ok(())
+}
+
+/// Publishes on `publish.schedule` until `stopped`; without a schedule, only waits.
+async fn publish_on_schedule(
+    publisher: Arc<Publisher>,
+    store: Arc<dyn crate::store::Store>,
+    user_agent: String,
+    stopped: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stopped);
+    let Some(schedule) = publisher.settings().schedule.clone() else {
+        stopped.await;
+        return;
+    };
+    while let Some(next) = schedule.next_after(Utc::now()) {
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            () = &mut stopped => break,
+            () = tokio::time::sleep(wait) => {}
+        }
+        let (job_publisher, job_store) = (Arc::clone(&publisher), Arc::clone(&store));
+        // Rendering and the store are synchronous; keep them off the server's threads.
+        // A stop signal waits for this to finish: a publish is never cut short on purpose.
+        let result = tokio::task::spawn_blocking(move || {
+            let output = DirOutput::new(&job_publisher.settings().output_dir);
+            job_publisher.publish_next(job_store.as_ref(), &output, Utc::now(), false)
+        })
+        .await;
+        match result {
+            Ok(Ok(PublishOutcome::Issue(report))) => {
+                tracing::info!(
+                    issue = report.number,
+                    items = report.items,
+                    resumed = report.resumed,
+                    "scheduled publish"
+                );
+                ping_hub(&publisher, &user_agent).await;
+            }
+            Ok(Ok(PublishOutcome::NothingApproved)) => tracing::info!("scheduled publish: nothing approved"),
+            Ok(Err(e)) => tracing::error!(error = %e, "scheduled publish failed"),
+            Err(e) => tracing::error!(error = %e, "scheduled publish panicked"),
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).

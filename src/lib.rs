@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod model;
 pub mod parse;
 pub mod publish;
+pub mod review;
 pub mod sanitize;
 pub mod schedule;
 pub mod store;

@@ -40,6 +40,13 @@ pub mod defaults {
     pub const OUTPUT_DIR: &str = "../feeds";
     pub const PUBLISH_TITLE: &str = "Gleaner Digest";
     pub const FIRST_NUMBER: u32 = 1;
+    /// `{title}` and `{number}` are replaced; the dash is an en dash, as in "Weekly Digest – 266".
+    pub const TITLE_TEMPLATE: &str = "{title} – {number}";
+    pub const ITEM_MARKER: &str = "++";
+    /// Issues carried by each feed (newest first); the HTML archive lists all.
+    pub const FEED_ITEMS: usize = 20;
+    /// Relative to the settings file: `config/templates/` for the shipped config.
+    pub const TEMPLATES_DIR: &str = "templates";
 }
 
 /// How the fetcher behaves; reaches it as a value, never through a global.
@@ -84,10 +91,75 @@ impl Default for FetchSettings {
 /// Publishing settings (used by the publisher; read and checked here).
 #[derive(Debug, Clone)]
 pub struct PublishSettings {
+    /// The digest's name: feed title, and `{title}` in `title_template`.
     pub title: String,
+    /// Number of the first issue; each later one is one more.
     pub first_number: u32,
     pub output_dir: PathBuf,
+    /// Public URL of `output_dir`, always ending in `/`; links are absolute with it.
     pub base_url: Option<url::Url>,
+    /// When `serve` publishes the next issue on its own; `None`: only `gleaner publish`.
+    pub schedule: Option<Schedule>,
+    /// Issue title with `{title}` and `{number}` placeholders (validated: no others).
+    pub title_template: String,
+    /// Section names in issue order; items without a section go in the first.
+    pub sections: Vec<String>,
+    /// Shown before each item ("++").
+    pub item_marker: String,
+    /// How many issues (newest first) each feed carries.
+    pub feed_items: usize,
+    /// Feed description (RSS `description`, Atom `subtitle`); empty: none given.
+    pub description: String,
+    /// BCP 47 tag for the feeds and `<html lang>`.
+    pub language: Option<String>,
+    /// `WebSub` hub advertised in the feeds and pinged after each publish.
+    pub websub_hub: Option<url::Url>,
+    /// Where operator overrides of the digest templates live (may not exist).
+    pub templates_dir: PathBuf,
+}
+
+impl PublishSettings {
+    /// Every default, with paths resolved against `base` (the settings file's folder).
+    pub fn defaults(base: &std::path::Path) -> Self {
+        Self {
+            title: defaults::PUBLISH_TITLE.to_owned(),
+            first_number: defaults::FIRST_NUMBER,
+            output_dir: settings::normalize(&base.join(defaults::OUTPUT_DIR)),
+            base_url: None,
+            schedule: None,
+            title_template: defaults::TITLE_TEMPLATE.to_owned(),
+            sections: Vec::new(),
+            item_marker: defaults::ITEM_MARKER.to_owned(),
+            feed_items: defaults::FEED_ITEMS,
+            description: String::new(),
+            language: None,
+            websub_hub: None,
+            templates_dir: settings::normalize(&base.join(defaults::TEMPLATES_DIR)),
+        }
+    }
+
+    /// The issue title: `title_template` with `{title}` and `{number}` filled in.
+    pub fn issue_title(&self, number: u32) -> String {
+        // One pass, so a `{number}` inside the title itself is left alone.
+        let mut out = String::with_capacity(self.title_template.len() + self.title.len());
+        let mut rest = self.title_template.as_str();
+        while let Some(at) = rest.find('{') {
+            out.push_str(&rest[..at]);
+            rest = &rest[at..];
+            if let Some(after) = rest.strip_prefix("{title}") {
+                out.push_str(&self.title);
+                rest = after;
+            } else if let Some(after) = rest.strip_prefix("{number}") {
+                out.push_str(&number.to_string());
+                rest = after;
+            } else {
+                out.push('{');
+                rest = &rest[1..];
+            }
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -350,6 +422,62 @@ bind = "0.0.0.0:9000"
         // A trailing slash is added so issue pages join under it.
         assert_eq!(s.publish.base_url.map(String::from).as_deref(), Some("https://example.org/digest/"));
         assert_eq!(s.server.bind.to_string(), "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn publish_keys_are_read() {
+        let config = ok(
+            r#"
+[publish]
+title = "Iran Interlink Weekly Digest"
+first_number = 266
+base_url = "https://example.org/digest/"
+schedule = "0 9 * * MON"
+title_template = "{title} – {number}"
+sections = ["Main", "In English"]
+item_marker = "++"
+feed_items = 5
+description = "What the week said"
+language = "en"
+websub_hub = "https://hub.example.org/"
+templates_dir = "my-templates"
+"#,
+            None,
+        );
+        let p = config.settings.publish;
+        assert_eq!(p.schedule.as_ref().map(Schedule::as_str), Some("0 9 * * MON"));
+        assert_eq!(p.sections, ["Main", "In English"]);
+        assert_eq!((p.item_marker.as_str(), p.feed_items), ("++", 5));
+        assert_eq!((p.description.as_str(), p.language.as_deref()), ("What the week said", Some("en")));
+        assert_eq!(p.websub_hub.as_ref().map(url::Url::as_str), Some("https://hub.example.org/"));
+        assert_eq!(p.templates_dir, Path::new("/srv/gleaner/config/my-templates"));
+        assert_eq!(p.issue_title(266), "Iran Interlink Weekly Digest – 266");
+    }
+
+    #[test]
+    fn publish_defaults() {
+        let p = ok("", None).settings.publish;
+        assert!(p.schedule.is_none() && p.sections.is_empty() && p.websub_hub.is_none());
+        assert_eq!((p.item_marker.as_str(), p.feed_items), (defaults::ITEM_MARKER, defaults::FEED_ITEMS));
+        assert_eq!(p.templates_dir, Path::new("/srv/gleaner/config/templates"));
+        assert_eq!(p.issue_title(3), "Gleaner Digest – 3");
+    }
+
+    #[test]
+    fn bad_publish_keys_are_all_reported() {
+        let errors = errors(
+            "[publish]\nschedule = \"weekly\"\ntitle_template = \"{title} {nr}\"\nsections = [\"A\", \"A\", \"\"]\n\
+             feed_items = 0\nlanguage = \"english\"\nwebsub_hub = \"ftp://hub\"\n",
+            None,
+        );
+        assert_has(&errors, "gleaner.toml:2:12: bad cron schedule \"weekly\"");
+        assert_has(&errors, "gleaner.toml:3:18: `publish.title_template` \"{title} {nr}\": unknown placeholder `{nr}`");
+        assert_has(&errors, "gleaner.toml:4:18: section \"A\" is listed twice");
+        assert_has(&errors, "gleaner.toml:4:23: `publish.sections` entries must not be empty");
+        assert_has(&errors, "gleaner.toml:5:14: `publish.feed_items` must be between 1 and 1000");
+        assert_has(&errors, "gleaner.toml:6:12: bad language tag \"english\"");
+        assert_has(&errors, "gleaner.toml:7:14: `publish.websub_hub` must be http or https");
+        assert_has(&errors, "gleaner.toml:7:14: `publish.websub_hub` needs `publish.base_url`");
     }
 
     #[test]

@@ -29,7 +29,21 @@ const FETCH_KEYS: &[&str] = &[
     "backoff_cap_secs",
 ];
 const SCHEDULE_KEYS: &[&str] = &["default", "jitter_secs"];
-const PUBLISH_KEYS: &[&str] = &["title", "first_number", "output_dir", "base_url"];
+const PUBLISH_KEYS: &[&str] = &[
+    "title",
+    "first_number",
+    "output_dir",
+    "base_url",
+    "schedule",
+    "title_template",
+    "sections",
+    "item_marker",
+    "feed_items",
+    "description",
+    "language",
+    "websub_hub",
+    "templates_dir",
+];
 const SERVER_KEYS: &[&str] = &["bind"];
 
 /// Where each table's keys live, to tell an operator who put one at the top level.
@@ -152,12 +166,7 @@ fn fetch(diag: &mut Diag<'_>, table: &DeTable<'_>) -> FetchSettings {
 }
 
 fn publish(diag: &mut Diag<'_>, table: Option<&DeTable<'_>>, base: &Path) -> PublishSettings {
-    let mut publish = PublishSettings {
-        title: defaults::PUBLISH_TITLE.to_owned(),
-        first_number: defaults::FIRST_NUMBER,
-        output_dir: normalize(&base.join(defaults::OUTPUT_DIR)),
-        base_url: None,
-    };
+    let mut publish = PublishSettings::defaults(base);
     let Some(table) = table else { return publish };
     let section = Section::new(table, "publish");
     section.check_keys(diag, PUBLISH_KEYS, &[]);
@@ -189,7 +198,96 @@ fn publish(diag: &mut Diag<'_>, table: Option<&DeTable<'_>>, base: &Path) -> Pub
             Err(e) => diag.error(&span, format!("bad `publish.base_url` {text:?}: {e}")),
         }
     }
+    publish_layout(diag, &section, &mut publish);
+    if let Some(dir) = path_value(diag, &section, "templates_dir", base) {
+        publish.templates_dir = dir;
+    }
     publish
+}
+
+/// The publish keys about what an issue and its feeds look like and when they go out.
+fn publish_layout(diag: &mut Diag<'_>, section: &Section<'_, '_>, publish: &mut PublishSettings) {
+    if let Some((text, span)) = section.string(diag, "schedule") {
+        publish.schedule = schedule(diag, text, &span);
+    }
+    if let Some((text, span)) = section.string(diag, "title_template") {
+        match title_template_problem(text) {
+            Some(problem) => diag.error(&span, format!("`publish.title_template` {text:?}: {problem}")),
+            None => text.clone_into(&mut publish.title_template),
+        }
+    }
+    let mut sections: Vec<String> = Vec::new();
+    for (name, span) in section.strings(diag, "sections") {
+        let name = name.trim();
+        if name.is_empty() {
+            diag.error(&span, "`publish.sections` entries must not be empty");
+        } else if sections.iter().any(|s| s == name) {
+            diag.error(&span, format!("section {name:?} is listed twice in `publish.sections`"));
+        } else {
+            sections.push(name.to_owned());
+        }
+    }
+    publish.sections = sections;
+    if let Some((text, _)) = section.string(diag, "item_marker") {
+        // Empty is allowed: some layouts want no marker at all.
+        text.clone_into(&mut publish.item_marker);
+    }
+    if let Some(n) = section.integer(diag, "feed_items", 1, 1000) {
+        publish.feed_items = to_usize(n);
+    }
+    if let Some((text, _)) = section.string(diag, "description") {
+        text.trim().clone_into(&mut publish.description);
+    }
+    if let Some((text, span)) = section.string(diag, "language") {
+        if is_language_tag(text) {
+            publish.language = Some(text.to_owned());
+        } else {
+            diag.error(
+                &span,
+                format!("bad language tag {text:?}: use a BCP 47 tag such as \"en\", \"fa\" or \"fr-CA\""),
+            );
+        }
+    }
+    if let Some((text, span)) = section.string(diag, "websub_hub") {
+        match Url::parse(text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => publish.websub_hub = Some(url),
+            Ok(url) => diag.error(&span, format!("`publish.websub_hub` must be http or https, not {}", url.scheme())),
+            Err(e) => diag.error(&span, format!("bad `publish.websub_hub` {text:?}: {e}")),
+        }
+        if publish.base_url.is_none() {
+            // Subscribers of a hub name the feed by its absolute URL (WebSub §4).
+            diag.error(&span, "`publish.websub_hub` needs `publish.base_url`: the hub is told the feeds' public URLs");
+        }
+    }
+}
+
+/// What is wrong with a title template, if anything: only `{title}` and
+/// `{number}` are placeholders, so a typo such as `{numbr}` is caught here
+/// rather than printed into every issue title.
+fn title_template_problem(text: &str) -> Option<String> {
+    if text.trim().is_empty() {
+        return Some("must not be empty".to_owned());
+    }
+    let mut rest = text;
+    while let Some(at) = rest.find('{') {
+        let after = &rest[at + 1..];
+        let Some(end) = after.find('}') else { return Some("has a `{` without a closing `}`".to_owned()) };
+        let name = &after[..end];
+        if name != "title" && name != "number" {
+            return Some(format!("unknown placeholder `{{{name}}}` (known: {{title}}, {{number}})"));
+        }
+        rest = &after[end + 1..];
+    }
+    None
+}
+
+/// A BCP 47 tag in the simple shape feeds use: `en`, `fa`, `fr-CA`, `zh-Hant-TW`.
+fn is_language_tag(text: &str) -> bool {
+    let mut parts = text.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// A string naming a path, resolved against the config file's folder.
@@ -268,6 +366,25 @@ mod tests {
         assert_eq!(normalize(Path::new("../a")), PathBuf::from("../a"));
         assert_eq!(normalize(Path::new("/../a")), PathBuf::from("/a"));
         assert_eq!(normalize(Path::new("a/..")), PathBuf::from("."));
+    }
+
+    #[test]
+    fn title_templates_accept_only_known_placeholders() {
+        assert_eq!(title_template_problem("{title} – {number}"), None);
+        assert_eq!(title_template_problem("No. {number}"), None);
+        assert!(title_template_problem("{title} {numbr}").is_some_and(|p| p.contains("`{numbr}`")));
+        assert!(title_template_problem("{title").is_some());
+        assert!(title_template_problem("  ").is_some());
+    }
+
+    #[test]
+    fn language_tags() {
+        for ok in ["en", "fa", "fr-CA", "zh-Hant-TW"] {
+            assert!(is_language_tag(ok), "{ok}");
+        }
+        for bad in ["", "e", "english", "en_GB", "en-", "fr-toolongsubtag"] {
+            assert!(!is_language_tag(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -90,6 +90,42 @@ pub struct EditorFields {
     pub quote_ids: Vec<String>,
     pub section: Option<String>,
     pub position: Option<u32>,
+    /// The editor's corrections to extracted attributions, by quote id: the
+    /// extractor's guess stays stored as found, and whoever shows a chosen
+    /// quote applies the override on top (see [`QuoteOverride::apply`]).
+    /// `serde(default)`: items stored before overrides existed have none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub quote_overrides: std::collections::BTreeMap<String, QuoteOverride>,
+}
+
+/// An editor's speaker and outlet for one quote of one item. `None` keeps
+/// what extraction found; to say "no speaker", an editor clears the quote
+/// from the selection instead.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteOverride {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlet: Option<String>,
+}
+
+impl QuoteOverride {
+    /// True when it changes nothing (such entries are not stored).
+    pub fn is_empty(&self) -> bool {
+        self.speaker.is_none() && self.outlet.is_none()
+    }
+
+    /// `quote` as the editor wants it shown.
+    pub fn apply(&self, quote: &super::Quote) -> super::Quote {
+        let mut shown = quote.clone();
+        if let Some(speaker) = &self.speaker {
+            shown.speaker = Some(speaker.clone());
+        }
+        if let Some(outlet) = &self.outlet {
+            shown.outlet = Some(outlet.clone());
+        }
+        shown
+    }
 }
 
 /// An item as the parser and normalizer hand it to the store: everything a

@@ -1,14 +1,18 @@
-//! The records every stage shares: sources, items, fetch state.
+//! The records every stage shares: sources, items, fetch state, digest issues.
 //!
 //! Nothing here does I/O or reads the clock; types only uphold their own
 //! invariants (a `Schedule` always parses, an `ItemId` is always 32 hex digits).
 
 mod article;
+mod issue;
 mod item;
+mod review;
 mod schedule;
 mod source;
 
 pub use article::{Article, Link, Quote, QuoteKind};
-pub use item::{EditorFields, FetchState, Item, ItemId, NewItem, ReviewState};
+pub use issue::{Issue, IssueSection, IssueState, Period};
+pub use item::{EditorFields, FetchState, Item, ItemId, NewItem, QuoteOverride, ReviewState};
+pub use review::{AuditEntry, User};
 pub use schedule::{Schedule, ScheduleError};
 pub use source::{PageSelectors, Source, SourceKind, TextFilter};

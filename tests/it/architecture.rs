@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 fn layer(module: &str) -> Option<u8> {
     Some(match module {
         "model" => 0,
-        "config" | "parse" | "extract" | "sanitize" | "schedule" | "schedule::policy" => 1,
-        "publish::compose" | "publish::render" => 1,
+        "config" | "parse" | "extract" | "sanitize" | "schedule" | "schedule::policy" | "publish::compose"
+        | "publish::render" | "review" => 1,
         "fetch" | "store" | "publish::write" | "publish::websub" => 2,
         // `publish` itself (mod.rs) is the use-case; so is anything it re-exports.
-        "ingest" | "app" | "publish" => 3,
+        "ingest" | "app" | "publish" | "editorial" => 3,
         "schedule::runner" | "eval" | "eval_extract" | "eval_quotes" | "web" => 4,
         "cli" | "main" | "lib" => 5,
         _ => return None,

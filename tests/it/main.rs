@@ -9,5 +9,7 @@ mod extract;
 mod fetch;
 mod ingest;
 mod parse;
+mod publish;
 mod quotes;
 mod store;
+mod web;

@@ -72,6 +72,7 @@ fn refetch_with_changed_title_updates_and_keeps_editor_fields() {
         quote_ids: vec!["q1".to_owned()],
         section: Some("In English".to_owned()),
         position: Some(3),
+        ..EditorFields::default()
     };
     let edited = store.update_editorial(&id, 1, ReviewState::Approved, &editor).expect("editorial write");
     assert_eq!(edited.revision, 2);

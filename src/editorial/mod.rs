@@ -1,0 +1,574 @@
+//! The editorial use-case: everything editors do, shared by the CLI and the
+//! web UI so both follow the same rules and leave the same audit trail.
+//!
+//! [`Editorial`] checks the workflow ([`crate::review`]), validates edits,
+//! writes each change together with its [`AuditEntry`] in one atomic store
+//! write, and answers the review queue from an in-memory index (see
+//! `queue.rs` for why not from sled indexes).
+//!
+//! Concurrency is optimistic: every change names the revision the editor
+//! saw, and a stale one is refused with who changed what and when
+//! ([`EditorialError::Stale`]), so nobody overwrites a colleague's work
+//! unseen. Must not know about HTTP, terminals or argument parsing.
+
+mod queue;
+mod users;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::{DateTime, Utc};
+
+pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
+use self::queue::{Matcher, QueueIndex, Row, fold};
+pub use crate::model::QuoteOverride;
+use crate::model::{AuditEntry, EditorFields, Item, ItemId, Link, Quote, ReviewState, Source, User};
+use crate::review::{self, Action, TransitionError};
+pub use crate::review::EditChanges;
+use crate::store::{EditorialWrite, ItemQuery, Store, StoreError};
+
+/// Most rows one queue page may ask for.
+pub const MAX_PER_PAGE: usize = 500;
+
+/// Why an editorial request was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EditorialError {
+    /// No item has this id.
+    #[error("no item with id {id}")]
+    NotFound { id: ItemId },
+    /// The item changed since the editor loaded `expected` (it is at
+    /// `found` now); `last_change` is the latest audited change after
+    /// `expected`, if a person made it (a re-fetch leaves none).
+    #[error("{}", stale_message(id, *expected, *found, last_change.as_ref()))]
+    Stale { id: ItemId, expected: u64, found: u64, last_change: Option<AuditEntry> },
+    /// The workflow does not allow `action` from `from`.
+    #[error("item {id}: {}", TransitionError { from: *from, action: *action })]
+    Transition { id: ItemId, from: ReviewState, action: Action },
+    /// The request itself is unusable (a field too long, an unknown quote, a
+    /// bad user name); the message says which part and why.
+    #[error("{message}")]
+    Invalid { message: String },
+    /// `add_user` with a name that is taken.
+    #[error("user {name:?} already exists")]
+    UserExists { name: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn stale_message(id: &ItemId, expected: u64, found: u64, last: Option<&AuditEntry>) -> String {
+    match last {
+        Some(change) => {
+            let what = if change.detail.is_empty() {
+                change.action.clone()
+            } else {
+                format!("{}: {}", change.action, change.detail)
+            };
+            format!(
+                "item {id} was changed by {} at {} ({what}) since you loaded revision {expected}; reload",
+                change.actor,
+                change.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            )
+        }
+        None => format!(
+            "item {id} was updated (by a re-fetch or extraction; now revision {found}) since you loaded revision \
+             {expected}; reload"
+        ),
+    }
+}
+
+/// The queue's filters; `None` means any. Text matching is case-insensitive.
+#[derive(Debug, Default, Clone)]
+pub struct QueueFilter {
+    pub state: Option<ReviewState>,
+    /// A source id: matches items whose first source it is.
+    pub source: Option<String>,
+    /// The effective section: the editor's, else the item's source's (see [`Editorial::with_sources`]).
+    pub section: Option<String>,
+    /// A language tag; `fa` matches `fa` and `fa-IR`.
+    pub language: Option<String>,
+    /// Published at or after (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Published before (exclusive).
+    pub to: Option<DateTime<Utc>>,
+    /// Whitespace-separated terms; each must occur (as a substring) in the
+    /// title, summary text, outlet or editor's headline.
+    pub text: Option<String>,
+}
+
+/// One page of the queue.
+#[derive(Debug, Clone)]
+pub struct QueuePage {
+    pub rows: Vec<QueueRow>,
+    /// Items matching every filter (all pages).
+    pub total: usize,
+    /// Per state, in [`ReviewState::ALL`] order, the items matching every
+    /// filter except the state one (what state tabs show).
+    pub counts: Vec<(ReviewState, usize)>,
+    /// The page shown, 1-based (a `page` of 0 is read as 1).
+    pub page: usize,
+    /// How many pages there are; at least 1.
+    pub pages: usize,
+}
+
+/// One item in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRow {
+    pub id: ItemId,
+    pub title: String,
+    pub source: String,
+    pub outlet: Option<String>,
+    /// Effective section (the editor's, else the source's).
+    pub section: Option<String>,
+    pub language: Option<String>,
+    pub published: DateTime<Utc>,
+    pub state: ReviewState,
+    pub revision: u64,
+    pub quote_count: usize,
+}
+
+/// Everything the item page shows.
+#[derive(Debug, Clone)]
+pub struct ItemView {
+    pub item: Item,
+    /// In page order.
+    pub quotes: Vec<Quote>,
+    pub links: Vec<Link>,
+    /// Newest first.
+    pub audit: Vec<AuditEntry>,
+}
+
+/// One section of the next issue's draft.
+#[derive(Debug, Clone)]
+pub struct DraftSection {
+    /// Empty for the unnamed main section when no sections are configured.
+    pub name: String,
+    pub items: Vec<Item>,
+}
+
+/// The editorial use-case. Cheap to clone; clones share the store and the
+/// queue index.
+#[derive(Clone)]
+pub struct Editorial {
+    store: Arc<dyn Store>,
+    /// Loaded by [`Editorial::new`], or on the first queue query for
+    /// [`Editorial::without_queue`] (one-shot CLI commands never load it).
+    index: Arc<OnceLock<RwLock<QueueIndex>>>,
+    /// Source id → configured section, for items without an editor's section.
+    source_sections: Arc<HashMap<String, String>>,
+}
+
+impl fmt::Debug for Editorial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let indexed = self.index.get().map(|i| i.read().unwrap_or_else(PoisonError::into_inner).len());
+        f.debug_struct("Editorial").field("indexed", &indexed).finish_non_exhaustive()
+    }
+}
+
+impl Editorial {
+    /// Loads the queue index from every stored item (once; writes keep it current).
+    pub fn new(store: Arc<dyn Store>) -> Result<Self, EditorialError> {
+        let editorial = Self::without_queue(store);
+        editorial.read_index()?;
+        Ok(editorial)
+    }
+
+    /// For one-shot writes (the CLI): the queue index is loaded only if a
+    /// queue query comes, so `review approve` does not read 50,000 items.
+    /// Only for single-threaded use: writes made while another thread loads
+    /// the index may be missing from it until [`Editorial::refresh`].
+    pub fn without_queue(store: Arc<dyn Store>) -> Self {
+        Self { store, index: Arc::new(OnceLock::new()), source_sections: Arc::new(HashMap::new()) }
+    }
+
+    /// Tells the use-case each source's configured section, the section an
+    /// item falls in when its editor chose none (as the publisher decides).
+    #[must_use]
+    pub fn with_sources(mut self, sources: &[Source]) -> Self {
+        let sections =
+            sources.iter().filter_map(|s| Some((s.id.clone(), s.section.clone().filter(|x| !x.trim().is_empty())?)));
+        self.source_sections = Arc::new(sections.collect());
+        self
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Applies a workflow action to one item seen at `expected_revision`.
+    pub fn act(
+        &self,
+        id: &ItemId,
+        expected_revision: u64,
+        action: Action,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Item, EditorialError> {
+        let actor = checked_actor(actor)?;
+        let item = self.current(id, expected_revision)?;
+        let to = review::transition(item.state, action)
+            .map_err(|e| EditorialError::Transition { id: id.clone(), from: e.from, action: e.action })?;
+        let audit = audit(now, actor, id, action.as_str(), format!("{} → {to}", item.state));
+        self.write_one(id, expected_revision, to, &item.editor, &audit)
+    }
+
+    /// [`Editorial::act`] on many items, one result per target in order; each
+    /// succeeds or fails alone (a bulk approve of 20 items where one went
+    /// stale approves the other 19 and says which one did not).
+    pub fn act_many(
+        &self,
+        targets: &[(ItemId, u64)],
+        action: Action,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<Result<Item, EditorialError>> {
+        targets.iter().map(|(id, revision)| self.act(id, *revision, action, actor, now)).collect()
+    }
+
+    /// Changes editor fields of one item seen at `expected_revision`. Fields
+    /// not named in `changes` keep their stored values; an edit that changes
+    /// nothing writes nothing and returns the item as stored.
+    pub fn edit(
+        &self,
+        id: &ItemId,
+        expected_revision: u64,
+        changes: &EditChanges,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Item, EditorialError> {
+        let actor = checked_actor(actor)?;
+        let item = self.current(id, expected_revision)?;
+        if item.state == ReviewState::Published {
+            return Err(EditorialError::Invalid {
+                message: format!("item {id} is published: its issue is out, so an edit would reach no one"),
+            });
+        }
+        let quotes = self.store.quotes(id)?;
+        let known: Vec<&str> = quotes.iter().map(|q| q.id.as_str()).collect();
+        let (editor, changed) = changes
+            .apply(&item.editor, &known)
+            .map_err(|e| EditorialError::Invalid { message: format!("item {id}: {e}") })?;
+        if changed.is_empty() {
+            return Ok(item);
+        }
+        let audit = audit(now, actor, id, "edit", changed.join(", "));
+        self.write_one(id, expected_revision, item.state, &editor, &audit)
+    }
+
+    /// A page of the review queue, newest first. `page` is 1-based;
+    /// `per_page` is clamped to `1..=MAX_PER_PAGE`. A page past the end has
+    /// no rows but the true `total` and `pages`.
+    pub fn queue(&self, filter: &QueueFilter, page: usize, per_page: usize) -> Result<QueuePage, EditorialError> {
+        let per_page = per_page.clamp(1, MAX_PER_PAGE);
+        let page = page.max(1);
+        let matcher = Matcher {
+            state: filter.state,
+            source: non_blank(filter.source.as_deref()),
+            section: non_blank(filter.section.as_deref()),
+            language: non_blank(filter.language.as_deref()).map(str::to_ascii_lowercase),
+            from: filter.from,
+            to: filter.to,
+            terms: filter.text.as_deref().map(|t| fold(t).split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+        };
+        let skip = (page - 1).saturating_mul(per_page);
+        let mut counts = [0_usize; ReviewState::ALL.len()];
+        let mut total = 0;
+        let mut rows = Vec::with_capacity(per_page);
+        let index = self.read_index()?;
+        for row in index.iter() {
+            let section = self.section_of(row);
+            if !matcher.matches_except_state(row, section) {
+                continue;
+            }
+            counts[state_slot(row.state)] += 1;
+            if matcher.state.is_some_and(|s| s != row.state) {
+                continue;
+            }
+            if total >= skip && rows.len() < per_page {
+                rows.push(queue_row(row, section));
+            }
+            total += 1;
+        }
+        Ok(QueuePage {
+            rows,
+            total,
+            counts: ReviewState::ALL.into_iter().zip(counts).collect(),
+            page,
+            pages: total.div_ceil(per_page).max(1),
+        })
+    }
+
+    /// The item with its quotes, links and audit trail.
+    pub fn item_page(&self, id: &ItemId) -> Result<ItemView, EditorialError> {
+        let item = self.store.item(id)?.ok_or_else(|| EditorialError::NotFound { id: id.clone() })?;
+        Ok(ItemView { quotes: self.store.quotes(id)?, links: self.store.links(id)?, audit: self.store.audit_for(id)?, item })
+    }
+
+    /// The next issue as it stands: approved items by section, in the order
+    /// the publisher will use (see `publish::compose`): the configured
+    /// `sections` first (kept even when empty, so the composer can move items
+    /// into them), then sections only editors named, in order of first use;
+    /// within a section by `editor.position` (unpositioned last), then by
+    /// publication time. Items with no section go to the first configured
+    /// section (the unnamed main one, `""`, when none is configured).
+    pub fn draft(&self, sections: &[String]) -> Result<Vec<DraftSection>, EditorialError> {
+        // From the store, not the index: approved items are few, and the
+        // draft must show exactly what `publish` would take.
+        let mut items = self.store.items(&ItemQuery { state: Some(ReviewState::Approved), ..ItemQuery::default() })?;
+        items.sort_by(|a, b| {
+            let key = |i: &Item| (i.editor.position.unwrap_or(u32::MAX), i.published);
+            key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
+        });
+        let main = sections.first().map_or("", String::as_str);
+        let mut draft: Vec<DraftSection> =
+            sections.iter().map(|name| DraftSection { name: name.clone(), items: Vec::new() }).collect();
+        let mut at: HashMap<String, usize> = draft.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
+        for item in items {
+            let name = self.effective_section(item.editor.section.as_deref(), item.source()).unwrap_or(main).to_owned();
+            let slot = *at.entry(name.clone()).or_insert_with(|| {
+                draft.push(DraftSection { name, items: Vec::new() });
+                draft.len() - 1
+            });
+            draft[slot].items.push(item);
+        }
+        Ok(draft)
+    }
+
+    /// Puts `ordered` (approved items, as the editor saw them) in that order
+    /// in `section`: positions 1, 2, 3, ..., and the item's section set to
+    /// `section` when it was in another one. All or nothing: if any item is
+    /// stale, unknown or not approved, nothing changes (a half-applied
+    /// reorder would be an order nobody chose). Items already in place are
+    /// not written.
+    pub fn reorder(
+        &self,
+        section: &str,
+        ordered: &[(ItemId, u64)],
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), EditorialError> {
+        let actor = checked_actor(actor)?;
+        let section = review::clean_text(section, false);
+        let mut writes = Vec::new();
+        for (n, (id, revision)) in ordered.iter().enumerate() {
+            if ordered[..n].iter().any(|(other, _)| other == id) {
+                return Err(EditorialError::Invalid { message: format!("item {id} is listed twice") });
+            }
+            let item = self.current(id, *revision)?;
+            if item.state != ReviewState::Approved {
+                return Err(EditorialError::Invalid {
+                    message: format!("item {id} is {}, not approved: only approved items are in the draft", item.state),
+                });
+            }
+            let mut editor = item.editor.clone();
+            editor.position = Some(u32::try_from(n + 1).unwrap_or(u32::MAX));
+            if self.effective_section(item.editor.section.as_deref(), item.source()).unwrap_or("") != section {
+                editor.section = (!section.is_empty()).then(|| section.clone());
+            }
+            let changed = review::changed_fields(&item.editor, &editor);
+            if changed.is_empty() {
+                continue;
+            }
+            let detail = match &editor.section {
+                Some(name) => format!("position {} in {name}", n + 1),
+                None => format!("position {}", n + 1),
+            };
+            writes.push(EditorialWrite {
+                id: id.clone(),
+                expected_revision: *revision,
+                state: item.state,
+                editor,
+                audit: audit(now, actor, id, "reorder", detail),
+            });
+        }
+        if writes.is_empty() {
+            return Ok(());
+        }
+        match self.store.apply_edits(&writes) {
+            Ok(items) => {
+                self.after_write(&items)?;
+                Ok(())
+            }
+            Err(e) => Err(self.explain(e)),
+        }
+    }
+
+    /// Adds a review user with an argon2id hash of `password`.
+    pub fn add_user(&self, name: &str, password: &str, now: DateTime<Utc>) -> Result<(), EditorialError> {
+        if let Some(problem) = users::name_problem(name) {
+            return Err(EditorialError::Invalid { message: problem });
+        }
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(EditorialError::Invalid {
+                message: format!("password too short: at least {MIN_PASSWORD_CHARS} characters"),
+            });
+        }
+        let password_hash =
+            users::hash_password(password).map_err(|e| EditorialError::Invalid { message: format!("cannot hash: {e}") })?;
+        let user = User { name: name.to_owned(), password_hash, created_at: now };
+        if !self.store.insert_user(&user)? {
+            return Err(EditorialError::UserExists { name: name.to_owned() });
+        }
+        self.store.flush()?;
+        Ok(())
+    }
+
+    /// Whether `name` exists and `password` is theirs. Takes as long for an
+    /// unknown name as for a wrong password (no user enumeration by timing).
+    pub fn verify_user(&self, name: &str, password: &str) -> Result<bool, EditorialError> {
+        let Some(user) = self.store.user(name)? else {
+            users::verify_against_dummy(password);
+            return Ok(false);
+        };
+        users::verify_password(password, &user.password_hash).map_err(|reason| {
+            EditorialError::Store(StoreError::Corrupt { tree: "users", key: name.to_owned(), reason })
+        })
+    }
+
+    /// Re-reads these items into the queue index (ingest calls this for the
+    /// items it added or changed; an id no longer stored is dropped).
+    pub fn refresh(&self, ids: &[ItemId]) -> Result<(), EditorialError> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            rows.push((id, self.store.item(id)?.map(|item| Row::from_item(&item))));
+        }
+        let Some(mut index) = self.write_index() else { return Ok(()) };
+        for (id, row) in rows {
+            match row {
+                Some(row) => index.upsert(row),
+                None => index.remove(id),
+            }
+        }
+        Ok(())
+    }
+
+    /// The item as stored, provided it is still at `expected_revision`.
+    fn current(&self, id: &ItemId, expected_revision: u64) -> Result<Item, EditorialError> {
+        let item = self.store.item(id)?.ok_or_else(|| EditorialError::NotFound { id: id.clone() })?;
+        if item.revision != expected_revision {
+            return Err(self.stale(id, expected_revision, item.revision));
+        }
+        Ok(item)
+    }
+
+    fn write_one(
+        &self,
+        id: &ItemId,
+        expected_revision: u64,
+        state: ReviewState,
+        editor: &EditorFields,
+        audit: &AuditEntry,
+    ) -> Result<Item, EditorialError> {
+        let item = self.store.apply_edit(id, expected_revision, state, editor, audit).map_err(|e| self.explain(e))?;
+        self.after_write(std::slice::from_ref(&item))?;
+        Ok(item)
+    }
+
+    /// After a successful write: make it durable before saying "saved" (an
+    /// editor's decision must survive a crash a moment later), then update
+    /// the index.
+    fn after_write(&self, items: &[Item]) -> Result<(), EditorialError> {
+        self.store.flush()?;
+        if let Some(mut index) = self.write_index() {
+            for item in items {
+                index.upsert(Row::from_item(item));
+            }
+        }
+        Ok(())
+    }
+
+    /// A store error in the editor's terms (a revision race lost at the store).
+    fn explain(&self, error: StoreError) -> EditorialError {
+        match error {
+            StoreError::UnknownItem { id } => EditorialError::NotFound { id },
+            StoreError::StaleRevision { id, expected, found } => self.stale(&id, expected, found),
+            other => EditorialError::Store(other),
+        }
+    }
+
+    fn stale(&self, id: &ItemId, expected: u64, found: u64) -> EditorialError {
+        // The newest audited change after the editor's revision; a failure to
+        // read the trail must not hide the refusal itself.
+        let last_change = self
+            .store
+            .audit_for(id)
+            .unwrap_or_else(|e| {
+                tracing::warn!(id = %id, error = %e, "cannot read the audit trail for a stale-revision message");
+                Vec::new()
+            })
+            .into_iter()
+            .find(|entry| entry.revision > expected);
+        EditorialError::Stale { id: id.clone(), expected, found, last_change }
+    }
+
+    fn effective_section<'a>(&'a self, editor_section: Option<&'a str>, source: &str) -> Option<&'a str> {
+        non_blank(editor_section).or_else(|| self.source_sections.get(source).map(String::as_str))
+    }
+
+    fn section_of<'a>(&'a self, row: &'a Row) -> Option<&'a str> {
+        self.effective_section(row.editor_section.as_deref(), &row.source)
+    }
+
+    // Poisoning carries no meaning here: every index update is a whole-row
+    // replace, so a panicking writer leaves rows that are each consistent.
+    fn read_index(&self) -> Result<RwLockReadGuard<'_, QueueIndex>, EditorialError> {
+        let lock = match self.index.get() {
+            Some(lock) => lock,
+            None => {
+                let mut index = QueueIndex::default();
+                for item in self.store.items(&ItemQuery::default())? {
+                    index.upsert(Row::from_item(&item));
+                }
+                // Another thread may have won the race; either index is whole.
+                let _ = self.index.set(RwLock::new(index));
+                self.index.get().expect("set just above or by the thread that won")
+            }
+        };
+        Ok(lock.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// `None` while the index is not loaded (nothing to keep current).
+    fn write_index(&self) -> Option<RwLockWriteGuard<'_, QueueIndex>> {
+        self.index.get().map(|lock| lock.write().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// Every change names someone: an empty actor would make the trail useless.
+fn checked_actor(actor: &str) -> Result<&str, EditorialError> {
+    let actor = actor.trim();
+    if actor.is_empty() {
+        return Err(EditorialError::Invalid { message: "no actor: every change must name who made it".to_owned() });
+    }
+    Ok(actor)
+}
+
+fn audit(now: DateTime<Utc>, actor: &str, id: &ItemId, action: &str, detail: String) -> AuditEntry {
+    // `revision` is filled in by the store with the item's new revision.
+    AuditEntry { at: now, actor: actor.to_owned(), item_id: id.clone(), action: action.to_owned(), detail, revision: 0 }
+}
+
+fn state_slot(state: ReviewState) -> usize {
+    ReviewState::ALL.iter().position(|s| *s == state).expect("ALL lists every state")
+}
+
+fn non_blank(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn queue_row(row: &Row, section: Option<&str>) -> QueueRow {
+    QueueRow {
+        id: row.id.clone(),
+        title: row.title.clone(),
+        source: row.source.clone(),
+        outlet: row.outlet.clone(),
+        section: section.map(str::to_owned),
+        language: row.language.clone(),
+        published: row.published,
+        state: row.state,
+        revision: row.revision,
+        quote_count: row.quote_count,
+    }
+}
+
+/// Speaker/outlet overrides keyed by quote id, as [`EditChanges::quote_overrides`] takes them.
+pub type QuoteOverrides = BTreeMap<String, QuoteOverride>;

@@ -1,0 +1,310 @@
+//! Composing the next issue: which approved items go in, in which section and
+//! order, with which quotes and how each quote is attributed.
+//!
+//! Pure: the caller hands in the items with their quotes, the settings and
+//! `now`; the result is a [`Composition`] (what `render` turns into HTML).
+//! Editors' commentary is sanitized here, once, so every output format
+//! carries the same cleaned markup. Must not read the store, files or clock.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::PublishSettings;
+use crate::model::{Issue, IssueSection, Item, ItemId, Period, Quote};
+use crate::sanitize::Sanitizer;
+
+/// One approved item offered to the composer, with what it needs from elsewhere.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub item: &'a Item,
+    /// All stored quotes of the item; the editor's `quote_ids` pick among them.
+    pub quotes: &'a [Quote],
+    /// The section of the item's source (config), used when the editor chose none.
+    pub source_section: Option<&'a str>,
+    /// The source's display name: the outlet when extraction found none.
+    pub source_name: Option<&'a str>,
+}
+
+/// One quote as the digest shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuoteView {
+    pub text: String,
+    pub speaker: Option<String>,
+    pub outlet: Option<String>,
+    pub via: Option<String>,
+    /// What goes before the colon: "Speaker, in Outlet (via BBC)", "In Outlet",
+    /// "Speaker"; empty when nothing is known.
+    pub attribution: String,
+}
+
+/// One item as the digest shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    #[serde(skip)]
+    pub id: ItemId,
+    /// Plain text: the editor's headline, else the item's title.
+    pub headline: String,
+    /// Sanitized HTML (relative links made absolute); empty when none.
+    pub commentary_html: String,
+    pub quotes: Vec<QuoteView>,
+    /// The article (canonical URL), absolute.
+    pub url: Option<String>,
+    /// Who published the article, for the link text.
+    pub outlet: Option<String>,
+}
+
+/// A section with at least one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SectionView {
+    /// Empty for the implicit main section when `publish.sections` is empty.
+    pub name: String,
+    pub entries: Vec<Entry>,
+}
+
+/// The next issue, composed but not rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composition {
+    pub number: u32,
+    pub title: String,
+    pub period: Period,
+    pub sections: Vec<SectionView>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Composition {
+    /// Plain-text synopsis: the headlines in issue order (RSS `description`
+    /// must be text here, and the headlines say what the issue holds).
+    pub fn summary(&self) -> String {
+        let headlines: Vec<&str> =
+            self.sections.iter().flat_map(|s| s.entries.iter().map(|e| e.headline.as_str())).collect();
+        headlines.join(" · ")
+    }
+
+    /// The draft record to store, carrying the rendered body `html`.
+    pub fn into_draft(self, html: String) -> Issue {
+        let summary = self.summary();
+        Issue {
+            number: self.number,
+            title: self.title,
+            period: self.period,
+            sections: self
+                .sections
+                .into_iter()
+                .map(|s| IssueSection { name: s.name, items: s.entries.into_iter().map(|e| e.id).collect() })
+                .collect(),
+            html,
+            summary,
+            created_at: self.created_at,
+            published_at: None,
+            state: crate::model::IssueState::Draft,
+        }
+    }
+}
+
+/// The number of the next issue: one more than the highest so far, and
+/// never below `first_number` (an operator moving an old digest to Gleaner
+/// sets it to continue the old numbering).
+pub fn next_number(existing: &[Issue], first_number: u32) -> u32 {
+    existing.iter().map(|i| i.number.saturating_add(1)).max().unwrap_or(first_number).max(first_number)
+}
+
+/// Composes issue `number` from `candidates` (empty sections are left out).
+///
+/// Order: sections as configured, then sections that only editors named, in
+/// the order they first appear; within a section by the editor's `position`
+/// (unpositioned last), then by publication time. `previous_end` is where
+/// the last issue's period ended; the first issue starts at its oldest item.
+pub fn compose(
+    settings: &PublishSettings,
+    number: u32,
+    candidates: &[Candidate<'_>],
+    previous_end: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Composition {
+    let sanitizer = Sanitizer::new(settings.base_url.as_ref());
+    let mut ordered: Vec<&Candidate<'_>> = candidates.iter().collect();
+    ordered.sort_by(|a, b| {
+        let key = |c: &Candidate<'_>| (c.item.editor.position.unwrap_or(u32::MAX), c.item.published);
+        key(a).cmp(&key(b)).then_with(|| a.item.id.cmp(&b.item.id))
+    });
+
+    let main = settings.sections.first().map_or("", String::as_str);
+    let mut sections: Vec<SectionView> =
+        settings.sections.iter().map(|name| SectionView { name: name.clone(), entries: Vec::new() }).collect();
+    let mut index: HashMap<String, usize> = sections.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
+    for candidate in ordered {
+        let name = candidate
+            .item
+            .editor
+            .section
+            .as_deref()
+            .or(candidate.source_section)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(main);
+        let at = *index.entry(name.to_owned()).or_insert_with(|| {
+            sections.push(SectionView { name: name.to_owned(), entries: Vec::new() });
+            sections.len() - 1
+        });
+        sections[at].entries.push(entry(candidate, &sanitizer));
+    }
+    sections.retain(|s| !s.entries.is_empty());
+
+    let oldest = candidates.iter().map(|c| c.item.published).min().unwrap_or(now);
+    let start = previous_end.unwrap_or(oldest).min(now);
+    Composition {
+        number,
+        title: settings.issue_title(number),
+        period: Period { start, end: now },
+        sections,
+        created_at: now,
+    }
+}
+
+fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
+    let item = candidate.item;
+    let outlet = item.outlet.clone().or_else(|| candidate.source_name.map(str::to_owned));
+    let headline = item.editor.headline.as_deref().map(str::trim).filter(|h| !h.is_empty()).unwrap_or(&item.title);
+    // The editor's order of choice, not page order: editors pick the strongest first.
+    let quotes = item
+        .editor
+        .quote_ids
+        .iter()
+        .filter_map(|id| candidate.quotes.iter().find(|q| &q.id == id))
+        // An editor's correction of speaker or outlet wins over extraction's guess.
+        .map(|q| match item.editor.quote_overrides.get(&q.id) {
+            Some(correction) => quote_view(&correction.apply(q), outlet.as_deref()),
+            None => quote_view(q, outlet.as_deref()),
+        })
+        .collect();
+    Entry {
+        id: item.id.clone(),
+        headline: headline.trim().to_owned(),
+        commentary_html: commentary_html(item.editor.commentary.as_deref().unwrap_or(""), sanitizer),
+        quotes,
+        url: item.url.clone(),
+        outlet,
+    }
+}
+
+/// Editors may write HTML (links, emphasis) or plain text with blank lines
+/// between paragraphs; either way only sanitized markup comes out.
+fn commentary_html(text: &str, sanitizer: &Sanitizer) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return String::new();
+    }
+    if text.contains('<') {
+        return sanitizer.clean(text);
+    }
+    // Plain text: the sanitizer escapes `&` and friends; paragraphs become <p>.
+    let mut html = String::with_capacity(text.len() + 16);
+    for paragraph in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        html.push_str("<p>");
+        html.push_str(&escape_text(paragraph));
+        html.push_str("</p>");
+    }
+    html
+}
+
+fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// "Speaker, in Outlet (via Relay)", "In Outlet", "Speaker" or "".
+pub fn attribution(speaker: Option<&str>, outlet: Option<&str>, via: Option<&str>) -> String {
+    let (speaker, outlet, via) = (non_blank(speaker), non_blank(outlet), non_blank(via));
+    let mut out = String::new();
+    match (speaker, outlet) {
+        (Some(speaker), Some(outlet)) => {
+            out.push_str(speaker);
+            out.push_str(", in ");
+            out.push_str(outlet);
+        }
+        (None, Some(outlet)) => {
+            out.push_str("In ");
+            out.push_str(outlet);
+        }
+        (Some(speaker), None) => out.push_str(speaker),
+        (None, None) => {}
+    }
+    if let Some(via) = via.filter(|v| Some(*v) != outlet) {
+        if out.is_empty() {
+            out = format!("Via {via}");
+        } else {
+            out = format!("{out} (via {via})");
+        }
+    }
+    out
+}
+
+fn non_blank(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn quote_view(quote: &Quote, item_outlet: Option<&str>) -> QuoteView {
+    let outlet = quote.outlet.as_deref().or(item_outlet);
+    QuoteView {
+        text: quote.text.trim().to_owned(),
+        speaker: quote.speaker.clone(),
+        outlet: outlet.map(str::to_owned),
+        via: quote.via.clone(),
+        attribution: attribution(quote.speaker.as_deref(), outlet, quote.via.as_deref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribution_shapes() {
+        assert_eq!(attribution(Some("Ali Vaez"), Some("Bloomberg"), None), "Ali Vaez, in Bloomberg");
+        assert_eq!(attribution(None, Some("Bloomberg"), None), "In Bloomberg");
+        assert_eq!(attribution(Some("Ali Vaez"), Some("Bloomberg"), Some("BBC")), "Ali Vaez, in Bloomberg (via BBC)");
+        assert_eq!(attribution(Some("Ali Vaez"), None, None), "Ali Vaez");
+        assert_eq!(attribution(None, None, Some("BBC")), "Via BBC");
+        assert_eq!(attribution(Some(" "), None, None), "");
+        // A relay that is the outlet itself says nothing new.
+        assert_eq!(attribution(Some("A"), Some("BBC"), Some("BBC")), "A, in BBC");
+    }
+
+    #[test]
+    fn plain_commentary_becomes_escaped_paragraphs() {
+        let sanitizer = Sanitizer::new(None);
+        assert_eq!(commentary_html("AT&T said\n\nmore", &sanitizer), "<p>AT&amp;T said</p><p>more</p>");
+        assert_eq!(commentary_html("  ", &sanitizer), "");
+        let hostile = commentary_html("<p onclick=\"x()\">hi<script>alert(1)</script></p>", &sanitizer);
+        assert!(!hostile.contains("script") && !hostile.contains("onclick"), "{hostile}");
+    }
+
+    #[test]
+    fn numbering_starts_at_first_number_then_counts_up() {
+        assert_eq!(next_number(&[], 266), 266);
+        let issue = |number| Issue {
+            number,
+            title: String::new(),
+            period: Period { start: DateTime::UNIX_EPOCH, end: DateTime::UNIX_EPOCH },
+            sections: Vec::new(),
+            html: String::new(),
+            summary: String::new(),
+            created_at: DateTime::UNIX_EPOCH,
+            published_at: None,
+            state: crate::model::IssueState::Published,
+        };
+        assert_eq!(next_number(&[issue(1), issue(2)], 1), 3);
+        assert_eq!(next_number(&[issue(1)], 266), 266);
+    }
+}

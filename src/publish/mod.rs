@@ -1,0 +1,297 @@
+//! Publishing the next digest issue: compose, store the draft, write every
+//! file atomically, then mark the issue and its items published in one store
+//! transaction. Entry point: [`Publisher::publish_next`].
+//!
+//! Crash safety comes from the order of the writes:
+//! 1. the draft issue (number, title, period, sections, rendered body) is
+//!    stored and flushed before any file is touched;
+//! 2. `issues/{n}.html`, `digest.xml`, `digest.atom`, `digest.json` and
+//!    finally `index.html` are each replaced atomically (`write`);
+//! 3. one transaction marks the items and the issue published.
+//!
+//! A run interrupted anywhere leaves either no draft (nothing happened) or a
+//! draft whose files are partly written: the next run finds that draft and
+//! completes it with the very same bytes (every date comes from the draft,
+//! not the clock) instead of composing issue n+1. Items in a published issue
+//! are `published`, so publishing twice never repeats one.
+//!
+//! Submodules: `compose` and `render` (pure), `write` and `websub`
+//! (adapters). This module orchestrates and must not render or do file I/O
+//! itself.
+
+pub mod compose;
+pub mod render;
+pub mod websub;
+pub mod write;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use self::compose::Candidate;
+use self::render::{Renderer, TemplateError, Templates};
+use self::write::{Output, WriteError};
+use crate::config::PublishSettings;
+use crate::model::{Issue, IssueState, Item, ItemId, Quote, ReviewState, Source};
+use crate::store::{ItemQuery, Store, StoreError};
+
+/// Why a publish did not complete. Whatever was done before the failure is
+/// safe: a rerun completes the stored draft.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A file in the output folder could not be written.
+    #[error("cannot write {0}")]
+    Write(#[from] WriteError),
+    /// A template failed while rendering (`check` renders a sample issue, so
+    /// this means the real data hit a case the sample did not).
+    #[error("template {0}")]
+    Template(#[from] TemplateError),
+    /// Items kept changing under the final transaction (editors at work); rerun.
+    #[error("issue {number}: items kept changing while it was being published; run publish again")]
+    Busy { number: u32 },
+}
+
+/// What one publish run did (or, with `dry_run`, would do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublishOutcome {
+    /// No approved items and no unfinished draft: nothing was written.
+    NothingApproved,
+    /// An issue was published (or would be, on a dry run).
+    Issue(IssueReport),
+}
+
+/// The issue a run published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueReport {
+    pub number: u32,
+    pub title: String,
+    /// Section names (empty for the unnamed main section) with their item counts.
+    pub sections: Vec<(String, usize)>,
+    pub items: usize,
+    /// True when this run completed a draft an earlier run left unfinished.
+    pub resumed: bool,
+    /// Files written (or that would be), relative to the output folder, in order.
+    pub files: Vec<String>,
+    pub dry_run: bool,
+}
+
+/// Templates loaded and checked, settings and source facts: everything a
+/// publish needs besides the store and the output.
+pub struct Publisher {
+    settings: PublishSettings,
+    renderer: Renderer,
+    /// Source id → (name, section), from config.
+    sources: HashMap<String, (String, Option<String>)>,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher").field("title", &self.settings.title).finish_non_exhaustive()
+    }
+}
+
+/// Reads the operator's template overrides from `publish.templates_dir` and
+/// compiles them with the defaults; every problem is returned as
+/// `file:line: message` (this is what `check` reports).
+pub fn load_templates(settings: &PublishSettings) -> Result<Renderer, Vec<TemplateError>> {
+    let files = write::read_template_overrides(&settings.templates_dir).map_err(|e| {
+        vec![TemplateError { file: e.path.clone(), line: 1, message: format!("cannot read: {}", e.source) }]
+    })?;
+    let mut templates = Templates::builtin();
+    let mut errors = Vec::new();
+    for file in files {
+        if let Err(e) = templates.set_override(&file.name, file.text, file.path) {
+            errors.push(e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Renderer::new(templates)
+}
+
+/// Attempts at the final transaction when editors change items meanwhile.
+const FINISH_ATTEMPTS: usize = 3;
+
+impl Publisher {
+    pub fn new(settings: PublishSettings, renderer: Renderer, sources: &[Source]) -> Self {
+        let sources = sources.iter().map(|s| (s.id.clone(), (s.name.clone(), s.section.clone()))).collect();
+        Self { settings, renderer, sources }
+    }
+
+    pub fn settings(&self) -> &PublishSettings {
+        &self.settings
+    }
+
+    /// The public URLs of the feeds, as a `WebSub` hub is told about them.
+    pub fn feed_urls(&self) -> Vec<String> {
+        let Some(base) = &self.settings.base_url else { return Vec::new() };
+        [render::RSS_FILE, render::ATOM_FILE, render::JSON_FILE].iter().map(|f| format!("{base}{f}")).collect()
+    }
+
+    /// Publishes the next issue, or completes the one an earlier run left as a
+    /// draft. With `dry_run`, composes and renders but stores and writes nothing.
+    pub fn publish_next(
+        &self,
+        store: &dyn Store,
+        output: &dyn Output,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<PublishOutcome, PublishError> {
+        let mut issues = store.issues()?;
+        issues.sort_by_key(|i| i.number);
+        let draft = issues.iter().find(|i| i.state == IssueState::Draft).cloned();
+        let (issue, composed_revisions, resumed) = if let Some(draft) = draft {
+            (draft, None, true)
+        } else {
+            let approved = store.items(&ItemQuery { state: Some(ReviewState::Approved), ..ItemQuery::default() })?;
+            if approved.is_empty() {
+                return Ok(PublishOutcome::NothingApproved);
+            }
+            let issue = self.compose(store, &approved, &issues, now)?;
+            let revisions = approved.iter().map(|i| (i.id.clone(), i.revision)).collect::<Vec<_>>();
+            (issue, Some(revisions), false)
+        };
+
+        let files = self.render_files(&issue, &issues)?;
+        let mut report = IssueReport {
+            number: issue.number,
+            title: issue.title.clone(),
+            sections: issue.sections.iter().map(|s| (s.name.clone(), s.items.len())).collect(),
+            items: issue.item_count(),
+            resumed,
+            files: files.iter().map(|(name, _)| name.clone()).collect(),
+            dry_run,
+        };
+        if dry_run {
+            return Ok(PublishOutcome::Issue(report));
+        }
+
+        if !resumed {
+            store.put_issue(&issue)?;
+            store.flush()?;
+        }
+        let batch: Vec<(&str, &[u8])> = files.iter().map(|(name, text)| (name.as_str(), text.as_bytes())).collect();
+        output.write_files(&batch)?;
+        finish(store, &issue, composed_revisions, now)?;
+        report.dry_run = false;
+        tracing::info!(issue = issue.number, items = report.items, resumed, "published");
+        Ok(PublishOutcome::Issue(report))
+    }
+
+    /// Composes and renders the next issue's draft from the approved items.
+    fn compose(
+        &self,
+        store: &dyn Store,
+        approved: &[Item],
+        issues: &[Issue],
+        now: DateTime<Utc>,
+    ) -> Result<Issue, PublishError> {
+        let mut quotes: Vec<Vec<Quote>> = Vec::with_capacity(approved.len());
+        for item in approved {
+            // Only items with chosen quotes need theirs read.
+            quotes.push(if item.editor.quote_ids.is_empty() { Vec::new() } else { store.quotes(&item.id)? });
+        }
+        let candidates: Vec<Candidate<'_>> = approved
+            .iter()
+            .zip(&quotes)
+            .map(|(item, quotes)| {
+                let source = self.sources.get(item.source());
+                Candidate {
+                    item,
+                    quotes,
+                    source_section: source.and_then(|(_, section)| section.as_deref()),
+                    source_name: source.map(|(name, _)| name.as_str()),
+                }
+            })
+            .collect();
+        let number = compose::next_number(issues, self.settings.first_number);
+        let previous_end = issues.iter().map(|i| i.period.end).max();
+        let composition = compose::compose(&self.settings, number, &candidates, previous_end, now);
+        let body = self.renderer.body(&composition, &self.settings)?;
+        Ok(composition.into_draft(body))
+    }
+
+    /// Every output file for `issue` with the published `others`, in write
+    /// order: the issue page first, the index (what links to it) last.
+    fn render_files(&self, issue: &Issue, others: &[Issue]) -> Result<Vec<(String, String)>, PublishError> {
+        let mut all: Vec<&Issue> = others
+            .iter()
+            .filter(|i| i.state == IssueState::Published && i.number != issue.number)
+            .chain(std::iter::once(issue))
+            .collect();
+        all.sort_by_key(|i| std::cmp::Reverse(i.number));
+        let newest = &all[..all.len().min(self.settings.feed_items)];
+        Ok(vec![
+            (render::issue_file(issue.number), self.renderer.issue_page(issue, &self.settings)?),
+            (render::RSS_FILE.to_owned(), render::rss(newest, &self.settings)),
+            (render::ATOM_FILE.to_owned(), self.renderer.atom(newest, &self.settings)?),
+            (render::JSON_FILE.to_owned(), render::json_feed(newest, &self.settings)),
+            (render::INDEX_FILE.to_owned(), self.renderer.index(&all, &self.settings)?),
+        ])
+    }
+}
+
+/// The final transaction. Revisions are those read at compose time on the
+/// first try; when an editor changed an item since (or on a resumed
+/// draft), they are read again: the issue went out as composed, and the
+/// check only guarantees the write does not clobber an edit.
+fn finish(
+    store: &dyn Store,
+    issue: &Issue,
+    composed: Option<Vec<(ItemId, u64)>>,
+    now: DateTime<Utc>,
+) -> Result<(), PublishError> {
+    let mut published = issue.clone();
+    published.state = IssueState::Published;
+    published.published_at = Some(now);
+    let mut revisions = composed;
+    for _ in 0..FINISH_ATTEMPTS {
+        let current = match revisions.take() {
+            Some(revisions) => revisions,
+            None => current_revisions(store, issue)?,
+        };
+        match store.finish_issue(&published, &current) {
+            Ok(()) => {
+                store.flush()?;
+                return Ok(());
+            }
+            Err(StoreError::StaleRevision { id, expected, found }) => {
+                tracing::info!(issue = issue.number, item = %id, expected, found, "item changed while publishing; retrying");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PublishError::Busy { number: issue.number })
+}
+
+/// The revision each of the issue's items is at now; items no longer stored are left out.
+fn current_revisions(store: &dyn Store, issue: &Issue) -> Result<Vec<(ItemId, u64)>, StoreError> {
+    let mut revisions = Vec::with_capacity(issue.item_count());
+    for id in issue.item_ids() {
+        if let Some(item) = store.item(id)? {
+            revisions.push((id.clone(), item.revision));
+        }
+    }
+    Ok(revisions)
+}
+
+// TEMPORARY-SHIM: until the store gains issue records (after "Store performance").
+trait TempIssues {
+    fn issues(&self) -> Result<Vec<Issue>, StoreError>;
+    fn put_issue(&self, issue: &Issue) -> Result<(), StoreError>;
+    fn finish_issue(&self, issue: &Issue, items: &[(ItemId, u64)]) -> Result<(), StoreError>;
+}
+impl TempIssues for dyn Store + '_ {
+    fn issues(&self) -> Result<Vec<Issue>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn put_issue(&self, _: &Issue) -> Result<(), StoreError> {
+        Err(StoreError::Io("issue records not yet in the store".into()))
+    }
+    fn finish_issue(&self, _: &Issue, _: &[(ItemId, u64)]) -> Result<(), StoreError> {
+        Err(StoreError::Io("issue records not yet in the store".into()))
+    }
+}

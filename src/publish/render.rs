@@ -1,0 +1,576 @@
+//! Rendering issues into every published format: the issue body and pages
+//! (minijinja templates), RSS 2.0 (the `rss` crate), Atom 1.0 (a template)
+//! and JSON Feed 1.1 (`serde_json`).
+//!
+//! Pure: templates arrive as text ([`Templates`]: the defaults compiled in,
+//! with any operator overrides the caller read from disk); output is
+//! `String`s. Dates come from the issue records, never from the clock, so
+//! rendering the same issues twice gives the same bytes (which is what lets
+//! an interrupted publish be completed without changing what readers saw,
+//! and keeps the server's `ETag`s stable). Main type: [`Renderer`].
+//!
+//! Escaping: every template whose name ends in `.html.j2` or `.xml.j2` is
+//! autoescaped; the only pre-escaped values handed in are the sanitized
+//! commentary and the rendered body, marked safe here rather than with
+//! `|safe` in templates, so an override cannot forget it and double-escape,
+//! nor add it somewhere unsafe.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use minijinja::{Environment, UndefinedBehavior, Value};
+use serde::Serialize;
+
+use super::compose::{Composition, Entry, QuoteView, SectionView};
+use crate::config::PublishSettings;
+use crate::model::{Issue, ItemId, Period};
+
+/// The body of one issue (sections and items): feeds carry it as HTML content.
+pub const BODY: &str = "issue_body.html.j2";
+/// `issues/{number}.html`: the body inside a page.
+pub const ISSUE_PAGE: &str = "issue.html.j2";
+/// `index.html`: every issue, newest first.
+pub const INDEX: &str = "index.html.j2";
+/// `digest.atom`.
+pub const ATOM: &str = "atom.xml.j2";
+
+/// Every template an operator may override, by file name.
+pub const TEMPLATE_NAMES: [&str; 4] = [BODY, ISSUE_PAGE, INDEX, ATOM];
+
+const BUILTIN: [(&str, &str); 4] = [
+    (BODY, include_str!("templates/issue_body.html.j2")),
+    (ISSUE_PAGE, include_str!("templates/issue.html.j2")),
+    (INDEX, include_str!("templates/index.html.j2")),
+    (ATOM, include_str!("templates/atom.xml.j2")),
+];
+
+/// Output file names inside `publish.output_dir`.
+pub const RSS_FILE: &str = "digest.xml";
+pub const ATOM_FILE: &str = "digest.atom";
+pub const JSON_FILE: &str = "digest.json";
+pub const INDEX_FILE: &str = "index.html";
+
+/// `issues/{number}.html`, relative to the output folder.
+pub fn issue_file(number: u32) -> String {
+    format!("issues/{number}.html")
+}
+
+/// A template that does not compile or render, at `file:line`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct TemplateError {
+    /// The override file, or `(built-in) NAME` for a compiled-in default.
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+/// One template's text and where it came from.
+#[derive(Debug, Clone)]
+struct Source {
+    name: &'static str,
+    text: String,
+    /// The override file; `None` for the built-in default.
+    origin: Option<PathBuf>,
+}
+
+/// The template texts to compile: built-in defaults, some replaced by overrides.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    sources: Vec<Source>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl Templates {
+    /// The defaults compiled into the binary.
+    pub fn builtin() -> Self {
+        Self {
+            sources: BUILTIN
+                .iter()
+                .map(|(name, text)| Source { name, text: (*text).to_owned(), origin: None })
+                .collect(),
+        }
+    }
+
+    /// Replaces the template `file_name` with an operator's `text` read from `origin`.
+    /// An unknown name is an error (a typo would otherwise be silently ignored).
+    pub fn set_override(&mut self, file_name: &str, text: String, origin: PathBuf) -> Result<(), TemplateError> {
+        let Some(source) = self.sources.iter_mut().find(|s| s.name == file_name) else {
+            return Err(TemplateError {
+                file: origin,
+                line: 1,
+                message: format!("unknown template {file_name:?}; the templates are {}", TEMPLATE_NAMES.join(", ")),
+            });
+        };
+        source.text = text;
+        source.origin = Some(origin);
+        Ok(())
+    }
+
+    fn origin(&self, name: &str) -> PathBuf {
+        match self.sources.iter().find(|s| s.name == name).and_then(|s| s.origin.clone()) {
+            Some(path) => path,
+            None => PathBuf::from(format!("(built-in) {name}")),
+        }
+    }
+}
+
+/// Compiled templates plus where each came from, for error messages.
+pub struct Renderer {
+    env: Environment<'static>,
+    templates: Templates,
+}
+
+impl fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Renderer").finish_non_exhaustive()
+    }
+}
+
+impl Renderer {
+    /// Compiles every template and renders a sample issue through each, so a
+    /// syntax error, an unknown filter or a misspelt variable (undefined
+    /// values are errors) shows at `check` time rather than at publish time.
+    /// Returns every problem found, not just the first.
+    pub fn new(templates: Templates) -> Result<Self, Vec<TemplateError>> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_formatter(xml_escape_formatter);
+        let mut errors = Vec::new();
+        for source in &templates.sources {
+            if let Err(e) = env.add_template_owned(source.name, source.text.clone()) {
+                errors.push(template_error(&templates, source.name, &e));
+            }
+        }
+        let renderer = Self { env, templates };
+        if errors.is_empty() {
+            errors.extend(renderer.sample_errors());
+        }
+        if errors.is_empty() { Ok(renderer) } else { Err(errors) }
+    }
+
+    /// The built-in templates only (they are tested, so this cannot fail).
+    pub fn builtin() -> Self {
+        Self::new(Templates::builtin()).expect("the built-in templates compile and render the sample issue")
+    }
+
+    fn sample_errors(&self) -> Vec<TemplateError> {
+        let mut settings = PublishSettings::defaults(std::path::Path::new("/"));
+        settings.base_url = url::Url::parse("https://example.org/digest/").ok();
+        settings.websub_hub = url::Url::parse("https://hub.example.org/").ok();
+        settings.language = Some("en".to_owned());
+        "Sample".clone_into(&mut settings.description);
+        let composition = sample_composition(&settings);
+        let mut errors = Vec::new();
+        let body = match self.body(&composition, &settings) {
+            Ok(body) => body,
+            Err(e) => {
+                errors.push(e);
+                String::new()
+            }
+        };
+        let issue = composition.into_draft(body);
+        let issues = [&issue];
+        for result in
+            [self.issue_page(&issue, &settings), self.index(&issues, &settings), self.atom(&issues, &settings)]
+        {
+            if let Err(e) = result {
+                errors.push(e);
+            }
+        }
+        errors
+    }
+
+    fn render(&self, name: &str, context: &Value) -> Result<String, TemplateError> {
+        let template = self.env.get_template(name).map_err(|e| template_error(&self.templates, name, &e))?;
+        template.render(context).map_err(|e| template_error(&self.templates, name, &e))
+    }
+
+    /// The issue body: sections and items, sanitized commentary, attributed quotes.
+    pub fn body(&self, composition: &Composition, settings: &PublishSettings) -> Result<String, TemplateError> {
+        let sections: Vec<SectionContext<'_>> = composition.sections.iter().map(SectionContext::from).collect();
+        let context = minijinja::context! {
+            marker => settings.item_marker.as_str(),
+            sections => Value::from_serialize(&sections),
+            issue => minijinja::context! { number => composition.number, title => composition.title.as_str() },
+        };
+        Ok(self.render(BODY, &context)?.trim().to_owned())
+    }
+
+    /// `issues/{number}.html`.
+    pub fn issue_page(&self, issue: &Issue, settings: &PublishSettings) -> Result<String, TemplateError> {
+        // Without a base URL, links from issues/N.html go up one folder.
+        let site = Site::new(settings, "../", &[issue]);
+        let context = minijinja::context! {
+            site => Value::from_serialize(&site),
+            issue => minijinja::context! {
+                number => issue.number,
+                title => issue.title.as_str(),
+                period_start => rfc3339(issue.period.start),
+                period_end => rfc3339(issue.period.end),
+                period_start_day => day(issue.period.start),
+                period_end_day => day(issue.period.end),
+                published => rfc3339(issue.created_at),
+                body => Value::from_safe_string(issue.html.clone()),
+            },
+        };
+        self.render(ISSUE_PAGE, &context)
+    }
+
+    /// `index.html`: `issues` newest first.
+    pub fn index(&self, issues: &[&Issue], settings: &PublishSettings) -> Result<String, TemplateError> {
+        let site = Site::new(settings, "", issues);
+        let list: Vec<IssueContext<'_>> = issues.iter().map(|i| IssueContext::new(i, settings, "")).collect();
+        let context =
+            minijinja::context! { site => Value::from_serialize(&site), issues => Value::from_serialize(&list) };
+        self.render(INDEX, &context)
+    }
+
+    /// `digest.atom` (Atom 1.0, RFC 4287): `issues` newest first.
+    pub fn atom(&self, issues: &[&Issue], settings: &PublishSettings) -> Result<String, TemplateError> {
+        let site = Site::new(settings, "", issues);
+        let list: Vec<IssueContext<'_>> = issues.iter().map(|i| IssueContext::new(i, settings, "")).collect();
+        let context =
+            minijinja::context! { site => Value::from_serialize(&site), issues => Value::from_serialize(&list) };
+        self.render(ATOM, &context)
+    }
+}
+
+/// minijinja's HTML escaping also turns `/` into `&#x2f;`, which is valid but
+/// makes every URL in the output unreadable; escaping the five XML specials
+/// is all HTML (and XML) need in text and quoted attributes.
+fn xml_escape_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    match value.as_str() {
+        Some(text) if state.auto_escape() != minijinja::AutoEscape::None && !value.is_safe() => {
+            let mut start = 0;
+            for (at, c) in text.char_indices() {
+                let entity = match c {
+                    '&' => "&amp;",
+                    '<' => "&lt;",
+                    '>' => "&gt;",
+                    '"' => "&quot;",
+                    '\'' => "&#39;",
+                    _ => continue,
+                };
+                out.write_str(&text[start..at]).map_err(minijinja::Error::from)?;
+                out.write_str(entity).map_err(minijinja::Error::from)?;
+                start = at + 1;
+            }
+            out.write_str(&text[start..]).map_err(minijinja::Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+fn template_error(templates: &Templates, name: &str, error: &minijinja::Error) -> TemplateError {
+    // Errors raised inside an included template name that one.
+    let at = error.name().unwrap_or(name);
+    let mut message = error.kind().to_string();
+    if let Some(detail) = error.detail() {
+        message = format!("{message}: {detail}");
+    }
+    TemplateError { file: templates.origin(at), line: error.line().unwrap_or(1), message }
+}
+
+/// What every page and feed says about the digest as a whole.
+#[derive(Serialize)]
+struct Site<'a> {
+    title: &'a str,
+    description: &'a str,
+    language: Option<&'a str>,
+    index_url: String,
+    rss_url: String,
+    atom_url: String,
+    json_url: String,
+    /// Atom `feed/id`: the feed's own URL when known (stable, an IRI).
+    feed_id: String,
+    hub: Option<&'a str>,
+    /// RFC 3339: the newest issue's date (Atom `updated`).
+    updated: String,
+}
+
+impl<'a> Site<'a> {
+    /// `relative_root` is how to reach the output folder from the page when
+    /// there is no base URL.
+    fn new(settings: &'a PublishSettings, relative_root: &str, issues: &[&Issue]) -> Self {
+        let root = root(settings, relative_root);
+        Self {
+            title: &settings.title,
+            description: &settings.description,
+            language: settings.language.as_deref(),
+            index_url: format!("{root}{INDEX_FILE}"),
+            rss_url: format!("{root}{RSS_FILE}"),
+            atom_url: format!("{root}{ATOM_FILE}"),
+            json_url: format!("{root}{JSON_FILE}"),
+            feed_id: settings
+                .base_url
+                .as_ref()
+                .map_or_else(|| "urn:gleaner:digest".to_owned(), |b| format!("{b}{ATOM_FILE}")),
+            hub: settings.websub_hub.as_ref().map(url::Url::as_str),
+            updated: rfc3339(newest_date(issues)),
+        }
+    }
+}
+
+fn root(settings: &PublishSettings, relative_root: &str) -> String {
+    settings.base_url.as_ref().map_or_else(|| relative_root.to_owned(), |b| b.as_str().to_owned())
+}
+
+/// The newest issue's date; the epoch for an empty list (a feed with no
+/// issues yet), never the clock, so output stays reproducible.
+fn newest_date(issues: &[&Issue]) -> DateTime<Utc> {
+    issues.iter().map(|i| i.created_at).max().unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// The stable identifier of an issue in every feed (RSS guid, Atom id,
+/// JSON Feed id): its page URL when the base URL is known, else a URN.
+pub fn issue_id(settings: &PublishSettings, number: u32) -> String {
+    match &settings.base_url {
+        Some(base) => format!("{base}{}", issue_file(number)),
+        None => format!("urn:gleaner:issue:{number}"),
+    }
+}
+
+/// One issue as the index and the Atom feed list it.
+#[derive(Serialize)]
+struct IssueContext<'a> {
+    number: u32,
+    id: String,
+    title: &'a str,
+    url: String,
+    published: String,
+    published_day: String,
+    summary: &'a str,
+    /// Escaped by the XML template (Atom `type="html"`); the index does not use it.
+    html: &'a str,
+    item_count: usize,
+}
+
+impl<'a> IssueContext<'a> {
+    fn new(issue: &'a Issue, settings: &PublishSettings, relative_root: &str) -> Self {
+        Self {
+            number: issue.number,
+            id: issue_id(settings, issue.number),
+            title: &issue.title,
+            url: format!("{}{}", root(settings, relative_root), issue_file(issue.number)),
+            published: rfc3339(issue.created_at),
+            published_day: day(issue.created_at),
+            summary: &issue.summary,
+            html: &issue.html,
+            item_count: issue.item_count(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SectionContext<'a> {
+    name: &'a str,
+    entries: Vec<EntryContext<'a>>,
+}
+
+impl<'a> From<&'a SectionView> for SectionContext<'a> {
+    fn from(section: &'a SectionView) -> Self {
+        Self { name: &section.name, entries: section.entries.iter().map(EntryContext::from).collect() }
+    }
+}
+
+#[derive(Serialize)]
+struct EntryContext<'a> {
+    headline: &'a str,
+    /// Sanitized in `compose`; a safe string so templates need no `|safe`.
+    commentary_html: Value,
+    quotes: &'a [QuoteView],
+    url: Option<&'a str>,
+    outlet: Option<&'a str>,
+}
+
+impl<'a> From<&'a Entry> for EntryContext<'a> {
+    fn from(entry: &'a Entry) -> Self {
+        Self {
+            headline: &entry.headline,
+            commentary_html: Value::from_safe_string(entry.commentary_html.clone()),
+            quotes: &entry.quotes,
+            url: entry.url.as_deref(),
+            outlet: entry.outlet.as_deref(),
+        }
+    }
+}
+
+fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn day(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d").to_string()
+}
+
+/// `digest.xml`: RSS 2.0 with `issues` newest first.
+///
+/// RSS 2.0 requires channel `title`, `link` and `description`; `atom:link
+/// rel="self"` is the RSS Advisory Board's recommendation; `pubDate` and
+/// `lastBuildDate` are RFC 822 dates (we write RFC 2822, its successor).
+pub fn rss(issues: &[&Issue], settings: &PublishSettings) -> String {
+    use rss::extension::atom::{AtomExtension, Link};
+    let root = root(settings, "");
+    let mut links = vec![Link {
+        href: format!("{root}{RSS_FILE}"),
+        rel: "self".to_owned(),
+        mime_type: Some("application/rss+xml".to_owned()),
+        ..Link::default()
+    }];
+    if let Some(hub) = &settings.websub_hub {
+        links.push(Link { href: hub.to_string(), rel: "hub".to_owned(), ..Link::default() });
+    }
+    let items: Vec<rss::Item> = issues
+        .iter()
+        .map(|issue| rss::Item {
+            title: Some(issue.title.clone()),
+            link: Some(format!("{root}{}", issue_file(issue.number))),
+            description: Some(issue.summary.clone()),
+            guid: Some(rss::Guid { value: issue_id(settings, issue.number), permalink: false }),
+            pub_date: Some(issue.created_at.to_rfc2822()),
+            content: Some(issue.html.clone()),
+            ..rss::Item::default()
+        })
+        .collect();
+    let description =
+        if settings.description.is_empty() { settings.title.clone() } else { settings.description.clone() };
+    let channel = rss::Channel {
+        title: settings.title.clone(),
+        link: format!("{root}{INDEX_FILE}"),
+        description,
+        language: settings.language.clone(),
+        last_build_date: Some(newest_date(issues).to_rfc2822()),
+        generator: Some("Gleaner".to_owned()),
+        atom_ext: Some(AtomExtension { links }),
+        items,
+        ..rss::Channel::default()
+    };
+    // `Channel`'s Display writes the XML declaration itself.
+    let mut xml = channel.to_string();
+    xml.push('\n');
+    xml
+}
+
+/// `digest.json`: JSON Feed 1.1 with `issues` newest first.
+pub fn json_feed(issues: &[&Issue], settings: &PublishSettings) -> String {
+    let root = root(settings, "");
+    let items: Vec<serde_json::Value> = issues
+        .iter()
+        .map(|issue| {
+            serde_json::json!({
+                "id": issue_id(settings, issue.number),
+                "url": format!("{root}{}", issue_file(issue.number)),
+                "title": issue.title,
+                "content_html": issue.html,
+                "summary": issue.summary,
+                "date_published": rfc3339(issue.created_at),
+            })
+        })
+        .collect();
+    let mut feed = serde_json::json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": settings.title,
+        "home_page_url": format!("{root}{INDEX_FILE}"),
+        "feed_url": format!("{root}{JSON_FILE}"),
+        "items": items,
+    });
+    if let Some(object) = feed.as_object_mut() {
+        if !settings.description.is_empty() {
+            object.insert("description".to_owned(), settings.description.clone().into());
+        }
+        if let Some(language) = &settings.language {
+            object.insert("language".to_owned(), language.clone().into());
+        }
+        if let Some(hub) = &settings.websub_hub {
+            object.insert("hubs".to_owned(), serde_json::json!([{ "type": "WebSub", "url": hub.as_str() }]));
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&feed).expect("a JSON value always serializes");
+    text.push('\n');
+    text
+}
+
+/// A small issue exercising every field, for checking templates.
+fn sample_composition(settings: &PublishSettings) -> Composition {
+    let at = DateTime::from_timestamp(1_767_225_600, 0).unwrap_or(DateTime::UNIX_EPOCH);
+    let quote = |speaker: Option<&str>, via: Option<&str>| QuoteView {
+        text: "Sample words.".to_owned(),
+        speaker: speaker.map(str::to_owned),
+        outlet: Some("Outlet".to_owned()),
+        via: via.map(str::to_owned),
+        attribution: super::compose::attribution(speaker, Some("Outlet"), via),
+    };
+    let entry = Entry {
+        id: ItemId::derive("sample", "1"),
+        headline: "Sample headline".to_owned(),
+        commentary_html: "<p>Sample commentary.</p>".to_owned(),
+        quotes: vec![quote(Some("A Speaker"), None), quote(None, Some("Relay"))],
+        url: Some("https://example.org/a".to_owned()),
+        outlet: Some("Outlet".to_owned()),
+    };
+    let bare = Entry { quotes: Vec::new(), url: None, outlet: None, commentary_html: String::new(), ..entry.clone() };
+    Composition {
+        number: 1,
+        title: settings.issue_title(1),
+        period: Period { start: at, end: at },
+        sections: vec![
+            SectionView { name: String::new(), entries: vec![entry] },
+            SectionView { name: "Other".to_owned(), entries: vec![bare] },
+        ],
+        created_at: at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_templates_compile_and_render_the_sample() {
+        let _ = Renderer::builtin();
+    }
+
+    #[test]
+    fn broken_override_is_reported_at_file_and_line() {
+        let mut templates = Templates::builtin();
+        templates
+            .set_override(BODY, "line one\n{% for x in %}\n".to_owned(), PathBuf::from("/t/issue_body.html.j2"))
+            .expect("known name");
+        let errors = Renderer::new(templates).expect_err("broken");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].to_string().starts_with("/t/issue_body.html.j2:2: syntax error"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn misspelt_variable_in_override_is_caught_by_the_sample_render() {
+        let mut templates = Templates::builtin();
+        templates
+            .set_override(INDEX, "a\nb {{ site.titel }}".to_owned(), PathBuf::from("/t/index.html.j2"))
+            .expect("known");
+        let errors = Renderer::new(templates).expect_err("undefined");
+        assert!(errors[0].to_string().starts_with("/t/index.html.j2:2: "), "{}", errors[0]);
+    }
+
+    #[test]
+    fn unknown_override_name_is_refused() {
+        let mut templates = Templates::builtin();
+        let error = templates.set_override("isue.html.j2", String::new(), PathBuf::from("/t/isue.html.j2"));
+        assert!(error.is_err_and(|e| e.message.contains("unknown template")));
+    }
+}

@@ -1,0 +1,92 @@
+//! The HTTP server (axum): the published digest under `/feeds/` today, the
+//! review UI later.
+//!
+//! Every route is listed in [`router`]; one handler file per page family
+//! (`feeds.rs`); every failure is a [`WebError`] whose one `IntoResponse`
+//! impl picks the status (internals are logged, never shown). The server
+//! only reads what the publisher wrote: it must not compose, render or touch
+//! the store for feeds.
+
+mod feeds;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+pub use feeds::FileCache;
+
+/// What handlers share; cheap to clone.
+#[derive(Clone)]
+pub struct WebState {
+    pub(crate) feeds: Arc<FileCache>,
+}
+
+impl WebState {
+    /// Serves the publisher's output folder (`publish.output_dir`).
+    pub fn new(feeds_dir: impl Into<PathBuf>) -> Self {
+        Self { feeds: Arc::new(FileCache::new(feeds_dir.into())) }
+    }
+}
+
+/// Every route, in one place.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/feeds", get(feeds::to_index))
+        .route("/feeds/", get(feeds::index))
+        .route("/feeds/{file}", get(feeds::top_level))
+        .route("/feeds/issues/{file}", get(feeds::issue))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets
+/// in-flight requests finish (graceful shutdown).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn not_found() -> WebError {
+    WebError::NotFound
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// No such page or file (also: a name outside the allow-list).
+    #[error("not found")]
+    NotFound,
+    /// A published file exists but could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, text) = match &self {
+            Self::NotFound => (StatusCode::NOT_FOUND, "not found\n"),
+            Self::Io { .. } => {
+                tracing::error!(error = %self, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
+            }
+        };
+        (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+    }
+}

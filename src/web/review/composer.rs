@@ -1,0 +1,189 @@
+//! The composer: the next issue's draft (approved items by section, in the
+//! publisher's order), moving items up and down or into another section,
+//! removing them (back to `shortlisted`), and the preview rendered by the
+//! publisher. Template: `composer.html.j2`.
+//!
+//! Each section is one form listing its items as `ID:REVISION` in the order
+//! shown; a move button names the item and direction, so the server applies
+//! the move to exactly the order the editor saw, and a stale revision anywhere
+//! refuses the whole reorder (409) rather than produce an order nobody chose.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Utc;
+use minijinja::{Value, context};
+
+use super::auth::Editor;
+use super::form::{Fields, parse_target};
+use super::{UiError, UiState, assets, blocking, editorial_status};
+use crate::editorial::DraftSection;
+use crate::model::{ItemId, ReviewState};
+use crate::review::Action;
+
+fn render(
+    state: &UiState,
+    editor: &Editor,
+    draft: &[DraftSection],
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, UiError> {
+    let sections: Vec<Value> = draft
+        .iter()
+        .map(|section| {
+            let last = section.items.len().saturating_sub(1);
+            let items: Vec<Value> = section
+                .items
+                .iter()
+                .enumerate()
+                .map(|(n, item)| {
+                    let headline = item.editor.headline.as_deref().filter(|h| !h.trim().is_empty());
+                    context! {
+                        id => item.id.as_str(),
+                        target => format!("{}:{}", item.id, item.revision),
+                        headline => headline.unwrap_or(&item.title),
+                        title => &item.title,
+                        source => item.source(),
+                        outlet => &item.outlet,
+                        quotes => item.editor.quote_ids.len(),
+                        has_commentary => item.editor.commentary.as_deref().is_some_and(|c| !c.trim().is_empty()),
+                        first => n == 0,
+                        last => n == last,
+                    }
+                })
+                .collect();
+            context! { name => &section.name, items => items }
+        })
+        .collect();
+    let names: Vec<&str> = draft.iter().map(|s| s.name.as_str()).collect();
+    let total: usize = draft.iter().map(|s| s.items.len()).sum();
+    let flash = state.inner.sessions.take_flash(editor);
+    let html = state.inner.pages.render(
+        "composer.html.j2",
+        context! {
+            user => &editor.name, csrf => &editor.csrf, flash => flash, error => error,
+            sections => sections, section_names => names, total => total,
+        },
+    )?;
+    Ok((status, html).into_response())
+}
+
+async fn load_draft(state: &UiState) -> Result<Vec<DraftSection>, UiError> {
+    blocking(state, |ui| Ok(ui.editorial.draft(&ui.sections)?)).await
+}
+
+/// GET /composer.
+pub(crate) async fn show(State(state): State<UiState>, Extension(editor): Extension<Editor>) -> Result<Response, UiError> {
+    let draft = load_draft(&state).await?;
+    render(&state, &editor, &draft, None, StatusCode::OK)
+}
+
+/// The order after one move: `up:ID` / `down:ID` within the list, or
+/// `to:ID` with `section` naming another section (the item goes last there;
+/// the caller then reorders that section).
+fn moved(order: &[(ItemId, u64)], request: &str) -> Result<Vec<(ItemId, u64)>, UiError> {
+    let bad = || UiError::BadRequest(format!("bad move {request:?}"));
+    let (direction, id) = request.split_once(':').ok_or_else(bad)?;
+    let at = order.iter().position(|(i, _)| i.as_str() == id).ok_or_else(bad)?;
+    let mut order = order.to_vec();
+    match direction {
+        "up" if at > 0 => order.swap(at, at - 1),
+        "down" if at + 1 < order.len() => order.swap(at, at + 1),
+        "up" | "down" => {}
+        _ => return Err(bad()),
+    }
+    Ok(order)
+}
+
+/// POST /composer/reorder: `section`, `order` (the items as shown), and
+/// either `move=up:ID|down:ID` or `order` already rearranged (drag and drop).
+pub(crate) async fn reorder(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let section = fields.get("section").unwrap_or_default().to_owned();
+    let order = fields.all("order").map(parse_target).collect::<Result<Vec<_>, _>>()?;
+    let order = match fields.get("move") {
+        Some(request) => moved(&order, request)?,
+        None => order,
+    };
+    let actor = editor.name.clone();
+    let result = blocking(&state, move |ui| Ok(ui.editorial.reorder(&section, &order, &actor, Utc::now()))).await?;
+    match result {
+        Ok(()) => Ok(Redirect::to("/composer").into_response()),
+        Err(error) => refused(&state, &editor, error).await,
+    }
+}
+
+/// POST /composer/remove: `remove=ID:REVISION` takes an approved item out of
+/// the draft, back to `shortlisted` (still a candidate, just not in this issue).
+pub(crate) async fn remove(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let (id, revision) = parse_target(fields.need("remove")?)?;
+    let actor = editor.name.clone();
+    let result = blocking(&state, move |ui| {
+        Ok(ui.editorial.act(&id, revision, Action::Shortlist, &actor, Utc::now()).map(|item| item.title))
+    })
+    .await?;
+    match result {
+        Ok(title) => {
+            state.inner.sessions.flash(&editor, format!("Removed from the draft (now shortlisted): {title}."));
+            Ok(Redirect::to("/composer").into_response())
+        }
+        Err(error) => refused(&state, &editor, error).await,
+    }
+}
+
+/// A refused reorder or removal: the composer as it is now, with the reason.
+async fn refused(state: &UiState, editor: &Editor, error: crate::editorial::EditorialError) -> Result<Response, UiError> {
+    let status = editorial_status(&error);
+    if status.is_server_error() {
+        return Err(error.into());
+    }
+    let draft = load_draft(state).await?;
+    render(state, editor, &draft, Some(format!("{error}. Nothing was changed.")), status)
+}
+
+/// GET /composer/preview: the next issue's page, exactly as published.
+pub(crate) async fn preview(State(state): State<UiState>) -> Result<Response, UiError> {
+    let page = blocking(&state, |ui| ui.preview.render(Utc::now()).map_err(UiError::Preview)).await?;
+    let Some(page) = page else {
+        return Ok(Html(format!(
+            "<!DOCTYPE html><title>Preview</title><p>No approved items yet: the next issue is empty. \
+             <a href=\"/queue?state={}\">Approve some</a>.</p>",
+            ReviewState::Shortlisted.as_str()
+        ))
+        .into_response());
+    };
+    let mut response = Html(page).into_response();
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(assets::PREVIEW_CSP));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> Vec<(ItemId, u64)> {
+        ["a", "b", "c"].iter().map(|c| (ItemId::parse(&c.repeat(32)).expect("hex"), 1)).collect()
+    }
+
+    fn letters(order: &[(ItemId, u64)]) -> String {
+        order.iter().map(|(id, _)| &id.as_str()[..1]).collect()
+    }
+
+    #[test]
+    fn moves_swap_neighbours_and_stop_at_the_ends() {
+        let order = ids();
+        let b = "b".repeat(32);
+        assert_eq!(letters(&moved(&order, &format!("up:{b}")).expect("ok")), "bac");
+        assert_eq!(letters(&moved(&order, &format!("down:{b}")).expect("ok")), "acb");
+        assert_eq!(letters(&moved(&order, &format!("up:{}", "a".repeat(32))).expect("ok")), "abc");
+        assert!(moved(&order, "sideways:x").is_err());
+    }
+}

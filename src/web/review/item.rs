@@ -1,0 +1,326 @@
+//! The item page: what the article says (title, source, outlet, date, text,
+//! quotes, links), the editor's fields (headline, commentary, chosen quotes
+//! with speaker/outlet corrections, section), the review buttons and the
+//! audit trail. Template: `item.html.j2`.
+//!
+//! One form carries every field plus the revision it was read at, and each
+//! button saves before it acts, so typing commentary and then pressing
+//! "Approve" loses nothing. A refused write (someone else changed the item,
+//! an illegal transition, a too-long field) answers 409/422 with the page
+//! re-rendered from the current item *but the editor's own input kept in the
+//! form*, under the message saying what happened.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use minijinja::{Value, context};
+use serde::Serialize;
+
+use super::auth::Editor;
+use super::form::{Fields, action_past, local_path, parse_action};
+use super::{UiError, UiState, blocking, editorial_status};
+use crate::editorial::{EditorialError, ItemView};
+use crate::model::{Item, ItemId, QuoteOverride};
+use crate::review::{EditChanges, allowed};
+use crate::sanitize::sanitize_html;
+
+/// What the editor's form shows: the stored fields, or what they submitted.
+#[derive(Debug, Clone, Default, Serialize)]
+struct FormValues {
+    headline: String,
+    commentary: String,
+    section: String,
+    chosen: Vec<String>,
+    /// Quote id → speaker / outlet as shown in the inputs.
+    speakers: HashMap<String, String>,
+    outlets: HashMap<String, String>,
+}
+
+impl FormValues {
+    fn stored(view: &ItemView) -> Self {
+        let editor = &view.item.editor;
+        let mut speakers = HashMap::new();
+        let mut outlets = HashMap::new();
+        for quote in &view.quotes {
+            let shown = editor.quote_overrides.get(&quote.id).map_or_else(|| quote.clone(), |o| o.apply(quote));
+            speakers.insert(quote.id.clone(), shown.speaker.unwrap_or_default());
+            outlets.insert(quote.id.clone(), shown.outlet.unwrap_or_default());
+        }
+        Self {
+            headline: editor.headline.clone().unwrap_or_default(),
+            commentary: editor.commentary.clone().unwrap_or_default(),
+            section: editor.section.clone().unwrap_or_default(),
+            chosen: editor.quote_ids.clone(),
+            speakers,
+            outlets,
+        }
+    }
+
+    fn submitted(fields: &Fields) -> Self {
+        let prefixed = |prefix: &str| -> HashMap<String, String> {
+            fields.0.iter().filter_map(|(n, v)| Some((n.strip_prefix(prefix)?.to_owned(), v.clone()))).collect()
+        };
+        Self {
+            headline: fields.get("headline").unwrap_or_default().to_owned(),
+            commentary: fields.get("commentary").unwrap_or_default().to_owned(),
+            section: fields.get("section").unwrap_or_default().to_owned(),
+            chosen: fields.all("quote").map(str::to_owned).collect(),
+            speakers: prefixed("speaker."),
+            outlets: prefixed("outlet."),
+        }
+    }
+
+    /// The change request: every field, since an edit that changes nothing
+    /// writes nothing. A speaker or outlet equal to what extraction found is
+    /// no correction and is not stored as one.
+    fn changes(&self, view: &ItemView) -> EditChanges {
+        let optional = |text: &str| Some(Some(text.trim().to_owned()).filter(|t| !t.is_empty()));
+        let mut overrides = BTreeMap::new();
+        for quote in &view.quotes {
+            let differs = |sent: Option<&String>, found: Option<&String>| {
+                sent.map(|s| s.trim()).filter(|s| !s.is_empty() && Some(*s) != found.map(String::as_str)).map(str::to_owned)
+            };
+            let value = QuoteOverride {
+                speaker: differs(self.speakers.get(&quote.id), quote.speaker.as_ref()),
+                outlet: differs(self.outlets.get(&quote.id), quote.outlet.as_ref()),
+            };
+            if !value.is_empty() {
+                overrides.insert(quote.id.clone(), value);
+            }
+        }
+        EditChanges {
+            headline: optional(&self.headline),
+            commentary: optional(&self.commentary),
+            quote_ids: Some(self.chosen.clone()),
+            quote_overrides: Some(overrides),
+            section: optional(&self.section),
+            position: None,
+        }
+    }
+}
+
+fn item_id(text: &str) -> Result<ItemId, UiError> {
+    ItemId::parse(text).ok_or(UiError::NotFound)
+}
+
+/// Only web links become `href`s: a feed's `javascript:` or `data:` URL stays text.
+fn web_url(url: Option<&str>) -> Option<String> {
+    let url = url?.trim();
+    let lower = url.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.to_owned())
+}
+
+/// The article's text as paragraphs (plain text, escaped by the template).
+fn paragraphs(text: &str) -> Vec<&str> {
+    text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect()
+}
+
+fn render(
+    state: &UiState,
+    editor: &Editor,
+    view: &ItemView,
+    values: &FormValues,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, UiError> {
+    let item: &Item = &view.item;
+    let base = item.url.as_deref().and_then(|u| url::Url::parse(u).ok());
+    // The summary was sanitized at ingest; sanitizing again at display costs
+    // little and keeps the page safe whatever wrote the record.
+    let summary = if item.text.trim().is_empty() {
+        let html = if item.content.trim().is_empty() { &item.summary } else { &item.content };
+        sanitize_html(html, base.as_ref())
+    } else {
+        String::new()
+    };
+    let quotes: Vec<Value> = view
+        .quotes
+        .iter()
+        .map(|q| {
+            context! {
+                id => &q.id,
+                text => &q.text,
+                context => &q.context,
+                kind => format!("{:?}", q.kind).to_lowercase(),
+                found_speaker => &q.speaker,
+                found_outlet => &q.outlet,
+                speaker => values.speakers.get(&q.id).cloned().unwrap_or_default(),
+                outlet => values.outlets.get(&q.id).cloned().unwrap_or_default(),
+                chosen => values.chosen.contains(&q.id),
+                confidence => format!("{:.0}%", q.confidence * 100.0),
+            }
+        })
+        .collect();
+    // Chosen quotes the page no longer has (re-extracted): say so rather than drop them silently.
+    let missing: Vec<&String> = values.chosen.iter().filter(|id| !view.quotes.iter().any(|q| &q.id == *id)).collect();
+    let links: Vec<Value> = view
+        .links
+        .iter()
+        .map(|l| context! { href => web_url(Some(&l.url)), url => &l.url, text => &l.text, domain => &l.domain, external => l.external })
+        .collect();
+    let audit: Vec<Value> = view
+        .audit
+        .iter()
+        .rev()
+        .map(|a| {
+            context! {
+                at => a.at.format("%Y-%m-%d %H:%M").to_string(), at_iso => a.at.to_rfc3339(),
+                actor => &a.actor, action => &a.action, detail => &a.detail, revision => a.revision,
+            }
+        })
+        .collect();
+    let mut sections = state.inner.sections.clone();
+    if !values.section.is_empty() && !sections.contains(&values.section) {
+        sections.push(values.section.clone());
+    }
+    let actions: Vec<Value> = crate::review::Action::ALL
+        .iter()
+        .map(|a| context! { name => a.as_str(), label => a.as_str(), allowed => allowed(item.state, *a) })
+        .collect();
+    let flash = state.inner.sessions.take_flash(editor);
+    let html = state.inner.pages.render(
+        "item.html.j2",
+        context! {
+            user => &editor.name,
+            csrf => &editor.csrf,
+            flash => flash,
+            error => error,
+            item => context! {
+                id => item.id.as_str(),
+                title => &item.title,
+                source => item.source(),
+                sources => &item.sources,
+                outlet => &item.outlet,
+                byline => &item.byline,
+                authors => &item.authors,
+                url => web_url(item.url.as_deref()),
+                url_text => &item.url,
+                published => item.published.format("%Y-%m-%d %H:%M UTC").to_string(),
+                published_iso => item.published.to_rfc3339(),
+                language => &item.language,
+                state => item.state.as_str(),
+                revision => item.revision,
+                paragraphs => paragraphs(&item.text),
+                summary_html => Value::from_safe_string(summary),
+                extraction_note => &item.extraction_note,
+            },
+            form => values,
+            quotes => quotes,
+            missing_quotes => missing,
+            links => links,
+            audit => audit,
+            sections => sections,
+            actions => actions,
+        },
+    )?;
+    Ok((status, html).into_response())
+}
+
+/// GET /items/{id}.
+pub(crate) async fn show(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let id = item_id(&id)?;
+    let view = blocking(&state, move |ui| Ok(ui.editorial.item_page(&id)?)).await?;
+    render(&state, &editor, &view, &FormValues::stored(&view), None, StatusCode::OK)
+}
+
+/// POST /items/{id}: save the editor's fields, then act if a review button was pressed.
+pub(crate) async fn save(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let id = item_id(&id)?;
+    let revision = fields.revision()?;
+    let action = match fields.get("do").unwrap_or("save") {
+        "save" => None,
+        other => Some(parse_action(other)?),
+    };
+    let values = FormValues::submitted(&fields);
+    let actor = editor.name.clone();
+    let (job_id, job_values) = (id.clone(), values.clone());
+    let outcome = blocking(&state, move |ui| {
+        let view = ui.editorial.item_page(&job_id)?;
+        let now = Utc::now();
+        let written = ui.editorial.edit(&job_id, revision, &job_values.changes(&view), &actor, now).and_then(|item| {
+            match action {
+                Some(action) => ui.editorial.act(&job_id, item.revision, action, &actor, now),
+                None => Ok(item),
+            }
+        });
+        Ok(written.map_err(|e| (e, job_id)))
+    })
+    .await?;
+    match outcome {
+        Ok(_) => {
+            let message = action.map_or("Saved.".to_owned(), |a| format!("Saved; {}.", action_past(a).to_lowercase()));
+            state.inner.sessions.flash(&editor, message);
+            Ok(Redirect::to(&format!("/items/{id}")).into_response())
+        }
+        Err((error, id)) => refused(&state, &editor, &id, error, &values).await,
+    }
+}
+
+/// A refused write: the page again, from the item as it is now, with the
+/// editor's input kept and the reason on top.
+async fn refused(
+    state: &UiState,
+    editor: &Editor,
+    id: &ItemId,
+    error: EditorialError,
+    values: &FormValues,
+) -> Result<Response, UiError> {
+    let status = editorial_status(&error);
+    if status.is_server_error() || status == StatusCode::NOT_FOUND {
+        return Err(error.into());
+    }
+    let job_id = id.clone();
+    let view = blocking(state, move |ui| Ok(ui.editorial.item_page(&job_id)?)).await?;
+    let message = format!("{error}. Your input is kept below; check it against the current item and submit again.");
+    render(state, editor, &view, values, Some(message), status)
+}
+
+/// POST /items/{id}/act: one review action (the queue's keyboard shortcuts
+/// and per-row buttons), then back where the editor was.
+pub(crate) async fn act(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let id = item_id(&id)?;
+    let revision = fields.revision()?;
+    let action = parse_action(fields.need("do")?)?;
+    let back = local_path(fields.get("back"), "/queue").to_owned();
+    let actor = editor.name.clone();
+    let job_id = id.clone();
+    let item = blocking(&state, move |ui| Ok(ui.editorial.act(&job_id, revision, action, &actor, Utc::now())?)).await?;
+    state.inner.sessions.flash(&editor, format!("{}: {}.", action_past(action), item.title));
+    Ok(Redirect::to(&back).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_links_become_hrefs() {
+        assert_eq!(web_url(Some("https://e.org/a")), Some("https://e.org/a".to_owned()));
+        for bad in ["javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", "vbscript:x", "/relative"] {
+            assert_eq!(web_url(Some(bad)), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_splits_into_paragraphs() {
+        assert_eq!(paragraphs("one\n\n two \n\n\n\nthree"), ["one", "two", "three"]);
+    }
+}

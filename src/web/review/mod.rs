@@ -1,0 +1,246 @@
+//! The editors' review UI: queue, item page, composer, login. Server-rendered
+//! HTML that works without JavaScript (forms, POST-redirect-GET); `app.js`
+//! only adds keyboard shortcuts on top.
+//!
+//! Every route is listed in [`routes`]; one handler file per page family
+//! (`queue.rs`, `item.rs`, `composer.rs`, `auth.rs`), each with a template of
+//! the same name in `src/web/templates/`. Every failure is a [`UiError`]
+//! whose one `IntoResponse` impl picks the status; the error page itself is
+//! rendered by a layer that has the templates (internals are logged, never
+//! shown).
+//!
+//! Security lives in two layers, not in handlers: `auth::require_session`
+//! (no session → `/login`; every POST needs the session's CSRF token, else
+//! 403) and `assets::security_headers` (CSP without inline script, no
+//! framing, no sniffing). What the UI must not do: decide review rules (that
+//! is `editorial`), or show outside HTML that has not been through
+//! `sanitize`. Main type: [`UiState`].
+
+mod assets;
+mod auth;
+mod composer;
+mod form;
+mod item;
+mod pages;
+mod preview;
+mod queue;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+pub use self::auth::Sessions;
+pub use self::pages::Pages;
+pub use self::preview::Preview;
+use crate::config::Config;
+use crate::editorial::{Editorial, EditorialError};
+use crate::store::Store;
+
+/// Settings of the UI that are not in the config file yet.
+#[derive(Debug, Clone)]
+pub struct UiOptions {
+    /// Mark the session cookie `Secure` (the UI is behind an HTTPS proxy).
+    pub secure_cookies: bool,
+    /// How long a session lasts after login.
+    pub session_ttl: Duration,
+    /// Failed logins allowed per client address and user name within `login_window`.
+    pub login_attempts: usize,
+    pub login_window: Duration,
+}
+
+/// Twelve hours: a working day, so nobody is logged out mid-issue.
+const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+/// Five failed tries a minute per address and name stops password guessing
+/// (argon2 makes each try slow too) without locking out a typo-prone editor.
+const LOGIN_ATTEMPTS: usize = 5;
+const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+
+impl Default for UiOptions {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_ttl: SESSION_TTL,
+            login_attempts: LOGIN_ATTEMPTS,
+            login_window: LOGIN_WINDOW,
+        }
+    }
+}
+
+impl UiOptions {
+    /// Defaults, with `secure_cookies` from `GLEANER_SECURE_COOKIES=1|true`.
+    ///
+    /// An environment variable only until `[server] secure_cookies` exists in
+    /// the config; read once here and passed on as a value.
+    pub fn from_env() -> Self {
+        let secure = std::env::var("GLEANER_SECURE_COOKIES").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+        Self { secure_cookies: secure, ..Self::default() }
+    }
+}
+
+/// What the review handlers share; cheap to clone.
+#[derive(Clone)]
+pub struct UiState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) editorial: Editorial,
+    pub(crate) pages: Pages,
+    pub(crate) sessions: Sessions,
+    pub(crate) preview: Preview,
+    /// Section names offered on the item page (`publish.sections`).
+    pub(crate) sections: Vec<String>,
+    pub(crate) options: UiOptions,
+}
+
+/// Why the UI could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum UiSetupError {
+    #[error(transparent)]
+    Editorial(#[from] EditorialError),
+    /// A template (UI or digest) does not compile; one line per problem.
+    #[error("templates:\n{0}")]
+    Templates(String),
+}
+
+impl UiState {
+    /// Assembles the UI from its parts.
+    pub fn new(editorial: Editorial, pages: Pages, preview: Preview, options: UiOptions) -> Self {
+        let sections = preview.settings().sections.clone();
+        let sessions = Sessions::new(options.session_ttl, options.login_attempts, options.login_window);
+        Self { inner: Arc::new(Inner { editorial, pages, sessions, preview, sections, options }) }
+    }
+
+    /// Everything from one config: the editorial service on `store`, the UI
+    /// templates (with overrides from `{publish.templates_dir}/review/`) and
+    /// the publisher's renderer for the preview.
+    pub fn from_config(config: &Config, store: Arc<dyn Store>, options: UiOptions) -> Result<Self, UiSetupError> {
+        let editorial = Editorial::new(Arc::clone(&store))?;
+        let pages = Pages::load(&config.settings.publish.templates_dir).map_err(UiSetupError::Templates)?;
+        let preview = Preview::from_config(config, store).map_err(UiSetupError::Templates)?;
+        Ok(Self::new(editorial, pages, preview, options))
+    }
+
+    /// The sessions (also lets an embedder or a test start one without a password).
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
+    }
+}
+
+/// Every review route, in one place. Everything but `/login` and the static
+/// files needs a session; the caller merges this with the public routes.
+pub fn routes(state: UiState) -> Router {
+    let protected = Router::new()
+        .route("/", get(|| async { Redirect::to("/queue") }))
+        .route("/queue", get(queue::show))
+        .route("/queue/bulk", post(queue::bulk))
+        .route("/items/{id}", get(item::show).post(item::save))
+        .route("/items/{id}/act", post(item::act))
+        .route("/composer", get(composer::show))
+        .route("/composer/reorder", post(composer::reorder))
+        .route("/composer/remove", post(composer::remove))
+        .route("/composer/preview", get(composer::preview))
+        .route("/logout", post(auth::logout))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_session));
+    Router::new()
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/static/{version}/{file}", get(assets::file))
+        .merge(protected)
+        .layer(middleware::from_fn_with_state(state.clone(), pages::render_errors))
+        .layer(middleware::from_fn(assets::security_headers))
+        .with_state(state)
+}
+
+/// Runs store work off the async threads (sled and argon2 block).
+pub(crate) async fn blocking<T, F>(state: &UiState, work: F) -> Result<T, UiError>
+where
+    F: FnOnce(&Inner) -> Result<T, UiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let inner = Arc::clone(&state.inner);
+    tokio::task::spawn_blocking(move || work(&inner)).await.map_err(|e| UiError::Internal(e.to_string()))?
+}
+
+/// Why a review request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    /// No such page or item.
+    #[error("not found")]
+    NotFound,
+    /// A POST without the session's CSRF token (or with a wrong one).
+    #[error("the form was stale or not sent by this site; reload the page and try again")]
+    Csrf,
+    /// A malformed form or query (a hand-made request, not the UI's).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Too many failed logins for this address and name.
+    #[error("too many login attempts; wait a minute and try again")]
+    TooManyAttempts,
+    /// The review rules refused (stale revision, illegal transition, invalid edit).
+    #[error(transparent)]
+    Editorial(#[from] EditorialError),
+    /// A template failed to render.
+    #[error("template: {0}")]
+    Template(String),
+    /// The preview could not be composed or rendered.
+    #[error("preview: {0}")]
+    Preview(String),
+    /// Anything else that is ours, not the user's (a panicked worker).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl UiError {
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Self::Editorial(e) => editorial_status(e),
+            Self::Template(_) | Self::Preview(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The status of a refused editorial write: a conflict with someone else's
+/// change or with the item's state is 409, a bad edit 422.
+pub(crate) fn editorial_status(error: &EditorialError) -> StatusCode {
+    match error {
+        EditorialError::NotFound { .. } => StatusCode::NOT_FOUND,
+        EditorialError::Stale { .. } | EditorialError::Transition { .. } | EditorialError::UserExists { .. } => {
+            StatusCode::CONFLICT
+        }
+        EditorialError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// What the error page shows; carried in the response's extensions to
+/// [`pages::render_errors`], which has the templates.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorPage {
+    pub(crate) title: &'static str,
+    pub(crate) message: String,
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "review request failed");
+            "Something went wrong on our side; it has been logged.".to_owned()
+        } else {
+            self.to_string()
+        };
+        let title = status.canonical_reason().unwrap_or("Error");
+        let mut response = (status, message.clone()).into_response();
+        response.extensions_mut().insert(ErrorPage { title, message });
+        response
+    }
+}
