@@ -8,8 +8,18 @@
 //! source, that means fetching the item's article page through the same
 //! fetcher (its per-host limits, caps and private-network guard), with the
 //! page's conditional-GET cache; otherwise the feed's own content (else
-//! summary) is the article. Article fetches of one poll run concurrently; an
-//! article failure is counted and noted on its item, never a source failure.
+//! summary) is the article, read with [`extract::extract_fragment`] (a feed
+//! entry has no page furniture to score away). Article fetches of one poll
+//! run concurrently; an article failure is counted and noted on its item,
+//! never a source failure.
+//!
+//! CPU work: feed parsing runs inline (a body is parsed as soon as it
+//! arrives, so bodies do not pile up in memory waiting for a core); extraction
+//! runs on tokio's blocking pool, but never more of it at once than there are
+//! cores ([`Ingest`]'s extraction permits), so a poll of thousands of sources
+//! neither starts hundreds of blocking threads nor holds hundreds of parsed
+//! documents in memory. Extractions of one source's feed content are stored
+//! with one [`Store::put_extractions`] call.
 //!
 //! Cancellation: every store write happens between awaits, in this task, and
 //! the fetch state (with the new body hash) is written last, so a poll dropped
@@ -22,11 +32,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
 
 use crate::config::{FetchSettings, Settings};
 use crate::extract;
+use crate::extract::PageFacts;
 use crate::fetch::{FetchOutcome, FetchRequest, FetchedBody, Fetcher, Purpose, Validators};
 use crate::model::{Article, FetchState, Item, ItemId, Source, SourceKind};
 use crate::parse::{self, ParseInput, ParsedFeed};
@@ -145,15 +157,31 @@ pub struct Ingest {
     store: Arc<dyn Store>,
     fetch: FetchSettings,
     jitter: std::time::Duration,
+    /// One permit per core: extractions running at once (see the module docs).
+    extracting: Arc<Semaphore>,
 }
 
 impl Ingest {
     pub fn new(fetcher: Fetcher, store: Arc<dyn Store>, settings: &Settings) -> Self {
-        Self { fetcher, store, fetch: settings.fetch.clone(), jitter: settings.schedule_jitter }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self {
+            fetcher,
+            store,
+            fetch: settings.fetch.clone(),
+            jitter: settings.schedule_jitter,
+            extracting: Arc::new(Semaphore::new(cores)),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// How many sources [`Ingest::poll_many`] keeps in progress: twice what
+    /// the fetcher may have on the wire, so a finished fetch always has a
+    /// successor ready while the others parse and extract.
+    fn polls_in_flight(&self) -> usize {
+        self.fetch.max_concurrency.max(1) * 2
     }
 
     /// Polls one source and records its fetch state. Never returns an error:
@@ -309,16 +337,18 @@ impl Ingest {
                         purpose,
                         now,
                     };
-                    tasks.spawn(job.run(self.fetcher.clone()));
+                    tasks.spawn(job.run(self.fetcher.clone(), Arc::clone(&self.extracting)));
                 }
-                None => from_feed.push(FeedJob::new(&item, follow)),
+                None => from_feed.push(FeedJob::new(item, follow)),
             }
         }
         if !from_feed.is_empty() {
             let outlet = source.name.clone();
+            let extracting = Arc::clone(&self.extracting);
             // One blocking task for the whole batch: extraction is CPU work, and
             // a thread per item would swamp the blocking pool on a big feed.
             tasks.spawn(async move {
+                let _permit = extracting.acquire_owned().await.expect("the extraction semaphore is never closed");
                 tokio::task::spawn_blocking(move || from_feed.into_iter().map(|job| job.run(&outlet)).collect())
                     .await
                     .unwrap_or_else(|error| {
@@ -329,64 +359,109 @@ impl Ingest {
         }
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok(results) => {
-                    for result in results {
-                        self.store_article(result, report, now);
-                    }
-                }
+                Ok(results) => self.store_articles(results, report, now),
                 Err(error) => tracing::error!(source = %source.id, %error, "extraction task panicked"),
             }
         }
     }
 
-    /// Stores one article's outcome (synchronously: no await between the
-    /// writes of one item) and counts it in the report.
-    fn store_article(&self, result: ArticleResult, report: &mut SourceReport, now: DateTime<Utc>) {
-        let ArticleResult { id, content_hash, page, outcome } = result;
-        let fetched = page.is_some();
-        let written = match outcome {
-            ArticleOutcome::Extracted(article, cache) => {
-                report.articles_fetched += usize::from(fetched);
-                report.quotes_found += article.quotes.len();
-                let extraction = extraction_of(*article, content_hash, now);
-                self.store.put_extraction(&id, &extraction).and_then(|()| match (&page, cache) {
-                    (Some(page), Some(cache)) => self.store.put_page_cache(page.as_str(), &cache),
-                    _ => Ok(()),
-                })
-            }
-            ArticleOutcome::Unchanged(cache) => {
-                report.articles_fetched += 1;
-                self.store.record_extraction_attempt(&id, &content_hash, None).and_then(|()| match &page {
-                    Some(page) => self.store.put_page_cache(page.as_str(), &cache),
-                    None => Ok(()),
-                })
-            }
-            ArticleOutcome::Failed(error) => {
-                report.articles_failed += 1;
-                let url = page.as_ref().map_or_else(|| id.to_string(), ToString::to_string);
-                tracing::warn!(item = %id, %url, %error, "article failed");
-                if report.articles_failed <= ARTICLE_WARNINGS {
-                    // Fetch errors start with the URL that failed; name the item's
-                    // URL too when a redirect made that another one.
-                    let warning = if error.starts_with(&url) {
-                        format!("article {error}")
-                    } else {
-                        format!("article {url}: {error}")
-                    };
-                    report.warnings.push(warning);
+    /// Stores the outcomes of a batch of articles (synchronously: no await
+    /// between the writes) and counts them in the report. New extractions go
+    /// to the store together; each item's writes stay atomic.
+    fn store_articles(&self, results: Vec<ArticleResult>, report: &mut SourceReport, now: DateTime<Utc>) {
+        let mut extractions = Vec::new();
+        let mut caches = Vec::new();
+        for result in results {
+            let ArticleResult { id, content_hash, page, outcome } = result;
+            match outcome {
+                ArticleOutcome::Extracted(article, cache) => {
+                    report.articles_fetched += usize::from(page.is_some());
+                    report.quotes_found += article.quotes.len();
+                    caches.push(page.zip(cache));
+                    extractions.push((id, extraction_of(*article, content_hash, now)));
                 }
-                let note = format!("article fetch failed: {error}");
-                self.store.record_extraction_attempt(&id, &content_hash, Some(&note))
+                ArticleOutcome::Unchanged(cache) => {
+                    report.articles_fetched += 1;
+                    if let Err(warning) = self.store_unchanged(&id, &content_hash, page.as_ref(), &cache) {
+                        report.warnings.push(warning);
+                    }
+                }
+                ArticleOutcome::Failed(error) => {
+                    self.store_failure(&id, &content_hash, page.as_ref(), &error, report);
+                }
             }
-        };
-        if let Err(error) = written {
+        }
+        if extractions.is_empty() {
+            return;
+        }
+        let written = self.store.put_extractions(&extractions);
+        for (((id, _), written), cache) in extractions.iter().zip(written).zip(caches) {
+            // The page cache only after its extraction: a cache entry without
+            // one would answer the next fetch with a 304 for nothing.
+            let written = written.and_then(|()| match cache {
+                Some((page, cache)) => self.store.put_page_cache(page.as_str(), &cache),
+                None => Ok(()),
+            });
+            if let Err(error) = written {
+                tracing::warn!(item = %id, %error, "storing extraction failed");
+                report.warnings.push(format!("cannot store extraction of item {id}: {error}"));
+            }
+        }
+    }
+
+    /// Records an article whose stored extraction stands (304 or an identical body).
+    fn store_unchanged(
+        &self,
+        id: &ItemId,
+        content_hash: &str,
+        page: Option<&Url>,
+        cache: &PageCache,
+    ) -> Result<(), String> {
+        let written = self.store.record_extraction_attempt(id, content_hash, None).and_then(|()| match page {
+            Some(page) => self.store.put_page_cache(page.as_str(), cache),
+            None => Ok(()),
+        });
+        written.map_err(|error| {
+            tracing::warn!(item = %id, %error, "storing extraction failed");
+            format!("cannot store extraction of item {id}: {error}")
+        })
+    }
+
+    /// Records an article that could not be fetched, with a note on its item.
+    fn store_failure(
+        &self,
+        id: &ItemId,
+        content_hash: &str,
+        page: Option<&Url>,
+        error: &str,
+        report: &mut SourceReport,
+    ) {
+        report.articles_failed += 1;
+        let url = page.map_or_else(|| id.to_string(), ToString::to_string);
+        tracing::warn!(item = %id, %url, %error, "article failed");
+        if report.articles_failed <= ARTICLE_WARNINGS {
+            // Fetch errors start with the URL that failed; name the item's
+            // URL too when a redirect made that another one.
+            let warning =
+                if error.starts_with(&url) { format!("article {error}") } else { format!("article {url}: {error}") };
+            report.warnings.push(warning);
+        }
+        let note = format!("article fetch failed: {error}");
+        if let Err(error) = self.store.record_extraction_attempt(id, content_hash, Some(&note)) {
             tracing::warn!(item = %id, %error, "storing extraction failed");
             report.warnings.push(format!("cannot store extraction of item {id}: {error}"));
         }
     }
 
-    /// Polls every source concurrently (the fetcher's global and per-host limits
-    /// bound what is really in flight) and calls `on_report` as each finishes.
+    /// Polls every source concurrently and calls `on_report` as each finishes.
+    ///
+    /// At most [`Ingest::polls_in_flight`] sources are in progress at once,
+    /// started in an order that alternates between hosts: the fetcher's
+    /// global and per-host limits already bound what is on the wire, and the
+    /// window bounds what is held in memory (bodies, parsed items, pending
+    /// extractions) when parsing and extraction cannot keep up with the
+    /// network. Interleaving hosts keeps one host's sources, waiting on that
+    /// host's limit, from filling the window.
     pub async fn poll_many(
         &self,
         sources: &[Source],
@@ -394,14 +469,22 @@ impl Ingest {
         urgency: Urgency,
         mut on_report: impl FnMut(&SourceReport),
     ) -> PollReport {
+        let mut order = host_interleaved(sources).into_iter();
+        let window = self.polls_in_flight();
         let mut tasks = JoinSet::new();
-        for (index, source) in sources.iter().enumerate() {
+        let spawn = |tasks: &mut JoinSet<_>, index: usize| {
             let ingest = self.clone();
-            let source = source.clone();
+            let source = sources[index].clone();
             tasks.spawn(async move { (index, ingest.poll_source(&source, now, urgency).await) });
+        };
+        for index in order.by_ref().take(window) {
+            spawn(&mut tasks, index);
         }
         let mut reports: Vec<Option<SourceReport>> = vec![None; sources.len()];
         while let Some(joined) = tasks.join_next().await {
+            if let Some(index) = order.next() {
+                spawn(&mut tasks, index);
+            }
             match joined {
                 Ok((index, report)) => {
                     on_report(&report);
@@ -438,7 +521,7 @@ struct PageJob {
 }
 
 impl PageJob {
-    async fn run(self, fetcher: Fetcher) -> Vec<ArticleResult> {
+    async fn run(self, fetcher: Fetcher, extracting: Arc<Semaphore>) -> Vec<ArticleResult> {
         let conditional = self.cache.is_some();
         let cache = self.cache.unwrap_or_default();
         let validators = Validators { etag: cache.etag.clone(), last_modified: cache.last_modified.clone() };
@@ -461,6 +544,7 @@ impl PageJob {
                     ArticleOutcome::Unchanged(fresh)
                 } else {
                     let outlet = self.outlet;
+                    let _permit = extracting.acquire_owned().await.expect("the extraction semaphore is never closed");
                     // Parsing a page is CPU work: keep it off the async workers.
                     let extracted = tokio::task::spawn_blocking(move || {
                         let (html, _) = parse::decode(&body.bytes, body.content_type.as_deref());
@@ -485,24 +569,34 @@ struct FeedJob {
     content_hash: String,
     html: String,
     base: Option<Url>,
+    title: String,
+    language: Option<String>,
     /// Set when the source follows links but this item has none.
     note: Option<&'static str>,
 }
 
 impl FeedJob {
-    fn new(item: &Item, follow: bool) -> Self {
-        let html = if item.content.trim().is_empty() { &item.summary } else { &item.content };
+    fn new(item: Item, follow: bool) -> Self {
+        let Item { id, content_hash, content, summary, url, title, language, .. } = item;
+        let html = if content.trim().is_empty() { summary } else { content };
         Self {
-            id: item.id.clone(),
-            content_hash: item.content_hash.clone(),
-            html: html.clone(),
-            base: item.url.as_deref().and_then(|url| Url::parse(url).ok()),
+            id,
+            content_hash,
+            html,
+            base: url.as_deref().and_then(|url| Url::parse(url).ok()),
+            title,
+            language,
             note: follow.then_some("the item has no article link; extracted from the feed's content"),
         }
     }
 
     fn run(self, outlet: &str) -> ArticleResult {
-        let mut article = extract::extract(&self.html, self.base.as_ref(), Some(outlet));
+        let facts = PageFacts {
+            title: Some(self.title).filter(|t| !t.trim().is_empty()),
+            outlet: Some(outlet.to_owned()),
+            language: self.language,
+        };
+        let mut article = extract::extract_fragment(&self.html, self.base.as_ref(), facts);
         article.notes.extend(self.note.map(str::to_owned));
         ArticleResult {
             id: self.id,
@@ -543,6 +637,29 @@ fn extraction_of(article: Article, content_hash: String, now: DateTime<Utc>) -> 
         extracted_at: now,
         note: (!article.notes.is_empty()).then(|| article.notes.join("; ")),
     }
+}
+
+/// Indexes of `sources` in round-robin order over their hosts (host and
+/// port), each host's sources in their given order.
+fn host_interleaved(sources: &[Source]) -> Vec<usize> {
+    let mut hosts: Vec<(String, std::collections::VecDeque<usize>)> = Vec::new();
+    let mut slot: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (index, source) in sources.iter().enumerate() {
+        let host =
+            format!("{}:{}", source.url.host_str().unwrap_or(""), source.url.port_or_known_default().unwrap_or(0));
+        let at = *slot.entry(host.clone()).or_insert_with(|| {
+            hosts.push((host, std::collections::VecDeque::new()));
+            hosts.len() - 1
+        });
+        hosts[at].1.push_back(index);
+    }
+    let mut order = Vec::with_capacity(sources.len());
+    while order.len() < sources.len() {
+        for (_, queue) in &mut hosts {
+            order.extend(queue.pop_front());
+        }
+    }
+    order
 }
 
 /// Parses a fetched body as the source's kind says.

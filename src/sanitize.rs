@@ -41,7 +41,9 @@ impl Sanitizer {
         if html.trim().is_empty() {
             return String::new();
         }
-        self.builder.clean(html).to_string().trim().to_owned()
+        // Trimmed of marks as well as whitespace: a mark left at the start
+        // of the output would be dropped by the next pass.
+        self.builder.clean(html).to_string().trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}').to_owned()
     }
 }
 

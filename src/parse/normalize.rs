@@ -25,10 +25,13 @@ pub fn normalize(feed: &ParsedFeed, source: &Source, fetched_at: DateTime<Utc>) 
     let mut items: Vec<NewItem> = Vec::with_capacity(feed.items.len());
     let mut seen = std::collections::HashSet::with_capacity(feed.items.len());
     let mut excluded = Vec::new();
+    // The summary's text is only needed for the patterns: without any, skip
+    // the HTML parse it costs.
+    let has_patterns = !source.filter.include.is_empty() || !source.filter.exclude.is_empty();
     for parsed in &feed.items {
-        let summary_text = html_to_text(&parsed.summary);
+        let summary_text = if has_patterns { html_to_text(&parsed.summary) } else { String::new() };
         let url = parsed.url.as_deref().unwrap_or("");
-        if !source.filter.accepts(&[&parsed.title, url, &summary_text]) {
+        if has_patterns && !source.filter.accepts(&[&parsed.title, url, &summary_text]) {
             excluded.push(parsed.title.clone());
             continue;
         }

@@ -41,11 +41,49 @@ use chrono::{DateTime, Utc};
 use super::{PageCache, StoreError};
 use crate::model::{FetchState, Item, ItemId, Link, Quote, ReviewState};
 
+/// The sled tree that holds every record and index (the `meta` tree aside).
+pub const TREE: &str = "gleaner";
+
+/// One record kind or index: its key prefix, and the name errors and logs use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    pub prefix: &'static [u8],
+    pub name: &'static str,
+}
+
+pub const ITEMS: Space = Space { prefix: b"items.v2/", name: "items.v2" };
+pub const IDX_URL: Space = Space { prefix: b"idx.url.v2/", name: "idx.url.v2" };
+pub const IDX_GUID: Space = Space { prefix: b"idx.guid.v2/", name: "idx.guid.v2" };
+pub const IDX_SOURCE: Space = Space { prefix: b"idx.source.v2/", name: "idx.source.v2" };
+pub const IDX_STATE: Space = Space { prefix: b"idx.state.v2/", name: "idx.state.v2" };
+pub const FETCH_STATE: Space = Space { prefix: b"fetch_state.v2/", name: "fetch_state.v2" };
+pub const QUOTES: Space = Space { prefix: b"quotes.v2/", name: "quotes.v2" };
+pub const LINKS: Space = Space { prefix: b"links.v2/", name: "links.v2" };
+pub const PAGES: Space = Space { prefix: b"pages.v2/", name: "pages.v2" };
+
+/// Every space, for tests and dumps.
+#[allow(dead_code, reason = "used by the codec's tests and by store dumps")]
+pub const SPACES: [Space; 9] = [ITEMS, IDX_URL, IDX_GUID, IDX_SOURCE, IDX_STATE, FETCH_STATE, QUOTES, LINKS, PAGES];
+
+/// The version 1 trees and the space each one's entries move to: a v1 key
+/// is exactly what follows the v2 prefix, and values are unchanged.
+pub const V1_TREES: [(&str, Space); 9] = [
+    ("items.v1", ITEMS),
+    ("idx.url.v1", IDX_URL),
+    ("idx.guid.v1", IDX_GUID),
+    ("idx.source.v1", IDX_SOURCE),
+    ("idx.state.v1", IDX_STATE),
+    ("fetch_state.v1", FETCH_STATE),
+    ("quotes.v1", QUOTES),
+    ("links.v1", LINKS),
+    ("pages.v1", PAGES),
+];
+
 /// Length of an encoded item id (what [`ItemId::derive`] makes: 32 hex digits).
 pub const ID_LEN: usize = 32;
 /// Length of an encoded timestamp.
 pub const TIME_LEN: usize = 8;
-/// Length of an encoded sequence number in `quotes.v1` and `links.v1`.
+/// Length of an encoded sequence number in `quotes.v2/` and `links.v2/`.
 pub const SEQ_LEN: usize = 4;
 /// Separates a source id from what follows it; source ids are slugs, never
 /// containing NUL (config validation guarantees it).
@@ -53,14 +91,52 @@ const SEP: u8 = 0;
 /// Flipping the sign bit maps `i64` order onto unsigned byte order.
 const SIGN: u64 = 1 << 63;
 
-/// The key of an item in `items.v1` (also the value stored in the id indexes).
-pub fn item_key(id: &ItemId) -> &[u8] {
+/// `space`'s prefix followed by `parts`.
+fn key_in(space: Space, capacity: usize, parts: &[&[u8]]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(space.prefix.len() + capacity);
+    key.extend_from_slice(space.prefix);
+    for part in parts {
+        key.extend_from_slice(part);
+    }
+    key
+}
+
+/// The space this key of the one tree belongs to.
+#[allow(dead_code, reason = "the inverse of the prefixes: tests and store dumps")]
+pub fn space_of(key: &[u8]) -> Option<Space> {
+    SPACES.into_iter().find(|space| key.starts_with(space.prefix))
+}
+
+/// The value stored in the id indexes (`idx.url.v2/`, `idx.guid.v2/`).
+pub fn id_value(id: &ItemId) -> &[u8] {
     id.as_str().as_bytes()
 }
 
-/// Reads an item id back from its key bytes.
+/// Reads an item id back from [`id_value`] bytes.
 pub fn decode_item_id(bytes: &[u8]) -> Option<ItemId> {
     std::str::from_utf8(bytes).ok().and_then(ItemId::parse)
+}
+
+/// `items.v2/[id]`: the key of an item record.
+pub fn item_key(id: &ItemId) -> Vec<u8> {
+    key_in(ITEMS, ID_LEN, &[id_value(id)])
+}
+
+/// Inverse of [`item_key`].
+#[allow(dead_code, reason = "the inverse half of the codec: round-trip tests and store dumps")]
+pub fn decode_item_key(key: &[u8]) -> Option<ItemId> {
+    decode_item_id(key.strip_prefix(ITEMS.prefix)?)
+}
+
+/// `idx.url.v2/[canonical url]`.
+pub fn url_key(url: &str) -> Vec<u8> {
+    key_in(IDX_URL, url.len(), &[url.as_bytes()])
+}
+
+/// Inverse of [`url_key`].
+#[allow(dead_code, reason = "the inverse half of the codec: round-trip tests and store dumps")]
+pub fn decode_url_key(key: &[u8]) -> Option<String> {
+    String::from_utf8(key.strip_prefix(IDX_URL.prefix)?.to_vec()).ok()
 }
 
 /// A timestamp as 8 order-preserving bytes, at microsecond precision.
@@ -79,7 +155,7 @@ pub fn decode_time(bytes: &[u8]) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_micros(micros)
 }
 
-/// The stable one-byte code of a review state in `idx.state.v1`.
+/// The stable one-byte code of a review state in `idx.state.v2/`.
 ///
 /// Written out rather than taken from the enum's discriminant, so reordering
 /// the enum cannot silently remap stored keys.
@@ -98,46 +174,40 @@ pub fn state_from_byte(byte: u8) -> Option<ReviewState> {
     ReviewState::ALL.into_iter().find(|s| state_byte(*s) == byte)
 }
 
-/// `[state][time][id]`: a key in `idx.state.v1`.
+/// `idx.state.v2/[state][time][id]`.
 pub fn state_key(state: ReviewState, time: DateTime<Utc>, id: &ItemId) -> Vec<u8> {
-    let mut key = Vec::with_capacity(1 + TIME_LEN + ID_LEN);
-    key.push(state_byte(state));
-    key.extend_from_slice(&encode_time(time));
-    key.extend_from_slice(item_key(id));
-    key
+    key_in(IDX_STATE, 1 + TIME_LEN + ID_LEN, &[&[state_byte(state)], &encode_time(time), id_value(id)])
 }
 
-/// The prefix shared by every `idx.state.v1` key of `state`.
+/// The prefix shared by every `idx.state.v2/` key of `state`.
 pub fn state_prefix(state: ReviewState) -> Vec<u8> {
-    vec![state_byte(state)]
+    key_in(IDX_STATE, 1, &[&[state_byte(state)]])
 }
 
 /// Inverse of [`state_key`].
 pub fn decode_state_key(key: &[u8]) -> Option<(ReviewState, DateTime<Utc>, ItemId)> {
-    let (&first, rest) = key.split_first()?;
+    let (&first, rest) = key.strip_prefix(IDX_STATE.prefix)?.split_first()?;
     let (time, id) = decode_time_id(rest).filter(|_| rest.len() == TIME_LEN + ID_LEN)?;
     Some((state_from_byte(first)?, time, id))
 }
 
-/// The prefix shared by every `idx.source.v1` key of `source_id`.
+/// The prefix shared by every `idx.source.v2/` key of `source_id`.
 pub fn source_prefix(source_id: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(source_id.len() + 1 + TIME_LEN + ID_LEN);
-    key.extend_from_slice(source_id.as_bytes());
-    key.push(SEP);
-    key
+    key_in(IDX_SOURCE, source_id.len() + 1 + TIME_LEN + ID_LEN, &[source_id.as_bytes(), &[SEP]])
 }
 
-/// `[source id][0][time][id]`: a key in `idx.source.v1`.
+/// `idx.source.v2/[source id][0][time][id]`.
 pub fn source_key(source_id: &str, time: DateTime<Utc>, id: &ItemId) -> Vec<u8> {
     let mut key = source_prefix(source_id);
     key.extend_from_slice(&encode_time(time));
-    key.extend_from_slice(item_key(id));
+    key.extend_from_slice(id_value(id));
     key
 }
 
 /// Inverse of [`source_key`]: the time and id are read from the fixed-length
 /// tail, so the source id may be any string.
 pub fn decode_source_key(key: &[u8]) -> Option<(String, DateTime<Utc>, ItemId)> {
+    let key = key.strip_prefix(IDX_SOURCE.prefix)?;
     let split = key.len().checked_sub(1 + TIME_LEN + ID_LEN)?;
     let (source, rest) = key.split_at(split);
     let (&sep, tail) = rest.split_first()?;
@@ -171,16 +241,15 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// `[source id][0][guid]`: a key in `idx.guid.v1`.
+/// `idx.guid.v2/[source id][0][guid]`.
 pub fn guid_key(source_id: &str, guid: &str) -> Vec<u8> {
-    let mut key = source_prefix(source_id);
-    key.extend_from_slice(guid.as_bytes());
-    key
+    key_in(IDX_GUID, source_id.len() + 1 + guid.len(), &[source_id.as_bytes(), &[SEP], guid.as_bytes()])
 }
 
 /// Inverse of [`guid_key`]: the source id ends at the first NUL.
 #[allow(dead_code, reason = "the inverse half of the codec: round-trip tests and store dumps")]
 pub fn decode_guid_key(key: &[u8]) -> Option<(String, String)> {
+    let key = key.strip_prefix(IDX_GUID.prefix)?;
     let at = key.iter().position(|&b| b == SEP)?;
     let source = std::str::from_utf8(&key[..at]).ok()?;
     let guid = std::str::from_utf8(&key[at + 1..]).ok()?;
@@ -194,24 +263,57 @@ fn decode_time_id(bytes: &[u8]) -> Option<(DateTime<Utc>, ItemId)> {
     Some((decode_time(&bytes[time_start..split])?, decode_item_id(&bytes[split..])?))
 }
 
-/// `[item id][seq]`: a key in `quotes.v1` or `links.v1`. The id is fixed-length,
-/// so the item id is also the prefix of all its entries, and big-endian
-/// sequences scan back in page order.
-pub fn seq_key(id: &ItemId, seq: u32) -> Vec<u8> {
-    let mut key = Vec::with_capacity(ID_LEN + SEQ_LEN);
-    key.extend_from_slice(item_key(id));
+/// `fetch_state.v2/[source id]`.
+pub fn fetch_state_key(source_id: &str) -> Vec<u8> {
+    key_in(FETCH_STATE, source_id.len(), &[source_id.as_bytes()])
+}
+
+/// Inverse of [`fetch_state_key`].
+#[allow(dead_code, reason = "the inverse half of the codec: round-trip tests and store dumps")]
+pub fn decode_fetch_state_key(key: &[u8]) -> Option<String> {
+    String::from_utf8(key.strip_prefix(FETCH_STATE.prefix)?.to_vec()).ok()
+}
+
+/// `pages.v2/[canonical article url]`.
+pub fn page_key(url: &str) -> Vec<u8> {
+    key_in(PAGES, url.len(), &[url.as_bytes()])
+}
+
+/// Inverse of [`page_key`].
+#[allow(dead_code, reason = "the inverse half of the codec: round-trip tests and store dumps")]
+pub fn decode_page_key(key: &[u8]) -> Option<String> {
+    String::from_utf8(key.strip_prefix(PAGES.prefix)?.to_vec()).ok()
+}
+
+/// `[prefix][item id]`: the prefix of all of one item's entries in
+/// [`QUOTES`] or [`LINKS`].
+pub fn seq_prefix(space: Space, id: &ItemId) -> Vec<u8> {
+    key_in(space, ID_LEN + SEQ_LEN, &[id_value(id)])
+}
+
+/// `[prefix][item id][seq]`: a key in [`QUOTES`] or [`LINKS`]. The id is
+/// fixed-length, so [`seq_prefix`] covers exactly the item's entries, and
+/// big-endian sequences scan back in page order.
+pub fn seq_key(space: Space, id: &ItemId, seq: u32) -> Vec<u8> {
+    let mut key = seq_prefix(space, id);
     key.extend_from_slice(&seq.to_be_bytes());
     key
 }
 
 /// Inverse of [`seq_key`].
 #[allow(dead_code, reason = "the inverse half of the codec: round-trip tests and store dumps")]
-pub fn decode_seq_key(key: &[u8]) -> Option<(ItemId, u32)> {
+pub fn decode_seq_key(space: Space, key: &[u8]) -> Option<(ItemId, u32)> {
+    let key = key.strip_prefix(space.prefix)?;
     if key.len() != ID_LEN + SEQ_LEN {
         return None;
     }
     let (id, seq) = key.split_at(ID_LEN);
     Some((decode_item_id(id)?, u32::from_be_bytes(seq.try_into().ok()?)))
+}
+
+/// A v1 key moved into `space` (the v1 → v2 migration).
+pub fn from_v1(space: Space, v1_key: &[u8]) -> Vec<u8> {
+    key_in(space, v1_key.len(), &[v1_key])
 }
 
 /// The schema version as stored under `meta/schema_version`.
@@ -328,16 +430,64 @@ mod tests {
             decode_state_key(&state_key(ReviewState::Approved, t, &i)),
             Some((ReviewState::Approved, t, i.clone()))
         );
-        assert_eq!(decode_source_key(&source_key("bbc-news", t, &i)), Some(("bbc-news".to_owned(), t, i)));
+        assert_eq!(decode_source_key(&source_key("bbc-news", t, &i)), Some(("bbc-news".to_owned(), t, i.clone())));
         assert_eq!(decode_guid_key(&guid_key("bbc", "urn:x\0y")), Some(("bbc".to_owned(), "urn:x\0y".to_owned())));
         assert_eq!(decode_version(&encode_version(1)), Some(1));
+        assert_eq!(decode_item_key(&item_key(&i)), Some(i));
+        assert_eq!(decode_url_key(&url_key("https://e.org/a?b")).as_deref(), Some("https://e.org/a?b"));
+        assert_eq!(decode_fetch_state_key(&fetch_state_key("bbc")).as_deref(), Some("bbc"));
+        assert_eq!(decode_page_key(&page_key("https://e.org/p")).as_deref(), Some("https://e.org/p"));
+    }
+
+    #[test]
+    fn every_key_lands_in_its_own_space_and_no_prefix_contains_another() {
+        for a in SPACES {
+            assert!(a.prefix.ends_with(b"/") && a.prefix.starts_with(a.name.as_bytes()), "{a:?}");
+            for b in SPACES {
+                assert!(a == b || !b.prefix.starts_with(a.prefix), "{a:?} is a prefix of {b:?}");
+            }
+        }
+        let (t, i) = (at(5), id(1));
+        let keys = [
+            (item_key(&i), ITEMS),
+            (url_key("u"), IDX_URL),
+            (guid_key("s", "g"), IDX_GUID),
+            (source_key("s", t, &i), IDX_SOURCE),
+            (state_key(ReviewState::New, t, &i), IDX_STATE),
+            (fetch_state_key("s"), FETCH_STATE),
+            (seq_key(QUOTES, &i, 0), QUOTES),
+            (seq_key(LINKS, &i, 0), LINKS),
+            (page_key("u"), PAGES),
+        ];
+        for (key, space) in keys {
+            assert_eq!(space_of(&key), Some(space), "{key:?}");
+        }
+        // A key of one space never decodes as another's.
+        assert_eq!(decode_item_key(&url_key(i.as_str())), None);
+        assert_eq!(decode_seq_key(LINKS, &seq_key(QUOTES, &i, 1)), None);
+    }
+
+    #[test]
+    fn v1_keys_move_under_their_v2_prefix_unchanged() {
+        let (t, i) = (at(7), id(2));
+        // The v1 layouts were exactly what follows the v2 prefixes.
+        let v1_source_key = &source_key("s", t, &i)[IDX_SOURCE.prefix.len()..];
+        assert_eq!(from_v1(IDX_SOURCE, v1_source_key), source_key("s", t, &i));
+        assert_eq!(from_v1(ITEMS, i.as_str().as_bytes()), item_key(&i));
+        let names: Vec<&str> = V1_TREES.iter().map(|(tree, _)| *tree).collect();
+        assert!(names.iter().all(|n| n.strip_suffix(".v1").is_some()) && names.len() == SPACES.len());
+        for (tree, space) in V1_TREES {
+            assert_eq!(tree.trim_end_matches(".v1"), space.name.trim_end_matches(".v2"));
+        }
     }
 
     #[test]
     fn malformed_keys_decode_to_none() {
         assert_eq!(decode_state_key(b"short"), None);
         assert_eq!(decode_state_key(&[]), None);
+        assert_eq!(decode_state_key(IDX_STATE.prefix), None);
         assert_eq!(decode_source_key(b"no-separator-and-too-short"), None);
+        assert_eq!(decode_source_key(&from_v1(IDX_SOURCE, b"no-separator-and-too-short")), None);
         assert_eq!(decode_item_id(b"NOT-HEX-NOT-HEX-NOT-HEX-NOT-HEX-"), None);
         assert_eq!(decode_version(b"12345"), None);
     }
@@ -373,11 +523,13 @@ mod tests {
     #[test]
     fn seq_keys_round_trip_and_scan_in_sequence_order_under_the_item_prefix() {
         let i = id(3);
-        assert_eq!(decode_seq_key(&seq_key(&i, 258)), Some((i.clone(), 258)));
-        assert!(seq_key(&i, 9) < seq_key(&i, 10), "big-endian: 9 before 10, unlike text order");
-        assert!(seq_key(&i, u32::MAX).starts_with(item_key(&i)));
-        assert_eq!(decode_seq_key(b"short"), None);
-        assert_eq!(decode_seq_key(&seq_key(&i, 1)[..ID_LEN + 2]), None);
+        assert_eq!(decode_seq_key(QUOTES, &seq_key(QUOTES, &i, 258)), Some((i.clone(), 258)));
+        assert!(seq_key(QUOTES, &i, 9) < seq_key(QUOTES, &i, 10), "big-endian: 9 before 10, unlike text order");
+        assert!(seq_key(LINKS, &i, u32::MAX).starts_with(&seq_prefix(LINKS, &i)));
+        assert!(!seq_key(LINKS, &id(4), 0).starts_with(&seq_prefix(LINKS, &i)));
+        assert_eq!(decode_seq_key(QUOTES, b"short"), None);
+        let key = seq_key(QUOTES, &i, 1);
+        assert_eq!(decode_seq_key(QUOTES, &key[..key.len() - 2]), None);
     }
 
     #[test]
@@ -396,7 +548,7 @@ mod tests {
             confidence: 0.75,
         };
         let bytes = encode_quote(&quote);
-        assert_eq!(decode_quote("quotes.v1", b"k", &bytes).expect("decodes"), quote);
+        assert_eq!(decode_quote("quotes.v2", b"k", &bytes).expect("decodes"), quote);
         let link = Link {
             url: "https://example.org/a".to_owned(),
             text: "a".to_owned(),
@@ -404,17 +556,17 @@ mod tests {
             domain: "example.org".to_owned(),
             external: true,
         };
-        assert_eq!(decode_link("links.v1", b"k", &encode_link(&link)).expect("decodes"), link);
+        assert_eq!(decode_link("links.v2", b"k", &encode_link(&link)).expect("decodes"), link);
         let cache =
             PageCache { etag: Some("\"v1\"".to_owned()), body_hash: Some("ab".to_owned()), ..PageCache::default() };
-        assert_eq!(decode_page_cache("pages.v1", b"k", &encode_page_cache(&cache)).expect("decodes"), cache);
-        assert!(matches!(decode_quote("quotes.v1", b"k", b"[]"), Err(StoreError::Corrupt { tree: "quotes.v1", .. })));
+        assert_eq!(decode_page_cache("pages.v2", b"k", &encode_page_cache(&cache)).expect("decodes"), cache);
+        assert!(matches!(decode_quote("quotes.v2", b"k", b"[]"), Err(StoreError::Corrupt { tree: "quotes.v2", .. })));
     }
 
     #[test]
     fn corrupt_records_name_tree_and_key() {
-        let err = decode_item("items.v1", b"abc", b"{not json").expect_err("bad JSON must fail");
-        assert!(matches!(err, StoreError::Corrupt { tree: "items.v1", ref key, .. } if key == "abc"), "{err:?}");
+        let err = decode_item("items.v2", b"abc", b"{not json").expect_err("bad JSON must fail");
+        assert!(matches!(err, StoreError::Corrupt { tree: "items.v2", ref key, .. } if key == "abc"), "{err:?}");
     }
 
     /// Microsecond times across (almost) chrono's whole range.
@@ -461,13 +613,25 @@ mod tests {
 
         #[test]
         fn seq_key_round_trips_and_orders_by_sequence(i in any_id(), a in any::<u32>(), b in any::<u32>()) {
-            prop_assert_eq!(decode_seq_key(&seq_key(&i, a)), Some((i.clone(), a)));
-            prop_assert_eq!(a.cmp(&b), seq_key(&i, a).cmp(&seq_key(&i, b)));
+            prop_assert_eq!(decode_seq_key(QUOTES, &seq_key(QUOTES, &i, a)), Some((i.clone(), a)));
+            prop_assert_eq!(a.cmp(&b), seq_key(LINKS, &i, a).cmp(&seq_key(LINKS, &i, b)));
         }
 
         #[test]
         fn guid_key_round_trips(s in any_source(), guid in ".*") {
             prop_assert_eq!(decode_guid_key(&guid_key(&s, &guid)), Some((s, guid)));
+        }
+
+        #[test]
+        fn string_keys_round_trip(text in ".*") {
+            prop_assert_eq!(decode_url_key(&url_key(&text)), Some(text.clone()));
+            prop_assert_eq!(decode_page_key(&page_key(&text)), Some(text.clone()));
+            prop_assert_eq!(decode_fetch_state_key(&fetch_state_key(&text)), Some(text));
+        }
+
+        #[test]
+        fn item_key_round_trips(i in any_id()) {
+            prop_assert_eq!(decode_item_key(&item_key(&i)), Some(i));
         }
 
         #[test]

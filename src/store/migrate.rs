@@ -7,38 +7,46 @@
 //! resumes at the step that was interrupted. Steps must therefore be
 //! idempotent. A store with a newer version is refused, never touched.
 //!
-//! Adding a tree needs no step and no version bump: sled creates a tree on
-//! first open and an old store simply has it empty, which is what it means.
-//! So `quotes.v1`, `links.v1` and `pages.v1` (extraction) arrived at version 1
-//! and the item fields that came with them default when absent
-//! (`#[serde(default)]`). Bump the version only when existing keys or records
-//! change meaning.
+//! Adding a key space needs no step and no version bump: an old store simply
+//! has it empty, which is what it means. So `quotes`, `links` and `pages`
+//! (extraction) arrived within version 1 and the item fields that came with
+//! them default when absent (`#[serde(default)]`). Bump the version only when
+//! existing keys or records change meaning or place.
+//!
+//! Version 2 moved every tree of version 1 (`items.v1`, `idx.url.v1`, ...)
+//! into one tree under versioned key prefixes (see `codec.rs`), so that an
+//! item and its indexes are written with one atomic sled batch instead of a
+//! multi-tree transaction. Keys and values are unchanged behind the prefix,
+//! so the step is a copy: every entry is copied, the copy is made durable,
+//! and only then are the old trees dropped. Interrupted anywhere, the step
+//! runs again from the start and converges (copies overwrite themselves,
+//! dropped trees have nothing left to copy).
 //!
 //! This module must not import sled: it works through [`MigrationTarget`],
 //! which `sled.rs` implements, so the plan is unit-tested with an in-memory fake.
 
-use super::StoreError;
+use super::{StoreError, codec};
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 1;
+pub const CURRENT_VERSION: u32 = 2;
 
 /// A visitor over a tree's entries, in key order.
 pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
 
 /// The raw operations a migration step may use.
-///
-/// The v1 step needs none of the tree operations; they are here so the next
-/// layout change has what it needs without reaching for sled.
-#[allow(dead_code, reason = "tree operations await the first real migration step")]
 pub trait MigrationTarget {
     /// The stored schema version, `None` when no version was ever written.
     fn schema_version(&self) -> Result<Option<u32>, StoreError>;
     /// Records `version` and makes it durable before returning.
     fn set_schema_version(&self, version: u32) -> Result<(), StoreError>;
-    /// Calls `visit` on every entry of `tree` in key order.
+    /// Calls `visit` on every entry of `tree` in key order (none when the
+    /// tree does not exist; it is not created).
     fn for_each(&self, tree: &str, visit: &mut Visit<'_>) -> Result<(), StoreError>;
     fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
+    #[allow(dead_code, reason = "for steps that rewrite in place; v2 only copies")]
     fn remove(&self, tree: &str, key: &[u8]) -> Result<(), StoreError>;
+    /// Makes everything written so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
     /// Deletes a whole tree (an old version's layout).
     fn drop_tree(&self, tree: &str) -> Result<(), StoreError>;
 }
@@ -52,12 +60,36 @@ pub struct Migration {
 }
 
 /// Every step, in order: `MIGRATIONS[n].to == n + 1`.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    to: 1,
-    what: "initial layout: items.v1 with idx.{url,guid,published,source,state}.v1 and fetch_state.v1",
-    // Trees are created on first use, so there is nothing to convert.
-    run: |_| Ok(()),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        to: 1,
+        what: "initial layout: items.v1 with idx.{url,guid,published,source,state}.v1 and fetch_state.v1",
+        // Trees are created on first use, so there is nothing to convert.
+        run: |_| Ok(()),
+    },
+    Migration {
+        to: 2,
+        what: "one tree with versioned key prefixes (items.v2/, idx.*.v2/, ...) instead of a tree per kind",
+        run: one_tree_with_prefixes,
+    },
+];
+
+/// The v1 → v2 step (see the module docs).
+fn one_tree_with_prefixes(target: &dyn MigrationTarget) -> Result<(), StoreError> {
+    for (tree, space) in codec::V1_TREES {
+        let mut copied = 0usize;
+        target.for_each(tree, &mut |key, value| {
+            copied += 1;
+            target.insert(codec::TREE, &codec::from_v1(space, key), value)
+        })?;
+        tracing::info!(tree, to = space.name, copied, "copied");
+    }
+    target.flush()?;
+    for (tree, _) in codec::V1_TREES {
+        target.drop_tree(tree)?;
+    }
+    target.flush()
+}
 
 /// The steps that take a store at `found` to [`CURRENT_VERSION`].
 ///
@@ -107,8 +139,9 @@ mod tests {
             Ok(())
         }
         fn for_each(&self, tree: &str, visit: &mut Visit<'_>) -> Result<(), StoreError> {
-            let trees = self.trees.borrow();
-            for (k, v) in trees.get(tree).into_iter().flatten() {
+            // A copy, so the visitor may write (sled iterators allow that too).
+            let entries = self.trees.borrow().get(tree).cloned().unwrap_or_default();
+            for (k, v) in &entries {
                 visit(k, v)?;
             }
             Ok(())
@@ -125,6 +158,56 @@ mod tests {
             self.trees.borrow_mut().remove(tree);
             Ok(())
         }
+        fn flush(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    /// A v1 store with one item, its indexes, a quote and a fetch state.
+    fn v1_store() -> Fake {
+        let fake = Fake::default();
+        let id = "0123456789abcdef0123456789abcdef";
+        fake.insert("items.v1", id.as_bytes(), b"{item}").expect("insert");
+        fake.insert("idx.url.v1", b"https://e.org/a", id.as_bytes()).expect("insert");
+        let epoch = codec::encode_time(chrono::DateTime::UNIX_EPOCH);
+        fake.insert("idx.state.v1", &[&[0][..], &epoch, id.as_bytes()].concat(), b"").expect("insert");
+        fake.insert("quotes.v1", &[id.as_bytes(), &[0, 0, 0, 0]].concat(), b"{quote}").expect("insert");
+        fake.insert("fetch_state.v1", b"src", b"{state}").expect("insert");
+        fake.set_schema_version(1).expect("set");
+        fake
+    }
+
+    #[test]
+    fn v2_moves_every_v1_entry_under_its_prefix_and_drops_the_old_trees() {
+        let fake = v1_store();
+        assert_eq!(bring_up_to_date(&fake, "mem").expect("migrates"), 1);
+        assert_eq!(*fake.version.borrow(), Some(2));
+        let trees = fake.trees.borrow();
+        assert_eq!(trees.keys().collect::<Vec<_>>(), [codec::TREE], "only the one tree is left");
+        let tree = &trees[codec::TREE];
+        assert_eq!(tree.len(), 5);
+        let id = crate::model::ItemId::parse("0123456789abcdef0123456789abcdef").expect("valid id");
+        assert_eq!(tree.get(&codec::item_key(&id)).map(Vec::as_slice), Some(&b"{item}"[..]));
+        assert_eq!(tree.get(&codec::url_key("https://e.org/a")).map(Vec::as_slice), Some(id.as_str().as_bytes()));
+        assert!(tree.contains_key(&codec::seq_key(codec::QUOTES, &id, 0)));
+        assert_eq!(tree.get(&codec::fetch_state_key("src")).map(Vec::as_slice), Some(&b"{state}"[..]));
+        assert!(tree.keys().all(|k| codec::decode_state_key(k).is_some() || !k.starts_with(b"idx.state")));
+    }
+
+    #[test]
+    fn an_interrupted_v2_step_converges_when_run_again() {
+        let fake = v1_store();
+        let step = &MIGRATIONS[1];
+        (step.run)(&fake).expect("first run");
+        let done = fake.trees.borrow().clone();
+        // As if the crash came after the copy but before the version was written.
+        (step.run)(&fake).expect("second run");
+        assert_eq!(*fake.trees.borrow(), done);
+        // As if it came after copying but before any drop: the old trees are back.
+        let again = v1_store();
+        again.trees.borrow_mut().insert(codec::TREE.to_owned(), done[codec::TREE].clone());
+        (step.run)(&again).expect("rerun");
+        assert_eq!(*again.trees.borrow(), done);
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub struct PageCache {
 
 /// The store as the rest of Gleaner sees it.
 pub trait Store: Send + Sync {
-    /// Inserts or updates items, each with its indexes in one transaction.
+    /// Inserts or updates items, each with its indexes in one atomic write.
     ///
     /// An item is matched by id, then by canonical URL (another source's copy of
     /// the same article is merged, remembering both sources). Review state and
@@ -136,7 +136,7 @@ pub trait Store: Send + Sync {
         editor: &EditorFields,
     ) -> Result<Item, StoreError>;
 
-    /// Stores an extraction: in one transaction, replaces every quote and link
+    /// Stores an extraction: in one atomic write, replaces every quote and link
     /// of the item and its extraction fields (text, byline, outlet, note, ...).
     /// Review state and editor fields are never touched; the revision is bumped
     /// only when something an editor sees changed.
@@ -150,6 +150,14 @@ pub trait Store: Send + Sync {
     ///
     /// Fails with [`StoreError::UnknownItem`].
     fn put_extraction(&self, id: &ItemId, extraction: &Extraction) -> Result<(), StoreError>;
+
+    /// [`Store::put_extraction`] for many items at once, with one result per
+    /// entry in the same order. Each item's writes stay atomic; a store may
+    /// commit them together, which is much cheaper than one commit per item
+    /// (sled pays for every atomic batch with a synced log write).
+    fn put_extractions(&self, extractions: &[(ItemId, Extraction)]) -> Vec<Result<(), StoreError>> {
+        extractions.iter().map(|(id, extraction)| self.put_extraction(id, extraction)).collect()
+    }
 
     /// Records an extraction attempt that produced nothing new for the item at
     /// `content_hash`: with `failure`, the note says why (the stored text,
