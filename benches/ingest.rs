@@ -21,6 +21,10 @@ use gleaner::ingest::Urgency;
 use gleaner::parse::{ParseInput, normalize, parse_feed};
 use gleaner::store::{SledStore, Store};
 
+/// The binary's allocator (see `src/main.rs`): benches link the library, not `main.rs`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROLE: &str = "GLEANER_BENCH_ROLE";
 const FEEDS: usize = 2_000;
 const ITEMS_PER_FEED: usize = 20;

@@ -21,8 +21,22 @@ const RUNS: usize = 30;
 const PER_PAGE: usize = 50;
 
 const WORDS: [&str; 16] = [
-    "council", "budget", "talks", "sanctions", "election", "minister", "protest", "court", "energy", "trade",
-    "health", "climate", "border", "report", "vote", "inquiry",
+    "council",
+    "budget",
+    "talks",
+    "sanctions",
+    "election",
+    "minister",
+    "protest",
+    "court",
+    "energy",
+    "trade",
+    "health",
+    "climate",
+    "border",
+    "report",
+    "vote",
+    "inquiry",
 ];
 const PERSIAN: [&str; 6] = ["بودجه", "مذاکره", "انتخابات", "دادگاه", "تحریم", "مجلس"];
 
@@ -33,13 +47,19 @@ fn items() -> Vec<NewItem> {
             let persian = i % 5 == 0;
             let (title, summary) = if persian {
                 let w = PERSIAN[i % PERSIAN.len()];
-                (format!("{w} و {} شماره {i}", PERSIAN[(i / 7) % PERSIAN.len()]), format!("<p>{}</p>", format!("گزارش درباره {w} ").repeat(20)))
+                (
+                    format!("{w} و {} شماره {i}", PERSIAN[(i / 7) % PERSIAN.len()]),
+                    format!("<p>{}</p>", format!("گزارش درباره {w} ").repeat(20)),
+                )
             } else {
                 let w = WORDS[i % WORDS.len()];
                 let v = WORDS[(i / 16) % WORDS.len()];
                 (
                     format!("The {w} story number {i}: what the {v} means"),
-                    format!("<p>{}</p>", format!("A paragraph about the {w} and the {v}, as reported today. ").repeat(6)),
+                    format!(
+                        "<p>{}</p>",
+                        format!("A paragraph about the {w} and the {v}, as reported today. ").repeat(6)
+                    ),
                 )
             };
             NewItem {
@@ -101,7 +121,11 @@ fn main() {
         ("language = fa", QueueFilter { language: Some("fa".into()), ..QueueFilter::default() }, 1),
         (
             "date range (one week)",
-            QueueFilter { from: Some(base + TimeDelta::days(10)), to: Some(base + TimeDelta::days(17)), ..QueueFilter::default() },
+            QueueFilter {
+                from: Some(base + TimeDelta::days(10)),
+                to: Some(base + TimeDelta::days(17)),
+                ..QueueFilter::default()
+            },
             1,
         ),
         ("search: one common term", QueueFilter { text: Some("budget".into()), ..QueueFilter::default() }, 1),
@@ -131,7 +155,10 @@ fn main() {
     }
 
     // A write through the use-case (audit + flush + index update), for scale.
-    let rows = editorial.queue(&QueueFilter { state: Some(ReviewState::New), ..QueueFilter::default() }, 1, RUNS).expect("queue").rows;
+    let rows = editorial
+        .queue(&QueueFilter { state: Some(ReviewState::New), ..QueueFilter::default() }, 1, RUNS)
+        .expect("queue")
+        .rows;
     let mut writes = rows.iter();
     let (median, worst, _) = time(rows.len().min(RUNS), || {
         let row = writes.next().expect("enough rows");
@@ -139,7 +166,11 @@ fn main() {
         1
     });
     println!("{:<28} {:>8.2}ms {:>8.2}ms", "act (write + audit + flush)", ms(median), ms(worst));
-    println!("worst queue request: {:.2} ms (target < 50 ms): {}", ms(worst_of_all), if worst_of_all < Duration::from_millis(50) { "ok" } else { "OVER" });
+    println!(
+        "worst queue request: {:.2} ms (target < 50 ms): {}",
+        ms(worst_of_all),
+        if worst_of_all < Duration::from_millis(50) { "ok" } else { "OVER" }
+    );
 }
 
 fn ms(d: Duration) -> f64 {

@@ -15,12 +15,14 @@ use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 
 use crate::app;
 use crate::config::{Config, FetchSettings};
+use crate::editorial::{EditChanges, Editorial, EditorialError, QuoteOverride};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher, Purpose, Validators};
 use crate::ingest::{self, Outcome, SourceReport, Urgency};
 use crate::model::{Article, Item, ItemId, Link, Quote, ReviewState, Source};
 use crate::parse::{self, ParseInput, ParsedFeed};
 use crate::publish::write::DirOutput;
 use crate::publish::{self, IssueReport, PublishOutcome, Publisher};
+use crate::review::Action;
 use crate::store::ItemQuery;
 use crate::web::{self, WebState};
 
@@ -111,6 +113,16 @@ enum Command {
         #[command(subcommand)]
         what: EvalCommand,
     },
+    /// Editors' decisions and edits, with the same rules and audit trail as the review UI.
+    Review {
+        #[command(subcommand)]
+        what: ReviewCommand,
+    },
+    /// Review UI users.
+    User {
+        #[command(subcommand)]
+        what: UserCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,6 +212,8 @@ fn run(cli: Cli) -> CmdResult {
         Command::Eval { what: EvalCommand::Quotes { dir, json } } => {
             print_report(&crate::eval_quotes::quote_gold(&dir), json)
         }
+        Command::Review { what } => review(&load(&cli.config)?, what),
+        Command::User { what } => user(&load(&cli.config)?, what),
     }
 }
 
@@ -868,5 +882,248 @@ fn eval_feeds(dir: &Path, json: bool) -> CmdResult {
     } else {
         println!("{report}");
     }
+    Ok(())
+}
+
+// ---- Review and users (issue 4): `review approve|reject|shortlist|reset|edit`, `user add` ----
+
+#[derive(Debug, Subcommand)]
+enum ReviewCommand {
+    /// Approve items for the next issue.
+    Approve(ReviewActArgs),
+    /// Reject items.
+    Reject(ReviewActArgs),
+    /// Shortlist items.
+    Shortlist(ReviewActArgs),
+    /// Put items back to `new`.
+    Reset(ReviewActArgs),
+    /// Change an item's editor fields; an empty value clears a field.
+    Edit(ReviewEditArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReviewActArgs {
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    /// Who acts, for the audit trail (default: the OS user).
+    #[arg(long = "as", value_name = "NAME")]
+    actor: Option<String>,
+    /// The revision you looked at (`gleaner show ID`); refused if the item changed since. One ID only.
+    #[arg(long)]
+    revision: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
+struct ReviewEditArgs {
+    #[arg(value_name = "ID")]
+    id: String,
+    #[arg(long)]
+    headline: Option<String>,
+    #[arg(long)]
+    commentary: Option<String>,
+    /// Chosen quote ids in order, comma-separated (as `gleaner show ID` prints them).
+    #[arg(long, value_name = "Q,..")]
+    quotes: Option<String>,
+    #[arg(long)]
+    section: Option<String>,
+    /// Position in the next issue's section (`none` or empty clears).
+    #[arg(long, value_name = "N")]
+    position: Option<String>,
+    /// Correct a quote's speaker: `QUOTE_ID=NAME` (an empty NAME drops the correction). Repeatable.
+    #[arg(long, value_name = "Q=NAME")]
+    speaker: Vec<String>,
+    /// Correct a quote's outlet: `QUOTE_ID=OUTLET`. Repeatable.
+    #[arg(long, value_name = "Q=OUTLET")]
+    outlet: Vec<String>,
+    #[arg(long = "as", value_name = "NAME")]
+    actor: Option<String>,
+    #[arg(long)]
+    revision: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a review user; the password is read from standard input (first line).
+    Add { name: String },
+}
+
+/// The audit trail's name for whoever runs the command: `--as`, else the OS user.
+fn cli_actor(given: Option<&str>) -> Result<String, Failure> {
+    if let Some(name) = given.map(str::trim).filter(|n| !n.is_empty()) {
+        return Ok(name.to_owned());
+    }
+    for var in ["USER", "LOGNAME"] {
+        if let Some(name) = std::env::var(var).ok().filter(|n| !n.trim().is_empty()) {
+            return Ok(name.trim().to_owned());
+        }
+    }
+    let whoami = std::process::Command::new("whoami").output().ok().filter(|o| o.status.success());
+    if let Some(name) = whoami.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()).filter(|n| !n.is_empty()) {
+        return Ok(name);
+    }
+    eprintln!("cannot tell who you are (no $USER, $LOGNAME or `whoami`): pass --as NAME");
+    Err(Failure::Usage)
+}
+
+fn parse_item_id(text: &str) -> Result<ItemId, Failure> {
+    ItemId::parse(text.trim()).ok_or_else(|| {
+        eprintln!("{text:?} is not an item id (32 hex digits, as `gleaner items` prints)");
+        Failure::Usage
+    })
+}
+
+/// An editorial refusal is the user's to fix (exit 2); a store failure is not (exit 1).
+fn editorial_failure(error: EditorialError) -> Failure {
+    match error {
+        EditorialError::Store(e) => Failure::Other(anyhow::Error::new(e).context("store")),
+        refused => {
+            eprintln!("error: {refused}");
+            Failure::Usage
+        }
+    }
+}
+
+fn review(config: &Config, what: ReviewCommand) -> CmdResult {
+    let (action, args) = match what {
+        ReviewCommand::Approve(args) => (Action::Approve, args),
+        ReviewCommand::Reject(args) => (Action::Reject, args),
+        ReviewCommand::Shortlist(args) => (Action::Shortlist, args),
+        ReviewCommand::Reset(args) => (Action::Reset, args),
+        ReviewCommand::Edit(args) => return review_edit(config, &args),
+    };
+    if args.revision.is_some() && args.ids.len() > 1 {
+        eprintln!("--revision names one item's revision: give a single ID with it");
+        return Err(Failure::Usage);
+    }
+    let actor = cli_actor(args.actor.as_deref())?;
+    let ids = args.ids.iter().map(|id| parse_item_id(id)).collect::<Result<Vec<_>, _>>()?;
+    let editorial = Editorial::without_queue(app::open_store(config).context("cannot open the store")?);
+    let mut refused = false;
+    for id in &ids {
+        // Without --revision the operator means "as it is now": the stored
+        // revision, so only a write racing this very command is refused.
+        let revision = if let Some(revision) = args.revision {
+            revision
+        } else {
+            let Some(item) = editorial.store().item(id).context("reading item")? else {
+                eprintln!("error: no item with id {id}");
+                refused = true;
+                continue;
+            };
+            item.revision
+        };
+        match editorial.act(id, revision, action, &actor, Utc::now()) {
+            Ok(item) => println!("{id}: {} (revision {})", item.state, item.revision),
+            Err(EditorialError::Store(e)) => return Err(anyhow::Error::new(e).context("store").into()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                refused = true;
+            }
+        }
+    }
+    if refused { Err(Failure::Usage) } else { Ok(()) }
+}
+
+/// `Q=VALUE` pairs into overrides on top of the stored ones.
+fn merge_overrides(
+    into: &mut crate::editorial::QuoteOverrides,
+    pairs: &[String],
+    set: fn(&mut QuoteOverride, Option<String>),
+) -> Result<(), Failure> {
+    for pair in pairs {
+        let Some((quote, value)) = pair.split_once('=') else {
+            eprintln!("{pair:?}: expected QUOTE_ID=VALUE");
+            return Err(Failure::Usage);
+        };
+        let value = Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        set(into.entry(quote.trim().to_owned()).or_default(), value);
+    }
+    Ok(())
+}
+
+fn review_edit(config: &Config, args: &ReviewEditArgs) -> CmdResult {
+    let actor = cli_actor(args.actor.as_deref())?;
+    let id = parse_item_id(&args.id)?;
+    let position = match args.position.as_deref().map(str::trim) {
+        None => None,
+        Some("" | "none") => Some(None),
+        Some(text) => {
+            let Ok(n) = text.parse::<u32>() else {
+                eprintln!("--position {text:?}: expected a number, or `none`");
+                return Err(Failure::Usage);
+            };
+            Some(Some(n))
+        }
+    };
+    let editorial = Editorial::without_queue(app::open_store(config).context("cannot open the store")?);
+    let Some(item) = editorial.store().item(&id).context("reading item")? else {
+        eprintln!("error: no item with id {id}");
+        return Err(Failure::Usage);
+    };
+    let quote_overrides = if args.speaker.is_empty() && args.outlet.is_empty() {
+        None
+    } else {
+        let mut overrides = item.editor.quote_overrides.clone();
+        merge_overrides(&mut overrides, &args.speaker, |o, v| o.speaker = v)?;
+        merge_overrides(&mut overrides, &args.outlet, |o, v| o.outlet = v)?;
+        Some(overrides)
+    };
+    let changes = EditChanges {
+        headline: args.headline.clone().map(Some),
+        commentary: args.commentary.clone().map(Some),
+        quote_ids: args
+            .quotes
+            .as_deref()
+            .map(|q| q.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()),
+        quote_overrides,
+        section: args.section.clone().map(Some),
+        position,
+    };
+    if changes.is_empty() {
+        eprintln!(
+            "nothing to change: give --headline, --commentary, --quotes, --section, --position, --speaker or --outlet"
+        );
+        return Err(Failure::Usage);
+    }
+    let revision = args.revision.unwrap_or(item.revision);
+    match editorial.edit(&id, revision, &changes, &actor, Utc::now()) {
+        Ok(edited) if edited.revision == item.revision => {
+            println!("{id}: nothing changed (revision {})", edited.revision);
+            Ok(())
+        }
+        Ok(edited) => {
+            println!("{id}: edited (revision {})", edited.revision);
+            Ok(())
+        }
+        Err(error) => {
+            let stale_at = if let EditorialError::Stale { found, .. } = &error { Some(*found) } else { None };
+            let failure = editorial_failure(error);
+            if let Some(found) = stale_at {
+                // Nothing is lost: the operator's command line still holds the edit.
+                eprintln!("your edit was not applied; see `gleaner show {id}`, then re-run it with --revision {found}");
+            }
+            Err(failure)
+        }
+    }
+}
+
+fn user(config: &Config, what: UserCommand) -> CmdResult {
+    let UserCommand::Add { name } = what;
+    let mut stdin = std::io::stdin().lock();
+    if stdin.is_terminal() {
+        // No echo suppression without a terminal crate: say so rather than surprise.
+        eprint!("password for {name} (shown as typed; pipe it in to avoid that): ");
+        std::io::stderr().flush().context("writing prompt")?;
+    }
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdin, &mut line).context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        eprintln!("no password on standard input (e.g. `printf '%s\\n' \"$PASS\" | gleaner user add {name}`)");
+        return Err(Failure::Usage);
+    }
+    let editorial = Editorial::without_queue(app::open_store(config).context("cannot open the store")?);
+    editorial.add_user(&name, password, Utc::now()).map_err(editorial_failure)?;
+    println!("added user {name}");
     Ok(())
 }

@@ -18,8 +18,12 @@
 //! runs on tokio's blocking pool, but never more of it at once than there are
 //! cores ([`Ingest`]'s extraction permits), so a poll of thousands of sources
 //! neither starts hundreds of blocking threads nor holds hundreds of parsed
-//! documents in memory. Extractions of one source's feed content are stored
-//! with one [`Store::put_extractions`] call.
+//! documents in memory. For a source read from its feed content, the entries
+//! that need it are extracted before they are stored, and the items and
+//! their extractions go to the store in one write
+//! ([`Store::upsert_with_extractions`]); anything left over (an entry stored
+//! earlier but never extracted, an entry merged into another source's item)
+//! is extracted afterwards and stored with one [`Store::put_extractions`] call.
 //!
 //! Cancellation: every store write happens between awaits, in this task, and
 //! the fetch state (with the new body hash) is written last, so a poll dropped
@@ -88,6 +92,10 @@ pub struct SourceReport {
     /// `changed`, the candidates for extraction.
     #[serde(skip)]
     delivered: Vec<ItemId>,
+    /// Ids whose extraction this poll already settled (stored with the items,
+    /// or found current): the extraction stage skips them.
+    #[serde(skip)]
+    settled: HashSet<ItemId>,
     /// The server moved the source for good (301/308): the operator should edit the URL.
     pub permanent_redirect: Option<String>,
     pub next_due: Option<DateTime<Utc>>,
@@ -109,6 +117,7 @@ impl SourceReport {
             articles_failed: 0,
             quotes_found: 0,
             delivered: Vec::new(),
+            settled: HashSet::new(),
             permanent_redirect: None,
             next_due: None,
             warnings: Vec::new(),
@@ -210,7 +219,7 @@ impl Ingest {
                 state.last_status = Some(304);
                 SourceReport::new(source, Outcome::NotModified)
             }
-            Ok(FetchOutcome::Fetched(body)) => self.ingest_body(source, &body, &mut state, now),
+            Ok(FetchOutcome::Fetched(body)) => self.ingest_body(source, &body, &mut state, now).await,
             Err(error) => {
                 state.last_status = error.status();
                 state.retry_after = error.retry_after();
@@ -253,7 +262,7 @@ impl Ingest {
 
     /// Parses and stores a 200 body, updating validators and body hash only
     /// once the items are safely stored (so a failed store retries next time).
-    fn ingest_body(
+    async fn ingest_body(
         &self,
         source: &Source,
         body: &FetchedBody,
@@ -265,7 +274,7 @@ impl Ingest {
         let mut report = if state.body_hash.as_deref() == Some(body.body_hash.as_str()) {
             SourceReport::new(source, Outcome::Unchanged)
         } else {
-            match self.store_body(source, body, now) {
+            match self.store_body(source, body, now).await {
                 Ok(report) => {
                     state.body_hash = Some(body.body_hash.clone());
                     report
@@ -279,17 +288,51 @@ impl Ingest {
         report
     }
 
-    fn store_body(&self, source: &Source, body: &FetchedBody, now: DateTime<Utc>) -> Result<SourceReport, String> {
+    /// Parses and stores a body. For a source read from its feed content
+    /// (no `follow`), the entries that will need an extraction are extracted
+    /// first and stored in the same write as the items (one write per source,
+    /// each item's record written once); whatever that write could not settle
+    /// is left to [`Ingest::extract_delivered`].
+    async fn store_body(
+        &self,
+        source: &Source,
+        body: &FetchedBody,
+        now: DateTime<Utc>,
+    ) -> Result<SourceReport, String> {
         let feed = parse_source_body(source, body, now).map_err(|e| e.to_string())?;
         let normalized = parse::normalize(&feed, source, now);
-        let upsert = self.store.upsert_items(&normalized.items).map_err(|e: StoreError| e.to_string())?;
+        let follow = source.follow || source.kind == SourceKind::Page;
+        let (jobs, current) = if follow { (Vec::new(), Vec::new()) } else { self.feed_jobs(&normalized.items) };
+        let extractions: Vec<(ItemId, Extraction)> = self
+            .run_feed_jobs(jobs, &source.name)
+            .await
+            .into_iter()
+            .filter_map(|result| match result.outcome {
+                ArticleOutcome::Extracted(article, _) => {
+                    Some((result.id, extraction_of(*article, result.content_hash, now)))
+                }
+                ArticleOutcome::Unchanged(_) | ArticleOutcome::Failed(_) => None,
+            })
+            .collect();
+        let (upsert, extracted) = self
+            .store
+            .upsert_with_extractions(&normalized.items, &extractions)
+            .map_err(|e: StoreError| e.to_string())?;
         let mut report = SourceReport::new(source, Outcome::Ok);
+        let extracted: HashSet<ItemId> = extracted.into_iter().collect();
+        report.quotes_found =
+            extractions.iter().filter(|(id, _)| extracted.contains(id)).map(|(_, e)| e.quotes.len()).sum();
         report.new_items = upsert.new.len();
         report.updated_items = upsert.updated.len();
         report.excluded_items = normalized.excluded.len();
         report.warnings = feed.warnings;
         report.changed = upsert.new.into_iter().chain(upsert.updated).collect();
+        // Settled: extracted in the write above, or already current and left unchanged by it.
+        let changed: HashSet<&ItemId> = report.changed.iter().collect();
+        let settled: HashSet<ItemId> =
+            current.into_iter().filter(|id| !changed.contains(id)).chain(extracted).collect();
         report.delivered = normalized.items.iter().map(crate::model::NewItem::id).collect();
+        report.settled = settled;
         tracing::info!(source = %source.id, new = report.new_items, updated = report.updated_items, "stored");
         Ok(report)
     }
@@ -302,7 +345,7 @@ impl Ingest {
         let purpose = Purpose::ItemLink { from_file_source: source.url.scheme() == "file" };
         let mut seen = HashSet::new();
         let candidates: Vec<ItemId> =
-            report.changed.iter().chain(&report.delivered).filter(|id| seen.insert(*id)).cloned().collect();
+            report.changed.iter().chain(&report.delivered).filter(|id| !report.settled.contains(*id) && seen.insert(*id)).cloned().collect();
         let mut tasks = JoinSet::new();
         let mut from_feed = Vec::new();
         for id in candidates {
@@ -343,19 +386,9 @@ impl Ingest {
             }
         }
         if !from_feed.is_empty() {
+            let ingest = self.clone();
             let outlet = source.name.clone();
-            let extracting = Arc::clone(&self.extracting);
-            // One blocking task for the whole batch: extraction is CPU work, and
-            // a thread per item would swamp the blocking pool on a big feed.
-            tasks.spawn(async move {
-                let _permit = extracting.acquire_owned().await.expect("the extraction semaphore is never closed");
-                tokio::task::spawn_blocking(move || from_feed.into_iter().map(|job| job.run(&outlet)).collect())
-                    .await
-                    .unwrap_or_else(|error| {
-                        tracing::error!(%error, "extraction from feed content panicked");
-                        Vec::new()
-                    })
-            });
+            tasks.spawn(async move { ingest.run_feed_jobs(from_feed, &outlet).await });
         }
         while let Some(joined) = tasks.join_next().await {
             match joined {
@@ -363,6 +396,49 @@ impl Ingest {
                 Err(error) => tracing::error!(source = %source.id, %error, "extraction task panicked"),
             }
         }
+    }
+
+    /// Which of a feed's entries to extract before storing them (see
+    /// [`Ingest::store_body`]): those not stored yet under their id, or stored
+    /// with other content. Also returns the ids whose stored extraction
+    /// already answers the entry's content. An entry stored with the same
+    /// content but not extracted (an interrupted poll) is in neither: the
+    /// usual path extracts it from the stored item.
+    fn feed_jobs(&self, items: &[crate::model::NewItem]) -> (Vec<FeedJob>, Vec<ItemId>) {
+        let mut jobs = Vec::new();
+        let mut current = Vec::new();
+        for new in items {
+            let (id, hash) = (new.id(), new.content_hash());
+            match self.store.item(&id) {
+                Ok(Some(item)) if item.content_hash == hash => {
+                    if item.extracted_for.as_deref() == Some(hash.as_str()) {
+                        current.push(id);
+                    }
+                }
+                // A read error leaves the entry to the usual path, which reports it.
+                Err(_) => {}
+                Ok(_) => jobs.push(FeedJob::from_new(id, hash, new)),
+            }
+        }
+        (jobs, current)
+    }
+
+    /// Runs feed-content extractions in one blocking task, under an
+    /// extraction permit (one task for the batch: extraction is CPU work, and
+    /// a thread per item would swamp the blocking pool on a big feed).
+    async fn run_feed_jobs(&self, jobs: Vec<FeedJob>, outlet: &str) -> Vec<ArticleResult> {
+        if jobs.is_empty() {
+            return Vec::new();
+        }
+        let outlet = outlet.to_owned();
+        let _permit =
+            Arc::clone(&self.extracting).acquire_owned().await.expect("the extraction semaphore is never closed");
+        tokio::task::spawn_blocking(move || jobs.into_iter().map(|job| job.run(&outlet)).collect())
+            .await
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "extraction from feed content panicked");
+                Vec::new()
+            })
     }
 
     /// Stores the outcomes of a batch of articles (synchronously: no await
@@ -587,6 +663,21 @@ impl FeedJob {
             title,
             language,
             note: follow.then_some("the item has no article link; extracted from the feed's content"),
+        }
+    }
+
+    /// The job for an entry not stored yet (or stored with other content):
+    /// what the upsert will store is what the entry says.
+    fn from_new(id: ItemId, content_hash: String, new: &crate::model::NewItem) -> Self {
+        let html = if new.content.trim().is_empty() { &new.summary } else { &new.content };
+        Self {
+            id,
+            content_hash,
+            html: html.clone(),
+            base: new.url.as_deref().and_then(|url| Url::parse(url).ok()),
+            title: new.title.clone(),
+            language: new.language.clone(),
+            note: None,
         }
     }
 

@@ -10,6 +10,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod editorial;
 pub mod eval;
 pub mod eval_extract;
 pub mod eval_quotes;

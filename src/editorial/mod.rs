@@ -20,12 +20,12 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWrite
 
 use chrono::{DateTime, Utc};
 
-pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
 use self::queue::{Matcher, QueueIndex, Row, fold};
+pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
 pub use crate::model::QuoteOverride;
 use crate::model::{AuditEntry, EditorFields, Item, ItemId, Link, Quote, ReviewState, Source, User};
-use crate::review::{self, Action, TransitionError};
 pub use crate::review::EditChanges;
+use crate::review::{self, Action, TransitionError};
 use crate::store::{EditorialWrite, ItemQuery, Store, StoreError};
 
 /// Most rows one queue page may ask for.
@@ -40,8 +40,8 @@ pub enum EditorialError {
     /// The item changed since the editor loaded `expected` (it is at
     /// `found` now); `last_change` is the latest audited change after
     /// `expected`, if a person made it (a re-fetch leaves none).
-    #[error("{}", stale_message(id, *expected, *found, last_change.as_ref()))]
-    Stale { id: ItemId, expected: u64, found: u64, last_change: Option<AuditEntry> },
+    #[error("{}", stale_message(id, *expected, *found, last_change.as_deref()))]
+    Stale { id: ItemId, expected: u64, found: u64, last_change: Option<Box<AuditEntry>> },
     /// The workflow does not allow `action` from `from`.
     #[error("item {id}: {}", TransitionError { from: *from, action: *action })]
     Transition { id: ItemId, from: ReviewState, action: Action },
@@ -169,7 +169,7 @@ impl Editorial {
     /// Loads the queue index from every stored item (once; writes keep it current).
     pub fn new(store: Arc<dyn Store>) -> Result<Self, EditorialError> {
         let editorial = Self::without_queue(store);
-        editorial.read_index()?;
+        drop(editorial.read_index()?);
         Ok(editorial)
     }
 
@@ -206,8 +206,11 @@ impl Editorial {
     ) -> Result<Item, EditorialError> {
         let actor = checked_actor(actor)?;
         let item = self.current(id, expected_revision)?;
-        let to = review::transition(item.state, action)
-            .map_err(|e| EditorialError::Transition { id: id.clone(), from: e.from, action: e.action })?;
+        let to = review::transition(item.state, action).map_err(|e| EditorialError::Transition {
+            id: id.clone(),
+            from: e.from,
+            action: e.action,
+        })?;
         let audit = audit(now, actor, id, action.as_str(), format!("{} → {to}", item.state));
         self.write_one(id, expected_revision, to, &item.editor, &audit)
     }
@@ -245,13 +248,13 @@ impl Editorial {
         }
         let quotes = self.store.quotes(id)?;
         let known: Vec<&str> = quotes.iter().map(|q| q.id.as_str()).collect();
-        let (editor, changed) = changes
+        let (editor, fields) = changes
             .apply(&item.editor, &known)
             .map_err(|e| EditorialError::Invalid { message: format!("item {id}: {e}") })?;
-        if changed.is_empty() {
+        if fields.is_empty() {
             return Ok(item);
         }
-        let audit = audit(now, actor, id, "edit", changed.join(", "));
+        let audit = audit(now, actor, id, "edit", fields.join(", "));
         self.write_one(id, expected_revision, item.state, &editor, &audit)
     }
 
@@ -268,7 +271,11 @@ impl Editorial {
             language: non_blank(filter.language.as_deref()).map(str::to_ascii_lowercase),
             from: filter.from,
             to: filter.to,
-            terms: filter.text.as_deref().map(|t| fold(t).split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+            terms: filter
+                .text
+                .as_deref()
+                .map(|t| fold(t).split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
         };
         let skip = (page - 1).saturating_mul(per_page);
         let mut counts = [0_usize; ReviewState::ALL.len()];
@@ -301,7 +308,12 @@ impl Editorial {
     /// The item with its quotes, links and audit trail.
     pub fn item_page(&self, id: &ItemId) -> Result<ItemView, EditorialError> {
         let item = self.store.item(id)?.ok_or_else(|| EditorialError::NotFound { id: id.clone() })?;
-        Ok(ItemView { quotes: self.store.quotes(id)?, links: self.store.links(id)?, audit: self.store.audit_for(id)?, item })
+        Ok(ItemView {
+            quotes: self.store.quotes(id)?,
+            links: self.store.links(id)?,
+            audit: self.store.audit_for(id)?,
+            item,
+        })
     }
 
     /// The next issue as it stands: approved items by section, in the order
@@ -403,8 +415,8 @@ impl Editorial {
                 message: format!("password too short: at least {MIN_PASSWORD_CHARS} characters"),
             });
         }
-        let password_hash =
-            users::hash_password(password).map_err(|e| EditorialError::Invalid { message: format!("cannot hash: {e}") })?;
+        let password_hash = users::hash_password(password)
+            .map_err(|e| EditorialError::Invalid { message: format!("cannot hash: {e}") })?;
         let user = User { name: name.to_owned(), password_hash, created_at: now };
         if !self.store.insert_user(&user)? {
             return Err(EditorialError::UserExists { name: name.to_owned() });
@@ -497,7 +509,8 @@ impl Editorial {
                 Vec::new()
             })
             .into_iter()
-            .find(|entry| entry.revision > expected);
+            .find(|entry| entry.revision > expected)
+            .map(Box::new);
         EditorialError::Stale { id: id.clone(), expected, found, last_change }
     }
 
@@ -512,18 +525,16 @@ impl Editorial {
     // Poisoning carries no meaning here: every index update is a whole-row
     // replace, so a panicking writer leaves rows that are each consistent.
     fn read_index(&self) -> Result<RwLockReadGuard<'_, QueueIndex>, EditorialError> {
-        let lock = match self.index.get() {
-            Some(lock) => lock,
-            None => {
-                let mut index = QueueIndex::default();
-                for item in self.store.items(&ItemQuery::default())? {
-                    index.upsert(Row::from_item(&item));
-                }
-                // Another thread may have won the race; either index is whole.
-                let _ = self.index.set(RwLock::new(index));
-                self.index.get().expect("set just above or by the thread that won")
-            }
-        };
+        if let Some(lock) = self.index.get() {
+            return Ok(lock.read().unwrap_or_else(PoisonError::into_inner));
+        }
+        let mut index = QueueIndex::default();
+        for item in self.store.items(&ItemQuery::default())? {
+            index.upsert(Row::from_item(&item));
+        }
+        // Another thread may have won the race; either index is whole.
+        let _ = self.index.set(RwLock::new(index));
+        let lock = self.index.get().expect("set just above or by the thread that won");
         Ok(lock.read().unwrap_or_else(PoisonError::into_inner))
     }
 

@@ -277,21 +277,3 @@ fn current_revisions(store: &dyn Store, issue: &Issue) -> Result<Vec<(ItemId, u6
     }
     Ok(revisions)
 }
-
-// TEMPORARY-SHIM: until the store gains issue records (after "Store performance").
-trait TempIssues {
-    fn issues(&self) -> Result<Vec<Issue>, StoreError>;
-    fn put_issue(&self, issue: &Issue) -> Result<(), StoreError>;
-    fn finish_issue(&self, issue: &Issue, items: &[(ItemId, u64)]) -> Result<(), StoreError>;
-}
-impl TempIssues for dyn Store + '_ {
-    fn issues(&self) -> Result<Vec<Issue>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn put_issue(&self, _: &Issue) -> Result<(), StoreError> {
-        Err(StoreError::Io("issue records not yet in the store".into()))
-    }
-    fn finish_issue(&self, _: &Issue, _: &[(ItemId, u64)]) -> Result<(), StoreError> {
-        Err(StoreError::Io("issue records not yet in the store".into()))
-    }
-}

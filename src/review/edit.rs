@@ -213,8 +213,8 @@ mod tests {
             position: Some(2),
             ..EditorFields::default()
         };
-        let changes = EditChanges { headline: Some(Some("  New   headline ".into())), ..EditChanges::default() };
-        let (next, changed) = changes.apply(&current, &["q1"]).expect("valid");
+        let request = EditChanges { headline: Some(Some("  New   headline ".into())), ..EditChanges::default() };
+        let (next, changed) = request.apply(&current, &["q1"]).expect("valid");
         assert_eq!(next.headline.as_deref(), Some("New headline"));
         assert_eq!(next.commentary, current.commentary);
         assert_eq!(next.quote_ids, current.quote_ids);
@@ -236,17 +236,21 @@ mod tests {
         let current = EditorFields { quote_ids: vec!["gone".into()], ..EditorFields::default() };
         let bad = EditChanges { quote_ids: Some(vec!["q9".into()]), ..EditChanges::default() };
         assert_eq!(bad.apply(&current, &["q1"]), Err(EditError::UnknownQuote { id: "q9".into() }));
-        let keep = EditChanges { quote_ids: Some(vec!["q1".into(), "gone".into(), "q1".into()]), ..EditChanges::default() };
+        let keep =
+            EditChanges { quote_ids: Some(vec!["q1".into(), "gone".into(), "q1".into()]), ..EditChanges::default() };
         assert_eq!(keep.apply(&current, &["q1"]).expect("valid").0.quote_ids, vec!["q1", "gone"]);
     }
 
     #[test]
     fn overrides_are_cleaned_and_empty_ones_dropped() {
         let mut overrides = BTreeMap::new();
-        overrides.insert("q1".to_owned(), QuoteOverride { speaker: Some(" Ali  Vaez ".into()), outlet: Some(String::new()) });
+        overrides.insert(
+            "q1".to_owned(),
+            QuoteOverride { speaker: Some(" Ali  Vaez ".into()), outlet: Some(String::new()) },
+        );
         overrides.insert("q2".to_owned(), QuoteOverride { speaker: Some("  ".into()), outlet: None });
-        let changes = EditChanges { quote_overrides: Some(overrides), ..EditChanges::default() };
-        let (next, changed) = changes.apply(&EditorFields::default(), &["q1", "q2"]).expect("valid");
+        let request = EditChanges { quote_overrides: Some(overrides), ..EditChanges::default() };
+        let (next, changed) = request.apply(&EditorFields::default(), &["q1", "q2"]).expect("valid");
         assert_eq!(next.quote_overrides.len(), 1);
         assert_eq!(next.quote_overrides["q1"], QuoteOverride { speaker: Some("Ali Vaez".into()), outlet: None });
         assert_eq!(changed, vec!["attribution"]);

@@ -29,6 +29,11 @@
 //! | `quotes.v2/` | item id, `u32` big-endian sequence | JSON [`Quote`] |
 //! | `links.v2/` | item id, `u32` big-endian sequence | JSON [`Link`] |
 //! | `pages.v2/` | canonical article URL | JSON [`PageCache`] |
+//! | `issues.v2/` | issue number (`u32` big-endian) | JSON [`Issue`](crate::model::Issue) |
+//!
+//! `issues.v2/` (the publisher's digest issues) arrived within version 2 and
+//! has no v1 tree: an older store simply has no issues. Big-endian numbers
+//! make a prefix scan list issues in number order.
 //!
 //! The schema version stays in its own `meta` tree (`schema_version`, a
 //! big-endian `u32`), where every version of Gleaner looks for it. Version 1
@@ -385,6 +390,82 @@ pub fn corrupt(tree: &'static str, key: &[u8], reason: impl Into<String>) -> Sto
     StoreError::Corrupt { tree, key: String::from_utf8_lossy(key).escape_debug().to_string(), reason: reason.into() }
 }
 
+// ---- Review: audit trail and users (issue 4) ----
+//
+// | prefix | rest of the key | value |
+// |---|---|---|
+// | `audit.v2/` | item id, revision (`u64` big-endian) | JSON `AuditEntry` |
+// | `idx.audit_time.v2/` | time, item id, revision | empty |
+// | `users.v2/` | user name (UTF-8) | JSON `User` |
+//
+// An item's revisions only grow, so its audit entries scan back in change
+// order and newest first is a reverse prefix scan; the time index answers
+// "recent changes across all items" the same way. Neither needed a
+// migration: stores from before simply have no entries.
+
+/// The audit trail, per item.
+pub const AUDIT: Space = Space { prefix: b"audit.v2/", name: "audit.v2" };
+/// Every audit entry by time, for the recent-changes listing.
+pub const IDX_AUDIT_TIME: Space = Space { prefix: b"idx.audit_time.v2/", name: "idx.audit_time.v2" };
+/// Review users by name.
+pub const USERS: Space = Space { prefix: b"users.v2/", name: "users.v2" };
+
+/// The review spaces, kept apart from [`SPACES`] (which mirrors the v1 trees one to one).
+#[allow(dead_code, reason = "used by the codec's tests and by store dumps")]
+pub const REVIEW_SPACES: [Space; 3] = [AUDIT, IDX_AUDIT_TIME, USERS];
+
+/// Length of an encoded revision.
+pub const REVISION_LEN: usize = 8;
+
+/// `audit.v2/[item id]`: the prefix of one item's audit entries.
+pub fn audit_prefix(id: &ItemId) -> Vec<u8> {
+    key_in(AUDIT, ID_LEN + REVISION_LEN, &[id_value(id)])
+}
+
+/// `audit.v2/[item id][revision]`.
+pub fn audit_key(id: &ItemId, revision: u64) -> Vec<u8> {
+    let mut key = audit_prefix(id);
+    key.extend_from_slice(&revision.to_be_bytes());
+    key
+}
+
+/// `idx.audit_time.v2/[time][item id][revision]`.
+pub fn audit_time_key(at: DateTime<Utc>, id: &ItemId, revision: u64) -> Vec<u8> {
+    key_in(IDX_AUDIT_TIME, TIME_LEN + ID_LEN + REVISION_LEN, &[&encode_time(at), id_value(id), &revision.to_be_bytes()])
+}
+
+/// Inverse of [`audit_time_key`]: the audit entry's item id and revision.
+pub fn decode_audit_time_key(key: &[u8]) -> Option<(DateTime<Utc>, ItemId, u64)> {
+    let rest = key.strip_prefix(IDX_AUDIT_TIME.prefix)?;
+    if rest.len() != TIME_LEN + ID_LEN + REVISION_LEN {
+        return None;
+    }
+    let (time_id, revision) = rest.split_at(TIME_LEN + ID_LEN);
+    let (time, id) = decode_time_id(time_id)?;
+    Some((time, id, u64::from_be_bytes(revision.try_into().ok()?)))
+}
+
+pub fn encode_audit(entry: &crate::model::AuditEntry) -> Vec<u8> {
+    serde_json::to_vec(entry).expect("an AuditEntry always serializes to JSON")
+}
+
+pub fn decode_audit(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<crate::model::AuditEntry, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
+}
+
+/// `users.v2/[name]`.
+pub fn user_key(name: &str) -> Vec<u8> {
+    key_in(USERS, name.len(), &[name.as_bytes()])
+}
+
+pub fn encode_user(user: &crate::model::User) -> Vec<u8> {
+    serde_json::to_vec(user).expect("a User always serializes to JSON")
+}
+
+pub fn decode_user(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<crate::model::User, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -639,5 +720,109 @@ mod tests {
             let key = source_key(&s, t, &i);
             prop_assert_eq!(key >= time_lower_bound(&source_prefix(&s), since), t >= since);
         }
+    }
+}
+
+#[cfg(test)]
+mod review_tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn audit_and_user_keys_round_trip_and_stay_in_their_space() {
+        let id = ItemId::derive("s", "g");
+        let at = Utc.timestamp_opt(1_800_000_000, 0).single().expect("valid");
+        assert_eq!(decode_audit_time_key(&audit_time_key(at, &id, 7)), Some((at, id.clone(), 7)));
+        assert!(audit_key(&id, 7).starts_with(&audit_prefix(&id)));
+        assert!(audit_key(&id, 2) < audit_key(&id, 10), "revisions sort numerically");
+        for space in REVIEW_SPACES {
+            for other in SPACES.into_iter().chain(REVIEW_SPACES) {
+                assert!(space == other || !other.prefix.starts_with(space.prefix), "{} vs {}", space.name, other.name);
+            }
+        }
+        assert!(user_key("sara").starts_with(USERS.prefix));
+    }
+}
+
+// ---- Publishing: digest issue records (issue 5) ----
+
+/// Digest issues by number (`issues.v2/` in the layout table).
+pub const ISSUES: Space = Space { prefix: b"issues.v2/", name: "issues.v2" };
+
+/// Length of an encoded issue number.
+pub const ISSUE_NUMBER_LEN: usize = 4;
+
+/// `issues.v2/[number]`, big-endian so that a prefix scan lists issues in
+/// number order.
+pub fn issue_key(number: u32) -> Vec<u8> {
+    key_in(ISSUES, ISSUE_NUMBER_LEN, &[&number.to_be_bytes()])
+}
+
+/// Inverse of [`issue_key`].
+pub fn decode_issue_key(key: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(key.strip_prefix(ISSUES.prefix)?.try_into().ok()?))
+}
+
+/// An issue record.
+pub fn encode_issue(issue: &crate::model::Issue) -> Vec<u8> {
+    // Strings, numbers, ids and chrono times: serializing cannot fail.
+    serde_json::to_vec(issue).expect("an Issue always serializes to JSON")
+}
+
+/// Inverse of [`encode_issue`].
+pub fn decode_issue(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<crate::model::Issue, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
+}
+
+#[cfg(test)]
+mod issue_tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::model::{Issue, IssueSection, IssueState, Period};
+
+    proptest! {
+        #[test]
+        fn issue_key_round_trips_and_orders_by_number(a in any::<u32>(), b in any::<u32>()) {
+            prop_assert_eq!(decode_issue_key(&issue_key(a)), Some(a));
+            prop_assert_eq!(a.cmp(&b), issue_key(a).cmp(&issue_key(b)));
+        }
+    }
+
+    #[test]
+    fn issue_keys_stay_in_their_space_and_malformed_ones_decode_to_none() {
+        assert!(issue_key(266).starts_with(ISSUES.prefix));
+        assert!(issue_key(9) < issue_key(10), "big-endian: 9 before 10, unlike text order");
+        for other in SPACES.into_iter().chain(REVIEW_SPACES) {
+            assert!(!other.prefix.starts_with(ISSUES.prefix) && !ISSUES.prefix.starts_with(other.prefix), "{other:?}");
+        }
+        assert_eq!(decode_issue_key(b"short"), None);
+        assert_eq!(decode_issue_key(ISSUES.prefix), None);
+        let key = issue_key(1);
+        assert_eq!(decode_issue_key(&key[..key.len() - 1]), None);
+        assert_eq!(decode_issue_key(&[key.as_slice(), &[0]].concat()), None);
+        assert_eq!(decode_issue_key(&from_v1(PAGES, &1_u32.to_be_bytes())), None);
+    }
+
+    #[test]
+    fn issue_records_round_trip_and_garbage_is_corrupt() {
+        let at = |secs| Utc.timestamp_opt(secs, 0).single().expect("valid test time");
+        let issue = Issue {
+            number: 266,
+            title: "Weekly Digest – 266".to_owned(),
+            period: Period { start: at(1_700_000_000), end: at(1_700_600_000) },
+            sections: vec![IssueSection { name: String::new(), items: vec![ItemId::derive("s", "g")] }],
+            html: "<p>body</p>".to_owned(),
+            summary: "body".to_owned(),
+            created_at: at(1_700_600_001),
+            published_at: Some(at(1_700_600_002)),
+            state: IssueState::Published,
+        };
+        let key = issue_key(issue.number);
+        assert_eq!(decode_issue(ISSUES.name, &key, &encode_issue(&issue)).expect("decodes"), issue);
+        let err = decode_issue(ISSUES.name, &key, b"{}").expect_err("not an issue");
+        assert!(matches!(err, StoreError::Corrupt { tree: "issues.v2", .. }), "{err:?}");
     }
 }

@@ -10,8 +10,10 @@
 //! Adding a key space needs no step and no version bump: an old store simply
 //! has it empty, which is what it means. So `quotes`, `links` and `pages`
 //! (extraction) arrived within version 1 and the item fields that came with
-//! them default when absent (`#[serde(default)]`). Bump the version only when
-//! existing keys or records change meaning or place.
+//! them default when absent (`#[serde(default)]`), and `issues.v2/` (the
+//! publisher's digest issues) arrived within version 2: a version 2 store
+//! from before it has no issues. Bump the version only when existing keys
+//! or records change meaning or place.
 //!
 //! Version 2 moved every tree of version 1 (`items.v1`, `idx.url.v1`, ...)
 //! into one tree under versioned key prefixes (see `codec.rs`), so that an

@@ -92,6 +92,22 @@ pub struct PageCache {
     pub fetched_at: Option<DateTime<Utc>>,
 }
 
+// ---- Review: editorial writes with their audit entries, users (issue 4) ----
+
+/// One editors' write for [`Store::apply_edits`]: the item's new review
+/// state and editor fields, the revision they were based on, and the audit
+/// entry that describes the change.
+#[derive(Debug, Clone)]
+pub struct EditorialWrite {
+    pub id: ItemId,
+    pub expected_revision: u64,
+    pub state: ReviewState,
+    pub editor: EditorFields,
+    /// Stored with the change; its `item_id` and `revision` are set by the
+    /// store (to `id` and the item's new revision).
+    pub audit: crate::model::AuditEntry,
+}
+
 /// The store as the rest of Gleaner sees it.
 pub trait Store: Send + Sync {
     /// Inserts or updates items, each with its indexes in one atomic write.
@@ -159,6 +175,40 @@ pub trait Store: Send + Sync {
         extractions.iter().map(|(id, extraction)| self.put_extraction(id, extraction)).collect()
     }
 
+    /// [`Store::upsert_items`] together with extractions made from the
+    /// entries' own feed content, so a polled source costs one write instead
+    /// of two (and each item's record is written once).
+    ///
+    /// An extraction is stored only for an item that, after the upsert, is
+    /// stored under that id with that `content_hash` and whose stored
+    /// extraction does not already answer it; the others are skipped (the
+    /// caller extracts those the usual way). Returns the upsert's report and
+    /// the ids whose extraction was stored. Each item stays atomic with its
+    /// indexes and its extraction; a store may commit everything together.
+    fn upsert_with_extractions(
+        &self,
+        items: &[NewItem],
+        extractions: &[(ItemId, Extraction)],
+    ) -> Result<(UpsertReport, Vec<ItemId>), StoreError> {
+        let report = self.upsert_items(items)?;
+        let mut wanted = Vec::new();
+        for (id, extraction) in extractions {
+            let current = self.item(id)?;
+            if current.is_some_and(|item| {
+                item.content_hash == extraction.content_hash
+                    && item.extracted_for.as_deref() != Some(extraction.content_hash.as_str())
+            }) {
+                wanted.push((id.clone(), extraction.clone()));
+            }
+        }
+        let mut stored = Vec::with_capacity(wanted.len());
+        for ((id, _), written) in wanted.iter().zip(self.put_extractions(&wanted)) {
+            written?;
+            stored.push(id.clone());
+        }
+        Ok((report, stored))
+    }
+
     /// Records an extraction attempt that produced nothing new for the item at
     /// `content_hash`: with `failure`, the note says why (the stored text,
     /// quotes and links stay: a failed re-fetch must not wipe a good
@@ -183,4 +233,68 @@ pub trait Store: Send + Sync {
     fn page_cache(&self, url: &str) -> Result<Option<PageCache>, StoreError>;
 
     fn put_page_cache(&self, url: &str, cache: &PageCache) -> Result<(), StoreError>;
+
+    // ---- Review: editorial writes with their audit entries, users (issue 4) ----
+
+    /// [`Store::update_editorial`] plus its audit entry, in one atomic write:
+    /// the trail never shows a change that did not happen, nor misses one.
+    /// `audit.revision` and `audit.item_id` are set by the store.
+    ///
+    /// Fails with [`StoreError::UnknownItem`] or [`StoreError::StaleRevision`].
+    fn apply_edit(
+        &self,
+        id: &ItemId,
+        expected_revision: u64,
+        state: ReviewState,
+        editor: &EditorFields,
+        audit: &crate::model::AuditEntry,
+    ) -> Result<Item, StoreError> {
+        let write =
+            EditorialWrite { id: id.clone(), expected_revision, state, editor: editor.clone(), audit: audit.clone() };
+        let mut items = self.apply_edits(std::slice::from_ref(&write))?;
+        items.pop().ok_or_else(|| StoreError::Io("an editorial write returned no item".to_owned()))
+    }
+
+    /// Several editorial writes, all or nothing: if any item is unknown or
+    /// stale, nothing is written (a reorder is one decision). Returns the
+    /// items at their new revisions, in order.
+    fn apply_edits(&self, writes: &[EditorialWrite]) -> Result<Vec<Item>, StoreError>;
+
+    /// An item's audit trail, newest first.
+    fn audit_for(&self, id: &ItemId) -> Result<Vec<crate::model::AuditEntry>, StoreError>;
+
+    /// The latest `limit` audit entries across all items, newest first.
+    fn recent_audit(&self, limit: usize) -> Result<Vec<crate::model::AuditEntry>, StoreError>;
+
+    /// Stores a new user; `Ok(false)` (and nothing written) when the name is
+    /// taken. Atomic: two concurrent adds of one name cannot both succeed.
+    fn insert_user(&self, user: &crate::model::User) -> Result<bool, StoreError>;
+
+    /// Replaces (or creates) a user, e.g. after a password change.
+    fn put_user(&self, user: &crate::model::User) -> Result<(), StoreError>;
+
+    fn user(&self, name: &str) -> Result<Option<crate::model::User>, StoreError>;
+
+    /// Every user, by name.
+    fn users(&self) -> Result<Vec<crate::model::User>, StoreError>;
+
+    // ---- Publishing: digest issue records (issue 5) ----
+
+    /// Every digest issue, drafts included, by number.
+    fn issues(&self) -> Result<Vec<crate::model::Issue>, StoreError>;
+
+    fn issue(&self, number: u32) -> Result<Option<crate::model::Issue>, StoreError>;
+
+    /// Stores an issue record as given (the publisher's draft), replacing one
+    /// with the same number.
+    fn put_issue(&self, issue: &crate::model::Issue) -> Result<(), StoreError>;
+
+    /// Publishes an issue in one atomic write: stores `issue` (already marked
+    /// published by the caller) and moves every listed item to `published`,
+    /// bumping its revision; each must still be at the given revision. An id
+    /// listed twice is moved once.
+    ///
+    /// Fails with [`StoreError::UnknownItem`] or [`StoreError::StaleRevision`],
+    /// and then changes nothing.
+    fn finish_issue(&self, issue: &crate::model::Issue, items: &[(ItemId, u64)]) -> Result<(), StoreError>;
 }

@@ -34,7 +34,7 @@
 //! This module must not decide anything about review rules or feed parsing;
 //! it stores what it is given.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -117,13 +117,34 @@ impl SledStore {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Upserts one chunk of items in one batch; returns the chunk's report.
-    fn upsert_chunk(&self, chunk: &[(ItemId, String, &NewItem)]) -> Result<UpsertReport, StoreError> {
+    /// Upserts one chunk of items in one batch, with the extractions (taken
+    /// out of `extractions`) of those chunk items they still apply to (see
+    /// [`Store::upsert_with_extractions`]); returns the chunk's report and
+    /// pushes the ids whose extraction was staged onto `extracted`.
+    fn upsert_chunk(
+        &self,
+        chunk: &[(ItemId, String, &NewItem)],
+        extractions: &mut HashMap<ItemId, (&Extraction, EncodedExtraction)>,
+        extracted: &mut Vec<ItemId>,
+    ) -> Result<UpsertReport, StoreError> {
         let _writing = self.lock();
         let mut writer = Writer::new(&self.tree);
         let mut report = UpsertReport::default();
         for (id, hash, new) in chunk {
             writer.upsert_one(id, hash, new, &mut report)?;
+        }
+        for (id, _, _) in chunk {
+            let Some((extraction, encoded)) = extractions.remove(id) else { continue };
+            let hash = extraction.content_hash.as_str();
+            // Only what the upsert left under this id with this content, not yet extracted for it.
+            let applies = writer
+                .load(id)?
+                .is_some_and(|item| item.content_hash == hash && item.extracted_for.as_deref() != Some(hash));
+            if applies {
+                // Staged after the item's own writes, so item, indexes and extraction land together.
+                writer.stage_extraction(id, extraction, encoded)?;
+                extracted.push(id.clone());
+            }
         }
         writer.commit()?;
         Ok(report)
@@ -177,14 +198,25 @@ impl SledStore {
 
 impl Store for SledStore {
     fn upsert_items(&self, items: &[NewItem]) -> Result<UpsertReport, StoreError> {
-        // Hashing happens outside the lock, so other writers wait less.
+        self.upsert_with_extractions(items, &[]).map(|(report, _)| report)
+    }
+
+    fn upsert_with_extractions(
+        &self,
+        items: &[NewItem],
+        extractions: &[(ItemId, Extraction)],
+    ) -> Result<(UpsertReport, Vec<ItemId>), StoreError> {
+        // Hashing and encoding happen outside the lock, so other writers wait less.
         let prepared: Vec<(ItemId, String, &NewItem)> =
             items.iter().map(|new| (new.id(), new.content_hash(), new)).collect();
+        let mut pending: HashMap<ItemId, (&Extraction, EncodedExtraction)> =
+            extractions.iter().map(|(id, e)| (id.clone(), (e, EncodedExtraction::new(e)))).collect();
+        let mut extracted = Vec::new();
         let mut report = UpsertReport::default();
         let mut new_ids = HashSet::new();
         let mut updated_ids = HashSet::new();
         for chunk in prepared.chunks(ITEMS_PER_BATCH) {
-            let part = self.upsert_chunk(chunk)?;
+            let part = self.upsert_chunk(chunk, &mut pending, &mut extracted)?;
             report.unchanged += part.unchanged;
             for id in part.new {
                 new_ids.insert(id.clone());
@@ -197,7 +229,7 @@ impl Store for SledStore {
                 }
             }
         }
-        Ok(report)
+        Ok((report, extracted))
     }
 
     fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
@@ -367,6 +399,166 @@ impl Store for SledStore {
 
     fn put_page_cache(&self, url: &str, cache: &PageCache) -> Result<(), StoreError> {
         self.tree.insert(codec::page_key(url), codec::encode_page_cache(cache)).map_err(io)?;
+        Ok(())
+    }
+
+    // ---- Review: editorial writes with their audit entries, users (issue 4) ----
+
+    fn apply_edits(&self, writes: &[super::EditorialWrite]) -> Result<Vec<Item>, StoreError> {
+        let _writing = self.lock();
+        let mut batch = Batch::default();
+        // Items written earlier in this call, so one item named twice chains its revisions.
+        let mut staged: std::collections::HashMap<ItemId, Item> = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(writes.len());
+        for write in writes {
+            let id = &write.id;
+            let mut item = match staged.remove(id) {
+                Some(item) => item,
+                None => self.item_for_write(id)?,
+            };
+            if item.revision != write.expected_revision {
+                // Nothing is applied: the batch is dropped with its staged writes.
+                return Err(StoreError::StaleRevision {
+                    id: id.clone(),
+                    expected: write.expected_revision,
+                    found: item.revision,
+                });
+            }
+            if item.state != write.state {
+                batch.remove(codec::state_key(item.state, item.published, id));
+                batch.insert(codec::state_key(write.state, item.published, id), IVec::default());
+            }
+            item.state = write.state;
+            item.editor = write.editor.clone();
+            item.revision += 1;
+            batch.insert(codec::item_key(id), codec::encode_item(&item));
+            let mut entry = write.audit.clone();
+            entry.item_id = id.clone();
+            entry.revision = item.revision;
+            batch.insert(codec::audit_key(id, item.revision), codec::encode_audit(&entry));
+            batch.insert(codec::audit_time_key(entry.at, id, item.revision), IVec::default());
+            out.push(item.clone());
+            staged.insert(id.clone(), item);
+        }
+        self.tree.apply_batch(batch).map_err(io)?;
+        Ok(out)
+    }
+
+    fn audit_for(&self, id: &ItemId) -> Result<Vec<crate::model::AuditEntry>, StoreError> {
+        self.tree
+            .scan_prefix(codec::audit_prefix(id))
+            .rev()
+            .map(|entry| {
+                let (key, value) = entry.map_err(io)?;
+                codec::decode_audit(codec::AUDIT.name, &key, &value)
+            })
+            .collect()
+    }
+
+    fn recent_audit(&self, limit: usize) -> Result<Vec<crate::model::AuditEntry>, StoreError> {
+        let mut out = Vec::with_capacity(limit.min(1_000));
+        for key in self.tree.scan_prefix(codec::IDX_AUDIT_TIME.prefix).keys().rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let key = key.map_err(io)?;
+            let (_, id, revision) = codec::decode_audit_time_key(&key)
+                .ok_or_else(|| corrupt(codec::IDX_AUDIT_TIME.name, &key, "not a valid audit time key"))?;
+            // Written in the same batch as its entry, so a miss means damage: skip, as listings do.
+            let entry = self.record(codec::AUDIT, &codec::audit_key(&id, revision), codec::decode_audit)?;
+            if let Some(entry) = entry {
+                out.push(entry);
+            } else {
+                tracing::warn!(id = %id, revision, "audit time index points at a missing entry; skipped");
+            }
+        }
+        Ok(out)
+    }
+
+    fn insert_user(&self, user: &crate::model::User) -> Result<bool, StoreError> {
+        let swapped = self
+            .tree
+            .compare_and_swap(codec::user_key(&user.name), None as Option<&[u8]>, Some(codec::encode_user(user)))
+            .map_err(io)?;
+        Ok(swapped.is_ok())
+    }
+
+    fn put_user(&self, user: &crate::model::User) -> Result<(), StoreError> {
+        self.tree.insert(codec::user_key(&user.name), codec::encode_user(user)).map_err(io)?;
+        Ok(())
+    }
+
+    fn user(&self, name: &str) -> Result<Option<crate::model::User>, StoreError> {
+        self.record(codec::USERS, &codec::user_key(name), codec::decode_user)
+    }
+
+    fn users(&self) -> Result<Vec<crate::model::User>, StoreError> {
+        self.tree
+            .scan_prefix(codec::USERS.prefix)
+            .map(|entry| {
+                let (key, value) = entry.map_err(io)?;
+                codec::decode_user(codec::USERS.name, &key, &value)
+            })
+            .collect()
+    }
+
+    // ---- Publishing: digest issue records (issue 5) ----
+
+    fn issues(&self) -> Result<Vec<crate::model::Issue>, StoreError> {
+        // Big-endian numbers: the prefix scan is already in number order.
+        self.tree
+            .scan_prefix(codec::ISSUES.prefix)
+            .map(|entry| {
+                let (key, value) = entry.map_err(io)?;
+                let issue = codec::decode_issue(codec::ISSUES.name, &key, &value)?;
+                if codec::decode_issue_key(&key) != Some(issue.number) {
+                    return Err(corrupt(codec::ISSUES.name, &key, "key does not match the issue's number"));
+                }
+                Ok(issue)
+            })
+            .collect()
+    }
+
+    fn issue(&self, number: u32) -> Result<Option<crate::model::Issue>, StoreError> {
+        self.record(codec::ISSUES, &codec::issue_key(number), codec::decode_issue)
+    }
+
+    fn put_issue(&self, issue: &crate::model::Issue) -> Result<(), StoreError> {
+        // One key, written whole: needs neither a batch nor the writer lock.
+        self.tree.insert(codec::issue_key(issue.number), codec::encode_issue(issue)).map_err(io)?;
+        Ok(())
+    }
+
+    fn finish_issue(&self, issue: &crate::model::Issue, items: &[(ItemId, u64)]) -> Result<(), StoreError> {
+        let encoded = codec::encode_issue(issue);
+        let _writing = self.lock();
+        let mut batch = Batch::default();
+        // Each item's stored revision as read; an id listed again is checked
+        // against it and not moved twice.
+        let mut read: std::collections::HashMap<&ItemId, u64> = std::collections::HashMap::with_capacity(items.len());
+        for (id, expected) in items {
+            if let Some(&found) = read.get(id) {
+                if found != *expected {
+                    return Err(StoreError::StaleRevision { id: id.clone(), expected: *expected, found });
+                }
+                continue;
+            }
+            let mut item = self.item_for_write(id)?;
+            if item.revision != *expected {
+                // Nothing is applied: the batch is dropped with its staged writes.
+                return Err(StoreError::StaleRevision { id: id.clone(), expected: *expected, found: item.revision });
+            }
+            read.insert(id, item.revision);
+            if item.state != ReviewState::Published {
+                batch.remove(codec::state_key(item.state, item.published, id));
+                batch.insert(codec::state_key(ReviewState::Published, item.published, id), IVec::default());
+            }
+            item.state = ReviewState::Published;
+            item.revision += 1;
+            batch.insert(codec::item_key(id), codec::encode_item(&item));
+        }
+        batch.insert(codec::issue_key(issue.number), encoded);
+        self.tree.apply_batch(batch).map_err(io)?;
         Ok(())
     }
 }
@@ -934,5 +1126,134 @@ mod tests {
         db.open_tree(META).expect("meta").insert(SCHEMA_VERSION_KEY, b"x").expect("write");
         let err = SledStore::from_db(db, "t".to_owned()).expect_err("must refuse");
         assert!(matches!(err, StoreError::Corrupt { tree: META, .. }), "{err:?}");
+    }
+}
+
+#[cfg(test)]
+mod issue_tests {
+    use super::*;
+    use crate::model::{Issue, IssueSection, IssueState, Period};
+
+    fn at(secs: i64) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp(secs, 0).expect("valid test time")
+    }
+
+    fn new_entry(n: u32) -> NewItem {
+        NewItem {
+            source_id: "src".to_owned(),
+            guid: Some(format!("g-{n}")),
+            url: Some(format!("https://e.org/{n}")),
+            title: format!("Item {n}"),
+            authors: vec![],
+            published: at(1_700_000_000 + i64::from(n)),
+            published_is_fetch_time: false,
+            updated: None,
+            summary: String::new(),
+            content: String::new(),
+            language: None,
+            fetched_at: at(1_700_001_000),
+        }
+    }
+
+    fn issue(number: u32, items: Vec<ItemId>, state: IssueState) -> Issue {
+        Issue {
+            number,
+            title: format!("Digest – {number}"),
+            period: Period { start: at(1_700_000_000), end: at(1_700_001_000) },
+            sections: vec![IssueSection { name: String::new(), items }],
+            html: "<p>x</p>".to_owned(),
+            summary: "x".to_owned(),
+            created_at: at(1_700_001_000),
+            published_at: (state == IssueState::Published).then(|| at(1_700_001_001)),
+            state,
+        }
+    }
+
+    /// A store with two items moved to `approved`, at revision 2.
+    fn store_with_approved() -> (SledStore, Vec<ItemId>) {
+        let store = SledStore::temporary().expect("store");
+        let report = store.upsert_items(&[new_entry(1), new_entry(2)]).expect("upsert");
+        for id in &report.new {
+            store.update_editorial(id, 1, ReviewState::Approved, &EditorFields::default()).expect("approve");
+        }
+        (store, report.new)
+    }
+
+    fn published_ids(store: &SledStore) -> Vec<ItemId> {
+        let query = ItemQuery { state: Some(ReviewState::Published), ..ItemQuery::default() };
+        store.items(&query).expect("lists").into_iter().map(|i| i.id).collect()
+    }
+
+    #[test]
+    fn issues_are_listed_by_number_and_replaced_by_number() {
+        let store = SledStore::temporary().expect("store");
+        assert!(store.issues().expect("lists").is_empty());
+        assert_eq!(store.issue(1).expect("reads"), None);
+        for n in [256, 3, 10] {
+            store.put_issue(&issue(n, vec![], IssueState::Draft)).expect("put");
+        }
+        let replaced = issue(10, vec![ItemId::derive("s", "g")], IssueState::Draft);
+        store.put_issue(&replaced).expect("replace");
+        let numbers: Vec<u32> = store.issues().expect("lists").iter().map(|i| i.number).collect();
+        assert_eq!(numbers, [3, 10, 256]);
+        assert_eq!(store.issue(10).expect("reads"), Some(replaced));
+    }
+
+    #[test]
+    fn finish_issue_publishes_the_issue_and_its_items_together() {
+        let (store, ids) = store_with_approved();
+        store.put_issue(&issue(1, ids.clone(), IssueState::Draft)).expect("draft");
+        let published = issue(1, ids.clone(), IssueState::Published);
+        let listed: Vec<(ItemId, u64)> = ids.iter().map(|id| (id.clone(), 2)).collect();
+        store.finish_issue(&published, &listed).expect("finish");
+        assert_eq!(store.issue(1).expect("reads"), Some(published));
+        for id in &ids {
+            let item = store.item(id).expect("reads").expect("stored");
+            assert_eq!((item.state, item.revision), (ReviewState::Published, 3));
+        }
+        let mut listed_ids = published_ids(&store);
+        listed_ids.sort();
+        let mut expected = ids;
+        expected.sort();
+        assert_eq!(listed_ids, expected, "the state index moved with the records");
+        let counts = store.counts_by_state().expect("counts");
+        assert!(counts.contains(&(ReviewState::Approved, 0)) && counts.contains(&(ReviewState::Published, 2)));
+    }
+
+    #[test]
+    fn a_stale_or_unknown_item_fails_finish_issue_and_changes_nothing() {
+        let (store, ids) = store_with_approved();
+        let draft = issue(1, ids.clone(), IssueState::Draft);
+        store.put_issue(&draft).expect("draft");
+        let published = issue(1, ids.clone(), IssueState::Published);
+
+        let stale = [(ids[0].clone(), 2), (ids[1].clone(), 1)];
+        let err = store.finish_issue(&published, &stale).expect_err("stale");
+        assert!(matches!(&err, StoreError::StaleRevision { id, expected: 1, found: 2 } if *id == ids[1]), "{err:?}");
+
+        let unknown = ItemId::derive("src", "missing");
+        let err = store.finish_issue(&published, &[(ids[0].clone(), 2), (unknown.clone(), 1)]).expect_err("unknown");
+        assert!(matches!(&err, StoreError::UnknownItem { id } if *id == unknown), "{err:?}");
+
+        let twice = [(ids[0].clone(), 2), (ids[0].clone(), 3)];
+        let err = store.finish_issue(&published, &twice).expect_err("a repeat at another revision");
+        assert!(matches!(err, StoreError::StaleRevision { expected: 3, found: 2, .. }), "{err:?}");
+
+        assert_eq!(store.issue(1).expect("reads"), Some(draft), "the issue is still the draft");
+        for id in &ids {
+            let item = store.item(id).expect("reads").expect("stored");
+            assert_eq!((item.state, item.revision), (ReviewState::Approved, 2));
+        }
+        assert!(published_ids(&store).is_empty());
+    }
+
+    #[test]
+    fn an_item_listed_twice_is_moved_once() {
+        let (store, ids) = store_with_approved();
+        let published = issue(1, ids.clone(), IssueState::Published);
+        store.finish_issue(&published, &[(ids[0].clone(), 2), (ids[0].clone(), 2)]).expect("finish");
+        let item = store.item(&ids[0]).expect("reads").expect("stored");
+        assert_eq!((item.state, item.revision), (ReviewState::Published, 3));
+        assert_eq!(published_ids(&store), vec![ids[0].clone()]);
     }
 }

@@ -8,6 +8,7 @@
 //! the store for feeds.
 
 mod feeds;
+pub mod review;
 
 use std::future::Future;
 use std::path::PathBuf;

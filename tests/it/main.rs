@@ -3,6 +3,7 @@
 mod support;
 
 mod architecture;
+mod browser;
 mod cli;
 mod config;
 mod extract;
@@ -11,5 +12,7 @@ mod ingest;
 mod parse;
 mod publish;
 mod quotes;
+mod review;
 mod store;
+mod ui;
 mod web;

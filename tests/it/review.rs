@@ -108,7 +108,8 @@ fn every_allowed_transition_goes_through_and_is_audited() {
     ];
     for (n, (action, state)) in path.into_iter().enumerate() {
         let rev = revision(&editorial, id);
-        let item = editorial.act(id, rev, action, "sara", at(1_000 + i64::try_from(n).expect("small"))).expect("allowed");
+        let item =
+            editorial.act(id, rev, action, "sara", at(1_000 + i64::try_from(n).expect("small"))).expect("allowed");
         assert_eq!(item.state, state, "{action}");
         assert_eq!(item.revision, rev + 1);
     }
@@ -253,14 +254,14 @@ fn the_queue_filters_counts_pages_and_searches() {
     assert_eq!(page.rows[0].section.as_deref(), Some("Persian"), "the source's section applies");
 
     let ids_of = |filter: QueueFilter| all(&filter).rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    assert_eq!(ids_of(QueueFilter { state: Some(ReviewState::New), ..QueueFilter::default() }), vec![
-        ids[3].clone(),
-        ids[1].clone()
-    ]);
-    assert_eq!(ids_of(QueueFilter { source: Some("wire".into()), ..QueueFilter::default() }), vec![
-        ids[1].clone(),
-        ids[0].clone()
-    ]);
+    assert_eq!(
+        ids_of(QueueFilter { state: Some(ReviewState::New), ..QueueFilter::default() }),
+        vec![ids[3].clone(), ids[1].clone()]
+    );
+    assert_eq!(
+        ids_of(QueueFilter { source: Some("wire".into()), ..QueueFilter::default() }),
+        vec![ids[1].clone(), ids[0].clone()]
+    );
     assert_eq!(ids_of(QueueFilter { section: Some("Persian".into()), ..QueueFilter::default() }).len(), 2);
     assert_eq!(ids_of(QueueFilter { language: Some("fa".into()), ..QueueFilter::default() }).len(), 2);
     assert_eq!(ids_of(QueueFilter { language: Some("en".into()), ..QueueFilter::default() }).len(), 2);
@@ -270,17 +271,19 @@ fn the_queue_filters_counts_pages_and_searches() {
         "from inclusive, to exclusive"
     );
     // Search: case-insensitive, over title and summary text (not markup), every term.
-    assert_eq!(ids_of(QueueFilter { text: Some("POSTPONED council".into()), ..QueueFilter::default() }), vec![
-        ids[0].clone()
-    ]);
+    assert_eq!(
+        ids_of(QueueFilter { text: Some("POSTPONED council".into()), ..QueueFilter::default() }),
+        vec![ids[0].clone()]
+    );
     assert!(ids_of(QueueFilter { text: Some("postponed vienna".into()), ..QueueFilter::default() }).is_empty());
     assert!(ids_of(QueueFilter { text: Some("<b>".into()), ..QueueFilter::default() }).is_empty());
     assert_eq!(ids_of(QueueFilter { text: Some("Ledger".into()), ..QueueFilter::default() }), vec![ids[0].clone()]);
     // Right-to-left text, including a word spelled with Arabic yeh and without the ZWNJ.
     assert_eq!(ids_of(QueueFilter { text: Some("بودجه".into()), ..QueueFilter::default() }), vec![ids[3].clone()]);
-    assert_eq!(ids_of(QueueFilter { text: Some("مذاكرهكنندگان".into()), ..QueueFilter::default() }), vec![
-        ids[2].clone()
-    ]);
+    assert_eq!(
+        ids_of(QueueFilter { text: Some("مذاكرهكنندگان".into()), ..QueueFilter::default() }),
+        vec![ids[2].clone()]
+    );
     // Counts follow the other filters.
     let persian = all(&QueueFilter { source: Some("persian".into()), ..QueueFilter::default() });
     assert_eq!(persian.counts[0], (ReviewState::New, 1));
@@ -297,9 +300,16 @@ fn the_queue_filters_counts_pages_and_searches() {
 fn the_queue_sees_writes_and_refreshed_items() {
     let (editorial, ids) = fixture();
     let item = editorial
-        .edit(&ids[1], revision(&editorial, &ids[1]), &EditChanges { headline: Some(Some("Zebra crossing".into())), ..EditChanges::default() }, "sara", at(1))
+        .edit(
+            &ids[1],
+            revision(&editorial, &ids[1]),
+            &EditChanges { headline: Some(Some("Zebra crossing".into())), ..EditChanges::default() },
+            "sara",
+            at(1),
+        )
         .expect("edit");
-    let hits = editorial.queue(&QueueFilter { text: Some("zebra".into()), ..QueueFilter::default() }, 1, 10).expect("queue");
+    let hits =
+        editorial.queue(&QueueFilter { text: Some("zebra".into()), ..QueueFilter::default() }, 1, 10).expect("queue");
     assert_eq!(hits.rows.first().map(|r| r.revision), Some(item.revision));
 
     // An item stored behind the use-case's back appears after refresh.
@@ -432,7 +442,10 @@ fn review_commands_act_edit_and_exit_2_on_refusals() {
     let out = gleaner(&config, &["review", "edit", &id_text, "--section", "World", "--revision", &old], None);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("changed by omid") && err.contains("edit") && err.contains(&format!("revision {old}")), "{err}");
+    assert!(
+        err.contains("changed by omid") && err.contains("edit") && err.contains(&format!("revision {old}")),
+        "{err}"
+    );
     assert!(err.contains(&format!("--revision {}", item.revision)), "{err}");
 
     let out = gleaner(&config, &["review", "reject", &id_text, "--as", "sara"], None);

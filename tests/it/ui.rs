@@ -200,8 +200,7 @@ impl Ui {
     }
 
     async fn get(&self, path: &str) -> Page {
-        let request =
-            Request::get(path).header(header::COOKIE, &self.cookie).body(Body::empty()).expect("request");
+        let request = Request::get(path).header(header::COOKIE, &self.cookie).body(Body::empty()).expect("request");
         send(&self.router, request).await
     }
 
@@ -482,8 +481,7 @@ async fn the_queue_pages_through_many_items() {
         let router = router.clone();
         let cookie = format!("gleaner_session={session}");
         async move {
-            send(&router, Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).expect("request"))
-                .await
+            send(&router, Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).expect("request")).await
         }
     };
     let first = get("/queue").await;
@@ -598,7 +596,10 @@ async fn the_composer_reorders_removes_and_previews() {
     let section = page.attr("form.reorder input[name=section]", "value").expect("section field");
     let (ta, tb) = (ui.target(&a), ui.target(&b));
     let page = ui
-        .post("/composer/reorder", &[("section", &section), ("order", &ta), ("order", &tb), ("move", &format!("up:{b}"))])
+        .post(
+            "/composer/reorder",
+            &[("section", &section), ("order", &ta), ("order", &tb), ("move", &format!("up:{b}"))],
+        )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let page = ui.get("/composer").await;
@@ -606,7 +607,10 @@ async fn the_composer_reorders_removes_and_previews() {
 
     // A reorder based on what another editor has since changed is refused whole.
     let page = ui
-        .post("/composer/reorder", &[("section", &section), ("order", &ta), ("order", &tb), ("move", &format!("up:{a}"))])
+        .post(
+            "/composer/reorder",
+            &[("section", &section), ("order", &ta), ("order", &tb), ("move", &format!("up:{a}"))],
+        )
         .await;
     assert_eq!(page.status, StatusCode::CONFLICT);
     assert!(page.texts("p.error").concat().contains("Nothing was changed"));

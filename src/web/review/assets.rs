@@ -37,8 +37,7 @@ pub(crate) fn url(name: &str) -> String {
 /// (a page cached across a deploy still gets styles), but not cached long.
 pub(crate) async fn file(Path((version, name)): Path<(String, String)>) -> Result<Response, UiError> {
     let (_, content_type, text) = FILES.iter().find(|(n, _, _)| *n == name).ok_or(UiError::NotFound)?;
-    let cache =
-        if version == *VERSION { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let cache = if version == *VERSION { "public, max-age=31536000, immutable" } else { "no-cache" };
     Ok(([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, cache)], *text).into_response())
 }
 

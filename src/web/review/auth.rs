@@ -259,7 +259,13 @@ pub(crate) async fn login(State(state): State<UiState>, request: Request) -> Res
     let key = (address, name.to_lowercase());
     if state.inner.sessions.blocked(&key) {
         tracing::warn!(user = %name, client = %key.0, "login refused: too many attempts");
-        return render_login(&state, next.as_deref(), &name, Some(&UiError::TooManyAttempts.to_string()), StatusCode::TOO_MANY_REQUESTS);
+        return render_login(
+            &state,
+            next.as_deref(),
+            &name,
+            Some(&UiError::TooManyAttempts.to_string()),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
     }
     let check_name = name.clone();
     let verified = blocking(&state, move |ui| Ok(ui.editorial.verify_user(&check_name, &password)?)).await;

@@ -26,7 +26,7 @@ fn render(
     state: &UiState,
     editor: &Editor,
     draft: &[DraftSection],
-    error: Option<String>,
+    error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
     let sections: Vec<Value> = draft
@@ -74,7 +74,10 @@ async fn load_draft(state: &UiState) -> Result<Vec<DraftSection>, UiError> {
 }
 
 /// GET /composer.
-pub(crate) async fn show(State(state): State<UiState>, Extension(editor): Extension<Editor>) -> Result<Response, UiError> {
+pub(crate) async fn show(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+) -> Result<Response, UiError> {
     let draft = load_draft(&state).await?;
     render(&state, &editor, &draft, None, StatusCode::OK)
 }
@@ -140,13 +143,17 @@ pub(crate) async fn remove(
 }
 
 /// A refused reorder or removal: the composer as it is now, with the reason.
-async fn refused(state: &UiState, editor: &Editor, error: crate::editorial::EditorialError) -> Result<Response, UiError> {
+async fn refused(
+    state: &UiState,
+    editor: &Editor,
+    error: crate::editorial::EditorialError,
+) -> Result<Response, UiError> {
     let status = editorial_status(&error);
     if status.is_server_error() {
         return Err(error.into());
     }
     let draft = load_draft(state).await?;
-    render(state, editor, &draft, Some(format!("{error}. Nothing was changed.")), status)
+    render(state, editor, &draft, Some(&format!("{error}. Nothing was changed.")), status)
 }
 
 /// GET /composer/preview: the next issue's page, exactly as published.

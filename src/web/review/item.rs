@@ -82,7 +82,9 @@ impl FormValues {
         let mut overrides = BTreeMap::new();
         for quote in &view.quotes {
             let differs = |sent: Option<&String>, found: Option<&String>| {
-                sent.map(|s| s.trim()).filter(|s| !s.is_empty() && Some(*s) != found.map(String::as_str)).map(str::to_owned)
+                sent.map(|s| s.trim())
+                    .filter(|s| !s.is_empty() && Some(*s) != found.map(String::as_str))
+                    .map(str::to_owned)
             };
             let value = QuoteOverride {
                 speaker: differs(self.speakers.get(&quote.id), quote.speaker.as_ref()),
@@ -124,7 +126,7 @@ fn render(
     editor: &Editor,
     view: &ItemView,
     values: &FormValues,
-    error: Option<String>,
+    error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
     let item: &Item = &view.item;
@@ -249,14 +251,7 @@ pub(crate) async fn save(
     let (job_id, job_values) = (id.clone(), values.clone());
     let outcome = blocking(&state, move |ui| {
         let view = ui.editorial.item_page(&job_id)?;
-        let now = Utc::now();
-        let written = ui.editorial.edit(&job_id, revision, &job_values.changes(&view), &actor, now).and_then(|item| {
-            match action {
-                Some(action) => ui.editorial.act(&job_id, item.revision, action, &actor, now),
-                None => Ok(item),
-            }
-        });
-        Ok(written.map_err(|e| (e, job_id)))
+        Ok(save_then_act(ui, &job_id, revision, &job_values.changes(&view), action, &actor).map_err(|e| (e, job_id)))
     })
     .await?;
     match outcome {
@@ -269,23 +264,41 @@ pub(crate) async fn save(
     }
 }
 
+/// The edit, then the action on the revision the edit produced; a failed
+/// action leaves the edit saved (the editor's words are never lost).
+fn save_then_act(
+    ui: &super::Inner,
+    id: &ItemId,
+    revision: u64,
+    changes: &EditChanges,
+    action: Option<crate::review::Action>,
+    actor: &str,
+) -> Result<Item, Box<EditorialError>> {
+    let now = Utc::now();
+    let item = ui.editorial.edit(id, revision, changes, actor, now).map_err(Box::new)?;
+    match action {
+        Some(action) => ui.editorial.act(id, item.revision, action, actor, now).map_err(Box::new),
+        None => Ok(item),
+    }
+}
+
 /// A refused write: the page again, from the item as it is now, with the
 /// editor's input kept and the reason on top.
 async fn refused(
     state: &UiState,
     editor: &Editor,
     id: &ItemId,
-    error: EditorialError,
+    error: Box<EditorialError>,
     values: &FormValues,
 ) -> Result<Response, UiError> {
     let status = editorial_status(&error);
     if status.is_server_error() || status == StatusCode::NOT_FOUND {
-        return Err(error.into());
+        return Err(UiError::Editorial(error));
     }
     let job_id = id.clone();
     let view = blocking(state, move |ui| Ok(ui.editorial.item_page(&job_id)?)).await?;
     let message = format!("{error}. Your input is kept below; check it against the current item and submit again.");
-    render(state, editor, &view, values, Some(message), status)
+    render(state, editor, &view, values, Some(&message), status)
 }
 
 /// POST /items/{id}/act: one review action (the queue's keyboard shortcuts

@@ -102,7 +102,7 @@ pub(crate) struct Inner {
 #[derive(Debug, thiserror::Error)]
 pub enum UiSetupError {
     #[error(transparent)]
-    Editorial(#[from] EditorialError),
+    Editorial(Box<EditorialError>),
     /// A template (UI or digest) does not compile; one line per problem.
     #[error("templates:\n{0}")]
     Templates(String),
@@ -120,7 +120,9 @@ impl UiState {
     /// templates (with overrides from `{publish.templates_dir}/review/`) and
     /// the publisher's renderer for the preview.
     pub fn from_config(config: &Config, store: Arc<dyn Store>, options: UiOptions) -> Result<Self, UiSetupError> {
-        let editorial = Editorial::new(Arc::clone(&store))?;
+        let editorial = Editorial::new(Arc::clone(&store)).map_err(|e| UiSetupError::Editorial(Box::new(e)))?;
+        // The section an item falls in when its editor chose none is its source's.
+        let editorial = editorial.with_sources(&config.sources);
         let pages = Pages::load(&config.settings.publish.templates_dir).map_err(UiSetupError::Templates)?;
         let preview = Preview::from_config(config, store).map_err(UiSetupError::Templates)?;
         Ok(Self::new(editorial, pages, preview, options))
@@ -181,9 +183,11 @@ pub enum UiError {
     /// Too many failed logins for this address and name.
     #[error("too many login attempts; wait a minute and try again")]
     TooManyAttempts,
-    /// The review rules refused (stale revision, illegal transition, invalid edit).
+    /// The review rules refused (stale revision, illegal transition, invalid
+    /// edit). Boxed: a stale error carries an audit entry, and every handler
+    /// result would otherwise be that large.
     #[error(transparent)]
-    Editorial(#[from] EditorialError),
+    Editorial(Box<EditorialError>),
     /// A template failed to render.
     #[error("template: {0}")]
     Template(String),
@@ -193,6 +197,12 @@ pub enum UiError {
     /// Anything else that is ours, not the user's (a panicked worker).
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<EditorialError> for UiError {
+    fn from(error: EditorialError) -> Self {
+        Self::Editorial(Box::new(error))
+    }
 }
 
 impl UiError {
@@ -217,7 +227,7 @@ pub(crate) fn editorial_status(error: &EditorialError) -> StatusCode {
             StatusCode::CONFLICT
         }
         EditorialError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+        EditorialError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -193,8 +193,7 @@ pub(crate) async fn bulk(
         return Ok(Redirect::to(&back).into_response());
     }
     let actor = editor.name.clone();
-    let results =
-        blocking(&state, move |ui| Ok(ui.editorial.act_many(&targets, action, &actor, Utc::now()))).await?;
+    let results = blocking(&state, move |ui| Ok(ui.editorial.act_many(&targets, action, &actor, Utc::now()))).await?;
     let done = results.iter().filter(|r| r.is_ok()).count();
     let verb = super::form::action_past(action);
     state.inner.sessions.flash(&editor, format!("{verb} {done} of {} selected items.", results.len()));
