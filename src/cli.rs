@@ -61,6 +61,9 @@ enum Command {
     /// Poll sources on schedule, serve /feeds/ over HTTP and publish on
     /// `publish.schedule`, until SIGTERM or Ctrl-C.
     Serve,
+    /// The offline demo: poll the bundled sources, create a demo editor, publish
+    /// a first issue from items with quotes, then `serve` (use with config/demo.toml).
+    Demo,
     /// Compose the next issue from the approved items and publish it (or
     /// complete an interrupted one).
     Publish {
@@ -168,7 +171,7 @@ type CmdResult = Result<(), Failure>;
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format, matches!(cli.command, Command::Serve));
+    init_logging(cli.log_format, matches!(cli.command, Command::Serve | Command::Demo));
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Partial) => ExitCode::from(1),
@@ -196,6 +199,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Check => check(&cli.config),
         Command::Fetch { sources, json } => fetch(&load(&cli.config)?, &sources, json),
         Command::Serve => serve(&load(&cli.config)?),
+        Command::Demo => demo(&load(&cli.config)?),
         Command::Publish { dry_run } => publish(&load(&cli.config)?, dry_run),
         Command::Sources { json } => sources(&load(&cli.config)?, json),
         Command::Items { state, source, limit, json } => {
@@ -392,6 +396,12 @@ fn serve(config: &Config) -> CmdResult {
     let publisher = Arc::new(publisher(config)?);
     let ingest = app::ingest(config).context("cannot start")?;
     let store = Arc::clone(ingest.store());
+    let ui = web::review::UiState::from_config(
+        config,
+        Arc::clone(&store),
+        web::review::UiOptions::from_settings(&config.settings.server),
+    )
+    .context("cannot start the review UI")?;
     let sources = config.sources.clone();
     let bind = config.settings.server.bind;
     let output_dir = config.settings.publish.output_dir.clone();
@@ -405,8 +415,9 @@ fn serve(config: &Config) -> CmdResult {
             }
         };
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
-        tracing::info!(addr = %bind, "serving /feeds/");
-        let server = tokio::spawn(web::serve(listener, web::router(WebState::new(output_dir)), when_stopped()));
+        tracing::info!(addr = %bind, "serving the review UI and /feeds/");
+        let router = web::router(WebState::new(output_dir)).merge(web::review::routes(ui.clone()));
+        let server = tokio::spawn(web::serve(listener, router, when_stopped()));
         let publishing = tokio::spawn(publish_on_schedule(publisher, Arc::clone(&store), user_agent, when_stopped()));
         let signal = async move {
             shutdown_signal().await;
@@ -416,6 +427,10 @@ fn serve(config: &Config) -> CmdResult {
         let (summary, ()) = tokio::join!(
             crate::schedule::runner::run(ingest, sources, Utc::now, when_stopped(), |report| {
                 tracing::info!(source = %report.source, result = %outcome_text(report), new = report.new_items, "polled");
+                // The review queue is an in-memory index: show new and changed items at once.
+                if let Err(error) = ui.editorial().refresh(&report.changed) {
+                    tracing::error!(%error, "review queue refresh failed");
+                }
             }),
             signal,
         );
@@ -427,6 +442,46 @@ fn serve(config: &Config) -> CmdResult {
     })?;
     tracing::info!(polls = summary.polls, failures = summary.failures, abandoned = summary.abandoned, "stopped");
     Ok(())
+}
+
+/// The demo editor's login, printed by `demo`; only ever created by `demo`.
+const DEMO_USER: &str = "editor";
+const DEMO_PASSWORD: &str = "gleaner-demo";
+/// How many items with quotes the demo approves for its first issue.
+const DEMO_ISSUE_ITEMS: usize = 6;
+
+fn demo(config: &Config) -> CmdResult {
+    println!("== 1. Polling the bundled demo sources (files only; nothing leaves this machine)");
+    match fetch(config, &[], false) {
+        Ok(()) | Err(Failure::Partial) => {}
+        Err(other) => return Err(other),
+    }
+    {
+        let store = app::open_store(config).context("cannot open the store")?;
+        let editorial = Editorial::without_queue(Arc::clone(&store));
+        let now = Utc::now();
+        match editorial.add_user(DEMO_USER, DEMO_PASSWORD, now) {
+            Ok(()) | Err(EditorialError::UserExists { .. }) => {}
+            Err(error) => return Err(anyhow!(error).context("creating the demo editor").into()),
+        }
+        let published_before = !store.issues().context("reading issues")?.is_empty();
+        if !published_before {
+            println!("\n== 2. Approving {DEMO_ISSUE_ITEMS} items with quotes, as the demo editor would, for a first issue");
+            let candidates = store.items(&ItemQuery { state: Some(ReviewState::New), ..ItemQuery::default() });
+            let candidates = candidates.context("listing items")?;
+            for item in candidates.iter().filter(|i| i.quote_count > 0).take(DEMO_ISSUE_ITEMS) {
+                editorial.act(&item.id, item.revision, Action::Approve, "demo", now).map_err(editorial_failure)?;
+                println!("  approved {}  {}", item.id, truncate(&item.title, 70));
+            }
+        }
+    }
+    println!("\n== 3. Publishing");
+    publish(config, false)?;
+    let bind = config.settings.server.bind;
+    println!("\n== 4. Serving until Ctrl-C");
+    println!("  review UI: http://{bind}/   (log in as {DEMO_USER} / {DEMO_PASSWORD})");
+    println!("  digest:    http://{bind}/feeds/digest.xml   archive: http://{bind}/feeds/");
+    serve(config)
 }
 
 /// Publishes on `publish.schedule` until `stopped`; without a schedule, only waits.

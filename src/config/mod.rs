@@ -165,6 +165,8 @@ impl PublishSettings {
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     pub bind: SocketAddr,
+    /// Mark the review session cookie `Secure`: set when the UI is reached through an HTTPS proxy.
+    pub secure_cookies: bool,
 }
 
 /// Validated `gleaner.toml`.

@@ -44,7 +44,7 @@ const PUBLISH_KEYS: &[&str] = &[
     "websub_hub",
     "templates_dir",
 ];
-const SERVER_KEYS: &[&str] = &["bind"];
+const SERVER_KEYS: &[&str] = &["bind", "secure_cookies"];
 
 /// Where each table's keys live, to tell an operator who put one at the top level.
 pub(super) fn homes() -> Vec<(&'static str, &'static str)> {
@@ -88,7 +88,7 @@ pub(super) fn validate(diag: &mut Diag<'_>, doc: &DeTable<'_>) -> Settings {
     let publish_table = sub_table(diag, &root, "publish");
     let publish = publish(diag, publish_table, &base);
 
-    let mut server = ServerSettings { bind: default_bind() };
+    let mut server = ServerSettings { bind: default_bind(), secure_cookies: false };
     if let Some(table) = sub_table(diag, &root, "server") {
         let section = Section::new(table, "server");
         section.check_keys(diag, SERVER_KEYS, &[]);
@@ -100,6 +100,9 @@ pub(super) fn validate(diag: &mut Diag<'_>, doc: &DeTable<'_>) -> Settings {
                     format!("bad bind address {text:?}: expected IP:PORT such as \"127.0.0.1:8080\" or \"[::1]:8080\""),
                 ),
             }
+        }
+        if let Some(secure) = section.boolean(diag, "secure_cookies") {
+            server.secure_cookies = secure;
         }
     }
 

@@ -80,6 +80,14 @@ impl UiOptions {
         let secure = std::env::var("GLEANER_SECURE_COOKIES").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
         Self { secure_cookies: secure, ..Self::default() }
     }
+
+    /// Options from the settings (`[server] secure_cookies`); the
+    /// `GLEANER_SECURE_COOKIES` environment variable can only turn it on.
+    pub fn from_settings(server: &crate::config::ServerSettings) -> Self {
+        let mut options = Self::from_env();
+        options.secure_cookies |= server.secure_cookies;
+        options
+    }
 }
 
 /// What the review handlers share; cheap to clone.
@@ -126,6 +134,11 @@ impl UiState {
         let pages = Pages::load(&config.settings.publish.templates_dir).map_err(UiSetupError::Templates)?;
         let preview = Preview::from_config(config, store).map_err(UiSetupError::Templates)?;
         Ok(Self::new(editorial, pages, preview, options))
+    }
+
+    /// The editorial use-case behind the UI: `serve` refreshes its queue after each poll.
+    pub fn editorial(&self) -> &Editorial {
+        &self.inner.editorial
     }
 
     /// The sessions (also lets an embedder or a test start one without a password).
