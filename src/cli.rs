@@ -470,7 +470,13 @@ fn demo(config: &Config) -> CmdResult {
             let candidates = store.items(&ItemQuery { state: Some(ReviewState::New), ..ItemQuery::default() });
             let candidates = candidates.context("listing items")?;
             for item in candidates.iter().filter(|i| i.quote_count > 0).take(DEMO_ISSUE_ITEMS) {
-                editorial.act(&item.id, item.revision, Action::Approve, "demo", now).map_err(editorial_failure)?;
+                // Choose up to two attributed quotes, as an editor would, so the digest shows them.
+                let quotes = store.quotes(&item.id).context("reading quotes")?;
+                let chosen: Vec<String> =
+                    quotes.iter().filter(|q| q.speaker.is_some()).take(2).map(|q| q.id.clone()).collect();
+                let changes = EditChanges { quote_ids: Some(chosen), ..EditChanges::default() };
+                let edited = editorial.edit(&item.id, item.revision, &changes, "demo", now).map_err(editorial_failure)?;
+                editorial.act(&item.id, edited.revision, Action::Approve, "demo", now).map_err(editorial_failure)?;
                 println!("  approved {}  {}", item.id, truncate(&item.title, 70));
             }
         }

@@ -257,7 +257,7 @@ fn non_blank(text: Option<&str>) -> Option<&str> {
 fn quote_view(quote: &Quote, item_outlet: Option<&str>) -> QuoteView {
     let outlet = quote.outlet.as_deref().or(item_outlet);
     QuoteView {
-        text: quote.text.trim().to_owned(),
+        text: quote_text_for_digest(&quote.text),
         speaker: quote.speaker.clone(),
         outlet: outlet.map(str::to_owned),
         via: quote.via.clone(),
@@ -265,9 +265,23 @@ fn quote_view(quote: &Quote, item_outlet: Option<&str>) -> QuoteView {
     }
 }
 
+/// The quoted words as the digest prints them. A comma or semicolon closing a
+/// quote belongs to the article's frame (“…them,” she said), not to the words;
+/// in the digest's own frame (Speaker, in Outlet: “…”) it would dangle.
+fn quote_text_for_digest(text: &str) -> String {
+    text.trim().trim_end_matches([',', ';', '،']).trim_end().to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_comma_closing_a_quote_is_dropped_in_the_digest() {
+        assert_eq!(quote_text_for_digest("They are changing the calendar,"), "They are changing the calendar");
+        assert_eq!(quote_text_for_digest(" It works. "), "It works.");
+        assert_eq!(quote_text_for_digest("Wait…"), "Wait…");
+    }
 
     #[test]
     fn attribution_shapes() {
