@@ -28,5 +28,9 @@ USER gleaner
 VOLUME ["/app/data", "/app/feeds"]
 EXPOSE 8080
 ENV GLEANER_CONFIG=/app/config/gleaner.toml RUST_LOG=info
+# `gleaner healthcheck` GETs /healthz on loopback (the port of `[server] bind`) with a 3 s
+# timeout: unhealthy when the store stops taking writes or the scheduler loop stalls.
+# The start period covers opening and migrating a large store.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["gleaner", "healthcheck"]
 ENTRYPOINT ["/usr/bin/tini", "--", "gleaner"]
 CMD ["serve"]

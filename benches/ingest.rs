@@ -21,10 +21,6 @@ use gleaner::ingest::Urgency;
 use gleaner::parse::{ParseInput, normalize, parse_feed};
 use gleaner::store::{SledStore, Store};
 
-/// The binary's allocator (see `src/main.rs`): benches link the library, not `main.rs`.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const ROLE: &str = "GLEANER_BENCH_ROLE";
 const FEEDS: usize = 2_000;
 const ITEMS_PER_FEED: usize = 20;
@@ -109,6 +105,35 @@ fn bench_parse_normalize_store() {
         normalizing.as_secs_f64(),
         storing.as_secs_f64()
     );
+    bench_feed_extraction(&feeds[..FEEDS / 20], source, now);
+}
+
+/// What a poll adds per item on top of the above: extraction from the feed's
+/// own content (not part of the items/s figure; shown to place the cold poll's cost).
+fn bench_feed_extraction(feeds: &[Vec<u8>], source: &gleaner::model::Source, now: chrono::DateTime<Utc>) {
+    let items: Vec<_> = feeds
+        .iter()
+        .flat_map(|bytes| {
+            let feed = parse_feed(bytes, &ParseInput { url: Some(&source.url), content_type: None, fetched_at: now })
+                .expect("generated feed parses");
+            normalize(&feed, source, now).items
+        })
+        .collect();
+    let start = Instant::now();
+    let mut quotes = 0;
+    for item in &items {
+        let base = item.url.as_deref().and_then(|u| url::Url::parse(u).ok());
+        let facts = gleaner::extract::PageFacts {
+            title: Some(item.title.clone()),
+            outlet: Some(source.name.clone()),
+            language: item.language.clone(),
+        };
+        quotes += gleaner::extract::extract_fragment(&item.summary, base.as_ref(), facts).quotes.len();
+    }
+    let elapsed = start.elapsed();
+    #[allow(clippy::cast_precision_loss)]
+    let per_item = elapsed.as_secs_f64() * 1e6 / items.len() as f64;
+    println!("  feed-content extraction (poll only): {per_item:.1} µs/item over {} items, {quotes} quotes", items.len());
 }
 
 /// Minimal HTTP/1.1 keep-alive server: `/feed/N` answers feed N with a strong

@@ -126,6 +126,24 @@ enum Command {
         #[command(subcommand)]
         what: UserCommand,
     },
+    /// OPML subscription lists: import feeds as sources, export the sources.
+    Opml {
+        #[command(subcommand)]
+        what: OpmlCommand,
+    },
+    /// Write the whole store as JSON lines to standard output (a backup).
+    Export,
+    /// Restore a backup made by `export` into an empty store.
+    Import { file: PathBuf },
+    /// GET /healthz of a running `serve`; exit 0 when healthy, else 1 (for container health checks).
+    Healthcheck {
+        /// Default: `http://` + `[server] bind` (a wildcard address probed on loopback) + `/healthz`.
+        #[arg(long)]
+        url: Option<String>,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,8 +216,8 @@ fn run(cli: Cli) -> CmdResult {
     match cli.command {
         Command::Check => check(&cli.config),
         Command::Fetch { sources, json } => fetch(&load(&cli.config)?, &sources, json),
-        Command::Serve => serve(&load(&cli.config)?),
-        Command::Demo => demo(&load(&cli.config)?),
+        Command::Serve => serve(&cli.config, &load(&cli.config)?),
+        Command::Demo => demo(&cli.config, &load(&cli.config)?),
         Command::Publish { dry_run } => publish(&load(&cli.config)?, dry_run),
         Command::Sources { json } => sources(&load(&cli.config)?, json),
         Command::Items { state, source, limit, json } => {
@@ -218,6 +236,11 @@ fn run(cli: Cli) -> CmdResult {
         }
         Command::Review { what } => review(&load(&cli.config)?, what),
         Command::User { what } => user(&load(&cli.config)?, what),
+        Command::Opml { what: OpmlCommand::Import { file } } => opml_import(&load(&cli.config)?, &file),
+        Command::Opml { what: OpmlCommand::Export } => opml_export(&load(&cli.config)?),
+        Command::Export => export_backup(&load(&cli.config)?),
+        Command::Import { file } => import_backup(&load(&cli.config)?, &file),
+        Command::Healthcheck { url, timeout } => healthcheck(&cli.config, url.as_deref(), timeout),
     }
 }
 
@@ -391,8 +414,9 @@ async fn ping_hub(publisher: &Publisher, user_agent: &str) {
 }
 
 /// `serve`: the scheduler, the HTTP server and the publish schedule on one
-/// runtime; one signal stops all three (each drains its own work).
-fn serve(config: &Config) -> CmdResult {
+/// runtime; one signal stops all three (each drains its own work). Edits to
+/// the source list at `path` are applied live (`reload`); `/metrics` counts polls.
+fn serve(path: &Path, config: &Config) -> CmdResult {
     let publisher = Arc::new(publisher(config)?);
     let ingest = app::ingest(config).context("cannot start")?;
     let store = Arc::clone(ingest.store());
@@ -402,10 +426,18 @@ fn serve(config: &Config) -> CmdResult {
         web::review::UiOptions::from_settings(&config.settings.server),
     )
     .context("cannot start the review UI")?;
-    let sources = config.sources.clone();
+    let (reloader, sources) = crate::reload::Reloader::new(path, config, ui.config_status().clone());
+    let metrics = Arc::new(web::metrics::Metrics::default());
+    let metrics_state = web::metrics::MetricsState {
+        metrics: Arc::clone(&metrics),
+        store: Arc::clone(&store),
+        config: ui.config_status().clone(),
+    };
     let bind = config.settings.server.bind;
     let output_dir = config.settings.publish.output_dir.clone();
     let user_agent = config.settings.fetch.user_agent.clone();
+    // The scheduler beats it on every wake; `/healthz` reads it.
+    let heartbeat = crate::schedule::runner::Heartbeat::default();
     let summary = runtime()?.block_on(async move {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let when_stopped = move || {
@@ -416,17 +448,21 @@ fn serve(config: &Config) -> CmdResult {
         };
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
         tracing::info!(addr = %bind, "serving the review UI and /feeds/");
-        let router = web::router(WebState::new(output_dir)).merge(web::review::routes(ui.clone()));
+        let router = web::router(WebState::new(output_dir).with_health(Arc::clone(&store), Some(heartbeat.clone())))
+            .merge(web::metrics_routes(metrics_state))
+            .merge(web::review::routes(ui.clone()));
         let server = tokio::spawn(web::serve(listener, router, when_stopped()));
         let publishing = tokio::spawn(publish_on_schedule(publisher, Arc::clone(&store), user_agent, when_stopped()));
+        let reloading = tokio::spawn(reloader.watch(crate::reload::WATCH_INTERVAL, when_stopped()));
         let signal = async move {
             shutdown_signal().await;
             tracing::info!("stopping");
             let _ = stop.send(true);
         };
         let (summary, ()) = tokio::join!(
-            crate::schedule::runner::run(ingest, sources, Utc::now, when_stopped(), |report| {
+            crate::schedule::runner::run(ingest, sources, heartbeat.clock(), when_stopped(), |report, elapsed| {
                 tracing::info!(source = %report.source, result = %outcome_text(report), new = report.new_items, "polled");
+                metrics.record_poll(report, elapsed);
                 // The review queue is an in-memory index: show new and changed items at once.
                 if let Err(error) = ui.editorial().refresh(&report.changed) {
                     tracing::error!(%error, "review queue refresh failed");
@@ -438,6 +474,7 @@ fn serve(config: &Config) -> CmdResult {
             tracing::error!(error = %e, "HTTP server failed");
         }
         let _ = publishing.await;
+        let _ = reloading.await;
         anyhow::Ok(summary)
     })?;
     tracing::info!(polls = summary.polls, failures = summary.failures, abandoned = summary.abandoned, "stopped");
@@ -450,7 +487,7 @@ const DEMO_PASSWORD: &str = "gleaner-demo";
 /// How many items with quotes the demo approves for its first issue.
 const DEMO_ISSUE_ITEMS: usize = 6;
 
-fn demo(config: &Config) -> CmdResult {
+fn demo(path: &Path, config: &Config) -> CmdResult {
     println!("== 1. Polling the bundled demo sources (files only; nothing leaves this machine)");
     match fetch(config, &[], false) {
         Ok(()) | Err(Failure::Partial) => {}
@@ -487,7 +524,7 @@ fn demo(config: &Config) -> CmdResult {
     println!("\n== 4. Serving until Ctrl-C");
     println!("  review UI: http://{bind}/   (log in as {DEMO_USER} / {DEMO_PASSWORD})");
     println!("  digest:    http://{bind}/feeds/digest.xml   archive: http://{bind}/feeds/");
-    serve(config)
+    serve(path, config)
 }
 
 /// Publishes on `publish.schedule` until `stopped`; without a schedule, only waits.
@@ -1187,4 +1224,189 @@ fn user(config: &Config, what: UserCommand) -> CmdResult {
     editorial.add_user(&name, password, Utc::now()).map_err(editorial_failure)?;
     println!("added user {name}");
     Ok(())
+}
+
+// ---- Operations (issue 6): `opml import|export`, `export`/`import` backups, `healthcheck` ----
+
+#[derive(Debug, Subcommand)]
+enum OpmlCommand {
+    /// Append the file's feeds to the sources file as `[[source]]` tables
+    /// (categories become sections; duplicates are skipped and reported).
+    Import { file: PathBuf },
+    /// Print every feed source as OPML 2.0, grouped by section.
+    Export,
+}
+
+fn opml_import(config: &Config, file: &Path) -> CmdResult {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // OPML is XML: honour its BOM or encoding declaration, as for feeds.
+    let (text, _) = parse::decode(&bytes, Some("application/xml"));
+    let opml = crate::opml::parse(&text).map_err(|e| {
+        eprintln!("{}: {e}", file.display());
+        Failure::Usage
+    })?;
+    let existing: Vec<crate::opml::Existing<'_>> =
+        config.sources.iter().map(|s| crate::opml::Existing { id: &s.id, url: s.url.as_str() }).collect();
+    let plan = crate::opml::plan_import(&opml.outlines, &existing);
+    for skipped in &plan.skipped {
+        println!("skipped “{}” <{}>: {}", skipped.title, skipped.url, skipped.reason);
+    }
+    for title in &opml.ignored {
+        println!("ignored outline “{title}”: no xmlUrl (not a feed)");
+    }
+    if plan.add.is_empty() {
+        println!("nothing to add ({} feeds in {}, all skipped)", opml.outlines.len(), file.display());
+        return Ok(());
+    }
+
+    // `[[source]]` tables may live in the settings file when no sources file is named.
+    let settings_path = &config.settings.path;
+    let target = config.settings.sources_path.clone().unwrap_or_else(|| settings_path.clone());
+    let old = std::fs::read_to_string(&target).with_context(|| format!("cannot read {}", target.display()))?;
+    let mut new = old.clone();
+    if !new.is_empty() && !new.ends_with('\n') {
+        new.push('\n');
+    }
+    new.push_str(&crate::opml::render_sources(&plan.add, &file.display().to_string()));
+
+    // Validate exactly what would be written, with the same rules as `check`.
+    let validated = if target == *settings_path {
+        crate::config::build(&crate::config::ConfigText { path: target.clone(), text: new.clone() }, None)
+    } else {
+        let main = std::fs::read_to_string(settings_path)
+            .with_context(|| format!("cannot read {}", settings_path.display()))?;
+        crate::config::build(
+            &crate::config::ConfigText { path: settings_path.clone(), text: main },
+            Some(&crate::config::ConfigText { path: target.clone(), text: new.clone() }),
+        )
+    };
+    if let Err(errors) = validated {
+        eprintln!("{errors}");
+        eprintln!("the imported sources do not validate: nothing written to {}", target.display());
+        return Err(Failure::Usage);
+    }
+    replace_file(&target, &new).with_context(|| format!("cannot write {}", target.display()))?;
+    for source in &plan.add {
+        println!(
+            "added {} “{}”{}",
+            source.id,
+            source.name,
+            source.section.as_deref().map(|s| format!(" in {s}")).unwrap_or_default()
+        );
+    }
+    println!("{} sources added to {}, {} skipped", plan.add.len(), target.display(), plan.skipped.len());
+    Ok(())
+}
+
+/// Replaces `path` with `text` atomically (temporary file, then rename), so
+/// the live config reload never reads half a file; keeps the permissions.
+fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".gleaner-tmp");
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, text)?;
+    let renamed = std::fs::metadata(path)
+        .and_then(|meta| std::fs::set_permissions(&temporary, meta.permissions()))
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    renamed
+}
+
+fn opml_export(config: &Config) -> CmdResult {
+    let feeds: Vec<crate::opml::ExportSource> = config
+        .sources
+        .iter()
+        .filter(|s| s.kind == crate::model::SourceKind::Feed)
+        .map(|s| crate::opml::ExportSource {
+            name: s.name.clone(),
+            url: s.url.to_string(),
+            // Sources have no site URL today; the writer takes one when they do.
+            html_url: None,
+            section: s.section.clone(),
+        })
+        .collect();
+    let pages = config.sources.len() - feeds.len();
+    if pages > 0 {
+        // OPML readers expect a feed behind every xmlUrl; a page source has none.
+        eprintln!("left out {pages} page source(s): OPML lists feeds only");
+    }
+    let title = format!("{} sources", config.settings.publish.title);
+    let mut out = std::io::stdout().lock();
+    out.write_all(crate::opml::write(&title, &feeds).as_bytes()).context("writing the OPML")?;
+    Ok(())
+}
+
+fn export_backup(config: &Config) -> CmdResult {
+    let store = app::open_store(config).context("cannot open the store")?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let report = crate::backup::export(store.as_ref(), &mut out).context("export failed")?;
+    eprintln!("exported {report}");
+    Ok(())
+}
+
+fn import_backup(config: &Config, file: &Path) -> CmdResult {
+    let open = || {
+        std::fs::File::open(file)
+            .map(std::io::BufReader::new)
+            .with_context(|| format!("cannot read {}", file.display()))
+    };
+    let shown = file.display();
+    // A first pass reads everything, so a bad line is found before anything is written.
+    crate::backup::check(&mut open()?).map_err(|e| backup_failure(&shown.to_string(), e))?;
+    let store = app::open_store(config).context("cannot open the store")?;
+    let report =
+        crate::backup::import(store.as_ref(), &mut open()?).map_err(|e| backup_failure(&shown.to_string(), e))?;
+    println!("imported {report}");
+    Ok(())
+}
+
+/// A backup the user must fix or a store they must empty is exit 2; I/O is exit 1.
+fn backup_failure(file: &str, error: crate::backup::BackupError) -> Failure {
+    use crate::backup::BackupError;
+    match error {
+        BackupError::Store(_) | BackupError::Io(_) => {
+            Failure::Other(anyhow!(error).context(format!("importing {file}")))
+        }
+        BackupError::NotEmpty => {
+            eprintln!("error: {error}");
+            Failure::Usage
+        }
+        other => {
+            eprintln!("{file}: {other}");
+            Failure::Usage
+        }
+    }
+}
+
+/// The URL `healthcheck` probes by default: `[server] bind`, with a wildcard
+/// address replaced by loopback (a server bound to all addresses answers there).
+fn health_url(bind: std::net::SocketAddr) -> String {
+    let ip = match bind.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}/healthz", std::net::SocketAddr::new(ip, bind.port()))
+}
+
+fn healthcheck(config_path: &Path, url: Option<&str>, timeout: u64) -> CmdResult {
+    let url = match url {
+        Some(url) => url.to_owned(),
+        None => health_url(load(config_path)?.settings.server.bind),
+    };
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(timeout.max(1)))
+        .build()
+        .context("cannot build the HTTP client")?;
+    let answer = runtime()?.block_on(async {
+        let response = client.get(&url).send().await?;
+        let status = response.status();
+        Ok::<_, reqwest::Error>((status, response.text().await.unwrap_or_default()))
+    });
+    let (status, body) = answer.with_context(|| format!("{url}: no answer"))?;
+    print!("{body}");
+    if status.is_success() { Ok(()) } else { Err(anyhow!("{url}: {status}").into()) }
 }

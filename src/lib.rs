@@ -8,6 +8,7 @@
 //! (`schedule::runner`) → entry (`cli`, `main`).
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod editorial;
@@ -18,8 +19,10 @@ pub mod extract;
 pub mod fetch;
 pub mod ingest;
 pub mod model;
+pub mod opml;
 pub mod parse;
 pub mod publish;
+pub mod reload;
 pub mod review;
 pub mod sanitize;
 pub mod schedule;

@@ -6,6 +6,7 @@
 //! the contract: the trait, its error and its report and query types.
 
 mod codec;
+mod dump;
 mod migrate;
 mod sled;
 
@@ -297,4 +298,57 @@ pub trait Store: Send + Sync {
     /// Fails with [`StoreError::UnknownItem`] or [`StoreError::StaleRevision`],
     /// and then changes nothing.
     fn finish_issue(&self, issue: &crate::model::Issue, items: &[(ItemId, u64)]) -> Result<(), StoreError>;
+
+    // ---- Operations: health probe, backup dump and restore (issue 6) ----
+
+    /// Proves the store takes writes: a probe key written, removed and
+    /// flushed. The default only flushes (enough for stores without a meta area).
+    fn health_check(&self) -> Result<(), StoreError> {
+        self.flush()
+    }
+
+    /// Whether the store holds no records at all (a restore target must).
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.item_count()? == 0 && self.users()?.is_empty() && self.issues()?.is_empty())
+    }
+
+    /// Visits every record and index entry of the current schema, raw, in key
+    /// order (see [`RawRecord`]): what `gleaner export` writes. The default
+    /// refuses: only a store that knows its own layout can dump it whole.
+    fn export_records(&self, visit: &mut dyn FnMut(RawRecord) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let _ = visit;
+        Err(StoreError::Io("this store cannot export its records".to_owned()))
+    }
+
+    /// Writes records from [`Store::export_records`] back, as given (one
+    /// atomic batch per call). Meant for an empty store only: callers check
+    /// [`Store::is_empty`] first. Fails with [`StoreError::Corrupt`] for a
+    /// record of an unknown space or whose value does not decode.
+    fn import_records(&self, records: &[RawRecord]) -> Result<(), StoreError> {
+        let _ = records;
+        Err(StoreError::Io("this store cannot import records".to_owned()))
+    }
+}
+
+/// One stored key and value of the current schema, exactly as stored.
+///
+/// A raw dump rather than typed records, because the typed API cannot put
+/// everything back: an upsert never writes review state, editor fields or
+/// revisions, and audit entries only arrive with the edits they describe.
+/// Index entries are dumped too, so a restore needs no rebuild logic that
+/// could drift from the writers'.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecord {
+    /// The key space's name, e.g. `items.v2` (its prefix without the `/`).
+    pub space: String,
+    /// The key after the space's prefix.
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+}
+
+/// Checks a record from a backup as [`Store::import_records`] would, without
+/// writing: its space is well-formed and, for a record kind this build
+/// knows, its value decodes. Fails with [`StoreError::Corrupt`].
+pub fn check_record(record: &RawRecord) -> Result<(), StoreError> {
+    dump::restore_key(record).map(drop)
 }

@@ -8,6 +8,8 @@
 //! the store for feeds.
 
 mod feeds;
+mod health;
+pub mod metrics;
 pub mod review;
 
 use std::future::Future;
@@ -25,25 +27,46 @@ pub use feeds::FileCache;
 #[derive(Clone)]
 pub struct WebState {
     pub(crate) feeds: Arc<FileCache>,
+    /// What `/healthz` checks; without it, `/healthz` only says the server answers.
+    pub(crate) health: Option<Arc<health::Health>>,
 }
 
 impl WebState {
     /// Serves the publisher's output folder (`publish.output_dir`).
     pub fn new(feeds_dir: impl Into<PathBuf>) -> Self {
-        Self { feeds: Arc::new(FileCache::new(feeds_dir.into())) }
+        Self { feeds: Arc::new(FileCache::new(feeds_dir.into())), health: None }
+    }
+
+    /// Makes `/healthz` check that `store` takes writes and, when given, that
+    /// the scheduler's heartbeat is recent.
+    #[must_use]
+    pub fn with_health(
+        mut self,
+        store: Arc<dyn crate::store::Store>,
+        scheduler: Option<crate::schedule::runner::Heartbeat>,
+    ) -> Self {
+        self.health = Some(Arc::new(health::Health { store, scheduler }));
+        self
     }
 }
 
 /// Every route, in one place.
 pub fn router(state: WebState) -> Router {
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(health::healthz))
         .route("/feeds", get(feeds::to_index))
         .route("/feeds/", get(feeds::index))
         .route("/feeds/{file}", get(feeds::top_level))
         .route("/feeds/issues/{file}", get(feeds::issue))
         .fallback(not_found)
         .with_state(state)
+}
+
+/// `/metrics` (public, like `/healthz`: scrapers do not log in). Separate from
+/// [`router`] because it reads the store and the scheduler's counters, which
+/// only `serve` has.
+pub fn metrics_routes(state: metrics::MetricsState) -> Router {
+    Router::new().route("/metrics", get(metrics::show)).with_state(state)
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets
@@ -57,10 +80,6 @@ pub async fn serve(
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
-}
-
-async fn healthz() -> &'static str {
-    "ok\n"
 }
 
 async fn not_found() -> WebError {

@@ -8,11 +8,11 @@ fn layer(module: &str) -> Option<u8> {
     Some(match module {
         "model" => 0,
         "config" | "parse" | "extract" | "sanitize" | "schedule" | "schedule::policy" | "publish::compose"
-        | "publish::render" | "review" => 1,
+        | "publish::render" | "review" | "opml" => 1,
         "fetch" | "store" | "publish::write" | "publish::websub" => 2,
         // `publish` itself (mod.rs) is the use-case; so is anything it re-exports.
-        "ingest" | "app" | "publish" | "editorial" => 3,
-        "schedule::runner" | "eval" | "eval_extract" | "eval_quotes" | "web" => 4,
+        "ingest" | "app" | "publish" | "editorial" | "backup" => 3,
+        "schedule::runner" | "eval" | "eval_extract" | "eval_quotes" | "web" | "reload" => 4,
         "cli" | "main" | "lib" => 5,
         _ => return None,
     })

@@ -336,10 +336,10 @@ async fn scheduler_polls_on_schedule_and_stops_on_signal() {
     let counter = Arc::clone(&polled);
     let summary = gleaner::schedule::runner::run(
         ingest,
-        test.config.sources.clone(),
+        gleaner::schedule::runner::fixed(test.config.sources.clone()),
         Utc::now,
         tokio::time::sleep(Duration::from_millis(2600)),
-        move |_| {
+        move |_, _| {
             counter.fetch_add(1, Ordering::SeqCst);
         },
     )
@@ -365,10 +365,10 @@ async fn missed_ticks_after_downtime_run_once() {
     ingest.store().put_fetch_state("late", &state).expect("seed state");
     let summary = gleaner::schedule::runner::run(
         ingest,
-        test.config.sources.clone(),
+        gleaner::schedule::runner::fixed(test.config.sources.clone()),
         Utc::now,
         tokio::time::sleep(Duration::from_millis(800)),
-        |_| {},
+        |_, _| {},
     )
     .await;
     assert_eq!(summary.polls, 1, "48 missed ticks run once, not 48 times");

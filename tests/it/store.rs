@@ -473,3 +473,37 @@ fn extraction_survives_reopen_and_a_later_feed_update() {
     assert_eq!(store.quotes(&id).expect("quotes"), stored.quotes);
     assert_ne!(item.extracted_for.as_deref(), Some(item.content_hash.as_str()), "stale: ingest will re-extract");
 }
+
+#[test]
+fn upsert_with_extractions_stores_items_and_their_extractions_together() {
+    let store = temp_store();
+    let (a, b, c) = (entry("s", "a", 0), entry("s", "b", 1), entry("s", "c", 2));
+    let (ha, hb) = (a.content_hash(), b.content_hash());
+    let ext_a = extraction(&ha, vec![quote("We will", "Ann")], vec![link("https://example.net/a")]);
+    // A stale hash (the entry says something else) and an id not among the entries are skipped.
+    let stale = extraction("not-the-hash", vec![quote("Old", "Bob")], vec![]);
+    let stray = ItemId::derive("s", "urn:s:nowhere");
+    let extractions = vec![(a.id(), ext_a.clone()), (b.id(), stale), (stray.clone(), ext_a.clone())];
+    let (report, stored) =
+        store.upsert_with_extractions(&[a.clone(), b.clone(), c.clone()], &extractions).expect("one write");
+    assert_eq!(report.new.len(), 3);
+    assert_eq!(stored, vec![a.id()]);
+    let item = store.item(&a.id()).expect("read").expect("stored");
+    assert_eq!(item.extracted_for.as_deref(), Some(ha.as_str()));
+    assert_eq!((item.quote_count, item.link_count, item.text.as_str()), (1, 1, ext_a.text.as_str()));
+    assert_eq!(store.quotes(&a.id()).expect("quotes"), ext_a.quotes);
+    assert_eq!(store.links(&a.id()).expect("links"), ext_a.links);
+    assert_eq!(store.item(&b.id()).expect("read").expect("stored").extracted_for, None);
+    assert_eq!(store.item(&stray).expect("read"), None);
+
+    // Again, with editor fields set in between: nothing new, the current extraction is not rewritten.
+    let editor = EditorFields { quote_ids: vec!["q-7".to_owned()], ..EditorFields::default() };
+    let edited = store.update_editorial(&a.id(), item.revision, ReviewState::Shortlisted, &editor).expect("edit");
+    let again = vec![(a.id(), ext_a.clone()), (b.id(), extraction(&hb, vec![], vec![]))];
+    let (report, stored) = store.upsert_with_extractions(&[a.clone(), b.clone(), c], &again).expect("again");
+    assert_eq!((report.new.len(), report.updated.len(), report.unchanged), (0, 0, 3));
+    assert_eq!(stored, vec![b.id()], "only the item whose extraction was missing");
+    let item = store.item(&a.id()).expect("read").expect("stored");
+    assert_eq!((item.state, &item.editor, item.revision), (ReviewState::Shortlisted, &editor, edited.revision));
+    assert_eq!(store.item(&b.id()).expect("read").expect("stored").extracted_for.as_deref(), Some(hb.as_str()));
+}

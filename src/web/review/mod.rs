@@ -3,7 +3,7 @@
 //! only adds keyboard shortcuts on top.
 //!
 //! Every route is listed in [`routes`]; one handler file per page family
-//! (`queue.rs`, `item.rs`, `composer.rs`, `auth.rs`), each with a template of
+//! (`queue.rs`, `item.rs`, `composer.rs`, `sources.rs`, `auth.rs`), each with a template of
 //! the same name in `src/web/templates/`. Every failure is a [`UiError`]
 //! whose one `IntoResponse` impl picks the status; the error page itself is
 //! rendered by a layer that has the templates (internals are logged, never
@@ -24,6 +24,7 @@ mod item;
 mod pages;
 mod preview;
 mod queue;
+mod sources;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +40,7 @@ pub use self::pages::Pages;
 pub use self::preview::Preview;
 use crate::config::Config;
 use crate::editorial::{Editorial, EditorialError};
+use crate::reload::ConfigStatus;
 use crate::store::Store;
 
 /// Settings of the UI that are not in the config file yet.
@@ -132,6 +134,7 @@ impl UiState {
         // The section an item falls in when its editor chose none is its source's.
         let editorial = editorial.with_sources(&config.sources);
         let pages = Pages::load(&config.settings.publish.templates_dir).map_err(UiSetupError::Templates)?;
+        let pages = pages.with_config_status(ConfigStatus::new(config.sources.clone()));
         let preview = Preview::from_config(config, store).map_err(UiSetupError::Templates)?;
         Ok(Self::new(editorial, pages, preview, options))
     }
@@ -139,6 +142,12 @@ impl UiState {
     /// The editorial use-case behind the UI: `serve` refreshes its queue after each poll.
     pub fn editorial(&self) -> &Editorial {
         &self.inner.editorial
+    }
+
+    /// The config in force and any refused edit: `serve`'s reloader writes it,
+    /// the banner and the sources page read it.
+    pub fn config_status(&self) -> &ConfigStatus {
+        self.inner.pages.config_status()
     }
 
     /// The sessions (also lets an embedder or a test start one without a password).
@@ -160,6 +169,7 @@ pub fn routes(state: UiState) -> Router {
         .route("/composer/reorder", post(composer::reorder))
         .route("/composer/remove", post(composer::remove))
         .route("/composer/preview", get(composer::preview))
+        .route("/sources", get(sources::show))
         .route("/logout", post(auth::logout))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_session));
     Router::new()

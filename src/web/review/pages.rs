@@ -16,20 +16,24 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 
 use super::{ErrorPage, UiError, UiState, assets};
 use crate::publish::write::read_template_overrides;
+use crate::reload::ConfigStatus;
 
 /// Every UI template by file name, with its compiled-in text.
-const BUILTIN: [(&str, &str); 6] = [
+const BUILTIN: [(&str, &str); 7] = [
     ("base.html.j2", include_str!("../templates/base.html.j2")),
     ("login.html.j2", include_str!("../templates/login.html.j2")),
     ("queue.html.j2", include_str!("../templates/queue.html.j2")),
     ("item.html.j2", include_str!("../templates/item.html.j2")),
     ("composer.html.j2", include_str!("../templates/composer.html.j2")),
     ("error.html.j2", include_str!("../templates/error.html.j2")),
+    ("sources.html.j2", include_str!("../templates/sources.html.j2")),
 ];
 
 /// The compiled UI templates.
 pub struct Pages {
     env: Environment<'static>,
+    /// Read on every render: a refused config edit is a banner on every page.
+    config: ConfigStatus,
 }
 
 impl std::fmt::Debug for Pages {
@@ -83,14 +87,25 @@ impl Pages {
                 errors.push(format!("{origin}:{}: {e}", e.line().unwrap_or(1)));
             }
         }
-        if errors.is_empty() { Ok(Self { env }) } else { Err(errors.join("\n")) }
+        if errors.is_empty() { Ok(Self { env, config: ConfigStatus::default() }) } else { Err(errors.join("\n")) }
+    }
+
+    /// Shows `config`'s refused edits on every page from now on.
+    #[must_use]
+    pub fn with_config_status(self, config: ConfigStatus) -> Self {
+        Self { config, ..self }
+    }
+
+    /// The config status shown in the banner (and on the sources page).
+    pub fn config_status(&self) -> &ConfigStatus {
+        &self.config
     }
 
     /// Renders template `name`; `page` is merged with what every page needs.
     pub(crate) fn render(&self, name: &str, page: Value) -> Result<Html<String>, UiError> {
         let template = self.env.get_template(name).map_err(|e| UiError::Template(e.to_string()))?;
         let assets = context! { css => assets::url("app.css"), js => assets::url("app.js") };
-        let context = context! { assets => assets, ..page };
+        let context = context! { assets => assets, config_errors => self.config.errors(), ..page };
         template.render(context).map(Html).map_err(|e| UiError::Template(format!("{name}: {e:#}")))
     }
 }
