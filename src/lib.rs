@@ -3,8 +3,8 @@
 //!
 //! Layers, lowest first (a module imports only from lower layers; the
 //! architecture test in `tests/it/architecture.rs` enforces it):
-//! `model` → pure core (`config`, `parse`, `sanitize`, `schedule::policy`) →
-//! adapters (`fetch`, `store`) → use-cases (`ingest`, `app`) → drivers
+//! `model` → pure core (`config`, `parse`, `sanitize`, `schedule::policy`, `opml`) →
+//! adapters (`fetch`, `store`) → use-cases (`ingest`, `app`, `backup`) → drivers
 //! (`schedule::runner`) → entry (`cli`, `main`).
 
 pub mod app;
