@@ -133,7 +133,10 @@ fn bench_feed_extraction(feeds: &[Vec<u8>], source: &gleaner::model::Source, now
     let elapsed = start.elapsed();
     #[allow(clippy::cast_precision_loss)]
     let per_item = elapsed.as_secs_f64() * 1e6 / items.len() as f64;
-    println!("  feed-content extraction (poll only): {per_item:.1} µs/item over {} items, {quotes} quotes", items.len());
+    println!(
+        "  feed-content extraction (poll only): {per_item:.1} µs/item over {} items, {quotes} quotes",
+        items.len()
+    );
 }
 
 /// Minimal HTTP/1.1 keep-alive server: `/feed/N` answers feed N with a strong

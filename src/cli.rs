@@ -503,7 +503,9 @@ fn demo(path: &Path, config: &Config) -> CmdResult {
         }
         let published_before = !store.issues().context("reading issues")?.is_empty();
         if !published_before {
-            println!("\n== 2. Approving {DEMO_ISSUE_ITEMS} items with quotes, as the demo editor would, for a first issue");
+            println!(
+                "\n== 2. Approving {DEMO_ISSUE_ITEMS} items with quotes, as the demo editor would, for a first issue"
+            );
             let candidates = store.items(&ItemQuery { state: Some(ReviewState::New), ..ItemQuery::default() });
             let candidates = candidates.context("listing items")?;
             for item in candidates.iter().filter(|i| i.quote_count > 0).take(DEMO_ISSUE_ITEMS) {
@@ -512,7 +514,8 @@ fn demo(path: &Path, config: &Config) -> CmdResult {
                 let chosen: Vec<String> =
                     quotes.iter().filter(|q| q.speaker.is_some()).take(2).map(|q| q.id.clone()).collect();
                 let changes = EditChanges { quote_ids: Some(chosen), ..EditChanges::default() };
-                let edited = editorial.edit(&item.id, item.revision, &changes, "demo", now).map_err(editorial_failure)?;
+                let edited =
+                    editorial.edit(&item.id, item.revision, &changes, "demo", now).map_err(editorial_failure)?;
                 editorial.act(&item.id, edited.revision, Action::Approve, "demo", now).map_err(editorial_failure)?;
                 println!("  approved {}  {}", item.id, truncate(&item.title, 70));
             }

@@ -344,8 +344,13 @@ impl Ingest {
         let follow = source.follow || source.kind == SourceKind::Page;
         let purpose = Purpose::ItemLink { from_file_source: source.url.scheme() == "file" };
         let mut seen = HashSet::new();
-        let candidates: Vec<ItemId> =
-            report.changed.iter().chain(&report.delivered).filter(|id| !report.settled.contains(*id) && seen.insert(*id)).cloned().collect();
+        let candidates: Vec<ItemId> = report
+            .changed
+            .iter()
+            .chain(&report.delivered)
+            .filter(|id| !report.settled.contains(*id) && seen.insert(*id))
+            .cloned()
+            .collect();
         let mut tasks = JoinSet::new();
         let mut from_feed = Vec::new();
         for id in candidates {
