@@ -181,6 +181,19 @@ impl Publisher {
         Ok(PublishOutcome::Issue(report))
     }
 
+    /// The page `issues/{n}.html` that publishing at `now` would write, with
+    /// the real next number and period; `None` when nothing is approved. The
+    /// composer shows it so editors see exactly what subscribers will.
+    pub fn preview(&self, store: &dyn Store, now: DateTime<Utc>) -> Result<Option<String>, PublishError> {
+        let approved = store.items(&ItemQuery { state: Some(ReviewState::Approved), ..ItemQuery::default() })?;
+        if approved.is_empty() {
+            return Ok(None);
+        }
+        let issues = store.issues()?;
+        let issue = self.compose(store, &approved, &issues, now)?;
+        Ok(Some(self.renderer.issue_page(&issue, &self.settings)?))
+    }
+
     /// Composes and renders the next issue's draft from the approved items.
     fn compose(
         &self,

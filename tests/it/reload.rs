@@ -11,6 +11,7 @@ use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
 use gleaner::config::PublishSettings;
 use gleaner::editorial::Editorial;
+use gleaner::publish::Publisher;
 use gleaner::publish::render::Renderer;
 use gleaner::reload::{ConfigStatus, ReloadOutcome, Reloader};
 use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
@@ -93,7 +94,7 @@ async fn valid_edit_adds_a_source_that_gets_polled() {
 fn ui(store: &Arc<dyn gleaner::store::Store>, status: ConfigStatus) -> (axum::Router, String) {
     let editorial = Editorial::new(Arc::clone(store)).expect("editorial");
     let settings = PublishSettings::defaults(&std::env::temp_dir());
-    let preview = Preview::new(settings, Renderer::builtin(), &[], Arc::clone(store));
+    let preview = Preview::new(Publisher::new(settings, Renderer::builtin(), &[]), Arc::clone(store));
     let state = UiState::new(editorial, Pages::builtin().with_config_status(status), preview, UiOptions::default());
     let (session, _csrf) = state.sessions().create("ann");
     (review::routes(state), format!("gleaner_session={session}"))

@@ -15,6 +15,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use gleaner::config::PublishSettings;
 use gleaner::editorial::Editorial;
 use gleaner::model::{ItemId, Link, NewItem, Quote, QuoteKind, ReviewState};
+use gleaner::publish::Publisher;
 use gleaner::publish::render::Renderer;
 use gleaner::store::{Extraction, SledStore, Store};
 use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
@@ -132,7 +133,7 @@ pub(crate) fn ui_state(store: &Arc<dyn Store>, options: UiOptions) -> UiState {
     let dir = std::env::temp_dir();
     let mut settings = PublishSettings::defaults(&dir);
     settings.sections = vec!["World".to_owned(), "Iran".to_owned()];
-    let preview = Preview::new(settings, Renderer::builtin(), &[], Arc::clone(store));
+    let preview = Preview::new(Publisher::new(settings, Renderer::builtin(), &[]), Arc::clone(store));
     UiState::new(editorial, Pages::builtin(), preview, options)
 }
 
