@@ -109,15 +109,49 @@ async fn press(client: &Client, key: char) {
     client.perform_actions(keys).await.expect("key press");
 }
 
+/// The trimmed texts of the elements matching `css`. While a click's
+/// navigation is under way the elements may go stale; that reads as "not
+/// there yet" (an empty list), which the waiting loops retry.
 async fn texts(client: &Client, css: &str) -> Vec<String> {
+    let Ok(elements) = client.find_all(Locator::Css(css)).await else { return Vec::new() };
     let mut out = Vec::new();
-    for element in client.find_all(Locator::Css(css)).await.expect("find") {
-        out.push(element.text().await.expect("text").trim().to_owned());
+    for element in elements {
+        match element.text().await {
+            Ok(text) => out.push(text.trim().to_owned()),
+            Err(_) => return Vec::new(),
+        }
     }
     out
 }
 
 /// Waits until the page at a path starting with `prefix` has finished loading.
+/// Waits until the element matching `css` contains `needle`: after a click the
+/// old page is still current for a moment, so checking the URL alone races.
+async fn wait_for_text(client: &Client, css: &str, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if texts(client, css).await.concat().contains(needle) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{css} never showed {needle:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the current URL's query contains `needle` and the page has loaded.
+async fn wait_for_query(client: &Client, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = client.current_url().await.expect("url");
+        let ready = client.execute("return document.readyState", vec![]).await.expect("js");
+        if url.query().unwrap_or("").contains(needle) && ready == "complete" {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still at {url}, waiting for ?{needle}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn wait_for_path(client: &Client, prefix: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -172,8 +206,7 @@ async fn an_editor_reviews_and_composes_an_issue_in_a_real_browser() {
         let search = client.find(Locator::Css("input[name=q]")).await.expect("search");
         search.send_keys("postponed").await.expect("type");
         client.find(Locator::Css(".filters button[type=submit]")).await.expect("filter").click().await.expect("click");
-        wait_for_path(&client, "/queue").await;
-        assert!(client.current_url().await.expect("url").query().unwrap_or("").contains("q=postponed"));
+        wait_for_query(&client, "q=postponed").await;
         assert_eq!(texts(&client, ".rows .title").await, ["Budget vote delayed"]);
 
         // Approve with the keyboard: j moves to the first (newest) row, a approves it.
@@ -191,8 +224,7 @@ async fn an_editor_reviews_and_composes_an_issue_in_a_real_browser() {
             assert!(Instant::now() < deadline, "the keyboard approve did not arrive");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        wait_for_path(&client, "/queue").await;
-        assert!(texts(&client, ".flash li").await.concat().contains("Approved"));
+        wait_for_text(&client, ".flash li", "Approved").await;
         assert!(!texts(&client, ".rows .title").await.contains(&"Rates held steady".to_owned()), "left the new list");
 
         // Choose a quote, correct its speaker, write commentary, approve.
@@ -205,8 +237,7 @@ async fn an_editor_reviews_and_composes_an_issue_in_a_real_browser() {
         let commentary = client.find(Locator::Css("textarea[name=commentary]")).await.expect("commentary");
         commentary.send_keys("The delay is the story.").await.expect("type");
         client.find(Locator::Css("button[value=approve]")).await.expect("approve").click().await.expect("click");
-        wait_for_path(&client, "/items/").await;
-        assert!(texts(&client, ".flash li").await.concat().contains("Saved"));
+        wait_for_text(&client, ".flash li", "Saved").await;
         let item = fx.store.item(&fx.budget).expect("read").expect("stored");
         assert_eq!(item.state, ReviewState::Approved);
         assert_eq!(item.editor.quote_ids, ["q1"]);
@@ -219,8 +250,12 @@ async fn an_editor_reviews_and_composes_an_issue_in_a_real_browser() {
         assert_eq!(texts(&client, ".draft-item .headline").await, ["Budget vote delayed", "Rates held steady"]);
         let down = format!("button[value='down:{}']", fx.budget);
         client.find(Locator::Css(&down)).await.expect("down").click().await.expect("click");
-        wait_for_path(&client, "/composer").await;
-        assert_eq!(texts(&client, ".draft-item .headline").await, ["Rates held steady", "Budget vote delayed"]);
+        // The reorder is a POST that redirects back to /composer: wait for the new order, not the path.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while texts(&client, ".draft-item .headline").await != ["Rates held steady", "Budget vote delayed"] {
+            assert!(Instant::now() < deadline, "the composer never showed the new order");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
 
         // The preview, as subscribers will see it.
         let href = client.find(Locator::Css("a.preview-link")).await.expect("link").attr("href").await.expect("href");
