@@ -559,7 +559,7 @@ id = "f"
 url = "file:///abs/other.xml"
 [[source]]
 id = "g"
-url = "../shared/feed with space.xml"
+url = "../common/feed with space.xml"
 "#,
             None,
         );
@@ -573,7 +573,7 @@ url = "../shared/feed with space.xml"
                 "file:///srv/gleaner/config/demo/feeds/y.rdf",
                 "file:///abs/feed.xml",
                 "file:///abs/other.xml",
-                "file:///srv/gleaner/shared/feed%20with%20space.xml",
+                "file:///srv/gleaner/common/feed%20with%20space.xml",
             ]
         );
     }

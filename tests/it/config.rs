@@ -122,7 +122,7 @@ fn relative_paths_resolve_against_the_file_they_are_in() {
     };
     assert_eq!(url("inline"), dir.join("shared/inline.xml"));
     assert_eq!(url("nearby"), dir.join("lists/feeds/nearby.xml"));
-    assert_eq!(url("up-one"), dir.join("shared/up-one.xml"));
+    assert_eq!(url("up-one"), dir.join("common/up-one.xml"));
 }
 
 #[test]
