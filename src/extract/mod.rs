@@ -29,29 +29,8 @@ pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> 
     let doc = scraper::Html::parse_document(html);
     let meta = meta::read_meta(&doc, url);
     let mut content = content::main_content(&doc);
-    drop_title_heading(&mut content, meta.title.as_deref());
-    // Punctuation and markup debris without a single word is no article.
-    if !content.blocks.iter().any(|b| b.kind != BlockKind::Caption && b.text.chars().any(char::is_alphanumeric)) {
-        content.blocks.clear();
-        content.anchors.clear();
-    }
-    let text = content
-        .blocks
-        .iter()
-        .filter(|b| b.kind != BlockKind::Caption)
-        .map(|b| b.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    let mut notes = Vec::new();
-    if text.is_empty() {
-        notes.push(NO_TEXT_NOTE.to_owned());
-    }
-    let language = meta.language.clone().or_else(|| {
-        let sample = format!("{} {text}", meta.title.as_deref().unwrap_or_default());
-        let guessed = meta::guess_language(&sample)?;
-        notes.push("language guessed".to_owned());
-        Some(guessed.to_owned())
-    });
+    let (text, mut notes) = settle_text(&mut content, meta.title.as_deref());
+    let language = meta.language.clone().or_else(|| noted_language_guess(meta.title.as_deref(), &text, &mut notes));
     let outlet = meta.outlet.clone().or_else(|| fallback_outlet.map(str::to_owned));
     let page = url.cloned().or_else(|| meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()));
     let links = links::outbound_links(&content, meta.base.as_ref(), page.as_ref());
@@ -87,29 +66,10 @@ pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> 
 pub fn extract_fragment(html: &str, url: Option<&Url>, facts: PageFacts) -> Article {
     let doc = scraper::Html::parse_fragment(html);
     let mut content = content::fragment_content(&doc);
-    drop_title_heading(&mut content, facts.title.as_deref());
-    if !content.blocks.iter().any(|b| b.kind != BlockKind::Caption && b.text.chars().any(char::is_alphanumeric)) {
-        content.blocks.clear();
-        content.anchors.clear();
-    }
-    let text = content
-        .blocks
-        .iter()
-        .filter(|b| b.kind != BlockKind::Caption)
-        .map(|b| b.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    let mut notes = Vec::new();
-    if text.is_empty() {
-        notes.push(NO_TEXT_NOTE.to_owned());
-    }
+    let (text, mut notes) = settle_text(&mut content, facts.title.as_deref());
     let mut facts = facts;
     if facts.language.is_none() {
-        let sample = format!("{} {text}", facts.title.as_deref().unwrap_or_default());
-        if let Some(guessed) = meta::guess_language(&sample) {
-            notes.push("language guessed".to_owned());
-            facts.language = Some(guessed.to_owned());
-        }
+        facts.language = noted_language_guess(facts.title.as_deref(), &text, &mut notes);
     }
     let links = links::outbound_links(&content, url, url);
     let quotes = quotes::find_quotes(&content.blocks, &facts);
@@ -127,6 +87,36 @@ pub fn extract_fragment(html: &str, url: Option<&Url>, facts: PageFacts) -> Arti
         links,
         notes,
     }
+}
+
+/// The article text of `content` (captions left out, paragraphs separated by a
+/// blank line) and the notes it warrants. Drops a heading that repeats the
+/// title, and empties a content of punctuation and markup debris without a
+/// single word: that is no article.
+fn settle_text(content: &mut content::Content<'_>, title: Option<&str>) -> (String, Vec<String>) {
+    drop_title_heading(content, title);
+    if !content.blocks.iter().any(|b| b.kind != BlockKind::Caption && b.text.chars().any(char::is_alphanumeric)) {
+        content.blocks.clear();
+        content.anchors.clear();
+    }
+    let text = content
+        .blocks
+        .iter()
+        .filter(|b| b.kind != BlockKind::Caption)
+        .map(|b| b.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let notes = if text.is_empty() { vec![NO_TEXT_NOTE.to_owned()] } else { Vec::new() };
+    (text, notes)
+}
+
+/// A language guessed from title and text (one sentence is too little to go on),
+/// noted as a guess.
+fn noted_language_guess(title: Option<&str>, text: &str, notes: &mut Vec<String>) -> Option<String> {
+    let sample = format!("{} {text}", title.unwrap_or_default());
+    let guessed = meta::guess_language(&sample)?;
+    notes.push("language guessed".to_owned());
+    Some(guessed.to_owned())
 }
 
 /// A heading that repeats the title is the page header, not article text.
