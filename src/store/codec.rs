@@ -23,13 +23,16 @@
 //! | `items.v2/` | item id (32 ASCII hex digits) | JSON [`Item`] |
 //! | `idx.url.v2/` | canonical URL | item id |
 //! | `idx.guid.v2/` | source id, `0`, guid (only where the id does not follow from it) | item id |
-//! | `idx.source.v2/` | source id, `0`, time, item id | empty |
 //! | `idx.state.v2/` | state byte, time, item id | empty |
 //! | `fetch_state.v2/` | source id | JSON [`FetchState`] |
 //! | `quotes.v2/` | item id, `u32` big-endian sequence | JSON [`Quote`] |
 //! | `links.v2/` | item id, `u32` big-endian sequence | JSON [`Link`] |
 //! | `pages.v2/` | canonical article URL | JSON [`PageCache`] |
 //! | `issues.v2/` | issue number (`u32` big-endian) | JSON [`Issue`](crate::model::Issue) |
+//!
+//! Version 3 has no per-source index: `idx.source.v2/` (source id, `0`,
+//! time, item id) was dropped by the v2 → v3 migration (see `migrate.rs`);
+//! [`RETIRED_IDX_SOURCE`] names it for that step.
 //!
 //! `issues.v2/` (the publisher's digest issues) arrived within version 2 and
 //! has no v1 tree: an older store simply has no issues. Big-endian numbers
@@ -59,7 +62,8 @@ pub struct Space {
 pub const ITEMS: Space = Space { prefix: b"items.v2/", name: "items.v2" };
 pub const IDX_URL: Space = Space { prefix: b"idx.url.v2/", name: "idx.url.v2" };
 pub const IDX_GUID: Space = Space { prefix: b"idx.guid.v2/", name: "idx.guid.v2" };
-pub const IDX_SOURCE: Space = Space { prefix: b"idx.source.v2/", name: "idx.source.v2" };
+/// Version 2's per-source time index, removed by the v3 step; no longer written or read.
+pub const RETIRED_IDX_SOURCE: Space = Space { prefix: b"idx.source.v2/", name: "idx.source.v2" };
 pub const IDX_STATE: Space = Space { prefix: b"idx.state.v2/", name: "idx.state.v2" };
 pub const FETCH_STATE: Space = Space { prefix: b"fetch_state.v2/", name: "fetch_state.v2" };
 pub const QUOTES: Space = Space { prefix: b"quotes.v2/", name: "quotes.v2" };
@@ -68,7 +72,7 @@ pub const PAGES: Space = Space { prefix: b"pages.v2/", name: "pages.v2" };
 
 /// Every space, for tests and dumps.
 #[allow(dead_code, reason = "used by the codec's tests and by store dumps")]
-pub const SPACES: [Space; 9] = [ITEMS, IDX_URL, IDX_GUID, IDX_SOURCE, IDX_STATE, FETCH_STATE, QUOTES, LINKS, PAGES];
+pub const SPACES: [Space; 8] = [ITEMS, IDX_URL, IDX_GUID, IDX_STATE, FETCH_STATE, QUOTES, LINKS, PAGES];
 
 /// The version 1 trees and the space each one's entries move to: a v1 key
 /// is exactly what follows the v2 prefix, and values are unchanged.
@@ -76,7 +80,7 @@ pub const V1_TREES: [(&str, Space); 9] = [
     ("items.v1", ITEMS),
     ("idx.url.v1", IDX_URL),
     ("idx.guid.v1", IDX_GUID),
-    ("idx.source.v1", IDX_SOURCE),
+    ("idx.source.v1", RETIRED_IDX_SOURCE),
     ("idx.state.v1", IDX_STATE),
     ("fetch_state.v1", FETCH_STATE),
     ("quotes.v1", QUOTES),
@@ -197,11 +201,13 @@ pub fn decode_state_key(key: &[u8]) -> Option<(ReviewState, DateTime<Utc>, ItemI
 }
 
 /// The prefix shared by every `idx.source.v2/` key of `source_id`.
+#[cfg(test)]
 pub fn source_prefix(source_id: &str) -> Vec<u8> {
-    key_in(IDX_SOURCE, source_id.len() + 1 + TIME_LEN + ID_LEN, &[source_id.as_bytes(), &[SEP]])
+    key_in(RETIRED_IDX_SOURCE, source_id.len() + 1 + TIME_LEN + ID_LEN, &[source_id.as_bytes(), &[SEP]])
 }
 
-/// `idx.source.v2/[source id][0][time][id]`.
+/// `idx.source.v2/[source id][0][time][id]` (the retired v2 layout, for migration tests).
+#[cfg(test)]
 pub fn source_key(source_id: &str, time: DateTime<Utc>, id: &ItemId) -> Vec<u8> {
     let mut key = source_prefix(source_id);
     key.extend_from_slice(&encode_time(time));
@@ -211,8 +217,9 @@ pub fn source_key(source_id: &str, time: DateTime<Utc>, id: &ItemId) -> Vec<u8> 
 
 /// Inverse of [`source_key`]: the time and id are read from the fixed-length
 /// tail, so the source id may be any string.
+#[cfg(test)]
 pub fn decode_source_key(key: &[u8]) -> Option<(String, DateTime<Utc>, ItemId)> {
-    let key = key.strip_prefix(IDX_SOURCE.prefix)?;
+    let key = key.strip_prefix(RETIRED_IDX_SOURCE.prefix)?;
     let split = key.len().checked_sub(1 + TIME_LEN + ID_LEN)?;
     let (source, rest) = key.split_at(split);
     let (&sep, tail) = rest.split_first()?;
@@ -533,7 +540,6 @@ mod tests {
             (item_key(&i), ITEMS),
             (url_key("u"), IDX_URL),
             (guid_key("s", "g"), IDX_GUID),
-            (source_key("s", t, &i), IDX_SOURCE),
             (state_key(ReviewState::New, t, &i), IDX_STATE),
             (fetch_state_key("s"), FETCH_STATE),
             (seq_key(QUOTES, &i, 0), QUOTES),
@@ -543,6 +549,13 @@ mod tests {
         for (key, space) in keys {
             assert_eq!(space_of(&key), Some(space), "{key:?}");
         }
+        // The retired v2 source index shares no prefix with a live space, so
+        // a leftover entry could never be read as one.
+        assert_eq!(space_of(&source_key("s", t, &i)), None);
+        assert!(
+            SPACES.iter().all(|s| !s.prefix.starts_with(RETIRED_IDX_SOURCE.prefix)
+                && !RETIRED_IDX_SOURCE.prefix.starts_with(s.prefix))
+        );
         // A key of one space never decodes as another's.
         assert_eq!(decode_item_key(&url_key(i.as_str())), None);
         assert_eq!(decode_seq_key(LINKS, &seq_key(QUOTES, &i, 1)), None);
@@ -552,11 +565,11 @@ mod tests {
     fn v1_keys_move_under_their_v2_prefix_unchanged() {
         let (t, i) = (at(7), id(2));
         // The v1 layouts were exactly what follows the v2 prefixes.
-        let v1_source_key = &source_key("s", t, &i)[IDX_SOURCE.prefix.len()..];
-        assert_eq!(from_v1(IDX_SOURCE, v1_source_key), source_key("s", t, &i));
+        let v1_source_key = &source_key("s", t, &i)[RETIRED_IDX_SOURCE.prefix.len()..];
+        assert_eq!(from_v1(RETIRED_IDX_SOURCE, v1_source_key), source_key("s", t, &i));
         assert_eq!(from_v1(ITEMS, i.as_str().as_bytes()), item_key(&i));
         let names: Vec<&str> = V1_TREES.iter().map(|(tree, _)| *tree).collect();
-        assert!(names.iter().all(|n| n.strip_suffix(".v1").is_some()) && names.len() == SPACES.len());
+        assert!(names.iter().all(|n| n.strip_suffix(".v1").is_some()) && names.len() == SPACES.len() + 1);
         for (tree, space) in V1_TREES {
             assert_eq!(tree.trim_end_matches(".v1"), space.name.trim_end_matches(".v2"));
         }
@@ -568,7 +581,7 @@ mod tests {
         assert_eq!(decode_state_key(&[]), None);
         assert_eq!(decode_state_key(IDX_STATE.prefix), None);
         assert_eq!(decode_source_key(b"no-separator-and-too-short"), None);
-        assert_eq!(decode_source_key(&from_v1(IDX_SOURCE, b"no-separator-and-too-short")), None);
+        assert_eq!(decode_source_key(&from_v1(RETIRED_IDX_SOURCE, b"no-separator-and-too-short")), None);
         assert_eq!(decode_item_id(b"NOT-HEX-NOT-HEX-NOT-HEX-NOT-HEX-"), None);
         assert_eq!(decode_version(b"12345"), None);
     }

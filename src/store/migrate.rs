@@ -24,13 +24,21 @@
 //! runs again from the start and converges (copies overwrite themselves,
 //! dropped trees have nothing left to copy).
 //!
+//! Version 3 dropped the per-source time index (`idx.source.v2/`). It cost
+//! one more random sled write per new item (a fifth of ingest's store time,
+//! measured by `cargo bench --bench ingest`), and the only listing it served
+//! is the command line's `items --source`; the review UI filters sources in
+//! its in-memory queue index. That listing now walks the state index and
+//! checks each record's sources. The step removes the entries; nothing else
+//! changes.
+//!
 //! This module must not import sled: it works through [`MigrationTarget`],
 //! which `sled.rs` implements, so the plan is unit-tested with an in-memory fake.
 
 use super::{StoreError, codec};
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 
 /// A visitor over a tree's entries, in key order.
 pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
@@ -45,7 +53,6 @@ pub trait MigrationTarget {
     /// tree does not exist; it is not created).
     fn for_each(&self, tree: &str, visit: &mut Visit<'_>) -> Result<(), StoreError>;
     fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
-    #[allow(dead_code, reason = "for steps that rewrite in place; v2 only copies")]
     fn remove(&self, tree: &str, key: &[u8]) -> Result<(), StoreError>;
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<(), StoreError>;
@@ -74,6 +81,11 @@ pub const MIGRATIONS: &[Migration] = &[
         what: "one tree with versioned key prefixes (items.v2/, idx.*.v2/, ...) instead of a tree per kind",
         run: one_tree_with_prefixes,
     },
+    Migration {
+        to: 3,
+        what: "no per-source time index (idx.source.v2/ removed; source listings walk the state index)",
+        run: drop_source_index,
+    },
 ];
 
 /// The v1 → v2 step (see the module docs).
@@ -90,6 +102,23 @@ fn one_tree_with_prefixes(target: &dyn MigrationTarget) -> Result<(), StoreError
     for (tree, _) in codec::V1_TREES {
         target.drop_tree(tree)?;
     }
+    target.flush()
+}
+
+/// The v2 → v3 step (see the module docs). Removing is idempotent, so an
+/// interrupted step simply runs again.
+fn drop_source_index(target: &dyn MigrationTarget) -> Result<(), StoreError> {
+    let mut keys = Vec::new();
+    target.for_each(codec::TREE, &mut |key, _| {
+        if key.starts_with(codec::RETIRED_IDX_SOURCE.prefix) {
+            keys.push(key.to_vec());
+        }
+        Ok(())
+    })?;
+    for key in &keys {
+        target.remove(codec::TREE, key)?;
+    }
+    tracing::info!(removed = keys.len(), "dropped the per-source index");
     target.flush()
 }
 
@@ -183,7 +212,7 @@ mod tests {
     fn v2_moves_every_v1_entry_under_its_prefix_and_drops_the_old_trees() {
         let fake = v1_store();
         assert_eq!(bring_up_to_date(&fake, "mem").expect("migrates"), 1);
-        assert_eq!(*fake.version.borrow(), Some(2));
+        assert_eq!(*fake.version.borrow(), Some(CURRENT_VERSION));
         let trees = fake.trees.borrow();
         assert_eq!(trees.keys().collect::<Vec<_>>(), [codec::TREE], "only the one tree is left");
         let tree = &trees[codec::TREE];
@@ -210,6 +239,26 @@ mod tests {
         again.trees.borrow_mut().insert(codec::TREE.to_owned(), done[codec::TREE].clone());
         (step.run)(&again).expect("rerun");
         assert_eq!(*again.trees.borrow(), done);
+    }
+
+    #[test]
+    fn v3_removes_the_source_index_and_nothing_else() {
+        let fake = v1_store();
+        let id = crate::model::ItemId::parse("0123456789abcdef0123456789abcdef").expect("valid id");
+        let source_key =
+            [&b"src\0"[..], &codec::encode_time(chrono::DateTime::UNIX_EPOCH), id.as_str().as_bytes()].concat();
+        fake.insert("idx.source.v1", &source_key, b"").expect("insert");
+        (MIGRATIONS[1].run)(&fake).expect("v2 step");
+        let v2 = fake.trees.borrow()[codec::TREE].clone();
+        assert_eq!(v2.keys().filter(|k| k.starts_with(codec::RETIRED_IDX_SOURCE.prefix)).count(), 1);
+        (MIGRATIONS[2].run)(&fake).expect("v3 step");
+        let v3 = fake.trees.borrow()[codec::TREE].clone();
+        let mut expected = v2;
+        expected.retain(|k, _| !k.starts_with(codec::RETIRED_IDX_SOURCE.prefix));
+        assert_eq!(v3, expected, "only the source index is gone");
+        assert_eq!(v3.len(), 5);
+        (MIGRATIONS[2].run)(&fake).expect("an interrupted step runs again");
+        assert_eq!(fake.trees.borrow()[codec::TREE], expected);
     }
 
     #[test]

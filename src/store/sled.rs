@@ -16,14 +16,17 @@
 //! no lock: each batch becomes visible whole.
 //!
 //! Time-ordered indexes hold no values: their keys end with the item id, and
-//! the item record says which keys it owns (its `published` time, its
-//! `sources`, its `state`), so no inverse indexes are needed to remove old
-//! keys. Each item owns as few keys as the queries need: its record, its URL,
-//! one state key and one key per source. There is no separate "all items by
-//! date" index: the state index already holds every item in date order within
-//! each state, and a listing without a state merges those five ranges. A guid
-//! entry is written only when it says something the item id does not (another
-//! source's guid for a merged item; see [`Writer::upsert_one`]).
+//! the item record says which keys it owns (its `published` time and its
+//! `state`), so no inverse indexes are needed to remove old keys. Each item
+//! owns as few keys as the queries need, because every key costs sled about
+//! 5 µs of CPU to write: its record, its URL and one state key. There is no
+//! separate "all items by date" index: the state index already holds every
+//! item in date order within each state, and a listing without a state
+//! merges those five ranges. A listing by source walks the same ranges and
+//! checks the record's `sources` (schema v3 dropped the per-source index;
+//! see `migrate.rs`). A guid entry is written only when it says something
+//! the item id does not (another source's guid for a merged item; see
+//! [`Writer::upsert_one`]).
 //!
 //! Quotes and links follow the same rule: an item's entries are the sequence
 //! `0..quote_count` (`0..link_count`) under its id, the counts live in the
@@ -41,20 +44,19 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sled::{Batch, Config, Db, IVec, Tree};
 
-use super::codec::{
-    self, FETCH_STATE, IDX_GUID, IDX_SOURCE, IDX_STATE, IDX_URL, ITEMS, LINKS, PAGES, QUOTES, Space, corrupt,
-};
+use super::codec::{self, FETCH_STATE, IDX_GUID, IDX_STATE, IDX_URL, ITEMS, LINKS, PAGES, QUOTES, Space, corrupt};
 use super::migrate::{self, MigrationTarget, Visit};
 use super::{Extraction, ItemQuery, PageCache, Store, StoreError, UpsertReport};
 use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};
 
 /// Page cache size. sled's default (1 GiB) would let a long poll of 2,000 feeds
-/// grow far past our 100 MiB RSS budget, and sled's own bookkeeping already
-/// takes about 40 MiB for the 40,000 items of that poll. Measured on the
-/// ingest benchmark (`cargo bench --bench ingest`), 8 MiB costs no
-/// measurable speed against 16 or 64 MiB (the noise between runs is larger)
-/// and keeps the poller's peak near 80 MiB.
-const CACHE_CAPACITY_BYTES: u64 = 8 * 1024 * 1024;
+/// grow far past our 100 MiB RSS budget. Measured on the ingest benchmark
+/// (`cargo bench --bench ingest`, 2 cores): 16 MiB against 8 MiB takes the
+/// in-process ingest from about 19,000 to 23,000 items/s and the cold
+/// 2,000-feed poll from 5.4 to 4.6 s (fewer item pages evicted and read back
+/// from the log) for about 3 MiB more peak RSS; 24 MiB and more pushed the
+/// poller past 100 MiB.
+const CACHE_CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Most items per batch in [`SledStore::upsert_items`]. Each item still lands
 /// atomically with its indexes; grouping amortizes sled's per-batch cost (the
@@ -239,19 +241,10 @@ impl Store for SledStore {
     }
 
     fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
-        // The narrowest index that answers the query; the other filters are
-        // checked on the record. A source usually has fewer items than a state.
-        let (index, prefixes, key_id): (_, Vec<Vec<u8>>, KeyToId) = match (&query.source, query.state) {
-            (Some(source), _) => (IDX_SOURCE, vec![codec::source_prefix(source)], |key| {
-                codec::decode_source_key(key).map(|(_, _, id)| id)
-            }),
-            (None, state) => {
-                let states = state.map_or_else(|| ReviewState::ALL.to_vec(), |s| vec![s]);
-                (IDX_STATE, states.into_iter().map(codec::state_prefix).collect(), |key| {
-                    codec::decode_state_key(key).map(|(_, _, id)| id)
-                })
-            }
-        };
+        // The state index answers every listing; a source filter is checked on
+        // the record (schema v3 has no per-source index, see `migrate.rs`).
+        let states = query.state.map_or_else(|| ReviewState::ALL.to_vec(), |s| vec![s]);
+        let prefixes: Vec<Vec<u8>> = states.into_iter().map(codec::state_prefix).collect();
         let limit = query.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
         if limit == 0 {
@@ -269,15 +262,17 @@ impl Store for SledStore {
         let mut seen = HashSet::new();
         for key in NewestFirst::new(ranges.collect(), prefix_len) {
             let key = key?;
-            let id = key_id(&key).ok_or_else(|| corrupt(index.name, &key, "not a valid index key"))?;
+            let (_, _, id) =
+                codec::decode_state_key(&key).ok_or_else(|| corrupt(IDX_STATE.name, &key, "not a valid index key"))?;
             if !seen.insert(id.clone()) {
                 continue;
             }
-            let Some(item) = self.indexed_item(index.name, &id)? else { continue };
+            let Some(item) = self.indexed_item(IDX_STATE.name, &id)? else { continue };
             let state_ok = query.state.is_none_or(|s| s == item.state);
+            let source_ok = query.source.as_ref().is_none_or(|source| item.sources.contains(source));
             // The key holds the time at microsecond precision; compare exactly.
             let since_ok = query.since.is_none_or(|since| item.published >= since);
-            if state_ok && since_ok {
+            if state_ok && since_ok && source_ok {
                 out.push(item);
                 if out.len() == limit {
                     break;
@@ -616,9 +611,6 @@ fn sequence_len(len: usize) -> u32 {
 /// A record decoder from `codec` (space name and key only name the place in errors).
 type Decode<T> = fn(&'static str, &[u8], &[u8]) -> Result<T, StoreError>;
 
-/// Reads the item id out of one index's key (and checks the key's shape).
-type KeyToId = fn(&[u8]) -> Option<ItemId>;
-
 /// Index keys from several reverse range scans, merged newest first.
 ///
 /// Each scan yields keys `[prefix][time][id]` in descending order with the
@@ -693,13 +685,19 @@ struct Writer<'t> {
     tree: &'t Tree,
     /// Key → new value (`None`: removed). Ordered, so the batch is built in key order.
     pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Item records written by this batch, kept decoded and encoded once at
+    /// commit: an upsert that also stores the item's extraction reads its
+    /// own write back twice, and JSON round trips were a fifth of a poll's
+    /// store cost. Never also in `pending`.
+    items: HashMap<ItemId, Item>,
 }
 
 impl<'t> Writer<'t> {
     fn new(tree: &'t Tree) -> Self {
-        Self { tree, pending: BTreeMap::new() }
+        Self { tree, pending: BTreeMap::new(), items: HashMap::new() }
     }
 
+    /// A raw read; never of an item record (those go through [`Writer::load`]).
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         match self.pending.get(key) {
             Some(value) => Ok(value.clone()),
@@ -715,8 +713,16 @@ impl<'t> Writer<'t> {
         self.pending.insert(key, None);
     }
 
+    /// Stages `item`'s record.
+    fn put_item(&mut self, item: Item) {
+        self.items.insert(item.id.clone(), item);
+    }
+
     /// Applies every pending write as one atomic batch.
-    fn commit(self) -> Result<(), StoreError> {
+    fn commit(mut self) -> Result<(), StoreError> {
+        for (id, item) in &self.items {
+            self.pending.insert(codec::item_key(id), Some(codec::encode_item(item)));
+        }
         let mut batch = Batch::default();
         for (key, value) in self.pending {
             match value {
@@ -758,7 +764,7 @@ impl<'t> Writer<'t> {
         if changed {
             item.revision += 1;
         }
-        self.insert(codec::item_key(id), codec::encode_item(&item));
+        self.put_item(item);
         Ok(())
     }
 
@@ -798,14 +804,13 @@ impl<'t> Writer<'t> {
     ) -> Result<(), StoreError> {
         let Some((matched, mut item)) = self.find(id, new)? else {
             let item = new_item(id.clone(), hash.to_owned(), new);
-            self.insert_new(&item, new);
-            report.new.push(item.id);
+            report.new.push(item.id.clone());
+            self.insert_new(item);
             return Ok(());
         };
         let mut changed = false;
         if !item.sources.contains(&new.source_id) {
             // The same article from another source: remember that source too.
-            self.insert(codec::source_key(&new.source_id, item.published, &item.id), Vec::new());
             item.sources.push(new.source_id.clone());
             changed = true;
         }
@@ -828,8 +833,8 @@ impl<'t> Writer<'t> {
         }
         if changed {
             item.revision += 1;
-            self.insert(codec::item_key(&item.id), codec::encode_item(&item));
-            report.updated.push(item.id);
+            report.updated.push(item.id.clone());
+            self.put_item(item);
         } else {
             report.unchanged += 1;
         }
@@ -856,6 +861,9 @@ impl<'t> Writer<'t> {
     }
 
     fn load(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
+        if let Some(item) = self.items.get(id) {
+            return Ok(Some(item.clone()));
+        }
         let key = codec::item_key(id);
         self.get(&key)?.map(|bytes| codec::decode_item(ITEMS.name, &key, &bytes)).transpose()
     }
@@ -872,17 +880,16 @@ impl<'t> Writer<'t> {
         }
     }
 
-    /// Writes a first-seen item: its record, URL, state and source keys (no
-    /// guid entry: the id is derived from it).
-    fn insert_new(&mut self, item: &Item, new: &NewItem) {
+    /// Writes a first-seen item: its record, URL and state keys (no guid
+    /// entry: the id is derived from it).
+    fn insert_new(&mut self, item: Item) {
         let id = &item.id;
-        self.insert(codec::item_key(id), codec::encode_item(item));
         if let Some(url) = &item.url {
             // `find` saw no item under this URL (or a dangling entry): claim it.
             self.insert(codec::url_key(url), codec::id_value(id));
         }
-        self.insert(codec::source_key(&new.source_id, item.published, id), Vec::new());
         self.insert(codec::state_key(item.state, item.published, id), Vec::new());
+        self.put_item(item);
     }
 
     /// Copies what the feed says onto `item` and moves the index keys that
@@ -925,10 +932,6 @@ impl<'t> Writer<'t> {
     /// `published` to `to`.
     fn move_time_keys(&mut self, item: &Item, to: chrono::DateTime<chrono::Utc>) {
         let (from, id) = (item.published, &item.id);
-        for source in &item.sources {
-            self.remove(codec::source_key(source, from, id));
-            self.insert(codec::source_key(source, to, id), Vec::new());
-        }
         self.remove(codec::state_key(item.state, from, id));
         self.insert(codec::state_key(item.state, to, id), Vec::new());
     }
@@ -1107,7 +1110,11 @@ mod tests {
             put("items.v1", id.as_str().as_bytes().to_vec(), codec::encode_item(&item));
             put("idx.url.v1", b"https://e.org/a".to_vec(), id.as_str().as_bytes().to_vec());
             let published = item.published;
-            put("idx.source.v1", strip(IDX_SOURCE, codec::source_key("src", published, &id)), Vec::new());
+            put(
+                "idx.source.v1",
+                strip(codec::RETIRED_IDX_SOURCE, codec::source_key("src", published, &id)),
+                Vec::new(),
+            );
             put("idx.state.v1", strip(IDX_STATE, codec::state_key(ReviewState::New, published, &id)), Vec::new());
             put("quotes.v1", strip(QUOTES, codec::seq_key(QUOTES, &id, 0)), codec::encode_quote(&quote));
             put("fetch_state.v1", b"src".to_vec(), codec::encode_fetch_state(&FetchState::default()));
@@ -1126,6 +1133,12 @@ mod tests {
         drop(store);
         let db = Config::new().path(&path).open().expect("raw reopen");
         assert!(db.tree_names().iter().all(|n| !n.ends_with(b".v1")), "the v1 trees are gone");
+        let tree = db.open_tree(codec::TREE).expect("tree");
+        assert_eq!(tree.scan_prefix(codec::RETIRED_IDX_SOURCE.prefix).count(), 0, "v3 left no source index");
+        assert_eq!(
+            db.open_tree(META).expect("meta").get(SCHEMA_VERSION_KEY).expect("read").as_deref(),
+            Some(&codec::encode_version(migrate::CURRENT_VERSION)[..])
+        );
     }
 
     #[test]
