@@ -6,7 +6,9 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 # Dependency layer: built from the manifest alone, so it is cached until Cargo.toml/Cargo.lock change.
+# .cargo/config.toml carries jemalloc's build-time options.
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo ./.cargo
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked \
     && rm -rf src

@@ -343,12 +343,16 @@ impl Ingest {
     async fn extract_delivered(&self, source: &Source, report: &mut SourceReport, now: DateTime<Utc>) {
         let follow = source.follow || source.kind == SourceKind::Page;
         let purpose = Purpose::ItemLink { from_file_source: source.url.scheme() == "file" };
+        // Taken, not borrowed: they are this stage's input only, and a poll of
+        // thousands of sources keeps every report until it ends (about 5 MiB
+        // of ids on the 2,000-feed benchmark).
+        let (delivered, settled) = (std::mem::take(&mut report.delivered), std::mem::take(&mut report.settled));
         let mut seen = HashSet::new();
         let candidates: Vec<ItemId> = report
             .changed
             .iter()
-            .chain(&report.delivered)
-            .filter(|id| !report.settled.contains(*id) && seen.insert(*id))
+            .chain(&delivered)
+            .filter(|id| !settled.contains(*id) && seen.insert(*id))
             .cloned()
             .collect();
         let mut tasks = JoinSet::new();
