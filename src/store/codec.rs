@@ -25,14 +25,16 @@
 //! | `idx.guid.v2/` | source id, `0`, guid (only where the id does not follow from it) | item id |
 //! | `idx.state.v2/` | state byte, time, item id | empty |
 //! | `fetch_state.v2/` | source id | JSON [`FetchState`] |
-//! | `quotes.v2/` | item id, `u32` big-endian sequence | JSON [`Quote`] |
-//! | `links.v2/` | item id, `u32` big-endian sequence | JSON [`Link`] |
+//! | `extracts.v3/` | item id | JSON [`ExtractRecord`]: the item's quotes and links |
 //! | `pages.v2/` | canonical article URL | JSON [`PageCache`] |
 //! | `issues.v2/` | issue number (`u32` big-endian) | JSON [`Issue`](crate::model::Issue) |
 //!
-//! Version 3 has no per-source index: `idx.source.v2/` (source id, `0`,
-//! time, item id) was dropped by the v2 → v3 migration (see `migrate.rs`);
-//! [`RETIRED_IDX_SOURCE`] names it for that step.
+//! Version 2 kept each quote and each link as a record of its own under
+//! `quotes.v2/` and `links.v2/` (item id, `u32` big-endian sequence), and
+//! listed items by source in `idx.source.v2/` (source id, `0`, time, item
+//! id). Versions 3 and 4 moved the first two into `extracts.v3/` and dropped
+//! all three (see `migrate.rs`); the `RETIRED_*` spaces name them for those
+//! steps.
 //!
 //! `issues.v2/` (the publisher's digest issues) arrived within version 2 and
 //! has no v1 tree: an older store simply has no issues. Big-endian numbers
@@ -66,13 +68,18 @@ pub const IDX_GUID: Space = Space { prefix: b"idx.guid.v2/", name: "idx.guid.v2"
 pub const RETIRED_IDX_SOURCE: Space = Space { prefix: b"idx.source.v2/", name: "idx.source.v2" };
 pub const IDX_STATE: Space = Space { prefix: b"idx.state.v2/", name: "idx.state.v2" };
 pub const FETCH_STATE: Space = Space { prefix: b"fetch_state.v2/", name: "fetch_state.v2" };
-pub const QUOTES: Space = Space { prefix: b"quotes.v2/", name: "quotes.v2" };
-pub const LINKS: Space = Space { prefix: b"links.v2/", name: "links.v2" };
+pub const EXTRACTS: Space = Space { prefix: b"extracts.v3/", name: "extracts.v3" };
+/// Version 2's quote records, one per quote; moved into [`EXTRACTS`] by the v3 step.
+pub const RETIRED_QUOTES: Space = Space { prefix: b"quotes.v2/", name: "quotes.v2" };
+/// Version 2's link records, one per link; moved into [`EXTRACTS`] by the v3 step.
+pub const RETIRED_LINKS: Space = Space { prefix: b"links.v2/", name: "links.v2" };
+/// The spaces the v4 step empties.
+pub const RETIRED: [Space; 3] = [RETIRED_IDX_SOURCE, RETIRED_QUOTES, RETIRED_LINKS];
 pub const PAGES: Space = Space { prefix: b"pages.v2/", name: "pages.v2" };
 
 /// Every space, for tests and dumps.
 #[allow(dead_code, reason = "used by the codec's tests and by store dumps")]
-pub const SPACES: [Space; 8] = [ITEMS, IDX_URL, IDX_GUID, IDX_STATE, FETCH_STATE, QUOTES, LINKS, PAGES];
+pub const SPACES: [Space; 7] = [ITEMS, IDX_URL, IDX_GUID, IDX_STATE, FETCH_STATE, EXTRACTS, PAGES];
 
 /// The version 1 trees and the space each one's entries move to: a v1 key
 /// is exactly what follows the v2 prefix, and values are unchanged.
@@ -83,8 +90,8 @@ pub const V1_TREES: [(&str, Space); 9] = [
     ("idx.source.v1", RETIRED_IDX_SOURCE),
     ("idx.state.v1", IDX_STATE),
     ("fetch_state.v1", FETCH_STATE),
-    ("quotes.v1", QUOTES),
-    ("links.v1", LINKS),
+    ("quotes.v1", RETIRED_QUOTES),
+    ("links.v1", RETIRED_LINKS),
     ("pages.v1", PAGES),
 ];
 
@@ -92,7 +99,7 @@ pub const V1_TREES: [(&str, Space); 9] = [
 pub const ID_LEN: usize = 32;
 /// Length of an encoded timestamp.
 pub const TIME_LEN: usize = 8;
-/// Length of an encoded sequence number in `quotes.v2/` and `links.v2/`.
+/// Length of an encoded sequence number in the retired `quotes.v2/` and `links.v2/`.
 pub const SEQ_LEN: usize = 4;
 /// Separates a source id from what follows it; source ids are slugs, never
 /// containing NUL (config validation guarantees it).
@@ -298,22 +305,23 @@ pub fn decode_page_key(key: &[u8]) -> Option<String> {
 }
 
 /// `[prefix][item id]`: the prefix of all of one item's entries in
-/// [`QUOTES`] or [`LINKS`].
+/// [`RETIRED_QUOTES`] or [`RETIRED_LINKS`].
+#[cfg(test)]
 pub fn seq_prefix(space: Space, id: &ItemId) -> Vec<u8> {
     key_in(space, ID_LEN + SEQ_LEN, &[id_value(id)])
 }
 
-/// `[prefix][item id][seq]`: a key in [`QUOTES`] or [`LINKS`]. The id is
-/// fixed-length, so [`seq_prefix`] covers exactly the item's entries, and
-/// big-endian sequences scan back in page order.
+/// `[prefix][item id][seq]`: a key in [`RETIRED_QUOTES`] or [`RETIRED_LINKS`].
+/// The id is fixed-length, so [`seq_prefix`] covers exactly the item's
+/// entries, and big-endian sequences scan back in page order.
+#[cfg(test)]
 pub fn seq_key(space: Space, id: &ItemId, seq: u32) -> Vec<u8> {
     let mut key = seq_prefix(space, id);
     key.extend_from_slice(&seq.to_be_bytes());
     key
 }
 
-/// Inverse of [`seq_key`].
-#[allow(dead_code, reason = "the inverse half of the codec: round-trip tests and store dumps")]
+/// Reads item id and sequence out of a retired quote or link key (the v3 step).
 pub fn decode_seq_key(space: Space, key: &[u8]) -> Option<(ItemId, u32)> {
     let key = key.strip_prefix(space.prefix)?;
     if key.len() != ID_LEN + SEQ_LEN {
@@ -321,6 +329,17 @@ pub fn decode_seq_key(space: Space, key: &[u8]) -> Option<(ItemId, u32)> {
     }
     let (id, seq) = key.split_at(ID_LEN);
     Some((decode_item_id(id)?, u32::from_be_bytes(seq.try_into().ok()?)))
+}
+
+/// `extracts.v3/[item id]`.
+pub fn extract_key(id: &ItemId) -> Vec<u8> {
+    key_in(EXTRACTS, ID_LEN, &[id_value(id)])
+}
+
+/// Inverse of [`extract_key`].
+#[allow(dead_code, reason = "the inverse half of the codec: round-trip tests and store dumps")]
+pub fn decode_extract_key(key: &[u8]) -> Option<ItemId> {
+    decode_item_id(key.strip_prefix(EXTRACTS.prefix)?).filter(|_| key.len() == EXTRACTS.prefix.len() + ID_LEN)
 }
 
 /// A v1 key moved into `space` (the v1 → v2 migration).
@@ -360,6 +379,7 @@ pub fn decode_fetch_state(tree: &'static str, key: &[u8], bytes: &[u8]) -> Resul
 }
 
 /// A quote record.
+#[cfg(test)]
 pub fn encode_quote(quote: &Quote) -> Vec<u8> {
     // Strings, numbers and an enum; an `f32` confidence that is NaN would
     // become `null`, which `decode_quote` then refuses as corrupt: extraction
@@ -373,12 +393,41 @@ pub fn decode_quote(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<Quot
 }
 
 /// A link record.
+#[cfg(test)]
 pub fn encode_link(link: &Link) -> Vec<u8> {
     serde_json::to_vec(link).expect("a Link always serializes to JSON")
 }
 
 /// Inverse of [`encode_link`].
 pub fn decode_link(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<Link, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
+}
+
+/// One item's extracted quotes and links, in page order: one record, because
+/// every key costs sled about 5 µs to write and an article carries dozens of
+/// links (version 2 wrote a record per quote and per link). An item with
+/// neither has no record; its `quote_count`/`link_count` say so.
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExtractRecord {
+    #[serde(default)]
+    pub quotes: Vec<Quote>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+/// The record of `quotes` and `links` (see [`ExtractRecord`]).
+pub fn encode_extract(quotes: &[Quote], links: &[Link]) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Borrowed<'a> {
+        quotes: &'a [Quote],
+        links: &'a [Link],
+    }
+    // Quotes' `f32` confidence is never NaN (see `encode_quote`).
+    serde_json::to_vec(&Borrowed { quotes, links }).expect("quotes and links always serialize to JSON")
+}
+
+/// Inverse of [`encode_extract`].
+pub fn decode_extract(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<ExtractRecord, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
 }
 
@@ -542,8 +591,7 @@ mod tests {
             (guid_key("s", "g"), IDX_GUID),
             (state_key(ReviewState::New, t, &i), IDX_STATE),
             (fetch_state_key("s"), FETCH_STATE),
-            (seq_key(QUOTES, &i, 0), QUOTES),
-            (seq_key(LINKS, &i, 0), LINKS),
+            (extract_key(&i), EXTRACTS),
             (page_key("u"), PAGES),
         ];
         for (key, space) in keys {
@@ -558,7 +606,9 @@ mod tests {
         );
         // A key of one space never decodes as another's.
         assert_eq!(decode_item_key(&url_key(i.as_str())), None);
-        assert_eq!(decode_seq_key(LINKS, &seq_key(QUOTES, &i, 1)), None);
+        assert_eq!(decode_seq_key(RETIRED_LINKS, &seq_key(RETIRED_QUOTES, &i, 1)), None);
+        assert_eq!(decode_extract_key(&item_key(&i)), None);
+        assert_eq!(decode_extract_key(&extract_key(&i)), Some(i.clone()));
     }
 
     #[test]
@@ -569,7 +619,7 @@ mod tests {
         assert_eq!(from_v1(RETIRED_IDX_SOURCE, v1_source_key), source_key("s", t, &i));
         assert_eq!(from_v1(ITEMS, i.as_str().as_bytes()), item_key(&i));
         let names: Vec<&str> = V1_TREES.iter().map(|(tree, _)| *tree).collect();
-        assert!(names.iter().all(|n| n.strip_suffix(".v1").is_some()) && names.len() == SPACES.len() + 1);
+        assert!(names.iter().all(|n| n.strip_suffix(".v1").is_some()) && names.len() == V1_TREES.len());
         for (tree, space) in V1_TREES {
             assert_eq!(tree.trim_end_matches(".v1"), space.name.trim_end_matches(".v2"));
         }
@@ -617,13 +667,16 @@ mod tests {
     #[test]
     fn seq_keys_round_trip_and_scan_in_sequence_order_under_the_item_prefix() {
         let i = id(3);
-        assert_eq!(decode_seq_key(QUOTES, &seq_key(QUOTES, &i, 258)), Some((i.clone(), 258)));
-        assert!(seq_key(QUOTES, &i, 9) < seq_key(QUOTES, &i, 10), "big-endian: 9 before 10, unlike text order");
-        assert!(seq_key(LINKS, &i, u32::MAX).starts_with(&seq_prefix(LINKS, &i)));
-        assert!(!seq_key(LINKS, &id(4), 0).starts_with(&seq_prefix(LINKS, &i)));
-        assert_eq!(decode_seq_key(QUOTES, b"short"), None);
-        let key = seq_key(QUOTES, &i, 1);
-        assert_eq!(decode_seq_key(QUOTES, &key[..key.len() - 2]), None);
+        assert_eq!(decode_seq_key(RETIRED_QUOTES, &seq_key(RETIRED_QUOTES, &i, 258)), Some((i.clone(), 258)));
+        assert!(
+            seq_key(RETIRED_QUOTES, &i, 9) < seq_key(RETIRED_QUOTES, &i, 10),
+            "big-endian: 9 before 10, unlike text order"
+        );
+        assert!(seq_key(RETIRED_LINKS, &i, u32::MAX).starts_with(&seq_prefix(RETIRED_LINKS, &i)));
+        assert!(!seq_key(RETIRED_LINKS, &id(4), 0).starts_with(&seq_prefix(RETIRED_LINKS, &i)));
+        assert_eq!(decode_seq_key(RETIRED_QUOTES, b"short"), None);
+        let key = seq_key(RETIRED_QUOTES, &i, 1);
+        assert_eq!(decode_seq_key(RETIRED_QUOTES, &key[..key.len() - 2]), None);
     }
 
     #[test]
@@ -655,6 +708,10 @@ mod tests {
             PageCache { etag: Some("\"v1\"".to_owned()), body_hash: Some("ab".to_owned()), ..PageCache::default() };
         assert_eq!(decode_page_cache("pages.v2", b"k", &encode_page_cache(&cache)).expect("decodes"), cache);
         assert!(matches!(decode_quote("quotes.v2", b"k", b"[]"), Err(StoreError::Corrupt { tree: "quotes.v2", .. })));
+        let both = encode_extract(std::slice::from_ref(&quote), std::slice::from_ref(&link));
+        let record = decode_extract("extracts.v3", b"k", &both).expect("decodes");
+        assert_eq!(record, ExtractRecord { quotes: vec![quote], links: vec![link] });
+        assert_eq!(decode_extract("extracts.v3", b"k", b"{}").expect("empty lists default"), ExtractRecord::default());
     }
 
     #[test]
@@ -707,8 +764,8 @@ mod tests {
 
         #[test]
         fn seq_key_round_trips_and_orders_by_sequence(i in any_id(), a in any::<u32>(), b in any::<u32>()) {
-            prop_assert_eq!(decode_seq_key(QUOTES, &seq_key(QUOTES, &i, a)), Some((i.clone(), a)));
-            prop_assert_eq!(a.cmp(&b), seq_key(LINKS, &i, a).cmp(&seq_key(LINKS, &i, b)));
+            prop_assert_eq!(decode_seq_key(RETIRED_QUOTES, &seq_key(RETIRED_QUOTES, &i, a)), Some((i.clone(), a)));
+            prop_assert_eq!(a.cmp(&b), seq_key(RETIRED_LINKS, &i, a).cmp(&seq_key(RETIRED_LINKS, &i, b)));
         }
 
         #[test]

@@ -30,16 +30,8 @@ fn well_formed(name: &str) -> bool {
 }
 
 /// The spaces whose values are JSON records this build can decode.
-const RECORD_SPACES: [Space; 8] = [
-    codec::ITEMS,
-    codec::FETCH_STATE,
-    codec::QUOTES,
-    codec::LINKS,
-    codec::PAGES,
-    codec::AUDIT,
-    codec::USERS,
-    codec::ISSUES,
-];
+const RECORD_SPACES: [Space; 7] =
+    [codec::ITEMS, codec::FETCH_STATE, codec::EXTRACTS, codec::PAGES, codec::AUDIT, codec::USERS, codec::ISSUES];
 
 /// Checks a record from a backup and returns its full key. A record of a
 /// known kind must decode (a damaged backup is refused before it lands);
@@ -58,8 +50,7 @@ pub fn restore_key(record: &RawRecord) -> Result<Vec<u8>, StoreError> {
     let decoded = match space.name {
         n if n == codec::ITEMS.name => codec::decode_item(BACKUP, &key, value).map(drop),
         n if n == codec::FETCH_STATE.name => codec::decode_fetch_state(BACKUP, &key, value).map(drop),
-        n if n == codec::QUOTES.name => codec::decode_quote(BACKUP, &key, value).map(drop),
-        n if n == codec::LINKS.name => codec::decode_link(BACKUP, &key, value).map(drop),
+        n if n == codec::EXTRACTS.name => codec::decode_extract(BACKUP, &key, value).map(drop),
         n if n == codec::PAGES.name => codec::decode_page_cache(BACKUP, &key, value).map(drop),
         n if n == codec::AUDIT.name => codec::decode_audit(BACKUP, &key, value).map(drop),
         n if n == codec::USERS.name => codec::decode_user(BACKUP, &key, value).map(drop),

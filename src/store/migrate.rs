@@ -24,13 +24,19 @@
 //! runs again from the start and converges (copies overwrite themselves,
 //! dropped trees have nothing left to copy).
 //!
-//! Version 3 dropped the per-source time index (`idx.source.v2/`). It cost
-//! one more random sled write per new item (a fifth of ingest's store time,
-//! measured by `cargo bench --bench ingest`), and the only listing it served
-//! is the command line's `items --source`; the review UI filters sources in
-//! its in-memory queue index. That listing now walks the state index and
-//! checks each record's sources. The step removes the entries; nothing else
-//! changes.
+//! Versions 3 and 4 cut the keys a new item costs, because every key costs
+//! sled about 5 µs of CPU to write and ingest speed is bounded by the store
+//! (`cargo bench --bench ingest`):
+//! - Version 3 moved each item's quotes and links, one record per quote and
+//!   per link under `quotes.v2/` and `links.v2/`, into one record per item
+//!   under `extracts.v3/`. The step only adds: it reads the old records,
+//!   merges them into each item's new record, and leaves them in place, so
+//!   an interrupted run simply runs again.
+//! - Version 4 removes what version 3 made redundant and the per-source time
+//!   index (`idx.source.v2/`), whose only listing was the command line's
+//!   `items --source` (the review UI filters sources in its in-memory queue
+//!   index); that listing now walks the state index and checks each record's
+//!   sources. Removing is idempotent too.
 //!
 //! This module must not import sled: it works through [`MigrationTarget`],
 //! which `sled.rs` implements, so the plan is unit-tested with an in-memory fake.
@@ -38,7 +44,7 @@
 use super::{StoreError, codec};
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 3;
+pub const CURRENT_VERSION: u32 = 4;
 
 /// A visitor over a tree's entries, in key order.
 pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
@@ -52,6 +58,7 @@ pub trait MigrationTarget {
     /// Calls `visit` on every entry of `tree` in key order (none when the
     /// tree does not exist; it is not created).
     fn for_each(&self, tree: &str, visit: &mut Visit<'_>) -> Result<(), StoreError>;
+    fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
     fn remove(&self, tree: &str, key: &[u8]) -> Result<(), StoreError>;
     /// Makes everything written so far durable.
@@ -83,8 +90,13 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         to: 3,
-        what: "no per-source time index (idx.source.v2/ removed; source listings walk the state index)",
-        run: drop_source_index,
+        what: "an item's quotes and links in one record (extracts.v3/) instead of one record each",
+        run: one_extract_record_per_item,
+    },
+    Migration {
+        to: 4,
+        what: "quotes.v2/, links.v2/ and the per-source index idx.source.v2/ removed",
+        run: drop_retired_spaces,
     },
 ];
 
@@ -105,12 +117,75 @@ fn one_tree_with_prefixes(target: &dyn MigrationTarget) -> Result<(), StoreError
     target.flush()
 }
 
-/// The v2 → v3 step (see the module docs). Removing is idempotent, so an
-/// interrupted step simply runs again.
-fn drop_source_index(target: &dyn MigrationTarget) -> Result<(), StoreError> {
+/// The v2 → v3 step (see the module docs): quotes first, then links, each
+/// merged into whatever record the item already has.
+fn one_extract_record_per_item(target: &dyn MigrationTarget) -> Result<(), StoreError> {
+    merge_sequences(target, codec::RETIRED_QUOTES, &mut |record, bytes, key| {
+        record.quotes.push(codec::decode_quote(codec::RETIRED_QUOTES.name, key, bytes)?);
+        Ok(())
+    })?;
+    merge_sequences(target, codec::RETIRED_LINKS, &mut |record, bytes, key| {
+        record.links.push(codec::decode_link(codec::RETIRED_LINKS.name, key, bytes)?);
+        Ok(())
+    })?;
+    target.flush()
+}
+
+/// Adds one decoded v2 sequence entry to an item's record.
+type Merge<'a> = dyn FnMut(&mut codec::ExtractRecord, &[u8], &[u8]) -> Result<(), StoreError> + 'a;
+
+/// Replaces, in each item's `extracts.v3/` record, the list that `space`'s
+/// entries hold (`merge` pushes one entry onto it). Entries come in key
+/// order, so one item's sequence is contiguous and already in page order.
+fn merge_sequences(target: &dyn MigrationTarget, space: codec::Space, merge: &mut Merge<'_>) -> Result<(), StoreError> {
+    let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut current = None;
+    let mut written = 0usize;
+    let mut write = |id: &crate::model::ItemId, entries: &mut Vec<(Vec<u8>, Vec<u8>)>| -> Result<(), StoreError> {
+        let key = codec::extract_key(id);
+        let mut record = match target.get(codec::TREE, &key)? {
+            Some(bytes) => codec::decode_extract(codec::EXTRACTS.name, &key, &bytes)?,
+            None => codec::ExtractRecord::default(),
+        };
+        // This step owns the list it rebuilds: a rerun starts it over.
+        if space == codec::RETIRED_QUOTES {
+            record.quotes.clear();
+        } else {
+            record.links.clear();
+        }
+        for (entry_key, bytes) in entries.drain(..) {
+            merge(&mut record, &bytes, &entry_key)?;
+        }
+        written += 1;
+        target.insert(codec::TREE, &key, &codec::encode_extract(&record.quotes, &record.links))
+    };
+    target.for_each(codec::TREE, &mut |key, value| {
+        if !key.starts_with(space.prefix) {
+            return Ok(());
+        }
+        let (id, _) =
+            codec::decode_seq_key(space, key).ok_or_else(|| codec::corrupt(space.name, key, "not a sequence key"))?;
+        if current.as_ref().is_some_and(|c| *c != id) {
+            if let Some(done) = current.take() {
+                write(&done, &mut entries)?;
+            }
+        }
+        current = Some(id);
+        entries.push((key.to_vec(), value.to_vec()));
+        Ok(())
+    })?;
+    if let Some(done) = current {
+        write(&done, &mut entries)?;
+    }
+    tracing::info!(from = space.name, items = written, "merged into extracts.v3");
+    Ok(())
+}
+
+/// The v3 → v4 step (see the module docs).
+fn drop_retired_spaces(target: &dyn MigrationTarget) -> Result<(), StoreError> {
     let mut keys = Vec::new();
     target.for_each(codec::TREE, &mut |key, _| {
-        if key.starts_with(codec::RETIRED_IDX_SOURCE.prefix) {
+        if codec::RETIRED.iter().any(|space| key.starts_with(space.prefix)) {
             keys.push(key.to_vec());
         }
         Ok(())
@@ -118,7 +193,7 @@ fn drop_source_index(target: &dyn MigrationTarget) -> Result<(), StoreError> {
     for key in &keys {
         target.remove(codec::TREE, key)?;
     }
-    tracing::info!(removed = keys.len(), "dropped the per-source index");
+    tracing::info!(removed = keys.len(), "dropped retired key spaces");
     target.flush()
 }
 
@@ -177,6 +252,9 @@ mod tests {
             }
             Ok(())
         }
+        fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(self.trees.borrow().get(tree).and_then(|t| t.get(key)).cloned())
+        }
         fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
             self.trees.borrow_mut().entry(tree.to_owned()).or_default().insert(key.to_vec(), value.to_vec());
             Ok(())
@@ -194,35 +272,73 @@ mod tests {
         }
     }
 
-    /// A v1 store with one item, its indexes, a quote and a fetch state.
+    const ID: &str = "0123456789abcdef0123456789abcdef";
+
+    fn quote(n: u32) -> crate::model::Quote {
+        crate::model::Quote {
+            id: format!("q{n}"),
+            text: format!("Quote {n}"),
+            speaker: None,
+            cue: None,
+            outlet: None,
+            via: None,
+            kind: crate::model::QuoteKind::Inline,
+            start: 0,
+            end: 1,
+            context: String::new(),
+            confidence: 0.5,
+        }
+    }
+
+    fn link(n: u32) -> crate::model::Link {
+        crate::model::Link {
+            url: format!("https://e.org/{n}"),
+            text: format!("link {n}"),
+            context: String::new(),
+            domain: "e.org".to_owned(),
+            external: true,
+        }
+    }
+
+    /// A v1 store with one item, its indexes, two quotes, a link and a fetch state.
     fn v1_store() -> Fake {
         let fake = Fake::default();
-        let id = "0123456789abcdef0123456789abcdef";
+        let id = ID;
         fake.insert("items.v1", id.as_bytes(), b"{item}").expect("insert");
         fake.insert("idx.url.v1", b"https://e.org/a", id.as_bytes()).expect("insert");
         let epoch = codec::encode_time(chrono::DateTime::UNIX_EPOCH);
         fake.insert("idx.state.v1", &[&[0][..], &epoch, id.as_bytes()].concat(), b"").expect("insert");
-        fake.insert("quotes.v1", &[id.as_bytes(), &[0, 0, 0, 0]].concat(), b"{quote}").expect("insert");
+        fake.insert("idx.source.v1", &[&b"src\0"[..], &epoch, id.as_bytes()].concat(), b"").expect("insert");
+        for seq in 0..2u32 {
+            let key = [id.as_bytes(), &seq.to_be_bytes()].concat();
+            fake.insert("quotes.v1", &key, &codec::encode_quote(&quote(seq))).expect("insert");
+        }
+        let key = [id.as_bytes(), &0u32.to_be_bytes()].concat();
+        fake.insert("links.v1", &key, &codec::encode_link(&link(0))).expect("insert");
         fake.insert("fetch_state.v1", b"src", b"{state}").expect("insert");
         fake.set_schema_version(1).expect("set");
         fake
     }
 
     #[test]
-    fn v2_moves_every_v1_entry_under_its_prefix_and_drops_the_old_trees() {
+    fn a_v1_store_ends_with_one_tree_one_extract_record_and_no_retired_keys() {
         let fake = v1_store();
         assert_eq!(bring_up_to_date(&fake, "mem").expect("migrates"), 1);
         assert_eq!(*fake.version.borrow(), Some(CURRENT_VERSION));
         let trees = fake.trees.borrow();
         assert_eq!(trees.keys().collect::<Vec<_>>(), [codec::TREE], "only the one tree is left");
         let tree = &trees[codec::TREE];
-        assert_eq!(tree.len(), 5);
-        let id = crate::model::ItemId::parse("0123456789abcdef0123456789abcdef").expect("valid id");
+        let id = crate::model::ItemId::parse(ID).expect("valid id");
         assert_eq!(tree.get(&codec::item_key(&id)).map(Vec::as_slice), Some(&b"{item}"[..]));
         assert_eq!(tree.get(&codec::url_key("https://e.org/a")).map(Vec::as_slice), Some(id.as_str().as_bytes()));
-        assert!(tree.contains_key(&codec::seq_key(codec::QUOTES, &id, 0)));
         assert_eq!(tree.get(&codec::fetch_state_key("src")).map(Vec::as_slice), Some(&b"{state}"[..]));
+        let key = codec::extract_key(&id);
+        let record = codec::decode_extract("extracts.v3", &key, &tree[&key]).expect("decodes");
+        assert_eq!(record.quotes, [quote(0), quote(1)], "in page order");
+        assert_eq!(record.links, [link(0)]);
+        assert!(tree.keys().all(|k| !codec::RETIRED.iter().any(|s| k.starts_with(s.prefix))));
         assert!(tree.keys().all(|k| codec::decode_state_key(k).is_some() || !k.starts_with(b"idx.state")));
+        assert_eq!(tree.len(), 5, "item, URL, state, fetch state, extract record");
     }
 
     #[test]
@@ -242,23 +358,35 @@ mod tests {
     }
 
     #[test]
-    fn v3_removes_the_source_index_and_nothing_else() {
+    fn the_v3_and_v4_steps_converge_when_interrupted_and_run_again() {
         let fake = v1_store();
-        let id = crate::model::ItemId::parse("0123456789abcdef0123456789abcdef").expect("valid id");
-        let source_key =
-            [&b"src\0"[..], &codec::encode_time(chrono::DateTime::UNIX_EPOCH), id.as_str().as_bytes()].concat();
-        fake.insert("idx.source.v1", &source_key, b"").expect("insert");
         (MIGRATIONS[1].run)(&fake).expect("v2 step");
-        let v2 = fake.trees.borrow()[codec::TREE].clone();
-        assert_eq!(v2.keys().filter(|k| k.starts_with(codec::RETIRED_IDX_SOURCE.prefix)).count(), 1);
         (MIGRATIONS[2].run)(&fake).expect("v3 step");
         let v3 = fake.trees.borrow()[codec::TREE].clone();
-        let mut expected = v2;
-        expected.retain(|k, _| !k.starts_with(codec::RETIRED_IDX_SOURCE.prefix));
-        assert_eq!(v3, expected, "only the source index is gone");
-        assert_eq!(v3.len(), 5);
-        (MIGRATIONS[2].run)(&fake).expect("an interrupted step runs again");
+        // v3 only adds: the old records stay until v4.
+        assert!(v3.keys().any(|k| k.starts_with(codec::RETIRED_QUOTES.prefix)));
+        (MIGRATIONS[2].run)(&fake).expect("v3 again");
+        assert_eq!(fake.trees.borrow()[codec::TREE], v3, "a rerun rebuilds the same records");
+        (MIGRATIONS[3].run)(&fake).expect("v4 step");
+        let v4 = fake.trees.borrow()[codec::TREE].clone();
+        let mut expected = v3;
+        expected.retain(|k, _| !codec::RETIRED.iter().any(|s| k.starts_with(s.prefix)));
+        assert_eq!(v4, expected, "v4 removes the retired spaces and nothing else");
+        (MIGRATIONS[3].run)(&fake).expect("v4 again");
         assert_eq!(fake.trees.borrow()[codec::TREE], expected);
+    }
+
+    #[test]
+    fn a_damaged_v2_quote_stops_the_v3_step_with_its_key() {
+        let fake = v1_store();
+        (MIGRATIONS[1].run)(&fake).expect("v2 step");
+        let id = crate::model::ItemId::parse(ID).expect("valid id");
+        let mut key = codec::RETIRED_QUOTES.prefix.to_vec();
+        key.extend_from_slice(id.as_str().as_bytes());
+        key.extend_from_slice(&5u32.to_be_bytes());
+        fake.insert(codec::TREE, &key, b"{not json").expect("insert");
+        let err = (MIGRATIONS[2].run)(&fake).expect_err("a record that does not decode must stop the step");
+        assert!(matches!(err, StoreError::Corrupt { tree: "quotes.v2", .. }), "{err:?}");
     }
 
     #[test]

@@ -44,7 +44,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sled::{Batch, Config, Db, IVec, Tree};
 
-use super::codec::{self, FETCH_STATE, IDX_GUID, IDX_STATE, IDX_URL, ITEMS, LINKS, PAGES, QUOTES, Space, corrupt};
+use super::codec::{self, EXTRACTS, FETCH_STATE, IDX_GUID, IDX_STATE, IDX_URL, ITEMS, PAGES, Space, corrupt};
 use super::migrate::{self, MigrationTarget, Visit};
 use super::{Extraction, ItemQuery, PageCache, Store, StoreError, UpsertReport};
 use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};
@@ -159,19 +159,9 @@ impl SledStore {
         self.tree.get(key).map_err(io)?.map(|bytes| decode(space.name, key, &bytes)).transpose()
     }
 
-    /// Every record under one item's prefix of [`QUOTES`] or [`LINKS`], in
-    /// sequence order.
-    ///
-    /// A plain scan, not a snapshot: a re-extraction committing mid-scan can
-    /// show a mix of old and new entries to this one read; the next read is whole.
-    fn seq_records<T>(&self, space: Space, id: &ItemId, decode: Decode<T>) -> Result<Vec<T>, StoreError> {
-        self.tree
-            .scan_prefix(codec::seq_prefix(space, id))
-            .map(|entry| {
-                let (key, value) = entry.map_err(io)?;
-                decode(space.name, &key, &value)
-            })
-            .collect()
+    /// One item's quotes and links (empty when it has none).
+    fn extract_record(&self, id: &ItemId) -> Result<codec::ExtractRecord, StoreError> {
+        Ok(self.record(EXTRACTS, &codec::extract_key(id), codec::decode_extract)?.unwrap_or_default())
     }
 
     /// Reads the item an index entry points at; a dangling entry is logged and
@@ -383,11 +373,11 @@ impl Store for SledStore {
     }
 
     fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {
-        self.seq_records(QUOTES, id, codec::decode_quote)
+        Ok(self.extract_record(id)?.quotes)
     }
 
     fn links(&self, id: &ItemId) -> Result<Vec<Link>, StoreError> {
-        self.seq_records(LINKS, id, codec::decode_link)
+        Ok(self.extract_record(id)?.links)
     }
 
     fn page_cache(&self, url: &str) -> Result<Option<PageCache>, StoreError> {
@@ -654,18 +644,16 @@ impl<I: Iterator<Item = sled::Result<(IVec, IVec)>>> Iterator for NewestFirst<I>
     }
 }
 
-/// An extraction's quote and link records, encoded before the writer lock is taken.
+/// An extraction's quotes-and-links record, encoded before the writer lock
+/// is taken; `None` when it found neither (the item then has no record).
 struct EncodedExtraction {
-    quotes: Vec<Vec<u8>>,
-    links: Vec<Vec<u8>>,
+    record: Option<Vec<u8>>,
 }
 
 impl EncodedExtraction {
     fn new(extraction: &Extraction) -> Self {
-        Self {
-            quotes: extraction.quotes.iter().map(codec::encode_quote).collect(),
-            links: extraction.links.iter().map(codec::encode_link).collect(),
-        }
+        let found = !extraction.quotes.is_empty() || !extraction.links.is_empty();
+        Self { record: found.then(|| codec::encode_extract(&extraction.quotes, &extraction.links)) }
     }
 }
 
@@ -742,8 +730,15 @@ impl<'t> Writer<'t> {
         encoded: EncodedExtraction,
     ) -> Result<(), StoreError> {
         let mut item = self.load(id)?.ok_or_else(|| StoreError::UnknownItem { id: id.clone() })?;
-        let mut changed = self.replace_sequence(QUOTES, id, item.quote_count, encoded.quotes)?;
-        changed |= self.replace_sequence(LINKS, id, item.link_count, encoded.links)?;
+        let key = codec::extract_key(id);
+        // An item owns a record exactly when it has quotes or links: no lookup otherwise.
+        let stored = if item.quote_count > 0 || item.link_count > 0 { self.get(&key)? } else { None };
+        let mut changed = stored != encoded.record;
+        match encoded.record {
+            Some(record) => self.insert(key, record),
+            None if stored.is_some() => self.remove(key),
+            None => {}
+        }
         let language = item.language.clone().or_else(|| extraction.language.clone());
         changed |= item.text != extraction.text
             || item.byline != extraction.byline
@@ -766,32 +761,6 @@ impl<'t> Writer<'t> {
         }
         self.put_item(item);
         Ok(())
-    }
-
-    /// Stages the item's sequence `0..len` in `space` and the removal of
-    /// entries `len..old_count` left from a longer previous sequence. Returns
-    /// whether anything differs from what is stored.
-    fn replace_sequence(
-        &mut self,
-        space: Space,
-        id: &ItemId,
-        old_count: u32,
-        records: Vec<Vec<u8>>,
-    ) -> Result<bool, StoreError> {
-        let new_count = sequence_len(records.len());
-        let mut changed = old_count != new_count;
-        for (seq, record) in (0..new_count).zip(records) {
-            let key = codec::seq_key(space, id, seq);
-            // The item owns exactly `0..old_count`: only those can hold an old record.
-            if !changed && seq < old_count {
-                changed = self.get(&key)?.as_deref() != Some(record.as_slice());
-            }
-            self.insert(key, record);
-        }
-        for seq in new_count..old_count {
-            self.remove(codec::seq_key(space, id, seq));
-        }
-        Ok(changed)
     }
 
     /// Upserts one item; see [`Store::upsert_items`] for the rules.
@@ -1008,6 +977,10 @@ impl MigrationTarget for SledTarget<'_> {
         Ok(())
     }
 
+    fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.open_tree(tree).map_err(io)?.get(key).map_err(io)?.map(|v| v.to_vec()))
+    }
+
     fn insert(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         self.db.open_tree(tree).map_err(io)?.insert(key, value).map_err(io)?;
         Ok(())
@@ -1116,7 +1089,11 @@ mod tests {
                 Vec::new(),
             );
             put("idx.state.v1", strip(IDX_STATE, codec::state_key(ReviewState::New, published, &id)), Vec::new());
-            put("quotes.v1", strip(QUOTES, codec::seq_key(QUOTES, &id, 0)), codec::encode_quote(&quote));
+            put(
+                "quotes.v1",
+                strip(codec::RETIRED_QUOTES, codec::seq_key(codec::RETIRED_QUOTES, &id, 0)),
+                codec::encode_quote(&quote),
+            );
             put("fetch_state.v1", b"src".to_vec(), codec::encode_fetch_state(&FetchState::default()));
             db.open_tree(META).expect("meta").insert(SCHEMA_VERSION_KEY, &codec::encode_version(1)).expect("write");
             db.flush().expect("flush");

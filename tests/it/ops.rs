@@ -277,8 +277,7 @@ fn export_then_import_into_a_fresh_store_is_lossless() {
     let original = filled_store();
     let backup = export_text(original.as_ref());
     assert!(backup.starts_with("{\"gleaner_backup\":1,\"schema_version\":"), "{}", &backup[..80]);
-    for kind in ["items.v2", "quotes.v2", "links.v2", "audit.v2", "users.v2", "issues.v2", "fetch_state.v2", "pages.v2"]
-    {
+    for kind in ["items.v2", "extracts.v3", "audit.v2", "users.v2", "issues.v2", "fetch_state.v2", "pages.v2"] {
         assert!(backup.contains(&format!("\"kind\":\"{kind}\"")), "{kind} missing from the backup");
     }
 
