@@ -215,9 +215,9 @@ pub struct Item {
     /// extraction was interrupted is picked up by the next poll that parses it.
     #[serde(default)]
     pub extracted_for: Option<String>,
-    /// How many quotes and links are stored for this item (`quotes.v1`,
-    /// `links.v1`, sequences `0..count`): the record says which keys it owns, so
-    /// a re-extraction removes the old ones inside its transaction without a scan.
+    /// How many quotes and links are stored for this item (in its one
+    /// `extracts.v3/` record): shown without reading that record, and an item
+    /// with neither has no record, so a first extraction needs no lookup.
     #[serde(default)]
     pub quote_count: u32,
     #[serde(default)]

@@ -74,7 +74,7 @@ pub struct Extraction {
     pub outlet: Option<String>,
     /// The page's language; fills the item's only when the feed gave none.
     pub language: Option<String>,
-    /// In page order; stored under sequences `0..len`.
+    /// In page order; stored with the links as one record per item.
     pub quotes: Vec<Quote>,
     pub links: Vec<Link>,
     pub extracted_at: DateTime<Utc>,

@@ -28,11 +28,11 @@
 //! the item id does not (another source's guid for a merged item; see
 //! [`Writer::upsert_one`]).
 //!
-//! Quotes and links follow the same rule: an item's entries are the sequence
-//! `0..quote_count` (`0..link_count`) under its id, the counts live in the
-//! item record, and [`Store::put_extraction`] rewrites the record and both
-//! sequences in one batch (the counts say which old keys to remove, without a
-//! scan).
+//! Quotes and links follow the same rule: all of an item's quotes and links
+//! are one `extracts.v3/` record under its id (one write, however many links
+//! an article has), the counts live in the item record (an item with neither
+//! owns no record), and [`Store::put_extraction`] rewrites the item and that
+//! record in one batch.
 //!
 //! This module must not decide anything about review rules or feed parsing;
 //! it stores what it is given.
@@ -592,7 +592,7 @@ impl Store for SledStore {
     }
 }
 
-/// A stored sequence length. Pages are capped far below 4 billion quotes by
+/// A stored quote or link count. Pages are capped far below 4 billion quotes by
 /// the fetcher's body limit; saturating keeps the count an upper bound anyway.
 fn sequence_len(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
