@@ -23,7 +23,12 @@ pub enum AppError {
 
 /// Opens the store named in the settings (creating its folder on first use).
 pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(SledStore::open(&config.settings.store_path)?))
+    let settings = &config.settings;
+    let store = match settings.store_cache_mib {
+        Some(mib) => SledStore::open_with_cache(&settings.store_path, mib.saturating_mul(1024 * 1024))?,
+        None => SledStore::open(&settings.store_path)?,
+    };
+    Ok(Arc::new(store))
 }
 
 /// Store + fetcher + ingest, wired from one config.

@@ -176,6 +176,8 @@ pub struct Settings {
     pub path: PathBuf,
     /// Absolute or relative to the working directory (already resolved against `path`).
     pub store_path: PathBuf,
+    /// The store's page cache in MiB (`store_cache_mib`); `None`: the store's default.
+    pub store_cache_mib: Option<u64>,
     /// The operators' source list (resolved against `path`), if any.
     pub sources_path: Option<PathBuf>,
     pub fetch: FetchSettings,
@@ -646,6 +648,14 @@ url = "../common/feed with space.xml"
     }
 
     #[test]
+    fn the_store_cache_size_is_read_and_bounded() {
+        assert_eq!(ok(&format!("store_cache_mib = 64\n{FEED}"), None).settings.store_cache_mib, Some(64));
+        assert_eq!(ok(FEED, None).settings.store_cache_mib, None, "unset: the store's own default");
+        let errors = errors("store_cache_mib = 0\n", None);
+        assert_eq!(errors, ["gleaner.toml:1:19: `store_cache_mib` must be between 1 and 4096"]);
+    }
+
+    #[test]
     fn bad_bind_address() {
         let errors = errors("[server]\nbind = \"localhost:80\"\n", None);
         assert_eq!(errors.len(), 1);
@@ -792,8 +802,8 @@ summary = 3
         let errors = build(&main, None).expect_err("refused");
         assert_eq!(
             errors.to_string(),
-            "/c/gleaner.toml:1:1: unknown key `x` (known keys: store, sources, fetch, schedule, publish, server, source)\n\
-             /c/gleaner.toml:2:1: unknown key `y` (known keys: store, sources, fetch, schedule, publish, server, source)"
+            "/c/gleaner.toml:1:1: unknown key `x` (known keys: store, store_cache_mib, sources, fetch, schedule, publish, server, source)\n\
+             /c/gleaner.toml:2:1: unknown key `y` (known keys: store, store_cache_mib, sources, fetch, schedule, publish, server, source)"
         );
     }
 

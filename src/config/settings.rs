@@ -15,7 +15,8 @@ use super::doc::{Diag, Section};
 use super::{FetchSettings, PublishSettings, ServerSettings, Settings, defaults};
 use crate::model::Schedule;
 
-pub(super) const TOP_KEYS: &[&str] = &["store", "sources", "fetch", "schedule", "publish", "server", "source"];
+pub(super) const TOP_KEYS: &[&str] =
+    &["store", "store_cache_mib", "sources", "fetch", "schedule", "publish", "server", "source"];
 const FETCH_KEYS: &[&str] = &[
     "user_agent",
     "connect_timeout_secs",
@@ -66,6 +67,8 @@ pub(super) fn validate(diag: &mut Diag<'_>, doc: &DeTable<'_>) -> Settings {
     let base = diag.base_dir();
 
     let store_path = path_value(diag, &root, "store", &base).unwrap_or_else(|| normalize(&base.join(defaults::STORE)));
+    // 4 GiB is past any machine this runs on; a larger number is likelier a typo in units.
+    let store_cache_mib = root.integer(diag, "store_cache_mib", 1, 4096).and_then(|mib| u64::try_from(mib).ok());
     let sources_path = path_value(diag, &root, "sources", &base);
 
     let fetch = sub_table(diag, &root, "fetch").map(|t| fetch(diag, t)).unwrap_or_default();
@@ -109,6 +112,7 @@ pub(super) fn validate(diag: &mut Diag<'_>, doc: &DeTable<'_>) -> Settings {
     Settings {
         path: diag.path().to_path_buf(),
         store_path,
+        store_cache_mib,
         sources_path,
         fetch,
         default_schedule,

@@ -49,13 +49,14 @@ use super::migrate::{self, MigrationTarget, Visit};
 use super::{Extraction, ItemQuery, PageCache, Store, StoreError, UpsertReport};
 use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};
 
-/// Page cache size. sled's default (1 GiB) would let a long poll of 2,000 feeds
-/// grow far past our 100 MiB RSS budget. Measured on the ingest benchmark
-/// (`cargo bench --bench ingest`, 2 cores): 16 MiB against 8 MiB takes the
+/// Default page cache size (`store_cache_mib` in the config overrides it).
+/// sled's own default (1 GiB) would let a long poll of 2,000 feeds grow far
+/// past our 100 MiB RSS budget. Measured on the ingest benchmark (`cargo
+/// bench --bench ingest`, 2 cores): 16 MiB against 8 MiB takes the
 /// in-process ingest from about 19,000 to 23,000 items/s and the cold
 /// 2,000-feed poll from 5.4 to 4.6 s (fewer item pages evicted and read back
 /// from the log) for about 3 MiB more peak RSS; 24 MiB and more pushed the
-/// poller past 100 MiB.
+/// poller past 100 MiB. A store far larger than a day of polls may want more.
 const CACHE_CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Most items per batch in [`SledStore::upsert_items`]. Each item still lands
@@ -95,8 +96,28 @@ impl SledStore {
     /// open (by another process, or by another handle in this one), and with
     /// [`StoreError::TooNew`] when a newer Gleaner wrote it.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_cache(path, CACHE_CAPACITY_BYTES)
+    }
+
+    /// [`SledStore::open`] with a page cache of `cache_bytes` instead of the default.
+    pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
-        let db = base_config().path(path).open().map_err(|e| open_error(&shown, &e))?;
+        let config = base_config().cache_capacity(cache_bytes).path(path);
+        // sled releases its file lock from its I/O threads, a moment after the
+        // last handle is dropped; a reopen in that moment (a command that
+        // closes and reopens, a test) would be refused as "in use". So a held
+        // lock is retried briefly before it is reported.
+        let mut waits = LOCK_RETRY_WAITS.iter();
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(error) if is_lock_held(&error) => match waits.next() {
+                    Some(wait) => std::thread::sleep(*wait),
+                    None => return Err(open_error(&shown, &error)),
+                },
+                Err(error) => return Err(open_error(&shown, &error)),
+            }
+        };
         Self::from_db(db, shown)
     }
 
@@ -1011,9 +1032,26 @@ fn io(error: sled::Error) -> StoreError {
 }
 
 /// An open failure, saying plainly when the cause is another open handle.
+/// How long [`SledStore::open_with_cache`] waits, between attempts, for a
+/// held lock to be released: about a second in all, so another process that
+/// really has the store open is still reported promptly.
+const LOCK_RETRY_WAITS: [std::time::Duration; 6] = [
+    std::time::Duration::from_millis(10),
+    std::time::Duration::from_millis(30),
+    std::time::Duration::from_millis(60),
+    std::time::Duration::from_millis(100),
+    std::time::Duration::from_millis(300),
+    std::time::Duration::from_millis(500),
+];
+
+/// sled's error when another handle holds the store's file lock.
+fn is_lock_held(error: &sled::Error) -> bool {
+    error.to_string().contains("could not acquire lock")
+}
+
 fn open_error(path: &str, error: &sled::Error) -> StoreError {
     let text = error.to_string();
-    let reason = if text.contains("could not acquire lock") {
+    let reason = if is_lock_held(error) {
         "the store is in use: another Gleaner process (or another handle in this process) has it open; \
          only one may open a store at a time"
             .to_owned()

@@ -507,3 +507,22 @@ fn upsert_with_extractions_stores_items_and_their_extractions_together() {
     assert_eq!((item.state, &item.editor, item.revision), (ReviewState::Shortlisted, &editor, edited.revision));
     assert_eq!(store.item(&b.id()).expect("read").expect("stored").extracted_for.as_deref(), Some(hb.as_str()));
 }
+
+#[test]
+fn a_store_opened_with_the_configured_cache_size_works_and_reopens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = dir.path().join("gleaner.toml");
+    std::fs::write(&config_path, "store = \"small.sled\"\nstore_cache_mib = 1\n").expect("write config");
+    let config = gleaner::app::load_config(&config_path).expect("valid config");
+    assert_eq!(config.settings.store_cache_mib, Some(1));
+    let entries: Vec<NewItem> = (0..200).map(|n| entry("s", &format!("story-{n}"), n)).collect();
+    {
+        let store = gleaner::app::open_store(&config).expect("opens");
+        assert_eq!(store.upsert_items(&entries).expect("stores").new.len(), 200);
+        store.flush().expect("flush");
+    }
+    // A 1 MiB cache evicts most of it; everything still reads back after reopening.
+    let store = gleaner::app::open_store(&config).expect("reopens");
+    assert_eq!(store.item_count().expect("counts"), 200);
+    assert_eq!(store.upsert_items(&entries).expect("stores").unchanged, 200);
+}
