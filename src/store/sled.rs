@@ -107,17 +107,7 @@ impl SledStore {
         // last handle is dropped; a reopen in that moment (a command that
         // closes and reopens, a test) would be refused as "in use". So a held
         // lock is retried briefly before it is reported.
-        let mut waits = LOCK_RETRY_WAITS.iter();
-        let db = loop {
-            match config.open() {
-                Ok(db) => break db,
-                Err(error) if is_lock_held(&error) => match waits.next() {
-                    Some(wait) => std::thread::sleep(*wait),
-                    None => return Err(open_error(&shown, &error)),
-                },
-                Err(error) => return Err(open_error(&shown, &error)),
-            }
-        };
+        let db = open_when_unlocked(&config).map_err(|e| open_error(&shown, &e))?;
         Self::from_db(db, shown)
     }
 
@@ -1044,6 +1034,21 @@ const LOCK_RETRY_WAITS: [std::time::Duration; 6] = [
     std::time::Duration::from_millis(500),
 ];
 
+/// Opens `config`, retrying a held lock over [`LOCK_RETRY_WAITS`] (see
+/// [`SledStore::open_with_cache`]).
+fn open_when_unlocked(config: &Config) -> sled::Result<Db> {
+    let mut waits = LOCK_RETRY_WAITS.iter();
+    loop {
+        match config.open() {
+            Err(error) if is_lock_held(&error) => match waits.next() {
+                Some(wait) => std::thread::sleep(*wait),
+                None => return Err(error),
+            },
+            opened => return opened,
+        }
+    }
+}
+
 /// sled's error when another handle holds the store's file lock.
 fn is_lock_held(error: &sled::Error) -> bool {
     error.to_string().contains("could not acquire lock")
@@ -1070,7 +1075,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("g.sled");
         drop(SledStore::open(&path).expect("opens"));
-        let db = Config::new().path(&path).open().expect("reopens raw");
+        let db = open_when_unlocked(&Config::new().path(&path)).expect("reopens raw");
         let meta = db.open_tree(META).expect("meta");
         let version = meta.get(SCHEMA_VERSION_KEY).expect("read").expect("written");
         assert_eq!(codec::decode_version(&version), Some(migrate::CURRENT_VERSION));
@@ -1114,7 +1119,7 @@ mod tests {
         };
         let strip = |space: Space, key: Vec<u8>| key[space.prefix.len()..].to_vec();
         {
-            let db = Config::new().path(&path).open().expect("raw open");
+            let db = open_when_unlocked(&Config::new().path(&path)).expect("raw open");
             let put = |tree: &str, key: Vec<u8>, value: Vec<u8>| {
                 db.open_tree(tree).expect("tree").insert(key, value).expect("write");
             };
@@ -1146,7 +1151,7 @@ mod tests {
         // The same entry again is found through the migrated indexes: nothing new.
         assert_eq!(store.upsert_items(&[new]).expect("upsert").unchanged, 1);
         drop(store);
-        let db = Config::new().path(&path).open().expect("raw reopen");
+        let db = open_when_unlocked(&Config::new().path(&path)).expect("raw reopen");
         assert!(db.tree_names().iter().all(|n| !n.ends_with(b".v1")), "the v1 trees are gone");
         let tree = db.open_tree(codec::TREE).expect("tree");
         assert_eq!(tree.scan_prefix(codec::RETIRED_IDX_SOURCE.prefix).count(), 0, "v3 left no source index");
@@ -1161,7 +1166,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("g.sled");
         {
-            let db = Config::new().path(&path).open().expect("raw open");
+            let db = open_when_unlocked(&Config::new().path(&path)).expect("raw open");
             let meta = db.open_tree(META).expect("meta");
             meta.insert(SCHEMA_VERSION_KEY, &codec::encode_version(migrate::CURRENT_VERSION + 1)).expect("write");
             db.flush().expect("flush");
@@ -1171,7 +1176,7 @@ mod tests {
         assert!(matches!(err, StoreError::TooNew { found, .. } if found == migrate::CURRENT_VERSION + 1));
         assert!(message.contains("g.sled") && message.contains("upgrade Gleaner"), "{message}");
         // Refused untouched: the version is still the newer one.
-        let db = Config::new().path(&path).open().expect("raw reopen");
+        let db = open_when_unlocked(&Config::new().path(&path)).expect("raw reopen");
         let version = db.open_tree(META).expect("meta").get(SCHEMA_VERSION_KEY).expect("read").expect("kept");
         assert_eq!(codec::decode_version(&version), Some(migrate::CURRENT_VERSION + 1));
     }
@@ -1181,7 +1186,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("g.sled");
         {
-            let db = Config::new().path(&path).open().expect("raw open");
+            let db = open_when_unlocked(&Config::new().path(&path)).expect("raw open");
             db.open_tree("fetch_state.v1")
                 .expect("tree")
                 .insert(b"src", codec::encode_fetch_state(&FetchState::default()))
