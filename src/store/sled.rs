@@ -23,7 +23,7 @@
 //! separate "all items by date" index: the state index already holds every
 //! item in date order within each state, and a listing without a state
 //! merges those five ranges. A listing by source walks the same ranges and
-//! checks the record's `sources` (schema v3 dropped the per-source index;
+//! checks the record's `sources` (schema v4 dropped the per-source index;
 //! see `migrate.rs`). A guid entry is written only when it says something
 //! the item id does not (another source's guid for a merged item; see
 //! [`Writer::upsert_one`]).
@@ -243,7 +243,7 @@ impl Store for SledStore {
 
     fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
         // The state index answers every listing; a source filter is checked on
-        // the record (schema v3 has no per-source index, see `migrate.rs`).
+        // the record (schema v4 has no per-source index, see `migrate.rs`).
         let states = query.state.map_or_else(|| ReviewState::ALL.to_vec(), |s| vec![s]);
         let prefixes: Vec<Vec<u8>> = states.into_iter().map(codec::state_prefix).collect();
         let limit = query.limit.unwrap_or(usize::MAX);
