@@ -8,50 +8,14 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
 use gleaner::editorial::{EditChanges, Editorial, EditorialError, QueueFilter};
-use gleaner::model::{ItemId, NewItem, Quote, QuoteKind, QuoteOverride, ReviewState};
+use gleaner::model::{ItemId, NewItem, QuoteOverride, ReviewState};
 use gleaner::review::Action;
 use gleaner::store::{Extraction, SledStore, Store};
 
 use crate::ingest::write_config;
 
-fn at(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(1_800_000_000 + secs, 0).single().expect("valid test time")
-}
-
-fn entry(source: &str, slug: &str, title: &str, summary: &str, secs: i64, language: &str) -> NewItem {
-    NewItem {
-        source_id: source.to_owned(),
-        guid: Some(format!("urn:{source}:{slug}")),
-        url: Some(format!("https://example.org/{slug}")),
-        title: title.to_owned(),
-        authors: Vec::new(),
-        published: at(secs),
-        published_is_fetch_time: false,
-        updated: None,
-        summary: summary.to_owned(),
-        content: String::new(),
-        language: Some(language.to_owned()),
-        fetched_at: at(100_000),
-    }
-}
-
-fn quote(id: &str, text: &str, speaker: &str) -> Quote {
-    Quote {
-        id: id.to_owned(),
-        text: text.to_owned(),
-        speaker: Some(speaker.to_owned()),
-        cue: Some("said".to_owned()),
-        outlet: Some("Ledger".to_owned()),
-        via: None,
-        kind: QuoteKind::Inline,
-        start: 0,
-        end: text.chars().count(),
-        context: text.to_owned(),
-        confidence: 0.9,
-    }
-}
+use crate::support::items::{at, entry, quote};
 
 /// A store with items a (oldest) .. d (newest) in two sources, two languages.
 fn fixture() -> (Editorial, Vec<ItemId>) {

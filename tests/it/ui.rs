@@ -11,10 +11,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use chrono::{DateTime, TimeZone, Utc};
 use gleaner::config::PublishSettings;
 use gleaner::editorial::Editorial;
-use gleaner::model::{ItemId, Link, NewItem, Quote, QuoteKind, ReviewState};
+use gleaner::model::{ItemId, Link, NewItem, ReviewState};
 use gleaner::publish::Publisher;
 use gleaner::publish::render::Renderer;
 use gleaner::store::{Extraction, SledStore, Store};
@@ -22,42 +21,7 @@ use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
 use scraper::{Html, Selector};
 use tower::ServiceExt as _;
 
-fn at(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(1_800_000_000 + secs, 0).single().expect("valid test time")
-}
-
-pub(crate) fn entry(source: &str, slug: &str, title: &str, summary: &str, secs: i64, language: &str) -> NewItem {
-    NewItem {
-        source_id: source.to_owned(),
-        guid: Some(format!("urn:{source}:{slug}")),
-        url: Some(format!("https://example.org/{slug}")),
-        title: title.to_owned(),
-        authors: Vec::new(),
-        published: at(secs),
-        published_is_fetch_time: false,
-        updated: None,
-        summary: summary.to_owned(),
-        content: String::new(),
-        language: Some(language.to_owned()),
-        fetched_at: at(100_000),
-    }
-}
-
-pub(crate) fn quote(id: &str, text: &str, speaker: &str) -> Quote {
-    Quote {
-        id: id.to_owned(),
-        text: text.to_owned(),
-        speaker: Some(speaker.to_owned()),
-        cue: Some("said".to_owned()),
-        outlet: Some("Ledger".to_owned()),
-        via: None,
-        kind: QuoteKind::Inline,
-        start: 0,
-        end: text.chars().count(),
-        context: text.to_owned(),
-        confidence: 0.9,
-    }
-}
+use crate::support::items::{at, entry, quote};
 
 /// What hostile feeds send: script elements, event handlers, `javascript:`
 /// URLs and CSS expressions, in the summary, the title and the links.
