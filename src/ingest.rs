@@ -44,7 +44,7 @@ use crate::config::{FetchSettings, Settings};
 use crate::extract;
 use crate::extract::PageFacts;
 use crate::fetch::{FetchOutcome, FetchRequest, FetchedBody, Fetcher, Purpose, Validators};
-use crate::model::{Article, FetchState, Item, ItemId, Source, SourceKind};
+use crate::model::{Article, ArticleRetry, FetchState, Item, ItemId, Source, SourceKind};
 use crate::parse::{self, ParseInput, ParsedFeed};
 use crate::schedule::policy::{self, Draw};
 use crate::store::{Extraction, PageCache, Store, StoreError};
@@ -96,6 +96,14 @@ pub struct SourceReport {
     /// or found current): the extraction stage skips them.
     #[serde(skip)]
     settled: HashSet<ItemId>,
+    /// Articles this poll fetched for good (extracted, unchanged, or failed
+    /// for a reason that will not pass): off the source's retry list.
+    #[serde(skip)]
+    articles_done: Vec<ItemId>,
+    /// Articles whose fetch failed for a reason that may pass: onto the
+    /// source's retry list (see [`FetchState::article_retries`]).
+    #[serde(skip)]
+    articles_to_retry: Vec<ItemId>,
     /// The server moved the source for good (301/308): the operator should edit the URL.
     pub permanent_redirect: Option<String>,
     pub next_due: Option<DateTime<Utc>>,
@@ -118,6 +126,8 @@ impl SourceReport {
             quotes_found: 0,
             delivered: Vec::new(),
             settled: HashSet::new(),
+            articles_done: Vec::new(),
+            articles_to_retry: Vec::new(),
             permanent_redirect: None,
             next_due: None,
             warnings: Vec::new(),
@@ -234,6 +244,10 @@ impl Ingest {
         if report.outcome == Outcome::Ok {
             self.extract_delivered(source, &mut report, now).await;
         }
+        if !matches!(report.outcome, Outcome::Failed { .. }) {
+            self.retry_articles(source, &state.article_retries, &mut report, now).await;
+        }
+        note_article_outcomes(&mut state.article_retries, &mut report, now);
 
         if let Outcome::Failed { error } = &report.outcome {
             tracing::warn!(source = %source.id, url = %source.url, %error, "poll failed");
@@ -316,7 +330,7 @@ impl Ingest {
                 ArticleOutcome::Extracted(article, _) => {
                     Some((result.id, extraction_of(*article, result.content_hash, now)))
                 }
-                ArticleOutcome::Unchanged(_) | ArticleOutcome::Failed(_) => None,
+                ArticleOutcome::Unchanged(_) | ArticleOutcome::Failed { .. } => None,
             })
             .collect();
         let (upsert, extracted) = self
@@ -347,7 +361,6 @@ impl Ingest {
     /// and listed as warnings.
     async fn extract_delivered(&self, source: &Source, report: &mut SourceReport, now: DateTime<Utc>) {
         let follow = source.follow || source.kind == SourceKind::Page;
-        let purpose = Purpose::ItemLink { from_file_source: source.url.scheme() == "file" };
         // Taken, not borrowed: they are this stage's input only, and a poll of
         // thousands of sources keeps every report until it ends (about 5 MiB
         // of ids on the 2,000-feed benchmark).
@@ -375,25 +388,8 @@ impl Ingest {
             if item.extracted_for.as_deref() == Some(item.content_hash.as_str()) {
                 continue;
             }
-            let page = item.url.as_deref().and_then(|url| Url::parse(url).ok());
-            match page.filter(|_| follow) {
-                Some(page) => {
-                    // Validators only when there is an extraction to keep: a 304
-                    // for an item never extracted would leave it empty for good.
-                    let cache = if item.extracted_at.is_some() {
-                        self.store.page_cache(page.as_str()).ok().flatten()
-                    } else {
-                        None
-                    };
-                    let job = PageJob {
-                        id: item.id.clone(),
-                        content_hash: item.content_hash.clone(),
-                        page,
-                        cache,
-                        outlet: source.name.clone(),
-                        purpose,
-                        now,
-                    };
+            match if follow { self.page_job(&item, source, now) } else { None } {
+                Some(job) => {
                     tasks.spawn(job.run(self.fetcher.clone(), Arc::clone(&self.extracting)));
                 }
                 None => from_feed.push(FeedJob::new(item, follow)),
@@ -408,6 +404,71 @@ impl Ingest {
             match joined {
                 Ok(results) => self.store_articles(results, report, now),
                 Err(error) => tracing::error!(source = %source.id, %error, "extraction task panicked"),
+            }
+        }
+    }
+
+    /// The fetch of `item`'s article page, or `None` when it has no usable URL.
+    fn page_job(&self, item: &Item, source: &Source, now: DateTime<Utc>) -> Option<PageJob> {
+        let page = Url::parse(item.url.as_deref()?).ok()?;
+        // Validators only when there is an extraction to keep: a 304
+        // for an item never extracted would leave it empty for good.
+        let cache =
+            if item.extracted_at.is_some() { self.store.page_cache(page.as_str()).ok().flatten() } else { None };
+        Some(PageJob {
+            id: item.id.clone(),
+            content_hash: item.content_hash.clone(),
+            page,
+            cache,
+            outlet: source.name.clone(),
+            purpose: Purpose::ItemLink { from_file_source: source.url.scheme() == "file" },
+            now,
+        })
+    }
+
+    /// Fetches again the articles on the source's retry list that are due
+    /// and that this poll has not already fetched. An item that changed,
+    /// disappeared or got extracted meanwhile leaves the list.
+    async fn retry_articles(
+        &self,
+        source: &Source,
+        retries: &[ArticleRetry],
+        report: &mut SourceReport,
+        now: DateTime<Utc>,
+    ) {
+        let handled: HashSet<&ItemId> = report.articles_done.iter().chain(&report.articles_to_retry).collect();
+        let mut tasks = JoinSet::new();
+        let mut gone = Vec::new();
+        for retry in retries.iter().filter(|r| r.due <= now && !handled.contains(&r.item)) {
+            let item = match self.store.item(&retry.item) {
+                Ok(Some(item)) => item,
+                Ok(None) => {
+                    gone.push(retry.item.clone());
+                    continue;
+                }
+                // Left on the list: the next poll tries the read again.
+                Err(error) => {
+                    report.warnings.push(format!("cannot read item {} for a retry: {error}", retry.item));
+                    continue;
+                }
+            };
+            // Extracted since (the feed changed it and the usual path got it).
+            if item.extracted_at.is_some() && item.extracted_for.as_deref() == Some(item.content_hash.as_str()) {
+                gone.push(item.id);
+                continue;
+            }
+            match self.page_job(&item, source, now) {
+                Some(job) => {
+                    tasks.spawn(job.run(self.fetcher.clone(), Arc::clone(&self.extracting)));
+                }
+                None => gone.push(item.id),
+            }
+        }
+        report.articles_done.extend(gone);
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(results) => self.store_articles(results, report, now),
+                Err(error) => tracing::error!(source = %source.id, %error, "article retry panicked"),
             }
         }
     }
@@ -465,19 +526,26 @@ impl Ingest {
             let ArticleResult { id, content_hash, page, outcome } = result;
             match outcome {
                 ArticleOutcome::Extracted(article, cache) => {
+                    report.articles_done.push(id.clone());
                     report.articles_fetched += usize::from(page.is_some());
                     report.quotes_found += article.quotes.len();
                     caches.push(page.zip(cache));
                     extractions.push((id, extraction_of(*article, content_hash, now)));
                 }
                 ArticleOutcome::Unchanged(cache) => {
+                    report.articles_done.push(id.clone());
                     report.articles_fetched += 1;
                     if let Err(warning) = self.store_unchanged(&id, &content_hash, page.as_ref(), &cache) {
                         report.warnings.push(warning);
                     }
                 }
-                ArticleOutcome::Failed(error) => {
+                ArticleOutcome::Failed { error, transient } => {
                     self.store_failure(&id, &content_hash, page.as_ref(), &error, report);
+                    if transient {
+                        report.articles_to_retry.push(id);
+                    } else {
+                        report.articles_done.push(id);
+                    }
                 }
             }
         }
@@ -620,9 +688,10 @@ impl PageJob {
             Ok(FetchOutcome::NotModified) if conditional => {
                 ArticleOutcome::Unchanged(PageCache { fetched_at: Some(self.now), ..cache })
             }
-            Ok(FetchOutcome::NotModified) => {
-                ArticleOutcome::Failed("the server answered 304 to an unconditional request".to_owned())
-            }
+            Ok(FetchOutcome::NotModified) => ArticleOutcome::Failed {
+                error: "the server answered 304 to an unconditional request".to_owned(),
+                transient: false,
+            },
             Ok(FetchOutcome::Fetched(body)) => {
                 let fresh = PageCache {
                     etag: body.validators.etag.clone(),
@@ -643,11 +712,14 @@ impl PageJob {
                     .await;
                     match extracted {
                         Ok(article) => ArticleOutcome::Extracted(Box::new(article), Some(fresh)),
-                        Err(error) => ArticleOutcome::Failed(format!("extraction did not finish: {error}")),
+                        Err(error) => ArticleOutcome::Failed {
+                            error: format!("extraction did not finish: {error}"),
+                            transient: false,
+                        },
                     }
                 }
             }
-            Err(error) => ArticleOutcome::Failed(error.to_string()),
+            Err(error) => ArticleOutcome::Failed { error: error.to_string(), transient: error.is_transient() },
         };
         vec![ArticleResult { id: self.id, content_hash: self.content_hash, page: Some(self.page), outcome }]
     }
@@ -725,8 +797,30 @@ enum ArticleOutcome {
     Extracted(Box<Article>, Option<PageCache>),
     /// 304 or an identical body: the stored extraction stands; the cache is refreshed.
     Unchanged(PageCache),
-    /// The page could not be fetched.
-    Failed(String),
+    /// The page could not be fetched; `transient` when trying later may work
+    /// (see [`crate::fetch::FetchError::is_transient`]).
+    Failed { error: String, transient: bool },
+}
+
+/// Most articles a source keeps on its retry list: a site that fails every
+/// page must not grow its source's state without bound.
+const MAX_ARTICLE_RETRIES: usize = 100;
+
+/// Updates a source's retry list from this poll's article fetches: those
+/// settled leave it; each transient failure is (re)scheduled with a growing
+/// delay, or dropped once it has had its tries (its note stays on the item).
+fn note_article_outcomes(retries: &mut Vec<ArticleRetry>, report: &mut SourceReport, now: DateTime<Utc>) {
+    let done: HashSet<ItemId> = std::mem::take(&mut report.articles_done).into_iter().collect();
+    retries.retain(|r| !done.contains(&r.item));
+    for id in std::mem::take(&mut report.articles_to_retry) {
+        let attempts = retries.iter().find(|r| r.item == id).map_or(0, |r| r.attempts) + 1;
+        retries.retain(|r| r.item != id);
+        match policy::article_retry_due(attempts, now) {
+            Some(due) if retries.len() < MAX_ARTICLE_RETRIES => retries.push(ArticleRetry { item: id, attempts, due }),
+            Some(_) => tracing::warn!(item = %id, "retry list full; the article keeps its failure note"),
+            None => tracing::info!(item = %id, attempts, "giving up on the article; it keeps its failure note"),
+        }
+    }
 }
 
 /// What the store keeps of an article.

@@ -126,6 +126,17 @@ impl FetchError {
         }
     }
 
+    /// Whether trying again later may succeed: the network, a timeout, a cut
+    /// body, or a status that means "not now" (408, 429, 5xx). A 404, a
+    /// refused address or an oversized body will be the same next time.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::Connect { .. } | Self::Body { .. } | Self::Request { .. } => true,
+            Self::Status { status, .. } => matches!(status, 408 | 429) || *status >= 500,
+            _ => false,
+        }
+    }
+
     /// When the server asked us to come back (429/503 with `Retry-After`).
     pub fn retry_after(&self) -> Option<DateTime<Utc>> {
         match self {

@@ -258,4 +258,20 @@ pub struct FetchState {
     pub retry_after: Option<DateTime<Utc>>,
     /// Set when the server answered 301/308: the operator should update the URL.
     pub permanent_redirect: Option<String>,
+    /// This source's article pages whose fetch failed for a reason that may
+    /// pass (timeout, 5xx, ...), and when to try each again. Kept here, not on
+    /// the items, because the source's state is read on every poll anyway,
+    /// even one answered 304, and a poll that delivers nothing new still
+    /// retries what is due.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub article_retries: Vec<ArticleRetry>,
+}
+
+/// One article page to fetch again (see [`FetchState::article_retries`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleRetry {
+    pub item: ItemId,
+    /// Failed fetches so far.
+    pub attempts: u32,
+    pub due: DateTime<Utc>,
 }

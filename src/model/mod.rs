@@ -12,7 +12,7 @@ mod source;
 
 pub use article::{Article, Link, Quote, QuoteKind};
 pub use issue::{Issue, IssueSection, IssueState, Period};
-pub use item::{EditorFields, FetchState, Item, ItemId, NewItem, QuoteOverride, ReviewState};
+pub use item::{ArticleRetry, EditorFields, FetchState, Item, ItemId, NewItem, QuoteOverride, ReviewState};
 pub use review::{AuditEntry, User};
 pub use schedule::{Schedule, ScheduleError};
 pub use source::{PageSelectors, Source, SourceKind, TextFilter};

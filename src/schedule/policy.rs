@@ -58,6 +58,21 @@ pub fn next_due_after_failure(
     retry_after.map_or(backoff, |server| server.max(backoff))
 }
 
+/// Article fetches that failed for a passing reason are tried again this
+/// many times at most (after 15 min, 1 h, 4 h and 16 h), then left with their
+/// note: a page down for a day is likelier gone than coming back.
+pub const ARTICLE_ATTEMPTS: u32 = 5;
+
+/// When to fetch an article page again after its `attempts`-th failed fetch,
+/// or `None` when it has had its tries.
+pub fn article_retry_due(attempts: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if attempts == 0 || attempts >= ARTICLE_ATTEMPTS {
+        return None;
+    }
+    let minutes = 15i64 << (2 * (attempts - 1));
+    Some(now + chrono::TimeDelta::minutes(minutes))
+}
+
 /// When a source should first be polled by a scheduler starting at `now`: its
 /// stored due time, or at once. A due time long past (the process was down)
 /// yields `now`, so a missed tick runs once rather than once per missed tick.
@@ -73,6 +88,23 @@ mod tests {
 
     fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 24, h, m, s).single().expect("valid time")
+    }
+
+    #[test]
+    fn a_failed_article_is_retried_after_growing_delays_then_given_up() {
+        let now = at(12, 0, 0);
+        let due: Vec<Option<DateTime<Utc>>> = (1..=5).map(|n| article_retry_due(n, now)).collect();
+        assert_eq!(
+            due,
+            [
+                Some(at(12, 15, 0)),
+                Some(at(13, 0, 0)),
+                Some(at(16, 0, 0)),
+                Some(at(12, 0, 0) + chrono::TimeDelta::hours(16)),
+                None
+            ]
+        );
+        assert_eq!(article_retry_due(0, now), None, "no failure, nothing to retry");
     }
 
     #[test]

@@ -557,6 +557,45 @@ async fn an_article_404_does_not_fail_the_source_and_leaves_a_note() {
     assert!(gone.extracted_at.is_none() && gone.text.is_empty());
     let here = items.iter().find(|i| i.title == "Here").expect("stored");
     assert!(here.extracted_at.is_some());
+    assert!(state.article_retries.is_empty(), "a 404 will be a 404 next time: no retry");
+}
+
+#[tokio::test]
+async fn a_transient_article_failure_is_retried_with_backoff_even_when_the_feed_is_unchanged() {
+    let page = follow_fixture("council-vote.html");
+    let article_hits = Arc::new(AtomicUsize::new(0));
+    let hits = Arc::clone(&article_hits);
+    let server = TestServer::start(move |req| match req.path() {
+        "/feed" => Reply::ok(rss(&[("1", "Flaky", &here(req, "/a/1"))])),
+        "/a/1" if hits.fetch_add(1, Ordering::SeqCst) == 0 => Reply::new(503),
+        "/a/1" => html(&page),
+        _ => Reply::new(404),
+    });
+    let test = TestConfig::new(&following("ledger", server.url("/feed").as_str()));
+    let ingest = test.ingest();
+    let source = &test.config.sources[0];
+    let t0 = Utc::now();
+    let retries = || ingest.store().fetch_state("ledger").expect("state").expect("stored").article_retries;
+
+    let first = ingest.poll_source(source, t0, Urgency::Now).await;
+    assert_eq!((first.outcome.clone(), first.articles_failed), (Outcome::Ok, 1), "{first:?}");
+    let listed = retries();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].attempts, listed[0].due), (1, t0 + TimeDelta::minutes(15)));
+
+    // The feed is unchanged and the retry is not due: the article is left alone.
+    let early = ingest.poll_source(source, t0 + TimeDelta::minutes(5), Urgency::Now).await;
+    assert_eq!((early.outcome.clone(), early.articles_fetched), (Outcome::Unchanged, 0), "{early:?}");
+    assert_eq!(article_hits.load(Ordering::SeqCst), 1);
+
+    // Due: fetched again though the feed is unchanged, extracted, and off the list.
+    let due = ingest.poll_source(source, t0 + TimeDelta::minutes(16), Urgency::Now).await;
+    assert_eq!((due.outcome.clone(), due.articles_fetched, due.articles_failed), (Outcome::Unchanged, 1, 0));
+    assert_eq!(article_hits.load(Ordering::SeqCst), 2);
+    let item = all_items(ingest.store()).pop().expect("stored");
+    assert!(item.extracted_at.is_some() && item.extraction_note.is_none(), "{:?}", item.extraction_note);
+    assert!(jane_doe_quote(&ingest.store().quotes(&item.id).expect("quotes")).cue.is_some());
+    assert!(retries().is_empty());
 }
 
 #[tokio::test]
