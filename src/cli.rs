@@ -452,8 +452,21 @@ fn serve(path: &Path, config: &Config) -> CmdResult {
             .merge(web::metrics_routes(metrics_state))
             .merge(web::review::routes(ui.clone()));
         let server = tokio::spawn(web::serve(listener, router, when_stopped()));
-        let publishing = tokio::spawn(publish_on_schedule(publisher, Arc::clone(&store), user_agent, when_stopped()));
+        let publishing =
+            tokio::spawn(publish_on_schedule(Arc::clone(&publisher), Arc::clone(&store), user_agent, when_stopped()));
         let reloading = tokio::spawn(reloader.watch(crate::reload::WATCH_INTERVAL, when_stopped()));
+        // A reloaded source's section applies to the queue, the draft and the next issue at once.
+        let sections = tokio::spawn(crate::reload::follow_sources(
+            sources.clone(),
+            {
+                let ui = ui.clone();
+                move |sources: &[crate::model::Source]| {
+                    ui.set_sources(sources);
+                    publisher.set_sources(sources);
+                }
+            },
+            when_stopped(),
+        ));
         let signal = async move {
             shutdown_signal().await;
             tracing::info!("stopping");
@@ -475,6 +488,7 @@ fn serve(path: &Path, config: &Config) -> CmdResult {
         }
         let _ = publishing.await;
         let _ = reloading.await;
+        let _ = sections.await;
         anyhow::Ok(summary)
     })?;
     tracing::info!(polls = summary.polls, failures = summary.failures, abandoned = summary.abandoned, "stopped");

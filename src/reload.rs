@@ -212,6 +212,30 @@ impl Reloader {
     }
 }
 
+/// Calls `apply` with every source list published after the one `sources`
+/// has seen, until `stopped` resolves or the reloader is gone: how the parts
+/// other than the scheduler (the review UI's sections, the publisher's)
+/// follow a reload.
+pub async fn follow_sources(
+    mut sources: watch::Receiver<Vec<Source>>,
+    apply: impl Fn(&[Source]),
+    stopped: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = &mut stopped => return,
+            changed = sources.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let current = sources.borrow_and_update().clone();
+                apply(&current);
+            }
+        }
+    }
+}
+
 /// Settings compared by their debug text: `Settings` has no `PartialEq`, and
 /// this only decides whether to log "restart needed".
 fn settings_fingerprint(config: &Config) -> String {

@@ -154,8 +154,10 @@ pub struct Editorial {
     /// Loaded by [`Editorial::new`], or on the first queue query for
     /// [`Editorial::without_queue`] (one-shot CLI commands never load it).
     index: Arc<OnceLock<RwLock<QueueIndex>>>,
-    /// Source id → configured section, for items without an editor's section.
-    source_sections: Arc<HashMap<String, String>>,
+    /// Source id → configured section, for items without an editor's
+    /// section. Shared by every clone and replaced whole when the source list
+    /// is reloaded ([`Editorial::set_sources`]); readers take a snapshot.
+    source_sections: Arc<RwLock<Arc<HashMap<String, String>>>>,
 }
 
 impl fmt::Debug for Editorial {
@@ -178,17 +180,28 @@ impl Editorial {
     /// Only for single-threaded use: writes made while another thread loads
     /// the index may be missing from it until [`Editorial::refresh`].
     pub fn without_queue(store: Arc<dyn Store>) -> Self {
-        Self { store, index: Arc::new(OnceLock::new()), source_sections: Arc::new(HashMap::new()) }
+        Self { store, index: Arc::new(OnceLock::new()), source_sections: Arc::default() }
     }
 
     /// Tells the use-case each source's configured section, the section an
     /// item falls in when its editor chose none (as the publisher decides).
     #[must_use]
-    pub fn with_sources(mut self, sources: &[Source]) -> Self {
+    pub fn with_sources(self, sources: &[Source]) -> Self {
+        self.set_sources(sources);
+        self
+    }
+
+    /// Replaces the source sections (a reloaded source list), for this
+    /// handle and every clone of it.
+    pub fn set_sources(&self, sources: &[Source]) {
         let sections =
             sources.iter().filter_map(|s| Some((s.id.clone(), s.section.clone().filter(|x| !x.trim().is_empty())?)));
-        self.source_sections = Arc::new(sections.collect());
-        self
+        *self.source_sections.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(sections.collect());
+    }
+
+    /// The source sections in force now.
+    fn sections(&self) -> Arc<HashMap<String, String>> {
+        Arc::clone(&self.source_sections.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -282,8 +295,9 @@ impl Editorial {
         let mut total = 0;
         let mut rows = Vec::with_capacity(per_page);
         let index = self.read_index()?;
+        let sections = self.sections();
         for row in index.iter() {
-            let section = self.section_of(row);
+            let section = section_of(&sections, row);
             if !matcher.matches_except_state(row, section) {
                 continue;
             }
@@ -335,8 +349,10 @@ impl Editorial {
         let mut draft: Vec<DraftSection> =
             sections.iter().map(|name| DraftSection { name: name.clone(), items: Vec::new() }).collect();
         let mut at: HashMap<String, usize> = draft.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
+        let sources = self.sections();
         for item in items {
-            let name = self.effective_section(item.editor.section.as_deref(), item.source()).unwrap_or(main).to_owned();
+            let name =
+                effective_section(&sources, item.editor.section.as_deref(), item.source()).unwrap_or(main).to_owned();
             let slot = *at.entry(name.clone()).or_insert_with(|| {
                 draft.push(DraftSection { name, items: Vec::new() });
                 draft.len() - 1
@@ -362,6 +378,7 @@ impl Editorial {
         let actor = checked_actor(actor)?;
         let section = review::clean_text(section, false);
         let mut writes = Vec::new();
+        let sources = self.sections();
         for (n, (id, revision)) in ordered.iter().enumerate() {
             if ordered[..n].iter().any(|(other, _)| other == id) {
                 return Err(EditorialError::Invalid { message: format!("item {id} is listed twice") });
@@ -374,7 +391,7 @@ impl Editorial {
             }
             let mut editor = item.editor.clone();
             editor.position = Some(u32::try_from(n + 1).unwrap_or(u32::MAX));
-            if self.effective_section(item.editor.section.as_deref(), item.source()).unwrap_or("") != section {
+            if effective_section(&sources, item.editor.section.as_deref(), item.source()).unwrap_or("") != section {
                 editor.section = (!section.is_empty()).then(|| section.clone());
             }
             let changed = review::changed_fields(&item.editor, &editor);
@@ -514,14 +531,6 @@ impl Editorial {
         EditorialError::Stale { id: id.clone(), expected, found, last_change }
     }
 
-    fn effective_section<'a>(&'a self, editor_section: Option<&'a str>, source: &str) -> Option<&'a str> {
-        non_blank(editor_section).or_else(|| self.source_sections.get(source).map(String::as_str))
-    }
-
-    fn section_of<'a>(&'a self, row: &'a Row) -> Option<&'a str> {
-        self.effective_section(row.editor_section.as_deref(), &row.source)
-    }
-
     // Poisoning carries no meaning here: every index update is a whole-row
     // replace, so a panicking writer leaves rows that are each consistent.
     fn read_index(&self) -> Result<RwLockReadGuard<'_, QueueIndex>, EditorialError> {
@@ -560,6 +569,20 @@ fn audit(now: DateTime<Utc>, actor: &str, id: &ItemId, action: &str, detail: Str
 
 fn state_slot(state: ReviewState) -> usize {
     ReviewState::ALL.iter().position(|s| *s == state).expect("ALL lists every state")
+}
+
+/// The section an item falls in: its editor's, else its source's (`sources`
+/// maps source id to configured section).
+fn effective_section<'a>(
+    sources: &'a HashMap<String, String>,
+    editor_section: Option<&'a str>,
+    source: &str,
+) -> Option<&'a str> {
+    non_blank(editor_section).or_else(|| sources.get(source).map(String::as_str))
+}
+
+fn section_of<'a>(sources: &'a HashMap<String, String>, row: &'a Row) -> Option<&'a str> {
+    effective_section(sources, row.editor_section.as_deref(), &row.source)
 }
 
 fn non_blank(text: Option<&str>) -> Option<&str> {

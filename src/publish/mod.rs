@@ -25,6 +25,7 @@ pub mod websub;
 pub mod write;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -82,8 +83,16 @@ pub struct IssueReport {
 pub struct Publisher {
     settings: PublishSettings,
     renderer: Renderer,
-    /// Source id → (name, section), from config.
-    sources: HashMap<String, (String, Option<String>)>,
+    /// Source id → (name, section), from config; replaced whole when the
+    /// source list is reloaded ([`Publisher::set_sources`]).
+    sources: std::sync::RwLock<Arc<SourceFacts>>,
+}
+
+/// Source id → (name, configured section).
+type SourceFacts = HashMap<String, (String, Option<String>)>;
+
+fn source_facts(sources: &[Source]) -> SourceFacts {
+    sources.iter().map(|s| (s.id.clone(), (s.name.clone(), s.section.clone()))).collect()
 }
 
 impl std::fmt::Debug for Publisher {
@@ -117,8 +126,12 @@ const FINISH_ATTEMPTS: usize = 3;
 
 impl Publisher {
     pub fn new(settings: PublishSettings, renderer: Renderer, sources: &[Source]) -> Self {
-        let sources = sources.iter().map(|s| (s.id.clone(), (s.name.clone(), s.section.clone()))).collect();
-        Self { settings, renderer, sources }
+        Self { settings, renderer, sources: std::sync::RwLock::new(Arc::new(source_facts(sources))) }
+    }
+
+    /// Takes the names and sections of a reloaded source list.
+    pub fn set_sources(&self, sources: &[Source]) {
+        *self.sources.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(source_facts(sources));
     }
 
     pub fn settings(&self) -> &PublishSettings {
@@ -207,11 +220,12 @@ impl Publisher {
             // Only items with chosen quotes need theirs read.
             quotes.push(if item.editor.quote_ids.is_empty() { Vec::new() } else { store.quotes(&item.id)? });
         }
+        let sources = Arc::clone(&self.sources.read().unwrap_or_else(std::sync::PoisonError::into_inner));
         let candidates: Vec<Candidate<'_>> = approved
             .iter()
             .zip(&quotes)
             .map(|(item, quotes)| {
-                let source = self.sources.get(item.source());
+                let source = sources.get(item.source());
                 Candidate {
                     item,
                     quotes,

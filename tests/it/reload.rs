@@ -193,3 +193,54 @@ async fn sources_page_shows_fetch_state_and_needs_a_login() {
     let response = router.oneshot(request).await.expect("infallible router");
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "no session → login");
 }
+
+#[tokio::test]
+async fn a_reloaded_sources_section_applies_to_the_draft_and_the_next_issue_without_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let feed = "http://127.0.0.1:9/a";
+    let path = write_config(dir.path(), &source("a", feed));
+    let config = load(&path);
+    let store = gleaner::app::open_store(&config).expect("store");
+    let bridge = crate::support::items::entry("a", "story", "Bridge reopens", "<p>Traffic is back.</p>", 0, "en");
+    store.upsert_items(std::slice::from_ref(&bridge)).expect("stored");
+    let no_edits = gleaner::model::EditorFields::default();
+    store.update_editorial(&bridge.id(), 1, gleaner::model::ReviewState::Approved, &no_edits).expect("approved");
+    let ui = UiState::from_config(&config, Arc::clone(&store), UiOptions::default()).expect("ui");
+    let publisher = Arc::new(Publisher::new(config.settings.publish.clone(), Renderer::builtin(), &config.sources));
+    let (reloader, sources) = Reloader::new(&path, &config, ui.config_status().clone());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let follower = tokio::spawn(gleaner::reload::follow_sources(
+        sources.clone(),
+        {
+            let (ui, publisher) = (ui.clone(), Arc::clone(&publisher));
+            move |sources: &[gleaner::model::Source]| {
+                ui.set_sources(sources);
+                publisher.set_sources(sources);
+            }
+        },
+        async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|s| *s).await;
+        },
+    ));
+    let configured = ["Top".to_owned()];
+    let draft_sections = || -> Vec<(String, usize)> {
+        let draft = ui.editorial().draft(&configured).expect("draft");
+        draft.into_iter().filter(|s| !s.items.is_empty()).map(|s| (s.name, s.items.len())).collect()
+    };
+    assert_eq!(draft_sections(), [("Top".to_owned(), 1)], "no section configured: the first one");
+
+    write_config(dir.path(), &format!("{}\nsection = \"World\"\n", source("a", feed).trim_end()));
+    let outcome = reloader.reload(Utc::now());
+    assert!(
+        matches!(outcome, ReloadOutcome::Applied { sources: 1, .. }),
+        "{outcome:?} {:?}",
+        ui.config_status().errors()
+    );
+    eventually("the reloaded section in the draft", || draft_sections() == [("World".to_owned(), 1)]).await;
+    let page = publisher.preview(store.as_ref(), Utc::now()).expect("preview").expect("an issue");
+    assert!(page.contains("World"), "the next issue files the item under the reloaded section");
+
+    stop.send(true).expect("follower listening");
+    follower.await.expect("follower finished");
+}

@@ -139,6 +139,13 @@ impl UiState {
         Ok(Self::new(editorial, pages, preview, options))
     }
 
+    /// Takes a reloaded source list: the sections items without an editor's
+    /// fall in, in the queue, the draft and the preview.
+    pub fn set_sources(&self, sources: &[crate::model::Source]) {
+        self.inner.editorial.set_sources(sources);
+        self.inner.preview.set_sources(sources);
+    }
+
     /// The editorial use-case behind the UI: `serve` refreshes its queue after each poll.
     pub fn editorial(&self) -> &Editorial {
         &self.inner.editorial

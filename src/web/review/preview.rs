@@ -39,6 +39,11 @@ impl Preview {
         self.publisher.settings()
     }
 
+    /// Takes a reloaded source list (names and sections).
+    pub fn set_sources(&self, sources: &[crate::model::Source]) {
+        self.publisher.set_sources(sources);
+    }
+
     /// The page `issues/{n}.html` of the issue that would be published at
     /// `now`; `None` when nothing is approved.
     pub fn render(&self, now: DateTime<Utc>) -> Result<Option<String>, String> {
