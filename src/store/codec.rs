@@ -107,6 +107,9 @@ const SEP: u8 = 0;
 /// Flipping the sign bit maps `i64` order onto unsigned byte order.
 const SIGN: u64 = 1 << 63;
 
+/// A record decoder of this module (space name and key only name the place in errors).
+pub type Decode<T> = fn(&'static str, &[u8], &[u8]) -> Result<T, StoreError>;
+
 /// `space`'s prefix followed by `parts`.
 fn key_in(space: Space, capacity: usize, parts: &[&[u8]]) -> Vec<u8> {
     let mut key = Vec::with_capacity(space.prefix.len() + capacity);

@@ -120,24 +120,32 @@ fn one_tree_with_prefixes(target: &dyn MigrationTarget) -> Result<(), StoreError
 /// The v2 → v3 step (see the module docs): quotes first, then links, each
 /// merged into whatever record the item already has.
 fn one_extract_record_per_item(target: &dyn MigrationTarget) -> Result<(), StoreError> {
-    merge_sequences(target, codec::RETIRED_QUOTES, &mut |record, bytes, key| {
-        record.quotes.push(codec::decode_quote(codec::RETIRED_QUOTES.name, key, bytes)?);
+    merge_sequences(target, codec::RETIRED_QUOTES, &|record, entries| {
+        record.quotes = decode_all(codec::RETIRED_QUOTES, entries, codec::decode_quote)?;
         Ok(())
     })?;
-    merge_sequences(target, codec::RETIRED_LINKS, &mut |record, bytes, key| {
-        record.links.push(codec::decode_link(codec::RETIRED_LINKS.name, key, bytes)?);
+    merge_sequences(target, codec::RETIRED_LINKS, &|record, entries| {
+        record.links = decode_all(codec::RETIRED_LINKS, entries, codec::decode_link)?;
         Ok(())
     })?;
     target.flush()
 }
 
-/// Adds one decoded v2 sequence entry to an item's record.
-type Merge<'a> = dyn FnMut(&mut codec::ExtractRecord, &[u8], &[u8]) -> Result<(), StoreError> + 'a;
+/// One item's v2 sequence entries, as (key, value), in page order.
+type Entries = [(Vec<u8>, Vec<u8>)];
 
-/// Replaces, in each item's `extracts.v3/` record, the list that `space`'s
-/// entries hold (`merge` pushes one entry onto it). Entries come in key
-/// order, so one item's sequence is contiguous and already in page order.
-fn merge_sequences(target: &dyn MigrationTarget, space: codec::Space, merge: &mut Merge<'_>) -> Result<(), StoreError> {
+/// Sets the list an item's sequence holds on its record. The step owns
+/// that list and replaces it whole, so a rerun starts it over.
+type Replace<'a> = dyn Fn(&mut codec::ExtractRecord, &Entries) -> Result<(), StoreError> + 'a;
+
+fn decode_all<T>(space: codec::Space, entries: &Entries, decode: codec::Decode<T>) -> Result<Vec<T>, StoreError> {
+    entries.iter().map(|(key, value)| decode(space.name, key, value)).collect()
+}
+
+/// Rewrites each item's `extracts.v3/` record with `replace` applied to the
+/// item's entries under `space`. Entries come in key order, so one item's
+/// sequence is contiguous and already in page order.
+fn merge_sequences(target: &dyn MigrationTarget, space: codec::Space, replace: &Replace<'_>) -> Result<(), StoreError> {
     let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut current = None;
     let mut written = 0usize;
@@ -147,15 +155,8 @@ fn merge_sequences(target: &dyn MigrationTarget, space: codec::Space, merge: &mu
             Some(bytes) => codec::decode_extract(codec::EXTRACTS.name, &key, &bytes)?,
             None => codec::ExtractRecord::default(),
         };
-        // This step owns the list it rebuilds: a rerun starts it over.
-        if space == codec::RETIRED_QUOTES {
-            record.quotes.clear();
-        } else {
-            record.links.clear();
-        }
-        for (entry_key, bytes) in entries.drain(..) {
-            merge(&mut record, &bytes, &entry_key)?;
-        }
+        replace(&mut record, entries)?;
+        entries.clear();
         written += 1;
         target.insert(codec::TREE, &key, &codec::encode_extract(&record.quotes, &record.links))
     };

@@ -44,7 +44,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sled::{Batch, Config, Db, IVec, Tree};
 
-use super::codec::{self, EXTRACTS, FETCH_STATE, IDX_GUID, IDX_STATE, IDX_URL, ITEMS, PAGES, Space, corrupt};
+use super::codec::{self, Decode, EXTRACTS, FETCH_STATE, IDX_GUID, IDX_STATE, IDX_URL, ITEMS, PAGES, Space, corrupt};
 use super::migrate::{self, MigrationTarget, Visit};
 use super::{Extraction, ItemQuery, PageCache, Store, StoreError, UpsertReport};
 use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};
@@ -102,7 +102,7 @@ impl SledStore {
     /// [`SledStore::open`] with a page cache of `cache_bytes` instead of the default.
     pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
-        let config = base_config().cache_capacity(cache_bytes).path(path);
+        let config = base_config(cache_bytes).path(path);
         // sled releases its file lock from its I/O threads, a moment after the
         // last handle is dropped; a reopen in that moment (a command that
         // closes and reopens, a test) would be refused as "in use". So a held
@@ -115,7 +115,7 @@ impl SledStore {
     /// dropped (tests, `preview`).
     pub fn temporary() -> Result<Self, StoreError> {
         let shown = "(temporary store)".to_owned();
-        let db = base_config().temporary(true).open().map_err(|e| open_error(&shown, &e))?;
+        let db = base_config(CACHE_CAPACITY_BYTES).temporary(true).open().map_err(|e| open_error(&shown, &e))?;
         Self::from_db(db, shown)
     }
 
@@ -609,9 +609,6 @@ fn sequence_len(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
 }
 
-/// A record decoder from `codec` (space name and key only name the place in errors).
-type Decode<T> = fn(&'static str, &[u8], &[u8]) -> Result<T, StoreError>;
-
 /// Index keys from several reverse range scans, merged newest first.
 ///
 /// Each scan yields keys `[prefix][time][id]` in descending order with the
@@ -950,8 +947,8 @@ fn new_item(id: ItemId, content_hash: String, new: &NewItem) -> Item {
 }
 
 /// Settings shared by on-disk and temporary stores.
-fn base_config() -> Config {
-    Config::new().cache_capacity(CACHE_CAPACITY_BYTES)
+fn base_config(cache_bytes: u64) -> Config {
+    Config::new().cache_capacity(cache_bytes)
 }
 
 /// The raw operations migrations use, over the open database.

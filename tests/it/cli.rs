@@ -7,17 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::ingest::{rss, source, write_config};
+use crate::support::gleaner;
 use crate::support::http::{Reply, TestServer};
-
-fn gleaner(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run gleaner")
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -4,12 +4,11 @@
 //! against a loopback server.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::Utc;
 use gleaner::editorial::{EditChanges, Editorial};
 use gleaner::model::{
     EditorFields, FetchState, Issue, IssueSection, IssueState, Item, ItemId, Link, NewItem, Period, Quote, QuoteKind,
@@ -20,15 +19,8 @@ use gleaner::schedule::runner::Heartbeat;
 use gleaner::store::{EditorialWrite, Extraction, ItemQuery, PageCache, SledStore, Store, StoreError, UpsertReport};
 use tower::ServiceExt as _;
 
-fn gleaner(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run gleaner")
-}
+use crate::store::{at, entry};
+use crate::support::gleaner;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -133,27 +125,6 @@ fn opml_import_of_a_broken_file_is_a_usage_error() {
 }
 
 // ---- Backup ----
-
-fn at(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(1_700_000_000 + secs, 0).single().expect("valid test time")
-}
-
-fn entry(source: &str, slug: &str, secs: i64) -> NewItem {
-    NewItem {
-        source_id: source.to_owned(),
-        guid: Some(format!("urn:{source}:{slug}")),
-        url: Some(format!("https://example.org/{slug}")),
-        title: format!("Title {slug}"),
-        authors: vec!["Jane Roe".to_owned()],
-        published: at(secs),
-        published_is_fetch_time: false,
-        updated: None,
-        summary: format!("<p>Summary of {slug}</p>"),
-        content: String::new(),
-        language: Some("en".to_owned()),
-        fetched_at: at(10_000),
-    }
-}
 
 fn quote(text: &str) -> Quote {
     Quote {

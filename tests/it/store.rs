@@ -6,12 +6,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use gleaner::model::{EditorFields, FetchState, ItemId, Link, NewItem, Quote, QuoteKind, ReviewState};
 use gleaner::store::{Extraction, ItemQuery, PageCache, SledStore, Store, StoreError};
 
-fn at(secs: i64) -> DateTime<Utc> {
+pub(crate) fn at(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_700_000_000 + secs, 0).single().expect("valid test time")
 }
 
 /// An entry of `source` with a guid, a URL derived from `slug`, published `secs` after a base time.
-fn entry(source: &str, slug: &str, secs: i64) -> NewItem {
+pub(crate) fn entry(source: &str, slug: &str, secs: i64) -> NewItem {
     NewItem {
         source_id: source.to_owned(),
         guid: Some(format!("urn:{source}:{slug}")),
