@@ -400,12 +400,7 @@ impl Ingest {
             let outlet = source.name.clone();
             tasks.spawn(async move { ingest.run_feed_jobs(from_feed, &outlet).await });
         }
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(results) => self.store_articles(results, report, now),
-                Err(error) => tracing::error!(source = %source.id, %error, "extraction task panicked"),
-            }
-        }
+        self.store_as_they_finish(tasks, source, report, now).await;
     }
 
     /// The fetch of `item`'s article page, or `None` when it has no usable URL.
@@ -465,10 +460,21 @@ impl Ingest {
             }
         }
         report.articles_done.extend(gone);
+        self.store_as_they_finish(tasks, source, report, now).await;
+    }
+
+    /// Stores each batch of article results as its task finishes.
+    async fn store_as_they_finish(
+        &self,
+        mut tasks: JoinSet<Vec<ArticleResult>>,
+        source: &Source,
+        report: &mut SourceReport,
+        now: DateTime<Utc>,
+    ) {
         while let Some(joined) = tasks.join_next().await {
             match joined {
                 Ok(results) => self.store_articles(results, report, now),
-                Err(error) => tracing::error!(source = %source.id, %error, "article retry panicked"),
+                Err(error) => tracing::error!(source = %source.id, %error, "extraction task panicked"),
             }
         }
     }
