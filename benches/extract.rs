@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use gleaner::eval_extract::{article_benchmark, read_page};
+use gleaner::eval::articles::{article_benchmark, read_page};
 use gleaner::extract::extract;
 use url::Url;
 

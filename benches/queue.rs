@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use gleaner::editorial::rules::Action;
 use gleaner::editorial::{Editorial, QueueFilter};
 use gleaner::model::{NewItem, ReviewState};
-use gleaner::review::Action;
 use gleaner::store::{ItemQuery, SledStore, Store};
 
 const ITEMS: usize = 50_000;

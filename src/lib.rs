@@ -1,11 +1,8 @@
 //! Gleaner: collect news sources, extract articles with their quotations and
 //! links, let editors review them, and publish a numbered digest.
 //!
-//! Layers, lowest first (a module imports only from lower layers; the
-//! architecture test in `tests/it/architecture.rs` enforces it):
-//! `model` → pure core (`config`, `parse`, `sanitize`, `schedule::policy`, `opml`) →
-//! adapters (`fetch`, `store`) → use-cases (`ingest`, `app`, `backup`) → drivers
-//! (`schedule::runner`) → entry (`cli`, `main`).
+//! Where each part lives, and what it may import: `ARCHITECTURE.md` at the
+//! root (its table is what the architecture test enforces).
 
 /// jemalloc instead of the system allocator, set here so the binary, the
 /// benchmarks and the tests all run on the allocator that ships. sled clones
@@ -17,22 +14,17 @@
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 pub mod app;
-pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod editorial;
 pub mod eval;
-pub mod eval_extract;
-pub mod eval_quotes;
 pub mod extract;
 pub mod fetch;
 pub mod ingest;
 pub mod model;
-pub mod opml;
 pub mod parse;
 pub mod publish;
-pub mod reload;
-pub mod review;
 pub mod sanitize;
 pub mod schedule;
 pub mod store;

@@ -2,10 +2,12 @@
 //! fetcher, ingest). The only place that decides which implementations are used.
 
 mod load_config;
+mod shared;
 
 use std::sync::Arc;
 
 pub use load_config::load_config;
+pub use shared::{ConfigStatus, HEARTBEAT_EVERY, Heartbeat};
 
 use crate::config::Config;
 use crate::fetch::{FetchError, Fetcher};

@@ -7,12 +7,13 @@
 
 use std::fmt::Write as _;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::ConfigError;
+use crate::model::Schedule;
 
 /// Errors found in one file, with what is needed to turn byte offsets into positions.
 pub(super) struct Diag<'a> {
@@ -249,6 +250,44 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev2 = std::mem::replace(&mut prev, row);
     }
     prev[b.len()]
+}
+
+/// Validates a cron expression, reporting a bad one at `span`.
+pub(super) fn schedule(diag: &mut Diag<'_>, text: &str, span: &Range<usize>) -> Option<Schedule> {
+    match Schedule::parse(text) {
+        Ok(schedule) => Some(schedule),
+        Err(e) => {
+            // The crate's own reasons do not say what shape we accept; ours do.
+            let hint = if e.reason.contains("field") || e.reason.contains("day") || e.reason.contains('@') {
+                ""
+            } else {
+                " (write 5 fields \"min hour day month weekday\" such as \"*/30 * * * *\", or 6 with seconds first)"
+            };
+            diag.error(span, format!("bad cron schedule {text:?}: {}{hint}", e.reason));
+            None
+        }
+    }
+}
+
+/// Removes `.` and folds `..` without touching the file system, so shown
+/// paths and `file://` URLs read `/srv/data/x`, not `/srv/config/../data/x`.
+pub(super) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                // `..` above the root is the root.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
 }
 
 #[cfg(test)]

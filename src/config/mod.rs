@@ -10,6 +10,7 @@
 //! Must not read files, the environment or the clock.
 
 mod doc;
+pub mod opml;
 mod settings;
 mod sources;
 
@@ -124,7 +125,7 @@ impl PublishSettings {
         Self {
             title: defaults::PUBLISH_TITLE.to_owned(),
             first_number: defaults::FIRST_NUMBER,
-            output_dir: settings::normalize(&base.join(defaults::OUTPUT_DIR)),
+            output_dir: doc::normalize(&base.join(defaults::OUTPUT_DIR)),
             base_url: None,
             schedule: None,
             title_template: defaults::TITLE_TEMPLATE.to_owned(),
@@ -134,7 +135,7 @@ impl PublishSettings {
             description: String::new(),
             language: None,
             websub_hub: None,
-            templates_dir: settings::normalize(&base.join(defaults::TEMPLATES_DIR)),
+            templates_dir: doc::normalize(&base.join(defaults::TEMPLATES_DIR)),
         }
     }
 
@@ -288,7 +289,7 @@ pub fn sources_ref(main: &ConfigText) -> Option<SourcesRef> {
     let value = table.get_ref().get("sources")?;
     let text = value.get_ref().as_str()?;
     let (line, col) = diag.position(value.span().start);
-    Some(SourcesRef { path: settings::normalize(&doc::base_dir(&main.path).join(text)), line, col })
+    Some(SourcesRef { path: doc::normalize(&doc::base_dir(&main.path).join(text)), line, col })
 }
 
 /// Validates the settings file and, if given, the source list into a [`Config`].
@@ -300,7 +301,8 @@ pub fn build(main: &ConfigText, sources: Option<&ConfigText>) -> Result<Config, 
 
     let mut main_diag = doc::Diag::new(&main.path, &main.text);
     let main_doc = main_diag.parse();
-    let settings = settings::validate(&mut main_diag, main_doc.get_ref());
+    let source_homes: Vec<_> = sources::SOURCE_KEYS.iter().map(|k| (*k, "a [[source]] table")).collect();
+    let settings = settings::validate(&mut main_diag, main_doc.get_ref(), &source_homes);
     let mut all_sources = sources::validate(&mut main_diag, main_doc.get_ref(), &settings.default_schedule, &mut seen);
     let mut errors = sorted(main_diag.errors);
 

@@ -5,13 +5,13 @@
 
 use std::net::SocketAddr;
 use std::ops::Range;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::de::DeTable;
 use url::Url;
 
-use super::doc::{Diag, Section};
+use super::doc::{Diag, Section, normalize, schedule};
 use super::{FetchSettings, PublishSettings, ServerSettings, Settings, defaults};
 use crate::model::Schedule;
 
@@ -54,16 +54,24 @@ pub(super) fn homes() -> Vec<(&'static str, &'static str)> {
         homes.extend(keys.iter().map(|k| (*k, table)));
     }
     homes.push(("jitter_secs", "[schedule]"));
-    homes.extend(super::sources::SOURCE_KEYS.iter().map(|k| (*k, "a [[source]] table")));
     homes
 }
 
 /// One day: no sane timeout, backoff or jitter is longer (a typo in units is likelier).
 const DAY_SECS: i64 = 24 * 60 * 60;
 
-pub(super) fn validate(diag: &mut Diag<'_>, doc: &DeTable<'_>) -> Settings {
+/// Validates the settings file; `other_homes` names the tables of keys that
+/// are not settings (the source list's), for a better message when one is
+/// written at the top level.
+pub(super) fn validate(
+    diag: &mut Diag<'_>,
+    doc: &DeTable<'_>,
+    other_homes: &[(&'static str, &'static str)],
+) -> Settings {
     let root = Section::new(doc, "");
-    root.check_keys(diag, TOP_KEYS, &homes());
+    let mut homes = homes();
+    homes.extend_from_slice(other_homes);
+    root.check_keys(diag, TOP_KEYS, &homes);
     let base = diag.base_dir();
 
     let store_path = path_value(diag, &root, "store", &base).unwrap_or_else(|| normalize(&base.join(defaults::STORE)));
@@ -307,23 +315,6 @@ fn path_value(diag: &mut Diag<'_>, section: &Section<'_, '_>, key: &str, base: &
     Some(normalize(&base.join(text)))
 }
 
-/// Validates a cron expression, reporting a bad one at `span`.
-pub(super) fn schedule(diag: &mut Diag<'_>, text: &str, span: &Range<usize>) -> Option<Schedule> {
-    match Schedule::parse(text) {
-        Ok(schedule) => Some(schedule),
-        Err(e) => {
-            // The crate's own reasons do not say what shape we accept; ours do.
-            let hint = if e.reason.contains("field") || e.reason.contains("day") || e.reason.contains('@') {
-                ""
-            } else {
-                " (write 5 fields \"min hour day month weekday\" such as \"*/30 * * * *\", or 6 with seconds first)"
-            };
-            diag.error(span, format!("bad cron schedule {text:?}: {}{hint}", e.reason));
-            None
-        }
-    }
-}
-
 /// The default schedule; it is a constant we ship, so it always parses.
 pub(super) fn fallback_schedule() -> Schedule {
     Schedule::parse(defaults::SCHEDULE).expect("defaults::SCHEDULE is a valid cron expression")
@@ -339,27 +330,6 @@ fn secs_duration(secs: i64) -> Duration {
 
 fn to_usize(n: i64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
-}
-
-/// Removes `.` and folds `..` without touching the file system, so shown
-/// paths and `file://` URLs read `/srv/data/x`, not `/srv/config/../data/x`.
-pub(super) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => match out.components().next_back() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                // `..` above the root is the root.
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => out.push(".."),
-            },
-            other => out.push(other),
-        }
-    }
-    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
 }
 
 #[cfg(test)]

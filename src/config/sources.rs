@@ -14,7 +14,7 @@ use toml::de::{DeTable, DeValue};
 use url::Url;
 
 use super::doc::{Diag, Section};
-use super::settings::{normalize, schedule};
+use super::doc::{normalize, schedule};
 use crate::model::{PageSelectors, Schedule, Source, SourceKind, TextFilter};
 
 pub(super) const SOURCE_KEYS: &[&str] = &[

@@ -1,7 +1,7 @@
 //! The editorial use-case: everything editors do, shared by the CLI and the
 //! web UI so both follow the same rules and leave the same audit trail.
 //!
-//! [`Editorial`] checks the workflow ([`crate::review`]), validates edits,
+//! [`Editorial`] checks the workflow ([`crate::editorial::rules`]), validates edits,
 //! writes each change together with its [`AuditEntry`] in one atomic store
 //! write, and answers the review queue from an in-memory index (see
 //! `queue.rs` for why not from sled indexes).
@@ -12,6 +12,7 @@
 //! unseen. Must not know about HTTP, terminals or argument parsing.
 
 mod queue;
+pub mod rules;
 mod users;
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,11 +22,11 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWrite
 use chrono::{DateTime, Utc};
 
 use self::queue::{Matcher, QueueIndex, Row, fold};
+pub use self::rules::EditChanges;
+use self::rules::{Action, TransitionError};
 pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
 pub use crate::model::QuoteOverride;
 use crate::model::{AuditEntry, EditorFields, Item, ItemId, Link, Quote, ReviewState, Source, User};
-pub use crate::review::EditChanges;
-use crate::review::{self, Action, TransitionError};
 use crate::store::{EditorialWrite, ItemQuery, Store, StoreError};
 
 /// Most rows one queue page may ask for.
@@ -219,7 +220,7 @@ impl Editorial {
     ) -> Result<Item, EditorialError> {
         let actor = checked_actor(actor)?;
         let item = self.current(id, expected_revision)?;
-        let to = review::transition(item.state, action).map_err(|e| EditorialError::Transition {
+        let to = rules::transition(item.state, action).map_err(|e| EditorialError::Transition {
             id: id.clone(),
             from: e.from,
             action: e.action,
@@ -376,7 +377,7 @@ impl Editorial {
         now: DateTime<Utc>,
     ) -> Result<(), EditorialError> {
         let actor = checked_actor(actor)?;
-        let section = review::clean_text(section, false);
+        let section = rules::clean_text(section, false);
         let mut writes = Vec::new();
         let sources = self.sections();
         for (n, (id, revision)) in ordered.iter().enumerate() {
@@ -394,7 +395,7 @@ impl Editorial {
             if effective_section(&sources, item.editor.section.as_deref(), item.source()).unwrap_or("") != section {
                 editor.section = (!section.is_empty()).then(|| section.clone());
             }
-            let changed = review::changed_fields(&item.editor, &editor);
+            let changed = rules::changed_fields(&item.editor, &editor);
             if changed.is_empty() {
                 continue;
             }

@@ -17,7 +17,7 @@ use url::Url;
 use super::content::Content;
 use super::{Block, BlockKind};
 use crate::model::Link;
-use crate::parse::canonicalize;
+use crate::model::canonicalize;
 
 /// Path segments of listing pages rather than articles.
 const LISTING_SEGMENTS: &[&str] =
@@ -51,7 +51,7 @@ const SHARE_INTENTS: &[&str] = &[
 /// internal/external and self-links), `base` resolves relative hrefs.
 pub(crate) fn outbound_links(content: &Content<'_>, base: Option<&Url>, page: Option<&Url>) -> Vec<Link> {
     let page_host = page.and_then(Url::host_str).map(bare_host);
-    let page_canonical = page.map(|p| crate::parse::canonical_url(p).to_string());
+    let page_canonical = page.map(|p| crate::model::canonical_url(p).to_string());
     let mut seen = HashSet::new();
     let mut links = Vec::new();
     for anchor in &content.anchors {

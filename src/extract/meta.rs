@@ -13,7 +13,8 @@ use scraper::{Html, Node};
 use serde_json::Value;
 use url::Url;
 
-use crate::parse::{canonicalize, parse_date};
+use crate::model::canonicalize;
+use crate::parse::parse_date;
 
 /// Longest byline kept: longer "bylines" are paragraphs picked up by mistake.
 const MAX_BYLINE: usize = 120;

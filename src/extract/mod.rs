@@ -37,7 +37,7 @@ pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> 
     let facts = PageFacts { title: meta.title.clone(), outlet: outlet.clone(), language: language.clone() };
     let quotes = quotes::find_quotes(&content.blocks, &facts);
     Article {
-        url: url.map(|u| crate::parse::canonical_url(u).to_string()),
+        url: url.map(|u| crate::model::canonical_url(u).to_string()),
         title: meta.title,
         byline: meta.byline,
         published: meta.published,
@@ -75,7 +75,7 @@ pub fn extract_fragment(html: &str, url: Option<&Url>, facts: PageFacts) -> Arti
     let quotes = quotes::find_quotes(&content.blocks, &facts);
     let PageFacts { title, outlet, language } = facts;
     Article {
-        url: url.map(|u| crate::parse::canonical_url(u).to_string()),
+        url: url.map(|u| crate::model::canonical_url(u).to_string()),
         title,
         byline: None,
         published: None,

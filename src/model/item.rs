@@ -134,7 +134,7 @@ impl QuoteOverride {
 pub struct NewItem {
     pub source_id: String,
     pub guid: Option<String>,
-    /// Canonical URL (see `parse::canonical_url`).
+    /// Canonical URL (see `model::canonical_url`).
     pub url: Option<String>,
     pub title: String,
     pub authors: Vec<String>,

@@ -4,6 +4,7 @@
 //! invariants (a `Schedule` always parses, an `ItemId` is always 32 hex digits).
 
 mod article;
+mod canonical;
 mod issue;
 mod item;
 mod review;
@@ -11,6 +12,7 @@ mod schedule;
 mod source;
 
 pub use article::{Article, Link, Quote, QuoteKind};
+pub use canonical::{canonical_url, canonicalize};
 pub use issue::{Issue, IssueSection, IssueState, Period};
 pub use item::{ArticleRetry, EditorFields, FetchState, Item, ItemId, NewItem, QuoteOverride, ReviewState};
 pub use review::{AuditEntry, User};

@@ -17,7 +17,8 @@ use quick_xml::events::Event;
 use regex::Regex;
 use url::Url;
 
-use super::{ParseError, ParseInput, ParsedFeed, ParsedItem, canonicalize, charset, date};
+use super::{ParseError, ParseInput, ParsedFeed, ParsedItem, charset, date};
+use crate::model::canonicalize;
 use crate::sanitize::{self, Sanitizer};
 
 /// What our id generator hands feed-rs for an entry without an id: a value no

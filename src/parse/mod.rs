@@ -9,7 +9,6 @@
 //! Nothing here does I/O or reads the clock: the fetch time comes in through
 //! [`ParseInput`]. No input may make it panic (property-tested).
 
-mod canonical;
 mod charset;
 mod date;
 mod feed;
@@ -20,7 +19,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
-pub use canonical::{canonical_url, canonicalize};
 pub use charset::{CharsetSource, Sniffed, decode, sniff};
 pub use date::parse_date;
 pub use feed::parse_feed;

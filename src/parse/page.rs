@@ -11,8 +11,9 @@ use std::sync::LazyLock;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use super::{ParseError, ParseInput, ParsedFeed, ParsedItem, canonicalize, charset, date};
+use super::{ParseError, ParseInput, ParsedFeed, ParsedItem, charset, date};
 use crate::model::PageSelectors;
+use crate::model::canonicalize;
 use crate::sanitize::{Sanitizer, html_to_text};
 
 static ANCHOR: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("static selector is valid"));

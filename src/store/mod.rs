@@ -5,6 +5,7 @@
 //! in `codec.rs` and schema versions in `migrate.rs`. This module holds only
 //! the contract: the trait, its error and its report and query types.
 
+pub mod backup;
 mod codec;
 mod dump;
 mod migrate;

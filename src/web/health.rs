@@ -16,7 +16,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::WebState;
-use crate::schedule::runner::{HEARTBEAT_EVERY, Heartbeat};
+use crate::app::{HEARTBEAT_EVERY, Heartbeat};
 use crate::store::Store;
 
 /// What `/healthz` checks (see [`WebState::with_health`]).

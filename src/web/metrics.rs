@@ -17,8 +17,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::app::ConfigStatus;
 use crate::ingest::{Outcome, SourceReport};
-use crate::reload::ConfigStatus;
 use crate::store::Store;
 
 /// Upper bounds of the fetch-latency buckets, in seconds: a fast 304 takes

@@ -43,7 +43,7 @@ impl WebState {
     pub fn with_health(
         mut self,
         store: Arc<dyn crate::store::Store>,
-        scheduler: Option<crate::schedule::runner::Heartbeat>,
+        scheduler: Option<crate::app::Heartbeat>,
     ) -> Self {
         self.health = Some(Arc::new(health::Health { store, scheduler }));
         self

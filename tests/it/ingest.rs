@@ -334,9 +334,9 @@ async fn scheduler_polls_on_schedule_and_stops_on_signal() {
     let store = Arc::clone(ingest.store());
     let polled = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&polled);
-    let summary = gleaner::schedule::runner::run(
+    let summary = gleaner::daemon::scheduler::run(
         ingest,
-        gleaner::schedule::runner::fixed(test.config.sources.clone()),
+        gleaner::daemon::scheduler::fixed(test.config.sources.clone()),
         Utc::now,
         tokio::time::sleep(Duration::from_millis(2600)),
         move |_, _| {
@@ -363,9 +363,9 @@ async fn missed_ticks_after_downtime_run_once() {
         ..gleaner::model::FetchState::default()
     };
     ingest.store().put_fetch_state("late", &state).expect("seed state");
-    let summary = gleaner::schedule::runner::run(
+    let summary = gleaner::daemon::scheduler::run(
         ingest,
-        gleaner::schedule::runner::fixed(test.config.sources.clone()),
+        gleaner::daemon::scheduler::fixed(test.config.sources.clone()),
         Utc::now,
         tokio::time::sleep(Duration::from_millis(800)),
         |_, _| {},

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
-use gleaner::reload::ConfigStatus;
+use gleaner::app::ConfigStatus;
 use gleaner::web::metrics::{Metrics, MetricsState};
 use tower::ServiceExt as _;
 
@@ -55,9 +55,9 @@ async fn metrics_count_polls_items_and_failures() {
     let done = Arc::new(tokio::sync::Notify::new());
     let (reports, notify) = (Arc::new(AtomicUsize::new(0)), Arc::clone(&done));
     let counter = Arc::clone(&metrics);
-    let summary = gleaner::schedule::runner::run(
+    let summary = gleaner::daemon::scheduler::run(
         ingest,
-        gleaner::schedule::runner::fixed(config.sources.clone()),
+        gleaner::daemon::scheduler::fixed(config.sources.clone()),
         Utc::now,
         async move { done.notified().await },
         move |report, elapsed| {

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Utc;
+use gleaner::app::Heartbeat;
+use gleaner::editorial::rules::Action;
 use gleaner::editorial::{EditChanges, Editorial};
 use gleaner::model::{
     EditorFields, FetchState, Issue, IssueSection, IssueState, Item, ItemId, Link, NewItem, Period, Quote, QuoteKind,
     ReviewState,
 };
-use gleaner::review::Action;
-use gleaner::schedule::runner::Heartbeat;
 use gleaner::store::{EditorialWrite, Extraction, ItemQuery, PageCache, SledStore, Store, StoreError, UpsertReport};
 use tower::ServiceExt as _;
 
@@ -106,7 +106,7 @@ fn opml_export_then_import_into_an_empty_list_exports_the_same_outlines() {
     let again = gleaner(&second_config, &["opml", "export"]);
     assert!(again.status.success(), "{}", text(&again.stderr));
     let outlines = |opml: &str| {
-        let parsed = gleaner::opml::parse(opml).expect("our export parses");
+        let parsed = gleaner::config::opml::parse(opml).expect("our export parses");
         parsed.outlines
     };
     assert_eq!(outlines(&text(&again.stdout)), outlines(&exported));
@@ -215,7 +215,7 @@ fn filled_store() -> Arc<dyn Store> {
 
 fn export_text(store: &dyn Store) -> String {
     let mut out = Vec::new();
-    gleaner::backup::export(store, &mut out).expect("export");
+    gleaner::store::backup::export(store, &mut out).expect("export");
     String::from_utf8(out).expect("utf-8 backup")
 }
 
@@ -253,7 +253,7 @@ fn export_then_import_into_a_fresh_store_is_lossless() {
     }
 
     let restored: Arc<dyn Store> = Arc::new(SledStore::temporary().expect("store"));
-    let report = gleaner::backup::import(restored.as_ref(), &mut backup.as_bytes()).expect("import");
+    let report = gleaner::store::backup::import(restored.as_ref(), &mut backup.as_bytes()).expect("import");
     assert_eq!(report.total(), backup.lines().count() - 1, "every record line was imported");
     // Record by record, raw (every key and index entry) and as the API reads them.
     assert_eq!(export_text(restored.as_ref()), backup);
@@ -273,8 +273,8 @@ fn import_refuses_a_store_that_is_not_empty() {
     let backup = export_text(original.as_ref());
     let target: Arc<dyn Store> = Arc::new(SledStore::temporary().expect("store"));
     target.upsert_items(&[entry("x", "y", 0)]).expect("upsert");
-    let error = gleaner::backup::import(target.as_ref(), &mut backup.as_bytes()).expect_err("refused");
-    assert!(matches!(error, gleaner::backup::BackupError::NotEmpty), "{error}");
+    let error = gleaner::store::backup::import(target.as_ref(), &mut backup.as_bytes()).expect_err("refused");
+    assert!(matches!(error, gleaner::store::backup::BackupError::NotEmpty), "{error}");
     assert_eq!(target.item_count().expect("count"), 1, "nothing was written");
 }
 

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use gleaner::model::PageSelectors;
-use gleaner::parse::{self, ParseError, ParseInput, ParsedFeed, canonicalize, parse_feed, parse_page};
+use gleaner::model::canonicalize;
+use gleaner::parse::{self, ParseError, ParseInput, ParsedFeed, parse_feed, parse_page};
 use gleaner::sanitize::sanitize_html;
 use proptest::prelude::*;
 use scraper::Selector;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use gleaner::eval_quotes::{parse_fixture, quote_gold};
+use gleaner::eval::quotes::{parse_fixture, quote_gold};
 use gleaner::extract::quotes::{find_quotes, quote_id};
 use gleaner::extract::{Block, BlockKind, PageFacts};
 use gleaner::model::{Quote, QuoteKind};

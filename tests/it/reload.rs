@@ -9,11 +9,12 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
+use gleaner::app::ConfigStatus;
 use gleaner::config::PublishSettings;
+use gleaner::daemon::reload::{ReloadOutcome, Reloader};
 use gleaner::editorial::Editorial;
 use gleaner::publish::Publisher;
 use gleaner::publish::render::Renderer;
-use gleaner::reload::{ConfigStatus, ReloadOutcome, Reloader};
 use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
 use scraper::{Html, Selector};
 use tower::ServiceExt as _;
@@ -68,7 +69,7 @@ async fn valid_edit_adds_a_source_that_gets_polled() {
     let polled = Arc::new(Mutex::new(Vec::<String>::new()));
     let log = Arc::clone(&polled);
     let runner =
-        tokio::spawn(gleaner::schedule::runner::run(ingest, sources, Utc::now, when_stopped(), move |r, _| {
+        tokio::spawn(gleaner::daemon::scheduler::run(ingest, sources, Utc::now, when_stopped(), move |r, _| {
             log.lock().expect("lock").push(r.source.clone());
         }));
     let watcher = tokio::spawn(reloader.watch(Duration::from_millis(50), when_stopped()));
@@ -209,7 +210,7 @@ async fn a_reloaded_sources_section_applies_to_the_draft_and_the_next_issue_with
     let publisher = Arc::new(Publisher::new(config.settings.publish.clone(), Renderer::builtin(), &config.sources));
     let (reloader, sources) = Reloader::new(&path, &config, ui.config_status().clone());
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let follower = tokio::spawn(gleaner::reload::follow_sources(
+    let follower = tokio::spawn(gleaner::daemon::reload::follow_sources(
         sources.clone(),
         {
             let (ui, publisher) = (ui.clone(), Arc::clone(&publisher));

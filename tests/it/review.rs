@@ -8,9 +8,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
+use gleaner::editorial::rules::Action;
 use gleaner::editorial::{EditChanges, Editorial, EditorialError, QueueFilter};
 use gleaner::model::{ItemId, NewItem, QuoteOverride, ReviewState};
-use gleaner::review::Action;
 use gleaner::store::{Extraction, SledStore, Store};
 
 use crate::ingest::write_config;

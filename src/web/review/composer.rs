@@ -19,8 +19,8 @@ use super::auth::Editor;
 use super::form::{Fields, parse_target};
 use super::{UiError, UiState, assets, blocking, editorial_status};
 use crate::editorial::DraftSection;
+use crate::editorial::rules::Action;
 use crate::model::{ItemId, ReviewState};
-use crate::review::Action;
 
 fn render(
     state: &UiState,

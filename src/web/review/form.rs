@@ -7,8 +7,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 
 use super::UiError;
+use crate::editorial::rules::Action;
 use crate::model::ItemId;
-use crate::review::Action;
 
 /// A form body this large is not ours (the biggest is an item page with
 /// commentary and a few hundred quote fields).

@@ -23,9 +23,9 @@ use serde::Serialize;
 use super::auth::Editor;
 use super::form::{Fields, action_past, local_path, parse_action};
 use super::{UiError, UiState, blocking, editorial_status};
+use crate::editorial::rules::{EditChanges, allowed};
 use crate::editorial::{EditorialError, ItemView};
 use crate::model::{Item, ItemId, QuoteOverride};
-use crate::review::{EditChanges, allowed};
 use crate::sanitize::sanitize_html;
 
 /// What the editor's form shows: the stored fields, or what they submitted.
@@ -179,7 +179,7 @@ fn render(
     if !values.section.is_empty() && !sections.contains(&values.section) {
         sections.push(values.section.clone());
     }
-    let actions: Vec<Value> = crate::review::Action::ALL
+    let actions: Vec<Value> = crate::editorial::rules::Action::ALL
         .iter()
         .map(|a| context! { name => a.as_str(), label => a.as_str(), allowed => allowed(item.state, *a) })
         .collect();
@@ -271,7 +271,7 @@ fn save_then_act(
     id: &ItemId,
     revision: u64,
     changes: &EditChanges,
-    action: Option<crate::review::Action>,
+    action: Option<crate::editorial::rules::Action>,
     actor: &str,
 ) -> Result<Item, Box<EditorialError>> {
     let now = Utc::now();

@@ -38,9 +38,9 @@ use axum::routing::{get, post};
 pub use self::auth::Sessions;
 pub use self::pages::Pages;
 pub use self::preview::Preview;
+use crate::app::ConfigStatus;
 use crate::config::Config;
 use crate::editorial::{Editorial, EditorialError};
-use crate::reload::ConfigStatus;
 use crate::store::Store;
 
 /// Settings of the UI that are not in the config file yet.

@@ -15,8 +15,8 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 
 use super::{ErrorPage, UiError, UiState, assets};
+use crate::app::ConfigStatus;
 use crate::publish::write::read_template_overrides;
-use crate::reload::ConfigStatus;
 
 /// Every UI template by file name, with its compiled-in text.
 const BUILTIN: [(&str, &str); 7] = [

@@ -3,23 +3,22 @@
 //! writes and flushes the store.
 //!
 //! The source list arrives on a `watch` channel, so a live config reload
-//! (`crate::reload`) can add, drop and change sources while the loop runs.
+//! (`super::reload`) can add, drop and change sources while the loop runs.
 //! Timing decisions live in `policy`; this file only sleeps and spawns.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::app::HEARTBEAT_EVERY;
 use crate::ingest::{Ingest, SourceReport, Urgency};
 use crate::model::Source;
-use crate::schedule::policy;
+use crate::schedule as policy;
 
 /// How long in-flight polls may take to finish after a stop was requested.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(8);
@@ -231,41 +230,6 @@ pub async fn run(
         tracing::error!(%error, "store flush failed");
     }
     summary
-}
-
-// ---- Operations: the scheduler's heartbeat for `/healthz` (issue 6) ----
-
-/// Longest the loop sleeps without reading its clock (see [`run`]).
-pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
-
-/// When the scheduler loop last woke, shared with the health route: a cheap
-/// atomic, since the loop writes it on every wake and nothing else waits on it.
-#[derive(Debug, Clone, Default)]
-pub struct Heartbeat(Arc<AtomicI64>);
-
-impl Heartbeat {
-    /// Records a beat at `now`.
-    pub fn beat(&self, now: DateTime<Utc>) {
-        self.0.store(now.timestamp(), Ordering::Relaxed);
-    }
-
-    /// When the loop last beat; `None` before the first beat.
-    pub fn last(&self) -> Option<DateTime<Utc>> {
-        match self.0.load(Ordering::Relaxed) {
-            0 => None,
-            secs => DateTime::from_timestamp(secs, 0),
-        }
-    }
-
-    /// A wall clock for [`run`] that beats on every reading.
-    pub fn clock(&self) -> impl Fn() -> DateTime<Utc> + use<> {
-        let heartbeat = self.clone();
-        move || {
-            let now = Utc::now();
-            heartbeat.beat(now);
-            now
-        }
-    }
 }
 
 #[cfg(test)]

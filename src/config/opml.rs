@@ -253,11 +253,11 @@ pub fn plan_import(outlines: &[Outline], existing: &[Existing<'_>]) -> ImportPla
     let mut ids: HashSet<String> = existing.iter().map(|e| e.id.to_owned()).collect();
     let mut urls: std::collections::HashMap<String, String> = existing
         .iter()
-        .filter_map(|e| crate::parse::canonicalize(e.url, None).map(|u| (u, format!("source `{}`", e.id))))
+        .filter_map(|e| crate::model::canonicalize(e.url, None).map(|u| (u, format!("source `{}`", e.id))))
         .collect();
     for outline in outlines {
         let skip = |reason: String| Skipped { title: outline.title.clone(), url: outline.xml_url.clone(), reason };
-        let Some(canonical) = crate::parse::canonicalize(&outline.xml_url, None) else {
+        let Some(canonical) = crate::model::canonicalize(&outline.xml_url, None) else {
             plan.skipped.push(skip("not an absolute http(s) or file URL".to_owned()));
             continue;
         };

@@ -21,7 +21,8 @@ use serde::Serialize;
 use serde_json::Value;
 use url::Url;
 
-use crate::parse::{self, ParseError, ParseInput, ParsedFeed, canonicalize, parse_feed};
+use crate::model::canonicalize;
+use crate::parse::{self, ParseError, ParseInput, ParsedFeed, parse_feed};
 use crate::sanitize::html_to_text;
 
 /// Samples kept per list in the report; enough to see patterns, short enough to read.

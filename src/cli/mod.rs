@@ -15,6 +15,7 @@ use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 
 use crate::app;
 use crate::config::{Config, FetchSettings};
+use crate::editorial::rules::Action;
 use crate::editorial::{EditChanges, Editorial, EditorialError, QuoteOverride};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher, Purpose, Validators};
 use crate::ingest::{self, Outcome, SourceReport, Urgency};
@@ -22,7 +23,6 @@ use crate::model::{Article, Item, ItemId, Link, Quote, ReviewState, Source};
 use crate::parse::{self, ParseInput, ParsedFeed};
 use crate::publish::write::DirOutput;
 use crate::publish::{self, IssueReport, PublishOutcome, Publisher};
-use crate::review::Action;
 use crate::store::ItemQuery;
 use crate::web::{self, WebState};
 
@@ -229,10 +229,10 @@ fn run(cli: Cli) -> CmdResult {
         Command::Extract { target, json } => extract_command(&cli.config, &target, json),
         Command::Eval { what: EvalCommand::Feeds { dir, json } } => eval_feeds(&dir, json),
         Command::Eval { what: EvalCommand::Articles { dir, json } } => {
-            print_report(&crate::eval_extract::article_benchmark(&dir), json)
+            print_report(&crate::eval::articles::article_benchmark(&dir), json)
         }
         Command::Eval { what: EvalCommand::Quotes { dir, json } } => {
-            print_report(&crate::eval_quotes::quote_gold(&dir), json)
+            print_report(&crate::eval::quotes::quote_gold(&dir), json)
         }
         Command::Review { what } => review(&load(&cli.config)?, what),
         Command::User { what } => user(&load(&cli.config)?, what),
@@ -426,7 +426,7 @@ fn serve(path: &Path, config: &Config) -> CmdResult {
         web::review::UiOptions::from_settings(&config.settings.server),
     )
     .context("cannot start the review UI")?;
-    let (reloader, sources) = crate::reload::Reloader::new(path, config, ui.config_status().clone());
+    let (reloader, sources) = crate::daemon::reload::Reloader::new(path, config, ui.config_status().clone());
     let metrics = Arc::new(web::metrics::Metrics::default());
     let metrics_state = web::metrics::MetricsState {
         metrics: Arc::clone(&metrics),
@@ -437,7 +437,7 @@ fn serve(path: &Path, config: &Config) -> CmdResult {
     let output_dir = config.settings.publish.output_dir.clone();
     let user_agent = config.settings.fetch.user_agent.clone();
     // The scheduler beats it on every wake; `/healthz` reads it.
-    let heartbeat = crate::schedule::runner::Heartbeat::default();
+    let heartbeat = crate::app::Heartbeat::default();
     let summary = runtime()?.block_on(async move {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let when_stopped = move || {
@@ -454,9 +454,9 @@ fn serve(path: &Path, config: &Config) -> CmdResult {
         let server = tokio::spawn(web::serve(listener, router, when_stopped()));
         let publishing =
             tokio::spawn(publish_on_schedule(Arc::clone(&publisher), Arc::clone(&store), user_agent, when_stopped()));
-        let reloading = tokio::spawn(reloader.watch(crate::reload::WATCH_INTERVAL, when_stopped()));
+        let reloading = tokio::spawn(reloader.watch(crate::daemon::reload::WATCH_INTERVAL, when_stopped()));
         // A reloaded source's section applies to the queue, the draft and the next issue at once.
-        let sections = tokio::spawn(crate::reload::follow_sources(
+        let sections = tokio::spawn(crate::daemon::reload::follow_sources(
             sources.clone(),
             {
                 let ui = ui.clone();
@@ -473,7 +473,7 @@ fn serve(path: &Path, config: &Config) -> CmdResult {
             let _ = stop.send(true);
         };
         let (summary, ()) = tokio::join!(
-            crate::schedule::runner::run(ingest, sources, heartbeat.clock(), when_stopped(), |report, elapsed| {
+            crate::daemon::scheduler::run(ingest, sources, heartbeat.clock(), when_stopped(), |report, elapsed| {
                 tracing::info!(source = %report.source, result = %outcome_text(report), new = report.new_items, "polled");
                 metrics.record_poll(report, elapsed);
                 // The review queue is an in-memory index: show new and changed items at once.
@@ -991,7 +991,7 @@ fn print_report<R: serde::Serialize + std::fmt::Display>(report: &R, json: bool)
 }
 
 fn eval_feeds(dir: &Path, json: bool) -> CmdResult {
-    let report = crate::eval::feed_corpus(dir);
+    let report = crate::eval::feeds::feed_corpus(dir);
     if json {
         println!("{}", serde_json::to_string_pretty(&report).context("encoding")?);
     } else {
@@ -1258,13 +1258,13 @@ fn opml_import(config: &Config, file: &Path) -> CmdResult {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     // OPML is XML: honour its BOM or encoding declaration, as for feeds.
     let (text, _) = parse::decode(&bytes, Some("application/xml"));
-    let opml = crate::opml::parse(&text).map_err(|e| {
+    let opml = crate::config::opml::parse(&text).map_err(|e| {
         eprintln!("{}: {e}", file.display());
         Failure::Usage
     })?;
-    let existing: Vec<crate::opml::Existing<'_>> =
-        config.sources.iter().map(|s| crate::opml::Existing { id: &s.id, url: s.url.as_str() }).collect();
-    let plan = crate::opml::plan_import(&opml.outlines, &existing);
+    let existing: Vec<crate::config::opml::Existing<'_>> =
+        config.sources.iter().map(|s| crate::config::opml::Existing { id: &s.id, url: s.url.as_str() }).collect();
+    let plan = crate::config::opml::plan_import(&opml.outlines, &existing);
     for skipped in &plan.skipped {
         println!("skipped “{}” <{}>: {}", skipped.title, skipped.url, skipped.reason);
     }
@@ -1284,7 +1284,7 @@ fn opml_import(config: &Config, file: &Path) -> CmdResult {
     if !new.is_empty() && !new.ends_with('\n') {
         new.push('\n');
     }
-    new.push_str(&crate::opml::render_sources(&plan.add, &file.display().to_string()));
+    new.push_str(&crate::config::opml::render_sources(&plan.add, &file.display().to_string()));
 
     // Validate exactly what would be written, with the same rules as `check`.
     let validated = if target == *settings_path {
@@ -1332,11 +1332,11 @@ fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn opml_export(config: &Config) -> CmdResult {
-    let feeds: Vec<crate::opml::ExportSource> = config
+    let feeds: Vec<crate::config::opml::ExportSource> = config
         .sources
         .iter()
         .filter(|s| s.kind == crate::model::SourceKind::Feed)
-        .map(|s| crate::opml::ExportSource {
+        .map(|s| crate::config::opml::ExportSource {
             name: s.name.clone(),
             url: s.url.to_string(),
             // Sources have no site URL today; the writer takes one when they do.
@@ -1351,14 +1351,14 @@ fn opml_export(config: &Config) -> CmdResult {
     }
     let title = format!("{} sources", config.settings.publish.title);
     let mut out = std::io::stdout().lock();
-    out.write_all(crate::opml::write(&title, &feeds).as_bytes()).context("writing the OPML")?;
+    out.write_all(crate::config::opml::write(&title, &feeds).as_bytes()).context("writing the OPML")?;
     Ok(())
 }
 
 fn export_backup(config: &Config) -> CmdResult {
     let store = app::open_store(config).context("cannot open the store")?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let report = crate::backup::export(store.as_ref(), &mut out).context("export failed")?;
+    let report = crate::store::backup::export(store.as_ref(), &mut out).context("export failed")?;
     eprintln!("exported {report}");
     Ok(())
 }
@@ -1371,17 +1371,17 @@ fn import_backup(config: &Config, file: &Path) -> CmdResult {
     };
     let shown = file.display();
     // A first pass reads everything, so a bad line is found before anything is written.
-    crate::backup::check(&mut open()?).map_err(|e| backup_failure(&shown.to_string(), e))?;
+    crate::store::backup::check(&mut open()?).map_err(|e| backup_failure(&shown.to_string(), e))?;
     let store = app::open_store(config).context("cannot open the store")?;
-    let report =
-        crate::backup::import(store.as_ref(), &mut open()?).map_err(|e| backup_failure(&shown.to_string(), e))?;
+    let report = crate::store::backup::import(store.as_ref(), &mut open()?)
+        .map_err(|e| backup_failure(&shown.to_string(), e))?;
     println!("imported {report}");
     Ok(())
 }
 
 /// A backup the user must fix or a store they must empty is exit 2; I/O is exit 1.
-fn backup_failure(file: &str, error: crate::backup::BackupError) -> Failure {
-    use crate::backup::BackupError;
+fn backup_failure(file: &str, error: crate::store::backup::BackupError) -> Failure {
+    use crate::store::backup::BackupError;
     match error {
         BackupError::Store(_) | BackupError::Io(_) => {
             Failure::Other(anyhow!(error).context(format!("importing {file}")))

@@ -46,7 +46,7 @@ use crate::extract::PageFacts;
 use crate::fetch::{FetchOutcome, FetchRequest, FetchedBody, Fetcher, Purpose, Validators};
 use crate::model::{Article, ArticleRetry, FetchState, Item, ItemId, Source, SourceKind};
 use crate::parse::{self, ParseInput, ParsedFeed};
-use crate::schedule::policy::{self, Draw};
+use crate::schedule::{self as policy, Draw};
 use crate::store::{Extraction, PageCache, Store, StoreError};
 
 /// How many article failures a report spells out as warnings; the rest are

@@ -10,13 +10,12 @@
 //! [`ConfigStatus`], [`Reloader`].
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use crate::app;
+use crate::app::{self, ConfigStatus};
 use crate::config::{self, Config, ConfigText};
 use crate::model::Source;
 
@@ -27,69 +26,6 @@ use crate::model::Source;
 /// Kubernetes `ConfigMap`s that change by symlink swap) for a latency gain
 /// nobody needs when a source is polled every few minutes at most.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(2);
-
-/// The config in force and the last refused edit, shared by the reloader
-/// (writes) and the review UI and `/metrics` (read). Cheap to clone.
-#[derive(Debug, Clone, Default)]
-pub struct ConfigStatus {
-    inner: Arc<RwLock<StatusInner>>,
-}
-
-#[derive(Debug, Default)]
-struct StatusInner {
-    /// The source list in force (disabled ones included, for the sources page).
-    sources: Arc<Vec<Source>>,
-    /// `file:line:col: message` of the last refused edit; empty when the files on disk are in force.
-    errors: Vec<String>,
-    /// When the refused edit was seen.
-    rejected_at: Option<DateTime<Utc>>,
-}
-
-impl ConfigStatus {
-    /// Status for a config that was valid at start.
-    pub fn new(sources: Vec<Source>) -> Self {
-        let inner = StatusInner { sources: Arc::new(sources), ..StatusInner::default() };
-        Self { inner: Arc::new(RwLock::new(inner)) }
-    }
-
-    /// The source list in force.
-    pub fn sources(&self) -> Arc<Vec<Source>> {
-        Arc::clone(&self.read().sources)
-    }
-
-    /// The errors of the last refused edit (empty when none is pending).
-    pub fn errors(&self) -> Vec<String> {
-        self.read().errors.clone()
-    }
-
-    /// When the pending refused edit was seen.
-    pub fn rejected_at(&self) -> Option<DateTime<Utc>> {
-        self.read().rejected_at
-    }
-
-    fn accepted(&self, sources: Vec<Source>) {
-        let mut inner = self.write();
-        inner.sources = Arc::new(sources);
-        inner.errors.clear();
-        inner.rejected_at = None;
-    }
-
-    fn rejected(&self, errors: Vec<String>, now: DateTime<Utc>) {
-        let mut inner = self.write();
-        inner.errors = errors;
-        inner.rejected_at = Some(now);
-    }
-
-    // A panic while holding the lock leaves plain data behind, still
-    // consistent (every write replaces whole fields): use it.
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, StatusInner> {
-        self.inner.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, StatusInner> {
-        self.inner.write().unwrap_or_else(PoisonError::into_inner)
-    }
-}
 
 /// What one reload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
