@@ -1,18 +1,35 @@
-//! Composition root: turns a validated config into ready objects (store,
-//! fetcher, ingest). The only place that decides which implementations are used.
+//! Composition root: turns a validated config into ready parts, once. The
+//! only place that decides which implementations are used and how the parts
+//! share state; commands and the daemon take the parts from an [`App`] and
+//! build none themselves.
+//!
+//! Must not run loops or serve requests (that is `daemon` and `web`).
 
+mod fetch_one;
 mod load_config;
 mod shared;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
+/// The one atomic file writer (temporary file, fsync, rename), for the
+/// commands that rewrite a config file.
+pub use crate::publish::write::write_atomic;
+pub use fetch_one::{FetchOneError, fetch_one};
 pub use load_config::load_config;
 pub use shared::{ConfigStatus, HEARTBEAT_EVERY, Heartbeat};
 
 use crate::config::Config;
+use crate::editorial::{Editorial, EditorialError};
 use crate::fetch::{FetchError, Fetcher};
 use crate::ingest::Ingest;
-use crate::store::{SledStore, Store, StoreError};
+use crate::publish::render::TemplateError;
+use crate::publish::write::DirOutput;
+use crate::publish::{PublishError, PublishOutcome, Publisher, load_templates};
+pub use crate::store::backup::{BackupError, BackupReport, check as check_backup};
+use crate::store::{SledStore, Store, StoreError, backup};
 
 /// Why the application could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +38,100 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Fetch(#[from] FetchError),
+    /// The digest templates (the operator's overrides) do not compile: a config error.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Templates(Vec<TemplateError>),
+    #[error(transparent)]
+    Editorial(#[from] Box<EditorialError>),
+}
+
+/// Whether the editorial queue index is loaded when the app is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Loaded now, before anything runs concurrently (the service).
+    Loaded,
+    /// Loaded by the first queue query only: one-shot commands that write one
+    /// item should not read 50,000.
+    OnDemand,
+}
+
+/// Every long-lived part, wired from one config. Cheap parts are built
+/// eagerly: a command pays a few milliseconds for parts it does not use, and
+/// in exchange no command can wire a part differently from the service.
+pub struct App {
+    pub config: Config,
+    /// The settings file the config was read from (the reloader watches it).
+    pub config_path: PathBuf,
+    pub store: Arc<dyn Store>,
+    pub ingest: Ingest,
+    pub publisher: Arc<Publisher>,
+    pub editorial: Editorial,
+    /// The config in force: the one shared source list and refused edits.
+    pub status: ConfigStatus,
+    /// The scheduler's heartbeat, read by `/healthz`.
+    pub heartbeat: Heartbeat,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("config_path", &self.config_path).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Opens the store and builds every part over it.
+    pub fn build(config_path: &Path, config: Config, queue: Queue) -> Result<Self, AppError> {
+        // Templates first: a broken override is a config error, reported before the store is locked.
+        let renderer = load_templates(&config.settings.publish).map_err(AppError::Templates)?;
+        let store = open_store(&config)?;
+        let ingest = ingest_over(Arc::clone(&store), &config)?;
+        let status = ConfigStatus::new(config.sources.clone());
+        let publisher = Publisher::new(config.settings.publish.clone(), renderer, &[]).following(status.subscribe());
+        let editorial = Editorial::without_queue(Arc::clone(&store)).following(status.subscribe());
+        if queue == Queue::Loaded {
+            editorial.load_queue().map_err(Box::new)?;
+        }
+        Ok(Self {
+            ingest,
+            publisher: Arc::new(publisher),
+            editorial,
+            store,
+            status,
+            heartbeat: Heartbeat::default(),
+            config_path: config_path.to_path_buf(),
+            config,
+        })
+    }
+}
+
+impl App {
+    /// Publishes the next issue into `publish.output_dir` (the CLI and the
+    /// demo; the daemon's scheduled publish writes to the same place), or
+    /// only composes and renders it with `dry_run`.
+    pub fn publish_next(&self, now: DateTime<Utc>, dry_run: bool) -> Result<PublishOutcome, PublishError> {
+        let output = DirOutput::new(&self.config.settings.publish.output_dir);
+        self.publisher.publish_next(self.store.as_ref(), &output, now, dry_run)
+    }
+
+    /// How many issues the store holds (published or interrupted).
+    pub fn issue_count(&self) -> Result<usize, StoreError> {
+        Ok(self.store.issues()?.len())
+    }
+
+    /// The whole store as JSON lines (`gleaner export`).
+    pub fn export_backup(&self, out: &mut dyn std::io::Write) -> Result<BackupReport, BackupError> {
+        backup::export(self.store.as_ref(), out)
+    }
+
+    /// Restores a backup into this (empty) store; check it first with [`check_backup`].
+    pub fn import_backup(&self, input: &mut dyn std::io::BufRead) -> Result<BackupReport, BackupError> {
+        backup::import(self.store.as_ref(), input)
+    }
+
+    /// Makes every acknowledged write durable (one-shot commands end with it).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.store.flush()
+    }
 }
 
 /// Opens the store named in the settings (creating its folder on first use).
@@ -33,9 +144,12 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     Ok(Arc::new(store))
 }
 
-/// Store + fetcher + ingest, wired from one config.
+/// Store, fetcher and ingest alone (tests, benches, and tools that poll
+/// without the rest of the service).
 pub fn ingest(config: &Config) -> Result<Ingest, AppError> {
-    let store = open_store(config)?;
-    let fetcher = Fetcher::new(&config.settings.fetch)?;
-    Ok(Ingest::new(fetcher, store, &config.settings))
+    Ok(ingest_over(open_store(config)?, config)?)
+}
+
+fn ingest_over(store: Arc<dyn Store>, config: &Config) -> Result<Ingest, FetchError> {
+    Ok(Ingest::new(Fetcher::new(&config.settings.fetch)?, store, &config.settings))
 }

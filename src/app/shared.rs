@@ -10,36 +10,49 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::watch;
 
 use crate::model::Source;
 
-/// The config in force and the last refused edit, shared by the reloader
-/// (writes) and the review UI and `/metrics` (read). Cheap to clone.
-#[derive(Debug, Clone, Default)]
+/// The config in force: the one shared source list (a `watch` channel that
+/// the reloader writes and the scheduler, the editorial queue, the publisher
+/// and the review UI read) and the last refused edit. Cheap to clone; clones
+/// share everything.
+#[derive(Debug, Clone)]
 pub struct ConfigStatus {
+    sources: Arc<watch::Sender<Vec<Source>>>,
     inner: Arc<RwLock<StatusInner>>,
 }
 
 #[derive(Debug, Default)]
 struct StatusInner {
-    /// The source list in force (disabled ones included, for the sources page).
-    sources: Arc<Vec<Source>>,
     /// `file:line:col: message` of the last refused edit; empty when the files on disk are in force.
     errors: Vec<String>,
     /// When the refused edit was seen.
     rejected_at: Option<DateTime<Utc>>,
 }
 
+impl Default for ConfigStatus {
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
+}
+
 impl ConfigStatus {
     /// Status for a config that was valid at start.
     pub fn new(sources: Vec<Source>) -> Self {
-        let inner = StatusInner { sources: Arc::new(sources), ..StatusInner::default() };
-        Self { inner: Arc::new(RwLock::new(inner)) }
+        Self { sources: Arc::new(watch::channel(sources).0), inner: Arc::default() }
     }
 
-    /// The source list in force.
+    /// The source list in force (disabled sources included).
     pub fn sources(&self) -> Arc<Vec<Source>> {
-        Arc::clone(&self.read().sources)
+        Arc::new(self.sources.borrow().clone())
+    }
+
+    /// A receiver of the source list: it holds the list in force now and
+    /// sees every accepted reload.
+    pub fn subscribe(&self) -> watch::Receiver<Vec<Source>> {
+        self.sources.subscribe()
     }
 
     /// The errors of the last refused edit (empty when none is pending).
@@ -52,9 +65,11 @@ impl ConfigStatus {
         self.read().rejected_at
     }
 
+    /// A reloaded, valid source list goes into force for every reader.
     pub(crate) fn accepted(&self, sources: Vec<Source>) {
+        // `send_replace` stores the list even while nobody subscribes.
+        self.sources.send_replace(sources);
         let mut inner = self.write();
-        inner.sources = Arc::new(sources);
         inner.errors.clear();
         inner.rejected_at = None;
     }

@@ -1,9 +1,118 @@
-//! What `gleaner serve` runs besides the web server: the scheduler loop that
-//! polls sources when due, the live config reloader, the scheduled publish,
-//! signal handling and an orderly shutdown.
+//! What `gleaner serve` runs: the HTTP server (review UI, `/feeds/`,
+//! `/healthz`, `/metrics`), the scheduler loop that polls sources when due,
+//! the live config reloader, the scheduled publish, signal handling and an
+//! orderly shutdown.
 //!
-//! A driver: it owns loops and timers, and builds nothing itself (every
-//! long-lived part comes from [`crate::app`]).
+//! A driver: it owns loops, timers and the runtime, and builds no part itself
+//! (every long-lived part comes from [`App`]).
 
+mod publishing;
 pub mod reload;
 pub mod scheduler;
+mod signal;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use publishing::{announce, publish_on_schedule};
+pub use signal::shutdown_signal;
+
+use crate::app::App;
+use crate::web::{self, WebState};
+
+/// How long blocking work (an extraction, a publish) may go on after the
+/// stop signal before the process exits without it. With the scheduler's own
+/// drain (`scheduler::DRAIN_TIMEOUT`) the process stops inside the 10 s that
+/// Docker and systemd allow before they kill it.
+pub const ABANDON_AFTER: Duration = Duration::from_secs(1);
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the review UI: {0}")]
+    Ui(#[from] web::review::UiSetupError),
+}
+
+/// Runs the service until SIGTERM or Ctrl-C; each part drains its own work,
+/// and blocking work still running [`ABANDON_AFTER`] the drain is abandoned.
+pub fn serve(app: App) -> Result<scheduler::RunSummary, DaemonError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(DaemonError::Runtime)?;
+    let result = runtime.block_on(run(app));
+    // Dropping a runtime waits for every blocking task; a long extraction
+    // would hold the process past its stop deadline.
+    runtime.shutdown_timeout(ABANDON_AFTER);
+    result
+}
+
+async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
+    let ui = web::review::UiState::from_app(&app, web::review::UiOptions::from_settings(&app.config.settings.server))?;
+    let (reloader, sources) = reload::Reloader::new(&app.config_path, &app.config, app.status.clone());
+    let metrics = Arc::new(web::metrics::Metrics::default());
+    let metrics_state = web::metrics::MetricsState {
+        metrics: Arc::clone(&metrics),
+        store: Arc::clone(&app.store),
+        config: app.status.clone(),
+    };
+    let bind = app.config.settings.server.bind;
+    let user_agent = app.config.settings.fetch.user_agent.clone();
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let when_stopped = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let listener =
+        tokio::net::TcpListener::bind(bind).await.map_err(|source| DaemonError::Bind { addr: bind, source })?;
+    tracing::info!(addr = %bind, "serving the review UI and /feeds/");
+    let router = web::router(
+        WebState::new(app.config.settings.publish.output_dir.clone())
+            .with_health(Arc::clone(&app.store), Some(app.heartbeat.clone())),
+    )
+    .merge(web::metrics_routes(metrics_state))
+    .merge(web::review::routes(ui));
+    let server = tokio::spawn(web::serve(listener, router, when_stopped()));
+    let publishing = tokio::spawn(publish_on_schedule(
+        Arc::clone(&app.publisher),
+        Arc::clone(&app.store),
+        user_agent,
+        when_stopped(),
+    ));
+    let reloading = tokio::spawn(reloader.watch(reload::WATCH_INTERVAL, when_stopped()));
+    let signal = async move {
+        shutdown_signal().await;
+        tracing::info!("stopping");
+        let _ = stop.send(true);
+    };
+    let editorial = app.editorial.clone();
+    let (summary, ()) = tokio::join!(
+        scheduler::run(app.ingest.clone(), sources, app.heartbeat.clock(), when_stopped(), |report, elapsed| {
+            tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");
+            metrics.record_poll(report, elapsed);
+            // The review queue is an in-memory index: show new and changed items at once.
+            if let Err(error) = editorial.refresh(&report.changed) {
+                tracing::error!(%error, "review queue refresh failed");
+            }
+        }),
+        signal,
+    );
+    if let Ok(Err(e)) = server.await {
+        tracing::error!(error = %e, "HTTP server failed");
+    }
+    let _ = publishing.await;
+    let _ = reloading.await;
+    if let Err(error) = app.store.flush() {
+        tracing::error!(%error, "flushing the store at shutdown failed");
+    }
+    tracing::info!(polls = summary.polls, failures = summary.failures, abandoned = summary.abandoned, "stopped");
+    Ok(summary)
+}

@@ -44,19 +44,17 @@ pub enum ReloadOutcome {
 pub struct Reloader {
     path: PathBuf,
     status: ConfigStatus,
-    sources: watch::Sender<Vec<Source>>,
     /// The settings the process started with, to tell when an edit needs a restart.
     settings: String,
 }
 
 impl Reloader {
-    /// A reloader for the config at `path`, already loaded as `config`; the
-    /// scheduler subscribes to the returned receiver.
+    /// A reloader for the config at `path`, already loaded as `config`,
+    /// writing the source list of `status`; the returned receiver (one of
+    /// that list's) is for the scheduler.
     pub fn new(path: &Path, config: &Config, status: ConfigStatus) -> (Self, watch::Receiver<Vec<Source>>) {
-        let (sender, receiver) = watch::channel(config.sources.clone());
-        let reloader =
-            Self { path: path.to_path_buf(), status, sources: sender, settings: settings_fingerprint(config) };
-        (reloader, receiver)
+        let receiver = status.subscribe();
+        (Self { path: path.to_path_buf(), status, settings: settings_fingerprint(config) }, receiver)
     }
 
     /// The shared status this reloader writes.
@@ -77,9 +75,7 @@ impl Reloader {
                     );
                 }
                 let count = config.sources.len();
-                self.status.accepted(config.sources.clone());
-                // Every receiver may be gone (the scheduler stopped): nothing left to update.
-                let _ = self.sources.send(config.sources);
+                self.status.accepted(config.sources);
                 tracing::info!(sources = count, "config reloaded");
                 ReloadOutcome::Applied { sources: count, restart_needed }
             }
@@ -145,30 +141,6 @@ impl Reloader {
                 (f, stamp)
             })
             .collect()
-    }
-}
-
-/// Calls `apply` with every source list published after the one `sources`
-/// has seen, until `stopped` resolves or the reloader is gone: how the parts
-/// other than the scheduler (the review UI's sections, the publisher's)
-/// follow a reload.
-pub async fn follow_sources(
-    mut sources: watch::Receiver<Vec<Source>>,
-    apply: impl Fn(&[Source]),
-    stopped: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(stopped);
-    loop {
-        tokio::select! {
-            () = &mut stopped => return,
-            changed = sources.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                let current = sources.borrow_and_update().clone();
-                apply(&current);
-            }
-        }
     }
 }
 

@@ -27,6 +27,7 @@ use self::rules::{Action, TransitionError};
 pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
 pub use crate::model::QuoteOverride;
 use crate::model::{AuditEntry, EditorFields, Item, ItemId, Link, Quote, ReviewState, Source, User};
+use crate::publish::layout::lay_out;
 use crate::store::{EditorialWrite, ItemQuery, Store, StoreError};
 
 /// Most rows one queue page may ask for.
@@ -155,10 +156,10 @@ pub struct Editorial {
     /// Loaded by [`Editorial::new`], or on the first queue query for
     /// [`Editorial::without_queue`] (one-shot CLI commands never load it).
     index: Arc<OnceLock<RwLock<QueueIndex>>>,
-    /// Source id → configured section, for items without an editor's
-    /// section. Shared by every clone and replaced whole when the source list
-    /// is reloaded ([`Editorial::set_sources`]); readers take a snapshot.
-    source_sections: Arc<RwLock<Arc<HashMap<String, String>>>>,
+    /// The source list in force, for the section of items without an
+    /// editor's section ([`Editorial::following`] shares the service's list,
+    /// so a reload applies at once).
+    sources: tokio::sync::watch::Receiver<Vec<Source>>,
 }
 
 impl fmt::Debug for Editorial {
@@ -172,8 +173,15 @@ impl Editorial {
     /// Loads the queue index from every stored item (once; writes keep it current).
     pub fn new(store: Arc<dyn Store>) -> Result<Self, EditorialError> {
         let editorial = Self::without_queue(store);
-        drop(editorial.read_index()?);
+        editorial.load_queue()?;
         Ok(editorial)
+    }
+
+    /// Loads the queue index now (if not yet), before the handle is shared
+    /// between threads.
+    pub fn load_queue(&self) -> Result<(), EditorialError> {
+        drop(self.read_index()?);
+        Ok(())
     }
 
     /// For one-shot writes (the CLI): the queue index is loaded only if a
@@ -181,28 +189,31 @@ impl Editorial {
     /// Only for single-threaded use: writes made while another thread loads
     /// the index may be missing from it until [`Editorial::refresh`].
     pub fn without_queue(store: Arc<dyn Store>) -> Self {
-        Self { store, index: Arc::new(OnceLock::new()), source_sections: Arc::default() }
+        Self { store, index: Arc::new(OnceLock::new()), sources: tokio::sync::watch::channel(Vec::new()).1 }
     }
 
     /// Tells the use-case each source's configured section, the section an
     /// item falls in when its editor chose none (as the publisher decides).
     #[must_use]
     pub fn with_sources(self, sources: &[Source]) -> Self {
-        self.set_sources(sources);
+        self.following(tokio::sync::watch::channel(sources.to_vec()).1)
+    }
+
+    /// Reads the sources from the service's shared list, so a reloaded
+    /// source's section applies to the queue at once.
+    #[must_use]
+    pub fn following(mut self, sources: tokio::sync::watch::Receiver<Vec<Source>>) -> Self {
+        self.sources = sources;
         self
     }
 
-    /// Replaces the source sections (a reloaded source list), for this
-    /// handle and every clone of it.
-    pub fn set_sources(&self, sources: &[Source]) {
-        let sections =
-            sources.iter().filter_map(|s| Some((s.id.clone(), s.section.clone().filter(|x| !x.trim().is_empty())?)));
-        *self.source_sections.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(sections.collect());
-    }
-
-    /// The source sections in force now.
-    fn sections(&self) -> Arc<HashMap<String, String>> {
-        Arc::clone(&self.source_sections.read().unwrap_or_else(PoisonError::into_inner))
+    /// Source id → configured section, from the list in force now.
+    fn sections(&self) -> HashMap<String, String> {
+        let sources = self.sources.borrow();
+        sources
+            .iter()
+            .filter_map(|s| Some((s.id.clone(), s.section.clone().filter(|x| !x.trim().is_empty())?)))
+            .collect()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -320,6 +331,27 @@ impl Editorial {
         })
     }
 
+    /// Stored items, newest first, in `state` and from `source` when given
+    /// (the CLI's `items`; the review UI pages through [`Editorial::queue`]).
+    pub fn items(
+        &self,
+        state: Option<ReviewState>,
+        source: Option<String>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, EditorialError> {
+        Ok(self.store.items(&ItemQuery { state, source, since: None, limit })?)
+    }
+
+    /// The review users' names.
+    pub fn user_names(&self) -> Result<Vec<String>, EditorialError> {
+        Ok(self.store.users()?.into_iter().map(|u| u.name).collect())
+    }
+
+    /// One stored item, if there is one with this id.
+    pub fn item(&self, id: &ItemId) -> Result<Option<Item>, EditorialError> {
+        Ok(self.store.item(id)?)
+    }
+
     /// The item with its quotes, links and audit trail.
     pub fn item_page(&self, id: &ItemId) -> Result<ItemView, EditorialError> {
         let item = self.store.item(id)?.ok_or_else(|| EditorialError::NotFound { id: id.clone() })?;
@@ -341,25 +373,12 @@ impl Editorial {
     pub fn draft(&self, sections: &[String]) -> Result<Vec<DraftSection>, EditorialError> {
         // From the store, not the index: approved items are few, and the
         // draft must show exactly what `publish` would take.
-        let mut items = self.store.items(&ItemQuery { state: Some(ReviewState::Approved), ..ItemQuery::default() })?;
-        items.sort_by(|a, b| {
-            let key = |i: &Item| (i.editor.position.unwrap_or(u32::MAX), i.published);
-            key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
-        });
-        let main = sections.first().map_or("", String::as_str);
-        let mut draft: Vec<DraftSection> =
-            sections.iter().map(|name| DraftSection { name: name.clone(), items: Vec::new() }).collect();
-        let mut at: HashMap<String, usize> = draft.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
+        let items = self.store.items(&ItemQuery { state: Some(ReviewState::Approved), ..ItemQuery::default() })?;
         let sources = self.sections();
-        for item in items {
-            let name =
-                effective_section(&sources, item.editor.section.as_deref(), item.source()).unwrap_or(main).to_owned();
-            let slot = *at.entry(name.clone()).or_insert_with(|| {
-                draft.push(DraftSection { name, items: Vec::new() });
-                draft.len() - 1
-            });
-            draft[slot].items.push(item);
-        }
+        let draft = lay_out(sections, items, |item| item, |item| sources.get(item.source()).cloned())
+            .into_iter()
+            .map(|s| DraftSection { name: s.name, items: s.items })
+            .collect();
         Ok(draft)
     }
 

@@ -194,6 +194,11 @@ impl Ingest {
         }
     }
 
+    /// What the last polls of a source left: validators, failures, next due time.
+    pub fn fetch_state(&self, source: &str) -> Result<Option<crate::model::FetchState>, StoreError> {
+        self.store.fetch_state(source)
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

@@ -6,11 +6,10 @@
 //! Editors' commentary is sanitized here, once, so every output format
 //! carries the same cleaned markup. Must not read the store, files or clock.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::layout::lay_out;
 use crate::config::PublishSettings;
 use crate::model::{Issue, IssueSection, Item, ItemId, Period, Quote};
 use crate::sanitize::Sanitizer;
@@ -110,11 +109,8 @@ pub fn next_number(existing: &[Issue], first_number: u32) -> u32 {
     existing.iter().map(|i| i.number.saturating_add(1)).max().unwrap_or(first_number).max(first_number)
 }
 
-/// Composes issue `number` from `candidates` (empty sections are left out).
-///
-/// Order: sections as configured, then sections that only editors named, in
-/// the order they first appear; within a section by the editor's `position`
-/// (unpositioned last), then by publication time. `previous_end` is where
+/// Composes issue `number` from `candidates` in the layout of
+/// [`lay_out`] (empty sections are left out). `previous_end` is where
 /// the last issue's period ended; the first issue starts at its oldest item.
 pub fn compose(
     settings: &PublishSettings,
@@ -124,32 +120,12 @@ pub fn compose(
     now: DateTime<Utc>,
 ) -> Composition {
     let sanitizer = Sanitizer::new(settings.base_url.as_ref());
-    let mut ordered: Vec<&Candidate<'_>> = candidates.iter().collect();
-    ordered.sort_by(|a, b| {
-        let key = |c: &Candidate<'_>| (c.item.editor.position.unwrap_or(u32::MAX), c.item.published);
-        key(a).cmp(&key(b)).then_with(|| a.item.id.cmp(&b.item.id))
-    });
-
-    let main = settings.sections.first().map_or("", String::as_str);
-    let mut sections: Vec<SectionView> =
-        settings.sections.iter().map(|name| SectionView { name: name.clone(), entries: Vec::new() }).collect();
-    let mut index: HashMap<String, usize> = sections.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
-    for candidate in ordered {
-        let name = candidate
-            .item
-            .editor
-            .section
-            .as_deref()
-            .or(candidate.source_section)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or(main);
-        let at = *index.entry(name.to_owned()).or_insert_with(|| {
-            sections.push(SectionView { name: name.to_owned(), entries: Vec::new() });
-            sections.len() - 1
-        });
-        sections[at].entries.push(entry(candidate, &sanitizer));
-    }
+    let placed =
+        lay_out(&settings.sections, candidates.iter().collect(), |c| c.item, |c| c.source_section.map(str::to_owned));
+    let mut sections: Vec<SectionView> = placed
+        .into_iter()
+        .map(|s| SectionView { name: s.name, entries: s.items.into_iter().map(|c| entry(c, &sanitizer)).collect() })
+        .collect();
     sections.retain(|s| !s.entries.is_empty());
 
     let oldest = candidates.iter().map(|c| c.item.published).min().unwrap_or(now);

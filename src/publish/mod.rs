@@ -20,12 +20,12 @@
 //! itself.
 
 pub mod compose;
+pub mod layout;
 pub mod render;
 pub mod websub;
 pub mod write;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -83,9 +83,9 @@ pub struct IssueReport {
 pub struct Publisher {
     settings: PublishSettings,
     renderer: Renderer,
-    /// Source id → (name, section), from config; replaced whole when the
-    /// source list is reloaded ([`Publisher::set_sources`]).
-    sources: std::sync::RwLock<Arc<SourceFacts>>,
+    /// The source list in force (names and sections), read at each publish
+    /// so a reload applies to the next issue ([`Publisher::following`]).
+    sources: tokio::sync::watch::Receiver<Vec<Source>>,
 }
 
 /// Source id → (name, configured section).
@@ -125,13 +125,17 @@ pub fn load_templates(settings: &PublishSettings) -> Result<Renderer, Vec<Templa
 const FINISH_ATTEMPTS: usize = 3;
 
 impl Publisher {
+    /// A publisher over a fixed source list (one-shot commands, tests).
     pub fn new(settings: PublishSettings, renderer: Renderer, sources: &[Source]) -> Self {
-        Self { settings, renderer, sources: std::sync::RwLock::new(Arc::new(source_facts(sources))) }
+        Self { settings, renderer, sources: tokio::sync::watch::channel(sources.to_vec()).1 }
     }
 
-    /// Takes the names and sections of a reloaded source list.
-    pub fn set_sources(&self, sources: &[Source]) {
-        *self.sources.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(source_facts(sources));
+    /// Reads the source list from the service's shared list instead, so a
+    /// reloaded source's name and section apply to the next issue.
+    #[must_use]
+    pub fn following(mut self, sources: tokio::sync::watch::Receiver<Vec<Source>>) -> Self {
+        self.sources = sources;
+        self
     }
 
     pub fn settings(&self) -> &PublishSettings {
@@ -220,7 +224,7 @@ impl Publisher {
             // Only items with chosen quotes need theirs read.
             quotes.push(if item.editor.quote_ids.is_empty() { Vec::new() } else { store.quotes(&item.id)? });
         }
-        let sources = Arc::clone(&self.sources.read().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let sources = source_facts(&self.sources.borrow());
         let candidates: Vec<Candidate<'_>> = approved
             .iter()
             .zip(&quotes)

@@ -137,8 +137,13 @@ fn sync_dir(dir: &Path) {
 
 /// One file on its own: temporary file in the target's folder (a rename
 /// across file systems is not atomic), fsync, rename, fsync the folder.
+/// A file it replaces keeps its permissions (a config file an operator made
+/// private stays private).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let temp = stage(path, bytes)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(&temp, meta.permissions());
+    }
     if let Err(e) = std::fs::rename(&temp, path) {
         let _ = std::fs::remove_file(&temp);
         return Err(WriteError::new(path, e));

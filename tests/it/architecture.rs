@@ -260,49 +260,51 @@ fn files_import_only_what_their_layer_allows() {
     assert!(violations.is_empty(), "imports ARCHITECTURE.md does not allow:\n{}", violations.join("\n"));
 }
 
+/// Tarjan's strongly connected components over the import graph; any
+/// component of two or more files is a cycle.
+struct State<'a> {
+    edges: &'a BTreeMap<String, BTreeSet<String>>,
+    index: BTreeMap<&'a str, usize>,
+    low: BTreeMap<&'a str, usize>,
+    stack: Vec<&'a str>,
+    on_stack: BTreeSet<&'a str>,
+    cycles: Vec<Vec<&'a str>>,
+}
+fn visit<'a>(state: &mut State<'a>, file: &'a str) {
+    let next = state.index.len();
+    state.index.insert(file, next);
+    state.low.insert(file, next);
+    state.stack.push(file);
+    state.on_stack.insert(file);
+    for target in state.edges.get(file).into_iter().flatten() {
+        let target = target.as_str();
+        if !state.index.contains_key(target) {
+            visit(state, target);
+            let low = state.low[file].min(state.low[target]);
+            state.low.insert(file, low);
+        } else if state.on_stack.contains(target) {
+            let low = state.low[file].min(state.index[target]);
+            state.low.insert(file, low);
+        }
+    }
+    if state.low[file] == state.index[file] {
+        let mut component = Vec::new();
+        while let Some(top) = state.stack.pop() {
+            state.on_stack.remove(top);
+            component.push(top);
+            if top == file {
+                break;
+            }
+        }
+        if component.len() > 1 {
+            state.cycles.push(component);
+        }
+    }
+}
+
 #[test]
 fn no_import_cycle_between_files() {
     let graph = graph();
-    // Tarjan's strongly connected components; any component of two or more files is a cycle.
-    struct State<'a> {
-        edges: &'a BTreeMap<String, BTreeSet<String>>,
-        index: BTreeMap<&'a str, usize>,
-        low: BTreeMap<&'a str, usize>,
-        stack: Vec<&'a str>,
-        on_stack: BTreeSet<&'a str>,
-        cycles: Vec<Vec<&'a str>>,
-    }
-    fn visit<'a>(state: &mut State<'a>, file: &'a str) {
-        let next = state.index.len();
-        state.index.insert(file, next);
-        state.low.insert(file, next);
-        state.stack.push(file);
-        state.on_stack.insert(file);
-        for target in state.edges.get(file).into_iter().flatten() {
-            let target = target.as_str();
-            if !state.index.contains_key(target) {
-                visit(state, target);
-                let low = state.low[file].min(state.low[target]);
-                state.low.insert(file, low);
-            } else if state.on_stack.contains(target) {
-                let low = state.low[file].min(state.index[target]);
-                state.low.insert(file, low);
-            }
-        }
-        if state.low[file] == state.index[file] {
-            let mut component = Vec::new();
-            while let Some(top) = state.stack.pop() {
-                state.on_stack.remove(top);
-                component.push(top);
-                if top == file {
-                    break;
-                }
-            }
-            if component.len() > 1 {
-                state.cycles.push(component);
-            }
-        }
-    }
     let mut state = State {
         edges: &graph.edges,
         index: BTreeMap::new(),

@@ -314,3 +314,111 @@ fn show_lists_an_items_quotes_and_links() {
     assert!(text.contains("Quotes (") && text.contains("Jane Doe (said") && text.contains("confidence"), "{text}");
     assert!(text.contains("Links (") && text.contains("budget.example.org"), "{text}");
 }
+
+/// Issue 11.13: `gleaner items | head -1` used to panic ("failed printing to
+/// stdout: Broken pipe", exit 101). Reading one line and closing the pipe
+/// must end the command quietly.
+#[test]
+fn a_closed_stdout_pipe_ends_a_command_quietly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&project_file("config"), &dir.path().join("config"));
+    let config = dir.path().join("config/demo.toml");
+    assert!(gleaner(&config, &["fetch"]).status.success(), "the demo sources poll");
+    for args in [&["items"][..], &["items", "--json"], &["sources"], &["export"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run gleaner");
+        // Close our end at once: every write the command makes meets a closed pipe.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("finished");
+        let errors = stderr(&output);
+        assert!(!errors.contains("panicked") && !errors.contains("Broken pipe"), "{args:?}: {errors}");
+        assert_ne!(output.status.code(), Some(101), "{args:?} panicked: {errors}");
+        assert!(output.status.success(), "{args:?}: {:?} {errors}", output.status);
+    }
+}
+
+/// Issue 11.12: `gleaner demo` on an operator's config polled real sources
+/// and created the public demo login in the real store. It refuses (exit 2,
+/// naming config/demo.toml) unless every source is a bundled file.
+#[test]
+fn demo_refuses_a_config_with_remote_sources_and_touches_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), &source("remote", "http://127.0.0.1:9/feed.xml"));
+    let output = gleaner(&config, &["demo"]);
+    assert_eq!(output.status.code(), Some(2), "{}\n{}", stdout(&output), stderr(&output));
+    let errors = stderr(&output);
+    assert!(errors.contains("config/demo.toml") && errors.contains("remote"), "{errors}");
+    assert!(!stdout(&output).contains("Polling"), "nothing ran: {}", stdout(&output));
+    let items = gleaner(&config, &["items", "--json"]);
+    assert!(stdout(&items).trim().is_empty(), "no item stored: {}", stdout(&items));
+}
+
+/// Issue 11.12, the store half: the bundled config on a store that has a
+/// user the demo did not make is refused too.
+#[test]
+fn demo_refuses_a_store_with_someone_elses_users() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&project_file("config"), &dir.path().join("config"));
+    let config = dir.path().join("config/demo.toml");
+    let mut add = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(&config)
+        .args(["user", "add", "alice"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run gleaner");
+    std::io::Write::write_all(add.stdin.as_mut().expect("stdin"), b"a long enough password\n").expect("password");
+    assert!(add.wait().expect("user add").success());
+    let output = gleaner(&config, &["demo"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("alice"), "{}", stderr(&output));
+}
+
+/// Issue 11.9: SIGTERM during a poll stops `serve` within the 10 s that
+/// Docker and systemd allow: in-flight work drains up to its deadline and
+/// whatever blocking work remains is abandoned, not waited for.
+#[test]
+fn serve_stops_within_ten_seconds_of_sigterm_during_a_poll() {
+    let server =
+        TestServer::start(|_| Reply::ok(rss(&[("a", "Alpha", "http://example.org/a")])).delay(Duration::from_secs(4)));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+    let sources = format!("[server]\nbind = \"127.0.0.1:{port}\"\n\n{}", source("slow", server.url("/feed").as_str()));
+    let config = write_config(dir.path(), &sources);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let up = Instant::now();
+    while server.hits() == 0 && up.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(server.hits() > 0, "the poll started");
+    let sent = Instant::now();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(killed.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if sent.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("serve still running 20 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = sent.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(10), "stopped {took:?} after SIGTERM");
+}

@@ -95,7 +95,7 @@ async fn valid_edit_adds_a_source_that_gets_polled() {
 fn ui(store: &Arc<dyn gleaner::store::Store>, status: ConfigStatus) -> (axum::Router, String) {
     let editorial = Editorial::new(Arc::clone(store)).expect("editorial");
     let settings = PublishSettings::defaults(&std::env::temp_dir());
-    let preview = Preview::new(Publisher::new(settings, Renderer::builtin(), &[]), Arc::clone(store));
+    let preview = Preview::new(Arc::new(Publisher::new(settings, Renderer::builtin(), &[])), Arc::clone(store));
     let state = UiState::new(editorial, Pages::builtin().with_config_status(status), preview, UiOptions::default());
     let (session, _csrf) = state.sessions().create("ann");
     (review::routes(state), format!("gleaner_session={session}"))
@@ -201,29 +201,17 @@ async fn a_reloaded_sources_section_applies_to_the_draft_and_the_next_issue_with
     let feed = "http://127.0.0.1:9/a";
     let path = write_config(dir.path(), &source("a", feed));
     let config = load(&path);
-    let store = gleaner::app::open_store(&config).expect("store");
+    // The service's own wiring: one shared source list that the reloader writes.
+    let app = gleaner::app::App::build(&path, config.clone(), gleaner::app::Queue::Loaded).expect("app");
+    let store = Arc::clone(&app.store);
     let bridge = crate::support::items::entry("a", "story", "Bridge reopens", "<p>Traffic is back.</p>", 0, "en");
     store.upsert_items(std::slice::from_ref(&bridge)).expect("stored");
     let no_edits = gleaner::model::EditorFields::default();
     store.update_editorial(&bridge.id(), 1, gleaner::model::ReviewState::Approved, &no_edits).expect("approved");
-    let ui = UiState::from_config(&config, Arc::clone(&store), UiOptions::default()).expect("ui");
-    let publisher = Arc::new(Publisher::new(config.settings.publish.clone(), Renderer::builtin(), &config.sources));
-    let (reloader, sources) = Reloader::new(&path, &config, ui.config_status().clone());
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let follower = tokio::spawn(gleaner::daemon::reload::follow_sources(
-        sources.clone(),
-        {
-            let (ui, publisher) = (ui.clone(), Arc::clone(&publisher));
-            move |sources: &[gleaner::model::Source]| {
-                ui.set_sources(sources);
-                publisher.set_sources(sources);
-            }
-        },
-        async move {
-            let mut stopped = stopped;
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
+    app.editorial.refresh(std::slice::from_ref(&bridge.id())).expect("queue refreshed");
+    let ui = UiState::from_app(&app, UiOptions::default()).expect("ui");
+    let publisher = Arc::clone(&app.publisher);
+    let (reloader, _sources) = Reloader::new(&path, &config, app.status.clone());
     let configured = ["Top".to_owned()];
     let draft_sections = || -> Vec<(String, usize)> {
         let draft = ui.editorial().draft(&configured).expect("draft");
@@ -241,7 +229,4 @@ async fn a_reloaded_sources_section_applies_to_the_draft_and_the_next_issue_with
     eventually("the reloaded section in the draft", || draft_sections() == [("World".to_owned(), 1)]).await;
     let page = publisher.preview(store.as_ref(), Utc::now()).expect("preview").expect("an issue");
     assert!(page.contains("World"), "the next issue files the item under the reloaded section");
-
-    stop.send(true).expect("follower listening");
-    follower.await.expect("follower finished");
 }

@@ -97,7 +97,7 @@ pub(crate) fn ui_state(store: &Arc<dyn Store>, options: UiOptions) -> UiState {
     let dir = std::env::temp_dir();
     let mut settings = PublishSettings::defaults(&dir);
     settings.sections = vec!["World".to_owned(), "Iran".to_owned()];
-    let preview = Preview::new(Publisher::new(settings, Renderer::builtin(), &[]), Arc::clone(store));
+    let preview = Preview::new(Arc::new(Publisher::new(settings, Renderer::builtin(), &[])), Arc::clone(store));
     UiState::new(editorial, Pages::builtin(), preview, options)
 }
 

@@ -38,10 +38,8 @@ use axum::routing::{get, post};
 pub use self::auth::Sessions;
 pub use self::pages::Pages;
 pub use self::preview::Preview;
-use crate::app::ConfigStatus;
-use crate::config::Config;
+use crate::app::{App, ConfigStatus};
 use crate::editorial::{Editorial, EditorialError};
-use crate::store::Store;
 
 /// Settings of the UI that are not in the config file yet.
 #[derive(Debug, Clone)]
@@ -126,24 +124,14 @@ impl UiState {
         Self { inner: Arc::new(Inner { editorial, pages, sessions, preview, sections, options }) }
     }
 
-    /// Everything from one config: the editorial service on `store`, the UI
-    /// templates (with overrides from `{publish.templates_dir}/review/`) and
-    /// the publisher's renderer for the preview.
-    pub fn from_config(config: &Config, store: Arc<dyn Store>, options: UiOptions) -> Result<Self, UiSetupError> {
-        let editorial = Editorial::new(Arc::clone(&store)).map_err(|e| UiSetupError::Editorial(Box::new(e)))?;
-        // The section an item falls in when its editor chose none is its source's.
-        let editorial = editorial.with_sources(&config.sources);
-        let pages = Pages::load(&config.settings.publish.templates_dir).map_err(UiSetupError::Templates)?;
-        let pages = pages.with_config_status(ConfigStatus::new(config.sources.clone()));
-        let preview = Preview::from_config(config, store).map_err(UiSetupError::Templates)?;
-        Ok(Self::new(editorial, pages, preview, options))
-    }
-
-    /// Takes a reloaded source list: the sections items without an editor's
-    /// fall in, in the queue, the draft and the preview.
-    pub fn set_sources(&self, sources: &[crate::model::Source]) {
-        self.inner.editorial.set_sources(sources);
-        self.inner.preview.set_sources(sources);
+    /// The UI over the service's own parts (one editorial, one publisher
+    /// for the preview, the config in force), with the UI templates and
+    /// their overrides from `{publish.templates_dir}/review/`.
+    pub fn from_app(app: &App, options: UiOptions) -> Result<Self, UiSetupError> {
+        let pages = Pages::load(&app.config.settings.publish.templates_dir).map_err(UiSetupError::Templates)?;
+        let pages = pages.with_config_status(app.status.clone());
+        let preview = Preview::new(Arc::clone(&app.publisher), Arc::clone(&app.store));
+        Ok(Self::new(app.editorial.clone(), pages, preview, options))
     }
 
     /// The editorial use-case behind the UI: `serve` refreshes its queue after each poll.

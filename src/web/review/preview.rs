@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, PublishSettings};
-use crate::publish::{Publisher, load_templates};
+use crate::config::PublishSettings;
+use crate::publish::Publisher;
 use crate::store::Store;
 
 /// The publisher plus the store it previews from.
 pub struct Preview {
-    publisher: Publisher,
+    publisher: Arc<Publisher>,
     store: Arc<dyn Store>,
 }
 
@@ -23,25 +23,12 @@ impl std::fmt::Debug for Preview {
 }
 
 impl Preview {
-    pub fn new(publisher: Publisher, store: Arc<dyn Store>) -> Self {
+    pub fn new(publisher: Arc<Publisher>, store: Arc<dyn Store>) -> Self {
         Self { publisher, store }
-    }
-
-    /// With the digest templates as `publish` would load them.
-    pub fn from_config(config: &Config, store: Arc<dyn Store>) -> Result<Self, String> {
-        let settings = config.settings.publish.clone();
-        let renderer = load_templates(&settings)
-            .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
-        Ok(Self::new(Publisher::new(settings, renderer, &config.sources), store))
     }
 
     pub fn settings(&self) -> &PublishSettings {
         self.publisher.settings()
-    }
-
-    /// Takes a reloaded source list (names and sections).
-    pub fn set_sources(&self, sources: &[crate::model::Source]) {
-        self.publisher.set_sources(sources);
     }
 
     /// The page `issues/{n}.html` of the issue that would be published at

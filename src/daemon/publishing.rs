@@ -1,0 +1,71 @@
+//! The scheduled publish (`publish.schedule`) and the `WebSub` hub ping that
+//! follows every publish.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::publish::write::DirOutput;
+use crate::publish::{self, PublishOutcome, Publisher};
+use crate::store::Store;
+
+/// Publishes on `publish.schedule` until `stopped`; without a schedule, only waits.
+pub async fn publish_on_schedule(
+    publisher: Arc<Publisher>,
+    store: Arc<dyn Store>,
+    user_agent: String,
+    stopped: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stopped);
+    let Some(schedule) = publisher.settings().schedule.clone() else {
+        stopped.await;
+        return;
+    };
+    while let Some(next) = schedule.next_after(Utc::now()) {
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            () = &mut stopped => break,
+            () = tokio::time::sleep(wait) => {}
+        }
+        let (job_publisher, job_store) = (Arc::clone(&publisher), Arc::clone(&store));
+        // Rendering and the store are synchronous; keep them off the server's threads.
+        // A stop signal waits for this to finish: a publish is never cut short on purpose.
+        let result = tokio::task::spawn_blocking(move || {
+            let output = DirOutput::new(&job_publisher.settings().output_dir);
+            job_publisher.publish_next(job_store.as_ref(), &output, Utc::now(), false)
+        })
+        .await;
+        match result {
+            Ok(Ok(PublishOutcome::Issue(report))) => {
+                tracing::info!(
+                    issue = report.number,
+                    items = report.items,
+                    resumed = report.resumed,
+                    "scheduled publish"
+                );
+                // Already logged; a scheduled publish has nobody to show it to.
+                let _ = announce(&publisher, &user_agent).await;
+            }
+            Ok(Ok(PublishOutcome::NothingApproved)) => tracing::info!("scheduled publish: nothing approved"),
+            Ok(Err(e)) => tracing::error!(error = %e, "scheduled publish failed"),
+            Err(e) => tracing::error!(error = %e, "scheduled publish panicked"),
+        }
+    }
+}
+
+/// Tells the `WebSub` hub (if any) that the feeds changed. A failure is
+/// logged and returned for the caller to show, never fatal: the issue is
+/// already out.
+pub async fn announce(publisher: &Publisher, user_agent: &str) -> Result<(), publish::websub::PingError> {
+    let Some(hub) = &publisher.settings().websub_hub else { return Ok(()) };
+    match publish::websub::ping(hub, &publisher.feed_urls(), user_agent).await {
+        Ok(()) => {
+            tracing::info!(hub = %hub, "WebSub hub pinged");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "WebSub ping failed");
+            Err(e)
+        }
+    }
+}
