@@ -290,9 +290,37 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
     if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
 }
 
+/// A BCP 47 tag in the simple shape feeds use: `en`, `fa`, `fr-CA`, `zh-Hant-TW`.
+fn is_language_tag(text: &str) -> bool {
+    let mut parts = text.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Validates a language tag, reporting a bad one at `span`.
+pub(super) fn language_tag(diag: &mut Diag<'_>, text: &str, span: &Range<usize>) -> Option<String> {
+    if is_language_tag(text) {
+        return Some(text.to_owned());
+    }
+    diag.error(span, format!("bad language tag {text:?}: use a BCP 47 tag such as \"en\", \"fa\" or \"fr-CA\""));
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn language_tags() {
+        for ok in ["en", "fa", "fr-CA", "zh-Hant-TW"] {
+            assert!(is_language_tag(ok), "{ok}");
+        }
+        for bad in ["", "e", "english", "en_GB", "en-", "fr-toolongsubtag"] {
+            assert!(!is_language_tag(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn positions_are_one_based_and_count_characters() {

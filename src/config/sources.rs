@@ -14,7 +14,7 @@ use toml::de::{DeTable, DeValue};
 use url::Url;
 
 use super::doc::{Diag, Section};
-use super::doc::{normalize, schedule};
+use super::doc::{language_tag, normalize, schedule};
 use crate::model::{PageSelectors, Schedule, Source, SourceKind, TextFilter};
 
 pub(super) const SOURCE_KEYS: &[&str] = &[
@@ -112,16 +112,7 @@ fn one(
     };
     let name = section.string(diag, "name").map(|(s, _)| s.to_owned());
     let section_name = section.string(diag, "section").map(|(s, _)| s.to_owned());
-    let language = section.string(diag, "language").and_then(|(text, span)| {
-        let ok = Regex::new("^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$").is_ok_and(|re| re.is_match(text));
-        if !ok {
-            diag.error(
-                &span,
-                format!("bad language tag {text:?}: use a BCP 47 tag such as \"en\", \"fa\" or \"fr-CA\""),
-            );
-        }
-        ok.then(|| text.to_owned())
-    });
+    let language = section.string(diag, "language").and_then(|(text, span)| language_tag(diag, text, &span));
     let source_schedule = match section.string(diag, "schedule") {
         Some((text, span)) => schedule(diag, text, &span),
         None => Some(default_schedule.clone()),
