@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
 
 use super::{CmdResult, Failure};
 use crate::ingest::{Outcome, SourceReport};
@@ -56,10 +56,15 @@ pub(super) fn json_document(value: &impl serde::Serialize) -> CmdResult {
     Ok(())
 }
 
-/// A table with the CLI's one style.
+/// A table with the CLI's one style, fitted to the terminal: long cells (a
+/// note, an error, a URL) wrap inside their column instead of running past the
+/// edge. `COLUMNS` overrides the width (scripts, tests, a pager).
 pub(super) fn table<const N: usize>(header: [&str; N]) -> Table {
     let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_header(header);
+    table.load_preset(UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic).set_header(header);
+    if let Some(width) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok()).filter(|w| *w >= 20) {
+        table.set_width(width);
+    }
     table
 }
 

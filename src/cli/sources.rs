@@ -56,7 +56,7 @@ pub(super) fn fetch(app: &App, ids: &[String], json: bool) -> CmdResult {
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources {msg}")
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources, {elapsed} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let report = runtime()?.block_on(ingest.poll_many(&sources, Utc::now(), Urgency::Now, |report| {

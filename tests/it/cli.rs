@@ -422,3 +422,28 @@ fn serve_stops_within_ten_seconds_of_sigterm_during_a_poll() {
     assert!(status.success(), "{status:?}");
     assert!(took < Duration::from_secs(10), "stopped {took:?} after SIGTERM");
 }
+
+/// Issue 18: result tables fit the terminal; a long error wraps inside its
+/// column instead of running past the edge (`COLUMNS` sets the width).
+#[test]
+fn sources_table_fits_the_terminal_width() {
+    let server = TestServer::start(|_| Reply::new(500).body("x".repeat(10)));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(
+        dir.path(),
+        &source("broken-with-a-long-name", server.url("/a/rather/long/path/to/a/feed.xml").as_str()),
+    );
+    let _ = gleaner(&config, &["fetch"]);
+    let output = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(&config)
+        .arg("sources")
+        .env("COLUMNS", "72")
+        .output()
+        .expect("run gleaner");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("500"), "the error is shown: {text}");
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 72, "every line within 72 columns (widest {widest}):\n{text}");
+}
