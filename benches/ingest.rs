@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use gleaner::ingest::Urgency;
 use gleaner::parse::{ParseInput, normalize, parse_feed};
-use gleaner::store::{SledStore, Store};
+use gleaner::store::{ItemStore, OpsStore, SledStore};
 
 const ROLE: &str = "GLEANER_BENCH_ROLE";
 const FEEDS: usize = 2_000;

@@ -24,7 +24,7 @@ use gleaner::model::{EditorFields, Link, NewItem, Quote, QuoteKind, ReviewState}
 use gleaner::publish::Publisher;
 use gleaner::publish::render::Renderer;
 use gleaner::publish::write::DirOutput;
-use gleaner::store::{Extraction, SledStore, Store};
+use gleaner::store::{Extraction, OpsStore, SledStore, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ITEMS: usize = 500;

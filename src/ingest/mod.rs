@@ -21,9 +21,9 @@
 //! documents in memory. For a source read from its feed content, the entries
 //! that need it are extracted before they are stored, and the items and
 //! their extractions go to the store in one write
-//! ([`Store::upsert_with_extractions`]); anything left over (an entry stored
+//! ([`crate::store::ItemStore::upsert_with_extractions`]); anything left over (an entry stored
 //! earlier but never extracted, an entry merged into another source's item)
-//! is extracted afterwards and stored with one [`Store::put_extractions`] call.
+//! is extracted afterwards and stored with one [`crate::store::ItemStore::put_extractions`] call.
 //!
 //! Cancellation: every store write happens between awaits, in this task, and
 //! the fetch state (with the new body hash) is written last, so a poll dropped

@@ -81,3 +81,22 @@ pub struct Article {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
+
+/// What extraction found for one item, as the store keeps it beside the item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extraction {
+    /// The item's `content_hash` this extraction answers (see `Item::extracted_for`).
+    pub content_hash: String,
+    /// Main text, paragraphs separated by a blank line.
+    pub text: String,
+    pub byline: Option<String>,
+    pub outlet: Option<String>,
+    /// The page's language; fills the item's only when the feed gave none.
+    pub language: Option<String>,
+    /// In page order; stored with the links as one record per item.
+    pub quotes: Vec<Quote>,
+    pub links: Vec<Link>,
+    pub extracted_at: DateTime<Utc>,
+    /// What extraction could not do; `None` when it went through cleanly.
+    pub note: Option<String>,
+}

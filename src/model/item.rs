@@ -232,11 +232,113 @@ pub struct Item {
     pub revision: u64,
 }
 
+/// The merge rules: how a stored item absorbs what a feed or an extraction
+/// says about it. They live on the record rather than in a store so that
+/// every store keeps them alike; a store only decides where bytes go.
 impl Item {
     /// The source that first delivered this item.
     pub fn source(&self) -> &str {
         self.sources.first().map_or("", String::as_str)
     }
+
+    /// A stored item made from its first sighting: in review as `new`, at
+    /// revision 1, with nothing extracted yet.
+    pub fn first_sighting(id: ItemId, content_hash: String, new: &NewItem) -> Self {
+        Self {
+            id,
+            sources: vec![new.source_id.clone()],
+            guid: new.guid.clone(),
+            url: new.url.clone(),
+            title: new.title.clone(),
+            authors: new.authors.clone(),
+            published: new.published,
+            published_is_fetch_time: new.published_is_fetch_time,
+            updated: new.updated,
+            summary: new.summary.clone(),
+            content: new.content.clone(),
+            text: String::new(),
+            language: new.language.clone(),
+            byline: None,
+            outlet: None,
+            extracted_at: None,
+            extraction_note: None,
+            extracted_for: None,
+            quote_count: 0,
+            link_count: 0,
+            content_hash,
+            first_seen: new.fetched_at,
+            fetched_at: new.fetched_at,
+            state: ReviewState::New,
+            editor: EditorFields::default(),
+            revision: 1,
+        }
+    }
+
+    /// Remembers that `source_id` carries this article too; whether that is news.
+    pub fn also_from(&mut self, source_id: &str) -> bool {
+        if self.sources.iter().any(|s| s == source_id) {
+            return false;
+        }
+        self.sources.push(source_id.to_owned());
+        true
+    }
+
+    /// Whether a sighting with content hash `hash` from `source_id` should
+    /// replace the feed fields. Only the item's first source may: letting
+    /// every source overwrite them would flip the item (and bump its revision)
+    /// on each poll when two sources carry slightly different copies.
+    pub fn follows_feed_change(&self, hash: &str, source_id: &str) -> bool {
+        self.content_hash != hash && self.source() == source_id
+    }
+
+    /// Copies what the feed says. Review state, editor fields and extracted
+    /// text stay: a refetch never clobbers an editor's work.
+    pub fn take_feed_fields(&mut self, new: &NewItem, hash: &str) {
+        self.title.clone_from(&new.title);
+        self.url.clone_from(&new.url);
+        self.authors.clone_from(&new.authors);
+        self.published = new.published;
+        self.published_is_fetch_time = new.published_is_fetch_time;
+        self.updated = new.updated;
+        self.summary.clone_from(&new.summary);
+        self.content.clone_from(&new.content);
+        self.language.clone_from(&new.language);
+        self.fetched_at = new.fetched_at;
+        hash.clone_into(&mut self.content_hash);
+    }
+
+    /// Takes an extraction's fields (a feed's language wins over the page's)
+    /// and bumps the revision when anything an editor sees changed, which
+    /// includes `quotes_or_links_changed` (the store compares those records).
+    /// A re-extraction that found the same page must not make an open edit
+    /// form stale.
+    pub fn take_extraction(&mut self, extraction: &super::Extraction, quotes_or_links_changed: bool) {
+        let language = self.language.clone().or_else(|| extraction.language.clone());
+        let changed = quotes_or_links_changed
+            || self.text != extraction.text
+            || self.byline != extraction.byline
+            || self.outlet != extraction.outlet
+            || self.extraction_note != extraction.note
+            || self.language != language;
+        self.text.clone_from(&extraction.text);
+        self.byline.clone_from(&extraction.byline);
+        self.outlet.clone_from(&extraction.outlet);
+        self.language = language;
+        self.extraction_note.clone_from(&extraction.note);
+        self.extracted_at = Some(extraction.extracted_at);
+        self.extracted_for = Some(extraction.content_hash.clone());
+        self.quote_count = saturating_count(extraction.quotes.len());
+        self.link_count = saturating_count(extraction.links.len());
+        if changed {
+            self.revision += 1;
+        }
+    }
+}
+
+/// A stored quote or link count. Pages are capped far below 4 billion quotes by
+/// the fetcher's body limit; saturating keeps the count an upper bound anyway.
+fn saturating_count(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 /// Per-source polling state (RFC 9110 validators, backoff bookkeeping).

@@ -11,7 +11,7 @@ mod review;
 mod schedule;
 mod source;
 
-pub use article::{Article, Link, Quote, QuoteKind};
+pub use article::{Article, Extraction, Link, Quote, QuoteKind};
 pub use canonical::{canonical_url, canonicalize};
 pub use issue::{Issue, IssueSection, IssueState, Period};
 pub use item::{ArticleRetry, EditorFields, FetchState, Item, ItemId, NewItem, QuoteOverride, ReviewState};

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 
 pub use self::migrate::CURRENT_VERSION as SCHEMA_VERSION;
 pub use self::sled::SledStore;
+pub use crate::model::Extraction;
 use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};
 
 /// Everything that can go wrong in the store.
@@ -64,25 +65,6 @@ pub struct ItemQuery {
     pub limit: Option<usize>,
 }
 
-/// What extraction found for one item, as [`Store::put_extraction`] stores it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Extraction {
-    /// The item's `content_hash` this extraction answers (see `Item::extracted_for`).
-    pub content_hash: String,
-    /// Main text, paragraphs separated by a blank line.
-    pub text: String,
-    pub byline: Option<String>,
-    pub outlet: Option<String>,
-    /// The page's language; fills the item's only when the feed gave none.
-    pub language: Option<String>,
-    /// In page order; stored with the links as one record per item.
-    pub quotes: Vec<Quote>,
-    pub links: Vec<Link>,
-    pub extracted_at: DateTime<Utc>,
-    /// What extraction could not do; `None` when it went through cleanly.
-    pub note: Option<String>,
-}
-
 /// The conditional-GET cache of one article page (RFC 9110 §8.8 validators,
 /// kept verbatim), keyed by the page's canonical URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -96,7 +78,7 @@ pub struct PageCache {
 
 // ---- Review: editorial writes with their audit entries, users (issue 4) ----
 
-/// One editors' write for [`Store::apply_edits`]: the item's new review
+/// One editors' write for [`EditorialStore::apply_edits`]: the item's new review
 /// state and editor fields, the revision they were based on, and the audit
 /// entry that describes the change.
 #[derive(Debug, Clone)]
@@ -110,8 +92,9 @@ pub struct EditorialWrite {
     pub audit: crate::model::AuditEntry,
 }
 
-/// The store as the rest of Gleaner sees it.
-pub trait Store: Send + Sync {
+/// Items as fetched and extracted: upserts that merge copies of one article,
+/// extractions, listings.
+pub trait ItemStore: Send + Sync {
     /// Inserts or updates items, each with its indexes in one atomic write.
     ///
     /// An item is matched by id, then by canonical URL (another source's copy of
@@ -119,65 +102,7 @@ pub trait Store: Send + Sync {
     /// editor fields of existing items are never touched.
     fn upsert_items(&self, items: &[NewItem]) -> Result<UpsertReport, StoreError>;
 
-    fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError>;
-
-    /// Items matching `query`, newest first.
-    fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError>;
-
-    /// How many items are stored in all.
-    fn item_count(&self) -> Result<usize, StoreError>;
-
-    fn fetch_state(&self, source_id: &str) -> Result<Option<FetchState>, StoreError>;
-
-    fn put_fetch_state(&self, source_id: &str, state: &FetchState) -> Result<(), StoreError>;
-
-    /// Makes everything written so far durable (a commit point).
-    fn flush(&self) -> Result<(), StoreError>;
-
-    /// How many items are in each review state, in [`ReviewState::ALL`] order
-    /// (states without items included, with 0).
-    fn counts_by_state(&self) -> Result<Vec<(ReviewState, usize)>, StoreError>;
-
-    /// The editors' write: replaces an item's review state and editor fields,
-    /// provided it is still at `expected_revision` (optimistic concurrency), and
-    /// returns the item at its new revision. Feed fields are never touched.
-    ///
-    /// This is the raw write only; which state transitions are allowed is the
-    /// review module's business, not the store's.
-    ///
-    /// Fails with [`StoreError::UnknownItem`] or [`StoreError::StaleRevision`].
-    fn update_editorial(
-        &self,
-        id: &ItemId,
-        expected_revision: u64,
-        state: ReviewState,
-        editor: &EditorFields,
-    ) -> Result<Item, StoreError>;
-
-    /// Stores an extraction: in one atomic write, replaces every quote and link
-    /// of the item and its extraction fields (text, byline, outlet, note, ...).
-    /// Review state and editor fields are never touched; the revision is bumped
-    /// only when something an editor sees changed.
-    ///
-    /// `editor.quote_ids` stays valid by design rather than by bookkeeping:
-    /// quote ids are derived from the normalized quote text, so a quote that
-    /// survives a re-extraction keeps its id. An id whose quote disappeared
-    /// (the page was edited) is kept too: the editor chose it, so whoever shows
-    /// the choice looks the id up and can say it is gone, rather than the store
-    /// silently dropping an editorial decision.
-    ///
-    /// Fails with [`StoreError::UnknownItem`].
-    fn put_extraction(&self, id: &ItemId, extraction: &Extraction) -> Result<(), StoreError>;
-
-    /// [`Store::put_extraction`] for many items at once, with one result per
-    /// entry in the same order. Each item's writes stay atomic; a store may
-    /// commit them together, which is much cheaper than one commit per item
-    /// (sled pays for every atomic batch with a synced log write).
-    fn put_extractions(&self, extractions: &[(ItemId, Extraction)]) -> Vec<Result<(), StoreError>> {
-        extractions.iter().map(|(id, extraction)| self.put_extraction(id, extraction)).collect()
-    }
-
-    /// [`Store::upsert_items`] together with extractions made from the
+    /// [`ItemStore::upsert_items`] together with extractions made from the
     /// entries' own feed content, so a polled source costs one write instead
     /// of two (and each item's record is written once).
     ///
@@ -211,6 +136,41 @@ pub trait Store: Send + Sync {
         Ok((report, stored))
     }
 
+    fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError>;
+
+    /// Items matching `query`, newest first.
+    fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError>;
+
+    /// How many items are stored in all.
+    fn item_count(&self) -> Result<usize, StoreError>;
+
+    /// How many items are in each review state, in [`ReviewState::ALL`] order
+    /// (states without items included, with 0).
+    fn counts_by_state(&self) -> Result<Vec<(ReviewState, usize)>, StoreError>;
+
+    /// Stores an extraction: in one atomic write, replaces every quote and link
+    /// of the item and its extraction fields (text, byline, outlet, note, ...).
+    /// Review state and editor fields are never touched; the revision is bumped
+    /// only when something an editor sees changed.
+    ///
+    /// `editor.quote_ids` stays valid by design rather than by bookkeeping:
+    /// quote ids are derived from the normalized quote text, so a quote that
+    /// survives a re-extraction keeps its id. An id whose quote disappeared
+    /// (the page was edited) is kept too: the editor chose it, so whoever shows
+    /// the choice looks the id up and can say it is gone, rather than the store
+    /// silently dropping an editorial decision.
+    ///
+    /// Fails with [`StoreError::UnknownItem`].
+    fn put_extraction(&self, id: &ItemId, extraction: &Extraction) -> Result<(), StoreError>;
+
+    /// [`ItemStore::put_extraction`] for many items at once, with one result per
+    /// entry in the same order. Each item's writes stay atomic; a store may
+    /// commit them together, which is much cheaper than one commit per item
+    /// (sled pays for every atomic batch with a synced log write).
+    fn put_extractions(&self, extractions: &[(ItemId, Extraction)]) -> Vec<Result<(), StoreError>> {
+        extractions.iter().map(|(id, extraction)| self.put_extraction(id, extraction)).collect()
+    }
+
     /// Records an extraction attempt that produced nothing new for the item at
     /// `content_hash`: with `failure`, the note says why (the stored text,
     /// quotes and links stay: a failed re-fetch must not wipe a good
@@ -230,15 +190,40 @@ pub trait Store: Send + Sync {
 
     /// The item's outbound links in page order (empty for an unknown item).
     fn links(&self, id: &ItemId) -> Result<Vec<Link>, StoreError>;
+}
+
+/// What the fetcher remembers between polls: per-source state and the
+/// conditional-GET cache of article pages.
+pub trait FetchStateStore: Send + Sync {
+    fn fetch_state(&self, source_id: &str) -> Result<Option<FetchState>, StoreError>;
+
+    fn put_fetch_state(&self, source_id: &str, state: &FetchState) -> Result<(), StoreError>;
 
     /// The conditional-GET cache of an article page, by canonical URL.
     fn page_cache(&self, url: &str) -> Result<Option<PageCache>, StoreError>;
 
     fn put_page_cache(&self, url: &str, cache: &PageCache) -> Result<(), StoreError>;
+}
 
-    // ---- Review: editorial writes with their audit entries, users (issue 4) ----
+/// Editors' writes, each with its audit entry, under optimistic revisions.
+pub trait EditorialStore: Send + Sync {
+    /// The editors' write: replaces an item's review state and editor fields,
+    /// provided it is still at `expected_revision` (optimistic concurrency), and
+    /// returns the item at its new revision. Feed fields are never touched.
+    ///
+    /// This is the raw write only; which state transitions are allowed is the
+    /// review module's business, not the store's.
+    ///
+    /// Fails with [`StoreError::UnknownItem`] or [`StoreError::StaleRevision`].
+    fn update_editorial(
+        &self,
+        id: &ItemId,
+        expected_revision: u64,
+        state: ReviewState,
+        editor: &EditorFields,
+    ) -> Result<Item, StoreError>;
 
-    /// [`Store::update_editorial`] plus its audit entry, in one atomic write:
+    /// [`EditorialStore::update_editorial`] plus its audit entry, in one atomic write:
     /// the trail never shows a change that did not happen, nor misses one.
     /// `audit.revision` and `audit.item_id` are set by the store.
     ///
@@ -267,7 +252,10 @@ pub trait Store: Send + Sync {
 
     /// The latest `limit` audit entries across all items, newest first.
     fn recent_audit(&self, limit: usize) -> Result<Vec<crate::model::AuditEntry>, StoreError>;
+}
 
+/// Editors' accounts.
+pub trait UserStore: Send + Sync {
     /// Stores a new user; `Ok(false)` (and nothing written) when the name is
     /// taken. Atomic: two concurrent adds of one name cannot both succeed.
     fn insert_user(&self, user: &crate::model::User) -> Result<bool, StoreError>;
@@ -279,9 +267,10 @@ pub trait Store: Send + Sync {
 
     /// Every user, by name.
     fn users(&self) -> Result<Vec<crate::model::User>, StoreError>;
+}
 
-    // ---- Publishing: digest issue records (issue 5) ----
-
+/// Digest issue records, drafts included.
+pub trait IssueStore: Send + Sync {
     /// Every digest issue, drafts included, by number.
     fn issues(&self) -> Result<Vec<crate::model::Issue>, StoreError>;
 
@@ -299,8 +288,12 @@ pub trait Store: Send + Sync {
     /// Fails with [`StoreError::UnknownItem`] or [`StoreError::StaleRevision`],
     /// and then changes nothing.
     fn finish_issue(&self, issue: &crate::model::Issue, items: &[(ItemId, u64)]) -> Result<(), StoreError>;
+}
 
-    // ---- Operations: health probe, backup dump and restore (issue 6) ----
+/// Operations: durability, the health probe, backup dump and restore.
+pub trait OpsStore: ItemStore + UserStore + IssueStore {
+    /// Makes everything written so far durable (a commit point).
+    fn flush(&self) -> Result<(), StoreError>;
 
     /// Proves the store takes writes: a probe key written, removed and
     /// flushed. The default only flushes (enough for stores without a meta area).
@@ -321,14 +314,27 @@ pub trait Store: Send + Sync {
         Err(StoreError::Io("this store cannot export its records".to_owned()))
     }
 
-    /// Writes records from [`Store::export_records`] back, as given (one
+    /// Writes records from [`OpsStore::export_records`] back, as given (one
     /// atomic batch per call). Meant for an empty store only: callers check
-    /// [`Store::is_empty`] first. Fails with [`StoreError::Corrupt`] for a
+    /// [`OpsStore::is_empty`] first. Fails with [`StoreError::Corrupt`] for a
     /// record of an unknown space or whose value does not decode.
     fn import_records(&self, records: &[RawRecord]) -> Result<(), StoreError> {
         let _ = records;
         Err(StoreError::Io("this store cannot import records".to_owned()))
     }
+}
+
+/// The whole store as the rest of Gleaner holds it: one value implementing
+/// every concern. A caller names the concern traits whose methods it calls,
+/// and a test wrapper injects faults into one concern by delegating the rest.
+pub trait Store: ItemStore + FetchStateStore + EditorialStore + UserStore + IssueStore + OpsStore {}
+
+impl<S> Store for S where S: ItemStore + FetchStateStore + EditorialStore + UserStore + IssueStore + OpsStore {}
+
+/// Every concern trait, for callers that use a whole [`Store`]: trait methods
+/// are callable only with their trait in scope.
+pub mod prelude {
+    pub use super::{EditorialStore, FetchStateStore, IssueStore, ItemStore, OpsStore, Store, UserStore};
 }
 
 /// One stored key and value of the current schema, exactly as stored.
@@ -347,7 +353,7 @@ pub struct RawRecord {
     pub value: Vec<u8>,
 }
 
-/// Checks a record from a backup as [`Store::import_records`] would, without
+/// Checks a record from a backup as [`OpsStore::import_records`] would, without
 /// writing: its space is well-formed and, for a record kind this build
 /// knows, its value decodes. Fails with [`StoreError::Corrupt`].
 pub fn check_record(record: &RawRecord) -> Result<(), StoreError> {

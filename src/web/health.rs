@@ -1,7 +1,7 @@
 //! `/healthz`: whether this process can do its job, for container health
 //! checks and `gleaner healthcheck`.
 //!
-//! Two checks: the store takes a write ([`Store::health_check`]), and the
+//! Two checks: the store takes a write ([`crate::store::OpsStore::health_check`]), and the
 //! scheduler loop woke recently (its [`Heartbeat`]). 200 when both pass, 503
 //! naming what failed; the body is JSON either way. Causes are logged, not
 //! shown: the route is public. Must not do anything slower than one small

@@ -12,11 +12,10 @@ use chrono::Utc;
 use gleaner::app::Heartbeat;
 use gleaner::editorial::rules::Action;
 use gleaner::editorial::{EditChanges, Editorial};
-use gleaner::model::{
-    EditorFields, FetchState, Issue, IssueSection, IssueState, Item, ItemId, Link, NewItem, Period, Quote, QuoteKind,
-    ReviewState,
-};
-use gleaner::store::{EditorialWrite, Extraction, ItemQuery, PageCache, SledStore, Store, StoreError, UpsertReport};
+use gleaner::model::{FetchState, Issue, IssueSection, IssueState, Link, Period, Quote, QuoteKind, ReviewState};
+use gleaner::store::{Extraction, ItemQuery, PageCache, SledStore, Store};
+
+use crate::support::store::{Fault, FaultyStore};
 use tower::ServiceExt as _;
 
 use crate::store::{at, entry};
@@ -322,94 +321,6 @@ fn export_and_import_commands_round_trip_and_refuse_a_non_empty_store() {
 
 // ---- Health ----
 
-/// Reads go to the sled store; every write fails, as on a full or read-only disk.
-struct Unwritable(SledStore);
-
-fn disk_full() -> StoreError {
-    StoreError::Io("No space left on device".to_owned())
-}
-
-impl Store for Unwritable {
-    fn upsert_items(&self, _: &[NewItem]) -> Result<UpsertReport, StoreError> {
-        Err(disk_full())
-    }
-    fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
-        self.0.item(id)
-    }
-    fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
-        self.0.items(query)
-    }
-    fn item_count(&self) -> Result<usize, StoreError> {
-        self.0.item_count()
-    }
-    fn fetch_state(&self, source_id: &str) -> Result<Option<FetchState>, StoreError> {
-        self.0.fetch_state(source_id)
-    }
-    fn put_fetch_state(&self, _: &str, _: &FetchState) -> Result<(), StoreError> {
-        Err(disk_full())
-    }
-    fn flush(&self) -> Result<(), StoreError> {
-        Err(disk_full())
-    }
-    fn counts_by_state(&self) -> Result<Vec<(ReviewState, usize)>, StoreError> {
-        self.0.counts_by_state()
-    }
-    fn update_editorial(&self, _: &ItemId, _: u64, _: ReviewState, _: &EditorFields) -> Result<Item, StoreError> {
-        Err(disk_full())
-    }
-    fn put_extraction(&self, _: &ItemId, _: &Extraction) -> Result<(), StoreError> {
-        Err(disk_full())
-    }
-    fn record_extraction_attempt(&self, _: &ItemId, _: &str, _: Option<&str>) -> Result<(), StoreError> {
-        Err(disk_full())
-    }
-    fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {
-        self.0.quotes(id)
-    }
-    fn links(&self, id: &ItemId) -> Result<Vec<Link>, StoreError> {
-        self.0.links(id)
-    }
-    fn page_cache(&self, url: &str) -> Result<Option<PageCache>, StoreError> {
-        self.0.page_cache(url)
-    }
-    fn put_page_cache(&self, _: &str, _: &PageCache) -> Result<(), StoreError> {
-        Err(disk_full())
-    }
-    fn apply_edits(&self, _: &[EditorialWrite]) -> Result<Vec<Item>, StoreError> {
-        Err(disk_full())
-    }
-    fn audit_for(&self, id: &ItemId) -> Result<Vec<gleaner::model::AuditEntry>, StoreError> {
-        self.0.audit_for(id)
-    }
-    fn recent_audit(&self, limit: usize) -> Result<Vec<gleaner::model::AuditEntry>, StoreError> {
-        self.0.recent_audit(limit)
-    }
-    fn insert_user(&self, _: &gleaner::model::User) -> Result<bool, StoreError> {
-        Err(disk_full())
-    }
-    fn put_user(&self, _: &gleaner::model::User) -> Result<(), StoreError> {
-        Err(disk_full())
-    }
-    fn user(&self, name: &str) -> Result<Option<gleaner::model::User>, StoreError> {
-        self.0.user(name)
-    }
-    fn users(&self) -> Result<Vec<gleaner::model::User>, StoreError> {
-        self.0.users()
-    }
-    fn issues(&self) -> Result<Vec<Issue>, StoreError> {
-        self.0.issues()
-    }
-    fn issue(&self, number: u32) -> Result<Option<Issue>, StoreError> {
-        self.0.issue(number)
-    }
-    fn put_issue(&self, _: &Issue) -> Result<(), StoreError> {
-        Err(disk_full())
-    }
-    fn finish_issue(&self, _: &Issue, _: &[(ItemId, u64)]) -> Result<(), StoreError> {
-        Err(disk_full())
-    }
-}
-
 fn health_router(store: Arc<dyn Store>, heartbeat: Option<Heartbeat>) -> axum::Router {
     let feeds = tempfile::tempdir().expect("temp dir");
     gleaner::web::router(gleaner::web::WebState::new(feeds.path()).with_health(store, heartbeat))
@@ -439,7 +350,7 @@ async fn healthz_is_200_when_the_store_takes_writes_and_the_scheduler_beats() {
 
 #[tokio::test]
 async fn healthz_is_503_when_the_store_is_not_writable() {
-    let store: Arc<dyn Store> = Arc::new(Unwritable(SledStore::temporary().expect("store")));
+    let store: Arc<dyn Store> = Arc::new(FaultyStore::new(&[Fault::AllWrites]));
     let (status, body) = get_healthz(&health_router(store, Some(beating()))).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["store"], "not writable");
@@ -479,7 +390,7 @@ fn healthcheck_exits_0_when_healthy_and_1_when_not_or_unreachable() {
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
     assert!(text(&ok.stdout).contains("\"status\":\"ok\""), "{}", text(&ok.stdout));
 
-    let sick = health_router(Arc::new(Unwritable(SledStore::temporary().expect("store"))), Some(beating()));
+    let sick = health_router(Arc::new(FaultyStore::new(&[Fault::AllWrites])), Some(beating()));
     let (_sick_rt, sick_url) = serve(sick);
     let failing = gleaner(&config, &["healthcheck", "--url", &sick_url]);
     assert_eq!(failing.status.code(), Some(1), "{}", text(&failing.stderr));

@@ -389,7 +389,9 @@ mod use_case {
     use gleaner::model::{IssueState, Link, NewItem, Source};
     use gleaner::publish::write::{DirOutput, Output, WriteError};
     use gleaner::publish::{IssueReport, PublishError, PublishOutcome, Publisher};
-    use gleaner::store::{Extraction, ItemQuery, SledStore, Store};
+    use gleaner::store::{EditorialStore, Extraction, IssueStore, ItemQuery, ItemStore, SledStore, Store};
+
+    use crate::support::store::{Fault, FaultyStore};
 
     use super::*;
 
@@ -574,17 +576,21 @@ mod use_case {
         // transaction fails.
         for step in 0..=6 {
             let dir = tempfile::tempdir().expect("temp dir");
-            let store = Arc::new(FlakyStore::new(step == 0, step == 6));
+            let store = Arc::new(FaultyStore::new(match step {
+                0 => &[Fault::PutIssue],
+                6 => &[Fault::FinishIssue],
+                _ => &[],
+            }));
             let publisher = publisher(dir.path());
             let output = DirOutput::new(dir.path());
             // A previous issue, so there is a "previous consistent set" to keep.
-            store.set_flaky(false);
+            store.arm(false);
             approve(store.as_ref(), &stored_items(store.as_ref(), "old", 1));
             issue_report(publisher.publish_next(store.as_ref(), &output, fixed_time(), false).expect("first"));
             let before = snapshot_dir(dir.path());
             approve(store.as_ref(), &stored_items(store.as_ref(), "new", 3));
 
-            store.set_flaky(true);
+            store.arm(true);
             let k = if step == 0 || step == 6 { 5 } else { step - 1 };
             let failing = FailAfter { inner: output.clone(), k, done: AtomicUsize::new(0) };
             let later = fixed_time() + chrono::TimeDelta::days(7);
@@ -596,7 +602,7 @@ mod use_case {
                 assert!(!read(dir.path(), "index.html").contains("issues/267.html"));
             }
 
-            store.set_flaky(false);
+            store.arm(false);
             let rerun = publisher.publish_next(store.as_ref(), &output, later + chrono::TimeDelta::hours(1), false);
             let report = issue_report(rerun.unwrap_or_else(|e| panic!("step {step}: rerun: {e}")));
             assert_eq!(report.number, 267, "step {step}: completes 267, never 268");
@@ -639,131 +645,6 @@ mod use_case {
         let item = store.item(&ids[0]).expect("read").expect("stored");
         assert_eq!(item.state, ReviewState::Published);
         assert_eq!(item.editor.commentary.as_deref(), Some("Edited after the cut-off"), "the edit survives");
-    }
-
-    /// A sled store whose issue writes fail on demand (a crash at that step).
-    struct FlakyStore {
-        inner: SledStore,
-        fail_put_issue: bool,
-        fail_finish: bool,
-        armed: std::sync::atomic::AtomicBool,
-    }
-
-    impl FlakyStore {
-        fn new(fail_put_issue: bool, fail_finish: bool) -> Self {
-            let inner = SledStore::temporary().expect("store");
-            Self { inner, fail_put_issue, fail_finish, armed: std::sync::atomic::AtomicBool::new(false) }
-        }
-
-        fn set_flaky(&self, on: bool) {
-            self.armed.store(on, Ordering::SeqCst);
-        }
-
-        fn crash(&self, step: bool) -> Result<(), gleaner::store::StoreError> {
-            if step && self.armed.load(Ordering::SeqCst) {
-                return Err(gleaner::store::StoreError::Io("injected crash".to_owned()));
-            }
-            Ok(())
-        }
-    }
-
-    use gleaner::model::FetchState;
-    use gleaner::store::{PageCache, StoreError, UpsertReport};
-
-    /// Everything goes to the sled store, except that the two issue writes fail when armed.
-    impl Store for FlakyStore {
-        fn upsert_items(&self, items: &[NewItem]) -> Result<UpsertReport, StoreError> {
-            self.inner.upsert_items(items)
-        }
-        fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
-            self.inner.item(id)
-        }
-        fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
-            self.inner.items(query)
-        }
-        fn item_count(&self) -> Result<usize, StoreError> {
-            self.inner.item_count()
-        }
-        fn fetch_state(&self, source_id: &str) -> Result<Option<FetchState>, StoreError> {
-            self.inner.fetch_state(source_id)
-        }
-        fn put_fetch_state(&self, source_id: &str, state: &FetchState) -> Result<(), StoreError> {
-            self.inner.put_fetch_state(source_id, state)
-        }
-        fn flush(&self) -> Result<(), StoreError> {
-            self.inner.flush()
-        }
-        fn counts_by_state(&self) -> Result<Vec<(ReviewState, usize)>, StoreError> {
-            self.inner.counts_by_state()
-        }
-        fn update_editorial(
-            &self,
-            id: &ItemId,
-            expected_revision: u64,
-            state: ReviewState,
-            editor: &EditorFields,
-        ) -> Result<Item, StoreError> {
-            self.inner.update_editorial(id, expected_revision, state, editor)
-        }
-        fn put_extraction(&self, id: &ItemId, extraction: &Extraction) -> Result<(), StoreError> {
-            self.inner.put_extraction(id, extraction)
-        }
-        fn record_extraction_attempt(
-            &self,
-            id: &ItemId,
-            content_hash: &str,
-            failure: Option<&str>,
-        ) -> Result<(), StoreError> {
-            self.inner.record_extraction_attempt(id, content_hash, failure)
-        }
-        fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {
-            self.inner.quotes(id)
-        }
-        fn links(&self, id: &ItemId) -> Result<Vec<Link>, StoreError> {
-            self.inner.links(id)
-        }
-        fn page_cache(&self, url: &str) -> Result<Option<PageCache>, StoreError> {
-            self.inner.page_cache(url)
-        }
-        fn put_page_cache(&self, url: &str, cache: &PageCache) -> Result<(), StoreError> {
-            self.inner.put_page_cache(url, cache)
-        }
-        fn issues(&self) -> Result<Vec<Issue>, StoreError> {
-            self.inner.issues()
-        }
-        fn issue(&self, number: u32) -> Result<Option<Issue>, StoreError> {
-            self.inner.issue(number)
-        }
-        fn put_issue(&self, issue: &Issue) -> Result<(), StoreError> {
-            self.crash(self.fail_put_issue)?;
-            self.inner.put_issue(issue)
-        }
-        fn finish_issue(&self, issue: &Issue, items: &[(ItemId, u64)]) -> Result<(), StoreError> {
-            self.crash(self.fail_finish)?;
-            self.inner.finish_issue(issue, items)
-        }
-        // Review (issue 4): plain delegation.
-        fn apply_edits(&self, writes: &[gleaner::store::EditorialWrite]) -> Result<Vec<Item>, StoreError> {
-            self.inner.apply_edits(writes)
-        }
-        fn audit_for(&self, id: &ItemId) -> Result<Vec<gleaner::model::AuditEntry>, StoreError> {
-            self.inner.audit_for(id)
-        }
-        fn recent_audit(&self, limit: usize) -> Result<Vec<gleaner::model::AuditEntry>, StoreError> {
-            self.inner.recent_audit(limit)
-        }
-        fn insert_user(&self, user: &gleaner::model::User) -> Result<bool, StoreError> {
-            self.inner.insert_user(user)
-        }
-        fn put_user(&self, user: &gleaner::model::User) -> Result<(), StoreError> {
-            self.inner.put_user(user)
-        }
-        fn user(&self, name: &str) -> Result<Option<gleaner::model::User>, StoreError> {
-            self.inner.user(name)
-        }
-        fn users(&self) -> Result<Vec<gleaner::model::User>, StoreError> {
-            self.inner.users()
-        }
     }
 }
 

@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use gleaner::model::{EditorFields, FetchState, ItemId, Link, NewItem, Quote, QuoteKind, ReviewState};
-use gleaner::store::{Extraction, ItemQuery, PageCache, SledStore, Store, StoreError};
+use gleaner::store::{
+    EditorialStore, Extraction, FetchStateStore, ItemQuery, ItemStore, OpsStore, PageCache, SledStore, StoreError,
+};
 
 pub(crate) fn at(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_700_000_000 + secs, 0).single().expect("valid test time")

@@ -61,7 +61,7 @@ impl EditChanges {
     /// `known_quotes` are the ids of the item's stored quotes. A chosen id
     /// must be one of them, or already chosen: a quote that vanished from a
     /// re-extracted page stays selectable so an unrelated edit does not fail
-    /// (the store keeps such ids on purpose; see `Store::put_extraction`).
+    /// (the store keeps such ids on purpose; see `ItemStore::put_extraction`).
     pub fn apply(
         &self,
         current: &EditorFields,

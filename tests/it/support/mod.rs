@@ -2,10 +2,12 @@
 //!
 //! - [`http`]: a scripted HTTP/1.1 server on 127.0.0.1 (`TestServer`, `Reply`).
 //! - [`items`]: feed entries and quotes for the editorial tests.
+//! - [`store`]: a sled store with injectable write faults.
 //! - [`gleaner`]: the binary, run with a config.
 
 pub mod http;
 pub mod items;
+pub mod store;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,0 +1,174 @@
+//! A sled store with injectable write faults, for the tests that prove a
+//! failed write loses nothing (a full disk, a crash at one step).
+//!
+//! Reads always reach the sled store. Writes fail while their fault is armed:
+//! [`Fault::AllWrites`] for a read-only or full disk, or one issue write for
+//! a crash at that step of publishing. The trait methods with defaults
+//! (`put_extractions`, `apply_edit`, `health_check`, ...) are left to those
+//! defaults, so they fail through the faulted methods as a real store would.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use gleaner::model::{
+    AuditEntry, EditorFields, FetchState, Issue, Item, ItemId, Link, NewItem, Quote, ReviewState, User,
+};
+use gleaner::store::{
+    EditorialStore, EditorialWrite, Extraction, FetchStateStore, IssueStore, ItemQuery, ItemStore, OpsStore, PageCache,
+    SledStore, StoreError, UpsertReport, UserStore,
+};
+
+/// Which writes fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Every write, as on a full or read-only disk.
+    AllWrites,
+    /// Storing an issue draft (`put_issue`).
+    PutIssue,
+    /// The publishing transaction (`finish_issue`).
+    FinishIssue,
+}
+
+/// See the module docs.
+pub struct FaultyStore {
+    inner: SledStore,
+    faults: Vec<Fault>,
+    armed: AtomicBool,
+}
+
+impl FaultyStore {
+    /// A temporary sled store whose `faults` are armed from the start.
+    pub fn new(faults: &[Fault]) -> Self {
+        Self { inner: SledStore::temporary().expect("temporary store"), faults: faults.to_vec(), armed: true.into() }
+    }
+
+    /// Arms or disarms every fault at once (set up the data, then crash).
+    pub fn arm(&self, on: bool) {
+        self.armed.store(on, Ordering::SeqCst);
+    }
+
+    fn write(&self, fault: Fault) -> Result<(), StoreError> {
+        let hit = self.faults.iter().any(|f| *f == fault || *f == Fault::AllWrites);
+        if hit && self.armed.load(Ordering::SeqCst) {
+            return Err(StoreError::Io("No space left on device (injected)".to_owned()));
+        }
+        Ok(())
+    }
+
+    fn any_write(&self) -> Result<(), StoreError> {
+        self.write(Fault::AllWrites)
+    }
+}
+
+impl ItemStore for FaultyStore {
+    fn upsert_items(&self, items: &[NewItem]) -> Result<UpsertReport, StoreError> {
+        self.any_write()?;
+        self.inner.upsert_items(items)
+    }
+    fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
+        self.inner.item(id)
+    }
+    fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
+        self.inner.items(query)
+    }
+    fn item_count(&self) -> Result<usize, StoreError> {
+        self.inner.item_count()
+    }
+    fn counts_by_state(&self) -> Result<Vec<(ReviewState, usize)>, StoreError> {
+        self.inner.counts_by_state()
+    }
+    fn put_extraction(&self, id: &ItemId, extraction: &Extraction) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_extraction(id, extraction)
+    }
+    fn record_extraction_attempt(&self, id: &ItemId, hash: &str, failure: Option<&str>) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.record_extraction_attempt(id, hash, failure)
+    }
+    fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {
+        self.inner.quotes(id)
+    }
+    fn links(&self, id: &ItemId) -> Result<Vec<Link>, StoreError> {
+        self.inner.links(id)
+    }
+}
+
+impl FetchStateStore for FaultyStore {
+    fn fetch_state(&self, source_id: &str) -> Result<Option<FetchState>, StoreError> {
+        self.inner.fetch_state(source_id)
+    }
+    fn put_fetch_state(&self, source_id: &str, state: &FetchState) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_fetch_state(source_id, state)
+    }
+    fn page_cache(&self, url: &str) -> Result<Option<PageCache>, StoreError> {
+        self.inner.page_cache(url)
+    }
+    fn put_page_cache(&self, url: &str, cache: &PageCache) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_page_cache(url, cache)
+    }
+}
+
+impl EditorialStore for FaultyStore {
+    fn update_editorial(
+        &self,
+        id: &ItemId,
+        expected_revision: u64,
+        state: ReviewState,
+        editor: &EditorFields,
+    ) -> Result<Item, StoreError> {
+        self.any_write()?;
+        self.inner.update_editorial(id, expected_revision, state, editor)
+    }
+    fn apply_edits(&self, writes: &[EditorialWrite]) -> Result<Vec<Item>, StoreError> {
+        self.any_write()?;
+        self.inner.apply_edits(writes)
+    }
+    fn audit_for(&self, id: &ItemId) -> Result<Vec<AuditEntry>, StoreError> {
+        self.inner.audit_for(id)
+    }
+    fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.inner.recent_audit(limit)
+    }
+}
+
+impl UserStore for FaultyStore {
+    fn insert_user(&self, user: &User) -> Result<bool, StoreError> {
+        self.any_write()?;
+        self.inner.insert_user(user)
+    }
+    fn put_user(&self, user: &User) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_user(user)
+    }
+    fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        self.inner.user(name)
+    }
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.inner.users()
+    }
+}
+
+impl IssueStore for FaultyStore {
+    fn issues(&self) -> Result<Vec<Issue>, StoreError> {
+        self.inner.issues()
+    }
+    fn issue(&self, number: u32) -> Result<Option<Issue>, StoreError> {
+        self.inner.issue(number)
+    }
+    fn put_issue(&self, issue: &Issue) -> Result<(), StoreError> {
+        self.write(Fault::PutIssue)?;
+        self.inner.put_issue(issue)
+    }
+    fn finish_issue(&self, issue: &Issue, items: &[(ItemId, u64)]) -> Result<(), StoreError> {
+        self.write(Fault::FinishIssue)?;
+        self.inner.finish_issue(issue, items)
+    }
+}
+
+impl OpsStore for FaultyStore {
+    fn flush(&self) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.flush()
+    }
+}
