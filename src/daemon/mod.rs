@@ -80,7 +80,8 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     )
     .merge(web::metrics_routes(metrics_state))
     .merge(web::review::routes(ui));
-    let server = tokio::spawn(web::serve(listener, router, when_stopped()));
+    let server_options = web::ServerOptions::from_settings(&app.config.settings.server);
+    let server = tokio::spawn(web::serve_with(listener, router, server_options, when_stopped()));
     let publishing = tokio::spawn(publish_on_schedule(
         Arc::clone(&app.publisher),
         Arc::clone(&app.store),
