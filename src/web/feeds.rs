@@ -133,7 +133,8 @@ const REFERRER_POLICY: &str = "strict-origin-when-cross-origin";
 /// Adds the security headers to every `/feeds` response, not-found and 304 included.
 pub(super) async fn security_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let page = path == "/feeds/" || path.ends_with(".html");
+    let page =
+        path == "/feeds/" || std::path::Path::new(path).extension().is_some_and(|e| e.eq_ignore_ascii_case("html"));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let csp = if page { ARCHIVE_CSP } else { FEED_CSP };
