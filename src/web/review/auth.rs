@@ -71,6 +71,9 @@ pub struct Sessions {
 /// stops spraying names from one address or one name from many.
 const SPREAD: usize = 4;
 
+/// Longer than any real user name; see [`Sessions::take_attempt`].
+const MAX_NAME_KEY_CHARS: usize = 128;
+
 /// Times of recent login attempts, under three keys at once.
 #[derive(Default)]
 struct Attempts {
@@ -165,7 +168,9 @@ impl Sessions {
     /// lock: parallel attempts see each other.
     pub(crate) fn take_attempt(&self, address: &str, name: &str) -> Option<Attempt> {
         let now = Instant::now();
-        let name = name.to_lowercase();
+        // Names are the attacker's text, up to a whole form: as map keys they
+        // are cut short, or ten thousand of them would hold gigabytes.
+        let name: String = name.to_lowercase().chars().take(MAX_NAME_KEY_CHARS).collect();
         let pair = (address.to_owned(), name.clone());
         let mut attempts = lock(&self.attempts);
         let Attempts { pair: pairs, address: addresses, name: names } = &mut *attempts;
@@ -412,6 +417,16 @@ mod tests {
         // And one name from many addresses into the name budget.
         let spread = (0..20).filter(|n| sessions.take_attempt(&format!("198.51.100.{n}"), "bob").is_some()).count();
         assert_eq!(spread, 2 * SPREAD);
+    }
+
+    #[test]
+    fn huge_names_share_one_short_key() {
+        let sessions = Sessions::new(Duration::from_secs(60), 1, Duration::from_secs(60));
+        let long = "a".repeat(1 << 20);
+        assert!(sessions.take_attempt("127.0.0.1", &format!("{long}x")).is_some());
+        assert!(sessions.take_attempt("127.0.0.1", &format!("{long}y")).is_none(), "same first 128 characters");
+        let attempts = lock(&sessions.attempts);
+        assert!(attempts.name.keys().all(|k| k.chars().count() <= MAX_NAME_KEY_CHARS));
     }
 
     #[test]
