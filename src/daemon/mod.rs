@@ -22,8 +22,9 @@ use crate::web::{self, WebState};
 
 /// How long blocking work (an extraction, a publish) may go on after the
 /// stop signal before the process exits without it. With the scheduler's own
-/// drain (`scheduler::DRAIN_TIMEOUT`) the process stops inside the 10 s that
-/// Docker and systemd allow before they kill it.
+/// drain (`scheduler::DRAIN_TIMEOUT`) and the HTTP server's (shorter, at the
+/// same time: `web::ServerOptions::drain_timeout`) the process stops inside
+/// the 10 s that Docker and systemd allow before they kill it.
 pub const ABANDON_AFTER: Duration = Duration::from_secs(1);
 
 /// Why the service could not start or stopped with an error.

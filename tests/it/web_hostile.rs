@@ -458,4 +458,18 @@ async fn remote_images_in_feed_content_are_blocked_until_the_editor_asks() {
     assert!(csp.contains("script-src 'self'"), "only images are relaxed: {csp}");
     let html = scraper::Html::parse_document(&shown.text().await.expect("body"));
     assert_eq!(attrs(&html, ".images-toggle a", "href"), [format!("/items/{id}")], "a way back to hiding them");
+
+    // The composer's preview makes the same choice.
+    for action in ["shortlist", "approve"] {
+        let revision = site.revision(&id);
+        let acted = site.post(&format!("/items/{id}/act"), &[("revision", &revision), ("do", action)]).await;
+        assert_eq!(acted.status(), StatusCode::SEE_OTHER, "{action}");
+    }
+    for (path, images) in
+        [("/composer/preview", "img-src 'self' data:"), ("/composer/preview?images=1", "img-src 'self' https: data:")]
+    {
+        let preview = site.get(path, true).await;
+        assert_eq!(preview.status(), StatusCode::OK, "{path}");
+        assert_eq!(img_src(&text_header(preview.headers(), &header::CONTENT_SECURITY_POLICY)), images, "{path}");
+    }
 }
