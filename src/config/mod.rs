@@ -36,6 +36,9 @@ pub mod defaults {
     pub const SCHEDULE: &str = "*/30 * * * *";
     pub const SCHEDULE_JITTER: Duration = Duration::from_secs(60);
     pub const BIND: &str = "127.0.0.1:8080";
+    /// Open HTTP connections; an editorial team and feed readers behind a
+    /// proxy need far fewer, a slowloris far more.
+    pub const MAX_CONNECTIONS: usize = 512;
     /// Relative to the settings file, like every path in it.
     pub const STORE: &str = "../data/gleaner.sled";
     pub const OUTPUT_DIR: &str = "../feeds";
@@ -168,6 +171,8 @@ pub struct ServerSettings {
     pub bind: SocketAddr,
     /// Mark the review session cookie `Secure`: set when the UI is reached through an HTTPS proxy.
     pub secure_cookies: bool,
+    /// Most HTTP connections open at once (`max_connections`); more wait to be accepted.
+    pub max_connections: usize,
 }
 
 /// Validated `gleaner.toml`.

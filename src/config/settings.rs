@@ -45,7 +45,7 @@ const PUBLISH_KEYS: &[&str] = &[
     "websub_hub",
     "templates_dir",
 ];
-const SERVER_KEYS: &[&str] = &["bind", "secure_cookies"];
+const SERVER_KEYS: &[&str] = &["bind", "secure_cookies", "max_connections"];
 
 /// Where each table's keys live, to tell an operator who put one at the top level.
 pub(super) fn homes() -> Vec<(&'static str, &'static str)> {
@@ -99,7 +99,8 @@ pub(super) fn validate(
     let publish_table = sub_table(diag, &root, "publish");
     let publish = publish(diag, publish_table, &base);
 
-    let mut server = ServerSettings { bind: default_bind(), secure_cookies: false };
+    let mut server =
+        ServerSettings { bind: default_bind(), secure_cookies: false, max_connections: defaults::MAX_CONNECTIONS };
     if let Some(table) = sub_table(diag, &root, "server") {
         let section = Section::new(table, "server");
         section.check_keys(diag, SERVER_KEYS, &[]);
@@ -114,6 +115,11 @@ pub(super) fn validate(
         }
         if let Some(secure) = section.boolean(diag, "secure_cookies") {
             server.secure_cookies = secure;
+        }
+        // Each connection is a file descriptor; beyond ~100k the process limit
+        // is the real cap, so a larger number only hides a typo.
+        if let Some(n) = section.integer(diag, "max_connections", 1, 100_000) {
+            server.max_connections = to_usize(n);
         }
     }
 

@@ -46,6 +46,7 @@ fn empty_settings_take_every_default() {
     assert!(!s.fetch.allow_private_networks);
     assert_eq!(s.default_schedule.as_str(), defaults::SCHEDULE);
     assert_eq!(s.server.bind.to_string(), defaults::BIND);
+    assert_eq!(s.server.max_connections, defaults::MAX_CONNECTIONS);
     assert_eq!(s.publish.output_dir, Path::new("/srv/gleaner/feeds"));
     assert_eq!(s.publish.first_number, defaults::FIRST_NUMBER);
     assert!(config.sources.is_empty());
@@ -333,6 +334,13 @@ fn bad_bind_address() {
     let errors = errors("[server]\nbind = \"localhost:80\"\n", None);
     assert_eq!(errors.len(), 1);
     assert_has(&errors, "2:8: bad bind address \"localhost:80\"");
+}
+
+#[test]
+fn the_connection_cap_is_read_and_bounded() {
+    assert_eq!(ok(&format!("[server]\nmax_connections = 64\n{FEED}"), None).settings.server.max_connections, 64);
+    let errors = errors("[server]\nmax_connections = 0\n", None);
+    assert_eq!(errors, ["gleaner.toml:2:19: `server.max_connections` must be between 1 and 100000"]);
 }
 
 #[test]

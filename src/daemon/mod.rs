@@ -22,8 +22,9 @@ use crate::web::{self, WebState};
 
 /// How long blocking work (an extraction, a publish) may go on after the
 /// stop signal before the process exits without it. With the scheduler's own
-/// drain (`scheduler::DRAIN_TIMEOUT`) the process stops inside the 10 s that
-/// Docker and systemd allow before they kill it.
+/// drain (`scheduler::DRAIN_TIMEOUT`) and the HTTP server's (shorter, at the
+/// same time: `web::ServerOptions::drain_timeout`) the process stops inside
+/// the 10 s that Docker and systemd allow before they kill it.
 pub const ABANDON_AFTER: Duration = Duration::from_secs(1);
 
 /// Why the service could not start or stopped with an error.
@@ -80,7 +81,8 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     )
     .merge(web::metrics_routes(metrics_state))
     .merge(web::review::routes(ui));
-    let server = tokio::spawn(web::serve(listener, router, when_stopped()));
+    let server_options = web::ServerOptions::from_settings(&app.config.settings.server);
+    let server = tokio::spawn(web::serve_with(listener, router, server_options, when_stopped()));
     let publishing = tokio::spawn(publish_on_schedule(
         Arc::clone(&app.publisher),
         Arc::clone(&app.store),

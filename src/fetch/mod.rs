@@ -26,7 +26,7 @@ use url::Url;
 use crate::config::FetchSettings;
 
 pub use error::FetchError;
-pub use guard::is_private_address;
+pub use guard::{is_blocked_address, is_own_address, is_private_address};
 pub use retry_after::parse_retry_after;
 
 use limits::Limits;
@@ -325,7 +325,7 @@ fn refuse_private_literal(url: &Url) -> Result<(), FetchError> {
         Some(url::Host::Ipv6(ip)) => ip.into(),
         _ => return Ok(()),
     };
-    if is_private_address(ip) { Err(FetchError::PrivateAddress { url: url.clone(), ip: Some(ip) }) } else { Ok(()) }
+    if is_blocked_address(ip) { Err(FetchError::PrivateAddress { url: url.clone(), ip: Some(ip) }) } else { Ok(()) }
 }
 
 /// Reads the whole body, failing as soon as it passes `limit`. Chunks arrive

@@ -9,7 +9,8 @@
 //! `stat` and no read; the publisher's atomic renames change both.
 //!
 //! Only the file names the publisher writes are served: no path from the
-//! request ever reaches the file system unchecked.
+//! request ever reaches the file system unchecked. Every response carries
+//! `nosniff`, a `Referrer-Policy` and a CSP under which nothing runs.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -18,8 +19,9 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::time::SystemTime;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::{WebError, WebState};
@@ -112,6 +114,34 @@ impl CachedFile {
             Bytes::from(encoder.finish().unwrap_or_default())
         })
     }
+}
+
+/// The archive and issue pages: the shipped templates use one inline
+/// `<style>` and nothing else, so no script, frame, form or remote resource
+/// is allowed even if an operator's template or an editor's text let markup
+/// through. (An override that needs a remote stylesheet or image must relax
+/// this at the proxy.)
+const ARCHIVE_CSP: &str = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                           base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// Feeds are data: a browser that renders one (XML with a stylesheet
+/// instruction, say) must load nothing and run nothing.
+const FEED_CSP: &str = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox";
+/// Links out of the archive tell outlets where readers come from (the
+/// origin), never which page.
+const REFERRER_POLICY: &str = "strict-origin-when-cross-origin";
+
+/// Adds the security headers to every `/feeds` response, not-found and 304 included.
+pub(super) async fn security_headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let page =
+        path == "/feeds/" || std::path::Path::new(path).extension().is_some_and(|e| e.eq_ignore_ascii_case("html"));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let csp = if page { ARCHIVE_CSP } else { FEED_CSP };
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static(REFERRER_POLICY));
+    response
 }
 
 pub(super) async fn to_index() -> Redirect {

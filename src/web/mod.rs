@@ -1,5 +1,6 @@
-//! The HTTP server (axum): the published digest under `/feeds/` today, the
-//! review UI later.
+//! The HTTP server (axum): the published digest under `/feeds/`, `/healthz`,
+//! `/metrics`, and (in `review/`) the editors' UI; `server.rs` owns the
+//! connections and their limits.
 //!
 //! Every route is listed in [`router`]; one handler file per page family
 //! (`feeds.rs`); every failure is a [`WebError`] whose one `IntoResponse`
@@ -11,6 +12,7 @@ mod feeds;
 mod health;
 pub mod metrics;
 pub mod review;
+mod server;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -22,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 pub use feeds::FileCache;
+pub use server::{ServerOptions, serve_with};
 
 /// What handlers share; cheap to clone.
 #[derive(Clone)]
@@ -52,14 +55,13 @@ impl WebState {
 
 /// Every route, in one place.
 pub fn router(state: WebState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
+    let feeds = Router::new()
         .route("/feeds", get(feeds::to_index))
         .route("/feeds/", get(feeds::index))
         .route("/feeds/{file}", get(feeds::top_level))
         .route("/feeds/issues/{file}", get(feeds::issue))
-        .fallback(not_found)
-        .with_state(state)
+        .route_layer(axum::middleware::from_fn(feeds::security_headers));
+    Router::new().route("/healthz", get(health::healthz)).merge(feeds).fallback(not_found).with_state(state)
 }
 
 /// `/metrics` (public, like `/healthz`: scrapers do not log in). Separate from
@@ -69,17 +71,14 @@ pub fn metrics_routes(state: metrics::MetricsState) -> Router {
     Router::new().route("/metrics", get(metrics::show)).with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets
-/// in-flight requests finish (graceful shutdown).
+/// Serves `router` on `listener` with the default [`ServerOptions`] until
+/// `shutdown` resolves, then drains in-flight requests up to a deadline.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Connect info gives the login rate limit each client's address.
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, router, ServerOptions::default(), shutdown).await
 }
 
 async fn not_found() -> WebError {
@@ -92,6 +91,9 @@ pub enum WebError {
     /// No such page or file (also: a name outside the allow-list).
     #[error("not found")]
     NotFound,
+    /// The request (its body included) took longer than the server allows.
+    #[error("request timed out")]
+    Timeout,
     /// A published file exists but could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Io {
@@ -105,6 +107,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, text) = match &self {
             Self::NotFound => (StatusCode::NOT_FOUND, "not found\n"),
+            Self::Timeout => (StatusCode::REQUEST_TIMEOUT, "request timed out\n"),
             Self::Io { .. } => {
                 tracing::error!(error = %self, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")

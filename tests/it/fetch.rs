@@ -425,6 +425,46 @@ async fn item_link_to_ipv4_mapped_loopback_is_refused() {
     assert!(matches!(error, FetchError::PrivateAddress { .. }), "{error:?}");
 }
 
+/// Issue 11.15: documentation ranges, 6to4 and Teredo, local-use NAT64 and
+/// the host's own addresses were treated as public. Each is refused before
+/// any connection is tried.
+#[tokio::test]
+async fn item_links_to_documentation_6to4_teredo_nat64_and_own_addresses_are_refused() {
+    let mut urls: Vec<String> = [
+        "http://192.0.2.1:9/",
+        "http://198.51.100.7:9/",
+        "http://203.0.113.9:9/",
+        "http://[2001:db8::1]:9/",
+        "http://[2002:7f00:1::1]:9/",
+        "http://[2002:a9fe:a9fe::1]:9/",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]:9/",
+        "http://[64:ff9b:1::a00:1]:9/",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    // The address this host would use to reach the internet, when it has one.
+    let own = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|socket| socket.connect("8.8.8.8:53").and_then(|()| socket.local_addr()))
+        .map(|addr| addr.ip());
+    if let Ok(ip) = own
+        && !ip.is_unspecified()
+    {
+        assert!(gleaner::fetch::is_own_address(ip), "{ip}");
+        urls.push(format!("http://{ip}:9/"));
+    }
+    let fetcher = fetcher_with(&settings());
+    for url in urls {
+        let url = Url::parse(&url).expect("url");
+        let started = Instant::now();
+        let error = fetch_as(&fetcher, &url, &Validators::default(), ITEM_LINK).await.expect_err("guarded");
+        assert!(matches!(error, FetchError::PrivateAddress { .. }), "{url}: {error:?}");
+        assert!(started.elapsed() < Duration::from_secs(1), "{url}: refused at once, not after a connect attempt");
+    }
+    for public in ["2002:808:808::1", "93.184.216.34"] {
+        assert!(!gleaner::fetch::is_blocked_address(public.parse().expect("ip")), "{public}");
+    }
+}
+
 // ---- file:// ----
 
 fn temp_file(contents: &[u8]) -> (tempfile::TempDir, Url) {

@@ -19,3 +19,4 @@ mod review;
 mod store;
 mod ui;
 mod web;
+mod web_hostile;

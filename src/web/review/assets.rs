@@ -44,15 +44,40 @@ pub(crate) async fn file(Path((version, name)): Path<(String, String)>) -> Resul
 /// The policy for every review page: scripts only from our own files (so an
 /// injected inline `<script>` or `onerror=` would not run even if it got
 /// past escaping), no plugins, no framing (clickjacking), forms only to us.
-/// Images may come from feeds over https.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
+/// Images only from us: a remote image in feed content would tell its
+/// sender which editor opened the item, and when (a tracking pixel).
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// [`CSP`] with remote `https` images, for a page where the editor chose
+/// "show images" (`?images=1`).
+pub(crate) const IMAGES_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+                                     img-src 'self' https: data:; connect-src 'self'; form-action 'self'; \
+                                     base-uri 'none'; frame-ancestors 'none'";
+
 /// The preview shows the digest page exactly as published, and its template
-/// carries an inline `<style>`; scripts stay forbidden.
+/// carries an inline `<style>`; scripts stay forbidden, images as on [`CSP`].
 pub(crate) const PREVIEW_CSP: &str = "default-src 'none'; script-src 'none'; style-src 'self' 'unsafe-inline'; \
-                                      img-src 'self' https: data:; form-action 'none'; base-uri 'none'; \
+                                      img-src 'self' data:; form-action 'none'; base-uri 'none'; \
                                       frame-ancestors 'none'";
+
+/// [`PREVIEW_CSP`] with remote `https` images (`?images=1`).
+pub(crate) const PREVIEW_IMAGES_CSP: &str = "default-src 'none'; script-src 'none'; \
+                                             style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; \
+                                             form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The `?images=1` choice of the item page and the preview.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ImagesQuery {
+    images: Option<String>,
+}
+
+impl ImagesQuery {
+    /// True when the editor asked to load remote images.
+    pub(crate) fn shown(&self) -> bool {
+        matches!(self.images.as_deref(), Some("1" | "true" | "yes"))
+    }
+}
 
 /// Adds the security headers to every review response (a handler may have
 /// set its own CSP, which is kept).

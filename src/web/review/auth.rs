@@ -8,12 +8,17 @@
 //! POST-redirect-GET. The login form, having no session yet, uses a
 //! double-submit token: a short-lived cookie whose value the form repeats.
 //!
-//! Login attempts are rate-limited per client address and user name; the
-//! password check itself is `Editorial::verify_user` (argon2id).
+//! Login attempts are rate-limited per client address and user name, per
+//! address and per name; an attempt is counted *before* its password is
+//! checked, in one step with the check of every budget, so a burst of
+//! parallel requests cannot all pass the limit before any is recorded. The
+//! password check itself is `Editorial::verify_user` (argon2id, 19 MiB each):
+//! at most `UiOptions::password_checks` run at once, and a login that cannot
+//! get a slot soon is refused with 429 rather than queued without bound.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -57,8 +62,50 @@ pub struct Sessions {
     max_attempts: usize,
     window: Duration,
     live: Mutex<HashMap<String, Session>>,
-    /// (client address, lower-cased name) → times of recent failed attempts.
-    failures: Mutex<HashMap<(String, String), Vec<Instant>>>,
+    attempts: Mutex<Attempts>,
+}
+
+/// One address may try a few names (a team behind one proxy shares an
+/// address) and one name may be tried from a few addresses (an editor on
+/// the move): each gets this many times the per-pair budget, which still
+/// stops spraying names from one address or one name from many.
+const SPREAD: usize = 4;
+
+/// Longer than any real user name; see [`Sessions::take_attempt`].
+const MAX_NAME_KEY_CHARS: usize = 128;
+
+/// Times of recent login attempts, under three keys at once.
+#[derive(Default)]
+struct Attempts {
+    /// (client address, lower-cased name).
+    pair: HashMap<(String, String), Vec<Instant>>,
+    address: HashMap<String, Vec<Instant>>,
+    name: HashMap<String, Vec<Instant>>,
+}
+
+/// A login attempt that was counted; handed back to refund it.
+#[derive(Debug, Clone)]
+pub(crate) struct Attempt {
+    address: String,
+    name: String,
+    at: Instant,
+}
+
+/// Room left under `limit` once times outside `window` are dropped.
+fn has_room(times: Option<&mut Vec<Instant>>, now: Instant, window: Duration, limit: usize) -> bool {
+    times.is_none_or(|times| {
+        times.retain(|t| now.duration_since(*t) < window);
+        times.len() < limit
+    })
+}
+
+/// Removes one recorded time (a refunded attempt).
+fn remove_time(times: Option<&mut Vec<Instant>>, at: Instant) {
+    if let Some(times) = times
+        && let Some(position) = times.iter().position(|t| *t == at)
+    {
+        times.swap_remove(position);
+    }
 }
 
 impl std::fmt::Debug for Sessions {
@@ -76,7 +123,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Sessions {
     pub fn new(ttl: Duration, max_attempts: usize, window: Duration) -> Self {
-        Self { ttl, max_attempts, window, live: Mutex::default(), failures: Mutex::default() }
+        Self { ttl, max_attempts, window, live: Mutex::default(), attempts: Mutex::default() }
     }
 
     /// Starts a session for `user`; returns (session id, CSRF token). The
@@ -116,27 +163,50 @@ impl Sessions {
         lock(&self.live).get_mut(&editor.session).map(|s| std::mem::take(&mut s.flash)).unwrap_or_default()
     }
 
-    /// True when `key` has used up its failed attempts in the window.
-    fn blocked(&self, key: &(String, String)) -> bool {
+    /// Counts a login attempt by `address` for `name` if every budget has
+    /// room; `None` when one is used up. Check and record happen under one
+    /// lock: parallel attempts see each other.
+    pub(crate) fn take_attempt(&self, address: &str, name: &str) -> Option<Attempt> {
         let now = Instant::now();
-        let mut failures = lock(&self.failures);
-        let Some(times) = failures.get_mut(key) else { return false };
-        times.retain(|t| now.duration_since(*t) < self.window);
-        times.len() >= self.max_attempts
-    }
-
-    fn record_failure(&self, key: (String, String)) {
-        let now = Instant::now();
-        let mut failures = lock(&self.failures);
+        // Names are the attacker's text, up to a whole form: as map keys they
+        // are cut short, or ten thousand of them would hold gigabytes.
+        let name: String = name.to_lowercase().chars().take(MAX_NAME_KEY_CHARS).collect();
+        let pair = (address.to_owned(), name.clone());
+        let mut attempts = lock(&self.attempts);
+        let Attempts { pair: pairs, address: addresses, name: names } = &mut *attempts;
         // Bounded memory under a spray of names: forget idle keys.
-        if failures.len() > 10_000 {
-            failures.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
+        if pairs.len() + addresses.len() + names.len() > 10_000 {
+            let window = self.window;
+            pairs.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < window));
+            addresses.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < window));
+            names.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < window));
         }
-        failures.entry(key).or_default().push(now);
+        let wide = self.max_attempts.saturating_mul(SPREAD);
+        let room = has_room(pairs.get_mut(&pair), now, self.window, self.max_attempts)
+            && has_room(addresses.get_mut(address), now, self.window, wide)
+            && has_room(names.get_mut(&name), now, self.window, wide);
+        if !room {
+            return None;
+        }
+        pairs.entry(pair).or_default().push(now);
+        addresses.entry(address.to_owned()).or_default().push(now);
+        names.entry(name.clone()).or_default().push(now);
+        Some(Attempt { address: address.to_owned(), name, at: now })
     }
 
-    fn clear_failures(&self, key: &(String, String)) {
-        lock(&self.failures).remove(key);
+    /// Gives an attempt back: its password was never checked (the server
+    /// was busy), or it was right. A right password also forgives the
+    /// pair's earlier typos.
+    pub(crate) fn refund(&self, attempt: &Attempt, succeeded: bool) {
+        let mut attempts = lock(&self.attempts);
+        let pair = (attempt.address.clone(), attempt.name.clone());
+        if succeeded {
+            attempts.pair.remove(&pair);
+        } else {
+            remove_time(attempts.pair.get_mut(&pair), attempt.at);
+        }
+        remove_time(attempts.address.get_mut(&attempt.address), attempt.at);
+        remove_time(attempts.name.get_mut(&attempt.name), attempt.at);
     }
 }
 
@@ -256,35 +326,46 @@ pub(crate) async fn login(State(state): State<UiState>, request: Request) -> Res
     let name = fields.get("name").unwrap_or_default().trim().to_owned();
     let password = fields.get("password").unwrap_or_default().to_owned();
     let next = fields.get("next").map(str::to_owned);
-    let key = (address, name.to_lowercase());
-    if state.inner.sessions.blocked(&key) {
-        tracing::warn!(user = %name, client = %key.0, "login refused: too many attempts");
-        return render_login(
-            &state,
-            next.as_deref(),
-            &name,
-            Some(&UiError::TooManyAttempts.to_string()),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-    }
+    let sessions = &state.inner.sessions;
+    let Some(attempt) = sessions.take_attempt(&address, &name) else {
+        tracing::warn!(user = %name, client = %address, "login refused: too many attempts");
+        let message = UiError::TooManyAttempts.to_string();
+        return render_login(&state, next.as_deref(), &name, Some(&message), StatusCode::TOO_MANY_REQUESTS);
+    };
+    // Each check holds 19 MiB for tens of milliseconds: without a bound, a
+    // few hundred parallel logins took the server to gigabytes.
+    let slots = Arc::clone(&state.inner.password_checks);
+    let Ok(Ok(slot)) = tokio::time::timeout(state.inner.options.password_wait, slots.acquire_owned()).await else {
+        sessions.refund(&attempt, false);
+        tracing::warn!(user = %name, client = %address, "login refused: password checks busy");
+        let message = UiError::Busy.to_string();
+        let mut page = render_login(&state, next.as_deref(), &name, Some(&message), StatusCode::TOO_MANY_REQUESTS);
+        page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return page;
+    };
     let check_name = name.clone();
-    let verified = blocking(&state, move |ui| Ok(ui.editorial.verify_user(&check_name, &password)?)).await;
+    let verified = blocking(&state, move |ui| {
+        // The slot goes with the work: a client that hangs up does not
+        // free it while the check still runs.
+        let _slot = slot;
+        Ok(ui.editorial.verify_user(&check_name, &password)?)
+    })
+    .await;
     match verified {
         Ok(true) => {
-            state.inner.sessions.clear_failures(&key);
-            let (id, _csrf) = state.inner.sessions.create(&name);
+            sessions.refund(&attempt, true);
+            let (id, _csrf) = sessions.create(&name);
             tracing::info!(user = %name, "logged in");
             let options = &state.inner.options;
             let cookie = set_cookie(SESSION_COOKIE, &id, "/", options.session_ttl, options.secure_cookies);
             let gone = set_cookie(LOGIN_COOKIE, "", "/login", Duration::ZERO, options.secure_cookies);
-            let target = local_path(next.as_deref(), "/queue").to_owned();
+            let target = local_path(next.as_deref(), "/queue");
             let mut response = Redirect::to(&target).into_response();
             response.headers_mut().append(header::SET_COOKIE, cookie);
             response.headers_mut().append(header::SET_COOKIE, gone);
             response
         }
         Ok(false) => {
-            state.inner.sessions.record_failure(key);
             tracing::info!(user = %name, "login failed");
             render_login(&state, next.as_deref(), &name, Some("Wrong name or password."), StatusCode::UNAUTHORIZED)
         }
@@ -322,16 +403,39 @@ mod tests {
     }
 
     #[test]
-    fn failed_logins_are_limited_per_key_and_window() {
+    fn attempts_are_limited_per_pair_address_and_name() {
         let sessions = Sessions::new(Duration::from_secs(60), 2, Duration::from_secs(60));
-        let key = ("127.0.0.1".to_owned(), "ann".to_owned());
-        assert!(!sessions.blocked(&key));
-        sessions.record_failure(key.clone());
-        sessions.record_failure(key.clone());
-        assert!(sessions.blocked(&key));
-        assert!(!sessions.blocked(&("127.0.0.1".to_owned(), "bob".to_owned())));
-        sessions.clear_failures(&key);
-        assert!(!sessions.blocked(&key));
+        let first = sessions.take_attempt("127.0.0.1", "ann").expect("room");
+        assert!(sessions.take_attempt("127.0.0.1", "Ann").is_some(), "names compare without case");
+        assert!(sessions.take_attempt("127.0.0.1", "ann").is_none(), "pair budget used up");
+        assert!(sessions.take_attempt("10.0.0.1", "ann").is_some(), "another address has its own pair budget");
+        sessions.refund(&first, true);
+        assert!(sessions.take_attempt("127.0.0.1", "ann").is_some(), "a right password clears the pair");
+        // Spraying names from one address runs into the address budget (2 × SPREAD).
+        let sprayed = (0..20).filter(|n| sessions.take_attempt("192.0.2.9", &format!("user{n}")).is_some()).count();
+        assert_eq!(sprayed, 2 * SPREAD);
+        // And one name from many addresses into the name budget.
+        let spread = (0..20).filter(|n| sessions.take_attempt(&format!("198.51.100.{n}"), "bob").is_some()).count();
+        assert_eq!(spread, 2 * SPREAD);
+    }
+
+    #[test]
+    fn huge_names_share_one_short_key() {
+        let sessions = Sessions::new(Duration::from_secs(60), 1, Duration::from_secs(60));
+        let long = "a".repeat(1 << 20);
+        assert!(sessions.take_attempt("127.0.0.1", &format!("{long}x")).is_some());
+        assert!(sessions.take_attempt("127.0.0.1", &format!("{long}y")).is_none(), "same first 128 characters");
+        let attempts = lock(&sessions.attempts);
+        assert!(attempts.name.keys().all(|k| k.chars().count() <= MAX_NAME_KEY_CHARS));
+    }
+
+    #[test]
+    fn a_refund_gives_back_exactly_one_attempt() {
+        let sessions = Sessions::new(Duration::from_secs(60), 1, Duration::from_secs(60));
+        let attempt = sessions.take_attempt("127.0.0.1", "ann").expect("room");
+        assert!(sessions.take_attempt("127.0.0.1", "ann").is_none());
+        sessions.refund(&attempt, false);
+        assert!(sessions.take_attempt("127.0.0.1", "ann").is_some());
     }
 
     #[test]

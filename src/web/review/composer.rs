@@ -9,7 +9,7 @@
 //! refuses the whole reorder (409) rather than produce an order nobody chose.
 
 use axum::Extension;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -156,8 +156,12 @@ async fn refused(
     render(state, editor, &draft, Some(&format!("{error}. Nothing was changed.")), status)
 }
 
-/// GET /composer/preview: the next issue's page, exactly as published.
-pub(crate) async fn preview(State(state): State<UiState>) -> Result<Response, UiError> {
+/// GET /composer/preview: the next issue's page, exactly as published;
+/// remote images only with `?images=1`.
+pub(crate) async fn preview(
+    State(state): State<UiState>,
+    Query(images): Query<assets::ImagesQuery>,
+) -> Result<Response, UiError> {
     let page = blocking(&state, |ui| ui.preview.render(Utc::now()).map_err(UiError::Preview)).await?;
     let Some(page) = page else {
         return Ok(Html(format!(
@@ -168,7 +172,8 @@ pub(crate) async fn preview(State(state): State<UiState>) -> Result<Response, Ui
         .into_response());
     };
     let mut response = Html(page).into_response();
-    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(assets::PREVIEW_CSP));
+    let csp = if images.shown() { assets::PREVIEW_IMAGES_CSP } else { assets::PREVIEW_CSP };
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     Ok(response)
 }
 

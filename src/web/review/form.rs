@@ -81,13 +81,25 @@ pub(crate) fn action_past(action: Action) -> &'static str {
     }
 }
 
+/// Where redirect targets are resolved: any origin works as long as a
+/// target naming another site cannot match it (`.invalid` is reserved, RFC 2606).
+const SITE: &str = "http://gleaner.invalid/";
+
 /// `target` if it is a path on this site, else `fallback`: a `next` or
-/// `back` field must not turn the UI into an open redirect (`//evil.org`,
-/// `https://evil.org`, `/\evil.org` all leave the site).
-pub(crate) fn local_path<'a>(target: Option<&'a str>, fallback: &'a str) -> &'a str {
-    match target {
-        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.contains('\\') && !t.contains(['\r', '\n']) => t,
-        _ => fallback,
+/// `back` field must not turn the UI into an open redirect.
+///
+/// The target is resolved the way a browser resolves a `Location`, so
+/// every trick browsers undo lands on the other site and is refused: tab
+/// and newline are stripped (`/\t/evil.org` is `//evil.org`), `\` is `/`,
+/// leading spaces and controls are trimmed. What comes back is the
+/// re-serialized path, query and fragment, percent-encoded, so it is always
+/// a valid header value.
+pub(crate) fn local_path(target: Option<&str>, fallback: &str) -> String {
+    let site = url::Url::parse(SITE).expect("SITE is a valid URL");
+    let resolved = target.filter(|t| t.starts_with('/')).and_then(|t| site.join(t).ok());
+    match resolved {
+        Some(url) if url.origin() == site.origin() => url[url::Position::BeforePath..].to_owned(),
+        _ => fallback.to_owned(),
     }
 }
 
@@ -106,9 +118,22 @@ mod tests {
     #[test]
     fn only_local_paths_are_redirect_targets() {
         assert_eq!(local_path(Some("/queue?state=new"), "/"), "/queue?state=new");
-        for bad in ["//evil.org", "https://evil.org", "/\\evil.org", "queue", ""] {
-            assert_eq!(local_path(Some(bad), "/queue"), "/queue", "{bad}");
+        for bad in [
+            "//evil.org",
+            "https://evil.org",
+            "/\\evil.org",
+            "queue",
+            "",
+            "/\t/evil.org",
+            "/\n/evil.org",
+            "\t//evil.org",
+            " //evil.org",
+            "/\\/evil.org",
+        ] {
+            assert_eq!(local_path(Some(bad), "/queue"), "/queue", "{bad:?}");
         }
+        // Controls inside a local path are encoded, never a broken header.
+        assert_eq!(local_path(Some("/items/\u{1}x\u{7f}"), "/queue"), "/items/%01x%7F");
     }
 
     #[test]

@@ -13,13 +13,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Extension;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use minijinja::{Value, context};
 use serde::Serialize;
 
+use super::assets::{IMAGES_CSP, ImagesQuery};
 use super::auth::Editor;
 use super::form::{Fields, action_past, local_path, parse_action};
 use super::{UiError, UiState, blocking, editorial_status};
@@ -121,14 +122,22 @@ fn paragraphs(text: &str) -> Vec<&str> {
     text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect()
 }
 
+/// How a page is shown: the refusal it reports, its status, and whether the
+/// editor chose to load remote images.
+struct Shown<'a> {
+    error: Option<&'a str>,
+    status: StatusCode,
+    images: bool,
+}
+
 fn render(
     state: &UiState,
     editor: &Editor,
     view: &ItemView,
     values: &FormValues,
-    error: Option<&str>,
-    status: StatusCode,
+    shown: &Shown<'_>,
 ) -> Result<Response, UiError> {
+    let Shown { error, status, images } = *shown;
     let item: &Item = &view.item;
     let base = item.url.as_deref().and_then(|u| url::Url::parse(u).ok());
     // The summary was sanitized at ingest; sanitizing again at display costs
@@ -207,6 +216,8 @@ fn render(
                 state => item.state.as_str(),
                 revision => item.revision,
                 paragraphs => paragraphs(&item.text),
+                // The sanitizer lowercases tags, so this finds every image it kept.
+                has_images => summary.contains("<img"),
                 summary_html => Value::from_safe_string(summary),
                 extraction_note => &item.extraction_note,
             },
@@ -217,20 +228,27 @@ fn render(
             audit => audit,
             sections => sections,
             actions => actions,
+            images => images,
         },
     )?;
-    Ok((status, html).into_response())
+    let mut response = (status, html).into_response();
+    if images {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(IMAGES_CSP));
+    }
+    Ok(response)
 }
 
-/// GET /items/{id}.
+/// GET /items/{id}; remote images in the summary load only with `?images=1`.
 pub(crate) async fn show(
     State(state): State<UiState>,
     Extension(editor): Extension<Editor>,
     Path(id): Path<String>,
+    Query(images): Query<ImagesQuery>,
 ) -> Result<Response, UiError> {
     let id = item_id(&id)?;
     let view = blocking(&state, move |ui| Ok(ui.editorial.item_page(&id)?)).await?;
-    render(&state, &editor, &view, &FormValues::stored(&view), None, StatusCode::OK)
+    let shown = Shown { error: None, status: StatusCode::OK, images: images.shown() };
+    render(&state, &editor, &view, &FormValues::stored(&view), &shown)
 }
 
 /// POST /items/{id}: save the editor's fields, then act if a review button was pressed.
@@ -298,7 +316,7 @@ async fn refused(
     let job_id = id.clone();
     let view = blocking(state, move |ui| Ok(ui.editorial.item_page(&job_id)?)).await?;
     let message = format!("{error}. Your input is kept below; check it against the current item and submit again.");
-    render(state, editor, &view, values, Some(&message), status)
+    render(state, editor, &view, values, &Shown { error: Some(&message), status, images: false })
 }
 
 /// POST /items/{id}/act: one review action (the queue's keyboard shortcuts
@@ -312,7 +330,7 @@ pub(crate) async fn act(
     let id = item_id(&id)?;
     let revision = fields.revision()?;
     let action = parse_action(fields.need("do")?)?;
-    let back = local_path(fields.get("back"), "/queue").to_owned();
+    let back = local_path(fields.get("back"), "/queue");
     let actor = editor.name.clone();
     let job_id = id.clone();
     let item = blocking(&state, move |ui| Ok(ui.editorial.act(&job_id, revision, action, &actor, Utc::now())?)).await?;

@@ -48,9 +48,14 @@ pub struct UiOptions {
     pub secure_cookies: bool,
     /// How long a session lasts after login.
     pub session_ttl: Duration,
-    /// Failed logins allowed per client address and user name within `login_window`.
+    /// Login attempts allowed per client address and user name within
+    /// `login_window` (an address, or a name, gets a few times as many).
     pub login_attempts: usize,
     pub login_window: Duration,
+    /// Password checks (argon2id, 19 MiB each) running at once.
+    pub password_checks: usize,
+    /// How long a login waits for a free password check before it gets 429.
+    pub password_wait: Duration,
 }
 
 /// Twelve hours: a working day, so nobody is logged out mid-issue.
@@ -59,6 +64,12 @@ const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 /// (argon2 makes each try slow too) without locking out a typo-prone editor.
 const LOGIN_ATTEMPTS: usize = 5;
 const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+/// Two checks at once keep a login under a second on two cores and the
+/// memory they take under 40 MiB, however many clients try.
+const PASSWORD_CHECKS: usize = 2;
+/// Long enough for a queue of a few dozen honest logins, short enough that a
+/// flood is told no before it piles up in memory.
+const PASSWORD_WAIT: Duration = Duration::from_secs(2);
 
 impl Default for UiOptions {
     fn default() -> Self {
@@ -67,6 +78,8 @@ impl Default for UiOptions {
             session_ttl: SESSION_TTL,
             login_attempts: LOGIN_ATTEMPTS,
             login_window: LOGIN_WINDOW,
+            password_checks: PASSWORD_CHECKS,
+            password_wait: PASSWORD_WAIT,
         }
     }
 }
@@ -100,6 +113,8 @@ pub(crate) struct Inner {
     pub(crate) editorial: Editorial,
     pub(crate) pages: Pages,
     pub(crate) sessions: Sessions,
+    /// Slots for password checks (`UiOptions::password_checks`).
+    pub(crate) password_checks: Arc<tokio::sync::Semaphore>,
     pub(crate) preview: Preview,
     /// Section names offered on the item page (`publish.sections`).
     pub(crate) sections: Vec<String>,
@@ -121,7 +136,8 @@ impl UiState {
     pub fn new(editorial: Editorial, pages: Pages, preview: Preview, options: UiOptions) -> Self {
         let sections = preview.settings().sections.clone();
         let sessions = Sessions::new(options.session_ttl, options.login_attempts, options.login_window);
-        Self { inner: Arc::new(Inner { editorial, pages, sessions, preview, sections, options }) }
+        let password_checks = Arc::new(tokio::sync::Semaphore::new(options.password_checks.max(1)));
+        Self { inner: Arc::new(Inner { editorial, pages, sessions, password_checks, preview, sections, options }) }
     }
 
     /// The UI over the service's own parts (one editorial, one publisher
@@ -201,6 +217,9 @@ pub enum UiError {
     /// Too many failed logins for this address and name.
     #[error("too many login attempts; wait a minute and try again")]
     TooManyAttempts,
+    /// Every password-check slot stayed taken while the login waited.
+    #[error("the server is busy checking other logins; try again in a moment")]
+    Busy,
     /// The review rules refused (stale revision, illegal transition, invalid
     /// edit). Boxed: a stale error carries an audit entry, and every handler
     /// result would otherwise be that large.
@@ -229,7 +248,7 @@ impl UiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Csrf => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts | Self::Busy => StatusCode::TOO_MANY_REQUESTS,
             Self::Editorial(e) => editorial_status(e),
             Self::Template(_) | Self::Preview(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

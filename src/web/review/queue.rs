@@ -187,7 +187,7 @@ pub(crate) async fn bulk(
 ) -> Result<Response, UiError> {
     let action = parse_action(fields.need("do")?)?;
     let targets = fields.all("sel").map(parse_target).collect::<Result<Vec<_>, _>>()?;
-    let back = local_path(fields.get("back"), "/queue").to_owned();
+    let back = local_path(fields.get("back"), "/queue");
     if targets.is_empty() {
         state.inner.sessions.flash(&editor, "Nothing selected.".to_owned());
         return Ok(Redirect::to(&back).into_response());
