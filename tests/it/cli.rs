@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::ingest::{rss, source, write_config};
-use crate::support::gleaner;
 use crate::support::http::{Reply, TestServer};
+use crate::support::{gleaner, terminate};
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -405,20 +405,7 @@ fn serve_stops_within_ten_seconds_of_sigterm_during_a_poll() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(server.hits() > 0, "the poll started");
-    let sent = Instant::now();
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
-    assert!(killed.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if sent.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("serve still running 20 s after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let took = sent.elapsed();
+    let (status, took) = terminate(&mut child);
     assert!(status.success(), "{status:?}");
     assert!(took < Duration::from_secs(10), "stopped {took:?} after SIGTERM");
 }

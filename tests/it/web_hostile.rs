@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use url::Url;
 
 use crate::support::items::{at, entry};
+use crate::support::terminate;
 use crate::ui::{Fixture, fixture, ui_state};
 
 const PASSWORD: &str = "correct horse battery";
@@ -382,20 +383,7 @@ fn serve_stops_within_ten_seconds_of_sigterm_while_a_request_is_stalled() {
                 Content-Length: 100000\r\n\r\nname=";
     std::io::Write::write_all(&mut stalled, head.as_bytes()).expect("write");
     std::thread::sleep(Duration::from_millis(300));
-    let sent = Instant::now();
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
-    assert!(killed.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if sent.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("serve still running 20 s after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let took = sent.elapsed();
+    let (status, took) = terminate(&mut child);
     drop(stalled);
     assert!(status.success(), "{status:?}");
     assert!(took < Duration::from_secs(10), "stopped {took:?} after SIGTERM");

@@ -10,7 +10,8 @@ pub mod items;
 pub mod store;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 /// Runs the `gleaner` binary with `--config config` and `args`, its log level
 /// left at the default whatever the test's environment says.
@@ -22,4 +23,23 @@ pub fn gleaner(config: &Path, args: &[&str]) -> Output {
         .env_remove("RUST_LOG")
         .output()
         .expect("run gleaner")
+}
+
+/// Sends SIGTERM to `child` and waits for it to exit, as systemd and Docker
+/// do; returns its status and how long it took. Kills it and fails the test
+/// if it is still running 20 s later.
+pub fn terminate(child: &mut Child) -> (ExitStatus, Duration) {
+    let sent = Instant::now();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(killed.success());
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return (status, sent.elapsed());
+        }
+        if sent.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("still running 20 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
