@@ -27,7 +27,9 @@ pub fn parse_page(bytes: &[u8], selectors: &PageSelectors, input: &ParseInput<'_
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
-    let document = Html::parse_document(&text);
+    // Bounded first: html5ever is quadratic on deep nesting and attribute floods.
+    let bounded = crate::sanitize::bound_markup(&text);
+    let document = Html::parse_document(&bounded.html);
     let base = document
         .select(&BASE)
         .next()
@@ -36,14 +38,14 @@ pub fn parse_page(bytes: &[u8], selectors: &PageSelectors, input: &ParseInput<'_
         .or_else(|| input.url.cloned());
     let sanitizer = Sanitizer::new(base.as_ref());
     let mut items = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = bounded.note().into_iter().collect();
     for (index, element) in document.select(&selectors.item).enumerate() {
         match read_item(element, selectors, base.as_ref(), &sanitizer, input, &mut warnings) {
             Some(item) => items.push(item),
             None => warnings.push(format!("item {} has no usable link; skipped", index + 1)),
         }
     }
-    if items.is_empty() && warnings.is_empty() {
+    if items.is_empty() && !bounded.changed() && warnings.is_empty() {
         warnings.push("the item selector matched nothing".to_owned());
     }
     let root = document.root_element();
