@@ -41,6 +41,10 @@ pub mod defaults {
     pub const OUTPUT_DIR: &str = "../feeds";
     pub const PUBLISH_TITLE: &str = "Gleaner Digest";
     pub const FIRST_NUMBER: u32 = 1;
+    /// The highest `first_number` accepted: a billion issues of headroom
+    /// below `u32::MAX`, so numbering can never run out in practice (a
+    /// `first_number` of 4294967295 once made the second issue reuse the first's number).
+    pub const MAX_FIRST_NUMBER: u32 = 1_000_000_000;
     /// `{title}` and `{number}` are replaced; the dash is an en dash, as in "Weekly Digest – 266".
     pub const TITLE_TEMPLATE: &str = "{title} – {number}";
     pub const ITEM_MARKER: &str = "++";

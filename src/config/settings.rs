@@ -192,7 +192,7 @@ fn publish(diag: &mut Diag<'_>, table: Option<&DeTable<'_>>, base: &Path) -> Pub
             text.clone_into(&mut publish.title);
         }
     }
-    if let Some(n) = section.integer(diag, "first_number", 0, i64::from(u32::MAX)) {
+    if let Some(n) = section.integer(diag, "first_number", 0, i64::from(defaults::MAX_FIRST_NUMBER)) {
         publish.first_number = u32::try_from(n).unwrap_or(defaults::FIRST_NUMBER);
     }
     if let Some(dir) = path_value(diag, &section, "output_dir", base) {
