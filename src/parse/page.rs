@@ -13,7 +13,6 @@ use url::Url;
 
 use super::{ParseError, ParseInput, ParsedFeed, ParsedItem, charset, date};
 use crate::model::PageSelectors;
-use crate::model::canonicalize;
 use crate::sanitize::{Sanitizer, html_to_text};
 
 static ANCHOR: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("static selector is valid"));
@@ -77,7 +76,7 @@ fn read_item(
         .value()
         .attr("href")
         .or_else(|| link_element.select(&ANCHOR).next().and_then(|a| a.value().attr("href")))?;
-    let url = canonicalize(href, base)?;
+    let url = super::item_link(href, base)?;
     let title = selectors
         .title
         .as_ref()

@@ -66,13 +66,21 @@ const RAW_TEXT: &[&str] = &["script", "style", "textarea", "title", "xmp", "ifra
 
 /// Elements a start tag of the same group closes implicitly (HTML §13.2.6.4.7).
 fn closes_open(new: &str, open: &str) -> bool {
-    match new {
-        "p" | "li" | "option" => open == new,
-        "dt" | "dd" => matches!(open, "dt" | "dd"),
-        "td" | "th" => matches!(open, "td" | "th"),
-        "tr" => matches!(open, "tr" | "td" | "th"),
-        _ => false,
-    }
+    let group: &[&str] = match new.len() {
+        1 if new.eq_ignore_ascii_case("p") => &["p"],
+        2 if new.eq_ignore_ascii_case("li") => &["li"],
+        2 if is_one_of(new, &["dt", "dd"]) => &["dt", "dd"],
+        2 if is_one_of(new, &["td", "th"]) => &["td", "th"],
+        2 if new.eq_ignore_ascii_case("tr") => &["tr", "td", "th"],
+        6 if new.eq_ignore_ascii_case("option") => &["option"],
+        _ => return false,
+    };
+    is_one_of(open, group)
+}
+
+/// Whether `name` is one of `names` (lower-case), ignoring ASCII case.
+fn is_one_of(name: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
 /// Bounds nesting depth and attribute counts of `html` (see the module docs).
@@ -81,11 +89,12 @@ pub fn bound_markup(html: &str) -> Bounded<'_> {
     let mut out: Option<String> = None;
     // Bytes of `html` before `copied` are already in `out` (when it exists).
     let mut copied = 0;
-    let mut open: Vec<String> = Vec::new();
+    // Names as written (compared ignoring ASCII case): no allocation per tag.
+    let mut open: Vec<&str> = Vec::new();
     let mut dropped_open: HashMap<String, usize> = HashMap::new();
     let (mut dropped_tags, mut dropped_attributes) = (0, 0);
     let mut at = 0;
-    while let Some(offset) = memchr(b'<', &bytes[at..]) {
+    while let Some(offset) = memchr::memchr(b'<', &bytes[at..]) {
         let lt = at + offset;
         let rest = &bytes[lt + 1..];
         if rest.starts_with(b"!--") {
@@ -97,7 +106,7 @@ pub fn bound_markup(html: &str) -> Bounded<'_> {
             continue;
         }
         if rest.first().is_some_and(|&b| b == b'!' || b == b'?') {
-            at = memchr(b'>', &bytes[lt..]).map_or(bytes.len(), |end| lt + end + 1);
+            at = memchr::memchr(b'>', &bytes[lt..]).map_or(bytes.len(), |end| lt + end + 1);
             continue;
         }
         let closing = rest.first() == Some(&b'/');
@@ -110,17 +119,19 @@ pub fn bound_markup(html: &str) -> Bounded<'_> {
             .iter()
             .position(|&b| b.is_ascii_whitespace() || b == b'/' || b == b'>')
             .map_or(bytes.len(), |p| name_start + p);
-        let name = html[name_start..name_end].to_ascii_lowercase();
+        let name = &html[name_start..name_end];
         let tag = scan_tag(bytes, name_end);
         at = tag.end;
         let mut keep = true;
         let mut rewritten: Option<String> = None;
         if closing {
             // End tags of dropped start tags go first: those were opened innermost.
-            if let Some(count) = dropped_open.get_mut(&name).filter(|c| **c > 0) {
+            if let Some(count) =
+                (!dropped_open.is_empty()).then(|| dropped_open.get_mut(&name.to_ascii_lowercase())).flatten().filter(|c| **c > 0)
+            {
                 *count -= 1;
                 keep = false;
-            } else if let Some(pos) = open.iter().rposition(|n| *n == name) {
+            } else if let Some(pos) = open.iter().rposition(|n| n.eq_ignore_ascii_case(name)) {
                 open.truncate(pos);
             }
         } else {
@@ -129,15 +140,15 @@ pub fn bound_markup(html: &str) -> Bounded<'_> {
                 let close = if tag.self_closing { "/>" } else { ">" };
                 rewritten = Some(format!("{}{close}", &html[lt..tag.cut]));
             }
-            if RAW_TEXT.contains(&name.as_str()) {
+            if is_one_of(name, RAW_TEXT) {
                 // Its text is not markup: skip to its end tag, which the next round reads.
-                at = find_end_tag(bytes, at, &name).unwrap_or(bytes.len());
-            } else if !VOID.contains(&name.as_str()) && !tag.self_closing {
-                if open.last().is_some_and(|top| closes_open(&name, top)) {
+                at = find_end_tag(bytes, at, name).unwrap_or(bytes.len());
+            } else if !is_one_of(name, VOID) && !tag.self_closing {
+                if open.last().is_some_and(|top| closes_open(name, top)) {
                     open.pop();
                 }
                 if open.len() >= MAX_DEPTH {
-                    *dropped_open.entry(name).or_default() += 1;
+                    *dropped_open.entry(name.to_ascii_lowercase()).or_default() += 1;
                     dropped_tags += 1;
                     keep = false;
                 } else {
@@ -211,7 +222,7 @@ fn scan_tag(bytes: &[u8], mut at: usize) -> Tag {
             }
             match bytes.get(at) {
                 Some(&quote @ (b'"' | b'\'')) => {
-                    at = memchr(quote, &bytes[at + 1..]).map_or(bytes.len(), |p| at + 1 + p + 1);
+                    at = memchr::memchr(quote, &bytes[at + 1..]).map_or(bytes.len(), |p| at + 1 + p + 1);
                 }
                 _ => {
                     while bytes.get(at).is_some_and(|&b| !(b.is_ascii_whitespace() || b == b'>')) {
@@ -239,13 +250,9 @@ fn find_end_tag(bytes: &[u8], mut from: usize, name: &str) -> Option<usize> {
     None
 }
 
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
-}
-
 /// The start of `needle` at or after `from`.
 fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| from + p)
+    memchr::memmem::find(bytes.get(from..)?, needle).map(|p| from + p)
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! whose 2 MiB stacks are what tokio's workers get: recursion on input depth
 //! overflows them.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -218,5 +220,293 @@ proptest::proptest! {
         }
         let json = gleaner::publish::render::json_feed(&[&issue], &settings);
         proptest::prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
+    }
+}
+
+/// An Atom feed whose few entries are each expensive to parse and sanitize
+/// (long runs of inline markup), so a parse takes long but stores little.
+fn heavy_feed(entries: usize, runs: usize) -> String {
+    let summary = escape(&"<b>heavy</b> <i>words</i> ".repeat(runs));
+    let mut xml = String::from(
+        r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:x</id><updated>2026-01-01T00:00:00Z</updated>"#,
+    );
+    for i in 0..entries {
+        xml.push_str(&format!(
+            r#"<entry><id>urn:{i}</id><title>Entry {i}</title><link href="http://example.org/{i}"/><updated>2026-01-01T00:00:00Z</updated><summary type="html">{summary}</summary></entry>"#
+        ));
+    }
+    xml.push_str("</feed>");
+    xml
+}
+
+#[test]
+fn parsing_a_heavy_feed_leaves_the_executor_free() {
+    use crate::ingest::{TestConfig, source};
+    use crate::support::http::{Reply, TestServer};
+    use gleaner::ingest::{Outcome, Urgency};
+
+    let body = heavy_feed(4, 5_000);
+    let server = TestServer::start(move |_| Reply::ok(body.clone()).header("Content-Type", "application/atom+xml"));
+    let test = TestConfig::new(&source("heavy", server.url("/feed").as_str()));
+    // One worker, as a busy server effectively has: whatever runs inline on it stalls everything else.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let (outcome, poll_time, worst_gap) = runtime.block_on(async {
+        let ingest = test.ingest();
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticking = Arc::clone(&stop);
+        // The longest the executor went without running this task.
+        let ticker = tokio::spawn(async move {
+            let mut worst = Duration::ZERO;
+            while !ticking.load(Ordering::SeqCst) {
+                let before = Instant::now();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                worst = worst.max(before.elapsed());
+            }
+            worst
+        });
+        let started = Instant::now();
+        let report = ingest.poll_source(&test.config.sources[0], Utc::now(), Urgency::Now).await;
+        let poll_time = started.elapsed();
+        stop.store(true, Ordering::SeqCst);
+        (report.outcome, poll_time, ticker.await.expect("ticker"))
+    });
+    assert_eq!(outcome, Outcome::Ok);
+    // The stall the executor saw must be far below the parse itself.
+    eprintln!("poll {poll_time:?} worst gap {worst_gap:?}");
+    assert!(worst_gap < Duration::from_millis(300), "executor stalled {worst_gap:?} during a {poll_time:?} poll");
+}
+
+#[tokio::test]
+async fn a_feed_of_too_many_items_keeps_the_newest_and_says_how_many_were_dropped() {
+    use crate::ingest::{TestConfig, source};
+    use crate::support::http::{Reply, TestServer};
+    use gleaner::ingest::{Outcome, Urgency};
+    use gleaner::store::ItemQuery;
+
+    let mut xml = String::from(r#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://example.org/</link><description>d</description>"#);
+    // Oldest first, so "newest kept" cannot be "first kept".
+    for i in 0..1200 {
+        let day = chrono::TimeDelta::minutes(i);
+        let date = (fetched_at() + day).to_rfc2822();
+        xml.push_str(&format!("<item><guid>g{i}</guid><title>Item {i}</title><link>http://example.org/{i}</link><pubDate>{date}</pubDate></item>"));
+    }
+    xml.push_str("</channel></rss>");
+    let server = TestServer::start(move |_| Reply::ok(xml.clone()).header("Content-Type", "application/rss+xml"));
+    let test = TestConfig::new(&source("many", server.url("/feed").as_str()));
+    let ingest = test.ingest();
+    let report = ingest.poll_source(&test.config.sources[0], Utc::now(), Urgency::Now).await;
+    assert_eq!(report.outcome, Outcome::Ok);
+    assert_eq!(report.new_items, 1000);
+    assert!(report.warnings.iter().any(|w| w.contains("200 items")), "{:?}", report.warnings);
+    let items = ingest.store().items(&ItemQuery::default()).expect("items");
+    assert!(items.iter().all(|i| i.guid.as_deref() != Some("g0")), "the oldest was dropped");
+    assert!(items.iter().any(|i| i.guid.as_deref() == Some("g1199")), "the newest was kept");
+}
+
+#[test]
+fn a_config_naming_dev_zero_fails_cleanly_naming_the_file() {
+    let (_dir, config) = config_dir("sources = \"/dev/zero\"\n");
+    let errors = gleaner::app::load_config(&config).expect_err("refused");
+    let text = errors.to_string();
+    assert!(text.contains("/dev/zero") && text.contains("MiB"), "{text}");
+}
+
+#[test]
+fn zz_timing_probe() {
+    let deep = escape(&nested("<span>", "</span>", DEEP, "Deep title"));
+    let t = Instant::now();
+    let feed = format!(
+        r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:x</id><updated>2026-01-01T00:00:00Z</updated>
+<entry><id>urn:1</id><title type="html">{deep}</title><link href="https://hostile.example/1"/><updated>2026-01-01T00:00:00Z</updated></entry></feed>"#
+    );
+    let raw = feed_rs::parser::Builder::new().sanitize_content(false).build().parse(feed.as_bytes());
+    eprintln!("feed-rs alone {:?} {}", t.elapsed(), raw.is_ok());
+    let t = Instant::now();
+    let url = base();
+    let _ = parse_feed(feed.as_bytes(), &input(&url));
+    eprintln!("parse_feed {:?}", t.elapsed());
+    let html = nested("<span>", "</span>", DEEP, "Deep title");
+    let t = Instant::now();
+    let _ = html_to_text(&html);
+    eprintln!("html_to_text {:?}", t.elapsed());
+    let t = Instant::now();
+    let _ = gleaner::sanitize::bound_markup(&html);
+    eprintln!("bound {:?}", t.elapsed());
+}
+
+#[cfg(unix)]
+#[test]
+fn publishing_does_not_follow_links_inside_the_output_folder() {
+    use gleaner::publish::write::{DirOutput, Output};
+
+    let output_dir = tempfile::tempdir().expect("temp dir");
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(elsewhere.path(), output_dir.path().join("issues")).expect("symlink");
+    let output = DirOutput::new(output_dir.path());
+    let error = output.write_files(&[("issues/1.html", b"issue")]).expect_err("refused");
+    assert!(error.path.ends_with("issues"), "{error}");
+    assert_eq!(std::fs::read_dir(elsewhere.path()).expect("list").count(), 0, "nothing written through the link");
+}
+
+#[test]
+fn temp_files_an_interrupted_publish_left_are_cleaned_up() {
+    use gleaner::publish::write::{DirOutput, Output, STALE_TEMP_AGE};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stale = dir.path().join(".index.html.1.42.tmp");
+    let file = std::fs::File::create(&stale).expect("create");
+    file.set_modified(std::time::SystemTime::now() - STALE_TEMP_AGE * 2).expect("age it");
+    drop(file);
+    let fresh = dir.path().join(".digest.xml.1.43.tmp");
+    std::fs::write(&fresh, "a publisher beside us").expect("write");
+    DirOutput::new(dir.path()).write_files(&[("index.html", b"i")]).expect("write");
+    assert!(!stale.exists(), "the crash's leftover removed");
+    assert!(fresh.exists(), "a fresh temp file may be another publisher's");
+}
+
+#[test]
+fn file_links_from_an_http_feed_are_not_taken() {
+    let feed = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://example.org/</link><description>d</description>
+<item><guid isPermaLink="false">a</guid><title>Local</title><link>file:///etc/passwd</link></item>
+<item><guid isPermaLink="false">b</guid><title>Web</title><link>https://example.org/b</link></item></channel></rss>"#;
+    let url = Url::parse("https://example.org/feed.xml").expect("valid");
+    let parsed = parse_feed(feed.as_bytes(), &input(&url)).expect("parses");
+    assert_eq!(parsed.items[0].url, None);
+    assert_eq!(parsed.items[1].url.as_deref(), Some("https://example.org/b"));
+    // The bundled demo feeds are files and may link to files.
+    let local = Url::parse("file:///srv/demo/feed.xml").expect("valid");
+    let parsed = parse_feed(feed.as_bytes(), &input(&local)).expect("parses");
+    assert_eq!(parsed.items[0].url.as_deref(), Some("file:///etc/passwd"));
+}
+
+fn parse_bytes(bytes: &[u8]) -> Result<gleaner::parse::ParsedFeed, gleaner::parse::ParseError> {
+    let url = base();
+    parse_feed(bytes, &input(&url))
+}
+
+const ATOM_HEAD: &str = r#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"><title>t</title><id>urn:x</id><updated>2026-01-01T00:00:00Z</updated>"#;
+
+fn atom_entry(i: usize, extra: &str) -> String {
+    format!(r#"<entry><id>urn:{i}</id><title>Entry {i}</title><link href="https://hostile.example/{i}"/><updated>2026-01-01T00:00:00Z</updated>{extra}</entry>"#)
+}
+
+#[test]
+fn one_odd_type_attribute_does_not_lose_the_feed() {
+    for odd in [
+        r#"<content type="xml"><x>data</x></content>"#,
+        r#"<content type="">blank</content>"#,
+        r#"<content type="html" src="https://hostile.example/body"/>"#,
+        r#"<media:group><media:description type="text/html">&lt;b&gt;d&lt;/b&gt;</media:description></media:group>"#,
+        r#"<summary type="application/xhtml+xml">x</summary>"#,
+    ] {
+        let feed = format!("{ATOM_HEAD}{}{}</feed>", atom_entry(1, odd), atom_entry(2, ""));
+        let parsed = parse_bytes(feed.as_bytes()).unwrap_or_else(|e| panic!("{odd}: {e}"));
+        assert_eq!(parsed.items.len(), 2, "{odd}");
+    }
+}
+
+#[test]
+fn json_feeds_with_a_short_version_string_tags_or_no_title_are_read() {
+    for (label, json) in [
+        ("version 1.1", r#"{"version":"1.1","title":"t","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x"}]}"#),
+        ("http version URL", r#"{"version":"http://jsonfeed.org/version/1","title":"t","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x"}]}"#),
+        ("tags as a string", r#"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x","tags":"one"}]}"#),
+        ("no title", r#"{"version":"https://jsonfeed.org/version/1","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x"}]}"#),
+    ] {
+        let parsed = parse_bytes(json.as_bytes()).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(parsed.items.len(), 1, "{label}");
+        assert!(!parsed.warnings.is_empty(), "{label}: the repair is noted");
+    }
+}
+
+#[test]
+fn utf32_and_utf16_without_a_mark_are_decoded() {
+    let feed = format!("{ATOM_HEAD}{}</feed>", atom_entry(1, "")).replace(r#" encoding="utf-8""#, "");
+    let feed = feed.replace("Entry 1", "Entrée 1");
+    let utf32_be: Vec<u8> = feed.chars().flat_map(|c| u32::from(c).to_be_bytes()).collect();
+    let utf32_le_bom: Vec<u8> = std::iter::once('\u{feff}').chain(feed.chars()).flat_map(|c| u32::from(c).to_le_bytes()).collect();
+    let no_decl = feed.trim_start_matches(|c| c != '>').trim_start_matches('>');
+    let utf16_le: Vec<u8> = no_decl.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf16_be: Vec<u8> = no_decl.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for (label, bytes) in [("utf-32be", utf32_be), ("utf-32le+bom", utf32_le_bom), ("utf-16le", utf16_le), ("utf-16be", utf16_be)] {
+        let parsed = parse_bytes(&bytes).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(parsed.items[0].title, "Entrée 1", "{label}");
+    }
+}
+
+#[test]
+fn failures_say_what_the_body_really_is() {
+    let opml = r#"<?xml version="1.0"?><opml version="2.0"><head><title>subs</title></head><body><outline xmlUrl="https://e.org/f"/></body></opml>"#;
+    let message = parse_bytes(opml.as_bytes()).expect_err("not a feed").to_string();
+    assert!(message.contains("OPML") && message.contains("gleaner opml import"), "{message}");
+
+    let elf = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00\x01\x00\x00\x00";
+    let message = parse_bytes(elf).expect_err("not a feed").to_string();
+    assert!(!message.contains("JSON") && message.contains("binary"), "{message}");
+
+    let namespaced = r#"<?xml version="1.0"?><rss xmlns="http://example.org/not-rss" version="2.0"><channel><title>t</title></channel></rss>"#;
+    if let Err(error) = parse_bytes(namespaced.as_bytes()) {
+        let message = error.to_string();
+        assert!(!message.contains("root element is <rss>, not rss"), "{message}");
+    }
+
+    // `<rss:link>` (RSS 1.0 elements under a prefix) is not the `<rss>` root.
+    let rdf = r#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:rss="http://purl.org/rss/1.0/"><rss:channel rdf:about="x"><rss:title>t</rss:title><rss:link>https://e.org/</rss:link></rss:channel><rss:item rdf:about="https://e.org/1"><rss:title>One & two</rss:title><rss:link>https://e.org/1</rss:link></rss:item></rdf:RDF>"#;
+    if let Ok(parsed) = parse_bytes(rdf.as_bytes()) {
+        assert!(parsed.warnings.iter().all(|w| !w.contains("version")), "{:?}", parsed.warnings);
+    }
+}
+
+#[test]
+fn check_refuses_a_mistyped_url_instead_of_reading_it_as_a_file() {
+    let (_dir, config) = config_dir("[[source]]\nid = \"typo\"\nurl = \"htps//example.org/feed.xml\"\n");
+    let errors = gleaner::app::load_config(&config).expect_err("refused");
+    assert!(errors.to_string().contains("mistyped"), "{errors}");
+}
+
+/// Markup fragments a hostile feed mixes: nesting, attributes, entities,
+/// comments, CDATA, raw-text elements, quotes and stray brackets.
+fn markup() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::strategy::Strategy as _;
+    proptest::collection::vec(
+        proptest::prop_oneof![
+            "<(div|span|p|b|i|table|tr|td|a|q|blockquote|script|style|title|textarea|svg|math|li|ul)( [a-z]{1,3}=\"[^\"]{0,5}\"){0,3}>",
+            "</(div|span|p|b|i|table|tr|td|a|q|blockquote|script|style|title|textarea|svg|math|li|ul)>",
+            "(&amp;|&lt;|&#x[0-9a-f]{0,5};|&[a-z]{0,4};?|<!--|-->|<!\\[CDATA\\[|\\]\\]>|<br/>|<|>|\"|')",
+            "[\u{201c}\u{201d}\u{ab}\u{bb}a-zA-Z ,.]{0,12}",
+            "\\PC{0,6}",
+        ],
+        0..40,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// The fuzz target: feed parsing, sanitizing, text and extraction take
+    /// anything without panicking; sanitized output is a fixpoint and never
+    /// carries a script element.
+    #[test]
+    fn hostile_markup_never_panics_anywhere(html in markup(), bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        let url = base();
+        let escaped = escape(&html);
+        for feed in [
+            format!(r#"<?xml version="1.0"?><rss version="2.0"><channel><title>{escaped}</title><item><title>{escaped}</title><link>https://e.org/1</link><description>{escaped}</description></item></channel></rss>"#),
+            format!(r#"{ATOM_HEAD}<entry><id>1</id><title type="html">{escaped}</title><content type="html">{escaped}</content></entry></feed>"#),
+            format!(r#"<rss version="2.0"><channel><item><description>{html}</description></item></channel></rss>"#),
+            serde_json::json!({"version": "https://jsonfeed.org/version/1.1", "title": html, "items": [{"id": "1", "content_html": html}]}).to_string(),
+        ] {
+            let _ = parse_feed(feed.as_bytes(), &input(&url));
+        }
+        let _ = parse_feed(&bytes, &input(&url));
+        let clean = sanitize_html(&html, Some(&url));
+        proptest::prop_assert!(!clean.to_ascii_lowercase().contains("<script"), "{}", clean);
+        proptest::prop_assert_eq!(sanitize_html(&clean, Some(&url)), clean.clone());
+        let _ = html_to_text(&html);
+        let _ = extract(&html, Some(&url), None);
+        let _ = extract_fragment(&html, Some(&url), PageFacts::default());
+        let bounded = gleaner::sanitize::bound_markup(&html);
+        proptest::prop_assert!(bounded.html.len() <= html.len() || bounded.dropped_attributes > 0);
     }
 }
