@@ -323,12 +323,7 @@ impl Ingest {
     /// first and stored in the same write as the items (one write per source,
     /// each item's record written once); whatever that write could not settle
     /// is left to [`Ingest::extract_delivered`].
-    async fn store_body(
-        &self,
-        source: &Source,
-        body: FetchedBody,
-        now: DateTime<Utc>,
-    ) -> Result<SourceReport, String> {
+    async fn store_body(&self, source: &Source, body: FetchedBody, now: DateTime<Utc>) -> Result<SourceReport, String> {
         let (feed, normalized) = self.parse_off_executor(source, body, now).await?;
         let follow = source.follow || source.kind == SourceKind::Page;
         let (jobs, current) = if follow { (Vec::new(), Vec::new()) } else { self.feed_jobs(&normalized.items) };

@@ -294,8 +294,7 @@ fn starts_with_reference(text: &str) -> bool {
 /// or no version at all are read as 2.0 (a superset of the others).
 fn fix_rss_version(text: &str) -> Option<String> {
     // `<rss` then a space or `>`: `\b` also matched `<rss:link>` of a namespaced feed.
-    static RSS: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"<rss((?:\s[^>]*)?)>").expect("static regex is valid"));
+    static RSS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<rss((?:\s[^>]*)?)>").expect("static regex is valid"));
     static VERSION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"\sversion\s*=\s*["']([^"']*)["']"#).expect("static regex is valid"));
     let tag = RSS.captures(text)?;
@@ -382,9 +381,11 @@ fn fix_content_types(text: &str) -> Option<String> {
                 _ => None,
             }
         } else {
+            // feed-rs reads inline XML children only as `xhtml`; any other XML
+            // type (RFC 4287 allows `*/xml`, `*+xml`) failed the whole feed.
             match kind.as_str() {
                 "" => Some("text"),
-                "xml" => Some("application/xml"),
+                k if k == "xml" || k.ends_with("/xml") || k.ends_with("+xml") => Some("xhtml"),
                 _ => None,
             }
         };
@@ -408,7 +409,8 @@ fn repair_json_feed(text: &str) -> Option<(String, Vec<String>)> {
     let mut notes = Vec::new();
     let version = object.get("version").and_then(Value::as_str).map(str::trim).map(str::to_owned);
     if let Some(version) = version.filter(|v| v != V1 && v != V11) {
-        let known = version.ends_with("1.1") || version.ends_with("version/1") || matches!(version.as_str(), "1" | "1.0");
+        let known =
+            version.ends_with("1.1") || version.ends_with("version/1") || matches!(version.as_str(), "1" | "1.0");
         if known {
             let canonical = if version.ends_with("1.1") { V11 } else { V1 };
             object.insert("version".to_owned(), canonical.into());

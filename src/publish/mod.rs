@@ -244,7 +244,8 @@ impl Publisher {
             })
             .collect();
         let last = issues.iter().map(|i| i.number).max().unwrap_or_default();
-        let number = compose::next_number(issues, self.settings.first_number).ok_or(PublishError::NumbersExhausted { last })?;
+        let number =
+            compose::next_number(issues, self.settings.first_number).ok_or(PublishError::NumbersExhausted { last })?;
         let previous_end = issues.iter().map(|i| i.period.end).max();
         let composition = compose::compose(&self.settings, number, &candidates, previous_end, now);
         let body = self.renderer.body(&composition, &self.settings)?;

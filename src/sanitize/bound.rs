@@ -126,8 +126,10 @@ pub fn bound_markup(html: &str) -> Bounded<'_> {
         let mut rewritten: Option<String> = None;
         if closing {
             // End tags of dropped start tags go first: those were opened innermost.
-            if let Some(count) =
-                (!dropped_open.is_empty()).then(|| dropped_open.get_mut(&name.to_ascii_lowercase())).flatten().filter(|c| **c > 0)
+            if let Some(count) = (!dropped_open.is_empty())
+                .then(|| dropped_open.get_mut(&name.to_ascii_lowercase()))
+                .flatten()
+                .filter(|c| **c > 0)
             {
                 *count -= 1;
                 keep = false;
@@ -265,7 +267,8 @@ mod tests {
 
     #[test]
     fn shallow_markup_is_borrowed_unchanged() {
-        let html = r#"<p class="a" id='b' data-x=1>Hi <a href="/x?a>b">l</a><br/><script>"<div>"</script><!-- <div> --></p>"#;
+        let html =
+            r#"<p class="a" id='b' data-x=1>Hi <a href="/x?a>b">l</a><br/><script>"<div>"</script><!-- <div> --></p>"#;
         let bounded = bound_markup(html);
         assert!(matches!(bounded.html, Cow::Borrowed(_)));
         assert!(!bounded.changed());

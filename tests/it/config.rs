@@ -109,7 +109,10 @@ fn missing_main_file_is_named() {
     let errors = load_config(&fixture("does-not-exist.toml")).expect_err("must be refused");
     let text = errors.to_string();
     assert!(text.contains("does-not-exist.toml: cannot read"), "{text}");
-    assert!(text.contains("--config") && text.contains("GLEANER_CONFIG") && text.contains("config/demo.toml"), "{text}");
+    assert!(
+        text.contains("--config") && text.contains("GLEANER_CONFIG") && text.contains("config/demo.toml"),
+        "{text}"
+    );
 }
 
 #[test]

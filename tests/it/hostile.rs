@@ -57,7 +57,10 @@ fn million_deep_markup_goes_through_sanitize_and_text_without_overflow() {
 
 #[test]
 fn million_deep_markup_goes_through_extraction_without_overflow() {
-    let page = format!("<html><body><article>{}</article></body></html>", nested("<div>", "</div>", DEEP, "<p>A sentence with words, and more words here.</p>"));
+    let page = format!(
+        "<html><body><article>{}</article></body></html>",
+        nested("<div>", "</div>", DEEP, "<p>A sentence with words, and more words here.</p>")
+    );
     let url = Url::parse("https://hostile.example/a").expect("valid");
     let _ = extract(&page, Some(&url), None);
     let fragment = nested("<b>", "</b>", DEEP, "\u{201c}Quoted words here,\u{201d} said Ann Example.");
@@ -116,7 +119,8 @@ fn html_parser_warnings_do_not_flood_the_log() {
     // A `<table>` then 20,000 `<i>`: html5ever warned once per tag.
     let dir = tempfile::tempdir().expect("temp dir");
     let page = dir.path().join("flood.html");
-    std::fs::write(&page, format!("<html><body><table>{}</table></body></html>", "<i>x".repeat(20_000))).expect("write page");
+    std::fs::write(&page, format!("<html><body><table>{}</table></body></html>", "<i>x".repeat(20_000)))
+        .expect("write page");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
         .arg("--config")
         .arg(dir.path().join("none.toml"))
@@ -125,7 +129,12 @@ fn html_parser_warnings_do_not_flood_the_log() {
         .output()
         .expect("run gleaner");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.stderr.len() < 4096, "{} bytes of log: {}", output.stderr.len(), String::from_utf8_lossy(&output.stderr[..2000.min(output.stderr.len())]));
+    assert!(
+        output.stderr.len() < 4096,
+        "{} bytes of log: {}",
+        output.stderr.len(),
+        String::from_utf8_lossy(&output.stderr[..2000.min(output.stderr.len())])
+    );
 }
 
 #[test]
@@ -164,7 +173,8 @@ fn publish_refuses_rather_than_reuse_an_issue_number() {
 
 /// Whether every character of `xml` is an XML 1.0 `Char` (§2.2).
 fn xml_1_0_chars_only(xml: &str) -> bool {
-    xml.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..))
+    xml.chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..))
 }
 
 /// Reads `xml` to the end with quick-xml, failing on the first syntax error.
@@ -272,7 +282,6 @@ fn parsing_a_heavy_feed_leaves_the_executor_free() {
     });
     assert_eq!(outcome, Outcome::Ok);
     // The stall the executor saw must be far below the parse itself.
-    eprintln!("poll {poll_time:?} worst gap {worst_gap:?}");
     assert!(worst_gap < Duration::from_millis(300), "executor stalled {worst_gap:?} during a {poll_time:?} poll");
 }
 
@@ -283,7 +292,9 @@ async fn a_feed_of_too_many_items_keeps_the_newest_and_says_how_many_were_droppe
     use gleaner::ingest::{Outcome, Urgency};
     use gleaner::store::ItemQuery;
 
-    let mut xml = String::from(r#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://example.org/</link><description>d</description>"#);
+    let mut xml = String::from(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://example.org/</link><description>d</description>"#,
+    );
     // Oldest first, so "newest kept" cannot be "first kept".
     for i in 0..1200 {
         let day = chrono::TimeDelta::minutes(i);
@@ -309,29 +320,6 @@ fn a_config_naming_dev_zero_fails_cleanly_naming_the_file() {
     let errors = gleaner::app::load_config(&config).expect_err("refused");
     let text = errors.to_string();
     assert!(text.contains("/dev/zero") && text.contains("MiB"), "{text}");
-}
-
-#[test]
-fn zz_timing_probe() {
-    let deep = escape(&nested("<span>", "</span>", DEEP, "Deep title"));
-    let t = Instant::now();
-    let feed = format!(
-        r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:x</id><updated>2026-01-01T00:00:00Z</updated>
-<entry><id>urn:1</id><title type="html">{deep}</title><link href="https://hostile.example/1"/><updated>2026-01-01T00:00:00Z</updated></entry></feed>"#
-    );
-    let raw = feed_rs::parser::Builder::new().sanitize_content(false).build().parse(feed.as_bytes());
-    eprintln!("feed-rs alone {:?} {}", t.elapsed(), raw.is_ok());
-    let t = Instant::now();
-    let url = base();
-    let _ = parse_feed(feed.as_bytes(), &input(&url));
-    eprintln!("parse_feed {:?}", t.elapsed());
-    let html = nested("<span>", "</span>", DEEP, "Deep title");
-    let t = Instant::now();
-    let _ = html_to_text(&html);
-    eprintln!("html_to_text {:?}", t.elapsed());
-    let t = Instant::now();
-    let _ = gleaner::sanitize::bound_markup(&html);
-    eprintln!("bound {:?}", t.elapsed());
 }
 
 #[cfg(unix)]
@@ -387,7 +375,9 @@ fn parse_bytes(bytes: &[u8]) -> Result<gleaner::parse::ParsedFeed, gleaner::pars
 const ATOM_HEAD: &str = r#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"><title>t</title><id>urn:x</id><updated>2026-01-01T00:00:00Z</updated>"#;
 
 fn atom_entry(i: usize, extra: &str) -> String {
-    format!(r#"<entry><id>urn:{i}</id><title>Entry {i}</title><link href="https://hostile.example/{i}"/><updated>2026-01-01T00:00:00Z</updated>{extra}</entry>"#)
+    format!(
+        r#"<entry><id>urn:{i}</id><title>Entry {i}</title><link href="https://hostile.example/{i}"/><updated>2026-01-01T00:00:00Z</updated>{extra}</entry>"#
+    )
 }
 
 #[test]
@@ -408,10 +398,22 @@ fn one_odd_type_attribute_does_not_lose_the_feed() {
 #[test]
 fn json_feeds_with_a_short_version_string_tags_or_no_title_are_read() {
     for (label, json) in [
-        ("version 1.1", r#"{"version":"1.1","title":"t","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x"}]}"#),
-        ("http version URL", r#"{"version":"http://jsonfeed.org/version/1","title":"t","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x"}]}"#),
-        ("tags as a string", r#"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x","tags":"one"}]}"#),
-        ("no title", r#"{"version":"https://jsonfeed.org/version/1","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x"}]}"#),
+        (
+            "version 1.1",
+            r#"{"version":"1.1","title":"t","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x"}]}"#,
+        ),
+        (
+            "http version URL",
+            r#"{"version":"http://jsonfeed.org/version/1","title":"t","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x"}]}"#,
+        ),
+        (
+            "tags as a string",
+            r#"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x","tags":"one"}]}"#,
+        ),
+        (
+            "no title",
+            r#"{"version":"https://jsonfeed.org/version/1","items":[{"id":"1","url":"https://hostile.example/1","content_text":"x"}]}"#,
+        ),
     ] {
         let parsed = parse_bytes(json.as_bytes()).unwrap_or_else(|e| panic!("{label}: {e}"));
         assert_eq!(parsed.items.len(), 1, "{label}");
@@ -424,11 +426,14 @@ fn utf32_and_utf16_without_a_mark_are_decoded() {
     let feed = format!("{ATOM_HEAD}{}</feed>", atom_entry(1, "")).replace(r#" encoding="utf-8""#, "");
     let feed = feed.replace("Entry 1", "Entrée 1");
     let utf32_be: Vec<u8> = feed.chars().flat_map(|c| u32::from(c).to_be_bytes()).collect();
-    let utf32_le_bom: Vec<u8> = std::iter::once('\u{feff}').chain(feed.chars()).flat_map(|c| u32::from(c).to_le_bytes()).collect();
+    let utf32_le_bom: Vec<u8> =
+        std::iter::once('\u{feff}').chain(feed.chars()).flat_map(|c| u32::from(c).to_le_bytes()).collect();
     let no_decl = feed.trim_start_matches(|c| c != '>').trim_start_matches('>');
     let utf16_le: Vec<u8> = no_decl.encode_utf16().flat_map(u16::to_le_bytes).collect();
     let utf16_be: Vec<u8> = no_decl.encode_utf16().flat_map(u16::to_be_bytes).collect();
-    for (label, bytes) in [("utf-32be", utf32_be), ("utf-32le+bom", utf32_le_bom), ("utf-16le", utf16_le), ("utf-16be", utf16_be)] {
+    for (label, bytes) in
+        [("utf-32be", utf32_be), ("utf-32le+bom", utf32_le_bom), ("utf-16le", utf16_le), ("utf-16be", utf16_be)]
+    {
         let parsed = parse_bytes(&bytes).unwrap_or_else(|e| panic!("{label}: {e}"));
         assert_eq!(parsed.items[0].title, "Entrée 1", "{label}");
     }
