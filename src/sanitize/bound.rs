@@ -78,6 +78,11 @@ fn closes_open(new: &str, open: &str) -> bool {
     is_one_of(open, group)
 }
 
+/// Whether the open elements include `svg` or `math`, where `<x/>` closes itself.
+fn in_foreign_content(open: &[&str]) -> bool {
+    open.iter().any(|n| is_one_of(n, &["svg", "math"]))
+}
+
 /// Whether `name` is one of `names` (lower-case), ignoring ASCII case.
 fn is_one_of(name: &str, names: &[&str]) -> bool {
     names.iter().any(|n| n.eq_ignore_ascii_case(name))
@@ -145,7 +150,9 @@ pub fn bound_markup(html: &str) -> Bounded<'_> {
             if is_one_of(name, RAW_TEXT) {
                 // Its text is not markup: skip to its end tag, which the next round reads.
                 at = find_end_tag(bytes, at, name).unwrap_or(bytes.len());
-            } else if !is_one_of(name, VOID) && !tag.self_closing {
+            } else if !is_one_of(name, VOID) && !(tag.self_closing && in_foreign_content(&open)) {
+                // In HTML `<div/>` opens a `div` all the same (only SVG and
+                // MathML honour the slash), so a million of them nest a million deep.
                 if open.last().is_some_and(|top| closes_open(name, top)) {
                     open.pop();
                 }
@@ -278,19 +285,29 @@ mod tests {
 
     #[test]
     fn nesting_past_the_cap_drops_start_and_end_tags_and_keeps_text() {
-        let bounded = bound_markup(&nested(MAX_DEPTH + 10));
+        let deep = nested(MAX_DEPTH + 10);
+        let bounded = bound_markup(&deep);
         assert_eq!(bounded.dropped_tags, 10);
         assert_eq!(bounded.html, nested(MAX_DEPTH));
-        assert_eq!(bounded.note().is_some(), true);
+        assert!(bounded.note().is_some());
     }
 
     #[test]
     fn attributes_past_the_cap_are_cut() {
         let attrs: String = (0..MAX_ATTRIBUTES + 5).map(|i| format!(" a{i}=\"v>\"")).collect();
-        let bounded = bound_markup(&format!("<p{attrs}>x</p>"));
+        let flooded = format!("<p{attrs}>x</p>");
+        let bounded = bound_markup(&flooded);
         assert_eq!(bounded.dropped_attributes, 5);
         let kept: String = (0..MAX_ATTRIBUTES).map(|i| format!(" a{i}=\"v>\"")).collect();
         assert_eq!(bounded.html, format!("<p{kept}>x</p>"));
+    }
+
+    #[test]
+    fn self_closing_html_elements_still_nest_but_svg_ones_do_not() {
+        let slashed = "<div/>".repeat(MAX_DEPTH + 3);
+        assert_eq!(bound_markup(&slashed).dropped_tags, 3);
+        let icons = format!("<svg>{}</svg>", "<path/>".repeat(MAX_DEPTH + 3));
+        assert!(!bound_markup(&icons).changed());
     }
 
     #[test]
