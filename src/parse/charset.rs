@@ -92,7 +92,7 @@ pub fn sniff(bytes: &[u8], content_type: Option<&str>) -> Sniffed {
 }
 
 /// A UTF-32 body (by its byte-order mark, or XML 1.0 Appendix F's `<` in
-/// four bytes) as UTF-8 text; `None` for anything else. encoding_rs does not
+/// four bytes) as UTF-8 text; `None` for anything else. `encoding_rs` does not
 /// implement UTF-32 (the WHATWG Encoding standard dropped it), but feeds in it
 /// exist and are well-formed XML. Invalid code points become U+FFFD.
 pub fn utf32_to_utf8(bytes: &[u8]) -> Option<String> {

@@ -92,7 +92,9 @@ impl DirOutput {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if !(name.starts_with('.') && name.ends_with(".tmp")) || name.contains(&own) {
+                // Our own names end in lower-case `.tmp`; any other case is not ours.
+                let ours = name.starts_with('.') && std::path::Path::new(&name).extension().is_some_and(|e| e == "tmp");
+                if !ours || name.contains(&own) {
                     continue;
                 }
                 let stale = entry

@@ -150,7 +150,7 @@ pub fn bound_markup(html: &str) -> Bounded<'_> {
             if is_one_of(name, RAW_TEXT) {
                 // Its text is not markup: skip to its end tag, which the next round reads.
                 at = find_end_tag(bytes, at, name).unwrap_or(bytes.len());
-            } else if !is_one_of(name, VOID) && !(tag.self_closing && in_foreign_content(&open)) {
+            } else if !is_one_of(name, VOID) && (!tag.self_closing || !in_foreign_content(&open)) {
                 // In HTML `<div/>` opens a `div` all the same (only SVG and
                 // MathML honour the slash), so a million of them nest a million deep.
                 if open.last().is_some_and(|top| closes_open(name, top)) {
@@ -201,7 +201,7 @@ fn scan_tag(bytes: &[u8], mut at: usize) -> Tag {
     let mut cut = at;
     let mut self_closing = false;
     loop {
-        while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
             at += 1;
         }
         match bytes.get(at) {
@@ -292,13 +292,18 @@ mod tests {
         assert!(bounded.note().is_some());
     }
 
+    /// ` a{i}="v>"`: a quoted `>` must not end the tag.
+    fn attribute(i: usize) -> String {
+        [" a", &i.to_string(), "=\"v>\""].concat()
+    }
+
     #[test]
     fn attributes_past_the_cap_are_cut() {
-        let attrs: String = (0..MAX_ATTRIBUTES + 5).map(|i| format!(" a{i}=\"v>\"")).collect();
+        let attrs: String = (0..MAX_ATTRIBUTES + 5).map(attribute).collect();
         let flooded = format!("<p{attrs}>x</p>");
         let bounded = bound_markup(&flooded);
         assert_eq!(bounded.dropped_attributes, 5);
-        let kept: String = (0..MAX_ATTRIBUTES).map(|i| format!(" a{i}=\"v>\"")).collect();
+        let kept: String = (0..MAX_ATTRIBUTES).map(attribute).collect();
         assert_eq!(bounded.html, format!("<p{kept}>x</p>"));
     }
 

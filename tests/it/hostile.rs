@@ -4,6 +4,7 @@
 //! whose 2 MiB stacks are what tokio's workers get: recursion on input depth
 //! overflows them.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -98,7 +99,7 @@ fn nested_blocks_and_attribute_floods_parse_in_linear_time() {
     let _ = sanitize_html(&divs, None);
     let mut attrs = String::from("<p");
     for i in 0..300_000 {
-        attrs.push_str(&format!(" a{i}=\"v\""));
+        write!(attrs, " a{i}=\"v\"").expect("writing to a String cannot fail");
     }
     attrs.push_str(">x</p>");
     let _ = html_to_text(&attrs);
@@ -241,9 +242,11 @@ fn heavy_feed(entries: usize, runs: usize) -> String {
         r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:x</id><updated>2026-01-01T00:00:00Z</updated>"#,
     );
     for i in 0..entries {
-        xml.push_str(&format!(
+        write!(
+            xml,
             r#"<entry><id>urn:{i}</id><title>Entry {i}</title><link href="http://example.org/{i}"/><updated>2026-01-01T00:00:00Z</updated><summary type="html">{summary}</summary></entry>"#
-        ));
+        )
+        .expect("writing to a String cannot fail");
     }
     xml.push_str("</feed>");
     xml
@@ -299,7 +302,8 @@ async fn a_feed_of_too_many_items_keeps_the_newest_and_says_how_many_were_droppe
     for i in 0..1200 {
         let day = chrono::TimeDelta::minutes(i);
         let date = (fetched_at() + day).to_rfc2822();
-        xml.push_str(&format!("<item><guid>g{i}</guid><title>Item {i}</title><link>http://example.org/{i}</link><pubDate>{date}</pubDate></item>"));
+        write!(xml, "<item><guid>g{i}</guid><title>Item {i}</title><link>http://example.org/{i}</link><pubDate>{date}</pubDate></item>")
+            .expect("writing to a String cannot fail");
     }
     xml.push_str("</channel></rss>");
     let server = TestServer::start(move |_| Reply::ok(xml.clone()).header("Content-Type", "application/rss+xml"));
@@ -425,15 +429,18 @@ fn json_feeds_with_a_short_version_string_tags_or_no_title_are_read() {
 fn utf32_and_utf16_without_a_mark_are_decoded() {
     let feed = format!("{ATOM_HEAD}{}</feed>", atom_entry(1, "")).replace(r#" encoding="utf-8""#, "");
     let feed = feed.replace("Entry 1", "Entrée 1");
-    let utf32_be: Vec<u8> = feed.chars().flat_map(|c| u32::from(c).to_be_bytes()).collect();
-    let utf32_le_bom: Vec<u8> =
+    let thirty_two_big: Vec<u8> = feed.chars().flat_map(|c| u32::from(c).to_be_bytes()).collect();
+    let thirty_two_little_marked: Vec<u8> =
         std::iter::once('\u{feff}').chain(feed.chars()).flat_map(|c| u32::from(c).to_le_bytes()).collect();
     let no_decl = feed.trim_start_matches(|c| c != '>').trim_start_matches('>');
-    let utf16_le: Vec<u8> = no_decl.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    let utf16_be: Vec<u8> = no_decl.encode_utf16().flat_map(u16::to_be_bytes).collect();
-    for (label, bytes) in
-        [("utf-32be", utf32_be), ("utf-32le+bom", utf32_le_bom), ("utf-16le", utf16_le), ("utf-16be", utf16_be)]
-    {
+    let sixteen_little: Vec<u8> = no_decl.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let sixteen_big: Vec<u8> = no_decl.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for (label, bytes) in [
+        ("utf-32be", thirty_two_big),
+        ("utf-32le+bom", thirty_two_little_marked),
+        ("utf-16le", sixteen_little),
+        ("utf-16be", sixteen_big),
+    ] {
         let parsed = parse_bytes(&bytes).unwrap_or_else(|e| panic!("{label}: {e}"));
         assert_eq!(parsed.items[0].title, "Entrée 1", "{label}");
     }
