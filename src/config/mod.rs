@@ -28,6 +28,9 @@ pub mod defaults {
     pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
     pub const TIMEOUT: Duration = Duration::from_secs(30);
     pub const MAX_BODY_BYTES: u64 = 10 * 1024 * 1024;
+    /// Items kept from one feed body, newest first. Real feeds carry tens; a
+    /// 10 MB feed of 100,000 tiny items cost 1.2 GiB and 1.1 GB of store per poll.
+    pub const MAX_ITEMS_PER_FEED: usize = 1000;
     pub const MAX_CONCURRENCY: usize = 16;
     pub const PER_HOST_CONCURRENCY: usize = 2;
     pub const MAX_REDIRECTS: usize = 5;
@@ -44,6 +47,10 @@ pub mod defaults {
     pub const OUTPUT_DIR: &str = "../feeds";
     pub const PUBLISH_TITLE: &str = "Gleaner Digest";
     pub const FIRST_NUMBER: u32 = 1;
+    /// The highest `first_number` accepted: a billion issues of headroom
+    /// below `u32::MAX`, so numbering can never run out in practice (a
+    /// `first_number` of 4294967295 once made the second issue reuse the first's number).
+    pub const MAX_FIRST_NUMBER: u32 = 1_000_000_000;
     /// `{title}` and `{number}` are replaced; the dash is an en dash, as in "Weekly Digest – 266".
     pub const TITLE_TEMPLATE: &str = "{title} – {number}";
     pub const ITEM_MARKER: &str = "++";
@@ -63,6 +70,8 @@ pub struct FetchSettings {
     pub timeout: Duration,
     /// Cap on the (decompressed) body; over it is an error and nothing is stored.
     pub max_body_bytes: u64,
+    /// Items kept from one feed body (the newest); the rest are dropped with a warning.
+    pub max_items_per_feed: usize,
     /// Requests in flight at once, all hosts together.
     pub max_concurrency: usize,
     /// Requests in flight at once to one host.
@@ -82,6 +91,7 @@ impl Default for FetchSettings {
             connect_timeout: defaults::CONNECT_TIMEOUT,
             timeout: defaults::TIMEOUT,
             max_body_bytes: defaults::MAX_BODY_BYTES,
+            max_items_per_feed: defaults::MAX_ITEMS_PER_FEED,
             max_concurrency: defaults::MAX_CONCURRENCY,
             per_host_concurrency: defaults::PER_HOST_CONCURRENCY,
             max_redirects: defaults::MAX_REDIRECTS,
@@ -209,9 +219,11 @@ pub struct ConfigText {
     pub text: String,
 }
 
-/// One problem in a config file, at a 1-based line and column (in characters).
+/// One problem in a config file, at a 1-based line and column (in
+/// characters); line 0 for the file as a whole (it could not be read), shown
+/// without a position rather than a made-up `:1:1`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}:{col}: {message}", file.display())]
+#[error("{}{}: {message}", file.display(), Position(*line, *col))]
 pub struct ConfigError {
     pub file: PathBuf,
     pub line: usize,
@@ -222,8 +234,23 @@ pub struct ConfigError {
 impl ConfigError {
     /// A file that could not be read; the position is the top of the file.
     pub fn unreadable(file: PathBuf, reason: &std::io::Error) -> Self {
-        let message = format!("cannot read {}: {reason}", file.display());
-        Self { file, line: 1, col: 1, message }
+        let mut message = format!("cannot read {}: {reason}", file.display());
+        if reason.kind() == std::io::ErrorKind::NotFound {
+            message.push_str(
+                " (name the settings file with --config or $GLEANER_CONFIG; \
+                 `gleaner --config config/demo.toml demo` runs the offline demo)",
+            );
+        }
+        Self { file, line: 0, col: 0, message }
+    }
+}
+
+/// `:line:col`, or nothing for line 0 (the whole file).
+struct Position(usize, usize);
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 { Ok(()) } else { write!(f, ":{}:{}", self.0, self.1) }
     }
 }
 

@@ -22,6 +22,7 @@ const FETCH_KEYS: &[&str] = &[
     "connect_timeout_secs",
     "timeout_secs",
     "max_body_bytes",
+    "max_items_per_feed",
     "max_concurrency",
     "per_host_concurrency",
     "max_redirects",
@@ -160,6 +161,9 @@ fn fetch(diag: &mut Diag<'_>, table: &DeTable<'_>) -> FetchSettings {
     if let Some(n) = section.integer(diag, "max_body_bytes", 1, i64::MAX) {
         fetch.max_body_bytes = n.unsigned_abs();
     }
+    if let Some(n) = section.integer(diag, "max_items_per_feed", 1, 1_000_000) {
+        fetch.max_items_per_feed = to_usize(n);
+    }
     if let Some(n) = section.integer(diag, "max_concurrency", 1, 10_000) {
         fetch.max_concurrency = to_usize(n);
     }
@@ -198,7 +202,7 @@ fn publish(diag: &mut Diag<'_>, table: Option<&DeTable<'_>>, base: &Path) -> Pub
             text.clone_into(&mut publish.title);
         }
     }
-    if let Some(n) = section.integer(diag, "first_number", 0, i64::from(u32::MAX)) {
+    if let Some(n) = section.integer(diag, "first_number", 0, i64::from(defaults::MAX_FIRST_NUMBER)) {
         publish.first_number = u32::try_from(n).unwrap_or(defaults::FIRST_NUMBER);
     }
     if let Some(dir) = path_value(diag, &section, "output_dir", base) {

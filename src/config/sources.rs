@@ -214,6 +214,13 @@ fn source_url(diag: &mut Diag<'_>, text: &str, span: &Range<usize>, base: &Path)
             );
             return None;
         }
+        // `htps//example.org/feed.xml` is a mistyped URL, not a file in a
+        // folder named `htps`: a word then `//` (or `:/`) at the start is never
+        // how a relative path is written by hand.
+        Err(url::ParseError::RelativeUrlWithoutBase) if looks_like_mistyped_url(text) => {
+            diag.error(span, format!("bad URL {text:?}: looks like a mistyped http(s) URL (`https://host/path`)"));
+            return None;
+        }
         Err(url::ParseError::RelativeUrlWithoutBase) => text,
         Err(e) => {
             diag.error(span, format!("bad URL {text:?}: {e}"));
@@ -234,6 +241,16 @@ fn source_url(diag: &mut Diag<'_>, text: &str, span: &Range<usize>, base: &Path)
         );
         None
     }
+}
+
+/// A scheme-like word followed by `//` or `:/` at the start (`htps//x`, `http//x`, `https:/x`).
+fn looks_like_mistyped_url(text: &str) -> bool {
+    let word_end = text.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))).unwrap_or(0);
+    let (word, rest) = text.split_at(word_end);
+    !word.is_empty()
+        && word.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !word.contains('.')
+        && (rest.starts_with("//") || rest.starts_with(":/") || rest.starts_with("///"))
 }
 
 /// Case-insensitive include/exclude patterns.

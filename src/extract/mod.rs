@@ -26,10 +26,13 @@ pub const NO_TEXT_NOTE: &str = "no article text found";
 /// One parse; never fails: a page without an article gives an empty text and
 /// a note.
 pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> Article {
-    let doc = scraper::Html::parse_document(html);
+    // Bounded first: html5ever is quadratic on deep nesting and attribute floods.
+    let bounded = crate::sanitize::bound_markup(html);
+    let doc = scraper::Html::parse_document(&bounded.html);
     let meta = meta::read_meta(&doc, url);
     let mut content = content::main_content(&doc);
     let (text, mut notes) = settle_text(&mut content, meta.title.as_deref());
+    notes.extend(bounded.note());
     let language = meta.language.clone().or_else(|| noted_language_guess(meta.title.as_deref(), &text, &mut notes));
     let outlet = meta.outlet.clone().or_else(|| fallback_outlet.map(str::to_owned));
     let page = url.cloned().or_else(|| meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()));
@@ -64,9 +67,11 @@ pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> 
 /// language one is guessed from the text, with a note, as `extract` does.
 /// Never fails: a fragment without words gives an empty text and a note.
 pub fn extract_fragment(html: &str, url: Option<&Url>, facts: PageFacts) -> Article {
-    let doc = scraper::Html::parse_fragment(html);
+    let bounded = crate::sanitize::bound_markup(html);
+    let doc = scraper::Html::parse_fragment(&bounded.html);
     let mut content = content::fragment_content(&doc);
     let (text, mut notes) = settle_text(&mut content, facts.title.as_deref());
+    notes.extend(bounded.note());
     let mut facts = facts;
     if facts.language.is_none() {
         facts.language = noted_language_guess(facts.title.as_deref(), &text, &mut notes);

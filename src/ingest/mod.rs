@@ -13,10 +13,12 @@
 //! run concurrently; an article failure is counted and noted on its item,
 //! never a source failure.
 //!
-//! CPU work: feed parsing runs inline (a body is parsed as soon as it
-//! arrives, so bodies do not pile up in memory waiting for a core); extraction
-//! runs on tokio's blocking pool, but never more of it at once than there are
-//! cores ([`Ingest`]'s extraction permits), so a poll of thousands of sources
+//! CPU work: parsing and extraction both run on tokio's blocking pool, never
+//! on the async executor (two hostile 3.4 MB feeds parsed inline once kept
+//! `/healthz`, the review UI and `/feeds/` from answering for 136 s), and
+//! never more of either at once than there are cores ([`Ingest`]'s parse and
+//! extraction permits; bodies waiting for a parse permit are bounded by
+//! [`Ingest::poll_many`]'s polls in flight), so a poll of thousands of sources
 //! neither starts hundreds of blocking threads nor holds hundreds of parsed
 //! documents in memory. For a source read from its feed content, the entries
 //! that need it are extracted before they are stored, and the items and
@@ -178,6 +180,8 @@ pub struct Ingest {
     jitter: std::time::Duration,
     /// One permit per core: extractions running at once (see the module docs).
     extracting: Arc<Semaphore>,
+    /// One permit per core: feed and page-source parses running at once.
+    parsing: Arc<Semaphore>,
     cores: usize,
 }
 
@@ -190,6 +194,7 @@ impl Ingest {
             fetch: settings.fetch.clone(),
             jitter: settings.schedule_jitter,
             extracting: Arc::new(Semaphore::new(cores)),
+            parsing: Arc::new(Semaphore::new(cores)),
             cores,
         }
     }
@@ -239,7 +244,7 @@ impl Ingest {
                 state.last_status = Some(304);
                 SourceReport::new(source, Outcome::NotModified)
             }
-            Ok(FetchOutcome::Fetched(body)) => self.ingest_body(source, &body, &mut state, now).await,
+            Ok(FetchOutcome::Fetched(body)) => self.ingest_body(source, body, &mut state, now).await,
             Err(error) => {
                 state.last_status = error.status();
                 state.retry_after = error.retry_after();
@@ -289,25 +294,26 @@ impl Ingest {
     async fn ingest_body(
         &self,
         source: &Source,
-        body: &FetchedBody,
+        body: FetchedBody,
         state: &mut FetchState,
         now: DateTime<Utc>,
     ) -> SourceReport {
         state.last_status = Some(body.status);
         state.permanent_redirect = body.permanent_redirect.as_ref().map(ToString::to_string);
-        let mut report = if state.body_hash.as_deref() == Some(body.body_hash.as_str()) {
+        let (body_hash, validators) = (body.body_hash.clone(), body.validators.clone());
+        let mut report = if state.body_hash.as_deref() == Some(body_hash.as_str()) {
             SourceReport::new(source, Outcome::Unchanged)
         } else {
             match self.store_body(source, body, now).await {
                 Ok(report) => {
-                    state.body_hash = Some(body.body_hash.clone());
+                    state.body_hash = Some(body_hash);
                     report
                 }
                 Err(error) => return SourceReport::new(source, Outcome::Failed { error }),
             }
         };
-        state.etag.clone_from(&body.validators.etag);
-        state.last_modified.clone_from(&body.validators.last_modified);
+        state.etag.clone_from(&validators.etag);
+        state.last_modified.clone_from(&validators.last_modified);
         report.permanent_redirect.clone_from(&state.permanent_redirect);
         report
     }
@@ -317,14 +323,8 @@ impl Ingest {
     /// first and stored in the same write as the items (one write per source,
     /// each item's record written once); whatever that write could not settle
     /// is left to [`Ingest::extract_delivered`].
-    async fn store_body(
-        &self,
-        source: &Source,
-        body: &FetchedBody,
-        now: DateTime<Utc>,
-    ) -> Result<SourceReport, String> {
-        let feed = parse_source_body(source, body, now).map_err(|e| e.to_string())?;
-        let normalized = parse::normalize(&feed, source, now);
+    async fn store_body(&self, source: &Source, body: FetchedBody, now: DateTime<Utc>) -> Result<SourceReport, String> {
+        let (feed, normalized) = self.parse_off_executor(source, body, now).await?;
         let follow = source.follow || source.kind == SourceKind::Page;
         let (jobs, current) = if follow { (Vec::new(), Vec::new()) } else { self.feed_jobs(&normalized.items) };
         let extractions: Vec<(ItemId, Extraction)> = self
@@ -359,6 +359,33 @@ impl Ingest {
         report.settled = settled;
         tracing::info!(source = %source.id, new = report.new_items, updated = report.updated_items, "stored");
         Ok(report)
+    }
+
+    /// Parses (and normalizes) a body on the blocking pool under a parse
+    /// permit: parsing is CPU work that hostile input stretches to seconds,
+    /// and on the executor it stalls every other task, the web server's included.
+    async fn parse_off_executor(
+        &self,
+        source: &Source,
+        body: FetchedBody,
+        now: DateTime<Utc>,
+    ) -> Result<(ParsedFeed, parse::Normalized), String> {
+        let _permit = Arc::clone(&self.parsing).acquire_owned().await.expect("the parse semaphore is never closed");
+        let id = source.id.clone();
+        let source = source.clone();
+        let max_items = self.fetch.max_items_per_feed;
+        tokio::task::spawn_blocking(move || {
+            let mut feed = parse_source_body(&source, &body, now).map_err(|e| e.to_string())?;
+            drop(body);
+            parse::keep_newest(&mut feed, max_items);
+            let normalized = parse::normalize(&feed, &source, now);
+            Ok((feed, normalized))
+        })
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(source = %id, %error, "parsing panicked");
+            Err(format!("parsing failed: {error}"))
+        })
     }
 
     /// Extracts every item of this poll whose extraction is not current (see

@@ -52,12 +52,17 @@ pub fn sniff(bytes: &[u8], content_type: Option<&str>) -> Sniffed {
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
         return Sniffed { encoding, source: CharsetSource::Bom };
     }
-    // XML 1.0 Appendix F: UTF-16 without a BOM shows as `<` `?` with zero bytes.
-    if bytes.starts_with(&[b'<', 0, b'?', 0]) {
-        return Sniffed { encoding: UTF_16LE, source: CharsetSource::XmlDeclaration };
-    }
-    if bytes.starts_with(&[0, b'<', 0, b'?']) {
-        return Sniffed { encoding: UTF_16BE, source: CharsetSource::XmlDeclaration };
+    // XML 1.0 Appendix F: UTF-16 without a BOM shows as ASCII with a zero
+    // byte after (LE) or before (BE) each character: `<?xml`, but also a
+    // document without a declaration (`<rss`, `{"version"`), so any two
+    // ASCII characters in that shape. UTF-32 (`<` then three zeros) is not it.
+    if let [a, b, c, d, ..] = *bytes {
+        if a.is_ascii() && a != 0 && b == 0 && c.is_ascii() && c != 0 && d == 0 {
+            return Sniffed { encoding: UTF_16LE, source: CharsetSource::XmlDeclaration };
+        }
+        if a == 0 && b.is_ascii() && b != 0 && c == 0 && d.is_ascii() && d != 0 {
+            return Sniffed { encoding: UTF_16BE, source: CharsetSource::XmlDeclaration };
+        }
     }
     let declared = content_type
         .and_then(http_charset)
@@ -84,6 +89,30 @@ pub fn sniff(bytes: &[u8], content_type: Option<&str>) -> Sniffed {
         None if !utf8_ok => Sniffed { encoding: WINDOWS_1252, source: CharsetSource::Default },
         None => Sniffed { encoding: UTF_8, source: CharsetSource::Default },
     }
+}
+
+/// A UTF-32 body (by its byte-order mark, or XML 1.0 Appendix F's `<` in
+/// four bytes) as UTF-8 text; `None` for anything else. `encoding_rs` does not
+/// implement UTF-32 (the WHATWG Encoding standard dropped it), but feeds in it
+/// exist and are well-formed XML. Invalid code points become U+FFFD.
+pub fn utf32_to_utf8(bytes: &[u8]) -> Option<String> {
+    let (little_endian, body) = match bytes {
+        [0xFF, 0xFE, 0, 0, rest @ ..] => (true, rest),
+        [0, 0, 0xFE, 0xFF, rest @ ..] => (false, rest),
+        [a, 0, 0, 0, ..] if *a != 0 && a.is_ascii() => (true, bytes),
+        [0, 0, 0, a, ..] if *a != 0 && a.is_ascii() => (false, bytes),
+        _ => return None,
+    };
+    let text = body
+        .chunks(4)
+        .map(|unit| {
+            let mut word = [0u8; 4];
+            word[..unit.len()].copy_from_slice(unit);
+            let value = if little_endian { u32::from_le_bytes(word) } else { u32::from_be_bytes(word) };
+            char::from_u32(value).unwrap_or(char::REPLACEMENT_CHARACTER)
+        })
+        .collect();
+    Some(text)
 }
 
 /// The `charset` parameter of a `Content-Type` header value, if it names a known encoding.

@@ -18,7 +18,6 @@ use regex::Regex;
 use url::Url;
 
 use super::{ParseError, ParseInput, ParsedFeed, ParsedItem, charset, date};
-use crate::model::canonicalize;
 use crate::sanitize::{self, Sanitizer};
 
 /// What our id generator hands feed-rs for an entry without an id: a value no
@@ -31,7 +30,14 @@ const MAX_DATE_WARNINGS: usize = 5;
 
 /// Parses a feed body. See the module docs for what happens around feed-rs.
 pub fn parse_feed(bytes: &[u8], input: &ParseInput<'_>) -> Result<ParsedFeed, ParseError> {
-    let sniffed = charset::sniff(bytes, input.content_type);
+    // UTF-32 first: its little-endian mark begins with UTF-16's.
+    let utf32 = charset::utf32_to_utf8(bytes);
+    let bytes = utf32.as_deref().map_or(bytes, str::as_bytes);
+    let sniffed = if utf32.is_some() {
+        charset::Sniffed { encoding: encoding_rs::UTF_8, source: charset::CharsetSource::Bom }
+    } else {
+        charset::sniff(bytes, input.content_type)
+    };
     // Borrowed (no copy) when the body is already UTF-8 without a BOM.
     let (decoded, _, _) = sniffed.encoding.decode(bytes);
     if decoded.trim().is_empty() {
@@ -154,7 +160,7 @@ struct FormatHint {
 impl FormatHint {
     fn sniff(text: &str) -> Self {
         static RSS09X: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r#"<rss\b[^>]*\sversion\s*=\s*["']0\.9"#).expect("static regex is valid"));
+            LazyLock::new(|| Regex::new(r#"<rss(?:\s[^>]*)?\sversion\s*=\s*["']0\.9"#).expect("static regex is valid"));
         static JSON_VERSION: LazyLock<Regex> =
             LazyLock::new(|| Regex::new(r#""version"\s*:\s*"[^"]*1\.1"#).expect("static regex is valid"));
         let head = &text[..floor_char_boundary(text, 4096)];
@@ -194,7 +200,11 @@ fn floor_char_boundary(text: &str, max: usize) -> usize {
 /// One repair pass; `None` when nothing needed repairing. Returns the notes
 /// that become warnings, so the operator learns the feed is broken.
 fn repair(text: &str) -> Option<(String, Vec<String>)> {
-    if !text.trim_start().starts_with('<') {
+    let start = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if start.starts_with('{') {
+        return repair_json_feed(start);
+    }
+    if !start.starts_with('<') {
         return None;
     }
     let mut notes = Vec::new();
@@ -213,6 +223,10 @@ fn repair(text: &str) -> Option<(String, Vec<String>)> {
     if let Some(typed) = fix_atom_text_types(&fixed) {
         fixed = typed;
         notes.push("mapped MIME types on Atom text elements to text/html/xhtml".to_owned());
+    }
+    if let Some(typed) = fix_content_types(&fixed) {
+        fixed = typed;
+        notes.push("mapped odd `type` attributes on content and media descriptions".to_owned());
     }
     if let Some((closed, count)) = close_open_elements(&fixed) {
         fixed = closed;
@@ -279,7 +293,8 @@ fn starts_with_reference(text: &str) -> bool {
 /// feed-rs accepts `<rss version>` 2.0, 0.91 and 0.92 only; 0.93, 0.94, 2.0.1
 /// or no version at all are read as 2.0 (a superset of the others).
 fn fix_rss_version(text: &str) -> Option<String> {
-    static RSS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<rss\b([^>]*)>").expect("static regex is valid"));
+    // `<rss` then a space or `>`: `\b` also matched `<rss:link>` of a namespaced feed.
+    static RSS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<rss((?:\s[^>]*)?)>").expect("static regex is valid"));
     static VERSION: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r#"\sversion\s*=\s*["']([^"']*)["']"#).expect("static regex is valid"));
     let tag = RSS.captures(text)?;
@@ -298,7 +313,8 @@ fn fix_rss_version(text: &str) -> Option<String> {
 
 /// An `<rss>` with no `<channel>` is an empty feed, not an error (feedparser agrees).
 fn add_missing_channel(text: &str) -> Option<String> {
-    static RSS_OPEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<rss\b[^>]*>").expect("static regex is valid"));
+    static RSS_OPEN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"<rss(?:\s[^>]*)?>").expect("static regex is valid"));
     if text.contains("<channel") {
         return None;
     }
@@ -331,6 +347,100 @@ fn fix_atom_text_types(text: &str) -> Option<String> {
         format!(r#"{}"{kind}""#, &c[1])
     });
     changed.then(|| fixed.into_owned())
+}
+
+/// Atom `content` takes text, html, xhtml or a MIME type (RFC 4287 §4.1.3.1),
+/// and with `src` a MIME type only; Media RSS `media:description` takes plain
+/// or html. Feeds write `type="xml"`, a blank type, `type="html"` beside
+/// `src` and `type="text/html"` on media descriptions, and feed-rs rejects
+/// the whole feed for any one of them.
+fn fix_content_types(text: &str) -> Option<String> {
+    static TAG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<((?:[A-Za-z_][\w.-]*:)?(?:content|description))(\s[^>]*)>").expect("static regex is valid")
+    });
+    static TYPE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#"(\stype\s*=\s*)["']([^"']*)["']"#).expect("static regex is valid"));
+    static SRC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\ssrc\s*=").expect("static regex is valid"));
+    let mut changed = false;
+    let fixed = TAG.replace_all(text, |c: &regex::Captures<'_>| {
+        let (element, attrs) = (&c[1], &c[2]);
+        let Some(kind) = TYPE.captures(attrs).map(|t| t[2].trim().to_ascii_lowercase()) else { return c[0].to_owned() };
+        let replacement = if element.contains(':') && element.ends_with("description") {
+            match kind.as_str() {
+                "plain" | "html" => None,
+                k if k.contains("html") => Some("html"),
+                _ => Some("plain"),
+            }
+        } else if element.ends_with("description") {
+            None
+        } else if SRC.is_match(attrs) {
+            match kind.as_str() {
+                "html" => Some("text/html"),
+                "xhtml" => Some("application/xhtml+xml"),
+                "text" | "" => Some("text/plain"),
+                _ => None,
+            }
+        } else {
+            // feed-rs reads inline XML children only as `xhtml`; any other XML
+            // type (RFC 4287 allows `*/xml`, `*+xml`) failed the whole feed.
+            match kind.as_str() {
+                "" => Some("text"),
+                k if k == "xml" || k.ends_with("/xml") || k.ends_with("+xml") => Some("xhtml"),
+                _ => None,
+            }
+        };
+        let Some(kind) = replacement else { return c[0].to_owned() };
+        changed = true;
+        let attrs = TYPE.replace(attrs, |t: &regex::Captures<'_>| format!(r#"{}"{kind}""#, &t[1]));
+        format!("<{element}{attrs}>")
+    });
+    changed.then(|| fixed.into_owned())
+}
+
+/// JSON Feed that feed-rs refuses for one field: a `version` that is not
+/// one of the two URLs (`"1.1"`, `http://`), `tags` as a string, no
+/// `title`. Rewritten to what the spec says, with notes.
+fn repair_json_feed(text: &str) -> Option<(String, Vec<String>)> {
+    use serde_json::Value;
+    const V1: &str = "https://jsonfeed.org/version/1";
+    const V11: &str = "https://jsonfeed.org/version/1.1";
+    let mut feed: Value = serde_json::from_str(text).ok()?;
+    let object = feed.as_object_mut()?;
+    let mut notes = Vec::new();
+    let version = object.get("version").and_then(Value::as_str).map(str::trim).map(str::to_owned);
+    if let Some(version) = version.filter(|v| v != V1 && v != V11) {
+        let known =
+            version.ends_with("1.1") || version.ends_with("version/1") || matches!(version.as_str(), "1" | "1.0");
+        if known {
+            let canonical = if version.ends_with("1.1") { V11 } else { V1 };
+            object.insert("version".to_owned(), canonical.into());
+            notes.push(format!("read JSON Feed version {version:?} as {canonical}"));
+        }
+    }
+    if !object.get("title").is_some_and(Value::is_string) {
+        object.insert("title".to_owned(), "".into());
+        notes.push("JSON Feed without a title".to_owned());
+    }
+    let mut tags_fixed = 0;
+    for item in object.get_mut("items").and_then(Value::as_array_mut).into_iter().flatten() {
+        let Some(item) = item.as_object_mut() else { continue };
+        match item.get("tags") {
+            Some(Value::String(tag)) => {
+                let tag = tag.clone();
+                item.insert("tags".to_owned(), Value::Array(vec![tag.into()]));
+                tags_fixed += 1;
+            }
+            Some(Value::Array(_)) | None => {}
+            Some(_) => {
+                item.remove("tags");
+                tags_fixed += 1;
+            }
+        }
+    }
+    if tags_fixed > 0 {
+        notes.push(format!("read {tags_fixed} item(s) `tags` that were not a list"));
+    }
+    (!notes.is_empty()).then(|| (feed.to_string(), notes))
 }
 
 /// Appends end tags for elements still open at the end of a truncated
@@ -383,8 +493,21 @@ fn classify_failure(error: &ParseFeedError, text: &str) -> ParseError {
     if trimmed.is_empty() {
         return ParseError::Empty;
     }
-    if let ParseFeedError::JsonSerde(e) = error {
+    // feed-rs tries JSON on anything that is not XML, so a binary file came
+    // back as "malformed JSON feed"; only a body that starts like JSON is one.
+    if !trimmed.starts_with(['<', '{', '[']) && looks_binary(trimmed) {
+        return ParseError::NotAFeed { looks_like: "binary data (control bytes in the first kilobyte)".to_owned() };
+    }
+    if let ParseFeedError::JsonSerde(e) = error
+        && trimmed.starts_with(['{', '['])
+    {
         return ParseError::MalformedJson { line: e.line(), column: e.column(), message: e.to_string() };
+    }
+    // OPML has a `<head>` and was reported as "an HTML page".
+    if root_element_name(text).is_some_and(|root| root.eq_ignore_ascii_case("opml")) {
+        return ParseError::NotAFeed {
+            looks_like: "an OPML subscription list (add its feeds with `gleaner opml import`)".to_owned(),
+        };
     }
     if let ParseFeedError::JsonUnsupportedVersion(version) = error {
         return ParseError::Unsupported { message: format!("JSON Feed version {version:?}") };
@@ -406,10 +529,23 @@ fn classify_failure(error: &ParseFeedError, text: &str) -> ParseError {
     match error {
         ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => {
             let root = root_element_name(text).unwrap_or_else(|| "?".to_owned());
-            ParseError::NotAFeed { looks_like: format!("XML whose root element is <{root}>, not rss, RDF or feed") }
+            let local = root.rsplit(':').next().unwrap_or_default();
+            // "root element is <rss>, not rss" said nothing: the name was right, its namespace was not.
+            let looks_like = if ["rss", "rdf", "feed"].iter().any(|n| local.eq_ignore_ascii_case(n)) {
+                format!("XML whose root element <{root}> is in a namespace no feed format uses")
+            } else {
+                format!("XML whose root element is <{root}>, not rss, RDF or feed")
+            };
+            ParseError::NotAFeed { looks_like }
         }
         other => ParseError::Unsupported { message: other.to_string() },
     }
+}
+
+/// NUL or other C0 control bytes (besides whitespace) near the start: no
+/// text format, XML or JSON, has them.
+fn looks_binary(text: &str) -> bool {
+    text[..floor_char_boundary(text, 1024)].bytes().any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
 }
 
 fn looks_like_html(text: &str) -> bool {
@@ -522,7 +658,7 @@ fn pick_link(links: &[Link]) -> Option<&Link> {
 }
 
 fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
-    canonicalize(href, base)
+    super::item_link(href, base)
 }
 
 /// `jane@example.com (Jane Doe)` gives feed-rs the name `(Jane Doe)`.

@@ -25,6 +25,38 @@ pub use feed::parse_feed;
 pub use normalize::{Normalized, normalize};
 pub use page::parse_page;
 
+/// An item's link, absolute and canonical: `href` resolved against `base`.
+/// A `file:` link is kept only from a body that was itself read from a file
+/// (the bundled demo feeds): from an http(s) feed it names a file on the
+/// reader's machine (or ours), and was published as such.
+pub(crate) fn item_link(href: &str, base: Option<&Url>) -> Option<String> {
+    let link = crate::model::canonicalize(href, base)?;
+    let local_body = base.is_some_and(|b| b.scheme() == "file");
+    (local_body || !link.starts_with("file:")).then_some(link)
+}
+
+/// Keeps the `max` newest items of `feed` (by `published`; feed order among
+/// equals), in feed order, with a warning counting the dropped ones. Feeds
+/// list newest first by convention but not by rule, hence the sort.
+pub fn keep_newest(feed: &mut ParsedFeed, max: usize) {
+    let total = feed.items.len();
+    if total <= max {
+        return;
+    }
+    let mut order: Vec<usize> = (0..total).collect();
+    order.sort_by(|&a, &b| feed.items[b].published.cmp(&feed.items[a].published).then(a.cmp(&b)));
+    let mut keep = vec![false; total];
+    for &index in &order[..max] {
+        keep[index] = true;
+    }
+    let mut index = 0;
+    feed.items.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+    feed.warnings.push(format!("{} items over the limit of {max} per feed dropped (oldest first)", total - max));
+}
+
 /// What the parser knows about the body besides its bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseInput<'a> {

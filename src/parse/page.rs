@@ -13,7 +13,6 @@ use url::Url;
 
 use super::{ParseError, ParseInput, ParsedFeed, ParsedItem, charset, date};
 use crate::model::PageSelectors;
-use crate::model::canonicalize;
 use crate::sanitize::{Sanitizer, html_to_text};
 
 static ANCHOR: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("static selector is valid"));
@@ -27,7 +26,9 @@ pub fn parse_page(bytes: &[u8], selectors: &PageSelectors, input: &ParseInput<'_
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
-    let document = Html::parse_document(&text);
+    // Bounded first: html5ever is quadratic on deep nesting and attribute floods.
+    let bounded = crate::sanitize::bound_markup(&text);
+    let document = Html::parse_document(&bounded.html);
     let base = document
         .select(&BASE)
         .next()
@@ -36,14 +37,14 @@ pub fn parse_page(bytes: &[u8], selectors: &PageSelectors, input: &ParseInput<'_
         .or_else(|| input.url.cloned());
     let sanitizer = Sanitizer::new(base.as_ref());
     let mut items = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = bounded.note().into_iter().collect();
     for (index, element) in document.select(&selectors.item).enumerate() {
         match read_item(element, selectors, base.as_ref(), &sanitizer, input, &mut warnings) {
             Some(item) => items.push(item),
             None => warnings.push(format!("item {} has no usable link; skipped", index + 1)),
         }
     }
-    if items.is_empty() && warnings.is_empty() {
+    if items.is_empty() && !bounded.changed() && warnings.is_empty() {
         warnings.push("the item selector matched nothing".to_owned());
     }
     let root = document.root_element();
@@ -75,7 +76,7 @@ fn read_item(
         .value()
         .attr("href")
         .or_else(|| link_element.select(&ANCHOR).next().and_then(|a| a.value().attr("href")))?;
-    let url = canonicalize(href, base)?;
+    let url = super::item_link(href, base)?;
     let title = selectors
         .title
         .as_ref()

@@ -104,9 +104,14 @@ impl Composition {
 
 /// The number of the next issue: one more than the highest so far, and
 /// never below `first_number` (an operator moving an old digest to Gleaner
-/// sets it to continue the old numbering).
-pub fn next_number(existing: &[Issue], first_number: u32) -> u32 {
-    existing.iter().map(|i| i.number.saturating_add(1)).max().unwrap_or(first_number).max(first_number)
+/// sets it to continue the old numbering). `None` when the numbers are used
+/// up: a number is never reused, so no issue can follow `u32::MAX`.
+pub fn next_number(existing: &[Issue], first_number: u32) -> Option<u32> {
+    let mut next = first_number;
+    for issue in existing {
+        next = next.max(issue.number.checked_add(1)?);
+    }
+    Some(next)
 }
 
 /// Composes issue `number` from `candidates` in the layout of
@@ -282,7 +287,7 @@ mod tests {
 
     #[test]
     fn numbering_starts_at_first_number_then_counts_up() {
-        assert_eq!(next_number(&[], 266), 266);
+        assert_eq!(next_number(&[], 266), Some(266));
         let issue = |number| Issue {
             number,
             title: String::new(),
@@ -294,7 +299,8 @@ mod tests {
             published_at: None,
             state: crate::model::IssueState::Published,
         };
-        assert_eq!(next_number(&[issue(1), issue(2)], 1), 3);
-        assert_eq!(next_number(&[issue(1)], 266), 266);
+        assert_eq!(next_number(&[issue(1), issue(2)], 1), Some(3));
+        assert_eq!(next_number(&[issue(1)], 266), Some(266));
+        assert_eq!(next_number(&[issue(u32::MAX)], 1), None);
     }
 }

@@ -52,6 +52,11 @@ pub enum PublishError {
     /// Items kept changing under the final transaction (editors at work); rerun.
     #[error("issue {number}: items kept changing while it was being published; run publish again")]
     Busy { number: u32 },
+    /// The last issue has the highest number there is: numbers are never
+    /// reused (a reused number replaced an issue in the archive), so nothing
+    /// more can be published.
+    #[error("issue numbers are used up: issue {last} has the highest possible number")]
+    NumbersExhausted { last: u32 },
 }
 
 /// What one publish run did (or, with `dry_run`, would do).
@@ -238,7 +243,9 @@ impl Publisher {
                 }
             })
             .collect();
-        let number = compose::next_number(issues, self.settings.first_number);
+        let last = issues.iter().map(|i| i.number).max().unwrap_or_default();
+        let number =
+            compose::next_number(issues, self.settings.first_number).ok_or(PublishError::NumbersExhausted { last })?;
         let previous_end = issues.iter().map(|i| i.period.end).max();
         let composition = compose::compose(&self.settings, number, &candidates, previous_end, now);
         let body = self.renderer.body(&composition, &self.settings)?;

@@ -15,6 +15,7 @@
 //! `|safe` in templates, so an override cannot forget it and double-escape,
 //! nor add it somewhere unsafe.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -194,7 +195,8 @@ impl Renderer {
 
     fn render(&self, name: &str, context: &Value) -> Result<String, TemplateError> {
         let template = self.env.get_template(name).map_err(|e| template_error(&self.templates, name, &e))?;
-        template.render(context).map_err(|e| template_error(&self.templates, name, &e))
+        let text = template.render(context).map_err(|e| template_error(&self.templates, name, &e))?;
+        Ok(xml_chars(&text).into_owned())
     }
 
     /// The issue body: sections and items, sanitized commentary, attributed quotes.
@@ -441,7 +443,10 @@ pub fn rss(issues: &[&Issue], settings: &PublishSettings) -> String {
         .map(|issue| rss::Item {
             title: Some(issue.title.clone()),
             link: Some(format!("{root}{}", issue_file(issue.number))),
-            description: Some(issue.summary.clone()),
+            // Readers render `description` as HTML whatever its CDATA wrapping,
+            // so the plain-text synopsis (feed and editor headlines) is escaped:
+            // raw, a headline's markup ran in subscribers' readers.
+            description: Some(escape_text(&issue.summary)),
             guid: Some(rss::Guid { value: issue_id(settings, issue.number), permalink: false }),
             pub_date: Some(issue.created_at.to_rfc2822()),
             content: Some(issue.html.clone()),
@@ -462,9 +467,44 @@ pub fn rss(issues: &[&Issue], settings: &PublishSettings) -> String {
         ..rss::Channel::default()
     };
     // `Channel`'s Display writes the XML declaration itself.
-    let mut xml = channel.to_string();
+    let mut xml = xml_chars(&channel.to_string()).into_owned();
     xml.push('\n');
     xml
+}
+
+/// Text as XML 1.0 allows it (§2.2, `Char`): C0 controls other than tab,
+/// line feed and carriage return, and the noncharacters U+FFFE and U+FFFF,
+/// dropped. No escape can carry them (`&#xFFFF;` is not well-formed either),
+/// and one of them in a title made `digest.xml` and `digest.atom` unreadable
+/// in every XML reader for as long as the issue stayed in the feed. Every
+/// document [`Renderer`] and [`rss`] produce goes through here whole, so no
+/// string can reach the output around it.
+pub fn xml_chars(text: &str) -> Cow<'_, str> {
+    fn allowed(c: char) -> bool {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
+    }
+    if text.chars().all(allowed) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().filter(|&c| allowed(c)).collect())
+    }
+}
+
+/// `text` with the five XML specials as entities: safe as HTML text and in
+/// quoted attributes.
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// `digest.json`: JSON Feed 1.1 with `issues` newest first.

@@ -57,8 +57,75 @@ impl DirOutput {
     }
 }
 
+impl DirOutput {
+    /// Refuses a target reached through a symbolic link inside the output
+    /// folder (`issues` linked to `/etc` would have the publisher write
+    /// there). The folder itself may be a link: the operator chose it.
+    fn check_no_links(&self, relative: &str) -> Result<(), WriteError> {
+        let mut path = self.dir.clone();
+        let parts: Vec<&str> = relative.split('/').filter(|p| !p.is_empty()).collect();
+        for part in &parts {
+            path.push(part);
+            match std::fs::symlink_metadata(&path) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(WriteError::new(
+                        &path,
+                        std::io::Error::other("a symbolic link inside the output folder; not followed"),
+                    ));
+                }
+                // A missing part is made as a plain folder or file.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes temporary files that an interrupted publish (a crash, kill -9)
+    /// left in the output folder and its `issues/`: ours are named
+    /// `.{name}.{pid}.{random}.tmp`. Only those of other processes older than
+    /// [`STALE_TEMP_AGE`] go, so a publisher running beside us keeps its own.
+    /// Returns how many were removed.
+    pub fn remove_stale_temp_files(&self) -> usize {
+        let own = format!(".{}.", std::process::id());
+        let mut removed = 0;
+        for dir in [self.dir.clone(), self.dir.join("issues")] {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                // Our own names end in lower-case `.tmp`; any other case is not ours.
+                let ours = name.starts_with('.') && std::path::Path::new(&name).extension().is_some_and(|e| e == "tmp");
+                if !ours || name.contains(&own) {
+                    continue;
+                }
+                let stale = entry
+                    .metadata()
+                    .ok()
+                    .filter(std::fs::Metadata::is_file)
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= STALE_TEMP_AGE);
+                if stale && std::fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+}
+
+/// How old another process's temporary file must be to count as left over:
+/// staging a publish takes well under a second.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
 impl Output for DirOutput {
     fn write_files(&self, files: &[OutputFile<'_>]) -> Result<(), WriteError> {
+        let removed = self.remove_stale_temp_files();
+        if removed > 0 {
+            tracing::info!(dir = %self.dir.display(), removed, "removed temporary files an interrupted publish left");
+        }
+        for (relative, _) in files {
+            self.check_no_links(relative)?;
+        }
         let targets: Vec<PathBuf> = files.iter().map(|(relative, _)| self.dir.join(relative)).collect();
         // 1. Every temporary file written and fsynced, in parallel.
         let staged: Vec<Result<PathBuf, WriteError>> = std::thread::scope(|scope| {
@@ -114,7 +181,8 @@ fn stage(target: &Path, bytes: &[u8]) -> Result<PathBuf, WriteError> {
     // file, and the dot keeps it out of the server's allow-list of names.
     let temp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), fastrand::u64(..)));
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
+        // `create_new`: never through a link or into a file someone placed under that name.
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()
     })();

@@ -108,7 +108,11 @@ fn missing_sources_file_is_reported_where_it_is_named() {
 fn missing_main_file_is_named() {
     let errors = load_config(&fixture("does-not-exist.toml")).expect_err("must be refused");
     let text = errors.to_string();
-    assert!(text.contains("does-not-exist.toml:1:1: cannot read"), "{text}");
+    assert!(text.contains("does-not-exist.toml: cannot read"), "{text}");
+    assert!(
+        text.contains("--config") && text.contains("GLEANER_CONFIG") && text.contains("config/demo.toml"),
+        "{text}"
+    );
 }
 
 #[test]

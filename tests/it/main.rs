@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod extract;
 mod fetch;
+mod hostile;
 mod ingest;
 mod metrics;
 mod ops;

@@ -165,7 +165,7 @@ fn fixture() -> (Vec<Item>, Vec<Vec<Quote>>) {
 }
 
 /// The fixed issue 266 with its settings and renderer.
-fn fixed_issue() -> (Issue, PublishSettings, Renderer) {
+pub(crate) fn fixed_issue() -> (Issue, PublishSettings, Renderer) {
     let settings = settings(Path::new("/srv/gleaner/feeds"));
     let renderer = Renderer::builtin();
     let (items, quotes) = fixture();
@@ -381,7 +381,7 @@ fn rendering_the_same_issue_twice_gives_identical_bytes() {
 
 // ---------------------------------------------------------------- use-case
 
-mod use_case {
+pub(crate) mod use_case {
     use std::path::PathBuf;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -396,7 +396,7 @@ mod use_case {
     use super::*;
 
     /// A store with `n` items from source `wire`, each with two quotes.
-    fn stored_items(store: &dyn Store, prefix: &str, n: usize) -> Vec<ItemId> {
+    pub(crate) fn stored_items(store: &dyn Store, prefix: &str, n: usize) -> Vec<ItemId> {
         let new: Vec<NewItem> = (0..n)
             .map(|i| NewItem {
                 source_id: "wire".to_owned(),
@@ -435,7 +435,7 @@ mod use_case {
         ids
     }
 
-    fn approve(store: &dyn Store, ids: &[ItemId]) {
+    pub(crate) fn approve(store: &dyn Store, ids: &[ItemId]) {
         for (i, id) in ids.iter().enumerate() {
             let item = store.item(id).expect("read").expect("stored");
             let editor = EditorFields {
