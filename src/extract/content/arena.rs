@@ -17,7 +17,7 @@ use super::{Flags, MIN_PARAGRAPH};
 const SOFT_PROSE: u32 = 1_000;
 /// ... and the share of its text in links it may have at most.
 const SOFT_LINKS: f32 = 0.3;
-use super::hints::{Hints, Place, boilerplate_role, hidden, hints, landmark, role_of};
+use super::hints::{Hints, Place, Role, boilerplate_role, hidden, hints, landmark, role_of};
 
 /// Text statistics of an element's kept descendants.
 #[derive(Debug, Clone, Copy, Default)]
@@ -85,17 +85,9 @@ pub(super) fn ratio(part: u32, whole: u32) -> f32 {
     part as f32 / whole.max(1) as f32
 }
 
-/// How an element takes part in the layout of text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Role {
-    /// Never content: its subtree is not read at all.
-    Skip,
-    /// Starts and ends a block of text.
-    Block,
-    /// Runs inside the surrounding block.
-    Inline,
-}
-
+// Independent facts about one element, set at different times (walk, scoring,
+// cleaning); an enum would forbid combinations real pages have.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug)]
 pub(super) struct El<'a> {
     pub(super) node: NodeRef<'a, Node>,
@@ -152,21 +144,7 @@ impl<'a> Arena<'a> {
                         holds_main: holds_main.contains(&current.id()),
                         markup: name == "noscript" && current.children().any(|c| c.value().is_element()),
                     };
-                    let role = role_of(element, name, hints, flags, place);
-                    // Page headers, footers and asides are read, and dropped
-                    // when they close without a body's worth of prose in them.
-                    let by_name = || {
-                        hints.unlikely
-                            && !hints.hard
-                            && role_of(element, name, hints, Flags { strip_unlikely: false, ..flags }, place)
-                                != Role::Skip
-                    };
-                    let soft = role == Role::Skip
-                        && !parent_removed
-                        && !hidden(element)
-                        && !element.attr("role").is_some_and(boilerplate_role)
-                        && (matches!(name, "header" | "footer" | "aside") || by_name());
-                    let role = if soft { Role::Block } else { role };
+                    let (role, soft) = classify(element, name, hints, flags, place, parent_removed);
                     let at = arena.els.len();
                     arena.els.push(El {
                         node: current,
@@ -202,24 +180,7 @@ impl<'a> Arena<'a> {
                 }
                 Node::Text(text) => {
                     if let Some(&(at, block)) = open.last() {
-                        let (len, commas) = measure(text);
-                        let el = &mut arena.els[at];
-                        el.stats.text += len;
-                        el.stats.commas += commas;
-                        if in_link > 0 {
-                            el.stats.link += len;
-                        }
-                        if in_heading > 0 {
-                            el.stats.heading += len;
-                        }
-                        if in_list > 0 {
-                            el.stats.list += len;
-                        }
-                        arena.els[block].own_text += len;
-                        arena.els[block].own_commas += commas;
-                        if in_link > 0 {
-                            arena.els[block].own_link += len;
-                        }
+                        arena.count_text(text, at, block, (in_link > 0, in_heading > 0, in_list > 0));
                     }
                 }
                 _ => {}
@@ -251,6 +212,23 @@ impl<'a> Arena<'a> {
                 }
             }
         }
+    }
+
+    /// Counts a text node into its element and its nearest block; `inside`
+    /// says whether it is inside a link, a heading, a list item.
+    fn count_text(&mut self, text: &str, at: usize, block: usize, inside: (bool, bool, bool)) {
+        let (len, commas) = measure(text);
+        let (link, heading, list) = inside;
+        let el = &mut self.els[at];
+        el.stats.text += len;
+        el.stats.commas += commas;
+        el.stats.link += if link { len } else { 0 };
+        el.stats.heading += if heading { len } else { 0 };
+        el.stats.list += if list { len } else { 0 };
+        let block = &mut self.els[block];
+        block.own_text += len;
+        block.own_commas += commas;
+        block.own_link += if link { len } else { 0 };
     }
 
     pub(super) fn closed(&mut self, at: usize, in_link: &mut u32, in_heading: &mut u32, in_list: &mut u32) {
@@ -303,6 +281,32 @@ impl<'a> Arena<'a> {
             self.els[parent].stats.add(&counted);
         }
     }
+}
+
+/// An element's role, and whether it is soft boilerplate: page headers,
+/// footers, asides and boxes with unlikely (but not [`super::hints::HARD`])
+/// names are read, and dropped when they close without a body's worth of
+/// prose in them.
+fn classify(
+    element: &Element,
+    name: &str,
+    hints: Hints,
+    flags: Flags,
+    place: Place,
+    parent_removed: bool,
+) -> (Role, bool) {
+    let role = role_of(element, name, hints, flags, place);
+    let by_name = || {
+        hints.unlikely
+            && !hints.hard
+            && role_of(element, name, hints, Flags { strip_unlikely: false, ..flags }, place) != Role::Skip
+    };
+    let soft = role == Role::Skip
+        && !parent_removed
+        && !hidden(element)
+        && !element.attr("role").is_some_and(boilerplate_role)
+        && (matches!(name, "header" | "footer" | "aside") || by_name());
+    (if soft { Role::Block } else { role }, soft)
 }
 
 /// The elements that enclose a `<main>` (or `[role=main]`) with text in it.

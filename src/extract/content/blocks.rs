@@ -5,7 +5,8 @@ use std::ops::Range;
 
 use scraper::Node;
 
-use super::arena::{Arena, El, Role};
+use super::arena::{Arena, El};
+use super::hints::Role;
 use super::{Anchor, Content};
 use crate::extract::{Block, BlockKind};
 

@@ -5,7 +5,6 @@
 use scraper::node::Element;
 
 use super::Flags;
-use super::arena::Role;
 
 /// What the class, id and tag say about an element.
 // Independent facts read from one name; an enum would forbid the combinations
@@ -124,6 +123,17 @@ pub(super) fn boilerplate_role(role: &str) -> bool {
             | "contentinfo"
             | "search"
     )
+}
+
+/// How an element takes part in the layout of text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// Never content: its subtree is not read at all.
+    Skip,
+    /// Starts and ends a block of text.
+    Block,
+    /// Runs inside the surrounding block.
+    Inline,
 }
 
 /// Where an element sits, as far as its role depends on it.

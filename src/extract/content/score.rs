@@ -4,7 +4,8 @@
 
 use std::collections::HashSet;
 
-use super::arena::{Arena, Role};
+use super::arena::Arena;
+use super::hints::Role;
 use super::{Flags, MIN_PARAGRAPH, SCORE_LEVELS};
 
 /// A landmark with more of its text in links than this is a link list.
@@ -12,7 +13,7 @@ const LANDMARK_LINKS: f32 = 0.4;
 /// The least prose (characters) worth climbing for.
 const MORE_PROSE: u32 = 100;
 
-impl<'a> Arena<'a> {
+impl Arena<'_> {
     /// Readability's paragraph scoring: each paragraph-like run of text adds
     /// `1 + commas + 1 + min(len / 100, 3)` to up to five ancestors, less
     /// for each level up.
