@@ -244,8 +244,8 @@ impl<'a> Arena<'a> {
         let el = &self.els[at];
         if el.soft && !el.removed && !(el.stats.prose >= SOFT_PROSE && el.stats.link_density() < SOFT_LINKS) {
             // Arena order is document order: the subtree is everything after it.
-            for d in at..self.els.len() {
-                self.els[d].removed = true;
+            for el in &mut self.els[at..] {
+                el.removed = true;
             }
         }
         let el = &mut self.els[at];

@@ -381,11 +381,11 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     buf.make_ascii_lowercase();
     let text = buf.as_str();
     let mut hints = Hints::default();
-    for part in [class, id] {
-        if part.is_empty() {
+    // The lower-cased class and id, without allocating each again.
+    for lower in [&text[..class.len()], &text[class.len() + 1..]] {
+        if lower.is_empty() {
             continue;
         }
-        let lower = part.to_ascii_lowercase();
         if POSITIVE.iter().any(|w| lower.contains(w)) {
             hints.weight += 25;
         }
