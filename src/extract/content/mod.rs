@@ -5,22 +5,32 @@
 //! can see them, but they are not part of the article text.
 //!
 //! The method is readability-style, over scraper's DOM, in one pass plus a walk
-//! of the chosen subtree (no re-serialization, no second parse):
-//! 1. [`Arena::build`] walks the document once, skipping what can never be
-//!    content (scripts, `nav`, hidden or boilerplate-classed elements), and
-//!    gathers per-element text statistics bottom-up (text and link length,
-//!    commas, paragraph/image/list counts);
+//! of the chosen subtree (no re-serialization; a second parse only for a page
+//! that keeps its body in `<noscript>`, see [`noscript_document`]):
+//! 1. [`Arena::build`] (`arena.rs`) walks the document once, skipping what can
+//!    never be content (scripts, `nav`, hidden or hard-boilerplate-named
+//!    elements; `hints.rs` says which), and gathers per-element text
+//!    statistics bottom-up (text, link and prose length, commas,
+//!    paragraph/image/list counts). Page headers, footers, asides and boxes
+//!    with softer unlikely names are read and dropped on closing unless they
+//!    hold a body's worth of prose; whatever encloses `<main>` is never
+//!    boilerplate (a lost `</aside>`); React's `<div hidden id="S:0">`
+//!    streaming islands are content;
 //! 2. every paragraph-like run of text scores its ancestors (more for long,
 //!    comma-rich text), scaled by each candidate's link density and its
-//!    class/id hints; the best candidate wins, climbs to a better parent, and
-//!    absorbs good siblings;
-//! 3. inside the winner, link-heavy or list-like boxes are cleaned out;
-//! 4. the surviving subtree is walked into blocks with link and `<q>` spans.
+//!    class/id hints; the best candidate wins, climbs to a better parent, to
+//!    its enclosing `<main>`/`<article>`/`articleBody` landmark, and to
+//!    ancestors holding clearly more prose (a thread's answers, an article's
+//!    sibling sections), then absorbs good siblings (`score.rs`);
+//! 3. inside the winner, link-heavy or list-like boxes are cleaned out (`clean.rs`);
+//! 4. the surviving subtree is walked into blocks with link and `<q>` spans
+//!    (`blocks.rs`).
 //!
 //! If that leaves almost nothing (an over-eager class filter on a wrapper), the
 //! page is read again with the filters relaxed, as Readability.js does. Tuned
-//! on the article-extraction benchmark (`gleaner eval articles`). Pure; must
-//! not panic on any input.
+//! on the article-extraction benchmark (`gleaner eval articles`) and the tuning
+//! half of WCXB (`gleaner eval wcxb DIR --split tune`). `sniff.rs` says whether
+//! a document is a page at all. Pure; must not panic on any input.
 
 mod arena;
 mod blocks;
