@@ -159,6 +159,19 @@ enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Word F1 per page type over the WCXB pages in DIR (WCXB's `evaluate.py` metric).
+    Wcxb {
+        /// The benchmark root (holding `dev/`) or a split folder (holding `ground-truth/` and `html/`).
+        dir: PathBuf,
+        /// Only the tuning (~70 %) or held-out (~30 %) pages, split by a hash of the page id.
+        #[arg(long)]
+        split: Option<crate::eval::wcxb::Split>,
+        /// Also write the extracted texts as `{id: text}` for `evaluate.py --results`.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Quote span precision/recall/F1 and speaker accuracy against the gold set in DIR.
     Quotes {
         dir: PathBuf,

@@ -214,6 +214,9 @@ pub(super) fn read_target(config_path: &Path, target: &str) -> Result<Target, Fa
 
 pub(super) fn extract_command(config_path: &Path, target: &str, json: bool) -> CmdResult {
     let (bytes, url, content_type) = read_target(config_path, target)?;
+    if let Some(what) = crate::extract::sniff(&bytes, content_type.as_deref()) {
+        return Err(anyhow::anyhow!("{target}: not an HTML page (looks like {what})").into());
+    }
     let (html, _) = parse::decode(&bytes, content_type.as_deref());
     let article = crate::extract::extract(&html, url.as_ref(), None);
     if json {

@@ -1,6 +1,7 @@
 //! Evaluation over public corpora and our own gold sets, used by path and
 //! never bundled: feed conformance (`feeds`), main-text extraction
-//! (`articles`) and quotations (`quotes`). `gleaner eval …` runs them.
+//! (`articles` on news pages, `wcxb` on pages of
+//! seven types) and quotations (`quotes`). `gleaner eval …` runs them.
 //!
 //! Use-cases: they read corpus files and call the pure parsers and extractors;
 //! they must not touch the store or the network.
@@ -8,3 +9,4 @@
 pub mod articles;
 pub mod feeds;
 pub mod quotes;
+pub mod wcxb;

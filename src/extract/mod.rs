@@ -4,6 +4,8 @@
 //! as a whole. Stages:
 //! - `content`: finds the main content and turns it into [`Block`]s (paragraphs
 //!   kept, boilerplate dropped), plus the page metadata and outbound links;
+//! - `content::sniff`: says whether a document is a page at all (not a PDF,
+//!   image, archive, feed or JSON), before anything is parsed as HTML;
 //! - `quotes`: finds direct quotations in the blocks and attributes them.
 
 mod content;
@@ -11,6 +13,7 @@ mod links;
 mod meta;
 pub mod quotes;
 
+pub use content::sniff::{NotPage, sniff};
 pub use meta::guess_language;
 
 use url::Url;
@@ -30,7 +33,8 @@ pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> 
     let bounded = crate::sanitize::bound_markup(html);
     let doc = scraper::Html::parse_document(&bounded.html);
     let meta = meta::read_meta(&doc, url);
-    let mut content = content::main_content(&doc);
+    let unscripted = content::noscript_document(&doc, html);
+    let mut content = content::main_content(unscripted.as_ref().unwrap_or(&doc));
     let (text, mut notes) = settle_text(&mut content, meta.title.as_deref());
     notes.extend(bounded.note());
     let language = meta.language.clone().or_else(|| noted_language_guess(meta.title.as_deref(), &text, &mut notes));

@@ -6,6 +6,7 @@ mod architecture;
 mod browser;
 mod cli;
 mod config;
+mod content;
 mod extract;
 mod fetch;
 mod hostile;

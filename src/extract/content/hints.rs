@@ -1,0 +1,432 @@
+//! What markup says about an element before any text is counted: its role in
+//! the layout (block, inline, never content) and what its class, id and tag
+//! hint (boilerplate, caption, pull quote, embedded post).
+
+use scraper::node::Element;
+
+use super::Flags;
+
+/// What the class, id and tag say about an element.
+// Independent facts read from one name; an enum would forbid the combinations
+// real pages have (an embed inside a caption box).
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Hints {
+    /// ±25 per positive/negative hint, as Readability weighs them.
+    pub(super) weight: i32,
+    /// Boilerplate by its name (comments, share bar, cookie banner ...).
+    pub(super) unlikely: bool,
+    /// Of the unlikely ones, boilerplate whatever it holds: comments,
+    /// sharing, sign-ups, consent, ads, menus, sidebars (see [`HARD`]).
+    pub(super) hard: bool,
+    pub(super) caption: bool,
+    pub(super) pull_quote: bool,
+    pub(super) embed: bool,
+}
+
+pub(super) fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "body"
+            | "caption"
+            | "center"
+            | "dd"
+            | "details"
+            | "div"
+            | "dl"
+            | "dt"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "html"
+            | "li"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "td"
+            | "tfoot"
+            | "th"
+            | "thead"
+            | "tr"
+            | "ul"
+    )
+}
+
+/// Tags whose subtree is never article text.
+pub(super) fn never_content(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "svg"
+            | "math"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "canvas"
+            | "video"
+            | "audio"
+            | "map"
+            | "select"
+            | "textarea"
+            | "input"
+            | "button"
+            | "nav"
+            | "footer"
+            | "head"
+            | "title"
+            | "meta"
+            | "link"
+            | "dialog"
+            | "header"
+            | "label"
+            | "menu"
+    )
+}
+
+/// ARIA roles of boilerplate landmarks.
+pub(super) fn boilerplate_role(role: &str) -> bool {
+    matches!(
+        role.trim().to_ascii_lowercase().as_str(),
+        "navigation"
+            | "menu"
+            | "menubar"
+            | "complementary"
+            | "dialog"
+            | "alertdialog"
+            | "alert"
+            | "banner"
+            | "contentinfo"
+            | "search"
+    )
+}
+
+/// How an element takes part in the layout of text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// Never content: its subtree is not read at all.
+    Skip,
+    /// Starts and ends a block of text.
+    Block,
+    /// Runs inside the surrounding block.
+    Inline,
+}
+
+/// Where an element sits, as far as its role depends on it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Place {
+    /// The document's first element.
+    pub(super) root: bool,
+    /// It encloses the page's `<main>` (or `[role=main]`): a page that lost
+    /// its closing `</aside>` or `</header>` puts the body inside it, and
+    /// the body is never boilerplate.
+    pub(super) holds_main: bool,
+    /// A `<noscript>` whose content was parsed as markup (the page was read
+    /// with scripting off because it keeps its body there for crawlers).
+    pub(super) markup: bool,
+}
+
+pub(super) fn role_of(element: &Element, name: &str, hints: Hints, flags: Flags, place: Place) -> Role {
+    if place.root || matches!(name, "html" | "body") {
+        return Role::Block;
+    }
+    if name == "noscript" && place.markup {
+        return Role::Block;
+    }
+    if place.holds_main && !never_content(name) && !hidden(element) {
+        return if is_block(name) { Role::Block } else { Role::Inline };
+    }
+    if place.holds_main && matches!(name, "header" | "footer" | "nav") {
+        return Role::Block;
+    }
+    let keep = hints.pull_quote || hints.embed || hints.caption;
+    if never_content(name) || (name == "aside" && !keep) {
+        return Role::Skip;
+    }
+    if hidden(element) || element.attr("role").is_some_and(boilerplate_role) {
+        return Role::Skip;
+    }
+    if flags.strip_unlikely && hints.unlikely && !keep && !matches!(name, "article" | "main" | "a") {
+        return Role::Skip;
+    }
+    if is_block(name) { Role::Block } else { Role::Inline }
+}
+
+/// Hidden from readers: the `hidden` attribute, `aria-hidden`, or an inline
+/// style that hides it. React's streaming renderer is the exception: it sends
+/// server-rendered content as `<div hidden id="S:0">` islands that a script
+/// moves into place, so they are the page's content, not hidden furniture.
+pub(super) fn hidden(element: &Element) -> bool {
+    if element.attr("hidden").is_some() && !element.id().is_some_and(|id| id.starts_with("S:")) {
+        return true;
+    }
+    if element.attr("aria-hidden").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        return true;
+    }
+    element.attr("style").is_some_and(|style| {
+        let compact: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+        compact.contains("display:none") || compact.contains("visibility:hidden")
+    })
+}
+
+/// A semantic container of the main content: `<main>`, `<article>`,
+/// `[role=main]`, or schema.org's `articleBody`/`text` properties.
+pub(super) fn landmark(element: &Element, name: &str) -> bool {
+    matches!(name, "main" | "article")
+        || element.attr("role").is_some_and(|r| r.trim().eq_ignore_ascii_case("main"))
+        || element.attr("itemprop").is_some_and(|p| {
+            p.split_ascii_whitespace().any(|w| matches!(w, "articleBody" | "text" | "reviewBody" | "mainEntity"))
+        })
+}
+
+/// Words in class or id that mark boilerplate. Matched as substrings of the
+/// lower-cased `class id` text.
+pub(super) const UNLIKELY: &[&str] = &[
+    "comment",
+    "disqus",
+    "footer",
+    "sidebar",
+    "related",
+    "recommend",
+    "newsletter",
+    "subscribe",
+    "signup",
+    "sign-up",
+    "cookie",
+    "consent",
+    "gdpr",
+    "share",
+    "sharing",
+    "social",
+    "promo",
+    "sponsor",
+    "advert",
+    "banner",
+    "breadcrumb",
+    "menu",
+    "masthead",
+    "outbrain",
+    "taboola",
+    "popup",
+    "modal",
+    "pagination",
+    "pager",
+    "skyscraper",
+    "shoutbox",
+    "byline",
+    "dateline",
+    "timestamp",
+    "toolbar",
+    "trending",
+    "most-popular",
+    "mostpopular",
+    "more-stories",
+    "read-more",
+    "readmore",
+    "widget",
+    "navbar",
+    "navigation",
+    "header",
+    "author-bio",
+    "author-info",
+    "community",
+    "remark",
+    "replies",
+    "supplemental",
+    "agegate",
+    "paywall",
+    "rss",
+    "tags",
+    "print-only",
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+];
+
+/// Class or id words that make an element boilerplate even when it holds
+/// paragraphs of prose: a comment thread or a newsletter pitch is prose too.
+/// Other unlikely names (`header`, `byline`, `widget`, `meta` ...) are read,
+/// and kept only when they hold a body's worth of prose.
+pub(super) const HARD: &[&str] = &[
+    "comment",
+    "disqus",
+    "replies",
+    "remark",
+    "related",
+    "recommend",
+    "newsletter",
+    "subscribe",
+    "signup",
+    "sign-up",
+    "cookie",
+    "consent",
+    "gdpr",
+    "share",
+    "sharing",
+    "social",
+    "promo",
+    "sponsor",
+    "advert",
+    "outbrain",
+    "taboola",
+    "popup",
+    "modal",
+    "paywall",
+    "agegate",
+    "sidebar",
+    "footer",
+    "menu",
+    "navbar",
+    "navigation",
+    "breadcrumb",
+    "pagination",
+    "pager",
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "print-only",
+];
+
+/// Words that keep an element despite an unlikely word ("article-header" is not a page header).
+pub(super) const MAYBE: &[&str] = &["article", "body", "content", "main", "story", "column", "entry"];
+
+pub(super) const POSITIVE: &[&str] =
+    &["article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "post", "text", "blog", "story"];
+
+pub(super) const NEGATIVE: &[&str] = &[
+    "hidden",
+    "banner",
+    "combx",
+    "comment",
+    "com-",
+    "contact",
+    "footer",
+    "gdpr",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "widget",
+    "byline",
+    "author",
+    "newsletter",
+    "cookie",
+    "social",
+    "caption",
+    "credit",
+];
+
+/// Whole words (between separators) of class or id that mark boilerplate.
+pub(super) const UNLIKELY_WORDS: &[&str] =
+    &["ad", "ads", "nav", "hide", "hidden", "meta", "date", "author", "credit", "tag", "topics"];
+
+pub(super) const EMBED_CLASSES: &[&str] = &[
+    "twitter-tweet",
+    "twitter-video",
+    "instagram-media",
+    "tiktok-embed",
+    "fb-post",
+    "fb-xfbml",
+    "reddit-card",
+    "reddit-embed",
+    "bluesky-embed",
+    "mastodon-embed",
+    "text-post-media",
+];
+
+pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
+    let class = element.attr("class").unwrap_or_default();
+    let id = element.attr("id").unwrap_or_default();
+    if class.is_empty() && id.is_empty() {
+        return Hints { caption: matches!(name, "figcaption" | "caption"), ..Hints::default() };
+    }
+    buf.clear();
+    buf.push_str(class);
+    buf.push(' ');
+    buf.push_str(id);
+    buf.make_ascii_lowercase();
+    let text = buf.as_str();
+    let mut hints = Hints::default();
+    // The lower-cased class and id, without allocating each again.
+    for lower in [&text[..class.len()], &text[class.len() + 1..]] {
+        if lower.is_empty() {
+            continue;
+        }
+        if POSITIVE.iter().any(|w| lower.contains(w)) {
+            hints.weight += 25;
+        }
+        if NEGATIVE.iter().any(|w| lower.contains(w)) {
+            hints.weight -= 25;
+        }
+    }
+    let words = || text.split(|c: char| !c.is_ascii_alphanumeric());
+    let unlikely_word = words().any(|w| UNLIKELY_WORDS.contains(&w));
+    let unlikely = UNLIKELY.iter().any(|w| text.contains(w)) || unlikely_word;
+    hints.unlikely = unlikely && !MAYBE.iter().any(|w| text.contains(w));
+    // Words that mark boilerplate even inside an "article-…" name.
+    if [
+        "comment",
+        "share",
+        "social",
+        "related",
+        "newsletter",
+        "cookie",
+        "consent",
+        "byline",
+        "subscribe",
+        "outbrain",
+        "taboola",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+        || unlikely_word
+    {
+        hints.unlikely = true;
+    }
+    hints.hard =
+        HARD.iter().any(|w| text.contains(w)) || words().any(|w| matches!(w, "ad" | "ads" | "nav" | "hide" | "hidden"));
+    hints.embed = EMBED_CLASSES.iter().any(|w| text.contains(w));
+    hints.pull_quote = text.contains("pullquote") || text.contains("pull-quote") || text.contains("pull_quote");
+    hints.caption = matches!(name, "figcaption" | "caption")
+        || words().any(|w| w == "caption" || w.ends_with("caption") || w == "credit" || w.ends_with("credits"))
+        || text.contains("caption-text")
+        || text.contains("wp-caption");
+    if hints.caption && matches!(name, "figure" | "body" | "article" | "main") {
+        hints.caption = false;
+    }
+    hints
+}

@@ -1,0 +1,252 @@
+//! Main content: finds the article body in a parsed page and turns it into
+//! [`Block`]s, dropping boilerplate (navigation, headers and footers, asides,
+//! related links, comments, share bars, cookie banners, bylines, newsletter
+//! sign-ups). Captions are kept as [`BlockKind::Caption`] so quotation finding
+//! can see them, but they are not part of the article text.
+//!
+//! The method is readability-style, over scraper's DOM, in one pass plus a walk
+//! of the chosen subtree (no re-serialization; a second parse only for a page
+//! that keeps its body in `<noscript>`, see [`noscript_document`]):
+//! 1. [`Arena::build`] (`arena.rs`) walks the document once, skipping what can
+//!    never be content (scripts, `nav`, hidden or hard-boilerplate-named
+//!    elements; `hints.rs` says which), and gathers per-element text
+//!    statistics bottom-up (text, link and prose length, commas,
+//!    paragraph/image/list counts). Page headers, footers, asides and boxes
+//!    with softer unlikely names are read and dropped on closing unless they
+//!    hold a body's worth of prose; whatever encloses `<main>` is never
+//!    boilerplate (a lost `</aside>`); React's `<div hidden id="S:0">`
+//!    streaming islands are content;
+//! 2. every paragraph-like run of text scores its ancestors (more for long,
+//!    comma-rich text), scaled by each candidate's link density and its
+//!    class/id hints; the best candidate wins, climbs to a better parent, to
+//!    its enclosing `<main>`/`<article>`/`articleBody` landmark, and to
+//!    ancestors holding clearly more prose (a thread's answers, an article's
+//!    sibling sections), then absorbs good siblings (`score.rs`);
+//! 3. inside the winner, link-heavy or list-like boxes are cleaned out (`clean.rs`);
+//! 4. the surviving subtree is walked into blocks with link and `<q>` spans
+//!    (`blocks.rs`).
+//!
+//! If that leaves almost nothing (an over-eager class filter on a wrapper), the
+//! page is read again with the filters relaxed, as Readability.js does. Tuned
+//! on the article-extraction benchmark (`gleaner eval articles`) and the tuning
+//! half of WCXB (`gleaner eval wcxb DIR --split tune`). `sniff.rs` says whether
+//! a document is a page at all. Pure; must not panic on any input.
+
+mod arena;
+mod blocks;
+mod clean;
+mod hints;
+mod score;
+pub(super) mod sniff;
+
+use std::ops::Range;
+
+use scraper::Html;
+
+use self::arena::Arena;
+use self::blocks::BlockWriter;
+use super::{Block, BlockKind};
+
+/// Text shorter than this (in characters) does not score as a paragraph.
+pub(super) const MIN_PARAGRAPH: u32 = 25;
+/// Below this many characters of text the relaxed second pass is tried.
+const RETRY_BELOW: usize = 250;
+/// How many ancestors a paragraph's score reaches.
+pub(super) const SCORE_LEVELS: usize = 5;
+
+/// An outbound link anchor found in the main content.
+#[derive(Debug, Clone)]
+pub(crate) struct Anchor<'a> {
+    /// Index into [`Content::blocks`].
+    pub block: usize,
+    /// Byte range of the anchor text in that block's text.
+    pub span: Range<usize>,
+    pub href: &'a str,
+    /// The anchor's `rel` attribute (`tag`, `author` mark links to leave out).
+    pub rel: Option<&'a str>,
+}
+
+/// The main content of a page.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Content<'a> {
+    pub blocks: Vec<Block>,
+    pub anchors: Vec<Anchor<'a>>,
+}
+
+/// Which filters a pass applies; the relaxed pass turns them off.
+#[derive(Debug, Clone, Copy)]
+struct Flags {
+    pub(super) strip_unlikely: bool,
+    pub(super) weigh_classes: bool,
+    pub(super) clean_conditionally: bool,
+}
+
+/// The main content of `doc`.
+pub(crate) fn main_content(doc: &Html) -> Content<'_> {
+    let strict = Flags { strip_unlikely: true, weigh_classes: true, clean_conditionally: true };
+    let first = extract_with(doc, strict);
+    if text_len(&first) >= RETRY_BELOW {
+        return first;
+    }
+    let mut best = first;
+    for flags in [
+        Flags { strip_unlikely: false, ..strict },
+        Flags { strip_unlikely: false, weigh_classes: false, ..strict },
+        Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false },
+    ] {
+        let next = extract_with(doc, flags);
+        if text_len(&next) > text_len(&best) {
+            best = next;
+        }
+        if text_len(&best) >= RETRY_BELOW {
+            break;
+        }
+    }
+    best
+}
+
+/// Raw `<noscript>` content this long (in bytes), holding markup, is a body
+/// kept for crawlers rather than a "please enable JavaScript" line.
+const NOSCRIPT_BODY: usize = 1_000;
+
+/// The page read again with scripting off, when it keeps its body in a
+/// `<noscript>` (Discourse forums serve every post there and render them with
+/// a script). Parsed as a browser with scripting on parses it, a `<noscript>`
+/// holds one raw text node; with scripting off (HTML § 13.2.6.4.4, "in head
+/// noscript" and the `noscript` start tag in body) its content is markup, and
+/// [`main_content`] then reads a `<noscript>` with element children as content.
+/// `None` for the usual page, which pays one scan of its nodes and no reparse.
+pub(crate) fn noscript_document(doc: &Html, html: &str) -> Option<Html> {
+    use html5ever::tendril::TendrilSink;
+    let holds_body = doc.tree.nodes().any(|node| {
+        node.value().as_element().is_some_and(|e| e.name() == "noscript")
+            && node.children().any(|c| {
+                c.value()
+                    .as_text()
+                    .is_some_and(|t| t.len() >= NOSCRIPT_BODY && (t.contains("<p") || t.contains("<div")))
+            })
+    });
+    if !holds_body {
+        return None;
+    }
+    let opts = html5ever::ParseOpts {
+        tree_builder: html5ever::tree_builder::TreeBuilderOpts { scripting_enabled: false, ..Default::default() },
+        ..Default::default()
+    };
+    Some(html5ever::driver::parse_document(scraper::HtmlTreeSink::new(Html::new_document()), opts).one(html))
+}
+
+/// Everything readable in an HTML fragment (a feed entry's own content or
+/// summary): one walk, no boilerplate scoring or cleaning, since a feed entry
+/// has no navigation, sidebars or comments. Scripts, styles and hidden
+/// elements are still skipped.
+pub(crate) fn fragment_content(doc: &Html) -> Content<'_> {
+    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false };
+    let arena = Arena::build(doc, flags);
+    // A parsed fragment has no `<body>`: its root `<html>` holds the nodes.
+    let Some(root) = arena.body.or_else(|| (!arena.els.is_empty()).then_some(0)) else {
+        return Content::default();
+    };
+    let mut writer = BlockWriter::new(&arena);
+    writer.walk(root);
+    writer.finish()
+}
+
+fn text_len(content: &Content<'_>) -> usize {
+    content.blocks.iter().filter(|b| b.kind != BlockKind::Caption).map(|b| b.text.len()).sum()
+}
+
+fn extract_with(doc: &Html, flags: Flags) -> Content<'_> {
+    let mut arena = Arena::build(doc, flags);
+    let Some(body) = arena.body else { return Content::default() };
+    arena.score_paragraphs(flags);
+    let top = arena.top_candidate(body);
+    let top = arena.landmark_root(top, body);
+    let top = arena.prose_root(top, body);
+    let roots = arena.merge_siblings(top, body);
+    if flags.clean_conditionally {
+        for &root in &roots {
+            arena.clean(root, flags);
+        }
+    }
+    let mut writer = BlockWriter::new(&arena);
+    for &root in &roots {
+        writer.walk(root);
+    }
+    writer.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arena::measure;
+    use super::*;
+
+    fn blocks(html: &str) -> Vec<(BlockKind, String)> {
+        let doc = Html::parse_document(html);
+        main_content(&doc).blocks.into_iter().map(|b| (b.kind, b.text)).collect()
+    }
+
+    const PARA: &str = "The council voted on Tuesday to expand the program, which has served thousands of residents, according to officials, and will now reach more neighborhoods.";
+
+    #[test]
+    fn keeps_paragraphs_and_drops_navigation_and_comments() {
+        let html = format!(
+            r#"<html><body><nav><a href="/">Home</a> <a href="/news">News</a></nav>
+            <div class="article-body"><p>{PARA}</p><p>{PARA} Again.</p></div>
+            <div id="comments"><p>{PARA} Comment.</p></div>
+            <footer><p>Copyright, all rights reserved, 2024, everywhere.</p></footer></body></html>"#
+        );
+        let got = blocks(&html);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got.iter().all(|(k, _)| *k == BlockKind::Paragraph));
+        assert!(!got.iter().any(|(_, t)| t.contains("Comment.") || t.contains("Home")));
+    }
+
+    #[test]
+    fn captions_are_kept_as_caption_blocks() {
+        let html = format!(
+            r#"<article><p>{PARA}</p><figure><img src="a.jpg"><figcaption>The mayor, at the podium.</figcaption></figure><p>{PARA}</p></article>"#
+        );
+        let got = blocks(&html);
+        assert!(got.contains(&(BlockKind::Caption, "The mayor, at the podium.".into())), "{got:?}");
+    }
+
+    #[test]
+    fn records_link_and_q_spans_and_embed_accounts() {
+        let html = format!(
+            r#"<article><p>{PARA} See <a href="https://example.org/report">the  report</a> and <q>we will go</q>.</p>
+            <blockquote class="twitter-tweet"><p>Big news today</p>&mdash; Jane Doe (@janedoe) <a href="https://twitter.com/janedoe/status/1">May 1</a></blockquote>
+            <blockquote><p>{PARA}</p></blockquote></article>"#
+        );
+        let doc = Html::parse_document(&html);
+        let content = main_content(&doc);
+        let first = &content.blocks[0];
+        let link = &first.link_spans[0];
+        assert_eq!(&first.text[link.clone()], "the report");
+        assert_eq!(&first.text[first.q_spans[0].clone()], "we will go");
+        assert_eq!(content.anchors[0].href, "https://example.org/report");
+        let embed = content.blocks.iter().find(|b| b.kind == BlockKind::Embed).expect("embed block");
+        assert_eq!(embed.account.as_deref(), Some("@janedoe"));
+        assert!(content.blocks.iter().any(|b| b.kind == BlockKind::Blockquote));
+    }
+
+    #[test]
+    fn empty_and_garbage_pages_give_no_blocks() {
+        assert!(blocks("").is_empty());
+        assert!(blocks("<<<>>>").is_empty() || blocks("<<<>>>").len() == 1);
+        assert!(blocks("<html><body><nav>Menu</nav></body></html>").is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        // Deeper trees only cost html5ever time (its scope checks are quadratic).
+        let html = "<div>".repeat(5_000) + PARA + &"</div>".repeat(5_000);
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.contains("council")));
+    }
+
+    #[test]
+    fn measure_collapses_whitespace_and_counts_commas() {
+        assert_eq!(measure("a,  b ، c"), (8, 2));
+    }
+}
