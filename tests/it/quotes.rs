@@ -359,8 +359,9 @@ fn quote_bomb(n: usize) -> Vec<Block> {
 }
 
 /// Issue 11: each quote's frame reads a bounded window, so eight times the
-/// quotes cost at most eight times the steps (a frame that walked back over
-/// every earlier quote made the cost quadratic). Counts steps, not seconds.
+/// quotes cost about eight times the steps (within 10 %: the first quotes of
+/// a page have shorter windows), where a frame that walked back over every
+/// earlier quote cost 64 times. Counts steps, not seconds.
 #[test]
 fn quote_bomb_steps_grow_linearly_with_the_page() {
     let facts = PageFacts::default();
@@ -368,7 +369,7 @@ fn quote_bomb_steps_grow_linearly_with_the_page() {
     let large = find_quotes_report(&quote_bomb(2400), &facts);
     assert!(small.note.is_none() && large.note.is_none());
     assert!(small.steps > 300, "{} steps", small.steps);
-    assert!(large.steps <= small.steps * 8 + 8 * 300, "300 quotes: {} steps, 2400: {}", small.steps, large.steps);
+    assert!(large.steps * 10 <= small.steps * 8 * 11, "300 quotes: {} steps, 2400: {}", small.steps, large.steps);
 }
 
 /// Tokens, quote spans and mentions scale together on a page of names and

@@ -196,8 +196,16 @@ fn subject_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject
         // "Trump, the 2016 GOP frontrunner …, said", "Katie Packer, who is
         // chairman of …, said": the sentence opens on the subject and its
         // first comma opens the apposition, however long.
+        // A subject that is not a person's full name yields to an apposition
+        // naming one ("La CGT, par la voix de son délégué Karim Belkacem, a dénoncé").
         if let Some(subject) = opening_subject(tokens, lo, j - 1) {
-            return Some(subject);
+            let full = matches!(&subject, Subject::Pronoun(_))
+                || matches!(&subject, Subject::Name(name) if name.is_full_person());
+            let commas: Vec<usize> = (lo..j).filter(|&k| tokens[k].is_punct(',')).collect();
+            let named = commas.windows(2).any(|w| apposition_name(tokens, w[0] + 1, w[1]).is_some());
+            if full || !named {
+                return Some(subject);
+            }
         }
         // An apposition: look for its opening comma.
         let back = (j - 1).saturating_sub(12).max(lo);
