@@ -376,12 +376,16 @@ fn quote_bomb_steps_grow_linearly_with_the_page() {
 /// quotes too: the name book answers from indices and a bounded look-back.
 #[test]
 fn named_quote_page_steps_grow_linearly() {
-    let para = |n: usize| Block {
-        kind: BlockKind::Paragraph,
-        text: (0..n).map(|i| format!("“We will go on number {i},” said Jane Doe{i}. She added: “No.” ")).collect(),
-        link_spans: Vec::new(),
-        q_spans: Vec::new(),
-        account: None,
+    let para = |n: usize| {
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str("“We will go on number ");
+            text.push_str(&i.to_string());
+            text.push_str(",” said Jane Doe");
+            text.push_str(&i.to_string());
+            text.push_str(". She added: “No.” ");
+        }
+        Block { kind: BlockKind::Paragraph, text, link_spans: Vec::new(), q_spans: Vec::new(), account: None }
     };
     let facts = PageFacts::default();
     let small = find_quotes_report(&[para(50)], &facts);

@@ -583,7 +583,7 @@ fn credit_of(paras: &[Para], p: usize) -> Option<String> {
         return None;
     }
     let tokens = &para.tokens;
-    let start = tokens.iter().position(|t| t.is_word())?;
+    let start = tokens.iter().position(Token::is_word)?;
     let end = names::run_right(tokens, start, tokens.len());
     let closes = tokens.get(end).is_none_or(|t| t.is_punct(',') || t.is_punct('('));
     if end < start + 2 || !closes {
