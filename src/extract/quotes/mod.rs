@@ -540,12 +540,9 @@ fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
             let factor = if found.is_some() { 0.9 } else { 1.0 };
             (found, factor)
         }
-        // A group or role nobody named before ("a White House spokesman",
-        // "the team") speaks as the phrase the article uses.
-        Subject::Description(head, phrase) => match book.resolve_description(head, pos) {
-            Some(name) => (Some(name), 0.85),
-            None => (Some(phrase.clone()).filter(|p| !p.is_empty()), 0.7),
-        },
+        // A role or group nobody named before ("a senior official said")
+        // stays unknown: the phrase is no one's name.
+        Subject::Description(head, _phrase) => (book.resolve_description(head, pos), 0.85),
         Subject::Unknown => (None, 1.0),
     };
     let confidence = if speaker.is_some() { frame.confidence * factor } else { UNKNOWN_CONFIDENCE };

@@ -285,7 +285,10 @@ fn participle_subject(tokens: &[Token], lo: usize, cue: &Cue) -> Option<Subject>
             return None;
         }
         let run = run_right(tokens, first, cue.start);
-        read_name(tokens, first, run).filter(|n| !n.is_org()).map(Subject::Name)
+        read_name(tokens, first, run)
+            .filter(|n| !n.is_org())
+            .or_else(|| first_person(tokens, first, cue.start))
+            .map(Subject::Name)
     })
 }
 
