@@ -74,7 +74,9 @@ pub(crate) fn read_meta(doc: &Html, page_url: Option<&Url>) -> Meta {
         .and_then(|href| Url::options().base_url(page_url).parse(href.trim()).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https" | "file"))
         .or_else(|| page_url.cloned());
-    let outlet = clean(found.og_site.as_deref()).or_else(|| clean(found.ld.publisher.as_deref()));
+    let outlet = clean(found.og_site.as_deref())
+        .or_else(|| clean(found.ld.publisher.as_deref()))
+        .or_else(|| found.title_tag.as_deref().and_then(title_outlet));
     let title = clean(found.og_title.as_deref())
         .or_else(|| clean(found.ld.headline.as_deref()))
         .or_else(|| clean(found.h1.as_deref()))
@@ -299,6 +301,29 @@ fn clean_byline(raw: &str) -> Option<String> {
     Some(text)
 }
 
+/// The site a `<title>` names after its last separator ("Story title |
+/// Outlet", "Story title – Outlet"): a short segment written as a name (its
+/// first letter not lower case, so "Roundup – latest stories" names no
+/// outlet) after a headline of three words or more.
+fn title_outlet(title: &str) -> Option<String> {
+    for separator in [" | ", " – ", " — ", " - "] {
+        if let Some((head, tail)) = title.rsplit_once(separator) {
+            let tail = tail.trim();
+            let words = tail.split_whitespace().count();
+            let named = tail.chars().find(|c| c.is_alphanumeric()).is_some_and(|c| !c.is_lowercase());
+            if (1..=5).contains(&words)
+                && head.split_whitespace().count() >= 3
+                && named
+                && !tail.ends_with(['.', '?', '!'])
+            {
+                return Some(tail.to_owned());
+            }
+            return None;
+        }
+    }
+    None
+}
+
 /// "Story title | Outlet" → "Story title", when the suffix is the outlet or the
 /// title is long enough that the last segment is clearly a site name.
 fn strip_site_suffix(title: &str, outlet: Option<&str>) -> String {
@@ -400,6 +425,16 @@ mod tests {
     fn meta(html: &str) -> Meta {
         let url = Url::parse("https://www.example.com/news/story.html").expect("valid");
         read_meta(&Html::parse_document(html), Some(&url))
+    }
+
+    #[test]
+    fn title_suffix_names_the_outlet_when_nothing_else_does() {
+        let m = meta("<title>Main Street bike lanes stay, with loading zones | Riverton Ledger</title>");
+        assert_eq!(m.outlet.as_deref(), Some("Riverton Ledger"));
+        let listing = meta("<title>Regional News Roundup – latest stories</title>");
+        assert_eq!(listing.outlet, None);
+        let short = meta("<title>Budget – Council</title>");
+        assert_eq!(short.outlet, None);
     }
 
     #[test]

@@ -42,7 +42,9 @@ pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> 
     let page = url.cloned().or_else(|| meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()));
     let links = links::outbound_links(&content, meta.base.as_ref(), page.as_ref());
     let facts = PageFacts { title: meta.title.clone(), outlet: outlet.clone(), language: language.clone() };
-    let quotes = quotes::find_quotes(&content.blocks, &facts);
+    let found = quotes::find_quotes_report(&content.blocks, &facts);
+    notes.extend(found.note.map(str::to_owned));
+    let quotes = found.quotes;
     Article {
         url: url.map(|u| crate::model::canonical_url(u).to_string()),
         title: meta.title,
@@ -81,7 +83,9 @@ pub fn extract_fragment(html: &str, url: Option<&Url>, facts: PageFacts) -> Arti
         facts.language = noted_language_guess(facts.title.as_deref(), &text, &mut notes);
     }
     let links = links::outbound_links(&content, url, url);
-    let quotes = quotes::find_quotes(&content.blocks, &facts);
+    let found = quotes::find_quotes_report(&content.blocks, &facts);
+    notes.extend(found.note.map(str::to_owned));
+    let quotes = found.quotes;
     let PageFacts { title, outlet, language } = facts;
     Article {
         url: url.map(|u| crate::model::canonical_url(u).to_string()),

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use gleaner::eval::quotes::{parse_fixture, quote_gold};
-use gleaner::extract::quotes::{find_quotes, quote_id};
+use gleaner::extract::quotes::{find_quotes, find_quotes_report, quote_id};
 use gleaner::extract::{Block, BlockKind, PageFacts};
 use gleaner::model::{Quote, QuoteKind};
 use proptest::prelude::*;
@@ -344,4 +344,52 @@ fn persian_demonstrative_description_resolves_to_the_organisation() {
     let source = "وزارت بهداشت روز یکشنبه از آغاز طرح واکسیناسیون خبر داد.\n\n\
                   این وزارتخانه در بیانیه‌ای اعلام کرد: «هدف ما واکسینه کردن دو میلیون دانش‌آموز است.»";
     assert_eq!(speaker_of(source, "هدف ما").as_deref(), Some("وزارت بهداشت"));
+}
+
+/// One paragraph of `n` adjacent one-word quotes with no sentence end between
+/// them: the page of issue 11 (`“a” ` × 10,000 took 16.7 s).
+fn quote_bomb(n: usize) -> Vec<Block> {
+    vec![Block {
+        kind: BlockKind::Paragraph,
+        text: "“a” ".repeat(n),
+        link_spans: Vec::new(),
+        q_spans: Vec::new(),
+        account: None,
+    }]
+}
+
+/// Issue 11: each quote's frame reads a bounded window, so eight times the
+/// quotes cost about eight times the steps (within 10 %: the first quotes of
+/// a page have shorter windows), where a frame that walked back over every
+/// earlier quote cost 64 times. Counts steps, not seconds.
+#[test]
+fn quote_bomb_steps_grow_linearly_with_the_page() {
+    let facts = PageFacts::default();
+    let small = find_quotes_report(&quote_bomb(300), &facts);
+    let large = find_quotes_report(&quote_bomb(2400), &facts);
+    assert!(small.note.is_none() && large.note.is_none());
+    assert!(small.steps > 300, "{} steps", small.steps);
+    assert!(large.steps * 10 <= small.steps * 8 * 11, "300 quotes: {} steps, 2400: {}", small.steps, large.steps);
+}
+
+/// Tokens, quote spans and mentions scale together on a page of names and
+/// quotes too: the name book answers from indices and a bounded look-back.
+#[test]
+fn named_quote_page_steps_grow_linearly() {
+    let para = |n: usize| {
+        let mut text = String::new();
+        for i in 0..n {
+            text.push_str("“We will go on number ");
+            text.push_str(&i.to_string());
+            text.push_str(",” said Jane Doe");
+            text.push_str(&i.to_string());
+            text.push_str(". She added: “No.” ");
+        }
+        Block { kind: BlockKind::Paragraph, text, link_spans: Vec::new(), q_spans: Vec::new(), account: None }
+    };
+    let facts = PageFacts::default();
+    let small = find_quotes_report(&[para(50)], &facts);
+    let large = find_quotes_report(&[para(400)], &facts);
+    assert!(large.steps <= small.steps * 9, "50: {} steps, 400: {}", small.steps, large.steps);
+    assert!(large.quotes.len() >= 400, "{} quotes", large.quotes.len());
 }

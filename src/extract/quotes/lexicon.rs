@@ -531,11 +531,15 @@ type CueIndex = HashMap<&'static str, Vec<(Vec<&'static str>, CueClass)>>;
 
 static CUES: LazyLock<CueIndex> = LazyLock::new(|| {
     let mut index: CueIndex = HashMap::new();
-    for entry in ENGLISH.iter().chain(FRENCH).chain(GERMAN).chain(SPANISH).chain(PERSIAN) {
+    let extra = data_lines(include_str!("lexicon/cues-en.txt"));
+    for entry in ENGLISH.iter().chain(extra.iter()).chain(FRENCH).chain(GERMAN).chain(SPANISH).chain(PERSIAN) {
         let words: Vec<&'static str> = entry.split(' ').collect();
         let class = if SOURCE_CUES.contains(entry) { CueClass::Source } else { CueClass::Verb };
         if let Some(first) = words.first() {
-            index.entry(first).or_default().push((words, class));
+            let entries = index.entry(first).or_default();
+            if !entries.iter().any(|(w, _)| *w == words) {
+                entries.push((words, class));
+            }
         }
     }
     for entries in index.values_mut() {
@@ -565,6 +569,21 @@ pub fn match_cue(words: &[&str]) -> Option<(usize, CueClass)> {
             (len, *class)
         },
     )
+}
+
+/// Abbreviated titles written with a full stop before a name, from
+/// `lexicon/titles-en.txt`.
+static TITLE_ABBREVIATIONS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| data_lines(include_str!("lexicon/titles-en.txt")));
+
+/// The entries of a lexicon data file: one a line, `#` comments and blank lines skipped.
+fn data_lines(text: &'static str) -> Vec<&'static str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+}
+
+/// Whether `word` (as written, without its full stop) is an abbreviated title ("Sen", "Gov").
+pub fn is_title_abbreviation(word: &str) -> bool {
+    TITLE_ABBREVIATIONS.contains(&word)
 }
 
 /// Auxiliaries and adverbs that may sit between a subject and its cue ("has said", "a-t-il dit").

@@ -26,7 +26,9 @@ pub struct MarkSpan {
 /// Characters that open a quotation, and what may close each.
 fn closers(open: char) -> Option<&'static [char]> {
     Some(match open {
-        '“' => &['”'],
+        // Typographers mix curly and straight marks (“… ," and "… ”): the
+        // other style closes too, when it stands in a closing position.
+        '“' => &['”', '"'],
         // German „…“ and Polish/Hungarian „…”.
         '„' => &['“', '”'],
         '‘' => &['’'],
@@ -38,7 +40,7 @@ fn closers(open: char) -> Option<&'static [char]> {
         '›' => &['‹'],
         '「' => &['」'],
         '『' => &['』'],
-        '"' => &['"'],
+        '"' => &['"', '”'],
         '\'' => &['\''],
         _ => return None,
     })
@@ -125,6 +127,9 @@ pub fn scan(chars: &[char]) -> Vec<MarkSpan> {
         if let Some(depth) = open_index {
             let closes = match c {
                 '\'' | '’' => closing_position(chars, i, c) && !is_possessive(chars, i, c),
+                // The other style closes only from a closing position.
+                '"' if stack[depth].0 != '"' => closing_position(chars, i, c) && !opening_position(chars, i, c),
+                '”' if stack[depth].0 == '"' => closing_position(chars, i, c),
                 '"' => !(opening_position(chars, i, c) && !closing_position(chars, i, c) && stack.len() > depth + 1),
                 _ => true,
             };
@@ -201,6 +206,15 @@ mod tests {
         let spans = scan(&chars);
         assert_eq!(spans.len(), 1);
         assert_eq!(spans[0].close, None);
+    }
+
+    #[test]
+    fn mixed_curly_and_straight_marks_close_each_other() {
+        assert_eq!(
+            quoted("“We will win so much,\" he said. \"You will be happy.”"),
+            ["We will win so much,", "You will be happy."]
+        );
+        assert_eq!(quoted("“He said \"no\" twice,” she said."), ["He said \"no\" twice,"]);
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod names;
 mod speaker;
 mod text;
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use crate::model::{Quote, QuoteKind};
@@ -45,6 +46,44 @@ const LONG_QUOTE_WORDS: usize = 8;
 const INHERITED_CONFIDENCE: f32 = 0.7;
 /// Confidence when no speaker was found (the words are a quote; who said them is not known).
 const UNKNOWN_CONFIDENCE: f32 = 0.2;
+
+/// Steps one page may spend attributing quotes: a step is a token a frame
+/// window or a context reads. An ordinary article spends a few thousand; a
+/// hostile page of tens of thousands of quotes ends here, with a note,
+/// rather than running on.
+const STEP_BUDGET: usize = 4_000_000;
+
+/// The note of a page whose quotes were cut short by [`STEP_BUDGET`].
+pub const BUDGET_NOTE: &str = "quote finding stopped at its step budget; later quotes not read";
+
+/// Quotes of a page and what finding them cost.
+#[derive(Debug, Clone, Default)]
+pub struct QuoteReport {
+    pub quotes: Vec<Quote>,
+    /// Steps spent (tokens read by frame windows and contexts).
+    pub steps: usize,
+    /// [`BUDGET_NOTE`] when the budget ran out.
+    pub note: Option<&'static str>,
+}
+
+/// What is left of [`STEP_BUDGET`].
+#[derive(Debug)]
+struct Budget {
+    spent: usize,
+    limit: usize,
+    exhausted: bool,
+}
+
+impl Budget {
+    /// Charges `steps`; false (and exhausted from then on) when over the limit.
+    fn spend(&mut self, steps: usize) -> bool {
+        self.spent += steps;
+        if self.spent > self.limit {
+            self.exhausted = true;
+        }
+        !self.exhausted
+    }
+}
 
 /// A quoted span of one paragraph, in character indices of that paragraph.
 #[derive(Debug, Clone)]
@@ -71,6 +110,11 @@ struct Para<'a> {
     base: usize,
     tokens: Vec<Token>,
     spans: Vec<Span>,
+    /// Token range `[qa, qb)` of each span, computed once (a paragraph of
+    /// thousands of quotes must not rescan its tokens per quote).
+    ranges: Vec<(usize, usize)>,
+    /// First and one-past-last non-space character.
+    bounds: (usize, usize),
     links: Vec<Range<usize>>,
 }
 
@@ -81,16 +125,12 @@ impl Para<'_> {
 
     /// Token range `[qa, qb)` of span `s`.
     fn token_range(&self, s: usize) -> (usize, usize) {
-        let qa = self.tokens.iter().position(|t| t.quote == Some(s)).unwrap_or(self.tokens.len());
-        let qb = self.tokens.iter().rposition(|t| t.quote == Some(s)).map_or(qa, |i| i + 1);
-        (qa, qb)
+        self.ranges.get(s).copied().unwrap_or((self.tokens.len(), self.tokens.len()))
     }
 
     /// Whether span `s` is the whole paragraph.
     fn wholly(&self, s: &Span) -> bool {
-        let first = self.chars.iter().position(|c| !c.is_whitespace()).unwrap_or(0);
-        let last = self.chars.iter().rposition(|c| !c.is_whitespace()).map_or(0, |i| i + 1);
-        s.outer_start <= first && s.outer_end >= last
+        s.outer_start <= self.bounds.0 && s.outer_end >= self.bounds.1
     }
 }
 
@@ -164,14 +204,39 @@ fn layout<'a>(blocks: &'a [Block], facts: &PageFacts) -> Vec<Para<'a>> {
         }
         let mut tokens = tokenize(&chars);
         spans = split_incises(spans, &tokens);
-        for t in &mut tokens {
-            t.quote = spans.iter().position(|s| t.start >= s.outer_start && t.end <= s.outer_end);
-        }
+        let ranges = assign_spans(&mut tokens, &spans);
+        let first = chars.iter().position(|c| !c.is_whitespace()).unwrap_or(0);
+        let last = chars.iter().rposition(|c| !c.is_whitespace()).map_or(0, |i| i + 1);
         let links = char_ranges(&block.text, &block.link_spans);
-        paras.push(Para { block, chars, base, tokens, spans, links });
+        paras.push(Para { block, chars, base, tokens, spans, ranges, bounds: (first, last), links });
         base += len + 2;
     }
     paras
+}
+
+/// Marks each token with the span it lies in and returns each span's token
+/// range `[qa, qb)`, in one sweep: spans are sorted by start and (but for a
+/// rare `<q>` beside marks) do not overlap, so the first span that can still
+/// hold a token is near the sweep's pointer.
+fn assign_spans(tokens: &mut [Token], spans: &[Span]) -> Vec<(usize, usize)> {
+    let n = tokens.len();
+    let mut ranges: Vec<Option<(usize, usize)>> = vec![None; spans.len()];
+    let mut s = 0;
+    for (i, t) in tokens.iter_mut().enumerate() {
+        while s < spans.len() && spans[s].outer_end < t.end {
+            s += 1;
+        }
+        let inside = (s..spans.len())
+            .take_while(|&k| spans[k].outer_start <= t.start)
+            .take(4)
+            .find(|&k| t.end <= spans[k].outer_end);
+        t.quote = inside;
+        if let Some(k) = inside {
+            let r = ranges[k].get_or_insert((i, i));
+            r.1 = i + 1;
+        }
+    }
+    ranges.into_iter().map(|r| r.unwrap_or((n, n))).collect()
 }
 
 /// Pronouns of an inverted incise ("raconte-t-elle", "said he").
@@ -256,7 +321,7 @@ pub fn quote_id(text: &str) -> String {
 /// Candidates in text order, multi-paragraph quotes joined.
 fn candidates(paras: &[Para]) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let mut consumed: Vec<(usize, usize)> = Vec::new();
+    let mut consumed: HashSet<(usize, usize)> = HashSet::new();
     for (p, para) in paras.iter().enumerate() {
         for (s, _) in para.spans.iter().enumerate() {
             if consumed.contains(&(p, s)) {
@@ -278,7 +343,7 @@ fn candidates(paras: &[Para]) -> Vec<Candidate> {
                 at_para += 1;
                 at_span = 0;
                 spans_of_quote.push((at_para, at_span));
-                consumed.push((at_para, at_span));
+                consumed.insert((at_para, at_span));
             }
             out.push(Candidate { parts: spans_of_quote, split: false });
         }
@@ -435,12 +500,14 @@ fn candidate_text(paras: &[Para], cand: &Candidate) -> String {
 /// The sentence around tokens `[qa, qb)`, as characters of the paragraph.
 fn context(para: &Para, qa: usize, qb: usize) -> String {
     let tokens = &para.tokens;
+    let floor = qa.saturating_sub(speaker::WINDOW_LIMIT);
     let mut lo = qa;
-    while lo > 0 && !(tokens[lo - 1].quote.is_none() && ends_sentence(tokens, lo - 1)) {
+    while lo > floor && !(tokens[lo - 1].quote.is_none() && ends_sentence(tokens, lo - 1)) {
         lo -= 1;
     }
+    let ceiling = tokens.len().min(qb + speaker::WINDOW_LIMIT);
     let mut hi = qb;
-    while hi < tokens.len() && !(tokens[hi].quote.is_none() && ends_sentence(tokens, hi)) {
+    while hi < ceiling && !(tokens[hi].quote.is_none() && ends_sentence(tokens, hi)) {
         hi += 1;
     }
     let start = tokens.get(lo).map_or(0, |t| t.start);
@@ -473,7 +540,9 @@ fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
             let factor = if found.is_some() { 0.9 } else { 1.0 };
             (found, factor)
         }
-        Subject::Description(head) => (book.resolve_description(head, pos), 0.85),
+        // A role or group nobody named before ("a senior official said")
+        // stays unknown: the phrase is no one's name.
+        Subject::Description(head, _phrase) => (book.resolve_description(head, pos), 0.85),
         Subject::Unknown => (None, 1.0),
     };
     let confidence = if speaker.is_some() { frame.confidence * factor } else { UNKNOWN_CONFIDENCE };
@@ -491,6 +560,38 @@ fn trailing_attribution(text: &str) -> (String, Option<String>) {
         }
     }
     (text.trim().to_string(), None)
+}
+
+/// The person a credit line names: the last block of a block quote or pull
+/// quote (its `<cite>` or byline) that reads as a name, optionally after a
+/// dash and before a comma ("— Jane Doe, water authority"), and ends no
+/// sentence. Returns that name when block `p` is such a line following a
+/// quotation block of its kind.
+fn credit_of(paras: &[Para], p: usize) -> Option<String> {
+    let para = paras.get(p)?;
+    let kind = para.block.kind;
+    let prev = paras.get(p.checked_sub(1)?)?;
+    if !matches!(kind, BlockKind::Blockquote | BlockKind::PullQuote) || prev.block.kind != kind {
+        return None;
+    }
+    let text = para.block.text.trim().trim_start_matches(['—', '–', '―', '-']).trim();
+    let words = text.split_whitespace().count();
+    if !(2..=10).contains(&words) || text.ends_with(['.', '!', '?', ':', '"', '”', '»']) {
+        return None;
+    }
+    let tokens = &para.tokens;
+    let start = tokens.iter().position(Token::is_word)?;
+    let end = names::run_right(tokens, start, tokens.len());
+    let closes = tokens.get(end).is_none_or(|t| t.is_punct(',') || t.is_punct('('));
+    if end < start + 2 || !closes {
+        return None;
+    }
+    names::read_name(tokens, start, end).filter(|n| n.words.len() >= 2).map(|n| n.text())
+}
+
+/// The name on the credit line after quotation block `p`, if any.
+fn credited(paras: &[Para], p: usize) -> Option<String> {
+    credit_of(paras, p + 1)
 }
 
 /// Strips one pair of quotation marks around a whole block.
@@ -527,6 +628,16 @@ fn repeats(a: &str, b: &str) -> bool {
 /// Finds the direct quotations of an article's blocks and attributes them.
 /// See the module documentation for the stages.
 pub fn find_quotes(blocks: &[Block], facts: &PageFacts) -> Vec<Quote> {
+    find_quotes_report(blocks, facts).quotes
+}
+
+/// [`find_quotes`] with its cost: the steps spent and, when the page's
+/// [`STEP_BUDGET`] ran out, the note to carry.
+pub fn find_quotes_report(blocks: &[Block], facts: &PageFacts) -> QuoteReport {
+    find_within(blocks, facts, STEP_BUDGET)
+}
+
+fn find_within(blocks: &[Block], facts: &PageFacts, limit: usize) -> QuoteReport {
     let paras = layout(blocks, facts);
     let mut book = NameBook::default();
     for para in &paras {
@@ -537,21 +648,36 @@ pub fn find_quotes(blocks: &[Block], facts: &PageFacts) -> Vec<Quote> {
         }
     }
     let cands = join_splits(&paras, candidates(&paras));
-    let mut finder = Finder { paras: &paras, facts, book, last_speaker: vec![None; paras.len()], quotes: Vec::new() };
+    let mut finder = Finder {
+        paras: &paras,
+        facts,
+        book,
+        last_speaker: vec![None; paras.len()],
+        quotes: Vec::new(),
+        seen: HashSet::new(),
+        budget: Budget { spent: 0, limit, exhausted: false },
+    };
     let mut cand_iter = cands.into_iter().peekable();
     for (p, para) in paras.iter().enumerate() {
+        if finder.budget.exhausted {
+            break;
+        }
         match para.block.kind {
             BlockKind::Embed => finder.embed(para),
             BlockKind::Blockquote => finder.blockquote(p),
             _ => {
                 while let Some(cand) = cand_iter.next_if(|c| c.parts[0].0 == p) {
+                    if finder.budget.exhausted {
+                        break;
+                    }
                     finder.candidate(&cand);
                 }
             }
         }
     }
-    add_pull_quotes(&paras, facts, &mut finder.quotes);
-    finder.quotes
+    finder.pull_quotes();
+    let note = finder.budget.exhausted.then_some(BUDGET_NOTE);
+    QuoteReport { quotes: finder.quotes, steps: finder.budget.spent, note }
 }
 
 /// The article-wide state of one run: names seen, each paragraph's last
@@ -562,6 +688,9 @@ struct Finder<'p, 'b> {
     book: NameBook,
     last_speaker: Vec<Option<Attribution>>,
     quotes: Vec<Quote>,
+    /// Ids of the quotes so far: a repeated quote is kept once.
+    seen: HashSet<String>,
+    budget: Budget,
 }
 
 impl Finder<'_, '_> {
@@ -571,17 +700,21 @@ impl Finder<'_, '_> {
         if !text.is_empty() {
             let speaker = para.block.account.clone().filter(|a| !a.trim().is_empty());
             let confidence = if speaker.is_some() { 0.95 } else { UNKNOWN_CONFIDENCE };
-            push_quote(&mut self.quotes, self.facts, block_quote(para, text, speaker, QuoteKind::Embed, confidence));
+            self.push(block_quote(para, text, speaker, QuoteKind::Embed, confidence));
         }
     }
 
-    /// A block quote: by its trailing "— Name", else the paragraph before.
+    /// A block quote: by its trailing "— Name" or credit line, else the paragraph before.
     fn blockquote(&mut self, p: usize) {
         let para = &self.paras[p];
+        if credit_of(self.paras, p).is_some() {
+            return;
+        }
         let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
         if text.is_empty() {
             return;
         }
+        let dash = dash.or_else(|| credited(self.paras, p));
         let attribution = match dash {
             Some(name) => Some(Attribution { speaker: Some(name), cue: None, via: None, confidence: 0.9 }),
             None => inherit(self.paras, &mut self.book, &self.last_speaker, p, true),
@@ -593,7 +726,7 @@ impl Finder<'_, '_> {
         if speaker.is_some() {
             self.last_speaker[p] = Some(Attribution { speaker, cue, via, confidence });
         }
-        push_quote(&mut self.quotes, self.facts, quote);
+        self.push(quote);
     }
 
     /// A candidate from quotation marks or `<q>`: classify, attribute, keep.
@@ -604,6 +737,10 @@ impl Finder<'_, '_> {
         let text = candidate_text(paras, cand);
         let &(lp, ls) = cand.parts.last().unwrap_or(&(p, s));
         let (qa, qb) = para.token_range(s);
+        let (lo, hi) = speaker::reach(&para.tokens, qa, qb);
+        if !self.budget.spend(1 + hi - lo) {
+            return;
+        }
         let mut frame = speaker::frame(&para.tokens, qa, qb);
         if frame.is_none() && (lp, ls) != (p, s) {
             let (la, lb) = paras[lp].token_range(ls);
@@ -620,7 +757,7 @@ impl Finder<'_, '_> {
                 // A description governs too ("critics called it “a miracle”"),
                 // though it names nobody.
                 let named =
-                    matches!(frame.as_ref().map(|f| &f.subject), Some(Subject::Description(_) | Subject::Name(_)))
+                    matches!(frame.as_ref().map(|f| &f.subject), Some(Subject::Description(..) | Subject::Name(_)))
                         || attribution.as_ref().is_some_and(|a| a.speaker.is_some());
                 if !(frame.as_ref().is_some_and(|f| f.confidence >= 0.8) && named) {
                     return;
@@ -671,7 +808,38 @@ impl Finder<'_, '_> {
             context: context(para, qa, qb),
             confidence,
         };
-        push_quote(&mut self.quotes, self.facts, quote);
+        self.push(quote);
+    }
+}
+
+impl Finder<'_, '_> {
+    fn push(&mut self, mut quote: Quote) {
+        if quote.text.trim().is_empty() || !self.seen.insert(quote.id.clone()) {
+            return;
+        }
+        quote.outlet.clone_from(&self.facts.outlet);
+        quote.confidence = quote.confidence.clamp(0.0, 1.0);
+        self.quotes.push(quote);
+    }
+
+    /// Pull quotes, kept only when they do not repeat a body quote.
+    fn pull_quotes(&mut self) {
+        let paras = self.paras;
+        for (index, para) in paras.iter().enumerate().filter(|(_, p)| p.block.kind == BlockKind::PullQuote) {
+            if !self.budget.spend(1 + self.quotes.len()) {
+                return;
+            }
+            if credit_of(paras, index).is_some() {
+                continue;
+            }
+            let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
+            if text.is_empty() || self.quotes.iter().any(|q| q.kind != QuoteKind::Embed && repeats(&text, &q.text)) {
+                continue;
+            }
+            let dash = dash.or_else(|| credited(paras, index));
+            let confidence = if dash.is_some() { 0.9 } else { UNKNOWN_CONFIDENCE };
+            self.push(block_quote(para, &text, dash, QuoteKind::Block, confidence));
+        }
     }
 }
 
@@ -723,23 +891,22 @@ fn block_quote(para: &Para, text: &str, speaker: Option<String>, kind: QuoteKind
     }
 }
 
-fn push_quote(quotes: &mut Vec<Quote>, facts: &PageFacts, mut quote: Quote) {
-    if quote.text.trim().is_empty() || quotes.iter().any(|q| q.id == quote.id) {
-        return;
-    }
-    quote.outlet.clone_from(&facts.outlet);
-    quote.confidence = quote.confidence.clamp(0.0, 1.0);
-    quotes.push(quote);
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Pull quotes, kept only when they do not repeat a body quote.
-fn add_pull_quotes(paras: &[Para], facts: &PageFacts, quotes: &mut Vec<Quote>) {
-    for para in paras.iter().filter(|p| p.block.kind == BlockKind::PullQuote) {
-        let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
-        if text.is_empty() || quotes.iter().any(|q| q.kind != QuoteKind::Embed && repeats(&text, &q.text)) {
-            continue;
-        }
-        let confidence = if dash.is_some() { 0.9 } else { UNKNOWN_CONFIDENCE };
-        push_quote(quotes, facts, block_quote(para, &text, dash, QuoteKind::Block, confidence));
+    fn paragraph(text: String) -> Block {
+        Block { kind: BlockKind::Paragraph, text, link_spans: Vec::new(), q_spans: Vec::new(), account: None }
+    }
+
+    #[test]
+    fn a_page_over_the_step_budget_ends_in_a_note() {
+        let blocks = [paragraph("“a” ".repeat(2000))];
+        let report = find_within(&blocks, &PageFacts::default(), 20_000);
+        assert_eq!(report.note, Some(BUDGET_NOTE));
+        // The budget stops the run within one candidate's window of its limit.
+        assert!(report.steps <= 20_000 + 4 * speaker::WINDOW_LIMIT, "{} steps", report.steps);
+        let within = find_within(&[paragraph("“a” ".repeat(20))], &PageFacts::default(), 20_000);
+        assert_eq!(within.note, None);
     }
 }

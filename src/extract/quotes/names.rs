@@ -9,9 +9,15 @@
 
 use super::lexicon::{
     DESCRIPTION_NOUNS, Gender, ORG_WORDS, PERSIAN_GIVEN_NAMES, PERSIAN_ORG_HEADS, PERSIAN_STOPS, ROLES, STOP_CAPS,
-    given_name_gender, honorific_gender, match_cue, noun_gender,
+    given_name_gender, honorific_gender, is_title_abbreviation, match_cue, noun_gender,
 };
 use super::text::{Token, TokenKind};
+use std::collections::HashMap;
+
+/// How many mentions before a quote a pronoun or description looks back
+/// through: antecedents sit within a few paragraphs, and the bound keeps a
+/// page of thousands of names and quotes linear.
+const LOOKBACK: usize = 200;
 
 /// Lower-case particles allowed inside a name ("Ursula von der Leyen", "Ministry of Health").
 const CONNECTORS: &[&str] = &[
@@ -104,10 +110,26 @@ fn in_run(tokens: &[Token], i: usize) -> bool {
         && (t.is_capitalized() || CONNECTORS.contains(&t.lower.as_str()) || is_honorific_dot(tokens, i))
 }
 
-/// The full stop of "Mr." or "M." inside a name run.
+/// The full stop of "Mr.", "Sen." or an initial ("James B. Cunningham")
+/// inside a name run: it touches its word and a capitalized word follows.
 fn is_honorific_dot(tokens: &[Token], i: usize) -> bool {
-    tokens.get(i).is_some_and(|t| t.is_punct('.'))
-        && i.checked_sub(1).and_then(|p| tokens.get(p)).is_some_and(|p| honorific_gender(&p.text).is_some())
+    let Some(dot) = tokens.get(i).filter(|t| t.is_punct('.')) else { return false };
+    let Some(prev) = i.checked_sub(1).and_then(|p| tokens.get(p)).filter(|p| p.is_word() && p.end == dot.start) else {
+        return false;
+    };
+    if honorific_gender(&prev.text).is_some() {
+        return true;
+    }
+    // "B." and "J.J." (the tokenizer keeps "J.J" whole): initials.
+    let letters = prev.text.split('.').collect::<Vec<_>>();
+    let initial =
+        letters.len() <= 3 && letters.iter().all(|l| l.chars().count() == 1 && l.chars().all(char::is_uppercase));
+    (initial || is_title_abbreviation(&prev.text)) && tokens.get(i + 1).is_some_and(Token::is_capitalized)
+}
+
+/// Whether word token `i` is an abbreviated title written with its full stop ("Sen.").
+fn is_dotted_title(tokens: &[Token], i: usize) -> bool {
+    is_title_abbreviation(&tokens[i].text) && is_honorific_dot(tokens, i + 1)
 }
 
 /// Whether `[start, end)` holds an organisation word ("Center", "Department").
@@ -177,11 +199,13 @@ fn simple_run_left(tokens: &[Token], lo: usize, end: usize) -> usize {
 /// honorifics dropped from the front, a possessive dropped from the end.
 pub fn read_name(tokens: &[Token], start: usize, end: usize) -> Option<Name> {
     let run: Vec<&Token> = tokens.get(start..end)?.iter().filter(|t| t.is_word()).collect();
+    let titled: Vec<bool> = (start..end).filter(|&k| tokens[k].is_word()).map(|k| is_dotted_title(tokens, k)).collect();
     let mut from = 0;
     while from < run.len() && STOP_CAPS.contains(&run[from].text.as_str()) {
         from += 1;
     }
     let mut run = &run[from..];
+    let mut titled = &titled[from..];
     let mut stripped_role = None;
     // A capitalized common noun heading a longer run is a role ("Coxswain Ian
     // Marsh" at a sentence start, "Betriebsratschefin Anna Keller").
@@ -193,6 +217,7 @@ pub fn read_name(tokens: &[Token], start: usize, end: usize) -> Option<Name> {
         if from == 0 && at_sentence_start || given_name_gender(&run[1].text) != Gender::Unknown {
             stripped_role = Some(run[0].lower.clone());
             run = &run[1..];
+            titled = &titled[1..];
         }
     }
     // "Rebecca Lin of Harbour Capital": a person's affiliation is not their name.
@@ -207,7 +232,8 @@ pub fn read_name(tokens: &[Token], start: usize, end: usize) -> Option<Name> {
     let org_at = run.iter().position(|t| ORG_WORDS.contains(&t.text.as_str())).unwrap_or(run.len());
     let mut name_from = 0;
     for (k, t) in run.iter().enumerate().take(org_at) {
-        if k + 1 < run.len() && (ROLES.contains(&t.lower.as_str()) || honorific_gender(&t.text).is_some()) {
+        let role = ROLES.contains(&t.lower.as_str()) || honorific_gender(&t.text).is_some() || titled[k];
+        if k + 1 < run.len() && role {
             name_from = k + 1;
         }
     }
@@ -244,13 +270,70 @@ struct Mention {
     person: bool,
 }
 
-/// Every name the article mentions, in order.
+/// Every name the article mentions, by position, with indices so that each
+/// question costs a hash look-up or a bounded look-back, not a scan.
 #[derive(Debug, Default)]
 pub struct NameBook {
+    /// Mentions read from the text, by position.
     mentions: Vec<Mention>,
+    /// Speakers and genders learnt while attributing, by position.
+    spoken: Vec<Mention>,
+    /// The earliest full name (not an organisation) per last word.
+    by_surname: HashMap<String, (usize, Vec<String>)>,
+    /// The first full name per first word, and whether another one differs.
+    by_given: HashMap<String, (Vec<String>, bool)>,
+    /// The first full name known to be a person, per last word.
+    person_by_surname: HashMap<String, Name>,
+    /// Names of known gender per last word, first learnt first.
+    genders: HashMap<String, Vec<(Vec<String>, Gender)>>,
 }
 
 impl NameBook {
+    /// Records one mention: in its list by position, and in the indices.
+    fn insert(&mut self, mention: Mention, spoken: bool) {
+        let name = &mention.name;
+        if let Some(last) = name.words.last() {
+            if name.words.len() > 1 && !name.is_org() {
+                let earliest = self.by_surname.entry(last.clone()).or_insert((mention.pos, name.words.clone()));
+                if mention.pos < earliest.0 {
+                    *earliest = (mention.pos, name.words.clone());
+                }
+                let given = self.by_given.entry(name.words[0].clone()).or_insert((name.words.clone(), false));
+                if given.0 != name.words {
+                    given.1 = true;
+                }
+            }
+            if mention.person && name.words.len() > 1 {
+                self.person_by_surname.entry(last.clone()).or_insert_with(|| name.clone());
+            }
+            if name.gender != Gender::Unknown {
+                let known = self.genders.entry(last.clone()).or_default();
+                if !known.iter().any(|(w, _)| *w == name.words) {
+                    known.push((name.words.clone(), name.gender));
+                }
+            }
+        }
+        let list = if spoken { &mut self.spoken } else { &mut self.mentions };
+        // Mentions arrive nearly in order: the insertion point is at or near the end.
+        let at = list.partition_point(|m| m.pos <= mention.pos);
+        list.insert(at, mention);
+    }
+
+    /// The mentions before `pos`, nearest first, at most [`LOOKBACK`].
+    fn before(&self, pos: usize) -> impl Iterator<Item = &Mention> {
+        let text = &self.mentions[..self.mentions.partition_point(|m| m.pos < pos)];
+        let spoken = &self.spoken[..self.spoken.partition_point(|m| m.pos < pos)];
+        let mut a = text.iter().rev().peekable();
+        let mut b = spoken.iter().rev().peekable();
+        std::iter::from_fn(move || match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.pos >= y.pos => a.next(),
+            (_, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => None,
+        })
+        .take(LOOKBACK)
+    }
+
     /// Adds the names of one paragraph's tokens outside quotes; `base` is the
     /// paragraph's offset in the article text.
     pub fn add_paragraph(&mut self, tokens: &[Token], base: usize) {
@@ -301,12 +384,12 @@ impl NameBook {
                     && (!name.roles.is_empty() || name.gender != Gender::Unknown || apposition || speaks || described)
                     && (name.words.len() > 1 || !name.roles.is_empty());
                 if name.words.len() > 1 || !name.roles.is_empty() {
-                    self.mentions.push(Mention { pos: base + tokens[i].start, name, person });
+                    self.insert(Mention { pos: base + tokens[i].start, name, person }, false);
                 } else if let Some(full) = self.full_person(&name.words) {
                     // A surname alone ("Price said …") is a fresh mention of
                     // that person, so pronouns after it find them.
                     let name = full.clone();
-                    self.mentions.push(Mention { pos: base + tokens[i].start, name, person: true });
+                    self.insert(Mention { pos: base + tokens[i].start, name, person: true }, false);
                 }
             }
             i = end;
@@ -323,7 +406,7 @@ impl NameBook {
                 if run.iter().all(|t| t.is_word() && t.is_arabic_script() && t.quote.is_none()) {
                     let words = run.iter().map(|t| t.text.clone()).collect();
                     let name = Name { words, roles: Vec::new(), gender: Gender::Unknown };
-                    self.mentions.push(Mention { pos: base + tokens[start].start, name, person: true });
+                    self.insert(Mention { pos: base + tokens[start].start, name, person: true }, false);
                 }
             }
             if super::text::ends_sentence(tokens, i) || !tokens[i].is_word() {
@@ -334,15 +417,15 @@ impl NameBook {
 
     /// The first person mentioned in full whose surname is `words`.
     fn full_person(&self, words: &[String]) -> Option<&Name> {
-        self.mentions
-            .iter()
-            .find(|m| m.person && words.len() == 1 && m.name.words.len() > 1 && m.name.words.ends_with(words))
-            .map(|m| &m.name)
+        match words {
+            [surname] => self.person_by_surname.get(surname),
+            _ => None,
+        }
     }
 
     /// Records a speaker found by a cue: speakers are people (or bodies) who speak.
     pub fn add_speaker(&mut self, name: &Name, pos: usize) {
-        self.mentions.push(Mention { pos, name: name.clone(), person: true });
+        self.insert(Mention { pos, name: name.clone(), person: true }, true);
     }
 
     /// The article's first full form of `name`: a surname ("Ardern" →
@@ -353,27 +436,19 @@ impl NameBook {
         if words.len() != 1 {
             return name.text();
         }
-        let full = |m: &&Mention| m.name.words.len() > 1 && !m.name.is_org();
-        if let Some(m) =
-            self.mentions.iter().filter(full).filter(|m| m.name.words.ends_with(words)).min_by_key(|m| m.pos)
-        {
-            return m.name.text();
+        if let Some((_, full)) = self.by_surname.get(&words[0]) {
+            return full.join(" ");
         }
-        let mut given = self.mentions.iter().filter(full).filter(|m| m.name.words.starts_with(words));
-        if let Some(first) = given.next()
-            && given.all(|m| m.name.words == first.name.words)
-        {
-            return first.name.text();
+        if let Some((first, false)) = self.by_given.get(&words[0]) {
+            return first.join(" ");
         }
         name.text()
     }
 
     /// Whether mentions `a` and `b` may be one person: the same words, or one
     /// is the other's surname alone.
-    fn same_person(a: &Name, b: &Name) -> bool {
-        a.words == b.words
-            || (a.words.len() == 1 && b.words.last() == a.words.first())
-            || (b.words.len() == 1 && a.words.last() == b.words.first())
+    fn same_person_words(a: &[String], b: &[String]) -> bool {
+        a == b || (a.len() == 1 && b.last() == a.first()) || (b.len() == 1 && a.last() == b.first())
     }
 
     /// Gender of a person, from any mention of them ("Ms Okafor", "her brother, Mateo Delgado").
@@ -381,12 +456,11 @@ impl NameBook {
         if name.gender != Gender::Unknown {
             return name.gender;
         }
-        self.mentions
-            .iter()
-            .filter(|m| Self::same_person(&m.name, name))
-            .map(|m| m.name.gender)
-            .find(|g| *g != Gender::Unknown)
-            .unwrap_or(Gender::Unknown)
+        let Some(last) = name.words.last() else { return Gender::Unknown };
+        self.genders
+            .get(last)
+            .and_then(|known| known.iter().find(|(words, _)| Self::same_person_words(words, &name.words)))
+            .map_or(Gender::Unknown, |(_, g)| *g)
     }
 
     /// Records that `speaker` (a canonical name) was called `pronoun`: "she
@@ -396,22 +470,18 @@ impl NameBook {
             return;
         }
         let words: Vec<String> = speaker.split_whitespace().map(str::to_string).collect();
-        self.mentions.push(Mention { pos, name: Name { words, roles: Vec::new(), gender: pronoun }, person: true });
+        self.insert(Mention { pos, name: Name { words, roles: Vec::new(), gender: pronoun }, person: true }, true);
     }
 
     /// The nearest person mentioned before `pos` whom `pronoun` may refer to.
     pub fn resolve_pronoun(&self, pronoun: Gender, pos: usize) -> Option<String> {
-        let mut people: Vec<&Mention> = self.mentions.iter().filter(|m| m.pos < pos && m.person).collect();
-        people.sort_by_key(|m| std::cmp::Reverse(m.pos));
-        if let Some(m) = people.iter().find(|m| self.gender_of(&m.name).fits(pronoun)) {
+        if let Some(m) = self.before(pos).filter(|m| m.person).find(|m| self.gender_of(&m.name).fits(pronoun)) {
             return Some(self.canonical(&m.name));
         }
         // No known person fits: the nearest full name that is not an
         // organisation ("Rosa Delgado and her brother, Mateo …; she said").
-        self.mentions
-            .iter()
-            .filter(|m| m.pos < pos && m.name.is_full_person() && self.gender_of(&m.name).fits(pronoun))
-            .max_by_key(|m| m.pos)
+        self.before(pos)
+            .find(|m| m.name.is_full_person() && self.gender_of(&m.name).fits(pronoun))
             .map(|m| self.canonical(&m.name))
     }
 
@@ -419,14 +489,11 @@ impl NameBook {
     /// minister", "the centre") fits: its words or roles contain the head noun,
     /// spelling variants allowed ("centre" fits "Center").
     pub fn resolve_description(&self, head: &str, pos: usize) -> Option<String> {
-        self.mentions
-            .iter()
-            .filter(|m| m.pos < pos)
-            .filter(|m| {
+        self.before(pos)
+            .find(|m| {
                 m.name.roles.iter().any(|r| same_noun(r, head))
                     || m.name.words.iter().any(|w| same_noun(&w.to_lowercase(), head))
             })
-            .max_by_key(|m| m.pos)
             .map(|m| self.canonical(&m.name))
     }
 
@@ -452,7 +519,7 @@ impl NameBook {
             {
                 let words = vec![t.text.clone(), next.text.clone()];
                 let name = Name { words, roles: Vec::new(), gender: Gender::Unknown };
-                self.mentions.push(Mention { pos: base + t.start, name, person: true });
+                self.insert(Mention { pos: base + t.start, name, person: true }, false);
                 i += 2;
                 continue;
             }
@@ -470,7 +537,7 @@ impl NameBook {
                 }
                 if words.len() > 1 {
                     let name = Name { words, roles: Vec::new(), gender: Gender::Unknown };
-                    self.mentions.push(Mention { pos: base + t.start, name, person: false });
+                    self.insert(Mention { pos: base + t.start, name, person: false }, false);
                 }
                 i = k;
                 continue;

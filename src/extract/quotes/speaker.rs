@@ -20,8 +20,9 @@ use super::text::{Token, ends_sentence};
 pub enum Subject {
     Name(Name),
     Pronoun(Gender),
-    /// A description's head noun ("ministry" from "the ministry said").
-    Description(String),
+    /// A description's head noun and the phrase as written ("ministry" and
+    /// "the health ministry" from "the health ministry said").
+    Description(String, String),
     /// A subject we cannot name ("it said", "I said", "this official said").
     Unknown,
 }
@@ -132,13 +133,13 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
                 i = end;
                 continue;
             }
-            return read_name(tokens, i, end).map(Subject::Name).or(head.map(Subject::Description));
+            return read_name(tokens, i, end).map(Subject::Name).or_else(|| described(tokens, from, head));
         }
         if STOPS.contains(&t.lower.as_str()) {
             break;
         }
         if DESCRIPTION_NOUNS.contains(&t.lower.as_str()) && head.is_none() {
-            head = Some(t.lower.clone());
+            head = Some(i);
         }
         let skippable = t.is_punct(',')
             || DETERMINERS.contains(&t.lower.as_str())
@@ -149,7 +150,18 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
         }
         i += 1;
     }
-    head.map(Subject::Description)
+    described(tokens, from, head)
+}
+
+/// The description whose head noun is token `head`, its phrase read from `from`.
+fn described(tokens: &[Token], from: usize, head: Option<usize>) -> Option<Subject> {
+    let head = head?;
+    Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, from, head + 1)))
+}
+
+/// The words of `[from, to)` as written, punctuation left out.
+fn phrase(tokens: &[Token], from: usize, to: usize) -> String {
+    tokens[from..to].iter().filter(|t| t.is_word()).map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ")
 }
 
 /// The subject to the left of a cue ("Jane Doe said", "Jane Doe, the minister, said").
@@ -160,6 +172,15 @@ fn subject_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject
     }
     if j == lo {
         return None;
+    }
+    // "Rep. Jim McDermott (D-Wash.) said": a parenthesis after the name is an aside.
+    if tokens[j - 1].is_punct(')') && tokens[j - 1].quote.is_none() {
+        let open = (j.saturating_sub(10).max(lo)..j - 1).rev().find(|&k| tokens[k].is_punct('('));
+        if let Some(open) = open
+            && open > lo
+        {
+            j = open;
+        }
     }
     let last = &tokens[j - 1];
     if last.quote.is_some() {
@@ -172,6 +193,20 @@ fn subject_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject
         return persian_left(tokens, lo, cue_start);
     }
     if last.is_punct(',') {
+        // "Trump, the 2016 GOP frontrunner …, said", "Katie Packer, who is
+        // chairman of …, said": the sentence opens on the subject and its
+        // first comma opens the apposition, however long.
+        // A subject that is not a person's full name yields to an apposition
+        // naming one ("La CGT, par la voix de son délégué Karim Belkacem, a dénoncé").
+        if let Some(subject) = opening_subject(tokens, lo, j - 1) {
+            let full = matches!(&subject, Subject::Pronoun(_))
+                || matches!(&subject, Subject::Name(name) if name.is_full_person());
+            let commas: Vec<usize> = (lo..j).filter(|&k| tokens[k].is_punct(',')).collect();
+            let named = commas.windows(2).any(|w| apposition_name(tokens, w[0] + 1, w[1]).is_some());
+            if full || !named {
+                return Some(subject);
+            }
+        }
         // An apposition: look for its opening comma.
         let back = (j - 1).saturating_sub(12).max(lo);
         let open = (back..j - 1).rev().find(|&k| tokens[k].is_punct(','))?;
@@ -186,6 +221,86 @@ fn subject_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject
         return outer;
     }
     subject_left_at(tokens, lo, j)
+}
+
+/// The subject a sentence opens on, when a comma closes it: a pronoun, or a
+/// name run (roles and titles included) that starts the sentence, within
+/// `[lo, end)`. "Later on Sunday, Carson shared …": one leading adverbial
+/// phrase of up to six words is passed over.
+fn opening_subject(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
+    let mut start = lo;
+    for _ in 0..2 {
+        while start < end && !tokens[start].is_word() {
+            if tokens[start].quote.is_some() {
+                return None;
+            }
+            start += 1;
+        }
+        let first = tokens.get(start).filter(|_| start < end)?;
+        if first.quote.is_some() {
+            return None;
+        }
+        let comma = (start..end).find(|&k| tokens[k].is_punct(',') || tokens[k].quote.is_some());
+        if let Some(gender) = pronoun_gender(&first.lower) {
+            return Some(Subject::Pronoun(gender));
+        }
+        if first.is_capitalized() {
+            let run = run_right(tokens, start, end);
+            if comma == Some(run)
+                && let Some(name) = read_name(tokens, start, run)
+                && (name.is_full_person() || !name.roles.is_empty() || name.words.len() == 1 && !name.is_org())
+            {
+                return Some(Subject::Name(name));
+            }
+        }
+        // A leading adverbial ("Later on Sunday,", "In a statement,").
+        let c = comma.filter(|&c| c > start && c - start <= 6 && tokens[c].is_punct(','))?;
+        start = c + 1;
+    }
+    None
+}
+
+/// The subject of a participle cue after a comma ("Huma Abedin … emailed
+/// supporters, telling them, “…”", "Trump then appears in a clip, saying"):
+/// the subject the sentence opens on.
+fn participle_subject(tokens: &[Token], lo: usize, cue: &Cue) -> Option<Subject> {
+    let verb = &tokens[cue.start];
+    let after_comma = cue.start.checked_sub(1).is_some_and(|k| k >= lo && tokens[k].is_punct(','));
+    if !verb.lower.ends_with("ing") || !after_comma {
+        return None;
+    }
+    let start = sentence_start(tokens, lo);
+    opening_subject(tokens, start, cue.start - 1).or_else(|| {
+        // No comma after the subject: the name the sentence opens on ("Carson
+        // shared a syllabus on his Facebook page, writing").
+        let first = (start..cue.start).find(|&k| tokens[k].is_word())?;
+        let t = &tokens[first];
+        if t.quote.is_some() {
+            return None;
+        }
+        if let Some(gender) = pronoun_gender(&t.lower) {
+            return Some(Subject::Pronoun(gender));
+        }
+        if !t.is_capitalized() {
+            return None;
+        }
+        let run = run_right(tokens, first, cue.start);
+        read_name(tokens, first, run)
+            .filter(|n| !n.is_org())
+            .or_else(|| first_person(tokens, first, cue.start))
+            .map(Subject::Name)
+    })
+}
+
+/// The start of the sentence holding token `lo`, reading back over no quote
+/// and at most [`WINDOW_LIMIT`] tokens.
+fn sentence_start(tokens: &[Token], lo: usize) -> usize {
+    let floor = lo.saturating_sub(WINDOW_LIMIT);
+    let mut start = lo;
+    while start > floor && !ends_sentence(tokens, start - 1) && tokens[start - 1].quote.is_none() {
+        start -= 1;
+    }
+    start
 }
 
 /// Relative pronouns that open a clause, not an apposition.
@@ -221,7 +336,7 @@ fn subject_left_at(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
         let start = run_left(tokens, lo, end);
         // "Police said" at a sentence start.
         if start + 1 == end && DESCRIPTION_NOUNS.contains(&last.lower.as_str()) {
-            return Some(Subject::Description(last.lower.clone()));
+            return Some(Subject::Description(last.lower.clone(), last.text.clone()));
         }
         if start < end {
             if let Some(name) = read_name(tokens, start, end) {
@@ -237,12 +352,12 @@ fn subject_left_at(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
     }
     // A description: up to four lower-case words back ("the health ministry said").
     let back = end.saturating_sub(4).max(lo);
-    tokens[back..end]
-        .iter()
-        .rev()
-        .take_while(|t| t.is_word() && t.quote.is_none())
-        .find(|t| DESCRIPTION_NOUNS.contains(&t.lower.as_str()))
-        .map(|head| Subject::Description(head.lower.clone()))
+    let mut start = end;
+    while start > back && tokens[start - 1].is_word() && tokens[start - 1].quote.is_none() {
+        start -= 1;
+    }
+    let head = (start..end).rev().find(|&k| DESCRIPTION_NOUNS.contains(&tokens[k].lower.as_str()))?;
+    Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, start, head + 1)))
 }
 
 /// "Kwame Asante of the University of Bristol": the person before an
@@ -313,7 +428,7 @@ fn persian_name(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
     if matches!(first.text.as_str(), "این" | "آن")
         && let Some(head) = tokens.get(from + 1).filter(|_| from + 1 < hi).and_then(|t| persian_org_head(&t.text))
     {
-        return Some(Subject::Description(head.to_string()));
+        return Some(Subject::Description(head.to_string(), head.to_string()));
     }
     let mut words = Vec::new();
     let mut roles = Vec::new();
@@ -342,8 +457,9 @@ fn coordinated_subject(tokens: &[Token], lo: usize, cue: &Cue) -> Option<Subject
         return None;
     }
     // The sentence start, reading through earlier quotes.
+    let floor = lo.saturating_sub(WINDOW_LIMIT);
     let mut start = lo;
-    while start > 0 && !ends_sentence(tokens, start - 1) {
+    while start > floor && !ends_sentence(tokens, start - 1) {
         start -= 1;
     }
     if tokens[cue.start].is_arabic_script() {
@@ -387,15 +503,58 @@ fn subject_of(tokens: &[Token], lo: usize, hi: usize, cue: &Cue) -> Option<Subje
         CueClass::Source => subject_right(tokens, cue.end, hi),
         // "told the court": who is told follows the verb, never who tells.
         CueClass::Verb if is_tell(&tokens[cue.start].lower) => subject_left(tokens, lo, cue.start),
-        CueClass::Verb => subject_left(tokens, lo, cue.start).or_else(|| subject_right(tokens, cue.end, hi)),
+        CueClass::Verb => subject_left(tokens, lo, cue.start)
+            .or_else(|| subject_right(tokens, cue.end, hi).filter(|_| !complement_clause(tokens, cue.end, hi))),
     }
 }
 
+/// The most tokens a frame window reaches from its quote. Real sentences
+/// are shorter; the bound keeps a page of thousands of adjacent quotes (no
+/// sentence end between them) linear rather than quadratic.
+pub const WINDOW_LIMIT: usize = 120;
+
+/// Auxiliaries and modals that make the words after a cue a clause of their
+/// own ("saying Clinton would …"); a role noun after a name ("said Clinton
+/// ally James Carville") does not.
+const FINITE_VERBS: &[&str] = &[
+    "would", "will", "could", "should", "might", "may", "must", "can", "was", "is", "were", "are", "has", "had",
+    "have", "did", "does", "do", "wants", "wanted", "needs", "knew", "knows", "lied", "lies", "thinks", "thought",
+];
+
+/// Whether the words after a verb cue open a clause of their own ("saying
+/// Clinton would …", "said he will …") rather than an inverted subject
+/// ("said Jane Doe, the …", "said he."): the name or pronoun there is
+/// followed by a lower-case word that is not a preposition or conjunction.
+fn complement_clause(tokens: &[Token], from: usize, hi: usize) -> bool {
+    let mut k = from;
+    while k < hi && tokens[k].is_word() && DETERMINERS.contains(&tokens[k].lower.as_str()) {
+        k += 1;
+    }
+    let Some(first) = tokens.get(k).filter(|t| k < hi && t.is_word() && t.quote.is_none()) else { return false };
+    let end = if pronoun_gender(&first.lower).is_some() {
+        k + 1
+    } else if first.is_capitalized() {
+        run_right(tokens, k, hi).max(k + 1)
+    } else {
+        return false;
+    };
+    tokens.get(end).is_some_and(|t| {
+        end < hi
+            && t.is_word()
+            && t.quote.is_none()
+            && !first.is_arabic_script()
+            && (FINITE_VERBS.contains(&t.lower.as_str())
+                || (t.lower.ends_with("ed") && !t.is_capitalized())
+                || match_cue(&[t.lower.as_str()]).is_some())
+    })
+}
+
 /// The window of one sentence around tokens `[qa, qb)`: from the previous
-/// sentence end or quote to the next.
+/// sentence end or quote to the next, at most [`WINDOW_LIMIT`] tokens.
 fn window_before(tokens: &[Token], qa: usize) -> usize {
+    let floor = qa.saturating_sub(WINDOW_LIMIT);
     let mut lo = qa;
-    while lo > 0 {
+    while lo > floor {
         let t = &tokens[lo - 1];
         if ends_sentence(tokens, lo - 1) {
             break;
@@ -431,8 +590,9 @@ fn short_term_start(tokens: &[Token], last: usize) -> Option<usize> {
 }
 
 fn window_after(tokens: &[Token], qb: usize) -> usize {
+    let ceiling = tokens.len().min(qb + WINDOW_LIMIT);
     let mut hi = qb;
-    while hi < tokens.len() && tokens[hi].quote.is_none() && !ends_sentence(tokens, hi) {
+    while hi < ceiling && tokens[hi].quote.is_none() && !ends_sentence(tokens, hi) {
         hi += 1;
     }
     hi
@@ -492,6 +652,13 @@ fn find_via(tokens: &[Token], lo: usize, hi: usize) -> Option<String> {
     None
 }
 
+/// The tokens a frame of the quote at `[qa, qb)` may read: its sentence
+/// windows and the next sentence. What [`frame`] costs, for the step budget.
+pub fn reach(tokens: &[Token], qa: usize, qb: usize) -> (usize, usize) {
+    let hi = window_after(tokens, qb);
+    (window_before(tokens, qa), window_after(tokens, (hi + 1).min(tokens.len())))
+}
+
 /// The frame around the quote at tokens `[qa, qb)`: after it, then before it,
 /// then in the next sentence.
 pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
@@ -525,10 +692,14 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
     }
     // Before the quote, the cue nearest it that has a subject ("He went on to say that").
     let mut hi = qa;
+    let mut participle = None;
     while let Some(cue) = find_cue(tokens, pre_lo, hi, true) {
         let gap = tokens[cue.end..qa].iter().filter(|t| t.is_word()).count();
         let near = gap <= 4;
         let confidence = if near { 0.9 } else { 0.8 };
+        if participle.is_none() {
+            participle = Some((cue.start, cue.end, cue.class, near, confidence));
+        }
         let subject = if persian_coordinated(tokens, &cue) {
             coordinated_subject(tokens, pre_lo, &cue).or_else(|| subject_of(tokens, pre_lo, qa, &cue))
         } else {
@@ -539,11 +710,28 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
         }
         hi = cue.start;
     }
+    // No cue before the quote has a subject of its own: the nearest one, a
+    // participle after a comma, takes the subject the sentence opens on
+    // (after any earlier cue's subject was tried: "Nefzi said, adding, “…”").
+    if let Some((start, end, class, near, confidence)) = participle {
+        let cue = Cue { start, end, class };
+        if let Some(subject) = participle_subject(tokens, pre_lo, &cue) {
+            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
+        }
+    }
     // "Green candidate Chloe Barnes: “…”": a name and a colon, no verb.
     if qa >= 2 && tokens[qa - 1].is_punct(':') {
         let start = run_left(tokens, pre_lo, qa - 1);
+        // "HEADLINE - Mark Blumenthal and Jon Cohen: “…”": a dash sets the name off.
+        let mut first = start;
+        if first >= pre_lo + 2 && tokens[first - 1].lower == "and" && tokens[first - 2].is_capitalized() {
+            first = run_left(tokens, pre_lo, first - 1);
+        }
+        let dashed = first > pre_lo
+            && tokens[first - 1].kind == super::text::TokenKind::Punct
+            && tokens[first - 1].text.starts_with(['-', '—', '–']);
         if start < qa - 1
-            && start == pre_lo_words(tokens, pre_lo, start)
+            && (start == pre_lo_words(tokens, pre_lo, start) || dashed)
             && let Some(name) = read_name(tokens, start, qa - 1)
         {
             return Some(Frame {
@@ -602,8 +790,9 @@ pub fn previous_sentence(tokens: &[Token], qa: usize) -> Option<Frame> {
         return None;
     }
     let end = lo - 1;
+    let floor = end.saturating_sub(WINDOW_LIMIT);
     let mut start = end;
-    while start > 0 && !ends_sentence(tokens, start - 1) {
+    while start > floor && !ends_sentence(tokens, start - 1) {
         start -= 1;
     }
     if tokens[start..end].iter().any(|t| t.quote.is_some()) || start == end {

@@ -142,7 +142,8 @@ fn push_word(tokens: &mut Vec<Token>, chars: &[char], start: usize, end: usize) 
 /// Abbreviations whose full stop does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "st", "prof", "gen", "sen", "rep", "jr", "sr", "m", "mme", "gov", "lt", "col", "sgt",
-    "no", "vs", "etc",
+    "no", "vs", "etc", "del", "rev", "atty", "capt", "maj", "adm", "cmdr", "brig", "supt", "pres", "amb", "hon", "cpl",
+    "insp", "msgr", "det", "pvt", "spc", "sens", "reps", "gens", "fr",
 ];
 
 /// Whether token `i` ends a sentence.
