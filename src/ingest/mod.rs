@@ -743,6 +743,13 @@ impl PageJob {
                 };
                 if cache.body_hash.as_deref() == Some(body.body_hash.as_str()) {
                     ArticleOutcome::Unchanged(fresh)
+                } else if let Some(what) = extract::sniff(&body.bytes, body.content_type.as_deref()) {
+                    // A PDF or an image behind an item link: the item keeps its
+                    // feed content, and the note says why no text was read.
+                    ArticleOutcome::Failed {
+                        error: format!("the article is {what}, not a page; not extracted"),
+                        transient: false,
+                    }
                 } else {
                     let outlet = self.outlet;
                     let _permit = extracting.acquire_owned().await.expect("the extraction semaphore is never closed");

@@ -151,7 +151,7 @@ fn check_refuses_a_first_number_that_leaves_no_room() {
 fn publish_refuses_rather_than_reuse_an_issue_number() {
     use gleaner::publish::write::DirOutput;
     use gleaner::publish::{PublishError, Publisher};
-    use gleaner::store::{SledStore, Store};
+    use gleaner::store::{IssueStore, SledStore};
 
     use crate::publish::use_case::{approve, stored_items};
 

@@ -671,3 +671,24 @@ async fn a_poll_cancelled_during_article_fetches_is_completed_by_the_next_poll()
     let item = ingest.store().item(&item.id).expect("read").expect("kept");
     assert!(item.extracted_at.is_some() && !ingest.store().quotes(&item.id).expect("quotes").is_empty());
 }
+
+/// Issue 13: an item link to a PNG or a PDF is not read as a page; the item
+/// keeps its feed fields and its note names what the link served.
+#[tokio::test]
+async fn an_article_link_to_an_image_is_not_extracted_and_says_why() {
+    let server = TestServer::start(move |req| match req.path() {
+        "/feed" => Reply::ok(rss(&[("1", "Chart", &here(req, "/chart"))])),
+        // Served as HTML on purpose: the bytes, not the header, say what it is.
+        "/chart" => Reply::ok(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()).header("Content-Type", "text/html"),
+        _ => Reply::new(404),
+    });
+    let test = TestConfig::new(&following("ledger", server.url("/feed").as_str()));
+    let ingest = test.ingest();
+    let report = ingest.poll_source(&test.config.sources[0], Utc::now(), Urgency::Now).await;
+    assert_eq!(report.outcome, Outcome::Ok, "{report:?}");
+    let items = all_items(ingest.store());
+    let chart = items.iter().find(|i| i.title == "Chart").expect("stored");
+    let note = chart.extraction_note.as_deref().unwrap_or_default();
+    assert!(note.contains("PNG"), "the note names the image: {note:?}");
+    assert!(chart.text.is_empty(), "no text read from an image");
+}
