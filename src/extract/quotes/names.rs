@@ -14,6 +14,18 @@ use super::lexicon::{
 use super::text::{Token, TokenKind};
 use std::collections::HashMap;
 
+/// Who a cue's subject is, before resolution.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    Name(Name),
+    Pronoun(Gender),
+    /// A description's head noun and the phrase as written ("ministry" and
+    /// "the health ministry" from "the health ministry said").
+    Description(String, String),
+    /// A subject we cannot name ("it said", "I said", "this official said").
+    Unknown,
+}
+
 /// How many mentions before a quote a pronoun or description looks back
 /// through: antecedents sit within a few paragraphs, and the bound keeps a
 /// page of thousands of names and quotes linear.
