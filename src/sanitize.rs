@@ -140,6 +140,23 @@ fn reparses_unchanged(html: &str) -> bool {
     open.is_empty()
 }
 
+/// Plain text as HTML (or XML) text content: the characters markup gives a
+/// meaning to become entities, so text shows as written. The one escaper for
+/// text that Gleaner turns into markup.
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Sanitizes one HTML fragment (see [`Sanitizer`]).
 pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
     Sanitizer::new(base).clean(html)

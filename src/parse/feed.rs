@@ -642,7 +642,9 @@ fn map_entry(entry: &Entry, input: &ParseInput<'_>, sanitizer: &Sanitizer) -> Pa
             .content
             .as_ref()
             .and_then(|c| c.body.as_deref().map(|body| (c.content_type.essence().to_string(), body)))
-            .map(|(mime, body)| if is_plain(&mime) { escape_text(body) } else { sanitizer.clean(body) })
+            .map(
+                |(mime, body)| if is_plain(&mime) { sanitize::escape_text(body.trim()) } else { sanitizer.clean(body) },
+            )
             .map(fix_c1_controls)
             .unwrap_or_default(),
         published_is_fetch_time,
@@ -689,7 +691,7 @@ fn plain_text(text: &Text) -> String {
 /// A summary as sanitized HTML; plain text is escaped, not interpreted.
 fn text_to_html(text: &Text, sanitizer: &Sanitizer) -> String {
     if is_plain(&text.content_type.essence().to_string()) {
-        escape_text(&text.content)
+        sanitize::escape_text(text.content.trim())
     } else {
         sanitizer.clean(&text.content)
     }
@@ -710,20 +712,6 @@ fn fix_c1_controls(text: String) -> String {
             _ => c,
         })
         .collect()
-}
-
-fn escape_text(text: &str) -> String {
-    let text = text.trim();
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

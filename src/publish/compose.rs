@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::layout::lay_out;
 use crate::config::PublishSettings;
 use crate::model::{Issue, IssueSection, Item, ItemId, Period, Quote};
-use crate::sanitize::Sanitizer;
+use crate::sanitize::{Sanitizer, escape_text};
 
 /// One approved item offered to the composer, with what it needs from elsewhere.
 #[derive(Debug, Clone, Copy)]
@@ -188,20 +188,6 @@ fn commentary_html(text: &str, sanitizer: &Sanitizer) -> String {
         html.push_str("</p>");
     }
     html
-}
-
-fn escape_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// "Speaker, in Outlet (via Relay)", "In Outlet", "Speaker" or "".
