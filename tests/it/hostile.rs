@@ -522,3 +522,89 @@ proptest::proptest! {
         proptest::prop_assert!(bounded.html.len() <= html.len() || bounded.dropped_attributes > 0);
     }
 }
+
+// ---- 11.2 through the running service ----
+
+/// An Atom feed of one entry whose HTML content is `html`.
+fn atom_with_content(html: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\
+         <title>Bomb</title><id>urn:bomb</id><updated>2026-12-01T00:00:00Z</updated>\
+         <entry><title>Entry</title><id>urn:bomb:1</id><link href=\"http://example.org/1\"/>\
+         <updated>2026-12-01T00:00:00Z</updated><content type=\"html\"><![CDATA[{html}]]></content></entry></feed>"
+    )
+}
+
+/// Round-trip time of one `GET /healthz` over a fresh connection.
+fn healthz_round_trip(addr: std::net::SocketAddr) -> Duration {
+    use std::io::{Read as _, Write as _};
+    let sent = Instant::now();
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").expect("write");
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    assert!(reply.starts_with(b"HTTP/1.1 "), "an HTTP answer: {:?}", String::from_utf8_lossy(&reply));
+    sent.elapsed()
+}
+
+/// The issue's done-when: `serve` answers `/healthz` within a second
+/// throughout a poll of the nesting, attribute and quote-mark bombs, because
+/// parsing and extraction run on the bounded blocking pool and every input
+/// is bounded before html5ever sees it.
+#[test]
+fn serve_answers_healthz_within_a_second_while_polling_the_bombs() {
+    use std::process::{Command, Stdio};
+
+    use crate::ingest::{source, write_config};
+    use crate::support::http::{Reply, TestServer};
+    use crate::support::terminate;
+
+    let nesting = atom_with_content(&format!("{}deep", "<div>".repeat(100_000)));
+    let mut attributes = String::from("<p");
+    for n in 0..100_000 {
+        let _ = write!(attributes, " a{n}=\"x\"");
+    }
+    let attributes = atom_with_content(&format!("{attributes}>flood</p>"));
+    let quotes = atom_with_content(&format!("<p>{}</p>", "“a” ".repeat(10_000)));
+    let server = TestServer::start(move |req| match req.path() {
+        "/nesting.xml" => Reply::ok(nesting.clone()),
+        "/attributes.xml" => Reply::ok(attributes.clone()),
+        "/quotes.xml" => Reply::ok(quotes.clone()),
+        _ => Reply::new(404),
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+    let mut sources = format!("[server]\nbind = \"127.0.0.1:{port}\"\n\n");
+    for name in ["nesting", "attributes", "quotes"] {
+        sources.push_str(&source(name, server.url(&format!("/{name}.xml")).as_str()));
+    }
+    let config = write_config(dir.path(), &sources);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let up = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(up.elapsed() < Duration::from_secs(30), "serve never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Probe from before the feeds are fetched until well after: parsing the
+    // three bombs (slow in a debug build) happens inside this window.
+    let mut slowest = Duration::ZERO;
+    let probing = Instant::now();
+    while probing.elapsed() < Duration::from_secs(6) || server.hits() < 3 {
+        assert!(probing.elapsed() < Duration::from_secs(60), "the three feeds were never fetched");
+        slowest = slowest.max(healthz_round_trip(addr));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (status, _) = terminate(&mut child);
+    assert!(status.success(), "{status:?}");
+    assert!(slowest < Duration::from_secs(1), "/healthz took {slowest:?} during the poll");
+}
