@@ -608,3 +608,25 @@ fn serve_answers_healthz_within_a_second_while_polling_the_bombs() {
     assert!(status.success(), "{status:?}");
     assert!(slowest < Duration::from_secs(1), "/healthz took {slowest:?} during the poll");
 }
+
+// ---- 11.14: extraction memory ----
+
+/// A page far larger than any article keeps all of its text, but quote
+/// finding (whose memory grows with every word it tokenizes) reads only the
+/// first [`gleaner::extract::QUOTE_TEXT_BUDGET`] bytes and says so. Peak
+/// memory is measured by the command in the README, not here.
+#[test]
+fn quote_finding_on_a_huge_page_reads_a_bounded_prefix_and_says_so() {
+    let paragraph = "<p>The council met again on Tuesday to discuss the budget and the river. \
+                     “We will fund the plan,” said Jane Doe.</p>\n";
+    let count = 2 * gleaner::extract::QUOTE_TEXT_BUDGET / paragraph.len() + 1;
+    let html = format!("<html><body><article>{}</article></body></html>", paragraph.repeat(count));
+    let article = extract(&html, None, None);
+    assert!(article.text.len() > 2 * gleaner::extract::QUOTE_TEXT_BUDGET * 8 / 10, "the whole text is kept");
+    assert!(article.notes.iter().any(|n| n.contains("quotes were looked for in the first")), "{:?}", article.notes);
+    assert!(!article.quotes.is_empty(), "quotes from the part that was read");
+
+    let small = format!("<html><body><article>{}</article></body></html>", paragraph.repeat(20));
+    let article = extract(&small, None, None);
+    assert!(!article.notes.iter().any(|n| n.contains("quotes were looked for")), "{:?}", article.notes);
+}
