@@ -26,6 +26,7 @@ use serde::Serialize;
 use super::compose::{Composition, Entry, QuoteView, SectionView};
 use crate::config::PublishSettings;
 use crate::model::{Issue, ItemId, Period};
+use crate::sanitize::escape_text;
 
 /// The body of one issue (sections and items): feeds carry it as HTML content.
 pub const BODY: &str = "issue_body.html.j2";
@@ -488,23 +489,6 @@ pub fn xml_chars(text: &str) -> Cow<'_, str> {
     } else {
         Cow::Owned(text.chars().filter(|&c| allowed(c)).collect())
     }
-}
-
-/// `text` with the five XML specials as entities: safe as HTML text and in
-/// quoted attributes.
-pub fn escape_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// `digest.json`: JSON Feed 1.1 with `issues` newest first.

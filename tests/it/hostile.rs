@@ -554,11 +554,9 @@ fn healthz_round_trip(addr: std::net::SocketAddr) -> Duration {
 /// is bounded before html5ever sees it.
 #[test]
 fn serve_answers_healthz_within_a_second_while_polling_the_bombs() {
-    use std::process::{Command, Stdio};
-
     use crate::ingest::{source, write_config};
     use crate::support::http::{Reply, TestServer};
-    use crate::support::terminate;
+    use crate::support::{start_serve, terminate};
 
     let nesting = atom_with_content(&format!("{}deep", "<div>".repeat(100_000)));
     let mut attributes = String::from("<p");
@@ -580,21 +578,7 @@ fn serve_answers_healthz_within_a_second_while_polling_the_bombs() {
         sources.push_str(&source(name, server.url(&format!("/{name}.xml")).as_str()));
     }
     let config = write_config(dir.path(), &sources);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let up = Instant::now();
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(up.elapsed() < Duration::from_secs(30), "serve never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut child, addr) = start_serve(&config, port);
     // Probe from before the feeds are fetched until well after: parsing the
     // three bombs (slow in a debug build) happens inside this window.
     let mut slowest = Duration::ZERO;

@@ -4,7 +4,6 @@
 //! security headers of `/feeds/` and the review pages (11.15).
 
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use tokio::net::TcpStream;
 use url::Url;
 
 use crate::support::items::{at, entry};
-use crate::support::terminate;
+use crate::support::{start_serve, terminate};
 use crate::ui::{Fixture, fixture, ui_state};
 
 const PASSWORD: &str = "correct horse battery";
@@ -360,24 +359,8 @@ fn serve_stops_within_ten_seconds_of_sigterm_while_a_request_is_stalled() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
     let config =
         write_config(dir.path(), &format!("[server]\nbind = \"127.0.0.1:{port}\"\n\n{}", source("local", "feed.xml")));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let up = Instant::now();
-    let mut stalled = loop {
-        if let Ok(stream) = std::net::TcpStream::connect(addr) {
-            break stream;
-        }
-        assert!(up.elapsed() < Duration::from_secs(30), "serve never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (mut child, addr) = start_serve(&config, port);
+    let mut stalled = std::net::TcpStream::connect(addr).expect("connect");
     // A request whose body never finishes: in flight until the server gives up on it.
     let head = "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
                 Content-Length: 100000\r\n\r\nname=";

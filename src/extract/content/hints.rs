@@ -203,38 +203,12 @@ pub(super) fn landmark(element: &Element, name: &str) -> bool {
         })
 }
 
-/// Words in class or id that mark boilerplate. Matched as substrings of the
-/// lower-cased `class id` text.
-pub(super) const UNLIKELY: &[&str] = &[
-    "comment",
-    "disqus",
-    "footer",
-    "sidebar",
-    "related",
-    "recommend",
-    "newsletter",
-    "subscribe",
-    "signup",
-    "sign-up",
-    "cookie",
-    "consent",
-    "gdpr",
-    "share",
-    "sharing",
-    "social",
-    "promo",
-    "sponsor",
-    "advert",
+/// Words in class or id that mark boilerplate less surely than [`HARD`]'s:
+/// a box so named is read, and kept only with a body's worth of prose.
+/// Matched, like [`HARD`]'s, as substrings of the lower-cased `class id` text.
+pub(super) const SOFT: &[&str] = &[
     "banner",
-    "breadcrumb",
-    "menu",
     "masthead",
-    "outbrain",
-    "taboola",
-    "popup",
-    "modal",
-    "pagination",
-    "pager",
     "skyscraper",
     "shoutbox",
     "byline",
@@ -248,23 +222,13 @@ pub(super) const UNLIKELY: &[&str] = &[
     "read-more",
     "readmore",
     "widget",
-    "navbar",
-    "navigation",
     "header",
     "author-bio",
     "author-info",
     "community",
-    "remark",
-    "replies",
     "supplemental",
-    "agegate",
-    "paywall",
     "rss",
     "tags",
-    "print-only",
-    "sr-only",
-    "visually-hidden",
-    "visuallyhidden",
 ];
 
 /// Class or id words that make an element boilerplate even when it holds
@@ -395,7 +359,8 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     }
     let words = || text.split(|c: char| !c.is_ascii_alphanumeric());
     let unlikely_word = words().any(|w| UNLIKELY_WORDS.contains(&w));
-    let unlikely = UNLIKELY.iter().any(|w| text.contains(w)) || unlikely_word;
+    let hard_name = HARD.iter().any(|w| text.contains(w));
+    let unlikely = hard_name || SOFT.iter().any(|w| text.contains(w)) || unlikely_word;
     hints.unlikely = unlikely && !MAYBE.iter().any(|w| text.contains(w));
     // Words that mark boilerplate even inside an "article-…" name.
     if [
@@ -417,8 +382,7 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     {
         hints.unlikely = true;
     }
-    hints.hard =
-        HARD.iter().any(|w| text.contains(w)) || words().any(|w| matches!(w, "ad" | "ads" | "nav" | "hide" | "hidden"));
+    hints.hard = hard_name || words().any(|w| matches!(w, "ad" | "ads" | "nav" | "hide" | "hidden"));
     hints.embed = EMBED_CLASSES.iter().any(|w| text.contains(w));
     hints.pull_quote = text.contains("pullquote") || text.contains("pull-quote") || text.contains("pull_quote");
     hints.caption = matches!(name, "figcaption" | "caption")

@@ -25,6 +25,27 @@ pub fn gleaner(config: &Path, args: &[&str]) -> Output {
         .expect("run gleaner")
 }
 
+/// Starts `gleaner serve` with `config` (whose `[server] bind` is
+/// 127.0.0.1:`port`), quiet, and waits until it accepts connections.
+pub fn start_serve(config: &Path, port: u16) -> (Child, std::net::SocketAddr) {
+    let child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let up = Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(up.elapsed() < Duration::from_secs(30), "serve never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, addr)
+}
+
 /// Sends SIGTERM to `child` and waits for it to exit, as systemd and Docker
 /// do; returns its status and how long it took. Kills it and fails the test
 /// if it is still running 20 s later.
