@@ -13,6 +13,7 @@ mod output;
 mod eval;
 mod items;
 mod ops;
+mod progress;
 mod publish;
 mod sources;
 
@@ -233,7 +234,7 @@ fn init_logging(format: LogFormat, long_running: bool) {
             filter = filter.add_directive(format!("{parser}=off").parse().expect("static directive is valid"));
         }
     }
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(progress::LogWriter);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),

@@ -11,6 +11,7 @@ use clap::Subcommand;
 use std::path::PathBuf;
 
 use super::output::{json_document, json_line, optional_time, print_article, print_feed, print_poll_table, table};
+use super::progress::PollProgress;
 use super::{CmdResult, Failure, load, runtime};
 use crate::app::{self, App};
 use crate::config::{Config, FetchSettings};
@@ -51,19 +52,21 @@ pub(super) fn select_sources(config: &Config, ids: &[String]) -> Result<Vec<Sour
 pub(super) fn fetch(app: &App, ids: &[String], json: bool) -> CmdResult {
     let sources = select_sources(&app.config, ids)?;
     let ingest = &app.ingest;
-    let progress = indicatif::ProgressBar::new(sources.len() as u64);
-    if !std::io::stderr().is_terminal() || json {
-        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources, {elapsed} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let report = runtime()?.block_on(ingest.poll_many(&sources, Utc::now(), Urgency::Now, |report| {
-        progress.set_message(report.source.clone());
-        progress.inc(1);
-    }));
-    progress.finish_and_clear();
+    let progress = PollProgress::new(sources.len(), std::io::stderr().is_terminal() && !json);
+    let articles_before = ingest.article_fetches_finished();
+    let report = runtime()?.block_on(async {
+        let poll = ingest.poll_many(&sources, Utc::now(), Urgency::Now, |report| progress.source_done(&report.source));
+        tokio::pin!(poll);
+        // Article fetches finish inside a source's poll: count them as they go.
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                report = &mut poll => break report,
+                _ = tick.tick() => progress.set_articles(ingest.article_fetches_finished().saturating_sub(articles_before)),
+            }
+        }
+    });
+    drop(progress);
     app.flush().context("cannot flush the store")?;
 
     if json {

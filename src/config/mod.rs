@@ -31,6 +31,8 @@ pub mod defaults {
     /// Items kept from one feed body, newest first. Real feeds carry tens; a
     /// 10 MB feed of 100,000 tiny items cost 1.2 GiB and 1.1 GB of store per poll.
     pub const MAX_ITEMS_PER_FEED: usize = 1000;
+    /// Unreviewed items kept per source (see `FetchSettings::max_items_per_source`).
+    pub const MAX_ITEMS_PER_SOURCE: usize = 5000;
     pub const MAX_CONCURRENCY: usize = 16;
     pub const PER_HOST_CONCURRENCY: usize = 2;
     pub const MAX_REDIRECTS: usize = 5;
@@ -72,6 +74,9 @@ pub struct FetchSettings {
     pub max_body_bytes: u64,
     /// Items kept from one feed body (the newest); the rest are dropped with a warning.
     pub max_items_per_feed: usize,
+    /// Retention: a source's items that no editor touched, beyond this many
+    /// (newest kept, and always those in its latest body), are removed.
+    pub max_items_per_source: usize,
     /// Requests in flight at once, all hosts together.
     pub max_concurrency: usize,
     /// Requests in flight at once to one host.
@@ -92,6 +97,7 @@ impl Default for FetchSettings {
             timeout: defaults::TIMEOUT,
             max_body_bytes: defaults::MAX_BODY_BYTES,
             max_items_per_feed: defaults::MAX_ITEMS_PER_FEED,
+            max_items_per_source: defaults::MAX_ITEMS_PER_SOURCE,
             max_concurrency: defaults::MAX_CONCURRENCY,
             per_host_concurrency: defaults::PER_HOST_CONCURRENCY,
             max_redirects: defaults::MAX_REDIRECTS,

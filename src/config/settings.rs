@@ -23,6 +23,7 @@ const FETCH_KEYS: &[&str] = &[
     "timeout_secs",
     "max_body_bytes",
     "max_items_per_feed",
+    "max_items_per_source",
     "max_concurrency",
     "per_host_concurrency",
     "max_redirects",
@@ -163,6 +164,9 @@ fn fetch(diag: &mut Diag<'_>, table: &DeTable<'_>) -> FetchSettings {
     }
     if let Some(n) = section.integer(diag, "max_items_per_feed", 1, 1_000_000) {
         fetch.max_items_per_feed = to_usize(n);
+    }
+    if let Some(n) = section.integer(diag, "max_items_per_source", 1, 100_000_000) {
+        fetch.max_items_per_source = to_usize(n);
     }
     if let Some(n) = section.integer(diag, "max_concurrency", 1, 10_000) {
         fetch.max_concurrency = to_usize(n);

@@ -54,6 +54,7 @@ pub fn serve(app: App) -> Result<scheduler::RunSummary, DaemonError> {
 }
 
 async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
+    remove_stale_temp_files(&app.config.settings.publish.output_dir);
     let ui = web::review::UiState::from_app(&app, web::review::UiOptions::from_settings(&app.config.settings.server))?;
     let (reloader, sources) = reload::Reloader::new(&app.config_path, &app.config, app.status.clone());
     let metrics = Arc::new(web::metrics::Metrics::default());
@@ -117,4 +118,17 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     }
     tracing::info!(polls = summary.polls, failures = summary.failures, abandoned = summary.abandoned, "stopped");
     Ok(summary)
+}
+
+/// Removes what a publish killed mid-write left in the output folder, at
+/// start rather than only at the next publish: a service that publishes
+/// weekly would otherwise serve beside them for days. Same rule as the
+/// publisher's (another process's temp files older than
+/// [`crate::publish::write::STALE_TEMP_AGE`]), so a `gleaner publish`
+/// running beside the service keeps its own.
+fn remove_stale_temp_files(output_dir: &std::path::Path) {
+    let removed = crate::publish::write::DirOutput::new(output_dir).remove_stale_temp_files();
+    if removed > 0 {
+        tracing::info!(dir = %output_dir.display(), removed, "removed temporary files an interrupted publish left");
+    }
 }

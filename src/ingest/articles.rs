@@ -148,6 +148,8 @@ impl Ingest {
     pub(super) fn store_articles(&self, results: Vec<ArticleResult>, report: &mut SourceReport, now: DateTime<Utc>) {
         let mut extractions = Vec::new();
         let mut caches = Vec::new();
+        let pages = results.iter().filter(|result| result.page.is_some()).count();
+        self.article_fetches.fetch_add(pages, std::sync::atomic::Ordering::Relaxed);
         for result in results {
             let ArticleResult { id, content_hash, page, outcome } = result;
             match outcome {

@@ -36,10 +36,12 @@
 //!
 //! Files by job: this one polls (fetch, parse, store, fetch state);
 //! `articles.rs` extracts; `retry.rs` keeps the article retry list;
+//! `retention.rs` bounds what one source keeps in the store;
 //! `report.rs` is what a poll reports.
 
 mod articles;
 mod report;
+mod retention;
 mod retry;
 
 use std::collections::HashSet;
@@ -82,6 +84,9 @@ pub struct Ingest {
     /// One permit per core: feed and page-source parses running at once.
     parsing: Arc<Semaphore>,
     cores: usize,
+    /// Article page fetches finished (any outcome) by this ingest and its
+    /// clones: what a progress display counts while sources are still polling.
+    article_fetches: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Ingest {
@@ -95,12 +100,19 @@ impl Ingest {
             extracting: Arc::new(Semaphore::new(cores)),
             parsing: Arc::new(Semaphore::new(cores)),
             cores,
+            article_fetches: Arc::default(),
         }
     }
 
     /// What the last polls of a source left: validators, failures, next due time.
     pub fn fetch_state(&self, source: &str) -> Result<Option<crate::model::FetchState>, StoreError> {
         self.store.fetch_state(source)
+    }
+
+    /// How many article pages this ingest (and its clones) fetched so far,
+    /// whatever the outcome; grows during a poll, as each page is stored.
+    pub fn article_fetches_finished(&self) -> usize {
+        self.article_fetches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -204,8 +216,9 @@ impl Ingest {
             SourceReport::new(source, Outcome::Unchanged)
         } else {
             match self.store_body(source, body, now).await {
-                Ok(report) => {
+                Ok(mut report) => {
                     state.body_hash = Some(body_hash);
+                    self.retain(source, state, &mut report);
                     report
                 }
                 Err(error) => return SourceReport::new(source, Outcome::Failed { error }),

@@ -236,6 +236,13 @@ pub struct Item {
 /// says about it. They live on the record rather than in a store so that
 /// every store keeps them alike; a store only decides where bytes go.
 impl Item {
+    /// Whether nothing an editor did shows on this item: still new, no
+    /// editor field set. Only such items may be removed by retention (the
+    /// store also checks the audit trail, which the record does not carry).
+    pub fn untouched_by_editors(&self) -> bool {
+        self.state == ReviewState::New && self.editor == EditorFields::default()
+    }
+
     /// The source that first delivered this item.
     pub fn source(&self) -> &str {
         self.sources.first().map_or("", String::as_str)
@@ -367,6 +374,16 @@ pub struct FetchState {
     /// retries what is due.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub article_retries: Vec<ArticleRetry>,
+    /// New items this source delivered since retention last looked at it:
+    /// retention reads the source's items, so it runs only once enough new
+    /// ones came in to matter (see `ingest`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub new_since_retention: u64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One article page to fetch again (see [`FetchState::article_retries`]).

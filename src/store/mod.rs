@@ -136,6 +136,13 @@ pub trait ItemStore: Send + Sync {
         Ok((report, stored))
     }
 
+    /// Retention: removes those of `ids` that are still only `source`'s and
+    /// untouched by editors ([`Item::untouched_by_editors`], and no audit
+    /// entry), each with every index entry, extract record and page cache it
+    /// owns, in one atomic write. Checked again under the writer lock, so an
+    /// editor's write that lands first keeps its item. Returns the ids removed.
+    fn remove_untouched(&self, source: &str, ids: &[ItemId]) -> Result<Vec<ItemId>, StoreError>;
+
     fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError>;
 
     /// Items matching `query`, newest first.

@@ -434,3 +434,83 @@ fn sources_table_fits_the_terminal_width() {
     let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
     assert!(widest <= 72, "every line within 72 columns (widest {widest}):\n{text}");
 }
+
+/// Issue 18: `fetch` on a terminal counts article pages in its bar, and a
+/// WARN logged while the bar is drawn goes above it on a line of its own
+/// (written straight to stderr, it landed glued to the end of the bar's line).
+/// Run in a pseudo-terminal (`script` from util-linux) so the bar is shown.
+#[test]
+fn fetch_bar_counts_articles_and_prints_warnings_above_itself() {
+    let server = TestServer::start(|request| {
+        match request.path() {
+        "/feed.xml" => {
+            let host = request.header("host").expect("HTTP/1.1 requests carry Host");
+            let links: Vec<String> = (1..=4).map(|n| format!("http://{host}/a/{n}")).collect();
+            Reply::ok(rss(&[
+                ("a", "Alpha", &links[0]),
+                ("b", "Beta", &links[1]),
+                ("c", "Gamma", &links[2]),
+                ("d", "Delta", &links[3]),
+            ]))
+            .header("Content-Type", "application/rss+xml")
+        }
+        path if path.starts_with("/a/") => Reply::ok(
+            "<html><head><title>Story</title></head><body><article><p>The council met on Tuesday. \
+             “We will not raise taxes,” said the mayor, after weeks of debate about the budget.</p></article></body></html>",
+        )
+        .header("Content-Type", "text/html; charset=utf-8")
+        .delay(Duration::from_millis(400)),
+        // Fails while the articles above are still being fetched: its WARN comes mid-bar.
+        _ => Reply::new(404).delay(Duration::from_millis(700)),
+    }
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut sources = source("news", server.url("/feed.xml").as_str());
+    sources.push_str("follow = true\n\n");
+    sources.push_str(&source("broken", server.url("/gone.xml").as_str()));
+    let config = write_config(dir.path(), &sources);
+    let command = format!("{} --config {} fetch", env!("CARGO_BIN_EXE_gleaner"), config.display());
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("COLUMNS", "120")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    let screen = strip_ansi(&String::from_utf8_lossy(&output.stdout));
+    // What the terminal showed, line by line: a carriage return starts a redraw of the same line.
+    let lines: Vec<&str> = screen.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect();
+    let warnings: Vec<&&str> = lines.iter().filter(|l| l.contains("WARN")).collect();
+    assert!(!warnings.is_empty(), "the failed source is logged: {screen}");
+    for line in &warnings {
+        assert!(!line.contains("sources,"), "a log line glued to the bar: {line:?}");
+    }
+    let counted = lines.iter().any(|l| {
+        l.split_once("sources, ")
+            .and_then(|(_, rest)| rest.split(' ').next()?.parse::<usize>().ok())
+            .is_some_and(|n| n > 0)
+    });
+    assert!(counted, "the bar counted article fetches: {screen}");
+    assert!(screen.contains("news"), "the summary table follows: {screen}");
+}
+
+/// The terminal's text without escape sequences (`ESC [ … letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}

@@ -357,6 +357,41 @@ fn temp_files_an_interrupted_publish_left_are_cleaned_up() {
 }
 
 #[test]
+fn serve_start_cleans_temp_files_an_interrupted_publish_left() {
+    use crate::ingest::{rss, source, write_config};
+    use crate::support::{start_serve, terminate};
+    use gleaner::publish::write::STALE_TEMP_AGE;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("feed.xml"), rss(&[("a", "Alpha", "http://example.org/a")])).expect("feed");
+    let feeds = dir.path().join("feeds");
+    std::fs::create_dir_all(feeds.join("issues")).expect("output dir");
+    let stale = [feeds.join(".digest.xml.1.42.tmp"), feeds.join("issues/.3.html.1.43.tmp")];
+    for path in &stale {
+        let file = std::fs::File::create(path).expect("create");
+        file.set_modified(std::time::SystemTime::now() - STALE_TEMP_AGE * 2).expect("age it");
+    }
+    let fresh = feeds.join(".digest.json.1.44.tmp");
+    std::fs::write(&fresh, "a publisher beside us").expect("write");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[server]\nbind = \"127.0.0.1:{port}\"\n\n[publish]\noutput_dir = \"feeds\"\n\n{}",
+            source("local", "feed.xml")
+        ),
+    );
+    // `serve` cleans before it listens: once it answers, the cleanup is done.
+    let (mut child, _) = start_serve(&config, port);
+    let (status, _) = terminate(&mut child);
+    assert!(status.success(), "{status:?}");
+    for path in &stale {
+        assert!(!path.exists(), "{} left behind", path.display());
+    }
+    assert!(fresh.exists(), "a fresh temp file may be another publisher's");
+}
+
+#[test]
 fn file_links_from_an_http_feed_are_not_taken() {
     let feed = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://example.org/</link><description>d</description>
 <item><guid isPermaLink="false">a</guid><title>Local</title><link>file:///etc/passwd</link></item>

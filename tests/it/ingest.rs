@@ -692,3 +692,76 @@ async fn an_article_link_to_an_image_is_not_extracted_and_says_why() {
     assert!(note.contains("PNG"), "the note names the image: {note:?}");
     assert!(chart.text.is_empty(), "no text read from an image");
 }
+
+// --- Retention: max_items_per_source (issue 11.14) ---
+
+/// Poll `n` of an endless feed: ten entries never seen before, each newer than the last.
+fn endless_feed(n: usize) -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Endless</title><link>http://example.org/</link><description>d</description>"#,
+    );
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").expect("valid");
+    for i in 0..10 {
+        let at = start + TimeDelta::minutes(i64::try_from(n * 10 + i).expect("small"));
+        write!(
+            xml,
+            "<item><guid>g{n}-{i}</guid><title>Entry {n}-{i}</title><link>http://example.org/{n}/{i}</link><pubDate>{}</pubDate></item>",
+            at.to_rfc2822()
+        )
+        .expect("writing to a String cannot fail");
+    }
+    xml.push_str("</channel></rss>");
+    xml
+}
+
+#[tokio::test]
+async fn a_feed_of_endless_new_guids_keeps_at_most_the_cap_of_untouched_items() {
+    let server = TestServer::start(|req| Reply::ok(endless_feed(req.seq)));
+    let mut test = TestConfig::new(&source("endless", server.url("/feed").as_str()));
+    test.config.settings.fetch.max_items_per_source = 25;
+    let ingest = test.ingest();
+    let source = &test.config.sources[0];
+    ingest.poll_source(source, Utc::now(), Urgency::Now).await;
+    // The two oldest entries get an editor: one approved, one reset after a look (audited, state new again).
+    let mut first = all_items(ingest.store());
+    first.sort_by_key(|item| item.published);
+    let approved = first[0].id.clone();
+    ingest
+        .store()
+        .update_editorial(&approved, first[0].revision, ReviewState::Approved, &EditorFields::default())
+        .expect("approve");
+    let audit = gleaner::model::AuditEntry {
+        at: Utc::now(),
+        actor: "ed".to_owned(),
+        item_id: first[1].id.clone(),
+        action: "reset".to_owned(),
+        detail: "shortlisted → new".to_owned(),
+        revision: 0,
+    };
+    let reset = first[1].id.clone();
+    ingest
+        .store()
+        .apply_edit(&reset, first[1].revision, ReviewState::New, &EditorFields::default(), &audit)
+        .expect("reset");
+
+    let mut warned = false;
+    for _ in 1..6 {
+        let report = ingest.poll_source(source, Utc::now(), Urgency::Now).await;
+        assert_eq!((report.outcome, report.new_items), (Outcome::Ok, 10));
+        warned |= report.warnings.iter().any(|w| w.contains("max_items_per_source = 25"));
+    }
+    assert!(warned, "the poll that removed items says so");
+    let items = all_items(ingest.store());
+    let kept: std::collections::HashSet<_> = items.iter().map(|item| item.id.clone()).collect();
+    assert!(kept.contains(&approved) && kept.contains(&reset), "items an editor touched are never removed");
+    let untouched: Vec<_> = items.iter().filter(|item| item.id != approved && item.id != reset).collect();
+    assert_eq!(untouched.len(), 25, "60 delivered, the cap kept");
+    let oldest_kept = untouched.iter().map(|item| item.published).min().expect("some kept");
+    let newest_removed_would_be = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:34:00Z").expect("valid");
+    assert!(oldest_kept > newest_removed_would_be, "the newest are kept: oldest kept {oldest_kept}");
+    // Removed items leave no index entry behind: a listing by state finds exactly what is stored.
+    let listed =
+        ingest.store().items(&ItemQuery { state: Some(ReviewState::New), ..ItemQuery::default() }).expect("list");
+    assert_eq!(listed.len(), 26);
+    assert_eq!(ingest.store().item_count().expect("count"), 27);
+}

@@ -247,6 +247,23 @@ impl ItemStore for SledStore {
         Ok((report, extracted))
     }
 
+    fn remove_untouched(&self, source: &str, ids: &[ItemId]) -> Result<Vec<ItemId>, StoreError> {
+        let _writing = self.lock();
+        let mut writer = Writer::new(&self.tree);
+        let mut removed = Vec::new();
+        for id in ids {
+            let Some(item) = writer.load(id)? else { continue };
+            let audited = self.tree.scan_prefix(codec::audit_prefix(id)).next().is_some();
+            if item.sources != [source] || !item.untouched_by_editors() || audited {
+                continue;
+            }
+            writer.remove_item(&item, source)?;
+            removed.push(id.clone());
+        }
+        writer.commit()?;
+        Ok(removed)
+    }
+
     fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
         self.record(ITEMS, &codec::item_key(id), codec::decode_item)
     }

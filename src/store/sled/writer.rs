@@ -110,6 +110,31 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
+    /// Stages the removal of `item` (delivered by `source` only) and of every
+    /// key it owns: record, state key, extract record, and the URL, guid and
+    /// page-cache entries that point at it.
+    pub(super) fn remove_item(&mut self, item: &Item, source: &str) -> Result<(), StoreError> {
+        let id_bytes = codec::id_value(&item.id).to_vec();
+        self.items.remove(&item.id);
+        self.remove(codec::item_key(&item.id));
+        self.remove(codec::state_key(item.state, item.published, &item.id));
+        self.remove(codec::extract_key(&item.id));
+        if let Some(url) = &item.url {
+            let key = codec::url_key(url);
+            if self.get(&key)?.as_deref() == Some(id_bytes.as_slice()) {
+                self.remove(key);
+            }
+            self.remove(codec::page_key(url));
+        }
+        if let Some(guid) = &item.guid {
+            let key = codec::guid_key(source, guid);
+            if self.get(&key)?.as_deref() == Some(id_bytes.as_slice()) {
+                self.remove(key);
+            }
+        }
+        Ok(())
+    }
+
     /// Upserts one item; see [`ItemStore::upsert_items`] for the rules.
     pub(super) fn upsert_one(
         &mut self,

@@ -67,6 +67,10 @@ impl ItemStore for FaultyStore {
     fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
         self.inner.item(id)
     }
+    fn remove_untouched(&self, source: &str, ids: &[ItemId]) -> Result<Vec<ItemId>, StoreError> {
+        self.any_write()?;
+        self.inner.remove_untouched(source, ids)
+    }
     fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
         self.inner.items(query)
     }
