@@ -37,7 +37,7 @@ text, n = fill(rss_head, lambda i: f"<item><guid>g{i}</guid><title>Item {i}</tit
 open(os.path.join(out, "many-items.xml"), "w").write(text)
 print(f"many-items.xml: {n} items, {len(text)} bytes")
 
-para = "<p>" + "The council met on Tuesday and said “we will not raise taxes” again. " * 40 + "</p>"
+para = "<p>" + "The council met on Tuesday and said \"we will not raise taxes\" again. " * 40 + "</p>"
 big = (para * 70).replace("<", "&lt;").replace(">", "&gt;")
 text, n = fill(rss_head, lambda i: f"<item><guid>g{i}</guid><title>Long {i}</title><link>http://example.org/{i}</link>"
                f"<description>{big}</description></item>", "</channel></rss>")
