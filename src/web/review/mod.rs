@@ -259,7 +259,7 @@ impl UiError {
 /// change or with the item's state is 409, a bad edit 422.
 pub(crate) fn editorial_status(error: &EditorialError) -> StatusCode {
     match error {
-        EditorialError::NotFound { .. } => StatusCode::NOT_FOUND,
+        EditorialError::NotFound { .. } | EditorialError::NoSuch { .. } => StatusCode::NOT_FOUND,
         EditorialError::Stale { .. } | EditorialError::Transition { .. } | EditorialError::UserExists { .. } => {
             StatusCode::CONFLICT
         }
