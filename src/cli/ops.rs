@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, anyhow};
 use chrono::Utc;
 
+use super::backend::Backend;
 use super::items::editorial_failure;
 use super::output::truncate;
 use super::publish::publish;
@@ -70,12 +71,14 @@ pub(super) fn demo(path: &Path) -> CmdResult {
         }
     }
     outln!("\n== 3. Publishing");
-    publish(&app, false)?;
+    let backend = Backend::Local(Box::new(app));
+    publish(&backend, false)?;
+    let Backend::Local(app) = backend else { return Err(anyhow!("the demo publishes into its own store").into()) };
     let bind = app.config.settings.server.bind;
     outln!("\n== 4. Serving until Ctrl-C");
     outln!("  review UI: http://{bind}/   (log in as {DEMO_USER} / {DEMO_PASSWORD})");
     outln!("  digest:    http://{bind}/feeds/digest.xml   archive: http://{bind}/feeds/");
-    serve(app)
+    serve(*app)
 }
 
 /// Why the demo must not run on this config and store, if it must not.
@@ -117,7 +120,7 @@ pub(super) fn import_backup(path: &Path, file: &Path) -> CmdResult {
     let shown = file.display();
     // A first pass reads everything, so a bad line is found before anything is written.
     app::check_backup(&mut open()?).map_err(|e| backup_failure(&shown.to_string(), e))?;
-    let app = super::build(path, Queue::OnDemand)?;
+    let app = super::backend::offline(path, "import")?;
     let report = app.import_backup(&mut open()?).map_err(|e| backup_failure(&shown.to_string(), e))?;
     outln!("imported {report}");
     Ok(())

@@ -6,11 +6,12 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::Subcommand;
 use std::path::PathBuf;
 
 use super::output::{json_document, json_line, optional_time, print_article, print_feed, print_poll_table, table};
+use super::backend::Backend;
 use super::{CmdResult, Failure, load, runtime};
 use crate::app::{self, App};
 use crate::config::{Config, FetchSettings};
@@ -83,43 +84,8 @@ pub(super) fn fetch(app: &App, ids: &[String], json: bool) -> CmdResult {
     if report.any_failed() { Err(Failure::Partial) } else { Ok(()) }
 }
 
-#[derive(serde::Serialize)]
-pub(super) struct SourceStatus<'a> {
-    id: &'a str,
-    name: &'a str,
-    url: String,
-    kind: crate::model::SourceKind,
-    enabled: bool,
-    schedule: &'a str,
-    last_attempt: Option<DateTime<Utc>>,
-    last_success: Option<DateTime<Utc>>,
-    last_status: Option<u16>,
-    consecutive_failures: u32,
-    next_due: Option<DateTime<Utc>>,
-    last_error: Option<String>,
-    permanent_redirect: Option<String>,
-}
-
-pub(super) fn sources(app: &App, json: bool) -> CmdResult {
-    let mut rows = Vec::new();
-    for source in &app.config.sources {
-        let state = app.ingest.fetch_state(&source.id).context("reading fetch state")?.unwrap_or_default();
-        rows.push(SourceStatus {
-            id: &source.id,
-            name: &source.name,
-            url: source.url.to_string(),
-            kind: source.kind,
-            enabled: source.enabled,
-            schedule: source.schedule.as_str(),
-            last_attempt: state.last_attempt,
-            last_success: state.last_success,
-            last_status: state.last_status,
-            consecutive_failures: state.consecutive_failures,
-            next_due: state.next_due,
-            last_error: state.last_error,
-            permanent_redirect: state.permanent_redirect,
-        });
-    }
+pub(super) fn sources(backend: &Backend, json: bool) -> CmdResult {
+    let rows = backend.sources()?;
     if json {
         for row in &rows {
             json_line(row)?;
@@ -132,10 +98,10 @@ pub(super) fn sources(app: &App, json: bool) -> CmdResult {
         if let Some(to) = &row.permanent_redirect {
             error = format!("moved permanently to {to}; update the URL. {error}");
         }
-        let name = if row.enabled { row.id.to_owned() } else { format!("{} (disabled)", row.id) };
+        let name = if row.enabled { row.id.clone() } else { format!("{} (disabled)", row.id) };
         table.add_row([
             name,
-            row.schedule.to_owned(),
+            row.schedule.clone(),
             optional_time(row.last_success),
             row.consecutive_failures.to_string(),
             optional_time(row.next_due),

@@ -115,9 +115,15 @@ impl ErrorBody {
             }
             ("invalid", ..) => EditorialError::Invalid { message: self.message },
             ("exists", ..) => EditorialError::UserExists { name: self.name.unwrap_or_default() },
-            (code, ..) => EditorialError::Store(StoreError::Io(format!("the service answered {code}: {}", self.message))),
+            (code, ..) => remote_failure(format!("the service answered {code}: {}", self.message)),
         }
     }
+}
+
+/// A failure on the far side of the API (or on the way there), as the
+/// store failure it stands for: the CLI reports it as it reports its own.
+pub fn remote_failure(message: String) -> EditorialError {
+    EditorialError::Store(StoreError::Io(message))
 }
 
 /// `gleaner items` and `GET /api/v1/items/all`: one stored item; the
