@@ -10,8 +10,8 @@ use chrono::Utc;
 use reqwest::Method;
 
 use super::remote::{Remote, encode};
-use super::{Failure, build, load};
-use crate::app::{App, Queue};
+use super::{Failure, build, built, load};
+use crate::app::{App, AppError, Queue};
 use crate::config::Config;
 use crate::editorial::rules::Action;
 use crate::editorial::{EditChanges, EditorialError};
@@ -42,13 +42,30 @@ pub(super) fn running_service(config: &Config) -> Option<ServiceFile> {
 /// store, else the store itself.
 pub(super) fn open(path: &Path) -> Result<Backend, Failure> {
     let config = load(path)?;
-    if running_service(&config).is_some()
-        && let Some(remote) = Remote::from_store_dir(&config.settings.store_path)?
-    {
-        tracing::debug!(url = remote.url(), "the store is held by a running service: going through it");
+    if let Some(remote) = remote(&config)? {
         return Ok(Backend::Remote { remote, config: Box::new(config) });
     }
-    Ok(Backend::Local(Box::new(build(path, Queue::OnDemand)?)))
+    match App::build(path, config.clone(), Queue::OnDemand) {
+        Ok(app) => Ok(Backend::Local(Box::new(app))),
+        // A service that was starting a moment ago may have written its file since.
+        Err(AppError::Store(error)) => match remote(&config)? {
+            Some(remote) => Ok(Backend::Remote { remote, config: Box::new(config) }),
+            None => Err(built(Err(AppError::Store(error))).err().unwrap_or(Failure::Usage)),
+        },
+        Err(other) => Err(built(Err(other)).err().unwrap_or(Failure::Usage)),
+    }
+}
+
+/// The client of the service holding the store, when one does.
+fn remote(config: &Config) -> Result<Option<Remote>, Failure> {
+    if running_service(config).is_none() {
+        return Ok(None);
+    }
+    let remote = Remote::from_store_dir(&config.settings.store_path)?;
+    if let Some(remote) = &remote {
+        tracing::debug!(url = remote.url(), "the store is held by a running service: going through it");
+    }
+    Ok(remote)
 }
 
 /// For commands that need the store to themselves: a plain refusal while a

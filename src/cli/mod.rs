@@ -288,7 +288,12 @@ fn load(path: &Path) -> Result<Config, Failure> {
 /// Every part of the service, built as `serve` builds it. Broken templates
 /// are the operator's to fix (exit 2), printed as `file:line: message`.
 fn build(path: &Path, queue: Queue) -> Result<App, Failure> {
-    match App::build(path, load(path)?, queue) {
+    built(App::build(path, load(path)?, queue))
+}
+
+/// [`build`]'s error handling, for callers that build the app themselves.
+fn built(result: Result<App, AppError>) -> Result<App, Failure> {
+    match result {
         Ok(app) => Ok(app),
         Err(AppError::Templates(errors)) => {
             for error in &errors {
