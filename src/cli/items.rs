@@ -5,9 +5,9 @@
 use anyhow::{Context, anyhow};
 use clap::Subcommand;
 
+use super::backend::Backend;
 use super::output::{json_document, json_line, print_links, print_quotes, short_time, table, truncate};
 use super::{CmdResult, Failure};
-use super::backend::Backend;
 use crate::editorial::rules::Action;
 use crate::editorial::{EditChanges, EditorialError, QuoteOverride};
 use crate::model::{Item, ItemId, Link, Quote, ReviewState};

@@ -10,8 +10,8 @@ use chrono::Utc;
 use clap::Subcommand;
 use std::path::PathBuf;
 
-use super::output::{json_document, json_line, optional_time, print_article, print_feed, print_poll_table, table};
 use super::backend::Backend;
+use super::output::{json_document, json_line, optional_time, print_article, print_feed, print_poll_table, table};
 use super::{CmdResult, Failure, load, runtime};
 use crate::app::{self, App};
 use crate::config::{Config, FetchSettings};

@@ -133,7 +133,8 @@ impl Editorial {
             return Err(EditorialError::Invalid { message: format!("a token named {name:?} already exists") });
         }
         let token = new_token();
-        let record = ApiToken { name: name.to_owned(), hash: token_hash(&token), scope, created_at: now, last_used: None };
+        let record =
+            ApiToken { name: name.to_owned(), hash: token_hash(&token), scope, created_at: now, last_used: None };
         self.store.put_token(&record)?;
         self.store.flush()?;
         Ok((token, record))

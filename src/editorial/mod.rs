@@ -22,8 +22,8 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWrite
 
 use chrono::{DateTime, Utc};
 
-use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::accounts::{TOKEN_PREFIX, new_token, token_hash};
+use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::rules::EditChanges;
 use self::rules::{Action, TransitionError};
 pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};

@@ -40,6 +40,10 @@ pub struct User {
 // Hand-written so the hash never lands in a log line through `{:?}`.
 impl std::fmt::Debug for User {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User").field("name", &self.name).field("created_at", &self.created_at).field("role", &self.role).finish_non_exhaustive()
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("created_at", &self.created_at)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
     }
 }

@@ -222,8 +222,7 @@ fn api_answers_by_token_scope_with_json_errors() {
     assert_eq!((status, body["code"].as_str()), (409, Some("stale_revision")), "{body}");
     assert_eq!(body["expected"], revision);
     assert_eq!(body["last_change"]["actor"], "api:bot", "the token is the actor");
-    let (status, body) =
-        request(addr, "POST", &approve, Some(&edit), Some("{\"actor\":\"someone else\"}"));
+    let (status, body) = request(addr, "POST", &approve, Some(&edit), Some("{\"actor\":\"someone else\"}"));
     assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "only the operator names actors: {body}");
 
     // Every route of the OpenAPI document is served and guarded; a route it
@@ -234,7 +233,8 @@ fn api_answers_by_token_scope_with_json_errors() {
     let paths = doc["paths"].as_object().expect("paths");
     assert!(paths.len() >= 15, "{}", paths.len());
     for (path, methods) in paths {
-        let concrete = path.replace("{id}", &id).replace("{action}", "approve").replace("{number}", "1").replace("{name}", "x");
+        let concrete =
+            path.replace("{id}", &id).replace("{action}", "approve").replace("{number}", "1").replace("{name}", "x");
         for method in methods.as_object().expect("methods").keys() {
             let (status, body) = request(addr, &method.to_uppercase(), &concrete, None, Some("{}"));
             assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")), "{method} {path}: {body}");
@@ -245,8 +245,8 @@ fn api_answers_by_token_scope_with_json_errors() {
 
     // Last use shows (through the service), and revoking takes effect at once.
     let listed = text(&gleaner(&config, &["token", "list", "--json"]).stdout);
-    let dashboard: Value = serde_json::from_str(listed.lines().find(|l| l.contains("dashboard")).expect("listed"))
-        .expect("json");
+    let dashboard: Value =
+        serde_json::from_str(listed.lines().find(|l| l.contains("dashboard")).expect("listed")).expect("json");
     assert!(dashboard["last_used"].is_string(), "{listed}");
     assert!(!listed.contains(&read), "the token itself is never listed");
     let revoked = gleaner(&config, &["token", "revoke", "dashboard"]);

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod admin_page;
 mod api;
 mod architecture;
 mod browser;

@@ -122,10 +122,9 @@ pub(crate) async fn edit(
     if changes.is_empty() {
         return Err(ApiError::BadRequest("nothing to change: name at least one field".to_owned()));
     }
-    let item = blocking(&state, move |api| {
-        Ok(api.editorial.edit(&id, request.revision, &changes, &actor, Utc::now())?)
-    })
-    .await?;
+    let item =
+        blocking(&state, move |api| Ok(api.editorial.edit(&id, request.revision, &changes, &actor, Utc::now())?))
+            .await?;
     Ok(ok(&item))
 }
 
@@ -137,7 +136,8 @@ pub(crate) async fn act(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     let Path((id, verb)) = path.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let id = ItemId::parse(&id).ok_or_else(|| ApiError::BadRequest(format!("{id:?} is not an item id (32 hex digits)")))?;
+    let id =
+        ItemId::parse(&id).ok_or_else(|| ApiError::BadRequest(format!("{id:?} is not an item id (32 hex digits)")))?;
     let action = Action::ALL.into_iter().find(|a| a.as_str() == verb).ok_or_else(|| {
         ApiError::BadRequest(format!("unknown action {verb:?}; expected approve, reject, shortlist or reset"))
     })?;
