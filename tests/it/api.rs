@@ -147,6 +147,8 @@ fn store_commands_print_the_same_through_a_running_serve_as_offline() {
         (vec!["user", "role", "alice", "editor"], ""),
         (vec!["user", "remove", "nobody"], ""),
     ];
+    // A stale edit names when the change it lost to was made: a moment apart in the two stores.
+    let times = regex::Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC").expect("regex");
     for (args, stdin) in &steps {
         let here = run(&offline, args, stdin);
         let there = run(&online, args, stdin);
@@ -154,8 +156,6 @@ fn store_commands_print_the_same_through_a_running_serve_as_offline() {
         let (here_out, there_out) =
             (normalize(text(&here.stdout), offline_dir.path()), normalize(text(&there.stdout), online_dir.path()));
         assert_eq!(here_out, there_out, "stdout of {args:?}");
-        // A stale edit names when the change it lost to was made: a moment apart in the two stores.
-        let times = regex::Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC").expect("regex");
         let (here_err, there_err) = (text(&here.stderr), text(&there.stderr));
         assert_eq!(times.replace_all(&here_err, "TIME"), times.replace_all(&there_err, "TIME"), "stderr of {args:?}");
         assert_eq!(here.status.code(), there.status.code(), "exit code of {args:?}: {there_err}");

@@ -4,7 +4,7 @@
 //!
 //! Every route is one row of [`endpoints`]: method, path, the token scope it
 //! needs, what it does and its handler. The router, the scope check and the
-//! OpenAPI document (`openapi.rs`, served at `/api/v1/openapi.json`) are all
+//! `OpenAPI` document (`openapi.rs`, served at `/api/v1/openapi.json`) are all
 //! built from that one table, so none can drift from the others.
 //!
 //! Auth is `Authorization: Bearer TOKEN` only (no cookies, so no CSRF to
@@ -116,7 +116,7 @@ impl Caller {
 /// One route of the API.
 pub struct Endpoint {
     pub method: Method,
-    /// In axum's syntax (`/api/v1/items/{id}`), which is also OpenAPI's.
+    /// In axum's syntax (`/api/v1/items/{id}`), which is also `OpenAPI`'s.
     pub path: &'static str,
     /// The least token scope that may call it.
     pub scope: Scope,
@@ -146,7 +146,7 @@ const LISTING_QUERY: &[(&str, &str)] = &[
     ("limit", "at most this many, newest first"),
 ];
 
-/// Every route of the API, in one place.
+/// Every route of the API, in one place (one row per route).
 pub fn endpoints() -> Vec<Endpoint> {
     use Scope::{Admin, Edit, Read};
     let e = |method, path, scope, summary, query, body, handler| Endpoint {
@@ -158,143 +158,33 @@ pub fn endpoints() -> Vec<Endpoint> {
         body,
         handler,
     };
-    vec![
-        e(
-            Method::GET,
-            "/api/v1/items",
-            Read,
-            "The review queue: filters and paging",
-            QUEUE_QUERY,
-            None,
-            get(items::queue),
-        ),
-        e(
-            Method::GET,
-            "/api/v1/items/all",
-            Read,
-            "Every stored item matching, newest first (what `gleaner items` lists)",
-            LISTING_QUERY,
-            None,
-            get(items::listing),
-        ),
-        e(
-            Method::GET,
-            "/api/v1/items/{id}",
-            Read,
-            "One item with its quotes, links and audit trail",
-            &[],
-            None,
-            get(items::show),
-        ),
-        e(
-            Method::PATCH,
-            "/api/v1/items/{id}",
-            Edit,
-            "Edit an item's editor fields; 409 when `revision` is stale",
-            &[],
-            Some("EditBody"),
-            patch(items::edit),
-        ),
-        e(
-            Method::POST,
-            "/api/v1/items/{id}/{action}",
-            Edit,
-            "A review action: approve, reject, shortlist or reset",
-            &[],
-            Some("ActBody"),
-            post(items::act),
-        ),
+    #[rustfmt::skip]
+    let table = vec![
+        e(Method::GET, "/api/v1/items", Read, "The review queue: filters and paging", QUEUE_QUERY, None, get(items::queue)),
+        e(Method::GET, "/api/v1/items/all", Read, "Every stored item matching, newest first (what `gleaner items` lists)", LISTING_QUERY, None, get(items::listing)),
+        e(Method::GET, "/api/v1/items/{id}", Read, "One item with its quotes, links and audit trail", &[], None, get(items::show)),
+        e(Method::PATCH, "/api/v1/items/{id}", Edit, "Edit an item's editor fields; 409 when `revision` is stale", &[], Some("EditBody"), patch(items::edit)),
+        e(Method::POST, "/api/v1/items/{id}/{action}", Edit, "A review action: approve, reject, shortlist or reset", &[], Some("ActBody"), post(items::act)),
         e(Method::GET, "/api/v1/issues", Read, "Every digest issue, drafts included", &[], None, get(issues::list)),
-        e(
-            Method::GET,
-            "/api/v1/issues/draft",
-            Read,
-            "The next issue as it stands: approved items by section, in order",
-            &[],
-            None,
-            get(issues::draft),
-        ),
-        e(
-            Method::GET,
-            "/api/v1/issues/preview",
-            Read,
-            "The next issue's HTML page as `publish` would write it",
-            &[],
-            None,
-            get(issues::preview),
-        ),
-        e(
-            Method::POST,
-            "/api/v1/issues/publish",
-            Edit,
-            "Publish the next issue (or complete an interrupted one)",
-            &[],
-            Some("PublishBody"),
-            post(issues::publish),
-        ),
+        e(Method::GET, "/api/v1/issues/draft", Read, "The next issue as it stands: approved items by section, in order", &[], None, get(issues::draft)),
+        e(Method::GET, "/api/v1/issues/preview", Read, "The next issue's HTML page as `publish` would write it", &[], None, get(issues::preview)),
+        e(Method::POST, "/api/v1/issues/publish", Edit, "Publish the next issue (or complete an interrupted one)", &[], Some("PublishBody"), post(issues::publish)),
         e(Method::GET, "/api/v1/issues/{number}", Read, "One digest issue", &[], None, get(issues::show)),
         e(Method::GET, "/api/v1/sources", Read, "Every source with its fetch state", &[], None, get(sources::list)),
         e(Method::POST, "/api/v1/sources/{id}/poll", Admin, "Poll one source now", &[], None, post(sources::poll)),
         e(Method::GET, "/api/v1/users", Admin, "Every review user and their role", &[], None, get(accounts::users)),
         e(Method::POST, "/api/v1/users", Admin, "Add a review user", &[], Some("NewUser"), post(accounts::add_user)),
-        e(
-            Method::DELETE,
-            "/api/v1/users/{name}",
-            Admin,
-            "Remove a review user (not the last admin)",
-            &[],
-            None,
-            delete(accounts::remove_user),
-        ),
-        e(
-            Method::PUT,
-            "/api/v1/users/{name}/password",
-            Admin,
-            "Set a user's password",
-            &[],
-            Some("PasswordBody"),
-            put(accounts::set_password),
-        ),
-        e(
-            Method::PUT,
-            "/api/v1/users/{name}/role",
-            Admin,
-            "Set a user's role",
-            &[],
-            Some("RoleBody"),
-            put(accounts::set_role),
-        ),
-        e(
-            Method::GET,
-            "/api/v1/tokens",
-            Admin,
-            "Every API token with its scope and last use",
-            &[],
-            None,
-            get(accounts::tokens),
-        ),
-        e(
-            Method::POST,
-            "/api/v1/tokens",
-            Admin,
-            "Create an API token (shown once)",
-            &[],
-            Some("NewToken"),
-            post(accounts::create_token),
-        ),
-        e(
-            Method::DELETE,
-            "/api/v1/tokens/{name}",
-            Admin,
-            "Revoke an API token",
-            &[],
-            None,
-            delete(accounts::revoke_token),
-        ),
-    ]
+        e(Method::DELETE, "/api/v1/users/{name}", Admin, "Remove a review user (not the last admin)", &[], None, delete(accounts::remove_user)),
+        e(Method::PUT, "/api/v1/users/{name}/password", Admin, "Set a user's password", &[], Some("PasswordBody"), put(accounts::set_password)),
+        e(Method::PUT, "/api/v1/users/{name}/role", Admin, "Set a user's role", &[], Some("RoleBody"), put(accounts::set_role)),
+        e(Method::GET, "/api/v1/tokens", Admin, "Every API token with its scope and last use", &[], None, get(accounts::tokens)),
+        e(Method::POST, "/api/v1/tokens", Admin, "Create an API token (shown once)", &[], Some("NewToken"), post(accounts::create_token)),
+        e(Method::DELETE, "/api/v1/tokens/{name}", Admin, "Revoke an API token", &[], None, delete(accounts::revoke_token)),
+    ];
+    table
 }
 
-/// Every API route, with token auth, JSON errors and the OpenAPI document.
+/// Every API route, with token auth, JSON errors and the `OpenAPI` document.
 pub fn routes(state: ApiState) -> Router {
     let mut router = Router::new().route("/api/v1/openapi.json", get(openapi::serve));
     for endpoint in endpoints() {

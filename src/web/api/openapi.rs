@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 document of the API, built from [`super::endpoints`] (the
+//! The `OpenAPI` 3.1 document of the API, built from [`super::endpoints`] (the
 //! same table the router and the scope check are built from) and served at
 //! `/api/v1/openapi.json`. Request bodies are described by
 //! [`body_schemas`], whose property lists a test checks against the wire

@@ -15,6 +15,7 @@ use crate::model::{ApiToken, AuditEntry, Item, ItemId, Link, Quote, QuoteOverrid
 use crate::store::StoreError;
 
 /// `Some(None)` for an explicit `null` (clear the field), `None` when absent.
+#[allow(clippy::option_option, reason = "absent, null and a value are three different requests")]
 fn double<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
@@ -56,7 +57,7 @@ impl ErrorBody {
     /// An editorial refusal, with what the client needs to say it in the same words.
     pub fn from_editorial(error: &EditorialError) -> Self {
         let mut body = Self::new("", error.to_string());
-        body.code = match error {
+        let code = match error {
             EditorialError::NotFound { id } => {
                 body.item = Some(id.clone());
                 "not_found"
@@ -85,11 +86,11 @@ impl ErrorBody {
                 "not_found"
             }
             EditorialError::Store(_) => {
-                body.message = "internal error; the service logged it".to_owned();
+                "internal error; the service logged it".clone_into(&mut body.message);
                 "internal"
             }
-        }
-        .to_owned();
+        };
+        code.clone_into(&mut body.code);
         body
     }
 
