@@ -73,10 +73,13 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Per source: last success, consecutive failures, next due, last error.
+    /// Per source: last success, consecutive failures, next due, last error;
+    /// or enable or disable one (in its config file).
     Sources {
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        what: Option<sources::SourcesCommand>,
     },
     /// List stored items, newest first.
     Items {
@@ -258,7 +261,8 @@ fn run(cli: Cli) -> CmdResult {
         Command::Serve => ops::serve(build(path, Queue::Loaded)?),
         Command::Demo => ops::demo(path),
         Command::Publish { dry_run } => publish::publish(&backend::open(path)?, dry_run),
-        Command::Sources { json } => sources::sources(&backend::open(path)?, json),
+        Command::Sources { what: Some(what), .. } => sources::set_enabled(&load(path)?, &what),
+        Command::Sources { json, what: None } => sources::sources(&backend::open(path)?, json),
         Command::Items { state, source, limit, json } => {
             items::items(&backend::open(path)?, state.as_deref(), source, limit, json)
         }

@@ -112,6 +112,35 @@ pub(super) fn sources(backend: &Backend, json: bool) -> CmdResult {
     Ok(())
 }
 
+#[derive(Debug, Subcommand)]
+pub(super) enum SourcesCommand {
+    /// Set `enabled = true` in the source's `[[source]]` table (a running serve reloads it).
+    Enable { id: String },
+    /// Set `enabled = false`: the source is kept but no longer polled.
+    Disable { id: String },
+}
+
+/// `sources enable|disable ID`: an edit of the config file, not of the
+/// store, so it is the same whether or not `serve` runs (its live reload
+/// applies it).
+pub(super) fn set_enabled(config: &Config, what: &SourcesCommand) -> CmdResult {
+    let (id, enabled) = match what {
+        SourcesCommand::Enable { id } => (id, true),
+        SourcesCommand::Disable { id } => (id, false),
+    };
+    match app::set_source_enabled(config, id, enabled) {
+        Ok(file) => {
+            outln!("source {id} {} in {}", if enabled { "enabled" } else { "disabled" }, file.display());
+            Ok(())
+        }
+        Err(error @ app::SourceEditError::Io { .. }) => Err(anyhow::Error::new(error).into()),
+        Err(error) => {
+            eprintln!("error: {error}");
+            Err(Failure::Usage)
+        }
+    }
+}
+
 /// `preview --json`: the parse contract plus what the filters dropped.
 #[derive(serde::Serialize)]
 pub(super) struct PreviewOutput {

@@ -288,3 +288,54 @@ fn user_roles_keep_an_admin_and_passwd_changes_the_password() {
     assert!(!editorial.verify_user("bob", "second password").expect("verify"));
     let _ = Arc::clone(editorial.store());
 }
+
+/// Polls `GET /api/v1/sources` until source `local`'s `enabled` is `want`.
+fn wait_for_enabled(addr: SocketAddr, token: &str, want: bool) {
+    let started = std::time::Instant::now();
+    loop {
+        let (status, body) = request(addr, "GET", "/api/v1/sources", Some(token), None);
+        assert_eq!(status, 200, "{body}");
+        if body[0]["enabled"] == want {
+            return;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "live reload never applied {want}: {body}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Enabling and disabling a source edits its config file in place (comments
+/// kept), from the CLI or the API, and the running service's live reload
+/// applies it; only admin tokens may.
+#[test]
+fn sources_are_enabled_and_disabled_in_their_config_file_and_reloaded() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let config = polled_store(dir.path(), port);
+    let admin = text(&gleaner(&config, &["token", "create", "ops", "--scope", "admin"]).stdout).trim().to_owned();
+    let edit = text(&gleaner(&config, &["token", "create", "bot", "--scope", "edit"]).stdout).trim().to_owned();
+    let (mut serve, addr) = start_serve(&config, port);
+
+    let disabled = run(&config, &["sources", "disable", "local"], "");
+    assert!(disabled.status.success(), "{}", text(&disabled.stderr));
+    assert!(text(&disabled.stdout).starts_with("source local disabled in"), "{}", text(&disabled.stdout));
+    let written = std::fs::read_to_string(&config).expect("config");
+    assert!(written.contains("id = \"local\"\nenabled = false\n"), "{written}");
+    wait_for_enabled(addr, &admin, false);
+    assert!(text(&run(&config, &["sources"], "").stdout).contains("local (disabled)"));
+
+    let (status, body) = request(addr, "PUT", "/api/v1/sources/local/enabled", Some(&edit), Some("{\"enabled\":true}"));
+    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")), "{body}");
+    let (status, body) = request(addr, "PUT", "/api/v1/sources/nope/enabled", Some(&admin), Some("{\"enabled\":true}"));
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")), "{body}");
+    let (status, body) =
+        request(addr, "PUT", "/api/v1/sources/local/enabled", Some(&admin), Some("{\"enabled\":true}"));
+    assert_eq!(status, 200, "{body}");
+    wait_for_enabled(addr, &admin, true);
+    assert!(std::fs::read_to_string(&config).expect("config").contains("enabled = true"));
+
+    let unknown = run(&config, &["sources", "enable", "nope"], "");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("no source \"nope\""), "{}", text(&unknown.stderr));
+    let (status, _) = terminate(&mut serve);
+    assert!(status.success());
+}

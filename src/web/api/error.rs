@@ -23,6 +23,9 @@ pub enum ApiError {
     /// No such item, issue or source (404, `not_found`).
     #[error("{0}")]
     NotFound(String),
+    /// The request cannot be done in the present state of things (409, `conflict`).
+    #[error("{0}")]
+    Conflict(String),
     /// A malformed path, query or body (400, `bad_request`).
     #[error("{0}")]
     BadRequest(String),
@@ -47,6 +50,7 @@ impl ApiError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NoRoute | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Editorial(e) => crate::web::review::editorial_status(e),
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -59,6 +63,7 @@ impl ApiError {
             Self::NoRoute => ErrorBody::new("no_route", self.to_string()),
             Self::NotFound(_) => ErrorBody::new("not_found", self.to_string()),
             Self::BadRequest(_) => ErrorBody::new("bad_request", self.to_string()),
+            Self::Conflict(_) => ErrorBody::new("conflict", self.to_string()),
             Self::Editorial(e) => ErrorBody::from_editorial(e),
             Self::Internal(_) => ErrorBody::new("internal", "internal error; the service logged it"),
         }

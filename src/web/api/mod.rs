@@ -53,6 +53,8 @@ pub(crate) struct Inner {
     pub(crate) status: ConfigStatus,
     pub(crate) ingest: Ingest,
     pub(crate) output_dir: PathBuf,
+    /// The settings file: source edits re-read the files in force on disk.
+    pub(crate) config_path: PathBuf,
     pub(crate) user_agent: String,
     /// Hash of the operator token (see [`ApiState::with_operator_token`]).
     operator: Option<String>,
@@ -71,6 +73,7 @@ impl ApiState {
                 status: app.status.clone(),
                 ingest: app.ingest.clone(),
                 output_dir: app.config.settings.publish.output_dir.clone(),
+                config_path: app.config_path.clone(),
                 user_agent: app.config.settings.fetch.user_agent.clone(),
                 operator: None,
                 publishing: tokio::sync::Mutex::new(()),
@@ -172,6 +175,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         e(Method::GET, "/api/v1/issues/{number}", Read, "One digest issue", &[], None, get(issues::show)),
         e(Method::GET, "/api/v1/sources", Read, "Every source with its fetch state", &[], None, get(sources::list)),
         e(Method::POST, "/api/v1/sources/{id}/poll", Admin, "Poll one source now", &[], None, post(sources::poll)),
+        e(Method::PUT, "/api/v1/sources/{id}/enabled", Admin, "Enable or disable a source (its config file is edited; live reload applies it)", &[], Some("EnabledBody"), put(sources::set_enabled)),
         e(Method::GET, "/api/v1/users", Admin, "Every review user and their role", &[], None, get(accounts::users)),
         e(Method::POST, "/api/v1/users", Admin, "Add a review user", &[], Some("NewUser"), post(accounts::add_user)),
         e(Method::DELETE, "/api/v1/users/{name}", Admin, "Remove a review user (not the last admin)", &[], None, delete(accounts::remove_user)),

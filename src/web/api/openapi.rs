@@ -28,6 +28,7 @@ pub fn body_schemas() -> Vec<(&'static str, &'static [&'static str], &'static [&
         ("PasswordBody", &["password"], &[]),
         ("RoleBody", &["role"], &[]),
         ("NewToken", &["name"], &["scope"]),
+        ("EnabledBody", &["enabled"], &[]),
     ]
 }
 
@@ -47,7 +48,7 @@ pub fn document() -> Value {
             "type": "object",
             "required": ["code", "message"],
             "properties": {
-                "code": {"type": "string", "description": "stable: unauthorized, forbidden, no_route, not_found, bad_request, stale_revision, invalid_transition, invalid, exists, internal"},
+                "code": {"type": "string", "description": "stable: unauthorized, forbidden, no_route, not_found, bad_request, conflict, stale_revision, invalid_transition, invalid, exists, internal"},
                 "message": {"type": "string"},
             },
         }),
@@ -128,7 +129,7 @@ fn operation_id(endpoint: &Endpoint) -> String {
 mod tests {
     use std::collections::BTreeSet;
 
-    use super::super::wire::{ActBody, EditBody, NewToken, NewUser, PasswordBody, PublishBody, RoleBody};
+    use super::super::wire::{ActBody, EditBody, EnabledBody, NewToken, NewUser, PasswordBody, PublishBody, RoleBody};
     use super::*;
     use crate::model::{Role, Scope};
 
@@ -160,6 +161,7 @@ mod tests {
             ("PasswordBody", names(&PasswordBody { password: "p".into() })),
             ("RoleBody", names(&RoleBody { role: Role::Editor })),
             ("NewToken", names(&NewToken { name: "n".into(), scope: Scope::Read })),
+            ("EnabledBody", names(&EnabledBody { enabled: true })),
         ];
         let schemas = body_schemas();
         assert_eq!(schemas.len(), full.len(), "every body schema is checked");

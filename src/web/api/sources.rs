@@ -7,8 +7,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::Utc;
 
-use super::wire::SourceStatus;
-use super::{ApiError, ApiState, blocking, ok};
+use axum::body::Bytes;
+
+use super::wire::{EnabledBody, SourceStatus};
+use super::{ApiError, ApiState, blocking, body, ok};
+use crate::app::SourceEditError;
 use crate::ingest::Urgency;
 
 /// GET /api/v1/sources.
@@ -48,4 +51,28 @@ pub(crate) async fn poll(
     let changed = report.changed.clone();
     blocking(&state, move |_| Ok(editorial.refresh(&changed)?)).await?;
     Ok(ok(&report))
+}
+
+/// PUT /api/v1/sources/{id}/enabled: `{"enabled": false}` writes
+/// `enabled = false` into the source's config file; the service's live
+/// reload puts it in force within seconds, as for an operator's own edit.
+pub(crate) async fn set_enabled(
+    State(state): State<ApiState>,
+    path: Result<Path<String>, PathRejection>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let Path(id) = path.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let request: EnabledBody = body(&bytes)?;
+    let file = blocking(&state, move |api| {
+        let config = crate::app::load_config(&api.config_path).map_err(|errors| {
+            ApiError::Conflict(format!("the config files do not validate; fix them first:\n{errors}"))
+        })?;
+        crate::app::set_source_enabled(&config, &id, request.enabled).map_err(|e| match e {
+            SourceEditError::Unknown(_) => ApiError::NotFound(e.to_string()),
+            SourceEditError::Invalid(_) => ApiError::Conflict(e.to_string()),
+            SourceEditError::Io { .. } => ApiError::Internal(e.to_string()),
+        })
+    })
+    .await?;
+    Ok(ok(&serde_json::json!({ "enabled": request.enabled, "file": file.display().to_string() })))
 }

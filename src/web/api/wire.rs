@@ -373,6 +373,13 @@ impl SourceStatus {
     }
 }
 
+/// `PUT /api/v1/sources/{id}/enabled`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnabledBody {
+    pub enabled: bool,
+}
+
 /// A review user as listed (never the hash).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserLine {
