@@ -15,6 +15,7 @@ use crate::app::{App, AppError, Queue};
 use crate::config::Config;
 use crate::editorial::rules::Action;
 use crate::editorial::{EditChanges, EditorialError};
+use crate::ingest::{PollReport, SourceReport};
 use crate::model::{Item, ItemId, ReviewState, Role, Scope};
 use crate::publish::PublishOutcome;
 use crate::web::api::wire::{
@@ -192,6 +193,21 @@ impl Backend {
                 Ok((result.issue, result.warning))
             }
         }
+    }
+
+    /// A poll of each of `sources` by the running service, one after the
+    /// other, in order; `None` for the store itself (the caller polls it).
+    pub(super) fn poll_through_service(&self, sources: &[crate::model::Source]) -> Option<anyhow::Result<PollReport>> {
+        let Self::Remote { remote, .. } = self else { return None };
+        let mut report = PollReport::default();
+        for source in sources {
+            let path = format!("/api/v1/sources/{}/poll", encode(&source.id));
+            match remote.call::<SourceReport>(Method::POST, &path, None::<&()>) {
+                Ok(one) => report.sources.push(one),
+                Err(e) => return Some(Err(anyhow!(e).context(format!("polling {}", source.id)))),
+            }
+        }
+        Some(Ok(report))
     }
 
     /// Every source with its fetch state.

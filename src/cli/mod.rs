@@ -257,7 +257,7 @@ fn run(cli: Cli) -> CmdResult {
     // (`backend::open`); the ones that need the store to themselves say so.
     match cli.command {
         Command::Check => sources::check(path),
-        Command::Fetch { sources, json } => sources::fetch(&backend::offline(path, "fetch")?, &sources, json),
+        Command::Fetch { sources, json } => sources::fetch(&backend::open(path)?, &sources, json),
         Command::Serve => ops::serve(build(path, Queue::Loaded)?),
         Command::Demo => ops::demo(path),
         Command::Publish { dry_run } => publish::publish(&backend::open(path)?, dry_run),

@@ -37,8 +37,10 @@ pub(super) const DEMO_ISSUE_ITEMS: usize = 6;
 /// runs only where that harms nothing: every source a bundled file, and a
 /// store with no users or issues but its own.
 pub(super) fn demo(path: &Path) -> CmdResult {
-    let app = super::build(path, Queue::Loaded)?;
-    if let Err(why) = demo_refusal(&app) {
+    // The demo's own store, never a running service's: it serves afterwards.
+    let backend = Backend::Local(Box::new(super::build(path, Queue::Loaded)?));
+    let Backend::Local(app) = &backend else { unreachable!("built just above") };
+    if let Err(why) = demo_refusal(app) {
         eprintln!(
             "error: `gleaner demo` runs only on the bundled demo config: {why}.\n\
              Run it as `gleaner --config config/demo.toml demo`."
@@ -46,7 +48,7 @@ pub(super) fn demo(path: &Path) -> CmdResult {
         return Err(Failure::Usage);
     }
     outln!("== 1. Polling the bundled demo sources (files only; nothing leaves this machine)");
-    match fetch(&app, &[], false) {
+    match fetch(&backend, &[], false) {
         Ok(()) | Err(Failure::Partial) => {}
         Err(other) => return Err(other),
     }
@@ -71,7 +73,6 @@ pub(super) fn demo(path: &Path) -> CmdResult {
         }
     }
     outln!("\n== 3. Publishing");
-    let backend = Backend::Local(Box::new(app));
     publish(&backend, false)?;
     let Backend::Local(app) = backend else { return Err(anyhow!("the demo publishes into its own store").into()) };
     let bind = app.config.settings.server.bind;

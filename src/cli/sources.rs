@@ -49,24 +49,13 @@ pub(super) fn select_sources(config: &Config, ids: &[String]) -> Result<Vec<Sour
     Ok(chosen)
 }
 
-pub(super) fn fetch(app: &App, ids: &[String], json: bool) -> CmdResult {
-    let sources = select_sources(&app.config, ids)?;
-    let ingest = &app.ingest;
-    let progress = indicatif::ProgressBar::new(sources.len() as u64);
-    if !std::io::stderr().is_terminal() || json {
-        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources, {elapsed} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let report = runtime()?.block_on(ingest.poll_many(&sources, Utc::now(), Urgency::Now, |report| {
-        progress.set_message(report.source.clone());
-        progress.inc(1);
-    }));
-    progress.finish_and_clear();
-    app.flush().context("cannot flush the store")?;
-
+pub(super) fn fetch(backend: &Backend, ids: &[String], json: bool) -> CmdResult {
+    let sources = select_sources(backend.config(), ids)?;
+    let report = match (backend.poll_through_service(&sources), backend) {
+        (Some(report), _) => report?,
+        (None, Backend::Local(app)) => poll_here(app, &sources, json)?,
+        (None, Backend::Remote { .. }) => unreachable!("the service polls when there is one"),
+    };
     if json {
         for source in &report.sources {
             json_line(source)?;
@@ -139,6 +128,26 @@ pub(super) fn set_enabled(config: &Config, what: &SourcesCommand) -> CmdResult {
             Err(Failure::Usage)
         }
     }
+}
+
+/// One poll of `sources` by this process, with a progress bar on a terminal.
+fn poll_here(app: &App, sources: &[Source], json: bool) -> Result<crate::ingest::PollReport, Failure> {
+    let ingest = &app.ingest;
+    let progress = indicatif::ProgressBar::new(sources.len() as u64);
+    if !std::io::stderr().is_terminal() || json {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sources, {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = runtime()?.block_on(ingest.poll_many(sources, Utc::now(), Urgency::Now, |report| {
+        progress.set_message(report.source.clone());
+        progress.inc(1);
+    }));
+    progress.finish_and_clear();
+    app.flush().context("cannot flush the store")?;
+    Ok(report)
 }
 
 /// `preview --json`: the parse contract plus what the filters dropped.

@@ -81,7 +81,8 @@ fn first_id(config: &Path) -> String {
 }
 
 /// The done-when: with `serve` running, `items --json`, `review
-/// approve`, `publish` and `user add` succeed from another process with
+/// approve`, `publish` and `user add` (and `fetch`, `show`, `sources`, the
+/// rest of `review` and `user`) succeed from another process with
 /// the same output as offline. Two identical stores: one used offline, one
 /// held by `serve` (so every command there must go through the service).
 #[test]
@@ -130,6 +131,8 @@ fn store_commands_print_the_same_through_a_running_serve_as_offline() {
 
     // Writes: the same steps on the offline twin and through `serve`.
     let steps: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["fetch"], ""),
+        (vec!["fetch", "--source", "nowhere"], ""),
         (vec!["review", "shortlist", &id, "--as", "omid"], ""),
         (vec!["review", "approve", &id], ""),
         (vec!["review", "edit", &id, "--headline", "A better headline"], ""),
