@@ -35,8 +35,11 @@ pub(super) enum Backend {
 pub(super) fn running_service(config: &Config) -> Option<ServiceFile> {
     let bytes = std::fs::read(config.settings.store_path.join(SERVICE_FILE)).ok()?;
     let file: ServiceFile = serde_json::from_slice(&bytes).ok()?;
-    // A file left by a killed service names a dead process: the store is free.
-    Path::new(&format!("/proc/{}", file.pid)).exists().then_some(file)
+    // A file left by a killed service names a dead process (or, after pid
+    // reuse, some other program): the store is free.
+    let cmdline = std::fs::read(Path::new("/proc").join(file.pid.to_string()).join("cmdline")).ok()?;
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    args.iter().any(|a| *a == b"serve" || *a == b"demo").then_some(file)
 }
 
 /// The backend for a store command: the running service when one holds the

@@ -342,3 +342,25 @@ fn sources_are_enabled_and_disabled_in_their_config_file_and_reloaded() {
     let (status, _) = terminate(&mut serve);
     assert!(status.success());
 }
+
+/// A service killed with SIGKILL leaves its service file behind; the CLI
+/// sees that its process is gone and opens the store itself.
+#[test]
+fn a_service_file_left_by_a_killed_serve_is_ignored() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let config = polled_store(dir.path(), port);
+    let (mut serve, _) = start_serve(&config, port);
+    let service_file = dir.path().join("store.sled/gleaner-service.json");
+    let waited = std::time::Instant::now();
+    while !service_file.exists() {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(10), "serve wrote its service file");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    serve.kill().expect("SIGKILL");
+    serve.wait().expect("reaped");
+    assert!(service_file.exists(), "nobody removed it");
+    let listed = run(&config, &["items", "--json"], "");
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    assert_eq!(text(&listed.stdout).lines().count(), 2);
+}

@@ -467,3 +467,53 @@ pub struct ServiceFile {
 
 /// The service file's name inside the store's folder.
 pub const SERVICE_FILE: &str = "gleaner-service.json";
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    /// The CLI says a refusal from the service in the offline words: every
+    /// editorial error survives the trip through JSON with its message.
+    #[test]
+    fn editorial_errors_cross_the_wire_with_their_messages() {
+        let id = ItemId::parse("0123456789abcdef0123456789abcdef").expect("id");
+        let change = AuditEntry {
+            at: Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 0).single().expect("time"),
+            actor: "sara".into(),
+            item_id: id.clone(),
+            action: "edit".into(),
+            detail: "headline".into(),
+            revision: 4,
+        };
+        let errors = [
+            EditorialError::NotFound { id: id.clone() },
+            EditorialError::Stale { id: id.clone(), expected: 3, found: 4, last_change: Some(Box::new(change)) },
+            EditorialError::Stale { id: id.clone(), expected: 3, found: 5, last_change: None },
+            EditorialError::Transition { id, from: ReviewState::Published, action: Action::Reset },
+            EditorialError::Invalid { message: "password too short".into() },
+            EditorialError::UserExists { name: "ann".into() },
+            EditorialError::NoSuch { what: "token", name: "ci".into() },
+            EditorialError::NoSuch { what: "user", name: "bob".into() },
+        ];
+        for error in errors {
+            let json = serde_json::to_string(&ErrorBody::from_editorial(&error)).expect("encode");
+            let back: ErrorBody = serde_json::from_str(&json).expect("decode");
+            assert_eq!(back.into_editorial().to_string(), error.to_string(), "{json}");
+        }
+        let internal = ErrorBody::from_editorial(&EditorialError::Store(StoreError::Io("disk on fire".into())));
+        assert_eq!(internal.code, "internal");
+        assert!(!internal.message.contains("disk"), "internals stay in the service's log");
+    }
+
+    #[test]
+    fn an_edit_body_tells_absent_from_null() {
+        let body: EditBody = serde_json::from_str(r#"{"revision":3,"headline":null,"section":"World"}"#).expect("json");
+        let changes = body.changes();
+        assert_eq!(changes.headline, Some(None), "null clears");
+        assert_eq!(changes.section, Some(Some("World".into())));
+        assert_eq!(changes.commentary, None, "absent stays");
+        assert!(serde_json::from_str::<EditBody>(r#"{"revision":1,"headlin":"x"}"#).is_err(), "typos are refused");
+    }
+}
