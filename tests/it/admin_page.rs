@@ -114,5 +114,5 @@ async fn only_admins_manage_users_and_tokens_on_the_admin_page() {
     assert!(editorial.user("ann").is_err(), "removed");
     assert!(editorial.tokens().expect("tokens").is_empty(), "revoked");
     let (status, _) = send(&router, Method::GET, "/admin", &ann, &[]).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "a removed admin's open session no longer reaches the page");
+    assert_eq!(status, StatusCode::SEE_OTHER, "a removed user's sessions end at once (to the login page)");
 }

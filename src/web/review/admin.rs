@@ -141,7 +141,13 @@ pub(crate) async fn remove_user(
     fields: Fields,
 ) -> Result<Response, UiError> {
     let name = fields.need("name")?.to_owned();
-    change(&state, &editor, move |e| e.remove_user(&name).map(|()| format!("Removed {name}."))).await
+    let removed = name.clone();
+    let response = change(&state, &editor, move |e| e.remove_user(&name).map(|()| format!("Removed {name}."))).await?;
+    if state.inner.editorial.user(&removed).is_err() {
+        // Logged out at once, not when their session would expire.
+        state.inner.sessions.end_user(&removed);
+    }
+    Ok(response)
 }
 
 /// POST /admin/tokens: create a token, shown once in the flash message.
