@@ -245,6 +245,8 @@ fn api_answers_by_token_scope_with_json_errors() {
     }
     let (status, body) = request(addr, "GET", "/api/v1/not-a-route", Some(&read), None);
     assert_eq!((status, body["code"].as_str()), (404, Some("no_route")), "{body}");
+    let (status, body) = request(addr, "DELETE", "/api/v1/items", Some(&read), None);
+    assert_eq!((status, body["code"].as_str()), (405, Some("method_not_allowed")), "{body}");
 
     // Last use shows (through the service), and revoking takes effect at once.
     let listed = text(&gleaner(&config, &["token", "list", "--json"]).stdout);

@@ -20,6 +20,9 @@ pub enum ApiError {
     /// No such route under `/api/v1/` (404, `no_route`).
     #[error("no such API route; see /api/v1/openapi.json")]
     NoRoute,
+    /// A known route, another method (405, `method_not_allowed`).
+    #[error("this route does not take that method; see /api/v1/openapi.json")]
+    MethodNotAllowed,
     /// No such item, issue or source (404, `not_found`).
     #[error("{0}")]
     NotFound(String),
@@ -49,6 +52,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NoRoute | Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Editorial(e) => crate::web::review::editorial_status(e),
@@ -61,6 +65,7 @@ impl ApiError {
             Self::Unauthorized(_) => ErrorBody::new("unauthorized", self.to_string()),
             Self::Forbidden { .. } => ErrorBody::new("forbidden", self.to_string()),
             Self::NoRoute => ErrorBody::new("no_route", self.to_string()),
+            Self::MethodNotAllowed => ErrorBody::new("method_not_allowed", self.to_string()),
             Self::NotFound(_) => ErrorBody::new("not_found", self.to_string()),
             Self::BadRequest(_) => ErrorBody::new("bad_request", self.to_string()),
             Self::Conflict(_) => ErrorBody::new("conflict", self.to_string()),
@@ -94,6 +99,7 @@ mod tests {
             (ApiError::Unauthorized("x"), 401, "unauthorized"),
             (ApiError::Forbidden { needed: Scope::Edit, has: Scope::Read }, 403, "forbidden"),
             (ApiError::NoRoute, 404, "no_route"),
+            (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
             (ApiError::BadRequest("x".into()), 400, "bad_request"),
             (ApiError::Internal("secret detail".into()), 500, "internal"),
         ];

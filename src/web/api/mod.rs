@@ -190,11 +190,20 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 /// Every API route, with token auth, JSON errors and the `OpenAPI` document.
 pub fn routes(state: ApiState) -> Router {
-    let mut router = Router::new().route("/api/v1/openapi.json", get(openapi::serve));
+    // One method router per path, each method guarded by the scope its row
+    // names; another method on a known path is a JSON 405.
+    let mut paths: Vec<(&'static str, MethodRouter<ApiState>)> = Vec::new();
     for endpoint in endpoints() {
-        // Each route checks the scope its row names.
         let guard = middleware::from_fn_with_state((state.clone(), endpoint.scope), authenticate);
-        router = router.route(endpoint.path, endpoint.handler.route_layer(guard));
+        let handler = endpoint.handler.route_layer(guard);
+        match paths.iter_mut().find(|(path, _)| *path == endpoint.path) {
+            Some((_, methods)) => *methods = std::mem::take(methods).merge(handler),
+            None => paths.push((endpoint.path, handler)),
+        }
+    }
+    let mut router = Router::new().route("/api/v1/openapi.json", get(openapi::serve));
+    for (path, methods) in paths {
+        router = router.route(path, methods.fallback(method_not_allowed));
     }
     router
         .route("/api/v1", get(not_found))
@@ -205,6 +214,10 @@ pub fn routes(state: ApiState) -> Router {
 
 async fn not_found() -> ApiError {
     ApiError::NoRoute
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// Checks the bearer token against the scope the route needs.

@@ -48,7 +48,7 @@ pub fn document() -> Value {
             "type": "object",
             "required": ["code", "message"],
             "properties": {
-                "code": {"type": "string", "description": "stable: unauthorized, forbidden, no_route, not_found, bad_request, conflict, stale_revision, invalid_transition, invalid, exists, internal"},
+                "code": {"type": "string", "description": "stable: unauthorized, forbidden, no_route, method_not_allowed, not_found, bad_request, conflict, stale_revision, invalid_transition, invalid, exists, internal"},
                 "message": {"type": "string"},
             },
         }),
