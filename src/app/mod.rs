@@ -8,6 +8,7 @@
 mod fetch_one;
 mod load_config;
 mod shared;
+mod source_edit;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub use crate::publish::write::write_atomic;
 pub use fetch_one::{FetchOneError, fetch_one};
 pub use load_config::load_config;
 pub use shared::{ConfigStatus, HEARTBEAT_EVERY, Heartbeat};
+pub use source_edit::{SourceEditError, set_source_enabled};
 
 use crate::config::Config;
 use crate::editorial::{Editorial, EditorialError};

@@ -2,49 +2,19 @@
 //! `user add`: the editors' work from a terminal, through the same editorial
 //! use-case (rules, audit trail, optimistic revisions) as the review UI.
 
-use std::io::{IsTerminal, Write};
-
 use anyhow::{Context, anyhow};
-use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
+use super::backend::Backend;
 use super::output::{json_document, json_line, print_links, print_quotes, short_time, table, truncate};
 use super::{CmdResult, Failure};
-use crate::app::App;
 use crate::editorial::rules::Action;
-use crate::editorial::{EditChanges, EditorialError, ItemView, QuoteOverride};
+use crate::editorial::{EditChanges, EditorialError, QuoteOverride};
 use crate::model::{Item, ItemId, Link, Quote, ReviewState};
-
-/// The `items --json` object: the contract's fields first.
-#[derive(serde::Serialize)]
-pub(super) struct ItemLine<'a> {
-    id: &'a ItemId,
-    source: &'a str,
-    sources: &'a [String],
-    url: Option<&'a str>,
-    title: &'a str,
-    state: ReviewState,
-    published: DateTime<Utc>,
-    language: Option<&'a str>,
-}
-
-impl<'a> From<&'a Item> for ItemLine<'a> {
-    fn from(item: &'a Item) -> Self {
-        Self {
-            id: &item.id,
-            source: item.source(),
-            sources: &item.sources,
-            url: item.url.as_deref(),
-            title: &item.title,
-            state: item.state,
-            published: item.published,
-            language: item.language.as_deref(),
-        }
-    }
-}
+use crate::web::api::wire::ItemPage;
 
 pub(super) fn items(
-    app: &App,
+    backend: &Backend,
     state: Option<&str>,
     source: Option<String>,
     limit: Option<usize>,
@@ -59,10 +29,10 @@ pub(super) fn items(
             return Err(Failure::Usage);
         }
     };
-    let items = app.editorial.items(state, source, limit).context("listing items")?;
+    let items = backend.items(state, source, limit).context("listing items")?;
     if json {
         for item in &items {
-            json_line(&ItemLine::from(item))?;
+            json_line(item)?;
         }
         return Ok(());
     }
@@ -72,7 +42,7 @@ pub(super) fn items(
             item.id.to_string(),
             short_time(item.published),
             item.state.to_string(),
-            item.source().to_owned(),
+            item.source.clone(),
             truncate(&item.title, 70),
         ]);
     }
@@ -80,12 +50,12 @@ pub(super) fn items(
     Ok(())
 }
 
-pub(super) fn show(app: &App, id: &str, json: bool) -> CmdResult {
+pub(super) fn show(backend: &Backend, id: &str, json: bool) -> CmdResult {
     let Some(id) = ItemId::parse(id) else {
         eprintln!("{id:?} is not an item id (32 hex digits, as `gleaner items` prints)");
         return Err(Failure::Usage);
     };
-    let ItemView { item, quotes, links, .. } = match app.editorial.item_page(&id) {
+    let ItemPage { item, quotes, links, .. } = match backend.item_page(&id) {
         Ok(page) => page,
         Err(EditorialError::NotFound { .. }) => return Err(anyhow!("no item {id}").into()),
         Err(other) => return Err(anyhow::Error::new(other).context("reading item").into()),
@@ -195,12 +165,6 @@ pub(super) struct ReviewEditArgs {
     revision: Option<u64>,
 }
 
-#[derive(Debug, Subcommand)]
-pub(super) enum UserCommand {
-    /// Add a review user; the password is read from standard input (first line).
-    Add { name: String },
-}
-
 /// The audit trail's name for whoever runs the command: `--as`, else the OS user.
 pub(super) fn cli_actor(given: Option<&str>) -> Result<String, Failure> {
     if let Some(name) = given.map(str::trim).filter(|n| !n.is_empty()) {
@@ -237,13 +201,13 @@ pub(super) fn editorial_failure(error: EditorialError) -> Failure {
     }
 }
 
-pub(super) fn review(app: &App, what: ReviewCommand) -> CmdResult {
+pub(super) fn review(backend: &Backend, what: ReviewCommand) -> CmdResult {
     let (action, args) = match what {
         ReviewCommand::Approve(args) => (Action::Approve, args),
         ReviewCommand::Reject(args) => (Action::Reject, args),
         ReviewCommand::Shortlist(args) => (Action::Shortlist, args),
         ReviewCommand::Reset(args) => (Action::Reset, args),
-        ReviewCommand::Edit(args) => return review_edit(app, &args),
+        ReviewCommand::Edit(args) => return review_edit(backend, &args),
     };
     if args.revision.is_some() && args.ids.len() > 1 {
         eprintln!("--revision names one item's revision: give a single ID with it");
@@ -251,7 +215,6 @@ pub(super) fn review(app: &App, what: ReviewCommand) -> CmdResult {
     }
     let actor = cli_actor(args.actor.as_deref())?;
     let ids = args.ids.iter().map(|id| parse_item_id(id)).collect::<Result<Vec<_>, _>>()?;
-    let editorial = &app.editorial;
     let mut refused = false;
     for id in &ids {
         // Without --revision the operator means "as it is now": the stored
@@ -259,14 +222,14 @@ pub(super) fn review(app: &App, what: ReviewCommand) -> CmdResult {
         let revision = if let Some(revision) = args.revision {
             revision
         } else {
-            let Some(item) = editorial.item(id).context("reading item")? else {
+            let Some(item) = backend.item(id).map_err(editorial_failure)? else {
                 eprintln!("error: no item with id {id}");
                 refused = true;
                 continue;
             };
             item.revision
         };
-        match editorial.act(id, revision, action, &actor, Utc::now()) {
+        match backend.act(id, revision, action, &actor) {
             Ok(item) => outln!("{id}: {} (revision {})", item.state, item.revision),
             Err(EditorialError::Store(e)) => return Err(anyhow::Error::new(e).context("store").into()),
             Err(e) => {
@@ -295,7 +258,7 @@ pub(super) fn merge_overrides(
     Ok(())
 }
 
-pub(super) fn review_edit(app: &App, args: &ReviewEditArgs) -> CmdResult {
+pub(super) fn review_edit(backend: &Backend, args: &ReviewEditArgs) -> CmdResult {
     let actor = cli_actor(args.actor.as_deref())?;
     let id = parse_item_id(&args.id)?;
     let position = match args.position.as_deref().map(str::trim) {
@@ -309,8 +272,7 @@ pub(super) fn review_edit(app: &App, args: &ReviewEditArgs) -> CmdResult {
             Some(Some(n))
         }
     };
-    let editorial = &app.editorial;
-    let Some(item) = editorial.item(&id).context("reading item")? else {
+    let Some(item) = backend.item(&id).map_err(editorial_failure)? else {
         eprintln!("error: no item with id {id}");
         return Err(Failure::Usage);
     };
@@ -340,7 +302,7 @@ pub(super) fn review_edit(app: &App, args: &ReviewEditArgs) -> CmdResult {
         return Err(Failure::Usage);
     }
     let revision = args.revision.unwrap_or(item.revision);
-    match editorial.edit(&id, revision, &changes, &actor, Utc::now()) {
+    match backend.edit(&id, revision, &changes, &actor) {
         Ok(edited) if edited.revision == item.revision => {
             outln!("{id}: nothing changed (revision {})", edited.revision);
             Ok(())
@@ -359,25 +321,4 @@ pub(super) fn review_edit(app: &App, args: &ReviewEditArgs) -> CmdResult {
             Err(failure)
         }
     }
-}
-
-pub(super) fn user(app: &App, what: UserCommand) -> CmdResult {
-    let UserCommand::Add { name } = what;
-    let mut stdin = std::io::stdin().lock();
-    if stdin.is_terminal() {
-        // No echo suppression without a terminal crate: say so rather than surprise.
-        eprint!("password for {name} (shown as typed; pipe it in to avoid that): ");
-        std::io::stderr().flush().context("writing prompt")?;
-    }
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut stdin, &mut line).context("reading the password from standard input")?;
-    let password = line.trim_end_matches(['\n', '\r']);
-    if password.is_empty() {
-        eprintln!("no password on standard input (e.g. `printf '%s\\n' \"$PASS\" | gleaner user add {name}`)");
-        return Err(Failure::Usage);
-    }
-    let editorial = &app.editorial;
-    editorial.add_user(&name, password, Utc::now()).map_err(editorial_failure)?;
-    outln!("added user {name}");
-    Ok(())
 }

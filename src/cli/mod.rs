@@ -10,11 +10,14 @@
 
 #[macro_use]
 mod output;
+mod accounts;
+mod backend;
 mod eval;
 mod items;
 mod ops;
 mod progress;
 mod publish;
+mod remote;
 mod sources;
 
 use std::path::{Path, PathBuf};
@@ -71,10 +74,13 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Per source: last success, consecutive failures, next due, last error.
+    /// Per source: last success, consecutive failures, next due, last error;
+    /// or enable or disable one (in its config file).
     Sources {
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        what: Option<sources::SourcesCommand>,
     },
     /// List stored items, newest first.
     Items {
@@ -121,10 +127,15 @@ enum Command {
         #[command(subcommand)]
         what: items::ReviewCommand,
     },
-    /// Review UI users.
+    /// Review UI users and their roles (`editor`, `admin`).
     User {
         #[command(subcommand)]
-        what: items::UserCommand,
+        what: accounts::UserCommand,
+    },
+    /// API tokens (`Authorization: Bearer TOKEN` on /api/v1/).
+    Token {
+        #[command(subcommand)]
+        what: accounts::TokenCommand,
     },
     /// OPML subscription lists: import feeds as sources, export the sources.
     Opml {
@@ -243,26 +254,30 @@ fn init_logging(format: LogFormat, long_running: bool) {
 
 fn run(cli: Cli) -> CmdResult {
     let path = &cli.config;
+    // Store commands go through a running `serve` when it holds the store
+    // (`backend::open`); the ones that need the store to themselves say so.
     match cli.command {
         Command::Check => sources::check(path),
-        Command::Fetch { sources, json } => sources::fetch(&build(path, Queue::OnDemand)?, &sources, json),
+        Command::Fetch { sources, json } => sources::fetch(&backend::open(path)?, &sources, json),
         Command::Serve => ops::serve(build(path, Queue::Loaded)?),
         Command::Demo => ops::demo(path),
-        Command::Publish { dry_run } => publish::publish(&build(path, Queue::OnDemand)?, dry_run),
-        Command::Sources { json } => sources::sources(&build(path, Queue::OnDemand)?, json),
+        Command::Publish { dry_run } => publish::publish(&backend::open(path)?, dry_run),
+        Command::Sources { what: Some(what), .. } => sources::set_enabled(&load(path)?, &what),
+        Command::Sources { json, what: None } => sources::sources(&backend::open(path)?, json),
         Command::Items { state, source, limit, json } => {
-            items::items(&build(path, Queue::OnDemand)?, state.as_deref(), source, limit, json)
+            items::items(&backend::open(path)?, state.as_deref(), source, limit, json)
         }
-        Command::Show { id, json } => items::show(&build(path, Queue::OnDemand)?, &id, json),
+        Command::Show { id, json } => items::show(&backend::open(path)?, &id, json),
         Command::Preview { id, json } => sources::preview(&load(path)?, &id, json),
         Command::Parse { target, json } => sources::parse_command(path, &target, json),
         Command::Extract { target, json } => sources::extract_command(path, &target, json),
         Command::Eval { what } => eval::eval(what),
-        Command::Review { what } => items::review(&build(path, Queue::OnDemand)?, what),
-        Command::User { what } => items::user(&build(path, Queue::OnDemand)?, what),
+        Command::Review { what } => items::review(&backend::open(path)?, what),
+        Command::User { what } => accounts::user(&backend::open(path)?, what),
+        Command::Token { what } => accounts::token(&backend::open(path)?, what),
         Command::Opml { what: sources::OpmlCommand::Import { file } } => sources::opml_import(&load(path)?, &file),
         Command::Opml { what: sources::OpmlCommand::Export } => sources::opml_export(&load(path)?),
-        Command::Export => ops::export_backup(&build(path, Queue::OnDemand)?),
+        Command::Export => ops::export_backup(&backend::offline(path, "export")?),
         Command::Import { file } => ops::import_backup(path, &file),
         Command::Healthcheck { url, timeout } => ops::healthcheck(path, url.as_deref(), timeout),
     }
@@ -278,7 +293,12 @@ fn load(path: &Path) -> Result<Config, Failure> {
 /// Every part of the service, built as `serve` builds it. Broken templates
 /// are the operator's to fix (exit 2), printed as `file:line: message`.
 fn build(path: &Path, queue: Queue) -> Result<App, Failure> {
-    match App::build(path, load(path)?, queue) {
+    built(App::build(path, load(path)?, queue))
+}
+
+/// [`build`]'s error handling, for callers that build the app themselves.
+fn built(result: Result<App, AppError>) -> Result<App, Failure> {
+    match result {
         Ok(app) => Ok(app),
         Err(AppError::Templates(errors)) => {
             for error in &errors {

@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, anyhow};
 use chrono::Utc;
 
+use super::backend::Backend;
 use super::items::editorial_failure;
 use super::output::truncate;
 use super::publish::publish;
@@ -36,8 +37,10 @@ pub(super) const DEMO_ISSUE_ITEMS: usize = 6;
 /// runs only where that harms nothing: every source a bundled file, and a
 /// store with no users or issues but its own.
 pub(super) fn demo(path: &Path) -> CmdResult {
-    let app = super::build(path, Queue::Loaded)?;
-    if let Err(why) = demo_refusal(&app) {
+    // The demo's own store, never a running service's: it serves afterwards.
+    let backend = Backend::Local(Box::new(super::build(path, Queue::Loaded)?));
+    let Backend::Local(app) = &backend else { unreachable!("built just above") };
+    if let Err(why) = demo_refusal(app) {
         eprintln!(
             "error: `gleaner demo` runs only on the bundled demo config: {why}.\n\
              Run it as `gleaner --config config/demo.toml demo`."
@@ -45,7 +48,7 @@ pub(super) fn demo(path: &Path) -> CmdResult {
         return Err(Failure::Usage);
     }
     outln!("== 1. Polling the bundled demo sources (files only; nothing leaves this machine)");
-    match fetch(&app, &[], false) {
+    match fetch(&backend, &[], false) {
         Ok(()) | Err(Failure::Partial) => {}
         Err(other) => return Err(other),
     }
@@ -70,12 +73,13 @@ pub(super) fn demo(path: &Path) -> CmdResult {
         }
     }
     outln!("\n== 3. Publishing");
-    publish(&app, false)?;
+    publish(&backend, false)?;
+    let Backend::Local(app) = backend else { return Err(anyhow!("the demo publishes into its own store").into()) };
     let bind = app.config.settings.server.bind;
     outln!("\n== 4. Serving until Ctrl-C");
     outln!("  review UI: http://{bind}/   (log in as {DEMO_USER} / {DEMO_PASSWORD})");
     outln!("  digest:    http://{bind}/feeds/digest.xml   archive: http://{bind}/feeds/");
-    serve(app)
+    serve(*app)
 }
 
 /// Why the demo must not run on this config and store, if it must not.
@@ -117,7 +121,7 @@ pub(super) fn import_backup(path: &Path, file: &Path) -> CmdResult {
     let shown = file.display();
     // A first pass reads everything, so a bad line is found before anything is written.
     app::check_backup(&mut open()?).map_err(|e| backup_failure(&shown.to_string(), e))?;
-    let app = super::build(path, Queue::OnDemand)?;
+    let app = super::backend::offline(path, "import")?;
     let report = app.import_backup(&mut open()?).map_err(|e| backup_failure(&shown.to_string(), e))?;
     outln!("imported {report}");
     Ok(())

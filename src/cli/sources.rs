@@ -6,10 +6,11 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::Subcommand;
 use std::path::PathBuf;
 
+use super::backend::Backend;
 use super::output::{json_document, json_line, optional_time, print_article, print_feed, print_poll_table, table};
 use super::progress::PollProgress;
 use super::{CmdResult, Failure, load, runtime};
@@ -49,26 +50,13 @@ pub(super) fn select_sources(config: &Config, ids: &[String]) -> Result<Vec<Sour
     Ok(chosen)
 }
 
-pub(super) fn fetch(app: &App, ids: &[String], json: bool) -> CmdResult {
-    let sources = select_sources(&app.config, ids)?;
-    let ingest = &app.ingest;
-    let progress = PollProgress::new(sources.len(), std::io::stderr().is_terminal() && !json);
-    let articles_before = ingest.article_fetches_finished();
-    let report = runtime()?.block_on(async {
-        let poll = ingest.poll_many(&sources, Utc::now(), Urgency::Now, |report| progress.source_done(&report.source));
-        tokio::pin!(poll);
-        // Article fetches finish inside a source's poll: count them as they go.
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
-        loop {
-            tokio::select! {
-                report = &mut poll => break report,
-                _ = tick.tick() => progress.set_articles(ingest.article_fetches_finished().saturating_sub(articles_before)),
-            }
-        }
-    });
-    drop(progress);
-    app.flush().context("cannot flush the store")?;
-
+pub(super) fn fetch(backend: &Backend, ids: &[String], json: bool) -> CmdResult {
+    let sources = select_sources(backend.config(), ids)?;
+    let report = match (backend.poll_through_service(&sources), backend) {
+        (Some(report), _) => report?,
+        (None, Backend::Local(app)) => poll_here(app, &sources, json)?,
+        (None, Backend::Remote { .. }) => unreachable!("the service polls when there is one"),
+    };
     if json {
         for source in &report.sources {
             json_line(source)?;
@@ -86,43 +74,8 @@ pub(super) fn fetch(app: &App, ids: &[String], json: bool) -> CmdResult {
     if report.any_failed() { Err(Failure::Partial) } else { Ok(()) }
 }
 
-#[derive(serde::Serialize)]
-pub(super) struct SourceStatus<'a> {
-    id: &'a str,
-    name: &'a str,
-    url: String,
-    kind: crate::model::SourceKind,
-    enabled: bool,
-    schedule: &'a str,
-    last_attempt: Option<DateTime<Utc>>,
-    last_success: Option<DateTime<Utc>>,
-    last_status: Option<u16>,
-    consecutive_failures: u32,
-    next_due: Option<DateTime<Utc>>,
-    last_error: Option<String>,
-    permanent_redirect: Option<String>,
-}
-
-pub(super) fn sources(app: &App, json: bool) -> CmdResult {
-    let mut rows = Vec::new();
-    for source in &app.config.sources {
-        let state = app.ingest.fetch_state(&source.id).context("reading fetch state")?.unwrap_or_default();
-        rows.push(SourceStatus {
-            id: &source.id,
-            name: &source.name,
-            url: source.url.to_string(),
-            kind: source.kind,
-            enabled: source.enabled,
-            schedule: source.schedule.as_str(),
-            last_attempt: state.last_attempt,
-            last_success: state.last_success,
-            last_status: state.last_status,
-            consecutive_failures: state.consecutive_failures,
-            next_due: state.next_due,
-            last_error: state.last_error,
-            permanent_redirect: state.permanent_redirect,
-        });
-    }
+pub(super) fn sources(backend: &Backend, json: bool) -> CmdResult {
+    let rows = backend.sources()?;
     if json {
         for row in &rows {
             json_line(row)?;
@@ -135,10 +88,10 @@ pub(super) fn sources(app: &App, json: bool) -> CmdResult {
         if let Some(to) = &row.permanent_redirect {
             error = format!("moved permanently to {to}; update the URL. {error}");
         }
-        let name = if row.enabled { row.id.to_owned() } else { format!("{} (disabled)", row.id) };
+        let name = if row.enabled { row.id.clone() } else { format!("{} (disabled)", row.id) };
         table.add_row([
             name,
-            row.schedule.to_owned(),
+            row.schedule.clone(),
             optional_time(row.last_success),
             row.consecutive_failures.to_string(),
             optional_time(row.next_due),
@@ -147,6 +100,57 @@ pub(super) fn sources(app: &App, json: bool) -> CmdResult {
     }
     outln!("{table}");
     Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum SourcesCommand {
+    /// Set `enabled = true` in the source's `[[source]]` table (a running serve reloads it).
+    Enable { id: String },
+    /// Set `enabled = false`: the source is kept but no longer polled.
+    Disable { id: String },
+}
+
+/// `sources enable|disable ID`: an edit of the config file, not of the
+/// store, so it is the same whether or not `serve` runs (its live reload
+/// applies it).
+pub(super) fn set_enabled(config: &Config, what: &SourcesCommand) -> CmdResult {
+    let (id, enabled) = match what {
+        SourcesCommand::Enable { id } => (id, true),
+        SourcesCommand::Disable { id } => (id, false),
+    };
+    match app::set_source_enabled(config, id, enabled) {
+        Ok(file) => {
+            outln!("source {id} {} in {}", if enabled { "enabled" } else { "disabled" }, file.display());
+            Ok(())
+        }
+        Err(error @ app::SourceEditError::Io { .. }) => Err(anyhow::Error::new(error).into()),
+        Err(error) => {
+            eprintln!("error: {error}");
+            Err(Failure::Usage)
+        }
+    }
+}
+
+/// One poll of `sources` by this process, with a progress bar on a terminal.
+fn poll_here(app: &App, sources: &[Source], json: bool) -> Result<crate::ingest::PollReport, Failure> {
+    let ingest = &app.ingest;
+    let progress = PollProgress::new(sources.len(), std::io::stderr().is_terminal() && !json);
+    let articles_before = ingest.article_fetches_finished();
+    let report = runtime()?.block_on(async {
+        let poll = ingest.poll_many(sources, Utc::now(), Urgency::Now, |report| progress.source_done(&report.source));
+        tokio::pin!(poll);
+        // Article fetches finish inside a source's poll: count them as they go.
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                report = &mut poll => break report,
+                _ = tick.tick() => progress.set_articles(ingest.article_fetches_finished().saturating_sub(articles_before)),
+            }
+        }
+    });
+    drop(progress);
+    app.flush().context("cannot flush the store")?;
+    Ok(report)
 }
 
 /// `preview --json`: the parse contract plus what the filters dropped.

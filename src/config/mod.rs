@@ -10,6 +10,7 @@
 //! Must not read files, the environment or the clock.
 
 mod doc;
+pub mod edit;
 pub mod opml;
 mod settings;
 mod sources;

@@ -9,6 +9,7 @@
 mod publishing;
 pub mod reload;
 pub mod scheduler;
+pub mod service_file;
 mod signal;
 
 use std::sync::Arc;
@@ -76,12 +77,22 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     let listener =
         tokio::net::TcpListener::bind(bind).await.map_err(|source| DaemonError::Bind { addr: bind, source })?;
     tracing::info!(addr = %bind, "serving the review UI and /feeds/");
+    // The CLI's way in while this process holds the store (see `service_file`).
+    let operator_token = crate::editorial::new_token();
+    let api = web::api::ApiState::from_app(&app).with_operator_token(&operator_token);
+    let service_file = match listener.local_addr() {
+        Ok(addr) => service_file::write(&app.config.settings.store_path, addr, &operator_token)
+            .map_err(|error| tracing::warn!(%error, "cannot write the service file: the CLI cannot reach this service"))
+            .ok(),
+        Err(_) => None,
+    };
     let router = web::router(
         WebState::new(app.config.settings.publish.output_dir.clone())
             .with_health(Arc::clone(&app.store), Some(app.heartbeat.clone())),
     )
     .merge(web::metrics_routes(metrics_state))
-    .merge(web::review::routes(ui));
+    .merge(web::review::routes(ui))
+    .merge(web::api::routes(api));
     let server_options = web::ServerOptions::from_settings(&app.config.settings.server);
     let server = tokio::spawn(web::serve_with(listener, router, server_options, when_stopped()));
     let publishing = tokio::spawn(publish_on_schedule(
@@ -116,6 +127,7 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     if let Err(error) = app.store.flush() {
         tracing::error!(%error, "flushing the store at shutdown failed");
     }
+    drop(service_file);
     tracing::info!(polls = summary.polls, failures = summary.failures, abandoned = summary.abandoned, "stopped");
     Ok(summary)
 }

@@ -11,6 +11,7 @@
 //! ([`EditorialError::Stale`]), so nobody overwrites a colleague's work
 //! unseen. Must not know about HTTP, terminals or argument parsing.
 
+mod accounts;
 mod queue;
 pub mod rules;
 mod users;
@@ -21,12 +22,13 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWrite
 
 use chrono::{DateTime, Utc};
 
+pub use self::accounts::{TOKEN_PREFIX, new_token, token_hash};
 use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::rules::EditChanges;
 use self::rules::{Action, TransitionError};
 pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
 pub use crate::model::QuoteOverride;
-use crate::model::{AuditEntry, EditorFields, Item, ItemId, Link, Quote, ReviewState, Source, User};
+use crate::model::{AuditEntry, EditorFields, Item, ItemId, Link, Quote, ReviewState, Source};
 use crate::publish::layout::lay_out;
 use crate::store::{EditorialWrite, ItemQuery, Store, StoreError};
 
@@ -54,6 +56,9 @@ pub enum EditorialError {
     /// `add_user` with a name that is taken.
     #[error("user {name:?} already exists")]
     UserExists { name: String },
+    /// No user, or no API token, by this name.
+    #[error("no {what} named {name:?}")]
+    NoSuch { what: &'static str, name: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -442,24 +447,10 @@ impl Editorial {
         }
     }
 
-    /// Adds a review user with an argon2id hash of `password`.
+    /// Adds a review user with an argon2id hash of `password`: an admin
+    /// when they are the first, else an editor (see [`Editorial::add_user_as`]).
     pub fn add_user(&self, name: &str, password: &str, now: DateTime<Utc>) -> Result<(), EditorialError> {
-        if let Some(problem) = users::name_problem(name) {
-            return Err(EditorialError::Invalid { message: problem });
-        }
-        if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(EditorialError::Invalid {
-                message: format!("password too short: at least {MIN_PASSWORD_CHARS} characters"),
-            });
-        }
-        let password_hash = users::hash_password(password)
-            .map_err(|e| EditorialError::Invalid { message: format!("cannot hash: {e}") })?;
-        let user = User { name: name.to_owned(), password_hash, created_at: now };
-        if !self.store.insert_user(&user)? {
-            return Err(EditorialError::UserExists { name: name.to_owned() });
-        }
-        self.store.flush()?;
-        Ok(())
+        self.add_user_as(name, password, None, now).map(drop)
     }
 
     /// Whether `name` exists and `password` is theirs. Takes as long for an

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::model::{ItemId, Source};
 
 /// How one source's poll ended.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     /// Fetched and parsed; counts are in the report.
@@ -22,8 +22,10 @@ pub enum Outcome {
     Failed { error: String },
 }
 
-/// What one poll of one source did.
-#[derive(Debug, Clone, serde::Serialize)]
+/// What one poll of one source did. Deserialized by the CLI from the
+/// running service's answer (`fetch` through `serve`), so the skipped
+/// fields come back empty.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SourceReport {
     pub source: String,
     #[serde(flatten)]
@@ -61,7 +63,7 @@ pub struct SourceReport {
     pub permanent_redirect: Option<String>,
     pub next_due: Option<DateTime<Utc>>,
     /// Parser notes (dates that fell back to fetch time, skipped entries, ...).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 

@@ -3,6 +3,7 @@
 //! Nothing here does I/O or reads the clock; types only uphold their own
 //! invariants (a `Schedule` always parses, an `ItemId` is always 32 hex digits).
 
+mod access;
 mod article;
 mod canonical;
 mod issue;
@@ -11,6 +12,7 @@ mod review;
 mod schedule;
 mod source;
 
+pub use access::{ApiToken, Role, Scope};
 pub use article::{Article, Extraction, Link, Quote, QuoteKind};
 pub use canonical::{canonical_url, canonicalize};
 pub use issue::{Issue, IssueSection, IssueState, Period};

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::ItemId;
+use super::{ItemId, Role};
 
 /// One line of the audit trail: who did what to which item, when.
 ///
@@ -32,11 +32,18 @@ pub struct User {
     /// PHC string (argon2id with its salt and parameters); never the password.
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
+    /// Users stored before roles existed read as [`Role::legacy`].
+    #[serde(default = "Role::legacy")]
+    pub role: Role,
 }
 
 // Hand-written so the hash never lands in a log line through `{:?}`.
 impl std::fmt::Debug for User {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User").field("name", &self.name).field("created_at", &self.created_at).finish_non_exhaustive()
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("created_at", &self.created_at)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
     }
 }

@@ -274,6 +274,21 @@ pub trait UserStore: Send + Sync {
 
     /// Every user, by name.
     fn users(&self) -> Result<Vec<crate::model::User>, StoreError>;
+
+    /// Removes a user; `Ok(false)` when there was none by that name.
+    fn remove_user(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Stores (or replaces) an API token under its hash.
+    fn put_token(&self, token: &crate::model::ApiToken) -> Result<(), StoreError>;
+
+    /// The token with this hash, if one is stored.
+    fn token(&self, hash: &str) -> Result<Option<crate::model::ApiToken>, StoreError>;
+
+    /// Every API token.
+    fn tokens(&self) -> Result<Vec<crate::model::ApiToken>, StoreError>;
+
+    /// Removes the token with this hash; `Ok(false)` when there was none.
+    fn remove_token(&self, hash: &str) -> Result<bool, StoreError>;
 }
 
 /// Digest issue records, drafts included.

@@ -8,6 +8,7 @@
 //! only reads what the publisher wrote: it must not compose, render or touch
 //! the store for feeds.
 
+pub mod api;
 mod feeds;
 mod health;
 pub mod metrics;

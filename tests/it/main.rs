@@ -2,6 +2,8 @@
 
 mod support;
 
+mod admin_page;
+mod api;
 mod architecture;
 mod browser;
 mod cli;

@@ -525,6 +525,32 @@ pub fn decode_user(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<crate
     serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
 }
 
+// ---- Access: API tokens (issue 15) ----
+//
+// | prefix | rest of the key | value |
+// |---|---|---|
+// | `tokens.v2/` | the token's hash (hex) | JSON `ApiToken` |
+//
+// Keyed by hash, so authenticating a request is one read; revoking by name
+// scans (a deployment has a handful of tokens). No migration: older stores
+// simply have none.
+
+/// API tokens by hash.
+pub const TOKENS: Space = Space { prefix: b"tokens.v2/", name: "tokens.v2" };
+
+/// `tokens.v2/[hash]`.
+pub fn token_key(hash: &str) -> Vec<u8> {
+    key_in(TOKENS, hash.len(), &[hash.as_bytes()])
+}
+
+pub fn encode_token(token: &crate::model::ApiToken) -> Vec<u8> {
+    serde_json::to_vec(token).expect("an ApiToken always serializes to JSON")
+}
+
+pub fn decode_token(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<crate::model::ApiToken, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
+}
+
 // ---- Publishing: digest issue records (issue 5) ----
 
 /// Digest issues by number (`issues.v2/` in the layout table).

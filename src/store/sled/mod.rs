@@ -524,6 +524,33 @@ impl UserStore for SledStore {
             })
             .collect()
     }
+
+    fn remove_user(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self.tree.remove(codec::user_key(name)).map_err(io)?.is_some())
+    }
+
+    fn put_token(&self, token: &crate::model::ApiToken) -> Result<(), StoreError> {
+        self.tree.insert(codec::token_key(&token.hash), codec::encode_token(token)).map_err(io)?;
+        Ok(())
+    }
+
+    fn token(&self, hash: &str) -> Result<Option<crate::model::ApiToken>, StoreError> {
+        self.record(codec::TOKENS, &codec::token_key(hash), codec::decode_token)
+    }
+
+    fn tokens(&self) -> Result<Vec<crate::model::ApiToken>, StoreError> {
+        self.tree
+            .scan_prefix(codec::TOKENS.prefix)
+            .map(|entry| {
+                let (key, value) = entry.map_err(io)?;
+                codec::decode_token(codec::TOKENS.name, &key, &value)
+            })
+            .collect()
+    }
+
+    fn remove_token(&self, hash: &str) -> Result<bool, StoreError> {
+        Ok(self.tree.remove(codec::token_key(hash)).map_err(io)?.is_some())
+    }
 }
 
 impl IssueStore for SledStore {

@@ -151,6 +151,11 @@ impl Sessions {
         lock(&self.live).remove(id);
     }
 
+    /// Ends every session of `user` (removed on the admin page).
+    pub(crate) fn end_user(&self, user: &str) {
+        lock(&self.live).retain(|_, s| s.user != user);
+    }
+
     /// Queues a message for the next page the editor sees.
     pub(crate) fn flash(&self, editor: &Editor, message: String) {
         if let Some(session) = lock(&self.live).get_mut(&editor.session) {

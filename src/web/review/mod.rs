@@ -16,6 +16,7 @@
 //! is `editorial`), or show outside HTML that has not been through
 //! `sanitize`. Main type: [`UiState`].
 
+mod admin;
 mod assets;
 mod auth;
 mod composer;
@@ -181,6 +182,12 @@ pub fn routes(state: UiState) -> Router {
         .route("/composer/remove", post(composer::remove))
         .route("/composer/preview", get(composer::preview))
         .route("/sources", get(sources::show))
+        .route("/admin", get(admin::show))
+        .route("/admin/users", post(admin::add_user))
+        .route("/admin/users/role", post(admin::set_role))
+        .route("/admin/users/remove", post(admin::remove_user))
+        .route("/admin/tokens", post(admin::create_token))
+        .route("/admin/tokens/revoke", post(admin::revoke_token))
         .route("/logout", post(auth::logout))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_session));
     Router::new()
@@ -211,6 +218,9 @@ pub enum UiError {
     /// A POST without the session's CSRF token (or with a wrong one).
     #[error("the form was stale or not sent by this site; reload the page and try again")]
     Csrf,
+    /// A page for admins, asked for by an editor.
+    #[error("{0}")]
+    Forbidden(String),
     /// A malformed form or query (a hand-made request, not the UI's).
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -246,7 +256,7 @@ impl UiError {
     pub(crate) fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyAttempts | Self::Busy => StatusCode::TOO_MANY_REQUESTS,
             Self::Editorial(e) => editorial_status(e),
@@ -259,7 +269,7 @@ impl UiError {
 /// change or with the item's state is 409, a bad edit 422.
 pub(crate) fn editorial_status(error: &EditorialError) -> StatusCode {
     match error {
-        EditorialError::NotFound { .. } => StatusCode::NOT_FOUND,
+        EditorialError::NotFound { .. } | EditorialError::NoSuch { .. } => StatusCode::NOT_FOUND,
         EditorialError::Stale { .. } | EditorialError::Transition { .. } | EditorialError::UserExists { .. } => {
             StatusCode::CONFLICT
         }

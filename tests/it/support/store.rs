@@ -151,6 +151,24 @@ impl UserStore for FaultyStore {
     fn users(&self) -> Result<Vec<User>, StoreError> {
         self.inner.users()
     }
+    fn remove_user(&self, name: &str) -> Result<bool, StoreError> {
+        self.any_write()?;
+        self.inner.remove_user(name)
+    }
+    fn put_token(&self, token: &gleaner::model::ApiToken) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_token(token)
+    }
+    fn token(&self, hash: &str) -> Result<Option<gleaner::model::ApiToken>, StoreError> {
+        self.inner.token(hash)
+    }
+    fn tokens(&self) -> Result<Vec<gleaner::model::ApiToken>, StoreError> {
+        self.inner.tokens()
+    }
+    fn remove_token(&self, hash: &str) -> Result<bool, StoreError> {
+        self.any_write()?;
+        self.inner.remove_token(hash)
+    }
 }
 
 impl IssueStore for FaultyStore {
