@@ -178,6 +178,13 @@ enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Near-duplicate precision and recall over every pair of versions in FILE
+    /// (our test set: `tests/fixtures/stories/pairs.toml`).
+    Stories {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Why a command did not fully succeed; decides the exit code.
