@@ -26,6 +26,9 @@ pub(super) struct ItemLine<'a> {
     state: ReviewState,
     published: DateTime<Utc>,
     language: Option<&'a str>,
+    /// The story this item tells (see `Item::story`): items with one story
+    /// are one event as several outlets ran it.
+    story: &'a ItemId,
 }
 
 impl<'a> From<&'a Item> for ItemLine<'a> {
@@ -39,6 +42,7 @@ impl<'a> From<&'a Item> for ItemLine<'a> {
             state: item.state,
             published: item.published,
             language: item.language.as_deref(),
+            story: item.story_id(),
         }
     }
 }

@@ -64,6 +64,8 @@ pub(super) fn fetch(app: &App, ids: &[String], json: bool) -> CmdResult {
         progress.inc(1);
     }));
     progress.finish_and_clear();
+    let changed: Vec<_> = report.sources.iter().flat_map(|s| s.changed.iter().cloned()).collect();
+    app.editorial.assign_stories(&changed).context("assigning stories")?;
     app.flush().context("cannot flush the store")?;
 
     if json {

@@ -230,6 +230,12 @@ pub struct Item {
     pub editor: EditorFields,
     /// Bumped on every change; editors' writes must name the revision they read.
     pub revision: u64,
+    /// The story this item is one telling of: the id of the story's first
+    /// item (its own id when no other outlet ran it). Set by near-duplicate
+    /// detection (`editorial::stories`), never by a refetch; `None` until
+    /// then (and for items stored before stories existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story: Option<ItemId>,
 }
 
 /// The merge rules: how a stored item absorbs what a feed or an extraction
@@ -239,6 +245,11 @@ impl Item {
     /// The source that first delivered this item.
     pub fn source(&self) -> &str {
         self.sources.first().map_or("", String::as_str)
+    }
+
+    /// The story this item belongs to: its assigned one, else its own.
+    pub fn story_id(&self) -> &ItemId {
+        self.story.as_ref().unwrap_or(&self.id)
     }
 
     /// A stored item made from its first sighting: in review as `new`, at
@@ -271,6 +282,7 @@ impl Item {
             state: ReviewState::New,
             editor: EditorFields::default(),
             revision: 1,
+            story: None,
         }
     }
 

@@ -185,6 +185,11 @@ pub trait ItemStore: Send + Sync {
         failure: Option<&str>,
     ) -> Result<(), StoreError>;
 
+    /// Sets each listed item's story (see `Item::story`), leaving everything
+    /// else, the revision included, as it is: a story is the queue's grouping,
+    /// not something an open edit form shows. Unknown ids are skipped.
+    fn put_stories(&self, stories: &[(ItemId, ItemId)]) -> Result<(), StoreError>;
+
     /// The item's quotes in page order (empty for an unknown item).
     fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError>;
 

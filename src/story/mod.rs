@@ -39,7 +39,7 @@ pub const MIN_SHINGLES: usize = 12;
 /// The MinHash signature of one text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
-    minima: Box<[u64; HASHES]>,
+    minima: Box<[u32; HASHES]>,
     /// How many distinct shingles the text had.
     shingles: usize,
 }
@@ -48,7 +48,7 @@ impl Signature {
     /// The signature of an article: its title and main text (or summary).
     pub fn of(title: &str, text: &str) -> Self {
         let words = words(title).chain(words(text)).collect::<Vec<_>>();
-        let mut minima = Box::new([u64::MAX; HASHES]);
+        let mut minima = Box::new([u32::MAX; HASHES]);
         let mut seen = std::collections::HashSet::new();
         for window in words.windows(SHINGLE_WORDS) {
             let base = shingle_hash(window);
@@ -107,11 +107,15 @@ fn shingle_hash(words: &[String]) -> u64 {
 /// The `slot`-th hash of a shingle: one strong hash per shingle, then a cheap
 /// independent-looking remix per slot (SplitMix64's finalizer over the hash
 /// xor a per-slot constant), instead of `HASHES` strong hashes per shingle.
-fn permute(base: u64, slot: usize) -> u64 {
+/// Kept to 32 bits: half the memory of a signature, and a chance collision
+/// (2^-32 per slot) moves no estimate.
+fn permute(base: u64, slot: usize) -> u32 {
     let mut x = base ^ (slot as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
+    #[allow(clippy::cast_possible_truncation)] // the low half is the hash
+    let low = (x ^ (x >> 31)) as u32;
+    low
 }
 
 #[cfg(test)]

@@ -348,6 +348,19 @@ impl ItemStore for SledStore {
         Ok(())
     }
 
+    fn put_stories(&self, stories: &[(ItemId, ItemId)]) -> Result<(), StoreError> {
+        let _writing = self.lock();
+        let mut batch = Batch::default();
+        for (id, story) in stories {
+            let Some(mut item) = self.item(id)? else { continue };
+            if item.story.as_ref() != Some(story) {
+                item.story = Some(story.clone());
+                batch.insert(codec::item_key(id), codec::encode_item(&item));
+            }
+        }
+        self.tree.apply_batch(batch).map_err(io)
+    }
+
     fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {
         Ok(self.extract_record(id)?.quotes)
     }

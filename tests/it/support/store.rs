@@ -84,6 +84,10 @@ impl ItemStore for FaultyStore {
         self.any_write()?;
         self.inner.record_extraction_attempt(id, hash, failure)
     }
+    fn put_stories(&self, stories: &[(ItemId, ItemId)]) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_stories(stories)
+    }
     fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {
         self.inner.quotes(id)
     }
