@@ -11,6 +11,7 @@
 //! ([`EditorialError::Stale`]), so nobody overwrites a colleague's work
 //! unseen. Must not know about HTTP, terminals or argument parsing.
 
+mod entries;
 mod queue;
 pub mod rules;
 mod stories;
@@ -23,6 +24,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWrite
 use chrono::{DateTime, Utc};
 
 use self::queue::{Matcher, QueueIndex, Row, fold};
+pub use self::entries::{CitedItem, MAX_CITED};
 pub use self::rules::EditChanges;
 use self::rules::{Action, TransitionError};
 pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
@@ -303,7 +305,11 @@ impl Editorial {
                 message: format!("item {id} is published: its issue is out, so an edit would reach no one"),
             });
         }
-        let quotes = self.store.quotes(id)?;
+        // The quotes of the items the entry cites may be chosen too.
+        let mut quotes = self.store.quotes(id)?;
+        for cited in self.cited(&item)? {
+            quotes.extend(cited.quotes);
+        }
         let known: Vec<&str> = quotes.iter().map(|q| q.id.as_str()).collect();
         let (editor, fields) = changes
             .apply(&item.editor, &known)

@@ -96,7 +96,17 @@ pub struct EditorFields {
     /// `serde(default)`: items stored before overrides existed have none.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub quote_overrides: std::collections::BTreeMap<String, QuoteOverride>,
+    /// Other items this entry cites (another outlet's telling, a related
+    /// article), in the editor's order: the digest links each, and
+    /// `quote_ids` may name their quotes. `serde(default)`: older items cite none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cited: Vec<ItemId>,
 }
+
+/// The built-in source of articles an editor added by URL (`gleaner add`).
+pub const MANUAL_SOURCE: &str = "manual";
+/// The built-in source of commentary-only entries (`gleaner note add`).
+pub const NOTE_SOURCE: &str = "note";
 
 /// An editor's speaker and outlet for one quote of one item. `None` keeps
 /// what extraction found; to say "no speaker", an editor clears the quote
@@ -245,6 +255,11 @@ impl Item {
     /// The source that first delivered this item.
     pub fn source(&self) -> &str {
         self.sources.first().map_or("", String::as_str)
+    }
+
+    /// A commentary-only entry (`gleaner note add`): no article behind it.
+    pub fn is_note(&self) -> bool {
+        self.source() == NOTE_SOURCE && self.url.is_none()
     }
 
     /// The story this item belongs to: its assigned one, else its own.
