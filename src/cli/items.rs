@@ -157,6 +157,10 @@ pub(super) enum ReviewCommand {
     Reset(ReviewActArgs),
     /// Change an item's editor fields; an empty value clears a field.
     Edit(ReviewEditArgs),
+    /// Make entry ID cite other items too (their links, and their quotes for --quotes).
+    Attach(super::entries::ReviewCiteArgs),
+    /// Stop entry ID citing these items (their chosen quotes go with them).
+    Detach(super::entries::ReviewCiteArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -179,7 +183,8 @@ pub(super) struct ReviewEditArgs {
     headline: Option<String>,
     #[arg(long)]
     commentary: Option<String>,
-    /// Chosen quote ids in order, comma-separated (as `gleaner show ID` prints them).
+    /// Chosen quote ids in order, comma-separated (as `gleaner show ID` prints them;
+    /// quotes of items the entry cites, see `review attach`, may be chosen too).
     #[arg(long, value_name = "Q,..")]
     quotes: Option<String>,
     #[arg(long)]
@@ -248,6 +253,8 @@ pub(super) fn review(app: &App, what: ReviewCommand) -> CmdResult {
         ReviewCommand::Shortlist(args) => (Action::Shortlist, args),
         ReviewCommand::Reset(args) => (Action::Reset, args),
         ReviewCommand::Edit(args) => return review_edit(app, &args),
+        ReviewCommand::Attach(args) => return super::entries::cite(app, &args, true),
+        ReviewCommand::Detach(args) => return super::entries::cite(app, &args, false),
     };
     if args.revision.is_some() && args.ids.len() > 1 {
         eprintln!("--revision names one item's revision: give a single ID with it");

@@ -2,7 +2,8 @@
 //!
 //! One file per command family (`sources`: config, polling, parsing and
 //! extracting one document, OPML; `items`: the queue, review and users;
-//! `publish`; `ops`: the service, the demo, backups, health; `eval`), and
+//! `publish`; `ops`: the service, the demo, backups, health; `eval`;
+//! `entries`: add by URL, notes, attach/detach, stories), and
 //! every printer in `output`. The commands and their `--json` shapes are a
 //! contract (DESIGN.md); exit codes are decided in one place, [`Failure`].
 //! Commands reach the store and the network only through the parts of an
@@ -10,6 +11,7 @@
 
 #[macro_use]
 mod output;
+mod entries;
 mod eval;
 mod items;
 mod ops;
@@ -109,6 +111,27 @@ enum Command {
         target: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Fetch, extract and queue one article by hand (as `new`, source `manual`).
+    Add {
+        url: String,
+        /// Put it in this section of the digest.
+        #[arg(long)]
+        section: Option<String>,
+        #[arg(long = "as", value_name = "NAME")]
+        actor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Commentary-only entries.
+    Note {
+        #[command(subcommand)]
+        what: entries::NoteCommand,
+    },
+    /// Group items into stories across outlets: those without one, or all again with --all.
+    Stories {
+        #[arg(long)]
+        all: bool,
     },
     /// Evaluations over public corpora, given by path.
     Eval {
@@ -264,6 +287,11 @@ fn run(cli: Cli) -> CmdResult {
         Command::Parse { target, json } => sources::parse_command(path, &target, json),
         Command::Extract { target, json } => sources::extract_command(path, &target, json),
         Command::Eval { what } => eval::eval(what),
+        Command::Add { url, section, actor, json } => {
+            entries::add(&build(path, Queue::OnDemand)?, &url, section.as_deref(), actor.as_deref(), json)
+        }
+        Command::Note { what } => entries::note(&build(path, Queue::OnDemand)?, what),
+        Command::Stories { all } => entries::stories(&build(path, Queue::OnDemand)?, all),
         Command::Review { what } => items::review(&build(path, Queue::OnDemand)?, what),
         Command::User { what } => items::user(&build(path, Queue::OnDemand)?, what),
         Command::Opml { what: sources::OpmlCommand::Import { file } } => sources::opml_import(&load(path)?, &file),

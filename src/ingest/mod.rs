@@ -36,9 +36,10 @@
 //!
 //! Files by job: this one polls (fetch, parse, store, fetch state);
 //! `articles.rs` extracts; `retry.rs` keeps the article retry list;
-//! `report.rs` is what a poll reports.
+//! `report.rs` is what a poll reports; `manual.rs` adds one article by URL.
 
 mod articles;
+mod manual;
 mod report;
 mod retry;
 
@@ -57,6 +58,7 @@ use crate::schedule::{self as policy, Draw};
 use crate::store::{Extraction, Store, StoreError};
 
 use self::articles::{ArticleOutcome, extraction_of};
+pub use self::manual::{AddError, Added};
 pub use self::report::{Outcome, PollReport, SourceReport};
 use self::retry::note_article_outcomes;
 

@@ -138,6 +138,9 @@ pub trait ItemStore: Send + Sync {
 
     fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError>;
 
+    /// The item stored under this canonical URL, from whichever source.
+    fn item_by_url(&self, url: &str) -> Result<Option<Item>, StoreError>;
+
     /// Items matching `query`, newest first.
     fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError>;
 

@@ -51,7 +51,7 @@ use sled::{Batch, Db, IVec, Tree};
 use self::open::{SledTarget, base_config, io, open_error, open_when_unlocked};
 use self::writer::{EncodedExtraction, Writer};
 
-use super::codec::{self, Decode, EXTRACTS, FETCH_STATE, IDX_STATE, ITEMS, PAGES, Space, corrupt};
+use super::codec::{self, Decode, EXTRACTS, FETCH_STATE, IDX_STATE, IDX_URL, ITEMS, PAGES, Space, corrupt};
 use super::migrate;
 use super::{
     EditorialStore, Extraction, FetchStateStore, IssueStore, ItemQuery, ItemStore, OpsStore, PageCache, StoreError,
@@ -249,6 +249,14 @@ impl ItemStore for SledStore {
 
     fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
         self.record(ITEMS, &codec::item_key(id), codec::decode_item)
+    }
+
+    fn item_by_url(&self, url: &str) -> Result<Option<Item>, StoreError> {
+        let Some(value) = self.tree.get(codec::url_key(url)).map_err(io)? else { return Ok(None) };
+        match codec::decode_item_id(&value) {
+            Some(id) => self.indexed_item(IDX_URL.name, &id),
+            None => Err(corrupt(IDX_URL.name, url.as_bytes(), "not an item id".to_owned())),
+        }
     }
 
     fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {

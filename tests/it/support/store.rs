@@ -67,6 +67,9 @@ impl ItemStore for FaultyStore {
     fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
         self.inner.item(id)
     }
+    fn item_by_url(&self, url: &str) -> Result<Option<Item>, StoreError> {
+        self.inner.item_by_url(url)
+    }
     fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
         self.inner.items(query)
     }
