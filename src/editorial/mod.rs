@@ -165,6 +165,17 @@ pub struct ItemView {
     pub links: Vec<Link>,
     /// Newest first.
     pub audit: Vec<AuditEntry>,
+    /// The items this entry cites, with their quotes (choosable too).
+    pub cited: Vec<CitedItem>,
+    /// The other items of its story (other outlets' tellings), newest first.
+    pub story: Vec<StoryMember>,
+}
+
+impl ItemView {
+    /// Every quote the entry may choose: its own, then its cited items'.
+    pub fn all_quotes(&self) -> impl Iterator<Item = &Quote> {
+        self.quotes.iter().chain(self.cited.iter().flat_map(|c| c.quotes.iter()))
+    }
 }
 
 /// One section of the next issue's draft.
@@ -446,6 +457,8 @@ impl Editorial {
             quotes: self.store.quotes(id)?,
             links: self.store.links(id)?,
             audit: self.store.audit_for(id)?,
+            cited: self.cited(&item)?,
+            story: self.story_members(&item)?,
             item,
         })
     }
