@@ -27,6 +27,6 @@ pub mod parse;
 pub mod publish;
 pub mod sanitize;
 pub mod schedule;
-pub mod story;
 pub mod store;
+pub mod story;
 pub mod web;

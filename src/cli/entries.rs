@@ -61,7 +61,11 @@ pub(super) fn cite(app: &App, args: &ReviewCiteArgs, attach: bool) -> CmdResult 
     };
     let edited = done.map_err(editorial_failure)?;
     let cited: Vec<String> = edited.editor.cited.iter().map(ToString::to_string).collect();
-    outln!("{id}: cites {} (revision {})", if cited.is_empty() { "nothing".to_owned() } else { cited.join(", ") }, edited.revision);
+    outln!(
+        "{id}: cites {} (revision {})",
+        if cited.is_empty() { "nothing".to_owned() } else { cited.join(", ") },
+        edited.revision
+    );
     Ok(())
 }
 

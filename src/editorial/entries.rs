@@ -91,7 +91,8 @@ impl Editorial {
         let dropped = |q: &String| gone.contains(q) && !keep.iter().any(|k| &k.id == q);
         editor.quote_ids.retain(|q| !dropped(q));
         editor.quote_overrides.retain(|q, _| !dropped(q));
-        let detail = format!("no longer cites {}", removed.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+        let detail =
+            format!("no longer cites {}", removed.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
         let audit = audit(now, actor, id, "detach", detail);
         self.write_one(id, expected_revision, item.state, &editor, &audit)
     }
@@ -114,8 +115,7 @@ impl Editorial {
             section: Some(Some(section.to_owned())),
             ..rules::EditChanges::default()
         };
-        let (editor, _) =
-            changes.apply(&EditorFields::default(), &[]).map_err(|e| invalid(format!("note: {e}")))?;
+        let (editor, _) = changes.apply(&EditorFields::default(), &[]).map_err(|e| invalid(format!("note: {e}")))?;
         if editor.commentary.is_none() {
             return Err(invalid("note: the commentary is empty; a note is its commentary".to_owned()));
         }

@@ -23,8 +23,8 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWrite
 
 use chrono::{DateTime, Utc};
 
-use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::entries::{CitedItem, MAX_CITED};
+use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::rules::EditChanges;
 use self::rules::{Action, TransitionError};
 pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};

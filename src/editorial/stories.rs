@@ -56,7 +56,8 @@ impl SignatureCache {
 
 /// What the signature reads: the title and the main text, else the summary.
 fn signature_of(item: &Item) -> Signature {
-    let text = if item.text.trim().is_empty() { crate::sanitize::html_to_text(&item.summary) } else { item.text.clone() };
+    let text =
+        if item.text.trim().is_empty() { crate::sanitize::html_to_text(&item.summary) } else { item.text.clone() };
     let text: String = text.chars().take(MAX_TEXT_CHARS).collect();
     Signature::of(&item.title, &text)
 }
@@ -83,10 +84,9 @@ impl Editorial {
 
     /// Re-assigns every stored item's story from scratch (`gleaner stories --all`).
     pub fn reassign_all_stories(&self) -> Result<Vec<ItemId>, EditorialError> {
-        let mut items = self.store.items(&ItemQuery::default())?;
-        for item in &mut items {
-            item.story = None;
-        }
+        // Each keeps its old story only for the comparison: in `fresh` mode
+        // the neighbours are only the items placed in this run.
+        let items = self.store.items(&ItemQuery::default())?;
         self.assign_with(items, true)
     }
 
@@ -94,7 +94,8 @@ impl Editorial {
         self.assign_with(targets, false)
     }
 
-    /// `fresh`: the targets are every item, all unassigned (neighbours are the targets themselves).
+    /// `fresh`: the targets are every item, placed from scratch (their
+    /// neighbours are the targets placed before them, not stored stories).
     fn assign_with(&self, mut targets: Vec<Item>, fresh: bool) -> Result<Vec<ItemId>, EditorialError> {
         if targets.is_empty() {
             return Ok(Vec::new());

@@ -68,7 +68,8 @@ impl Ingest {
         let purpose = Purpose::ItemLink { from_file_source: false };
         let validators = Validators::default();
         let request = FetchRequest { url: &page, validators: &validators, purpose };
-        let fetched = self.fetcher.fetch(&request).await.map_err(|source| AddError::Fetch { url: page.clone(), source })?;
+        let fetched =
+            self.fetcher.fetch(&request).await.map_err(|source| AddError::Fetch { url: page.clone(), source })?;
         let FetchOutcome::Fetched(body) = fetched else {
             // A 304 to a request without validators: a broken server.
             let source = FetchError::Status { url: page.clone(), status: 304, retry_after: None };
@@ -78,7 +79,8 @@ impl Ingest {
             return Err(AddError::NotAPage { url: page, what: what.to_string() });
         }
         let host = page.host_str().unwrap_or_default().trim_start_matches("www.").to_owned();
-        let permit = Arc::clone(&self.extracting).acquire_owned().await.expect("the extraction semaphore is never closed");
+        let permit =
+            Arc::clone(&self.extracting).acquire_owned().await.expect("the extraction semaphore is never closed");
         let final_url = body.final_url.clone();
         let article = tokio::task::spawn_blocking(move || {
             let _permit = permit;

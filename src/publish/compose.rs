@@ -100,8 +100,12 @@ impl Composition {
     /// Plain-text synopsis: the headlines in issue order (RSS `description`
     /// must be text here, and the headlines say what the issue holds).
     pub fn summary(&self) -> String {
-        let headlines: Vec<&str> =
-            self.sections.iter().flat_map(|s| s.entries.iter().map(|e| e.headline.as_str())).filter(|h| !h.is_empty()).collect();
+        let headlines: Vec<&str> = self
+            .sections
+            .iter()
+            .flat_map(|s| s.entries.iter().map(|e| e.headline.as_str()))
+            .filter(|h| !h.is_empty())
+            .collect();
         headlines.join(" · ")
     }
 
@@ -153,12 +157,10 @@ pub fn compose(
     // entry, not an entry of its own (it would otherwise appear twice).
     // Only a citing entry that is itself nobody's citation folds others in,
     // so two entries citing each other both stay.
-    let cited: std::collections::HashSet<&ItemId> = candidates.iter().flat_map(|c| c.item.editor.cited.iter()).collect();
-    let folded: std::collections::HashSet<&ItemId> = candidates
-        .iter()
-        .filter(|c| !cited.contains(&c.item.id))
-        .flat_map(|c| c.item.editor.cited.iter())
-        .collect();
+    let cited: std::collections::HashSet<&ItemId> =
+        candidates.iter().flat_map(|c| c.item.editor.cited.iter()).collect();
+    let folded: std::collections::HashSet<&ItemId> =
+        candidates.iter().filter(|c| !cited.contains(&c.item.id)).flat_map(|c| c.item.editor.cited.iter()).collect();
     let standalone: Vec<&Candidate<'_>> = candidates.iter().filter(|c| !folded.contains(&c.item.id)).collect();
     let placed = lay_out(&settings.sections, standalone, |c| c.item, |c| c.source_section.map(str::to_owned));
     let mut sections: Vec<SectionView> = placed
@@ -187,9 +189,8 @@ fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
     // Where a chosen quote id is looked up: the entry's own article first,
     // then the cited ones; each quote is credited to its own article's outlet.
     let own = std::iter::once((candidate.quotes, outlet.clone()));
-    let cited = candidate.cited.iter().map(|c| {
-        (c.quotes, c.item.outlet.clone().or_else(|| c.source_name.map(str::to_owned)))
-    });
+    let cited =
+        candidate.cited.iter().map(|c| (c.quotes, c.item.outlet.clone().or_else(|| c.source_name.map(str::to_owned))));
     let pools: Vec<(&[Quote], Option<String>)> = own.chain(cited).collect();
     // The editor's order of choice, not page order: editors pick the strongest first.
     let quotes = item

@@ -58,6 +58,7 @@ fn item(slug: &str, title: &str, hours_before: i64, editor: EditorFields) -> Ite
         state: ReviewState::Approved,
         editor,
         revision: 1,
+        story: None,
     }
 }
 
@@ -269,7 +270,8 @@ fn an_editors_correction_of_speaker_and_outlet_is_shown() {
     );
     let corrected = item("x", "Title", 1, fields);
     let quotes = [quote("q1", "Words", Some("Wrong Guess"), Some("Wrong Outlet"), None)];
-    let candidates = [Candidate { item: &corrected, quotes: &quotes, source_section: None, source_name: None, cited: &[] }];
+    let candidates =
+        [Candidate { item: &corrected, quotes: &quotes, source_section: None, source_name: None, cited: &[] }];
     let composition = compose::compose(&settings, 1, &candidates, None, fixed_time());
     let shown = &composition.sections[0].entries[0].quotes[0];
     assert_eq!(shown.attribution, "Ali Vaez, in Crisis Group");
@@ -292,7 +294,7 @@ fn hostile_html_in_commentary_and_quotes_is_neutralized() {
     assert!(issue.html.contains("<p>According to Nick Wadhams in Bloomberg.</p><p>The cable is quoted below.</p>"));
 }
 
-fn parse_feed(bytes: &str) -> feed_rs::model::Feed {
+pub(crate) fn parse_feed(bytes: &str) -> feed_rs::model::Feed {
     feed_rs::parser::Builder::new()
         .sanitize_content(false)
         .build()
