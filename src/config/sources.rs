@@ -30,6 +30,7 @@ pub(super) const SOURCE_KEYS: &[&str] = &[
     "include",
     "exclude",
     "selectors",
+    "public_url",
 ];
 const SELECTOR_KEYS: &[&str] = &["item", "title", "link", "date", "summary"];
 
@@ -118,6 +119,18 @@ fn one(
         None => Some(default_schedule.clone()),
     };
     let follow = section.boolean(diag, "follow").unwrap_or(false);
+    let public_url = section.string(diag, "public_url").and_then(|(text, span)| {
+        let parsed = Url::parse(text).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+        if parsed.is_none() {
+            diag.error(&span, format!("{label}: public_url {text:?} is not an absolute http(s) URL"));
+        } else if url.as_ref().is_some_and(|u| u.scheme() != "file") {
+            diag.error(
+                &span,
+                format!("{label}: public_url applies only to a `file` source (its URL is already public)"),
+            );
+        }
+        parsed
+    });
     let enabled = section.boolean(diag, "enabled").unwrap_or(true);
     let filter =
         TextFilter { include: patterns(diag, &section, "include"), exclude: patterns(diag, &section, "exclude") };
@@ -163,6 +176,7 @@ fn one(
         selectors,
         filter,
         enabled,
+        public_url,
     })
 }
 

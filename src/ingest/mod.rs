@@ -371,7 +371,9 @@ pub fn parse_source_body(
     body: &FetchedBody,
     now: DateTime<Utc>,
 ) -> Result<ParsedFeed, parse::ParseError> {
-    let input = ParseInput { url: Some(&body.final_url), content_type: body.content_type.as_deref(), fetched_at: now };
+    // A local file that stands for a public page resolves its links as that page would.
+    let base = source.public_url.as_ref().unwrap_or(&body.final_url);
+    let input = ParseInput { url: Some(base), content_type: body.content_type.as_deref(), fetched_at: now };
     match (source.kind, &source.selectors) {
         (SourceKind::Page, Some(selectors)) => parse::parse_page(&body.bytes, selectors, &input),
         _ => parse::parse_feed(&body.bytes, &input),

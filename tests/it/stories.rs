@@ -260,3 +260,82 @@ fn the_cli_adds_by_url_attaches_notes_and_lists_stories() {
     let stories = gleaner(&config, &["stories", "--all"]);
     assert!(stories.status.success(), "{}", String::from_utf8_lossy(&stories.stderr));
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Issue 14.8: the demo publishes issue 1 with public links, and leaves a
+/// few items approved with sample commentary for the composer.
+#[test]
+fn the_demo_links_to_example_org_and_leaves_a_draft_with_commentary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(Path::new("config"), &dir.path().join("config"));
+    let config = dir.path().join("config/demo.toml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(&config, text.replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))).expect("write");
+    let mut demo = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(&config)
+        .arg("demo")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("demo starts");
+    let up = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(up.elapsed() < std::time::Duration::from_secs(60), "the demo never served");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    crate::support::terminate(&mut demo);
+
+    let issue = std::fs::read_to_string(dir.path().join("feeds/issues/1.html")).expect("issue 1");
+    assert!(issue.contains("href=\"https://example.org/demo/articles/"), "{issue}");
+    assert!(!issue.contains("file:"), "no local paths in the digest: {issue}");
+    let approved = gleaner(&config, &["items", "--json", "--state", "approved"]);
+    let ids: Vec<String> = String::from_utf8_lossy(&approved.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert!((2..=3).contains(&ids.len()), "two or three left for the composer: {ids:?}");
+    for id in &ids {
+        let show: serde_json::Value =
+            serde_json::from_slice(&gleaner(&config, &["show", id, "--json"]).stdout).expect("json");
+        assert!(show["editor"]["commentary"].as_str().is_some_and(|c| !c.is_empty()), "{show}");
+        assert!(show["url"].as_str().is_some_and(|u| u.starts_with("https://example.org/")), "{show}");
+    }
+}
+
+#[test]
+fn public_url_is_for_file_sources_only_and_maps_links_back_to_files() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("gleaner.toml");
+    let write = |sources: &str| std::fs::write(&path, format!("store = \"s.sled\"\n{sources}")).expect("write");
+    write("[[source]]\nid = \"web\"\nurl = \"https://e.org/feed\"\npublic_url = \"https://e.org/x\"\n");
+    let errors = gleaner::app::load_config(&path).expect_err("not a file source").to_string();
+    assert!(errors.contains("gleaner.toml:5") && errors.contains("only to a `file` source"), "{errors}");
+    write("[[source]]\nid = \"local\"\nurl = \"demo/feed.xml\"\npublic_url = \"ftp://e.org/x\"\n");
+    let errors = gleaner::app::load_config(&path).expect_err("not http").to_string();
+    assert!(errors.contains("not an absolute http(s) URL"), "{errors}");
+
+    write(
+        "[[source]]\nid = \"local\"\nurl = \"demo/feeds/a.xml\"\npublic_url = \"https://example.org/demo/feeds/a.xml\"\n",
+    );
+    let config = gleaner::app::load_config(&path).expect("valid");
+    let source = &config.sources[0];
+    let link = url::Url::parse("https://example.org/demo/articles/b.html").expect("url");
+    let local = source.local_page(&link).expect("a local stand-in");
+    assert_eq!(local, url::Url::from_file_path(dir.path().join("demo/articles/b.html")).expect("file url"));
+    assert_eq!(source.local_page(&url::Url::parse("https://other.example/b.html").expect("url")), None);
+}
