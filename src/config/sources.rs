@@ -187,6 +187,10 @@ fn check_id(diag: &mut Diag<'_>, id: &str, span: &Range<usize>, seen: &mut SeenI
         diag.error(span, format!("bad source id {id:?}: use only lower-case letters a-z, digits, `-` and `_`"));
         return;
     }
+    if [crate::model::MANUAL_SOURCE, crate::model::NOTE_SOURCE].contains(&id) {
+        diag.error(span, format!("source id `{id}` is reserved: Gleaner's own `{id}` source holds items editors add"));
+        return;
+    }
     if let Some(first) = seen.get(id) {
         diag.error(span, format!("duplicate source id `{id}` (first defined at {first})"));
     } else {

@@ -37,7 +37,7 @@ pub(super) struct SignatureCache {
 
 impl SignatureCache {
     fn signature(&mut self, item: &Item) -> Signature {
-        let key = format!("{}/{}", item.content_hash, item.extracted_at.map(|t| t.timestamp_micros()).unwrap_or(0));
+        let key = format!("{}/{}", item.content_hash, item.extracted_at.map_or(0, |t| t.timestamp_micros()));
         if let Some((cached, _, signature)) = self.entries.get(&item.id) {
             if *cached == key {
                 return signature.clone();

@@ -126,6 +126,7 @@ pub fn score(set: &StorySet) -> StoryEvalReport {
             }
         }
     }
+    #[allow(clippy::cast_precision_loss)] // pair counts are far below 2^52
     let ratio = |num: usize, den: usize| if den == 0 { 1.0 } else { num as f64 / den as f64 };
     report.precision = ratio(report.true_positives, report.true_positives + report.false_positives);
     report.recall = ratio(report.true_positives, report.positives);

@@ -347,9 +347,12 @@ fn current_revisions(store: &dyn Store, issue: &Issue) -> Result<Vec<(ItemId, u6
     Ok(revisions)
 }
 
+/// One entry's cited items, each with its quotes.
+type CitedItems = Vec<(Item, Vec<Quote>)>;
+
 /// Per approved item, the items it cites (in its order) with their quotes;
 /// a cited id no longer stored is left out.
-fn cited_items(store: &dyn Store, approved: &[Item]) -> Result<Vec<Vec<(Item, Vec<Quote>)>>, StoreError> {
+fn cited_items(store: &dyn Store, approved: &[Item]) -> Result<Vec<CitedItems>, StoreError> {
     let mut all = Vec::with_capacity(approved.len());
     for item in approved {
         let mut cited = Vec::with_capacity(item.editor.cited.len());

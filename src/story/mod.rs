@@ -4,11 +4,11 @@
 //! a trimmed paragraph, a local sentence added); two different stories on the
 //! same topic share names and vocabulary but few runs of words. So the test
 //! is the Jaccard similarity of word 3-shingles (runs of three words) of
-//! title and main text, estimated with MinHash: a [`Signature`] of
+//! title and main text, estimated with `MinHash`: a [`Signature`] of
 //! [`HASHES`] minima is computed once per item and compared in
 //! microseconds, without keeping the text.
 //!
-//! Hand-written rather than a crate: no maintained MinHash crate is in our
+//! Hand-written rather than a crate: no maintained `MinHash` crate is in our
 //! dependency tree (the ones on crates.io bring LSH frameworks and their own
 //! hashing stacks), and the whole algorithm is a hash per shingle and a
 //! minimum per slot. Pure: no I/O, no clock; the caller decides which items
@@ -36,7 +36,7 @@ pub const SAME_STORY: f32 = 0.18;
 /// (a headline alone): such an item stays a story of its own.
 pub const MIN_SHINGLES: usize = 12;
 
-/// The MinHash signature of one text.
+/// The `MinHash` signature of one text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     minima: Box<[u32; HASHES]>,
@@ -105,7 +105,7 @@ fn shingle_hash(words: &[String]) -> u64 {
 }
 
 /// The `slot`-th hash of a shingle: one strong hash per shingle, then a cheap
-/// independent-looking remix per slot (SplitMix64's finalizer over the hash
+/// independent-looking remix per slot (`SplitMix64`'s finalizer over the hash
 /// xor a per-slot constant), instead of `HASHES` strong hashes per shingle.
 /// Kept to 32 bits: half the memory of a signature, and a chance collision
 /// (2^-32 per slot) moves no estimate.

@@ -370,7 +370,7 @@ async fn an_editor_adds_an_article_by_url_and_cites_a_second_one_with_its_quote(
         client.find(Locator::Css("button[value=approve]")).await.expect("approve").click().await.expect("click");
         wait_for_text(&client, ".flash li", "Saved").await;
         let rates = fx.store.item(&fx.rates).expect("read").expect("stored");
-        assert_eq!(rates.editor.cited, [fx.budget.clone()]);
+        assert_eq!(rates.editor.cited, std::slice::from_ref(&fx.budget));
         assert_eq!(rates.editor.quote_ids, ["q2"]);
         assert_eq!(rates.state, ReviewState::Approved);
 

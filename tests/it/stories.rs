@@ -158,12 +158,12 @@ fn an_entry_cites_several_articles_and_quotes_each_with_its_own_outlet() {
     let revision = store.item(&a).expect("read").expect("stored").revision;
 
     // Attaching itself, or an unknown item, is refused.
-    assert!(editorial.attach(&a, revision, &[a.clone()], "ann", at(300)).is_err());
+    assert!(editorial.attach(&a, revision, std::slice::from_ref(&a), "ann", at(300)).is_err());
     let unknown = ItemId::derive("x", "y");
     assert!(editorial.attach(&a, revision, &[unknown], "ann", at(300)).is_err());
 
-    let cited = editorial.attach(&a, revision, &[b.clone()], "ann", at(300)).expect("attach");
-    assert_eq!(cited.editor.cited, [b.clone()]);
+    let cited = editorial.attach(&a, revision, std::slice::from_ref(&b), "ann", at(300)).expect("attach");
+    assert_eq!(cited.editor.cited, std::slice::from_ref(&b));
     let changes = gleaner::editorial::EditChanges {
         quote_ids: Some(vec!["qb".to_owned(), "qa".to_owned()]),
         ..Default::default()
@@ -183,11 +183,11 @@ fn an_entry_cites_several_articles_and_quotes_each_with_its_own_outlet() {
     assert!(baker < lopez, "the editor's order");
 
     // Detaching takes the cited item's chosen quote with it.
-    let detached = editorial.detach(&a, approved.revision, &[b.clone()], "ann", at(500)).expect("detach");
+    let detached = editorial.detach(&a, approved.revision, std::slice::from_ref(&b), "ann", at(500)).expect("detach");
     assert!(detached.editor.cited.is_empty());
     assert_eq!(detached.editor.quote_ids, ["qa"]);
     // Published with the entry: the cited article goes out too (attach again first).
-    let cited = editorial.attach(&a, detached.revision, &[b.clone()], "ann", at(501)).expect("attach");
+    let cited = editorial.attach(&a, detached.revision, std::slice::from_ref(&b), "ann", at(501)).expect("attach");
     assert_eq!(cited.state, ReviewState::Approved);
     let output = gleaner::publish::write::DirOutput::new(dir.path().to_path_buf());
     publisher.publish_next(store.as_ref(), &output, at(600), false).expect("publish");
@@ -325,6 +325,9 @@ fn public_url_is_for_file_sources_only_and_maps_links_back_to_files() {
     write("[[source]]\nid = \"web\"\nurl = \"https://e.org/feed\"\npublic_url = \"https://e.org/x\"\n");
     let errors = gleaner::app::load_config(&path).expect_err("not a file source").to_string();
     assert!(errors.contains("gleaner.toml:5") && errors.contains("only to a `file` source"), "{errors}");
+    write("[[source]]\nid = \"manual\"\nurl = \"https://e.org/feed\"\n");
+    let errors = gleaner::app::load_config(&path).expect_err("reserved").to_string();
+    assert!(errors.contains("gleaner.toml:3") && errors.contains("reserved"), "{errors}");
     write("[[source]]\nid = \"local\"\nurl = \"demo/feed.xml\"\npublic_url = \"ftp://e.org/x\"\n");
     let errors = gleaner::app::load_config(&path).expect_err("not http").to_string();
     assert!(errors.contains("not an absolute http(s) URL"), "{errors}");

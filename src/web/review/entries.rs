@@ -112,7 +112,7 @@ async fn cite(state: UiState, editor: Editor, id: String, fields: Fields, attach
             state.inner.sessions.flash(&editor, if attach { "Attached." } else { "Detached." }.to_owned());
         }
         Err(error) if !editorial_status(&error).is_server_error() => {
-            state.inner.sessions.flash(&editor, error.to_string())
+            state.inner.sessions.flash(&editor, error.to_string());
         }
         Err(error) => return Err(error.into()),
     }

@@ -133,6 +133,44 @@ struct StateView {
     current: bool,
 }
 
+/// One queue row (a story) as the template shows it.
+fn row_view(row: &crate::editorial::QueueRow) -> RowView {
+    RowView {
+        id: row.id.to_string(),
+        target: format!("{}:{}", row.id, row.revision),
+        title: row.title.clone(),
+        source: row.source.clone(),
+        outlet: row.outlet.clone(),
+        section: row.section.clone(),
+        language: row.language.clone(),
+        published: row.published.format("%Y-%m-%d %H:%M").to_string(),
+        published_iso: row.published.to_rfc3339(),
+        state: row.state.as_str(),
+        #[allow(clippy::useless_conversion)] // the count's integer type is editorial's choice
+        quote_count: usize::try_from(row.quote_count).unwrap_or(usize::MAX),
+        also: row
+            .also
+            .iter()
+            .map(|m| MemberView {
+                id: m.id.to_string(),
+                title: m.title.clone(),
+                outlet: m.outlet.clone().unwrap_or_else(|| m.source.clone()),
+                state: m.state.as_str(),
+            })
+            .collect(),
+        also_in: {
+            let mut names: Vec<String> = Vec::new();
+            for member in &row.also {
+                let name = member.outlet.clone().unwrap_or_else(|| member.source.clone());
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            names
+        },
+    }
+}
+
 /// GET /queue.
 pub(crate) async fn show(
     State(state): State<UiState>,
@@ -151,44 +189,7 @@ pub(crate) async fn show(
         Ok((page, choices))
     })
     .await?;
-    let rows: Vec<RowView> = result
-        .rows
-        .iter()
-        .map(|row| RowView {
-            id: row.id.to_string(),
-            target: format!("{}:{}", row.id, row.revision),
-            title: row.title.clone(),
-            source: row.source.clone(),
-            outlet: row.outlet.clone(),
-            section: row.section.clone(),
-            language: row.language.clone(),
-            published: row.published.format("%Y-%m-%d %H:%M").to_string(),
-            published_iso: row.published.to_rfc3339(),
-            state: row.state.as_str(),
-            #[allow(clippy::useless_conversion)] // the count's integer type is editorial's choice
-            quote_count: usize::try_from(row.quote_count).unwrap_or(usize::MAX),
-            also: row
-                .also
-                .iter()
-                .map(|m| MemberView {
-                    id: m.id.to_string(),
-                    title: m.title.clone(),
-                    outlet: m.outlet.clone().unwrap_or_else(|| m.source.clone()),
-                    state: m.state.as_str(),
-                })
-                .collect(),
-            also_in: {
-                let mut names: Vec<String> = Vec::new();
-                for member in &row.also {
-                    let name = member.outlet.clone().unwrap_or_else(|| member.source.clone());
-                    if !names.contains(&name) {
-                        names.push(name);
-                    }
-                }
-                names
-            },
-        })
-        .collect();
+    let rows: Vec<RowView> = result.rows.iter().map(row_view).collect();
     let current_state = params.state.as_deref().and_then(ReviewState::parse);
     let asked = params.state.as_deref().map(str::trim).unwrap_or_default();
     let count_of = |wanted: &[ReviewState]| -> usize {
