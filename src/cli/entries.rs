@@ -1,4 +1,4 @@
-//! `gleaner add URL`, `note add`, `review attach|detach` and `stories`:
+//! `gleaner add URL`, `note add` and `stories`:
 //! entries beyond one fed article (issue 14), through the same editorial
 //! and ingest use-cases as the review UI.
 
@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::Subcommand;
 
-use super::items::{cli_actor, editorial_failure, parse_item_id};
+use super::items::{cli_actor, editorial_failure};
 use super::output::json_document;
 use super::{CmdResult, Failure, runtime};
 use crate::app::App;
@@ -27,46 +27,6 @@ pub(super) enum NoteCommand {
         #[arg(long = "as", value_name = "NAME")]
         actor: Option<String>,
     },
-}
-
-/// `review attach|detach ID OTHER...`.
-#[derive(Debug, clap::Args)]
-pub(super) struct ReviewCiteArgs {
-    /// The citing entry.
-    #[arg(value_name = "ID")]
-    id: String,
-    /// The items it cites (or no longer cites).
-    #[arg(required = true, value_name = "OTHER")]
-    others: Vec<String>,
-    #[arg(long = "as", value_name = "NAME")]
-    actor: Option<String>,
-    #[arg(long)]
-    revision: Option<u64>,
-}
-
-pub(super) fn cite(app: &App, args: &ReviewCiteArgs, attach: bool) -> CmdResult {
-    let actor = cli_actor(args.actor.as_deref())?;
-    let id = parse_item_id(&args.id)?;
-    let others = args.others.iter().map(|o| parse_item_id(o)).collect::<Result<Vec<_>, _>>()?;
-    let editorial = &app.editorial;
-    let Some(item) = editorial.item(&id).context("reading item")? else {
-        eprintln!("error: no item with id {id}");
-        return Err(Failure::Usage);
-    };
-    let revision = args.revision.unwrap_or(item.revision);
-    let done = if attach {
-        editorial.attach(&id, revision, &others, &actor, Utc::now())
-    } else {
-        editorial.detach(&id, revision, &others, &actor, Utc::now())
-    };
-    let edited = done.map_err(editorial_failure)?;
-    let cited: Vec<String> = edited.editor.cited.iter().map(ToString::to_string).collect();
-    outln!(
-        "{id}: cites {} (revision {})",
-        if cited.is_empty() { "nothing".to_owned() } else { cited.join(", ") },
-        edited.revision
-    );
-    Ok(())
 }
 
 pub(super) fn note(app: &App, what: NoteCommand) -> CmdResult {

@@ -1,4 +1,4 @@
-//! `gleaner items`, `show`, `review approve|reject|shortlist|reset|edit` and
+//! `gleaner items`, `show`, `review approve|reject|shortlist|reset|edit|attach|detach` and
 //! `user add`: the editors' work from a terminal, through the same editorial
 //! use-case (rules, audit trail, optimistic revisions) as the review UI.
 
@@ -158,9 +158,9 @@ pub(super) enum ReviewCommand {
     /// Change an item's editor fields; an empty value clears a field.
     Edit(ReviewEditArgs),
     /// Make entry ID cite other items too (their links, and their quotes for --quotes).
-    Attach(super::entries::ReviewCiteArgs),
+    Attach(ReviewCiteArgs),
     /// Stop entry ID citing these items (their chosen quotes go with them).
-    Detach(super::entries::ReviewCiteArgs),
+    Detach(ReviewCiteArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -253,8 +253,8 @@ pub(super) fn review(app: &App, what: ReviewCommand) -> CmdResult {
         ReviewCommand::Shortlist(args) => (Action::Shortlist, args),
         ReviewCommand::Reset(args) => (Action::Reset, args),
         ReviewCommand::Edit(args) => return review_edit(app, &args),
-        ReviewCommand::Attach(args) => return super::entries::cite(app, &args, true),
-        ReviewCommand::Detach(args) => return super::entries::cite(app, &args, false),
+        ReviewCommand::Attach(args) => return cite(app, &args, true),
+        ReviewCommand::Detach(args) => return cite(app, &args, false),
     };
     if args.revision.is_some() && args.ids.len() > 1 {
         eprintln!("--revision names one item's revision: give a single ID with it");
@@ -390,5 +390,45 @@ pub(super) fn user(app: &App, what: UserCommand) -> CmdResult {
     let editorial = &app.editorial;
     editorial.add_user(&name, password, Utc::now()).map_err(editorial_failure)?;
     outln!("added user {name}");
+    Ok(())
+}
+
+/// `review attach|detach ID OTHER...`.
+#[derive(Debug, clap::Args)]
+pub(super) struct ReviewCiteArgs {
+    /// The citing entry.
+    #[arg(value_name = "ID")]
+    id: String,
+    /// The items it cites (or no longer cites).
+    #[arg(required = true, value_name = "OTHER")]
+    others: Vec<String>,
+    #[arg(long = "as", value_name = "NAME")]
+    actor: Option<String>,
+    #[arg(long)]
+    revision: Option<u64>,
+}
+
+pub(super) fn cite(app: &App, args: &ReviewCiteArgs, attach: bool) -> CmdResult {
+    let actor = cli_actor(args.actor.as_deref())?;
+    let id = parse_item_id(&args.id)?;
+    let others = args.others.iter().map(|o| parse_item_id(o)).collect::<Result<Vec<_>, _>>()?;
+    let editorial = &app.editorial;
+    let Some(item) = editorial.item(&id).context("reading item")? else {
+        eprintln!("error: no item with id {id}");
+        return Err(Failure::Usage);
+    };
+    let revision = args.revision.unwrap_or(item.revision);
+    let done = if attach {
+        editorial.attach(&id, revision, &others, &actor, Utc::now())
+    } else {
+        editorial.detach(&id, revision, &others, &actor, Utc::now())
+    };
+    let edited = done.map_err(editorial_failure)?;
+    let cited: Vec<String> = edited.editor.cited.iter().map(ToString::to_string).collect();
+    outln!(
+        "{id}: cites {} (revision {})",
+        if cited.is_empty() { "nothing".to_owned() } else { cited.join(", ") },
+        edited.revision
+    );
     Ok(())
 }
