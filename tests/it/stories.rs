@@ -196,6 +196,16 @@ fn an_entry_cites_several_articles_and_quotes_each_with_its_own_outlet() {
     let feed = crate::publish::parse_feed(&rss);
     let body = feed.entries[0].content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default();
     assert!(body.contains("https://example.org/b"), "{body}");
+    // Atom and JSON Feed stay valid with a multi-article entry too.
+    for file in ["digest.atom", "digest.json"] {
+        let text = std::fs::read_to_string(dir.path().join(file)).expect("feed");
+        let feed = crate::publish::parse_feed(&text);
+        let body = feed.entries[0].content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default();
+        assert!(body.contains("https://example.org/b") && body.contains("Maria Lopez"), "{file}: {body}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("digest.json")).expect("json")).expect("valid");
+    assert_eq!(json["version"], "https://jsonfeed.org/version/1.1");
 }
 
 #[test]
