@@ -28,4 +28,5 @@ pub mod publish;
 pub mod sanitize;
 pub mod schedule;
 pub mod store;
+pub mod story;
 pub mod web;

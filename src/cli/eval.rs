@@ -12,5 +12,6 @@ pub(super) fn eval(what: EvalCommand) -> CmdResult {
             print_report(&crate::eval::wcxb::wcxb_benchmark(&dir, split, predictions.as_deref()), json)
         }
         EvalCommand::Quotes { dir, json } => print_report(&crate::eval::quotes::quote_gold(&dir), json),
+        EvalCommand::Stories { file, json } => print_report(&crate::eval::stories::story_pairs(&file), json),
     }
 }

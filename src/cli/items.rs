@@ -1,8 +1,9 @@
-//! `gleaner items`, `show`, `review approve|reject|shortlist|reset|edit` and
+//! `gleaner items`, `show`, `review approve|reject|shortlist|reset|edit|attach|detach` and
 //! `user add`: the editors' work from a terminal, through the same editorial
 //! use-case (rules, audit trail, optimistic revisions) as the review UI.
 
 use anyhow::{Context, anyhow};
+use chrono::Utc;
 use clap::Subcommand;
 
 use super::backend::Backend;
@@ -123,6 +124,10 @@ pub(super) enum ReviewCommand {
     Reset(ReviewActArgs),
     /// Change an item's editor fields; an empty value clears a field.
     Edit(ReviewEditArgs),
+    /// Make entry ID cite other items too (their links, and their quotes for --quotes).
+    Attach(ReviewCiteArgs),
+    /// Stop entry ID citing these items (their chosen quotes go with them).
+    Detach(ReviewCiteArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -145,7 +150,8 @@ pub(super) struct ReviewEditArgs {
     headline: Option<String>,
     #[arg(long)]
     commentary: Option<String>,
-    /// Chosen quote ids in order, comma-separated (as `gleaner show ID` prints them).
+    /// Chosen quote ids in order, comma-separated (as `gleaner show ID` prints them;
+    /// quotes of items the entry cites, see `review attach`, may be chosen too).
     #[arg(long, value_name = "Q,..")]
     quotes: Option<String>,
     #[arg(long)]
@@ -208,6 +214,8 @@ pub(super) fn review(backend: &Backend, what: ReviewCommand) -> CmdResult {
         ReviewCommand::Shortlist(args) => (Action::Shortlist, args),
         ReviewCommand::Reset(args) => (Action::Reset, args),
         ReviewCommand::Edit(args) => return review_edit(backend, &args),
+        ReviewCommand::Attach(args) => return cite(backend, &args, true),
+        ReviewCommand::Detach(args) => return cite(backend, &args, false),
     };
     if args.revision.is_some() && args.ids.len() > 1 {
         eprintln!("--revision names one item's revision: give a single ID with it");
@@ -321,4 +329,51 @@ pub(super) fn review_edit(backend: &Backend, args: &ReviewEditArgs) -> CmdResult
             Err(failure)
         }
     }
+}
+
+/// `review attach|detach ID OTHER...`.
+#[derive(Debug, clap::Args)]
+pub(super) struct ReviewCiteArgs {
+    /// The citing entry.
+    #[arg(value_name = "ID")]
+    id: String,
+    /// The items it cites (or no longer cites).
+    #[arg(required = true, value_name = "OTHER")]
+    others: Vec<String>,
+    #[arg(long = "as", value_name = "NAME")]
+    actor: Option<String>,
+    #[arg(long)]
+    revision: Option<u64>,
+}
+
+pub(super) fn cite(backend: &Backend, args: &ReviewCiteArgs, attach: bool) -> CmdResult {
+    let Backend::Local(app) = backend else {
+        eprintln!(
+            "error: `review {}` is not yet served by the running service's API: stop `gleaner serve` and run it again",
+            if attach { "attach" } else { "detach" }
+        );
+        return Err(Failure::Usage);
+    };
+    let actor = cli_actor(args.actor.as_deref())?;
+    let id = parse_item_id(&args.id)?;
+    let others = args.others.iter().map(|o| parse_item_id(o)).collect::<Result<Vec<_>, _>>()?;
+    let editorial = &app.editorial;
+    let Some(item) = editorial.item(&id).context("reading item")? else {
+        eprintln!("error: no item with id {id}");
+        return Err(Failure::Usage);
+    };
+    let revision = args.revision.unwrap_or(item.revision);
+    let done = if attach {
+        editorial.attach(&id, revision, &others, &actor, Utc::now())
+    } else {
+        editorial.detach(&id, revision, &others, &actor, Utc::now())
+    };
+    let edited = done.map_err(editorial_failure)?;
+    let cited: Vec<String> = edited.editor.cited.iter().map(ToString::to_string).collect();
+    outln!(
+        "{id}: cites {} (revision {})",
+        if cited.is_empty() { "nothing".to_owned() } else { cited.join(", ") },
+        edited.revision
+    );
+    Ok(())
 }

@@ -2,7 +2,8 @@
 //!
 //! One file per command family (`sources`: config, polling, parsing and
 //! extracting one document, OPML; `items`: the queue, review and users;
-//! `publish`; `ops`: the service, the demo, backups, health; `eval`), and
+//! `publish`; `ops`: the service, the demo, backups, health; `eval`;
+//! `entries`: add by URL, notes, attach/detach, stories), and
 //! every printer in `output`. The commands and their `--json` shapes are a
 //! contract (DESIGN.md); exit codes are decided in one place, [`Failure`].
 //! Commands reach the store and the network only through the parts of an
@@ -12,6 +13,7 @@
 mod output;
 mod accounts;
 mod backend;
+mod entries;
 mod eval;
 mod items;
 mod ops;
@@ -117,6 +119,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fetch, extract and queue one article by hand (as `new`, source `manual`).
+    Add {
+        url: String,
+        /// Put it in this section of the digest.
+        #[arg(long)]
+        section: Option<String>,
+        #[arg(long = "as", value_name = "NAME")]
+        actor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Commentary-only entries.
+    Note {
+        #[command(subcommand)]
+        what: entries::NoteCommand,
+    },
+    /// Group items into stories across outlets: those without one, or all again with --all.
+    Stories {
+        #[arg(long)]
+        all: bool,
+    },
     /// Evaluations over public corpora, given by path.
     Eval {
         #[command(subcommand)]
@@ -187,6 +210,13 @@ enum EvalCommand {
     /// Quote span precision/recall/F1 and speaker accuracy against the gold set in DIR.
     Quotes {
         dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Near-duplicate precision and recall over every pair of versions in FILE
+    /// (our test set: `tests/fixtures/stories/pairs.toml`).
+    Stories {
+        file: PathBuf,
         #[arg(long)]
         json: bool,
     },
@@ -272,6 +302,11 @@ fn run(cli: Cli) -> CmdResult {
         Command::Parse { target, json } => sources::parse_command(path, &target, json),
         Command::Extract { target, json } => sources::extract_command(path, &target, json),
         Command::Eval { what } => eval::eval(what),
+        Command::Add { url, section, actor, json } => {
+            entries::add(&backend::offline(path, "add")?, &url, section.as_deref(), actor.as_deref(), json)
+        }
+        Command::Note { what } => entries::note(&backend::offline(path, "note add")?, what),
+        Command::Stories { all } => entries::stories(&backend::offline(path, "stories")?, all),
         Command::Review { what } => items::review(&backend::open(path)?, what),
         Command::User { what } => accounts::user(&backend::open(path)?, what),
         Command::Token { what } => accounts::token(&backend::open(path)?, what),

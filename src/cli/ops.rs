@@ -28,10 +28,20 @@ pub(super) fn serve(app: App) -> CmdResult {
 pub(super) const DEMO_USER: &str = "editor";
 pub(super) const DEMO_PASSWORD: &str = "gleaner-demo";
 /// How many items with quotes the demo approves for its first issue.
-pub(super) const DEMO_ISSUE_ITEMS: usize = 6;
+pub(super) const DEMO_ISSUE_ITEMS: usize = 4;
+/// Sample commentary for the items the demo leaves approved in the composer
+/// (the next issue's draft), so a first look at the composer shows work in
+/// progress rather than an empty page.
+const DEMO_COMMENTARY: [&str; 3] = [
+    "The vote count hides how close this came. The quotes below show where the fault lines run.",
+    "A story to watch: these numbers will be argued over for months.\n\nSample commentary from the demo; \
+     edit it here or on the item page.",
+    "Worth reading in full: the second quote says more than the headline.",
+];
 
 /// The offline demo: poll the bundled sources, create the demo editor,
-/// approve a few items with quotes, publish issue 1, then serve.
+/// approve a few items with quotes, publish issue 1, leave a few more
+/// approved with sample commentary in the composer, then serve.
 ///
 /// The demo login is public and it approves and publishes on its own, so it
 /// runs only where that harms nothing: every source a bundled file, and a
@@ -72,11 +82,36 @@ pub(super) fn demo(path: &Path) -> CmdResult {
             outln!("  approved {}  {}", item.id, truncate(&item.title, 70));
         }
     }
-    outln!("\n== 3. Publishing");
-    publish(&backend, false)?;
+    if app.issue_count().context("reading issues")? == 0 {
+        outln!("\n== 3. Publishing");
+        publish(&backend, false)?;
+    }
+    let approved = editorial.items(Some(ReviewState::Approved), None, None).context("listing items")?;
+    if approved.is_empty() {
+        outln!(
+            "\n== 4. Approving {} more with sample commentary: the next issue's draft, in the composer",
+            DEMO_COMMENTARY.len()
+        );
+        let mut candidates = editorial.items(Some(ReviewState::New), None, None).context("listing items")?;
+        // Items with quotes first, as an editor would pick them.
+        candidates.sort_by_key(|item| item.quote_count == 0);
+        for (item, commentary) in candidates.iter().zip(DEMO_COMMENTARY) {
+            let quotes = editorial.item_page(&item.id).map_err(editorial_failure)?.quotes;
+            let chosen: Vec<String> =
+                quotes.iter().filter(|q| q.speaker.is_some()).take(2).map(|q| q.id.clone()).collect();
+            let changes = EditChanges {
+                commentary: Some(Some(commentary.to_owned())),
+                quote_ids: Some(chosen),
+                ..EditChanges::default()
+            };
+            let edited = editorial.edit(&item.id, item.revision, &changes, "demo", now).map_err(editorial_failure)?;
+            editorial.act(&item.id, edited.revision, Action::Approve, "demo", now).map_err(editorial_failure)?;
+            outln!("  approved {}  {}", item.id, truncate(&item.title, 70));
+        }
+    }
     let Backend::Local(app) = backend else { return Err(anyhow!("the demo publishes into its own store").into()) };
     let bind = app.config.settings.server.bind;
-    outln!("\n== 4. Serving until Ctrl-C");
+    outln!("\n== 5. Serving until Ctrl-C");
     outln!("  review UI: http://{bind}/   (log in as {DEMO_USER} / {DEMO_PASSWORD})");
     outln!("  digest:    http://{bind}/feeds/digest.xml   archive: http://{bind}/feeds/");
     serve(*app)

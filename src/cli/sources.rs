@@ -149,6 +149,8 @@ fn poll_here(app: &App, sources: &[Source], json: bool) -> Result<crate::ingest:
         }
     });
     drop(progress);
+    let changed: Vec<_> = report.sources.iter().flat_map(|s| s.changed.iter().cloned()).collect();
+    app.editorial.assign_stories(&changed).context("assigning stories")?;
     app.flush().context("cannot flush the store")?;
     Ok(report)
 }

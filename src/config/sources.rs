@@ -30,6 +30,7 @@ pub(super) const SOURCE_KEYS: &[&str] = &[
     "include",
     "exclude",
     "selectors",
+    "public_url",
 ];
 const SELECTOR_KEYS: &[&str] = &["item", "title", "link", "date", "summary"];
 
@@ -118,6 +119,18 @@ fn one(
         None => Some(default_schedule.clone()),
     };
     let follow = section.boolean(diag, "follow").unwrap_or(false);
+    let public_url = section.string(diag, "public_url").and_then(|(text, span)| {
+        let parsed = Url::parse(text).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+        if parsed.is_none() {
+            diag.error(&span, format!("{label}: public_url {text:?} is not an absolute http(s) URL"));
+        } else if url.as_ref().is_some_and(|u| u.scheme() != "file") {
+            diag.error(
+                &span,
+                format!("{label}: public_url applies only to a `file` source (its URL is already public)"),
+            );
+        }
+        parsed
+    });
     let enabled = section.boolean(diag, "enabled").unwrap_or(true);
     let filter =
         TextFilter { include: patterns(diag, &section, "include"), exclude: patterns(diag, &section, "exclude") };
@@ -163,6 +176,7 @@ fn one(
         selectors,
         filter,
         enabled,
+        public_url,
     })
 }
 
@@ -171,6 +185,10 @@ fn check_id(diag: &mut Diag<'_>, id: &str, span: &Range<usize>, seen: &mut SeenI
         !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if !slug {
         diag.error(span, format!("bad source id {id:?}: use only lower-case letters a-z, digits, `-` and `_`"));
+        return;
+    }
+    if [crate::model::MANUAL_SOURCE, crate::model::NOTE_SOURCE].contains(&id) {
+        diag.error(span, format!("source id `{id}` is reserved: Gleaner's own `{id}` source holds items editors add"));
         return;
     }
     if let Some(first) = seen.get(id) {

@@ -108,6 +108,18 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
         let _ = stop.send(true);
     };
     let editorial = app.editorial.clone();
+    // Items stored before stories existed (or while a poll's assignment
+    // failed) get theirs in the background: serving does not wait for it.
+    let assigning = editorial.clone();
+    tokio::task::spawn_blocking(move || match assigning.assign_missing_stories() {
+        Ok(ids) => {
+            if let Err(error) = assigning.refresh_rows(&ids) {
+                tracing::error!(%error, "review queue refresh failed");
+            }
+            tracing::info!(items = ids.len(), "stories assigned");
+        }
+        Err(error) => tracing::error!(%error, "assigning stories failed"),
+    });
     let (summary, ()) = tokio::join!(
         scheduler::run(app.ingest.clone(), sources, app.heartbeat.clock(), when_stopped(), |report, elapsed| {
             tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");

@@ -256,6 +256,7 @@ mod tests {
             selectors: None,
             filter: TextFilter::default(),
             enabled: true,
+            public_url: None,
         }
     }
 

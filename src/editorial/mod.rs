@@ -12,17 +12,20 @@
 //! unseen. Must not know about HTTP, terminals or argument parsing.
 
 mod accounts;
+mod entries;
 mod queue;
 pub mod rules;
+mod stories;
 mod users;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 
 pub use self::accounts::{TOKEN_PREFIX, new_token, token_hash};
+pub use self::entries::{CitedItem, MAX_CITED};
 use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::rules::EditChanges;
 use self::rules::{Action, TransitionError};
@@ -94,6 +97,9 @@ pub struct QueueFilter {
     pub section: Option<String>,
     /// A language tag; `fa` matches `fa` and `fa-IR`.
     pub language: Option<String>,
+    /// Any of these states (empty: any); `state`, when set, wins. The queue's
+    /// default view is the work still to do: new and shortlisted.
+    pub states: Vec<ReviewState>,
     /// Published at or after (inclusive).
     pub from: Option<DateTime<Utc>>,
     /// Published before (exclusive).
@@ -132,6 +138,27 @@ pub struct QueueRow {
     pub state: ReviewState,
     pub revision: u64,
     pub quote_count: usize,
+    /// The story's other items that match the filters, newest first: the
+    /// same story as other outlets ran it ("also in: ...").
+    pub also: Vec<StoryMember>,
+}
+
+/// What the queue's dropdown filters offer (see [`Editorial::queue_choices`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueChoices {
+    pub sources: Vec<String>,
+    pub sections: Vec<String>,
+    pub languages: Vec<String>,
+}
+
+/// Another telling of a queue row's story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryMember {
+    pub id: ItemId,
+    pub title: String,
+    pub source: String,
+    pub outlet: Option<String>,
+    pub state: ReviewState,
 }
 
 /// Everything the item page shows.
@@ -143,6 +170,17 @@ pub struct ItemView {
     pub links: Vec<Link>,
     /// Newest first.
     pub audit: Vec<AuditEntry>,
+    /// The items this entry cites, with their quotes (choosable too).
+    pub cited: Vec<CitedItem>,
+    /// The other items of its story (other outlets' tellings), newest first.
+    pub story: Vec<StoryMember>,
+}
+
+impl ItemView {
+    /// Every quote the entry may choose: its own, then its cited items'.
+    pub fn all_quotes(&self) -> impl Iterator<Item = &Quote> {
+        self.quotes.iter().chain(self.cited.iter().flat_map(|c| c.quotes.iter()))
+    }
 }
 
 /// One section of the next issue's draft.
@@ -165,6 +203,8 @@ pub struct Editorial {
     /// editor's section ([`Editorial::following`] shares the service's list,
     /// so a reload applies at once).
     sources: tokio::sync::watch::Receiver<Vec<Source>>,
+    /// Story signatures of recent items (see `stories.rs`).
+    signatures: Arc<std::sync::Mutex<stories::SignatureCache>>,
 }
 
 impl fmt::Debug for Editorial {
@@ -194,7 +234,12 @@ impl Editorial {
     /// Only for single-threaded use: writes made while another thread loads
     /// the index may be missing from it until [`Editorial::refresh`].
     pub fn without_queue(store: Arc<dyn Store>) -> Self {
-        Self { store, index: Arc::new(OnceLock::new()), sources: tokio::sync::watch::channel(Vec::new()).1 }
+        Self {
+            store,
+            index: Arc::new(OnceLock::new()),
+            sources: tokio::sync::watch::channel(Vec::new()).1,
+            signatures: Arc::new(stories::new_cache()),
+        }
     }
 
     /// Tells the use-case each source's configured section, the section an
@@ -276,7 +321,11 @@ impl Editorial {
                 message: format!("item {id} is published: its issue is out, so an edit would reach no one"),
             });
         }
-        let quotes = self.store.quotes(id)?;
+        // The quotes of the items the entry cites may be chosen too.
+        let mut quotes = self.store.quotes(id)?;
+        for cited in self.cited(&item)? {
+            quotes.extend(cited.quotes);
+        }
         let known: Vec<&str> = quotes.iter().map(|q| q.id.as_str()).collect();
         let (editor, fields) = changes
             .apply(&item.editor, &known)
@@ -296,6 +345,7 @@ impl Editorial {
         let page = page.max(1);
         let matcher = Matcher {
             state: filter.state,
+            states: filter.states.clone(),
             source: non_blank(filter.source.as_deref()),
             section: non_blank(filter.section.as_deref()),
             language: non_blank(filter.language.as_deref()).map(str::to_ascii_lowercase),
@@ -310,21 +360,35 @@ impl Editorial {
         let skip = (page - 1).saturating_mul(per_page);
         let mut counts = [0_usize; ReviewState::ALL.len()];
         let mut total = 0;
-        let mut rows = Vec::with_capacity(per_page);
+        let mut rows: Vec<QueueRow> = Vec::with_capacity(per_page);
         let index = self.read_index()?;
         let sections = self.sections();
+        // One row per story: its newest matching item, with the others as
+        // `also` (`Some(n)`: the story's row is `rows[n]`; `None`: on another page).
+        let mut stories: HashMap<&ItemId, Option<usize>> = HashMap::new();
+        let mut counted: HashSet<(usize, &ItemId)> = HashSet::new();
         for row in index.iter() {
             let section = section_of(&sections, row);
             if !matcher.matches_except_state(row, section) {
                 continue;
             }
-            counts[state_slot(row.state)] += 1;
-            if matcher.state.is_some_and(|s| s != row.state) {
+            if counted.insert((state_slot(row.state), &row.story)) {
+                counts[state_slot(row.state)] += 1;
+            }
+            if !matcher.wants_state(row.state) {
                 continue;
             }
-            if total >= skip && rows.len() < per_page {
-                rows.push(queue_row(row, section));
+            if let Some(shown) = stories.get(&row.story) {
+                if let Some(n) = shown {
+                    rows[*n].also.push(story_member(row));
+                }
+                continue;
             }
+            let shown = (total >= skip && rows.len() < per_page).then(|| {
+                rows.push(queue_row(row, section));
+                rows.len() - 1
+            });
+            stories.insert(&row.story, shown);
             total += 1;
         }
         Ok(QueuePage {
@@ -334,6 +398,40 @@ impl Editorial {
             page,
             pages: total.div_ceil(per_page).max(1),
         })
+    }
+
+    /// The values the queue's source, section and language filters offer:
+    /// every one some item has (or a configured source names), sorted.
+    /// Languages by primary subtag (`fa` for `fa-IR`), as the filter matches.
+    pub fn queue_choices(&self) -> Result<QueueChoices, EditorialError> {
+        let sections = self.sections();
+        let mut choices = QueueChoices::default();
+        let mut seen = (HashSet::new(), HashSet::new(), HashSet::new());
+        for source in self.sources.borrow().iter() {
+            seen.0.insert(source.id.clone());
+        }
+        seen.1.extend(sections.values().cloned());
+        let index = self.read_index()?;
+        for row in index.iter() {
+            seen.0.insert(row.source.clone());
+            if let Some(section) = section_of(&sections, row) {
+                seen.1.insert(section.to_owned());
+            }
+            if let Some(language) = &row.language {
+                let primary = language.split('-').next().unwrap_or(language).trim().to_ascii_lowercase();
+                if !primary.is_empty() {
+                    seen.2.insert(primary);
+                }
+            }
+        }
+        drop(index);
+        choices.sources = seen.0.into_iter().collect();
+        choices.sections = seen.1.into_iter().collect();
+        choices.languages = seen.2.into_iter().collect();
+        choices.sources.sort();
+        choices.sections.sort();
+        choices.languages.sort();
+        Ok(choices)
     }
 
     /// Stored items, newest first, in `state` and from `source` when given
@@ -364,6 +462,8 @@ impl Editorial {
             quotes: self.store.quotes(id)?,
             links: self.store.links(id)?,
             audit: self.store.audit_for(id)?,
+            cited: self.cited(&item)?,
+            story: self.story_members(&item)?,
             item,
         })
     }
@@ -468,6 +568,15 @@ impl Editorial {
     /// Re-reads these items into the queue index (ingest calls this for the
     /// items it added or changed; an id no longer stored is dropped).
     pub fn refresh(&self, ids: &[ItemId]) -> Result<(), EditorialError> {
+        // New and changed items find their story first, so their rows show it.
+        if let Err(error) = self.assign_stories(ids) {
+            tracing::warn!(%error, "assigning stories failed; the items stay in their old stories");
+        }
+        self.refresh_rows(ids)
+    }
+
+    /// Re-reads these items into the queue index, and nothing else.
+    pub fn refresh_rows(&self, ids: &[ItemId]) -> Result<(), EditorialError> {
         let mut rows = Vec::with_capacity(ids.len());
         for id in ids {
             rows.push((id, self.store.item(id)?.map(|item| Row::from_item(&item))));
@@ -612,6 +721,17 @@ fn queue_row(row: &Row, section: Option<&str>) -> QueueRow {
         state: row.state,
         revision: row.revision,
         quote_count: row.quote_count,
+        also: Vec::new(),
+    }
+}
+
+fn story_member(row: &Row) -> StoryMember {
+    StoryMember {
+        id: row.id.clone(),
+        title: row.title.clone(),
+        source: row.source.clone(),
+        outlet: row.outlet.clone(),
+        state: row.state,
     }
 }
 

@@ -42,6 +42,8 @@ pub(super) struct Row {
     pub state: ReviewState,
     pub revision: u64,
     pub quote_count: usize,
+    /// The story the item tells (its own id when no other outlet ran it).
+    pub story: ItemId,
     /// Folded (see [`fold`]) title, summary text and outlet, one per line.
     pub haystack: String,
 }
@@ -73,6 +75,7 @@ impl Row {
             state: item.state,
             revision: item.revision,
             quote_count: usize::try_from(item.quote_count).unwrap_or(usize::MAX),
+            story: item.story_id().clone(),
             haystack,
         }
     }
@@ -98,6 +101,8 @@ pub(super) fn fold(text: &str) -> String {
 /// The query as the scan uses it: everything pre-folded once.
 pub(super) struct Matcher<'a> {
     pub state: Option<ReviewState>,
+    /// Any of these (empty: any); `state` wins when set.
+    pub states: Vec<ReviewState>,
     pub source: Option<&'a str>,
     pub section: Option<&'a str>,
     /// Lower-cased; matches `fa` and `fa-IR` alike.
@@ -108,6 +113,14 @@ pub(super) struct Matcher<'a> {
 }
 
 impl Matcher<'_> {
+    /// The state filter.
+    pub fn wants_state(&self, state: ReviewState) -> bool {
+        match self.state {
+            Some(wanted) => wanted == state,
+            None => self.states.is_empty() || self.states.contains(&state),
+        }
+    }
+
     /// Every filter but the state (the per-state counts are taken under these).
     pub fn matches_except_state(&self, row: &Row, section: Option<&str>) -> bool {
         self.source.is_none_or(|s| row.source == s)

@@ -75,6 +75,7 @@ impl Ingest {
         Some(PageJob {
             id: item.id.clone(),
             content_hash: item.content_hash.clone(),
+            fetch: source.local_page(&page).unwrap_or_else(|| page.clone()),
             page,
             cache,
             outlet: source.name.clone(),
@@ -250,6 +251,9 @@ pub(super) struct PageJob {
     content_hash: String,
     /// The item's canonical URL.
     page: Url,
+    /// Where the page is read from: `page`, or the local file it stands for
+    /// (a `file` source with a `public_url`, see `Source::local_page`).
+    fetch: Url,
     /// Present only when the item has an extraction a 304 may keep.
     cache: Option<PageCache>,
     /// The source's name: the outlet of pages that do not name theirs.
@@ -263,7 +267,7 @@ impl PageJob {
         let conditional = self.cache.is_some();
         let cache = self.cache.unwrap_or_default();
         let validators = Validators { etag: cache.etag.clone(), last_modified: cache.last_modified.clone() };
-        let request = FetchRequest { url: &self.page, validators: &validators, purpose: self.purpose };
+        let request = FetchRequest { url: &self.fetch, validators: &validators, purpose: self.purpose };
         let outcome = match fetcher.fetch(&request).await {
             Ok(FetchOutcome::NotModified) if conditional => {
                 ArticleOutcome::Unchanged(PageCache { fetched_at: Some(self.now), ..cache })
@@ -290,11 +294,13 @@ impl PageJob {
                     }
                 } else {
                     let outlet = self.outlet;
+                    // A local stand-in resolves its links as the public page would.
+                    let base = if self.fetch == self.page { body.final_url.clone() } else { self.page.clone() };
                     let _permit = extracting.acquire_owned().await.expect("the extraction semaphore is never closed");
                     // Parsing a page is CPU work: keep it off the async workers.
                     let extracted = tokio::task::spawn_blocking(move || {
                         let (html, _) = parse::decode(&body.bytes, body.content_type.as_deref());
-                        extract::extract(&html, Some(&body.final_url), Some(&outlet))
+                        extract::extract(&html, Some(&base), Some(&outlet))
                     })
                     .await;
                     match extracted {

@@ -37,9 +37,10 @@
 //! Files by job: this one polls (fetch, parse, store, fetch state);
 //! `articles.rs` extracts; `retry.rs` keeps the article retry list;
 //! `retention.rs` bounds what one source keeps in the store;
-//! `report.rs` is what a poll reports.
+//! `report.rs` is what a poll reports; `manual.rs` adds one article by URL.
 
 mod articles;
+mod manual;
 mod report;
 mod retention;
 mod retry;
@@ -59,6 +60,7 @@ use crate::schedule::{self as policy, Draw};
 use crate::store::{Extraction, Store, StoreError};
 
 use self::articles::{ArticleOutcome, extraction_of};
+pub use self::manual::{AddError, Added};
 pub use self::report::{Outcome, PollReport, SourceReport};
 use self::retry::note_article_outcomes;
 
@@ -382,7 +384,9 @@ pub fn parse_source_body(
     body: &FetchedBody,
     now: DateTime<Utc>,
 ) -> Result<ParsedFeed, parse::ParseError> {
-    let input = ParseInput { url: Some(&body.final_url), content_type: body.content_type.as_deref(), fetched_at: now };
+    // A local file that stands for a public page resolves its links as that page would.
+    let base = source.public_url.as_ref().unwrap_or(&body.final_url);
+    let input = ParseInput { url: Some(base), content_type: body.content_type.as_deref(), fetched_at: now };
     match (source.kind, &source.selectors) {
         (SourceKind::Page, Some(selectors)) => parse::parse_page(&body.bytes, selectors, &input),
         _ => parse::parse_feed(&body.bytes, &input),

@@ -96,7 +96,17 @@ pub struct EditorFields {
     /// `serde(default)`: items stored before overrides existed have none.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub quote_overrides: std::collections::BTreeMap<String, QuoteOverride>,
+    /// Other items this entry cites (another outlet's telling, a related
+    /// article), in the editor's order: the digest links each, and
+    /// `quote_ids` may name their quotes. `serde(default)`: older items cite none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cited: Vec<ItemId>,
 }
+
+/// The built-in source of articles an editor added by URL (`gleaner add`).
+pub const MANUAL_SOURCE: &str = "manual";
+/// The built-in source of commentary-only entries (`gleaner note add`).
+pub const NOTE_SOURCE: &str = "note";
 
 /// An editor's speaker and outlet for one quote of one item. `None` keeps
 /// what extraction found; to say "no speaker", an editor clears the quote
@@ -230,6 +240,12 @@ pub struct Item {
     pub editor: EditorFields,
     /// Bumped on every change; editors' writes must name the revision they read.
     pub revision: u64,
+    /// The story this item is one telling of: the id of the story's first
+    /// item (its own id when no other outlet ran it). Set by near-duplicate
+    /// detection (`editorial::stories`), never by a refetch; `None` until
+    /// then (and for items stored before stories existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story: Option<ItemId>,
 }
 
 /// The merge rules: how a stored item absorbs what a feed or an extraction
@@ -246,6 +262,16 @@ impl Item {
     /// The source that first delivered this item.
     pub fn source(&self) -> &str {
         self.sources.first().map_or("", String::as_str)
+    }
+
+    /// A commentary-only entry (`gleaner note add`): no article behind it.
+    pub fn is_note(&self) -> bool {
+        self.source() == NOTE_SOURCE && self.url.is_none()
+    }
+
+    /// The story this item belongs to: its assigned one, else its own.
+    pub fn story_id(&self) -> &ItemId {
+        self.story.as_ref().unwrap_or(&self.id)
     }
 
     /// A stored item made from its first sighting: in review as `new`, at
@@ -278,6 +304,7 @@ impl Item {
             state: ReviewState::New,
             editor: EditorFields::default(),
             revision: 1,
+            story: None,
         }
     }
 

@@ -67,4 +67,23 @@ pub struct Source {
     pub selectors: Option<PageSelectors>,
     pub filter: TextFilter,
     pub enabled: bool,
+    /// For a `file` source only: the public address the file stands for (the
+    /// offline demo's `https://example.org/...`). Its relative links resolve
+    /// against this, so items carry public links, and an article link under
+    /// it is read from the matching local file ([`Source::local_page`]).
+    pub public_url: Option<Url>,
+}
+
+impl Source {
+    /// The local file an article `link` stands for, when this is a `file`
+    /// source with a `public_url` and `link` lies on the same site: the
+    /// link's path relative to `public_url`, applied to the source's file URL.
+    pub fn local_page(&self, link: &Url) -> Option<Url> {
+        let public = self.public_url.as_ref()?;
+        if self.url.scheme() != "file" || public.origin() != link.origin() {
+            return None;
+        }
+        let relative = public.make_relative(link)?;
+        self.url.join(&relative).ok().filter(|local| local.scheme() == "file")
+    }
 }

@@ -99,6 +99,7 @@ mod tests {
             selectors: None,
             filter: TextFilter { include: include.iter().map(re).collect(), exclude: exclude.iter().map(re).collect() },
             enabled: true,
+            public_url: None,
         }
     }
 

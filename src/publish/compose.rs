@@ -24,6 +24,27 @@ pub struct Candidate<'a> {
     pub source_section: Option<&'a str>,
     /// The source's display name: the outlet when extraction found none.
     pub source_name: Option<&'a str>,
+    /// The items the entry cites (`editor.cited`, in that order), with their
+    /// quotes: the entry links each and may quote any of them.
+    pub cited: &'a [Cited<'a>],
+}
+
+/// An item cited by an entry, with what its links and quotes need.
+#[derive(Debug, Clone, Copy)]
+pub struct Cited<'a> {
+    pub item: &'a Item,
+    pub quotes: &'a [Quote],
+    /// The cited item's source's name: its outlet when extraction found none.
+    pub source_name: Option<&'a str>,
+}
+
+/// Another article an entry cites, as the digest links it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArticleView {
+    /// Canonical URL, absolute.
+    pub url: String,
+    pub outlet: Option<String>,
+    pub title: String,
 }
 
 /// One quote as the digest shows it.
@@ -52,6 +73,9 @@ pub struct Entry {
     pub url: Option<String>,
     /// Who published the article, for the link text.
     pub outlet: Option<String>,
+    /// The other articles the entry cites, in the editor's order (empty for
+    /// most entries); a commentary-only entry has no `url` and none of these.
+    pub also: Vec<ArticleView>,
 }
 
 /// A section with at least one entry.
@@ -76,8 +100,12 @@ impl Composition {
     /// Plain-text synopsis: the headlines in issue order (RSS `description`
     /// must be text here, and the headlines say what the issue holds).
     pub fn summary(&self) -> String {
-        let headlines: Vec<&str> =
-            self.sections.iter().flat_map(|s| s.entries.iter().map(|e| e.headline.as_str())).collect();
+        let headlines: Vec<&str> = self
+            .sections
+            .iter()
+            .flat_map(|s| s.entries.iter().map(|e| e.headline.as_str()))
+            .filter(|h| !h.is_empty())
+            .collect();
         headlines.join(" · ")
     }
 
@@ -125,8 +153,16 @@ pub fn compose(
     now: DateTime<Utc>,
 ) -> Composition {
     let sanitizer = Sanitizer::new(settings.base_url.as_ref());
-    let placed =
-        lay_out(&settings.sections, candidates.iter().collect(), |c| c.item, |c| c.source_section.map(str::to_owned));
+    // An approved item that another approved entry cites is part of that
+    // entry, not an entry of its own (it would otherwise appear twice).
+    // Only a citing entry that is itself nobody's citation folds others in,
+    // so two entries citing each other both stay.
+    let cited: std::collections::HashSet<&ItemId> =
+        candidates.iter().flat_map(|c| c.item.editor.cited.iter()).collect();
+    let folded: std::collections::HashSet<&ItemId> =
+        candidates.iter().filter(|c| !cited.contains(&c.item.id)).flat_map(|c| c.item.editor.cited.iter()).collect();
+    let standalone: Vec<&Candidate<'_>> = candidates.iter().filter(|c| !folded.contains(&c.item.id)).collect();
+    let placed = lay_out(&settings.sections, standalone, |c| c.item, |c| c.source_section.map(str::to_owned));
     let mut sections: Vec<SectionView> = placed
         .into_iter()
         .map(|s| SectionView { name: s.name, entries: s.items.into_iter().map(|c| entry(c, &sanitizer)).collect() })
@@ -147,17 +183,38 @@ pub fn compose(
 fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
     let item = candidate.item;
     let outlet = item.outlet.clone().or_else(|| candidate.source_name.map(str::to_owned));
-    let headline = item.editor.headline.as_deref().map(str::trim).filter(|h| !h.is_empty()).unwrap_or(&item.title);
+    // A note's title is only what the queue shows; the digest prints the editor's headline or none.
+    let fallback = if item.is_note() { "" } else { item.title.as_str() };
+    let headline = item.editor.headline.as_deref().map(str::trim).filter(|h| !h.is_empty()).unwrap_or(fallback);
+    // Where a chosen quote id is looked up: the entry's own article first,
+    // then the cited ones; each quote is credited to its own article's outlet.
+    let own = std::iter::once((candidate.quotes, outlet.clone()));
+    let cited =
+        candidate.cited.iter().map(|c| (c.quotes, c.item.outlet.clone().or_else(|| c.source_name.map(str::to_owned))));
+    let pools: Vec<(&[Quote], Option<String>)> = own.chain(cited).collect();
     // The editor's order of choice, not page order: editors pick the strongest first.
     let quotes = item
         .editor
         .quote_ids
         .iter()
-        .filter_map(|id| candidate.quotes.iter().find(|q| &q.id == id))
+        .filter_map(|id| {
+            pools.iter().find_map(|(quotes, outlet)| Some((quotes.iter().find(|q| &q.id == id)?, outlet.as_deref())))
+        })
         // An editor's correction of speaker or outlet wins over extraction's guess.
-        .map(|q| match item.editor.quote_overrides.get(&q.id) {
-            Some(correction) => quote_view(&correction.apply(q), outlet.as_deref()),
-            None => quote_view(q, outlet.as_deref()),
+        .map(|(q, outlet)| match item.editor.quote_overrides.get(&q.id) {
+            Some(correction) => quote_view(&correction.apply(q), outlet),
+            None => quote_view(q, outlet),
+        })
+        .collect();
+    let also = candidate
+        .cited
+        .iter()
+        .filter_map(|c| {
+            Some(ArticleView {
+                url: c.item.url.clone()?,
+                outlet: c.item.outlet.clone().or_else(|| c.source_name.map(str::to_owned)),
+                title: c.item.title.clone(),
+            })
         })
         .collect();
     Entry {
@@ -167,6 +224,7 @@ fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
         quotes,
         url: item.url.clone(),
         outlet,
+        also,
     }
 }
 

@@ -29,7 +29,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use self::compose::Candidate;
+use self::compose::{Candidate, Cited};
 use self::render::{Renderer, TemplateError, Templates};
 use self::write::{Output, WriteError};
 use crate::config::PublishSettings;
@@ -173,7 +173,13 @@ impl Publisher {
                 return Ok(PublishOutcome::NothingApproved);
             }
             let issue = self.compose(store, &approved, &issues, now)?;
-            let revisions = approved.iter().map(|i| (i.id.clone(), i.revision)).collect::<Vec<_>>();
+            let mut revisions = approved.iter().map(|i| (i.id.clone(), i.revision)).collect::<Vec<_>>();
+            // The articles an entry cites go out with it.
+            for (item, _) in cited_items(store, &approved)?.into_iter().flatten() {
+                if item.state != ReviewState::Published && !revisions.iter().any(|(id, _)| *id == item.id) {
+                    revisions.push((item.id, item.revision));
+                }
+            }
             (issue, Some(revisions), false)
         };
 
@@ -230,16 +236,32 @@ impl Publisher {
             quotes.push(if item.editor.quote_ids.is_empty() { Vec::new() } else { store.quotes(&item.id)? });
         }
         let sources = source_facts(&self.sources.borrow());
+        let cited_items = cited_items(store, approved)?;
+        let cited: Vec<Vec<Cited<'_>>> = cited_items
+            .iter()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|(item, quotes)| Cited {
+                        item,
+                        quotes,
+                        source_name: sources.get(item.source()).map(|(name, _)| name.as_str()),
+                    })
+                    .collect()
+            })
+            .collect();
         let candidates: Vec<Candidate<'_>> = approved
             .iter()
             .zip(&quotes)
-            .map(|(item, quotes)| {
+            .zip(&cited)
+            .map(|((item, quotes), cited)| {
                 let source = sources.get(item.source());
                 Candidate {
                     item,
                     quotes,
                     source_section: source.and_then(|(_, section)| section.as_deref()),
                     source_name: source.map(|(name, _)| name.as_str()),
+                    cited,
                 }
             })
             .collect();
@@ -307,11 +329,41 @@ fn finish(
 
 /// The revision each of the issue's items is at now; items no longer stored are left out.
 fn current_revisions(store: &dyn Store, issue: &Issue) -> Result<Vec<(ItemId, u64)>, StoreError> {
-    let mut revisions = Vec::with_capacity(issue.item_count());
+    let mut revisions: Vec<(ItemId, u64)> = Vec::with_capacity(issue.item_count());
     for id in issue.item_ids() {
         if let Some(item) = store.item(id)? {
-            revisions.push((id.clone(), item.revision));
+            for cited in &item.editor.cited {
+                if let Some(other) = store.item(cited)? {
+                    if other.state != ReviewState::Published && !revisions.iter().any(|(id, _)| id == cited) {
+                        revisions.push((cited.clone(), other.revision));
+                    }
+                }
+            }
+            if !revisions.iter().any(|(known, _)| known == id) {
+                revisions.push((id.clone(), item.revision));
+            }
         }
     }
     Ok(revisions)
+}
+
+/// One entry's cited items, each with its quotes.
+type CitedItems = Vec<(Item, Vec<Quote>)>;
+
+/// Per approved item, the items it cites (in its order) with their quotes;
+/// a cited id no longer stored is left out.
+fn cited_items(store: &dyn Store, approved: &[Item]) -> Result<Vec<CitedItems>, StoreError> {
+    let mut all = Vec::with_capacity(approved.len());
+    for item in approved {
+        let mut cited = Vec::with_capacity(item.editor.cited.len());
+        for id in &item.editor.cited {
+            if let Some(other) = store.item(id)? {
+                // Only entries with chosen quotes need the cited quotes read.
+                let quotes = if item.editor.quote_ids.is_empty() { Vec::new() } else { store.quotes(id)? };
+                cited.push((other, quotes));
+            }
+        }
+        all.push(cited);
+    }
+    Ok(all)
 }

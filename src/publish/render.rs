@@ -400,6 +400,7 @@ struct EntryContext<'a> {
     quotes: &'a [QuoteView],
     url: Option<&'a str>,
     outlet: Option<&'a str>,
+    also: &'a [super::compose::ArticleView],
 }
 
 impl<'a> From<&'a Entry> for EntryContext<'a> {
@@ -410,6 +411,7 @@ impl<'a> From<&'a Entry> for EntryContext<'a> {
             quotes: &entry.quotes,
             url: entry.url.as_deref(),
             outlet: entry.outlet.as_deref(),
+            also: &entry.also,
         }
     }
 }
@@ -547,8 +549,20 @@ fn sample_composition(settings: &PublishSettings) -> Composition {
         quotes: vec![quote(Some("A Speaker"), None), quote(None, Some("Relay"))],
         url: Some("https://example.org/a".to_owned()),
         outlet: Some("Outlet".to_owned()),
+        also: vec![super::compose::ArticleView {
+            url: "https://example.org/b".to_owned(),
+            outlet: Some("Other Outlet".to_owned()),
+            title: "Another telling".to_owned(),
+        }],
     };
-    let bare = Entry { quotes: Vec::new(), url: None, outlet: None, commentary_html: String::new(), ..entry.clone() };
+    let bare = Entry {
+        quotes: Vec::new(),
+        url: None,
+        outlet: None,
+        commentary_html: String::new(),
+        also: Vec::new(),
+        ..entry.clone()
+    };
     Composition {
         number: 1,
         title: settings.issue_title(1),

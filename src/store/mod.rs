@@ -145,6 +145,9 @@ pub trait ItemStore: Send + Sync {
 
     fn item(&self, id: &ItemId) -> Result<Option<Item>, StoreError>;
 
+    /// The item stored under this canonical URL, from whichever source.
+    fn item_by_url(&self, url: &str) -> Result<Option<Item>, StoreError>;
+
     /// Items matching `query`, newest first.
     fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError>;
 
@@ -191,6 +194,11 @@ pub trait ItemStore: Send + Sync {
         content_hash: &str,
         failure: Option<&str>,
     ) -> Result<(), StoreError>;
+
+    /// Sets each listed item's story (see `Item::story`), leaving everything
+    /// else, the revision included, as it is: a story is the queue's grouping,
+    /// not something an open edit form shows. Unknown ids are skipped.
+    fn put_stories(&self, stories: &[(ItemId, ItemId)]) -> Result<(), StoreError>;
 
     /// The item's quotes in page order (empty for an unknown item).
     fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError>;

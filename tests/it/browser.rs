@@ -1,7 +1,8 @@
 //! Browser tests of the review UI in a real headless Chromium (Debian's
 //! `chromium` and `chromium-driver`), driven over `WebDriver` by fantoccini:
 //! log in, filter the queue, approve with the keyboard, choose quotes, write
-//! commentary, reorder in the composer, preview, and a phone-width layout.
+//! commentary, reorder in the composer, preview, and a phone-width layout;
+//! add an article by URL, and cite a second article with one of its quotes.
 //!
 //! The test starts its own chromedriver on a free loopback port (killed on
 //! drop) and the UI on 127.0.0.1:0. Without `/usr/bin/chromedriver` it skips
@@ -22,6 +23,8 @@ use gleaner::model::{ItemId, ReviewState};
 use gleaner::store::Store;
 use gleaner::web::review::{self, UiOptions};
 
+use crate::ingest::TestConfig;
+use crate::support::http::{Reply, TestServer};
 use crate::ui::{fixture, ui_state};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -278,6 +281,105 @@ async fn an_editor_reviews_and_composes_an_issue_in_a_real_browser() {
                 .expect("js");
             assert_eq!(overflow.as_i64(), Some(0), "{path} scrolls sideways at 375px");
         }
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
+    let _ = client.close().await;
+    drop(driver);
+    let _ = stop.send(());
+    let _ = server.await;
+    outcome.expect("the browser test finished within two minutes");
+}
+
+/// Logs `ann` in through the login page (the queue sends there and back).
+async fn log_in(client: &Client, base: &str) {
+    client.goto(&format!("{base}/queue")).await.expect("goto");
+    wait_for_path(client, "/login").await;
+    client.find(Locator::Css("input[name=name]")).await.expect("name").send_keys("ann").await.expect("type");
+    let password = client.find(Locator::Css("input[name=password]")).await.expect("password");
+    password.send_keys("correct horse battery").await.expect("type");
+    client.find(Locator::Css("form.login button")).await.expect("button").click().await.expect("click");
+    wait_for_path(client, "/queue").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_adds_an_article_by_url_and_cites_a_second_one_with_its_quote() {
+    if !browser_available() {
+        return;
+    }
+    let fx = fixture();
+    let at = Utc.timestamp_opt(1_800_000_000, 0).single().expect("time");
+    Editorial::new(Arc::clone(&fx.store))
+        .expect("editorial")
+        .add_user("ann", "correct horse battery", at)
+        .expect("user");
+    // The article "came by email": a page on a loopback server, which the
+    // test's fetch settings allow (the shipped default refuses loopback).
+    let page = std::fs::read_to_string("tests/fixtures/follow/council-vote.html").expect("fixture");
+    let article = TestServer::start(move |_| Reply::ok(page.clone()).header("Content-Type", "text/html"));
+    let settings = TestConfig::new("").config.settings;
+    let fetcher = gleaner::fetch::Fetcher::new(&settings.fetch).expect("fetcher");
+    let ingest = gleaner::ingest::Ingest::new(fetcher, Arc::clone(&fx.store), &settings);
+    let router = review::routes(ui_state(&fx.store, UiOptions::default()).with_ingest(ingest));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gleaner::web::serve(listener, router, async move {
+        let _ = stopped.await;
+    }));
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = browser(&driver, profile.path()).await;
+
+    let run = async {
+        log_in(&client, &base).await;
+
+        // Add by URL: the queue's box fetches the page and opens the new item.
+        let url = article.url("/news/council-bridge");
+        client
+            .find(Locator::Css("form.add-url input[name=url]"))
+            .await
+            .expect("box")
+            .send_keys(url.as_str())
+            .await
+            .expect("type");
+        client.find(Locator::Css("form.add-url button")).await.expect("add").click().await.expect("click");
+        wait_for_text(&client, "h1", "Council approves the river bridge").await;
+        let added = fx.store.item_by_url(url.as_str()).expect("read").expect("stored by its URL");
+        assert_eq!((added.source(), added.state), ("manual", ReviewState::New));
+        client.goto(&format!("{base}/queue")).await.expect("goto");
+        wait_for_path(&client, "/queue").await;
+        assert!(texts(&client, ".rows .title").await.contains(&"Council approves the river bridge".to_owned()));
+
+        // Cite the budget article from the rates entry, and choose one of its quotes.
+        client.goto(&format!("{base}/items/{}", fx.rates)).await.expect("goto");
+        wait_for_path(&client, "/items/").await;
+        let other = client.find(Locator::Css("input[name=other_id]")).await.expect("id box");
+        other.send_keys(fx.budget.as_str()).await.expect("type");
+        client.find(Locator::Css("button.attach-id")).await.expect("attach").click().await.expect("click");
+        wait_for_text(&client, ".flash li", "Attached").await;
+        assert_eq!(texts(&client, ".cited-list a").await, ["Budget vote delayed"]);
+        client
+            .find(Locator::Css(".cited-quote input[name=quote][value=q2]"))
+            .await
+            .expect("quote")
+            .click()
+            .await
+            .expect("tick");
+        let commentary = client.find(Locator::Css("textarea[name=commentary]")).await.expect("commentary");
+        commentary.send_keys("Two outlets, one delay.").await.expect("type");
+        client.find(Locator::Css("button[value=approve]")).await.expect("approve").click().await.expect("click");
+        wait_for_text(&client, ".flash li", "Saved").await;
+        let rates = fx.store.item(&fx.rates).expect("read").expect("stored");
+        assert_eq!(rates.editor.cited, std::slice::from_ref(&fx.budget));
+        assert_eq!(rates.editor.quote_ids, ["q2"]);
+        assert_eq!(rates.state, ReviewState::Approved);
+
+        // The preview shows the entry with both articles and the cited article's quote.
+        client.goto(&format!("{base}/composer/preview")).await.expect("goto");
+        wait_for_path(&client, "/composer/preview").await;
+        let page = client.find(Locator::Css("main")).await.expect("main").text().await.expect("text");
+        assert!(page.contains("Bob Critic") && page.contains("This is a delay tactic"), "{page}");
+        assert!(page.contains("Two outlets, one delay."), "{page}");
     };
     let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
     let _ = client.close().await;

@@ -21,6 +21,7 @@ mod quotes;
 mod reload;
 mod review;
 mod store;
+mod stories;
 mod ui;
 mod web;
 mod web_hostile;

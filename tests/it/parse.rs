@@ -224,6 +224,7 @@ fn test_source() -> gleaner::model::Source {
         selectors: None,
         filter: gleaner::model::TextFilter::default(),
         enabled: true,
+        public_url: None,
     }
 }
 

@@ -58,6 +58,7 @@ fn item(slug: &str, title: &str, hours_before: i64, editor: EditorFields) -> Ite
         state: ReviewState::Approved,
         editor,
         revision: 1,
+        story: None,
     }
 }
 
@@ -172,7 +173,7 @@ pub(crate) fn fixed_issue() -> (Issue, PublishSettings, Renderer) {
     let candidates: Vec<Candidate<'_>> = items
         .iter()
         .zip(&quotes)
-        .map(|(item, quotes)| Candidate { item, quotes, source_section: None, source_name: Some("Wire") })
+        .map(|(item, quotes)| Candidate { item, quotes, source_section: None, source_name: Some("Wire"), cited: &[] })
         .collect();
     let composition = compose::compose(&settings, 266, &candidates, None, fixed_time());
     let body = renderer.body(&composition, &settings).expect("body renders");
@@ -236,8 +237,8 @@ fn a_section_only_an_editor_named_comes_after_the_configured_ones() {
     let extra = item("x", "Extra", 1, editor("Extra", "", &[], Some("Letters"), 1));
     let main = item("y", "Main item", 2, editor("Main item", "", &[], None, 1));
     let candidates = [
-        Candidate { item: &extra, quotes: &[], source_section: None, source_name: None },
-        Candidate { item: &main, quotes: &[], source_section: None, source_name: None },
+        Candidate { item: &extra, quotes: &[], source_section: None, source_name: None, cited: &[] },
+        Candidate { item: &main, quotes: &[], source_section: None, source_name: None, cited: &[] },
     ];
     let composition = compose::compose(&settings, 1, &candidates, None, fixed_time());
     let names: Vec<&str> = composition.sections.iter().map(|s| s.name.as_str()).collect();
@@ -269,7 +270,8 @@ fn an_editors_correction_of_speaker_and_outlet_is_shown() {
     );
     let corrected = item("x", "Title", 1, fields);
     let quotes = [quote("q1", "Words", Some("Wrong Guess"), Some("Wrong Outlet"), None)];
-    let candidates = [Candidate { item: &corrected, quotes: &quotes, source_section: None, source_name: None }];
+    let candidates =
+        [Candidate { item: &corrected, quotes: &quotes, source_section: None, source_name: None, cited: &[] }];
     let composition = compose::compose(&settings, 1, &candidates, None, fixed_time());
     let shown = &composition.sections[0].entries[0].quotes[0];
     assert_eq!(shown.attribution, "Ali Vaez, in Crisis Group");
@@ -292,7 +294,7 @@ fn hostile_html_in_commentary_and_quotes_is_neutralized() {
     assert!(issue.html.contains("<p>According to Nick Wadhams in Bloomberg.</p><p>The cable is quoted below.</p>"));
 }
 
-fn parse_feed(bytes: &str) -> feed_rs::model::Feed {
+pub(crate) fn parse_feed(bytes: &str) -> feed_rs::model::Feed {
     feed_rs::parser::Builder::new()
         .sanitize_content(false)
         .build()

@@ -418,10 +418,12 @@ async fn the_queue_filters_counts_pages_and_lists_newest_first() {
     for (query, expected) in [
         ("q=postponed", vec!["Budget vote delayed"]),
         ("language=fa", vec!["بودجه تصویب شد"]),
-        ("source=ledger", vec!["Rates held steady"]),
+        ("source=ledger&state=all", vec!["Rates held steady"]),
+        // The default view is the work still to do: the approved item has left it.
+        ("source=ledger", vec![]),
         ("from=2027-01-16", vec![]),
         ("to=2027-01-14", vec![]),
-        ("from=2027-01-15&to=2027-01-15&q=rates&state=", vec!["Rates held steady"]),
+        ("from=2027-01-15&to=2027-01-15&q=rates&state=all", vec!["Rates held steady"]),
         ("state=bogus&q=budget", vec!["Budget vote delayed"]),
     ] {
         let page = ui.get(&format!("/queue?{query}")).await;
@@ -431,6 +433,12 @@ async fn the_queue_filters_counts_pages_and_lists_newest_first() {
     // The filter form shows what was asked.
     let page = ui.get("/queue?q=postponed&language=en").await;
     assert_eq!(page.attr("input[name=q]", "value").as_deref(), Some("postponed"));
+    // Source, section and language are dropdowns of the values items have.
+    assert_eq!(page.texts("select[name=language] option"), ["any", "en", "fa"]);
+    assert_eq!(page.attr("select[name=language] option[selected]", "value").as_deref(), Some("en"));
+    let sources = page.texts("select[name=source] option");
+    assert!(["any", "ledger", "tehran", "wire"].iter().all(|s| sources.contains(&(*s).to_owned())), "{sources:?}");
+    assert!(page.texts("select[name=section] option").contains(&"World".to_owned()));
 }
 
 #[tokio::test]

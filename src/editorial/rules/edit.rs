@@ -135,6 +135,9 @@ pub fn changed_fields(before: &EditorFields, after: &EditorFields) -> Vec<&'stat
     if before.position != after.position {
         changed.push("position");
     }
+    if before.cited != after.cited {
+        changed.push("articles");
+    }
     changed
 }
 

@@ -51,7 +51,7 @@ use sled::{Batch, Db, IVec, Tree};
 use self::open::{SledTarget, base_config, io, open_error, open_when_unlocked};
 use self::writer::{EncodedExtraction, Writer};
 
-use super::codec::{self, Decode, EXTRACTS, FETCH_STATE, IDX_STATE, ITEMS, PAGES, Space, corrupt};
+use super::codec::{self, Decode, EXTRACTS, FETCH_STATE, IDX_STATE, IDX_URL, ITEMS, PAGES, Space, corrupt};
 use super::migrate;
 use super::{
     EditorialStore, Extraction, FetchStateStore, IssueStore, ItemQuery, ItemStore, OpsStore, PageCache, StoreError,
@@ -268,6 +268,14 @@ impl ItemStore for SledStore {
         self.record(ITEMS, &codec::item_key(id), codec::decode_item)
     }
 
+    fn item_by_url(&self, url: &str) -> Result<Option<Item>, StoreError> {
+        let Some(value) = self.tree.get(codec::url_key(url)).map_err(io)? else { return Ok(None) };
+        match codec::decode_item_id(&value) {
+            Some(id) => self.indexed_item(IDX_URL.name, &id),
+            None => Err(corrupt(IDX_URL.name, url.as_bytes(), "not an item id".to_owned())),
+        }
+    }
+
     fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
         // The state index answers every listing; a source filter is checked on
         // the record (schema v4 has no per-source index, see `migrate.rs`).
@@ -363,6 +371,19 @@ impl ItemStore for SledStore {
         }
         self.tree.insert(codec::item_key(id), codec::encode_item(&item)).map_err(io)?;
         Ok(())
+    }
+
+    fn put_stories(&self, stories: &[(ItemId, ItemId)]) -> Result<(), StoreError> {
+        let _writing = self.lock();
+        let mut batch = Batch::default();
+        for (id, story) in stories {
+            let Some(mut item) = self.item(id)? else { continue };
+            if item.story.as_ref() != Some(story) {
+                item.story = Some(story.clone());
+                batch.insert(codec::item_key(id), codec::encode_item(&item));
+            }
+        }
+        self.tree.apply_batch(batch).map_err(io)
     }
 
     fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {

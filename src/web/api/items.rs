@@ -68,6 +68,8 @@ pub(crate) async fn queue(
     let q = query(q)?;
     let filter = QueueFilter {
         state: state_filter(q.state.as_deref())?,
+        // The API lists every state unless asked: the UI's "to do" default is a view.
+        states: Vec::new(),
         source: q.source,
         section: q.section,
         language: q.language,

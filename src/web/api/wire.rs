@@ -139,6 +139,9 @@ pub struct ItemLine {
     pub state: ReviewState,
     pub published: DateTime<Utc>,
     pub language: Option<String>,
+    /// The story this item tells (see `Item::story`): items with one story
+    /// are one event as several outlets ran it.
+    pub story: ItemId,
 }
 
 impl From<&Item> for ItemLine {
@@ -152,6 +155,7 @@ impl From<&Item> for ItemLine {
             state: item.state,
             published: item.published,
             language: item.language.clone(),
+            story: item.story_id().clone(),
         }
     }
 }

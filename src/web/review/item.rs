@@ -46,7 +46,7 @@ impl FormValues {
         let editor = &view.item.editor;
         let mut speakers = HashMap::new();
         let mut outlets = HashMap::new();
-        for quote in &view.quotes {
+        for quote in view.all_quotes() {
             let shown = editor.quote_overrides.get(&quote.id).map_or_else(|| quote.clone(), |o| o.apply(quote));
             speakers.insert(quote.id.clone(), shown.speaker.unwrap_or_default());
             outlets.insert(quote.id.clone(), shown.outlet.unwrap_or_default());
@@ -81,7 +81,7 @@ impl FormValues {
     fn changes(&self, view: &ItemView) -> EditChanges {
         let optional = |text: &str| Some(Some(text.trim().to_owned()).filter(|t| !t.is_empty()));
         let mut overrides = BTreeMap::new();
-        for quote in &view.quotes {
+        for quote in view.all_quotes() {
             let differs = |sent: Option<&String>, found: Option<&String>| {
                 sent.map(|s| s.trim())
                     .filter(|s| !s.is_empty() && Some(*s) != found.map(String::as_str))
@@ -167,7 +167,7 @@ fn render(
         })
         .collect();
     // Chosen quotes the page no longer has (re-extracted): say so rather than drop them silently.
-    let missing: Vec<&String> = values.chosen.iter().filter(|id| !view.quotes.iter().any(|q| &q.id == *id)).collect();
+    let missing: Vec<&String> = values.chosen.iter().filter(|id| !view.all_quotes().any(|q| &q.id == *id)).collect();
     let links: Vec<Value> = view
         .links
         .iter()
@@ -229,6 +229,8 @@ fn render(
             sections => sections,
             actions => actions,
             images => images,
+            cited => super::entries::cited_context(view, values.chosen.as_slice(), &values.speakers, &values.outlets),
+            story => super::entries::story_context(view),
         },
     )?;
     let mut response = (status, html).into_response();

@@ -20,6 +20,7 @@ mod admin;
 mod assets;
 mod auth;
 mod composer;
+mod entries;
 mod form;
 mod item;
 mod pages;
@@ -120,6 +121,9 @@ pub(crate) struct Inner {
     /// Section names offered on the item page (`publish.sections`).
     pub(crate) sections: Vec<String>,
     pub(crate) options: UiOptions,
+    /// Fetches what an editor adds by URL; `None` where the UI runs without
+    /// a fetcher (then the queue's "Add by URL" box says so).
+    pub(crate) ingest: Option<crate::ingest::Ingest>,
 }
 
 /// Why the UI could not be assembled.
@@ -138,7 +142,18 @@ impl UiState {
         let sections = preview.settings().sections.clone();
         let sessions = Sessions::new(options.session_ttl, options.login_attempts, options.login_window);
         let password_checks = Arc::new(tokio::sync::Semaphore::new(options.password_checks.max(1)));
-        Self { inner: Arc::new(Inner { editorial, pages, sessions, password_checks, preview, sections, options }) }
+        let inner = Inner { editorial, pages, sessions, password_checks, preview, sections, options, ingest: None };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// Lets editors add articles by URL, fetched by `ingest` (the service's own).
+    ///
+    /// # Panics
+    /// When called after the state was cloned (it is set while assembling).
+    #[must_use]
+    pub fn with_ingest(mut self, ingest: crate::ingest::Ingest) -> Self {
+        Arc::get_mut(&mut self.inner).expect("with_ingest is called before the state is shared").ingest = Some(ingest);
+        self
     }
 
     /// The UI over the service's own parts (one editorial, one publisher
@@ -148,7 +163,7 @@ impl UiState {
         let pages = Pages::load(&app.config.settings.publish.templates_dir).map_err(UiSetupError::Templates)?;
         let pages = pages.with_config_status(app.status.clone());
         let preview = Preview::new(Arc::clone(&app.publisher), Arc::clone(&app.store));
-        Ok(Self::new(app.editorial.clone(), pages, preview, options))
+        Ok(Self::new(app.editorial.clone(), pages, preview, options).with_ingest(app.ingest.clone()))
     }
 
     /// The editorial use-case behind the UI: `serve` refreshes its queue after each poll.
@@ -177,6 +192,9 @@ pub fn routes(state: UiState) -> Router {
         .route("/queue/bulk", post(queue::bulk))
         .route("/items/{id}", get(item::show).post(item::save))
         .route("/items/{id}/act", post(item::act))
+        .route("/items/{id}/attach", post(entries::attach))
+        .route("/items/{id}/detach", post(entries::detach))
+        .route("/queue/add", post(entries::add))
         .route("/composer", get(composer::show))
         .route("/composer/reorder", post(composer::reorder))
         .route("/composer/remove", post(composer::remove))

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::Editor;
 use super::form::{Fields, local_path, parse_action, parse_target};
 use super::{UiError, UiState, blocking};
-use crate::editorial::{QueueFilter, QueuePage};
+use crate::editorial::{QueueChoices, QueueFilter, QueuePage};
 use crate::model::ReviewState;
 
 /// Rows per page: a screenful, and what the speed budget is measured for.
@@ -45,8 +45,14 @@ fn day(value: Option<&String>, end: bool) -> Option<DateTime<Utc>> {
 
 impl QueueParams {
     fn filter(&self) -> QueueFilter {
+        // No state asked for: the work still to do (new and shortlisted); `all` means any.
+        let states = match self.state.as_deref().map(str::trim) {
+            None | Some("") => vec![ReviewState::New, ReviewState::Shortlisted],
+            _ => Vec::new(),
+        };
         QueueFilter {
             state: self.state.as_deref().and_then(ReviewState::parse),
+            states,
             source: non_empty(self.source.as_ref()),
             section: non_empty(self.section.as_ref()),
             language: non_empty(self.language.as_ref()),
@@ -86,6 +92,10 @@ impl QueueParams {
     fn with_state(&self, state: Option<ReviewState>) -> Self {
         Self { state: state.map(|s| s.as_str().to_owned()), page: None, ..self.clone() }
     }
+
+    fn with_state_named(&self, name: &str) -> Self {
+        Self { state: Some(name.to_owned()), page: None, ..self.clone() }
+    }
 }
 
 #[derive(Serialize)]
@@ -101,6 +111,18 @@ struct RowView {
     published_iso: String,
     state: &'static str,
     quote_count: usize,
+    /// The story's other tellings ("also in: ...").
+    also: Vec<MemberView>,
+    /// Their outlets (else sources), once each, in order.
+    also_in: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct MemberView {
+    id: String,
+    title: String,
+    outlet: String,
+    state: &'static str,
 }
 
 #[derive(Serialize)]
@@ -111,6 +133,44 @@ struct StateView {
     current: bool,
 }
 
+/// One queue row (a story) as the template shows it.
+fn row_view(row: &crate::editorial::QueueRow) -> RowView {
+    RowView {
+        id: row.id.to_string(),
+        target: format!("{}:{}", row.id, row.revision),
+        title: row.title.clone(),
+        source: row.source.clone(),
+        outlet: row.outlet.clone(),
+        section: row.section.clone(),
+        language: row.language.clone(),
+        published: row.published.format("%Y-%m-%d %H:%M").to_string(),
+        published_iso: row.published.to_rfc3339(),
+        state: row.state.as_str(),
+        #[allow(clippy::useless_conversion)] // the count's integer type is editorial's choice
+        quote_count: usize::try_from(row.quote_count).unwrap_or(usize::MAX),
+        also: row
+            .also
+            .iter()
+            .map(|m| MemberView {
+                id: m.id.to_string(),
+                title: m.title.clone(),
+                outlet: m.outlet.clone().unwrap_or_else(|| m.source.clone()),
+                state: m.state.as_str(),
+            })
+            .collect(),
+        also_in: {
+            let mut names: Vec<String> = Vec::new();
+            for member in &row.also {
+                let name = member.outlet.clone().unwrap_or_else(|| member.source.clone());
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            names
+        },
+    }
+}
+
 /// GET /queue.
 pub(crate) async fn show(
     State(state): State<UiState>,
@@ -118,33 +178,37 @@ pub(crate) async fn show(
     Query(params): Query<QueueParams>,
 ) -> Result<Html<String>, UiError> {
     let (filter, page) = (params.filter(), params.page());
-    let result: QueuePage = blocking(&state, move |ui| Ok(ui.editorial.queue(&filter, page, PER_PAGE)?)).await?;
-    let rows: Vec<RowView> = result
-        .rows
-        .iter()
-        .map(|row| RowView {
-            id: row.id.to_string(),
-            target: format!("{}:{}", row.id, row.revision),
-            title: row.title.clone(),
-            source: row.source.clone(),
-            outlet: row.outlet.clone(),
-            section: row.section.clone(),
-            language: row.language.clone(),
-            published: row.published.format("%Y-%m-%d %H:%M").to_string(),
-            published_iso: row.published.to_rfc3339(),
-            state: row.state.as_str(),
-            #[allow(clippy::useless_conversion)] // the count's integer type is editorial's choice
-            quote_count: usize::try_from(row.quote_count).unwrap_or(usize::MAX),
-        })
-        .collect();
+    let (result, choices): (QueuePage, QueueChoices) = blocking(&state, move |ui| {
+        let page = ui.editorial.queue(&filter, page, PER_PAGE)?;
+        let mut choices = ui.editorial.queue_choices()?;
+        for section in &ui.sections {
+            if !choices.sections.contains(section) {
+                choices.sections.push(section.clone());
+            }
+        }
+        Ok((page, choices))
+    })
+    .await?;
+    let rows: Vec<RowView> = result.rows.iter().map(row_view).collect();
     let current_state = params.state.as_deref().and_then(ReviewState::parse);
-    let all_count: usize = result.counts.iter().map(|(_, n)| n).sum();
-    let mut states = vec![StateView {
-        name: "all",
-        count: all_count,
-        url: params.with_state(None).url(1),
-        current: current_state.is_none(),
-    }];
+    let asked = params.state.as_deref().map(str::trim).unwrap_or_default();
+    let count_of = |wanted: &[ReviewState]| -> usize {
+        result.counts.iter().filter(|(s, _)| wanted.contains(s)).map(|(_, n)| n).sum()
+    };
+    let mut states = vec![
+        StateView {
+            name: "to do",
+            count: count_of(&[ReviewState::New, ReviewState::Shortlisted]),
+            url: params.with_state(None).url(1),
+            current: asked.is_empty(),
+        },
+        StateView {
+            name: "all",
+            count: count_of(&ReviewState::ALL),
+            url: params.with_state_named("all").url(1),
+            current: asked == "all",
+        },
+    ];
     states.extend(result.counts.iter().map(|(s, count)| StateView {
         name: s.as_str(),
         count: *count,
@@ -164,6 +228,9 @@ pub(crate) async fn show(
             rows => rows,
             states => states,
             state_names => ReviewState::ALL.map(ReviewState::as_str),
+            sources => choices.sources,
+            sections => choices.sections,
+            languages => choices.languages,
             filter => context! {
                 state => text(&params.state), source => text(&params.source), section => text(&params.section),
                 language => text(&params.language), from => text(&params.from), to => text(&params.to),

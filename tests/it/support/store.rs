@@ -71,6 +71,10 @@ impl ItemStore for FaultyStore {
         self.any_write()?;
         self.inner.remove_untouched(source, ids)
     }
+
+    fn item_by_url(&self, url: &str) -> Result<Option<Item>, StoreError> {
+        self.inner.item_by_url(url)
+    }
     fn items(&self, query: &ItemQuery) -> Result<Vec<Item>, StoreError> {
         self.inner.items(query)
     }
@@ -87,6 +91,10 @@ impl ItemStore for FaultyStore {
     fn record_extraction_attempt(&self, id: &ItemId, hash: &str, failure: Option<&str>) -> Result<(), StoreError> {
         self.any_write()?;
         self.inner.record_extraction_attempt(id, hash, failure)
+    }
+    fn put_stories(&self, stories: &[(ItemId, ItemId)]) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_stories(stories)
     }
     fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {
         self.inner.quotes(id)
