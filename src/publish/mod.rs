@@ -22,6 +22,7 @@
 pub mod compose;
 pub mod layout;
 pub mod render;
+pub mod script;
 pub mod websub;
 pub mod write;
 
@@ -246,8 +247,7 @@ impl Publisher {
         let last = issues.iter().map(|i| i.number).max().unwrap_or_default();
         let number =
             compose::next_number(issues, self.settings.first_number).ok_or(PublishError::NumbersExhausted { last })?;
-        let previous_end = issues.iter().map(|i| i.period.end).max();
-        let composition = compose::compose(&self.settings, number, &candidates, previous_end, now);
+        let composition = compose::compose(&self.settings, number, &candidates, now);
         let body = self.renderer.body(&composition, &self.settings)?;
         Ok(composition.into_draft(body))
     }
