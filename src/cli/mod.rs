@@ -67,8 +67,18 @@ enum Command {
     /// complete an interrupted one).
     Publish {
         /// Compose and render only; store and write nothing.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "correct")]
         dry_run: bool,
+        /// Re-render published issue N from its items as they are now, with a
+        /// "Corrected on DATE" note, and rewrite its page and the feeds.
+        #[arg(long, value_name = "N")]
+        correct: Option<u32>,
+        /// The correction note ("Corrected on DATE: TEXT"); with --correct.
+        #[arg(long, value_name = "TEXT", requires = "correct")]
+        note: Option<String>,
+        /// Who corrects, for the audit trail (default: the OS user); with --correct.
+        #[arg(long = "as", value_name = "NAME", requires = "correct")]
+        as_name: Option<String>,
     },
     /// Per source: last success, consecutive failures, next due, last error.
     Sources {
@@ -247,7 +257,10 @@ fn run(cli: Cli) -> CmdResult {
         Command::Fetch { sources, json } => sources::fetch(&build(path, Queue::OnDemand)?, &sources, json),
         Command::Serve => ops::serve(build(path, Queue::Loaded)?),
         Command::Demo => ops::demo(path),
-        Command::Publish { dry_run } => publish::publish(&build(path, Queue::OnDemand)?, dry_run),
+        Command::Publish { dry_run, correct: None, .. } => publish::publish(&build(path, Queue::OnDemand)?, dry_run),
+        Command::Publish { correct: Some(number), note, as_name, .. } => {
+            publish::correct(&build(path, Queue::OnDemand)?, number, note.as_deref(), as_name.as_deref())
+        }
         Command::Sources { json } => sources::sources(&build(path, Queue::OnDemand)?, json),
         Command::Items { state, source, limit, json } => {
             items::items(&build(path, Queue::OnDemand)?, state.as_deref(), source, limit, json)

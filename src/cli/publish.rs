@@ -1,4 +1,5 @@
-//! `gleaner publish [--dry-run]`: the next issue from the approved items.
+//! `gleaner publish [--dry-run]`: the next issue from the approved items;
+//! `gleaner publish --correct N [--note TEXT]`: a correction of issue N.
 
 use anyhow::Context;
 use chrono::Utc;
@@ -18,6 +19,20 @@ pub(super) fn publish(app: &App, dry_run: bool) -> CmdResult {
     if !dry_run
         && let Err(e) =
             runtime()?.block_on(crate::daemon::announce(&app.publisher, &app.config.settings.fetch.user_agent))
+    {
+        eprintln!("warning: {e}");
+    }
+    Ok(())
+}
+
+pub(super) fn correct(app: &App, number: u32, note: Option<&str>, as_name: Option<&str>) -> CmdResult {
+    let actor = super::items::cli_actor(as_name)?;
+    let report = app.correct_issue(number, note.unwrap_or_default(), &actor, Utc::now()).context("correcting")?;
+    outln!("corrected issue {} “{}” (correction {})", report.number, report.title, report.corrections);
+    for file in &report.files {
+        outln!("  {}", app.config.settings.publish.output_dir.join(file).display());
+    }
+    if let Err(e) = runtime()?.block_on(crate::daemon::announce(&app.publisher, &app.config.settings.fetch.user_agent))
     {
         eprintln!("warning: {e}");
     }

@@ -11,6 +11,7 @@
 //! ([`EditorialError::Stale`]), so nobody overwrites a colleague's work
 //! unseen. Must not know about HTTP, terminals or argument parsing.
 
+mod issue_audit;
 mod queue;
 pub mod rules;
 mod users;
@@ -266,11 +267,8 @@ impl Editorial {
     ) -> Result<Item, EditorialError> {
         let actor = checked_actor(actor)?;
         let item = self.current(id, expected_revision)?;
-        if item.state == ReviewState::Published {
-            return Err(EditorialError::Invalid {
-                message: format!("item {id} is published: its issue is out, so an edit would reach no one"),
-            });
-        }
+        // A published item stays editable: the edit is what a correction of
+        // its issue (`Publisher::correct`) then publishes.
         let quotes = self.store.quotes(id)?;
         let known: Vec<&str> = quotes.iter().map(|q| q.id.as_str()).collect();
         let (editor, fields) = changes

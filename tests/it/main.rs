@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod config;
 mod content;
+mod corrections;
 mod digest_script;
 mod extract;
 mod fetch;

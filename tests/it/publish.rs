@@ -468,12 +468,12 @@ pub(crate) mod use_case {
         }
     }
 
-    fn publisher(dir: &Path) -> Publisher {
+    pub(crate) fn publisher(dir: &Path) -> Publisher {
         let sources: Vec<Source> = Vec::new();
         Publisher::new(settings(dir), Renderer::builtin(), &sources)
     }
 
-    fn issue_report(outcome: PublishOutcome) -> IssueReport {
+    pub(crate) fn issue_report(outcome: PublishOutcome) -> IssueReport {
         match outcome {
             PublishOutcome::Issue(report) => report,
             PublishOutcome::NothingApproved => panic!("expected an issue"),

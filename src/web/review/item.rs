@@ -192,6 +192,12 @@ fn render(
         .iter()
         .map(|a| context! { name => a.as_str(), label => a.as_str(), allowed => allowed(item.state, *a) })
         .collect();
+    // Only a published item can be in an issue; one store read of the issue records.
+    let published_in = if item.state == crate::model::ReviewState::Published {
+        state.inner.preview.issue_of(&item.id).map_err(|e| UiError::Internal(e.to_string()))?
+    } else {
+        None
+    };
     let flash = state.inner.sessions.take_flash(editor);
     let html = state.inner.pages.render(
         "item.html.j2",
@@ -220,6 +226,7 @@ fn render(
                 has_images => summary.contains("<img"),
                 summary_html => Value::from_safe_string(summary),
                 extraction_note => &item.extraction_note,
+                published_in => published_in,
             },
             form => values,
             quotes => quotes,
@@ -315,7 +322,14 @@ async fn refused(
     }
     let job_id = id.clone();
     let view = blocking(state, move |ui| Ok(ui.editorial.item_page(&job_id)?)).await?;
-    let message = format!("{error}. Your input is kept below; check it against the current item and submit again.");
+    // Only a conflict goes away by looking again; a refused value needs changing.
+    let message = match *error {
+        EditorialError::Stale { .. } => {
+            format!("{error}. Your input is kept below; check it against the current item and submit again.")
+        }
+        EditorialError::Invalid { .. } => format!("{error}. Your input is kept below; change it and save again."),
+        _ => format!("{error}. Nothing was saved; your input is kept below."),
+    };
     render(state, editor, &view, values, &Shown { error: Some(&message), status, images: false })
 }
 
