@@ -4,6 +4,7 @@ mod support;
 
 mod architecture;
 mod browser;
+mod browser_publish;
 mod cli;
 mod config;
 mod content;

@@ -1,0 +1,118 @@
+//! Browser tests of publishing from the review UI (issue 14 parts 4 and 5)
+//! in a real headless Chromium: publish from the composer through its
+//! confirmation step, then edit an item of the published issue, publish a
+//! correction, and find the note in `digest.xml`, `digest.atom`,
+//! `digest.json` and `issues/N.html`. Set-up as in `browser.rs`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use fantoccini::{Client, Locator};
+use gleaner::config::PublishSettings;
+use gleaner::editorial::Editorial;
+use gleaner::editorial::rules::{Action, EditChanges};
+use gleaner::model::ReviewState;
+use gleaner::publish::Publisher;
+use gleaner::publish::render::Renderer;
+use gleaner::store::Store;
+use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
+
+use crate::browser::{Driver, browser, browser_available, texts, wait_for_path, wait_for_text};
+use crate::ui::fixture;
+
+fn ui_publishing_to(store: &Arc<dyn Store>, output: &Path) -> UiState {
+    let editorial = Editorial::new(Arc::clone(store)).expect("editorial");
+    let mut settings = PublishSettings::defaults(output);
+    settings.output_dir = output.to_path_buf();
+    settings.base_url = url::Url::parse("https://example.org/digest/").ok();
+    let preview = Preview::new(Arc::new(Publisher::new(settings, Renderer::builtin(), &[])), Arc::clone(store));
+    UiState::new(editorial, Pages::builtin(), preview, UiOptions::default())
+}
+
+async fn log_in(client: &Client, base: &str) {
+    client.goto(&format!("{base}/composer")).await.expect("goto");
+    wait_for_path(client, "/login").await;
+    client.find(Locator::Css("input[name=name]")).await.expect("name").send_keys("ann").await.expect("type");
+    let password = client.find(Locator::Css("input[name=password]")).await.expect("password");
+    password.send_keys("correct horse battery").await.expect("type");
+    client.find(Locator::Css("form.login button")).await.expect("button").click().await.expect("click");
+    wait_for_path(client, "/composer").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_publishes_from_the_composer_and_corrects_the_issue() {
+    if !browser_available() {
+        return;
+    }
+    let fx = fixture();
+    let out = tempfile::tempdir().expect("output dir");
+    let at = Utc.timestamp_opt(1_800_000_000, 0).single().expect("time");
+    let editorial = Editorial::new(Arc::clone(&fx.store)).expect("editorial");
+    editorial.add_user("ann", "correct horse battery", at).expect("user");
+    let item = fx.store.item(&fx.budget).expect("read").expect("stored");
+    let choose = EditChanges { quote_ids: Some(vec!["q1".to_owned()]), ..EditChanges::default() };
+    let item = editorial.edit(&fx.budget, item.revision, &choose, "setup", at).expect("edit");
+    editorial.act(&fx.budget, item.revision, Action::Approve, "setup", at).expect("approve");
+
+    let router = review::routes(ui_publishing_to(&fx.store, out.path()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gleaner::web::serve(listener, router, async move {
+        let _ = stopped.await;
+    }));
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = browser(&driver, profile.path()).await;
+
+    let run = async {
+        log_in(&client, &base).await;
+        // Publish: the button opens a confirmation; nothing is out before it is confirmed.
+        let button = client.find(Locator::Css("a.publish-now")).await.expect("publish button");
+        assert_eq!(button.text().await.expect("text").trim(), "Publish issue 1");
+        button.click().await.expect("click");
+        wait_for_text(&client, "form.confirm-publish", "Publish issue 1 now?").await;
+        assert!(fx.store.issues().expect("issues").is_empty(), "not published before confirming");
+        client.find(Locator::Css("button.publish-confirm")).await.expect("confirm").click().await.expect("click");
+        wait_for_text(&client, ".flash li", "Published issue 1").await;
+        let issue = fx.store.issue(1).expect("read").expect("published");
+        assert_eq!(issue.published_by.as_deref(), Some("ann"));
+        assert_eq!(fx.store.item(&fx.budget).expect("read").expect("stored").state, ReviewState::Published);
+        assert!(out.path().join("issues/1.html").exists());
+        let trail = fx.store.audit_for(&fx.budget).expect("audit");
+        assert!(trail.iter().any(|a| a.action == "publish" && a.actor == "ann"), "{trail:?}");
+        assert_eq!(texts(&client, "a.publish-now").await, ["Publish issue 2"]);
+
+        // Edit the published item: Save works (it used to answer 422 for good).
+        client.goto(&format!("{base}/items/{}", fx.budget)).await.expect("goto");
+        wait_for_path(&client, "/items/").await;
+        wait_for_text(&client, ".published-note", "went out in issue 1").await;
+        let headline = client.find(Locator::Css("input[name=headline]")).await.expect("headline");
+        headline.clear().await.expect("clear");
+        headline.send_keys("Budget vote delayed to March").await.expect("type");
+        client.find(Locator::Css("button[value=save]")).await.expect("save").click().await.expect("click");
+        wait_for_text(&client, ".flash li", "Saved").await;
+
+        // Publish the correction from the item page.
+        let note = client.find(Locator::Css(".published-note input[name=note]")).await.expect("note");
+        note.send_keys("The vote moved to March, not May.").await.expect("type");
+        client.find(Locator::Css(".published-note button")).await.expect("correct").click().await.expect("click");
+        wait_for_text(&client, ".flash li", "Published a correction of issue 1").await;
+        for file in ["digest.xml", "digest.atom", "digest.json", "issues/1.html"] {
+            let text = std::fs::read_to_string(out.path().join(file)).expect("written");
+            assert!(text.contains("Corrected on"), "{file}: {text}");
+            assert!(text.contains("The vote moved to March, not May."), "{file}: {text}");
+            assert!(text.contains("Budget vote delayed to March"), "{file}: {text}");
+        }
+        let trail = fx.store.audit_for(&fx.budget).expect("audit");
+        assert!(trail.iter().any(|a| a.action == "correct" && a.actor == "ann"), "{trail:?}");
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
+    let _ = client.close().await;
+    drop(driver);
+    let _ = stop.send(());
+    let _ = server.await;
+    outcome.expect("the browser test finished within two minutes");
+}
