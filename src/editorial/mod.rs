@@ -11,6 +11,7 @@
 //! ([`EditorialError::Stale`]), so nobody overwrites a colleague's work
 //! unseen. Must not know about HTTP, terminals or argument parsing.
 
+mod added_quotes;
 mod issue_audit;
 mod queue;
 pub mod rules;
@@ -269,10 +270,13 @@ impl Editorial {
         let item = self.current(id, expected_revision)?;
         // A published item stays editable: the edit is what a correction of
         // its issue (`Publisher::correct`) then publishes.
-        let quotes = self.store.quotes(id)?;
+        let quotes = item.editor.with_added(self.store.quotes(id)?);
         let known: Vec<&str> = quotes.iter().map(|q| q.id.as_str()).collect();
         let (editor, fields) = changes
             .apply(&item.editor, &known)
+            .and_then(|(editor, fields)| {
+                rules::check_trims(&editor.quote_overrides, &quotes).map(|()| (editor, fields))
+            })
             .map_err(|e| EditorialError::Invalid { message: format!("item {id}: {e}") })?;
         if fields.is_empty() {
             return Ok(item);
@@ -354,7 +358,7 @@ impl Editorial {
     pub fn item_page(&self, id: &ItemId) -> Result<ItemView, EditorialError> {
         let item = self.store.item(id)?.ok_or_else(|| EditorialError::NotFound { id: id.clone() })?;
         Ok(ItemView {
-            quotes: self.store.quotes(id)?,
+            quotes: item.editor.with_added(self.store.quotes(id)?),
             links: self.store.links(id)?,
             audit: self.store.audit_for(id)?,
             item,

@@ -14,7 +14,7 @@ mod source;
 pub use article::{Article, Extraction, Link, Quote, QuoteKind};
 pub use canonical::{canonical_url, canonicalize};
 pub use issue::{Correction, Issue, IssueSection, IssueState, Period};
-pub use item::{ArticleRetry, EditorFields, FetchState, Item, ItemId, NewItem, QuoteOverride, ReviewState};
+pub use item::{AddedQuote, ArticleRetry, EditorFields, FetchState, Item, ItemId, NewItem, QuoteOverride, ReviewState};
 pub use review::{AuditEntry, User};
 pub use schedule::{Schedule, ScheduleError};
 pub use source::{PageSelectors, Source, SourceKind, TextFilter};

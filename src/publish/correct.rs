@@ -57,7 +57,7 @@ impl Publisher {
         }
         let mut quotes: Vec<Vec<Quote>> = Vec::with_capacity(items.len());
         for item in &items {
-            quotes.push(if item.editor.quote_ids.is_empty() { Vec::new() } else { store.quotes(&item.id)? });
+            quotes.push(super::chosen_quotes(store, item)?);
         }
         let sources = source_facts(&self.sources.borrow());
         let sanitizer = Sanitizer::new(self.settings.base_url.as_ref());

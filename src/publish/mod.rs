@@ -302,8 +302,7 @@ impl Publisher {
     ) -> Result<Issue, PublishError> {
         let mut quotes: Vec<Vec<Quote>> = Vec::with_capacity(approved.len());
         for item in approved {
-            // Only items with chosen quotes need theirs read.
-            quotes.push(if item.editor.quote_ids.is_empty() { Vec::new() } else { store.quotes(&item.id)? });
+            quotes.push(chosen_quotes(store, item)?);
         }
         let sources = source_facts(&self.sources.borrow());
         let candidates: Vec<Candidate<'_>> = approved
@@ -345,6 +344,15 @@ impl Publisher {
             (render::INDEX_FILE.to_owned(), self.renderer.index(&all, &self.settings)?),
         ])
     }
+}
+
+/// The quotes an item's entry may show: its stored ones and those its
+/// editors added. Only items with chosen quotes need theirs read.
+fn chosen_quotes(store: &dyn Store, item: &Item) -> Result<Vec<Quote>, StoreError> {
+    if item.editor.quote_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(item.editor.with_added(store.quotes(&item.id)?))
 }
 
 /// The final transaction. Revisions are those read at compose time on the

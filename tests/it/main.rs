@@ -23,5 +23,6 @@ mod reload;
 mod review;
 mod store;
 mod ui;
+mod ui_quotes;
 mod web;
 mod web_hostile;

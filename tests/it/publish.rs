@@ -277,7 +277,11 @@ fn an_editors_correction_of_speaker_and_outlet_is_shown() {
     let mut fields = editor("Headline", "", &["q1"], None, 1);
     fields.quote_overrides.insert(
         "q1".to_owned(),
-        gleaner::model::QuoteOverride { speaker: Some("Ali Vaez".to_owned()), outlet: Some("Crisis Group".to_owned()) },
+        gleaner::model::QuoteOverride {
+            speaker: Some("Ali Vaez".to_owned()),
+            outlet: Some("Crisis Group".to_owned()),
+            text: None,
+        },
     );
     let corrected = item("x", "Title", 1, fields);
     let quotes = [quote("q1", "Words", Some("Wrong Guess"), Some("Wrong Outlet"), None)];

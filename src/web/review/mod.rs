@@ -20,7 +20,9 @@ mod assets;
 mod auth;
 mod composer;
 mod form;
+mod highlight;
 mod item;
+mod next_item;
 mod pages;
 mod preview;
 mod publishing;
@@ -178,6 +180,7 @@ pub fn routes(state: UiState) -> Router {
         .route("/queue/bulk", post(queue::bulk))
         .route("/items/{id}", get(item::show).post(item::save))
         .route("/items/{id}/act", post(item::act))
+        .route("/items/{id}/quotes", post(item::add_quote))
         .route("/composer", get(composer::show))
         .route("/composer/reorder", post(composer::reorder))
         .route("/composer/remove", post(composer::remove))

@@ -136,7 +136,22 @@
     });
   }
 
+  // ---- item: a selection in the article's text fills the "Add a quote" form ----
+  function quoteFromSelection() {
+    var text = document.getElementById("text");
+    var form = document.getElementById("add-quote");
+    if (!text || !form) return;
+    text.addEventListener("mouseup", function () {
+      var selection = window.getSelection();
+      var words = selection ? selection.toString().trim() : "";
+      if (!words || form.contains(selection.anchorNode)) return;
+      form.querySelector("textarea[name=text]").value = words;
+      form.classList.add("filled");
+      form.querySelector("input[name=speaker]").focus({ preventScroll: true });
+    });
+  }
+
   if (page === "queue") queueKeys();
-  else if (page === "item") itemKeys();
+  else if (page === "item") { itemKeys(); quoteFromSelection(); }
   else if (page === "composer") composerDrag();
 })();
