@@ -116,3 +116,59 @@ async fn an_editor_publishes_from_the_composer_and_corrects_the_issue() {
     let _ = server.await;
     outcome.expect("the browser test finished within two minutes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_adds_a_quote_from_a_selection_and_sees_it_marked_in_the_text() {
+    if !browser_available() {
+        return;
+    }
+    let fx = fixture();
+    let out = tempfile::tempdir().expect("output dir");
+    let at = Utc.timestamp_opt(1_800_000_000, 0).single().expect("time");
+    Editorial::new(Arc::clone(&fx.store))
+        .expect("editorial")
+        .add_user("ann", "correct horse battery", at)
+        .expect("user");
+    let router = review::routes(ui_publishing_to(&fx.store, out.path()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gleaner::web::serve(listener, router, async move {
+        let _ = stopped.await;
+    }));
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = browser(&driver, profile.path()).await;
+
+    let run = async {
+        log_in(&client, &base).await;
+        client.goto(&format!("{base}/items/{}", fx.budget)).await.expect("goto");
+        wait_for_path(&client, "/items/").await;
+        // Select "postponed the vote" in the article's text as a mouse would, then let go.
+        let select = "var p = [...document.querySelectorAll('#text p')].find(p => p.textContent.includes('postponed'));\
+             var node = p.firstChild; var at = node.textContent.indexOf('postponed the vote');\
+             var range = document.createRange(); range.setStart(node, at); range.setEnd(node, at + 18);\
+             var sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);\
+             p.dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));\
+             return document.querySelector('#add-quote textarea[name=text]').value;";
+        let filled = client.execute(select, vec![]).await.expect("js");
+        assert_eq!(filled.as_str(), Some("postponed the vote"));
+        let speaker = client.find(Locator::Css("#add-quote input[name=speaker]")).await.expect("speaker");
+        speaker.send_keys("The clerk").await.expect("type");
+        client.find(Locator::Css("#add-quote button")).await.expect("add").click().await.expect("click");
+        wait_for_text(&client, ".flash li", "Quote added").await;
+        let item = fx.store.item(&fx.budget).expect("read").expect("stored");
+        assert_eq!(item.editor.added_quotes[0].speaker.as_deref(), Some("The clerk"));
+        assert_eq!(item.editor.quote_ids, std::slice::from_ref(&item.editor.added_quotes[0].id));
+
+        // Click the quote: the article's text shows it marked.
+        client.find(Locator::Css(".quote.chosen .quote-link")).await.expect("quote").click().await.expect("click");
+        wait_for_text(&client, "#text mark.quote-mark", "postponed the vote").await;
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
+    let _ = client.close().await;
+    drop(driver);
+    let _ = stop.send(());
+    let _ = server.await;
+    outcome.expect("the browser test finished within two minutes");
+}

@@ -13,7 +13,7 @@ use gleaner::editorial::rules::EditChanges;
 use gleaner::model::{IssueState, ReviewState};
 use gleaner::publish::write::DirOutput;
 use gleaner::publish::{PublishError, PublishOutcome};
-use gleaner::store::{EditorialStore, IssueStore, ItemStore, SledStore, Store};
+use gleaner::store::{IssueStore, SledStore, Store};
 
 use crate::publish::use_case::{approve, issue_report, publisher, stored_items};
 use crate::publish::{fixed_time, parse_feed};

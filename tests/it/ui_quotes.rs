@@ -81,7 +81,7 @@ async fn a_quote_added_from_the_text_is_chosen_and_marked_in_the_text() {
     let item = ui.item(&id);
     let added = &item.editor.added_quotes[0];
     assert_eq!((added.text.as_str(), added.speaker.as_deref()), ("met. It postponed", Some("Clerk")));
-    assert_eq!(item.editor.quote_ids, [added.id.clone()]);
+    assert_eq!(item.editor.quote_ids, std::slice::from_ref(&added.id));
 
     let added_id = added.id.clone();
     let id2 = id.clone();

@@ -151,25 +151,14 @@ struct Shown<'a> {
     highlight: Option<&'a str>,
 }
 
-fn render(
-    state: &UiState,
-    editor: &Editor,
-    view: &ItemView,
-    values: &FormValues,
-    shown: &Shown<'_>,
-) -> Result<Response, UiError> {
-    let Shown { error, status, images, highlight } = *shown;
-    let item: &Item = &view.item;
-    let base = item.url.as_deref().and_then(|u| url::Url::parse(u).ok());
-    // The summary was sanitized at ingest; sanitizing again at display costs
-    // little and keeps the page safe whatever wrote the record.
-    let summary = if item.text.trim().is_empty() {
-        let html = if item.content.trim().is_empty() { &item.summary } else { &item.content };
-        sanitize_html(html, base.as_ref())
-    } else {
-        String::new()
-    };
-    // Chosen quotes first, in the order they will publish; then the rest in page order.
+/// The quotes as the page lists them (chosen first, in the order they will
+/// publish; then the rest in page order), and the one to mark in the text
+/// with the words it publishes.
+fn quote_rows<'a>(
+    view: &'a ItemView,
+    values: &'a FormValues,
+    highlight: Option<&str>,
+) -> (Vec<Value>, Option<(&'a crate::model::Quote, &'a str)>) {
     let mut ordered: Vec<&crate::model::Quote> = view.quotes.iter().collect();
     let position = |id: &str| values.chosen.iter().position(|c| c == id);
     ordered.sort_by_key(|q| position(&q.id).unwrap_or(usize::MAX));
@@ -201,6 +190,28 @@ fn render(
         let words = values.words.get(&q.id).map(|w| w.trim()).filter(|w| !w.is_empty()).unwrap_or(&q.text);
         (q, words)
     });
+    (quotes, marked)
+}
+
+fn render(
+    state: &UiState,
+    editor: &Editor,
+    view: &ItemView,
+    values: &FormValues,
+    shown: &Shown<'_>,
+) -> Result<Response, UiError> {
+    let Shown { error, status, images, highlight } = *shown;
+    let item: &Item = &view.item;
+    let base = item.url.as_deref().and_then(|u| url::Url::parse(u).ok());
+    // The summary was sanitized at ingest; sanitizing again at display costs
+    // little and keeps the page safe whatever wrote the record.
+    let summary = if item.text.trim().is_empty() {
+        let html = if item.content.trim().is_empty() { &item.summary } else { &item.content };
+        sanitize_html(html, base.as_ref())
+    } else {
+        String::new()
+    };
+    let (quotes, marked) = quote_rows(view, values, highlight);
     let text_paragraphs = super::highlight::paragraphs(&item.text, marked);
     // Chosen quotes the page no longer has (re-extracted): say so rather than drop them silently.
     let missing: Vec<&String> = values.chosen.iter().filter(|id| !view.quotes.iter().any(|q| &q.id == *id)).collect();
