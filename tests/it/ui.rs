@@ -536,7 +536,7 @@ async fn the_original_link_opens_without_opener() {
     let page = ui.get(&format!("/items/{}", ui.fx.budget)).await;
     assert_eq!(page.attr("a.original", "href").as_deref(), Some("https://example.org/budget"));
     assert!(page.attr("a.original", "rel").is_some_and(|r| r.contains("noopener")));
-    assert_eq!(page.texts(".text p"), ["The council met.", "It postponed the vote."]);
+    assert_eq!(page.texts(".text > p"), ["The council met.", "It postponed the vote."]);
     assert_eq!(page.texts(".links a"), ["the minutes"]);
 }
 
