@@ -216,3 +216,44 @@ fn the_schedule_and_the_publish_button_never_publish_the_same_number_twice() {
     assert_eq!(outcomes.iter().filter(|o| matches!(o, PublishOutcome::Issue(_))).count(), 1, "{outcomes:?}");
     assert_eq!(store.issues().expect("issues").len(), 1);
 }
+
+#[test]
+fn the_cli_corrects_a_published_issue_and_says_what_it_rewrote() {
+    use crate::ingest::{rss, source, write_config};
+    use crate::support::gleaner;
+    use crate::support::http::{Reply, TestServer};
+
+    // The article's link stays on loopback too (an empty page), so a fetch following it goes nowhere else.
+    let pages = TestServer::start(|_| Reply::ok(String::new()));
+    let feed = rss(&[("a", "Alpha", pages.url("/a").as_str())]);
+    let server = TestServer::start(move |_| Reply::ok(feed.clone()).header("Content-Type", "application/rss+xml"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tables = format!("[publish]\noutput_dir = \"out\"\n\n{}", source("feed", server.url("/feed").as_str()));
+    let config = write_config(dir.path(), &tables);
+    let run = |args: &[&str]| {
+        let output = gleaner(&config, args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&["fetch"]);
+    let listed = run(&["items", "--json"]);
+    let item: serde_json::Value = serde_json::from_str(listed.lines().next().expect("one item")).expect("JSON");
+    let id = item["id"].as_str().expect("id").to_owned();
+    run(&["review", "approve", &id, "--as", "ann"]);
+    run(&["publish"]);
+    let before = read(&dir.path().join("out"), "digest.atom");
+    run(&["review", "edit", &id, "--headline", "Alpha, corrected", "--as", "ann"]);
+    let said = run(&["publish", "--correct", "1", "--note", "The headline was wrong.", "--as", "ann"]);
+    assert!(said.starts_with("corrected issue 1 "), "{said}");
+    assert!(said.contains("digest.atom") && said.contains("issues/1.html"), "{said}");
+    let after = read(&dir.path().join("out"), "digest.atom");
+    assert_ne!(before, after);
+    for file in ["digest.xml", "digest.atom", "digest.json", "issues/1.html"] {
+        let text = read(&dir.path().join("out"), file);
+        assert!(text.contains("Corrected on") && text.contains("The headline was wrong."), "{file}: {text}");
+        assert!(text.contains("Alpha, corrected"), "{file}: {text}");
+    }
+    let missing = gleaner(&config, &["publish", "--correct", "7"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no issue 7"));
+}
