@@ -164,6 +164,30 @@ async fn an_editor_adds_a_quote_from_a_selection_and_sees_it_marked_in_the_text(
         // Click the quote: the article's text shows it marked.
         client.find(Locator::Css(".quote.chosen .quote-link")).await.expect("quote").click().await.expect("click");
         wait_for_text(&client, "#text mark.quote-mark", "postponed the vote").await;
+
+        // Tick two more quotes, drag the last one to the top: the numbers follow, and Save keeps that order.
+        for id in ["q1", "q2"] {
+            let css = format!("input[name=quote][value={id}]");
+            client.find(Locator::Css(&css)).await.expect("tick box").click().await.expect("tick");
+        }
+        let drag = "var list = document.querySelector('ol.quote-list');\
+             var moved = list.querySelector('li[data-id=q2]'); var first = list.querySelector('li.quote');\
+             var dt = new DataTransfer(); var box = first.getBoundingClientRect();\
+             moved.dispatchEvent(new DragEvent('dragstart', { bubbles: true, dataTransfer: dt }));\
+             first.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt, clientY: box.top + 1 }));\
+             moved.dispatchEvent(new DragEvent('dragend', { bubbles: true, dataTransfer: dt }));\
+             return [...list.querySelectorAll('li.quote')].map(li => li.querySelector('input.order-input').value).join(',');";
+        let numbers = client.execute(drag, vec![]).await.expect("js");
+        assert_eq!(numbers.as_str(), Some("1,2,3"));
+        client.find(Locator::Css("button[value=save]")).await.expect("save").click().await.expect("click");
+        wait_for_text(&client, ".flash li", "Saved").await;
+        let item = fx.store.item(&fx.budget).expect("read").expect("stored");
+        let added = item.editor.added_quotes[0].id.clone();
+        assert_eq!(item.editor.quote_ids, ["q2".to_owned(), added, "q1".to_owned()]);
+        assert_eq!(
+            texts(&client, ".quote.chosen .publishes-as").await,
+            ["publishes as no. 1", "publishes as no. 2", "publishes as no. 3"]
+        );
     };
     let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
     let _ = client.close().await;
