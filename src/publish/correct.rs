@@ -20,6 +20,10 @@ use crate::model::{Correction, IssueState, Item, Quote};
 use crate::sanitize::Sanitizer;
 use crate::store::Store;
 
+/// Longest correction note, in characters: a sentence or two is what
+/// readers read at the end of an issue.
+pub const MAX_NOTE_CHARS: usize = 1_000;
+
 /// What a correction did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorrectionReport {
@@ -43,6 +47,10 @@ impl Publisher {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<CorrectionReport, PublishError> {
+        let chars = note.trim().chars().count();
+        if chars > MAX_NOTE_CHARS {
+            return Err(PublishError::NoteTooLong { chars, max: MAX_NOTE_CHARS });
+        }
         let _running = self.run_lock();
         let mut issue = store.issue(number)?.ok_or(PublishError::NoSuchIssue { number })?;
         if issue.state != IssueState::Published {

@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use self::compose::Candidate;
-pub use self::correct::CorrectionReport;
+pub use self::correct::{CorrectionReport, MAX_NOTE_CHARS};
 use self::render::{Renderer, TemplateError, Templates};
 use self::write::{Output, WriteError};
 use crate::config::PublishSettings;
@@ -67,6 +67,9 @@ pub enum PublishError {
     /// draft: `publish` completes it first).
     #[error("issue {number} is not published yet; run publish to complete it first")]
     NotPublished { number: u32 },
+    /// A correction note longer than [`MAX_NOTE_CHARS`].
+    #[error("the correction note is too long: {chars} characters, at most {max}")]
+    NoteTooLong { chars: usize, max: usize },
     /// The editor confirmed publishing issue `expected`, but the next issue
     /// is `found` now (someone else published meanwhile).
     #[error("the next issue is {found}, not {expected}: someone published meanwhile; look again before publishing")]

@@ -164,6 +164,9 @@ fn correcting_an_unknown_or_unfinished_issue_is_refused() {
     let output = DirOutput::new(dir.path());
     let error = publisher.correct(&store, &output, 9, "", "alice", fixed_time()).expect_err("no issue 9");
     assert!(matches!(error, PublishError::NoSuchIssue { number: 9 }), "{error}");
+    let long = "x".repeat(gleaner::publish::MAX_NOTE_CHARS + 1);
+    let error = publisher.correct(&store, &output, 9, &long, "alice", fixed_time()).expect_err("too long");
+    assert!(matches!(error, PublishError::NoteTooLong { .. }), "{error}");
     let ids = stored_items(&store, "a", 1);
     approve(&store, &ids);
     issue_report(publisher.publish_next(&store, &output, fixed_time(), false).expect("publish"));

@@ -56,9 +56,6 @@ impl Panel {
     }
 }
 
-/// Longest correction note, in characters (one or two sentences).
-const MAX_NOTE_CHARS: usize = 1_000;
-
 /// A refused publish the editor can act on, or our own failure.
 fn ui_error(error: PublishError) -> UiError {
     match error {
@@ -67,6 +64,7 @@ fn ui_error(error: PublishError) -> UiError {
         | PublishError::NotPublished { .. }
         | PublishError::Busy { .. }
         | PublishError::NumbersExhausted { .. } => UiError::PublishRefused(error.to_string()),
+        PublishError::NoteTooLong { .. } => UiError::BadRequest(error.to_string()),
         other => UiError::Internal(other.to_string()),
     }
 }
@@ -115,9 +113,6 @@ pub(crate) async fn correct(
 ) -> Result<Response, UiError> {
     let number = number(&number_text)?;
     let note = crate::editorial::rules::clean_text(fields.get("note").unwrap_or_default(), false).trim().to_owned();
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(UiError::BadRequest(format!("the note is too long: at most {MAX_NOTE_CHARS} characters")));
-    }
     let back = local_path(fields.get("back"), "/composer");
     let by = editor.name.clone();
     let report = blocking(&state, move |ui| {
