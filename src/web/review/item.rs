@@ -149,6 +149,25 @@ struct Shown<'a> {
     images: bool,
     /// The quote to mark in the article's text (`?quote=ID`).
     highlight: Option<&'a str>,
+    /// The published issue that carried the item (see [`load`]).
+    published_in: Option<u32>,
+}
+
+/// The item page's data, read off the async threads: the item with its
+/// quotes, links and history, and the issue it went out in, if any.
+async fn load(state: &UiState, id: &ItemId) -> Result<(ItemView, Option<u32>), UiError> {
+    let id = id.clone();
+    blocking(state, move |ui| {
+        let view = ui.editorial.item_page(&id)?;
+        // Only a published item can be in an issue.
+        let published_in = if view.item.state == crate::model::ReviewState::Published {
+            ui.preview.issue_of(&id).map_err(|e| UiError::Internal(e.to_string()))?
+        } else {
+            None
+        };
+        Ok((view, published_in))
+    })
+    .await
 }
 
 /// The quotes as the page lists them (chosen first, in the order they will
@@ -200,7 +219,7 @@ fn render(
     values: &FormValues,
     shown: &Shown<'_>,
 ) -> Result<Response, UiError> {
-    let Shown { error, status, images, highlight } = *shown;
+    let Shown { error, status, images, highlight, published_in } = *shown;
     let item: &Item = &view.item;
     let base = item.url.as_deref().and_then(|u| url::Url::parse(u).ok());
     // The summary was sanitized at ingest; sanitizing again at display costs
@@ -239,12 +258,6 @@ fn render(
         .iter()
         .map(|a| context! { name => a.as_str(), label => a.as_str(), allowed => allowed(item.state, *a) })
         .collect();
-    // Only a published item can be in an issue; one store read of the issue records.
-    let published_in = if item.state == crate::model::ReviewState::Published {
-        state.inner.preview.issue_of(&item.id).map_err(|e| UiError::Internal(e.to_string()))?
-    } else {
-        None
-    };
     let flash = state.inner.sessions.take_flash(editor);
     let html = state.inner.pages.render(
         "item.html.j2",
@@ -307,9 +320,14 @@ pub(crate) async fn show(
     Query(marked): Query<QuoteQuery>,
 ) -> Result<Response, UiError> {
     let id = item_id(&id)?;
-    let view = blocking(&state, move |ui| Ok(ui.editorial.item_page(&id)?)).await?;
-    let shown =
-        Shown { error: None, status: StatusCode::OK, images: images.shown(), highlight: marked.quote.as_deref() };
+    let (view, published_in) = load(&state, &id).await?;
+    let shown = Shown {
+        error: None,
+        status: StatusCode::OK,
+        images: images.shown(),
+        highlight: marked.quote.as_deref(),
+        published_in,
+    };
     render(&state, &editor, &view, &FormValues::stored(&view), &shown)
 }
 
@@ -397,8 +415,7 @@ async fn refused(
     if status.is_server_error() || status == StatusCode::NOT_FOUND {
         return Err(UiError::Editorial(error));
     }
-    let job_id = id.clone();
-    let view = blocking(state, move |ui| Ok(ui.editorial.item_page(&job_id)?)).await?;
+    let (view, published_in) = load(state, id).await?;
     // Only a conflict goes away by looking again; a refused value needs changing.
     let message = match *error {
         EditorialError::Stale { .. } => {
@@ -407,7 +424,8 @@ async fn refused(
         EditorialError::Invalid { .. } => format!("{error}. Your input is kept below; change it and save again."),
         _ => format!("{error}. Nothing was saved; your input is kept below."),
     };
-    render(state, editor, &view, values, &Shown { error: Some(&message), status, images: false, highlight: None })
+    let shown = Shown { error: Some(&message), status, images: false, highlight: None, published_in };
+    render(state, editor, &view, values, &shown)
 }
 
 /// POST /items/{id}/quotes: `revision`, `text` (a selection of the
@@ -443,10 +461,9 @@ pub(crate) async fn add_quote(
             if status.is_server_error() || status == StatusCode::NOT_FOUND {
                 return Err(UiError::Editorial(error));
             }
-            let job_id = id.clone();
-            let view = blocking(&state, move |ui| Ok(ui.editorial.item_page(&job_id)?)).await?;
+            let (view, published_in) = load(&state, &id).await?;
             let message = format!("{error}. Select the words in the article's text and add them again.");
-            let shown = Shown { error: Some(&message), status, images: false, highlight: None };
+            let shown = Shown { error: Some(&message), status, images: false, highlight: None, published_in };
             render(&state, &editor, &view, &FormValues::stored(&view), &shown)
         }
     }
