@@ -134,6 +134,8 @@ fn served_feed() -> Vec<u8> {
                 summary: "The council debates the budget again · ".repeat(12),
                 created_at: at,
                 published_at: Some(at),
+                published_by: None,
+                corrections: Vec::new(),
                 state: IssueState::Published,
             }
         })

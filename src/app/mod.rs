@@ -29,7 +29,7 @@ use crate::fetch::{FetchError, Fetcher};
 use crate::ingest::Ingest;
 use crate::publish::render::TemplateError;
 use crate::publish::write::DirOutput;
-use crate::publish::{PublishError, PublishOutcome, Publisher, load_templates};
+use crate::publish::{CorrectionReport, PublishError, PublishOutcome, Publisher, load_templates};
 pub use crate::store::backup::{BackupError, BackupReport, check as check_backup};
 use crate::store::{SledStore, Store, StoreError, backup};
 
@@ -113,6 +113,28 @@ impl App {
     pub fn publish_next(&self, now: DateTime<Utc>, dry_run: bool) -> Result<PublishOutcome, PublishError> {
         let output = DirOutput::new(&self.config.settings.publish.output_dir);
         self.publisher.publish_next(self.store.as_ref(), &output, now, dry_run)
+    }
+
+    /// Publishes a correction of issue `number` into `publish.output_dir`
+    /// and puts it in the audit trail of its items, as `actor`.
+    pub fn correct_issue(
+        &self,
+        number: u32,
+        note: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CorrectionReport, PublishError> {
+        let output = DirOutput::new(&self.config.settings.publish.output_dir);
+        let note = crate::editorial::rules::clean_text(note, false);
+        let report = self.publisher.correct(self.store.as_ref(), &output, number, note.trim(), actor, now)?;
+        let ids: Vec<_> = self.store.issue(number)?.map(|i| i.item_ids().cloned().collect()).unwrap_or_default();
+        let detail =
+            if note.trim().is_empty() { format!("issue {number}") } else { format!("issue {number}: {}", note.trim()) };
+        // The correction is out; a failed audit write is logged, not a failed correction.
+        if let Err(e) = self.editorial.record_issue_event(&ids, "correct", &detail, actor, now) {
+            tracing::warn!(error = %e, issue = number, "could not record the correction in the items' audit trail");
+        }
+        Ok(report)
     }
 
     /// How many issues the store holds (published or interrupted).

@@ -73,8 +73,18 @@ enum Command {
     /// complete an interrupted one).
     Publish {
         /// Compose and render only; store and write nothing.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "correct")]
         dry_run: bool,
+        /// Re-render published issue N from its items as they are now, with a
+        /// "Corrected on DATE" note, and rewrite its page and the feeds.
+        #[arg(long, value_name = "N")]
+        correct: Option<u32>,
+        /// The correction note ("Corrected on DATE: TEXT"); with --correct.
+        #[arg(long, value_name = "TEXT", requires = "correct")]
+        note: Option<String>,
+        /// Who corrects, for the audit trail (default: the OS user); with --correct.
+        #[arg(long = "as", value_name = "NAME", requires = "correct")]
+        as_name: Option<String>,
     },
     /// Per source: last success, consecutive failures, next due, last error;
     /// or enable or disable one (in its config file).
@@ -291,7 +301,10 @@ fn run(cli: Cli) -> CmdResult {
         Command::Fetch { sources, json } => sources::fetch(&backend::open(path)?, &sources, json),
         Command::Serve => ops::serve(build(path, Queue::Loaded)?),
         Command::Demo => ops::demo(path),
-        Command::Publish { dry_run } => publish::publish(&backend::open(path)?, dry_run),
+        Command::Publish { dry_run, correct: None, .. } => publish::publish(&backend::open(path)?, dry_run),
+        Command::Publish { correct: Some(number), note, as_name, .. } => {
+            publish::correct(&backend::offline(path, "publish --correct")?, number, note.as_deref(), as_name.as_deref())
+        }
         Command::Sources { what: Some(what), .. } => sources::set_enabled(&load(path)?, &what),
         Command::Sources { json, what: None } => sources::sources(&backend::open(path)?, json),
         Command::Items { state, source, limit, json } => {

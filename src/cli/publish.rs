@@ -1,8 +1,12 @@
-//! `gleaner publish [--dry-run]`: the next issue from the approved items.
+//! `gleaner publish [--dry-run]`: the next issue from the approved items;
+//! `gleaner publish --correct N [--note TEXT]`: a correction of issue N.
 
-use super::CmdResult;
+use anyhow::Context;
+use chrono::Utc;
+
 use super::backend::Backend;
 use super::output::print_issue_report;
+use super::{App, CmdResult, runtime};
 
 pub(super) fn publish(backend: &Backend, dry_run: bool) -> CmdResult {
     let (report, warning) = backend.publish(dry_run)?;
@@ -13,6 +17,20 @@ pub(super) fn publish(backend: &Backend, dry_run: bool) -> CmdResult {
     print_issue_report(&report.into(), &backend.config().settings.publish.output_dir)?;
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
+    }
+    Ok(())
+}
+
+pub(super) fn correct(app: &App, number: u32, note: Option<&str>, as_name: Option<&str>) -> CmdResult {
+    let actor = super::items::cli_actor(as_name)?;
+    let report = app.correct_issue(number, note.unwrap_or_default(), &actor, Utc::now()).context("correcting")?;
+    outln!("corrected issue {} “{}” (correction {})", report.number, report.title, report.corrections);
+    for file in &report.files {
+        outln!("  {}", app.config.settings.publish.output_dir.join(file).display());
+    }
+    if let Err(e) = runtime()?.block_on(crate::daemon::announce(&app.publisher, &app.config.settings.fetch.user_agent))
+    {
+        eprintln!("warning: {e}");
     }
     Ok(())
 }

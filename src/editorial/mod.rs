@@ -12,7 +12,9 @@
 //! unseen. Must not know about HTTP, terminals or argument parsing.
 
 mod accounts;
+mod added_quotes;
 mod entries;
+mod issue_audit;
 mod queue;
 pub mod rules;
 mod stories;
@@ -316,19 +318,19 @@ impl Editorial {
     ) -> Result<Item, EditorialError> {
         let actor = checked_actor(actor)?;
         let item = self.current(id, expected_revision)?;
-        if item.state == ReviewState::Published {
-            return Err(EditorialError::Invalid {
-                message: format!("item {id} is published: its issue is out, so an edit would reach no one"),
-            });
-        }
+        // A published item stays editable: the edit is what a correction of
+        // its issue (`Publisher::correct`) then publishes.
+        let mut quotes = item.editor.with_added(self.store.quotes(id)?);
         // The quotes of the items the entry cites may be chosen too.
-        let mut quotes = self.store.quotes(id)?;
         for cited in self.cited(&item)? {
             quotes.extend(cited.quotes);
         }
         let known: Vec<&str> = quotes.iter().map(|q| q.id.as_str()).collect();
         let (editor, fields) = changes
             .apply(&item.editor, &known)
+            .and_then(|(editor, fields)| {
+                rules::check_trims(&editor.quote_overrides, &quotes).map(|()| (editor, fields))
+            })
             .map_err(|e| EditorialError::Invalid { message: format!("item {id}: {e}") })?;
         if fields.is_empty() {
             return Ok(item);
@@ -459,7 +461,7 @@ impl Editorial {
     pub fn item_page(&self, id: &ItemId) -> Result<ItemView, EditorialError> {
         let item = self.store.item(id)?.ok_or_else(|| EditorialError::NotFound { id: id.clone() })?;
         Ok(ItemView {
-            quotes: self.store.quotes(id)?,
+            quotes: item.editor.with_added(self.store.quotes(id)?),
             links: self.store.links(id)?,
             audit: self.store.audit_for(id)?,
             cited: self.cited(&item)?,

@@ -73,12 +73,35 @@ pub struct Issue {
     /// When the store marked it published; `None` while a draft.
     pub published_at: Option<DateTime<Utc>>,
     pub state: IssueState,
+    /// Who published it from the review UI; `None` for the schedule or the CLI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_by: Option<String>,
+    /// Corrections published since, oldest first. The last one's date is the
+    /// issue's `updated` date in every feed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<Correction>,
+}
+
+/// A correction of a published issue: the issue was re-rendered from its
+/// items as they are now, and says so with this note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    pub at: DateTime<Utc>,
+    /// What was corrected, as the editor wrote it (plain text); may be empty.
+    pub note: String,
+    /// The editor, or the OS user for the CLI.
+    pub by: String,
 }
 
 impl Issue {
     /// How many items the issue carries.
     pub fn item_count(&self) -> usize {
         self.sections.iter().map(|s| s.items.len()).sum()
+    }
+
+    /// When the issue last changed: its last correction, else its creation.
+    pub fn updated(&self) -> DateTime<Utc> {
+        self.corrections.last().map_or(self.created_at, |c| c.at.max(self.created_at))
     }
 
     /// Every item id, in issue order.

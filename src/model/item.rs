@@ -101,6 +101,56 @@ pub struct EditorFields {
     /// `quote_ids` may name their quotes. `serde(default)`: older items cite none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cited: Vec<ItemId>,
+    /// Quotes the editor added from a selection of the article's text (the
+    /// extractor missed them); chosen, ordered and overridden like any other.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added_quotes: Vec<AddedQuote>,
+}
+
+impl EditorFields {
+    /// The item's stored `quotes` followed by those its editors added, so
+    /// every view, rule and issue sees one list (an added quote carries
+    /// `ed-` before its id, so it never collides with an extracted one).
+    pub fn with_added(&self, mut quotes: Vec<super::Quote>) -> Vec<super::Quote> {
+        for added in &self.added_quotes {
+            if !quotes.iter().any(|q| q.id == added.id) {
+                quotes.push(added.to_quote());
+            }
+        }
+        quotes
+    }
+}
+
+/// A quote an editor added from the article's text: verbatim words of the
+/// main text, with who said them and where.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedQuote {
+    /// `ed-` and the extractor's id of the same words, so adding the same
+    /// words twice adds one quote.
+    pub id: String,
+    pub text: String,
+    pub speaker: Option<String>,
+    pub outlet: Option<String>,
+}
+
+impl AddedQuote {
+    /// As a [`super::Quote`], so everything that shows quotes treats it
+    /// like an extracted one (full confidence: an editor picked it).
+    pub fn to_quote(&self) -> super::Quote {
+        super::Quote {
+            id: self.id.clone(),
+            text: self.text.clone(),
+            speaker: self.speaker.clone(),
+            cue: None,
+            outlet: self.outlet.clone(),
+            via: None,
+            kind: super::QuoteKind::Inline,
+            start: 0,
+            end: 0,
+            context: String::new(),
+            confidence: 1.0,
+        }
+    }
 }
 
 /// The built-in source of articles an editor added by URL (`gleaner add`).
@@ -117,12 +167,16 @@ pub struct QuoteOverride {
     pub speaker: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outlet: Option<String>,
+    /// The quote trimmed to part of its words; always a verbatim substring
+    /// of the quote's text (the editorial rules refuse anything else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 impl QuoteOverride {
     /// True when it changes nothing (such entries are not stored).
     pub fn is_empty(&self) -> bool {
-        self.speaker.is_none() && self.outlet.is_none()
+        self.speaker.is_none() && self.outlet.is_none() && self.text.is_none()
     }
 
     /// `quote` as the editor wants it shown.
@@ -133,6 +187,9 @@ impl QuoteOverride {
         }
         if let Some(outlet) = &self.outlet {
             shown.outlet = Some(outlet.clone());
+        }
+        if let Some(text) = &self.text {
+            shown.text.clone_from(text);
         }
         shown
     }

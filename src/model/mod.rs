@@ -15,10 +15,10 @@ mod source;
 pub use access::{ApiToken, Role, Scope};
 pub use article::{Article, Extraction, Link, Quote, QuoteKind};
 pub use canonical::{canonical_url, canonicalize};
-pub use issue::{Issue, IssueSection, IssueState, Period};
+pub use issue::{Correction, Issue, IssueSection, IssueState, Period};
 pub use item::{
-    ArticleRetry, EditorFields, FetchState, Item, ItemId, MANUAL_SOURCE, NOTE_SOURCE, NewItem, QuoteOverride,
-    ReviewState,
+    AddedQuote, ArticleRetry, EditorFields, FetchState, Item, ItemId, MANUAL_SOURCE, NOTE_SOURCE, NewItem,
+    QuoteOverride, ReviewState,
 };
 pub use review::{AuditEntry, User};
 pub use schedule::{Schedule, ScheduleError};

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::layout::lay_out;
+use super::script::{Frame, direction};
 use crate::config::PublishSettings;
 use crate::model::{Issue, IssueSection, Item, ItemId, Period, Quote};
 use crate::sanitize::{Sanitizer, escape_text};
@@ -57,6 +58,16 @@ pub struct QuoteView {
     /// What goes before the colon: "Speaker, in Outlet (via BBC)", "In Outlet",
     /// "Speaker"; empty when nothing is known.
     pub attribution: String,
+    /// The same as markup in the quote's language (its comma and words),
+    /// speaker and outlet in `<bdi>` (see `script`).
+    pub attribution_html: String,
+    /// The quote's language (the item's), for `lang`; `None` when unknown.
+    pub lang: Option<String>,
+    /// `rtl` for right-to-left scripts, else `auto`.
+    pub dir: &'static str,
+    /// The quotation marks of that language (“ ” or « »).
+    pub open: &'static str,
+    pub close: &'static str,
 }
 
 /// One item as the digest shows it.
@@ -76,6 +87,10 @@ pub struct Entry {
     /// The other articles the entry cites, in the editor's order (empty for
     /// most entries); a commentary-only entry has no `url` and none of these.
     pub also: Vec<ArticleView>,
+    /// The item's language, for `lang`; `None` when unknown.
+    pub lang: Option<String>,
+    /// `rtl` for right-to-left scripts, else `auto`.
+    pub dir: &'static str,
 }
 
 /// A section with at least one entry.
@@ -125,6 +140,8 @@ impl Composition {
             summary,
             created_at: self.created_at,
             published_at: None,
+            published_by: None,
+            corrections: Vec::new(),
             state: crate::model::IssueState::Draft,
         }
     }
@@ -143,13 +160,13 @@ pub fn next_number(existing: &[Issue], first_number: u32) -> Option<u32> {
 }
 
 /// Composes issue `number` from `candidates` in the layout of
-/// [`lay_out`] (empty sections are left out). `previous_end` is where
-/// the last issue's period ended; the first issue starts at its oldest item.
+/// [`lay_out`] (empty sections are left out). The period runs from the
+/// oldest to the newest item in the issue: what the issue covers, which is
+/// what readers want to know (not when it was sent; that is its date).
 pub fn compose(
     settings: &PublishSettings,
     number: u32,
     candidates: &[Candidate<'_>],
-    previous_end: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Composition {
     let sanitizer = Sanitizer::new(settings.base_url.as_ref());
@@ -169,41 +186,55 @@ pub fn compose(
         .collect();
     sections.retain(|s| !s.entries.is_empty());
 
-    let oldest = candidates.iter().map(|c| c.item.published).min().unwrap_or(now);
-    let start = previous_end.unwrap_or(oldest).min(now);
     Composition {
         number,
         title: settings.issue_title(number),
-        period: Period { start, end: now },
+        period: period_of(candidates.iter().map(|c| c.item), now),
         sections,
         created_at: now,
     }
 }
 
-fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
+/// Oldest to newest item date; `now` for both ends when there are no items.
+pub fn period_of<'a>(items: impl Iterator<Item = &'a Item>, now: DateTime<Utc>) -> Period {
+    let dates: Vec<DateTime<Utc>> = items.map(|i| i.published).collect();
+    let start = dates.iter().min().copied().unwrap_or(now);
+    let end = dates.iter().max().copied().unwrap_or(now);
+    Period { start, end }
+}
+
+/// One item as the digest shows it (also used when a correction re-renders
+/// an issue, so both go through the same rules).
+pub fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
     let item = candidate.item;
     let outlet = item.outlet.clone().or_else(|| candidate.source_name.map(str::to_owned));
     // A note's title is only what the queue shows; the digest prints the editor's headline or none.
     let fallback = if item.is_note() { "" } else { item.title.as_str() };
     let headline = item.editor.headline.as_deref().map(str::trim).filter(|h| !h.is_empty()).unwrap_or(fallback);
+    let lang = language_of(item);
     // Where a chosen quote id is looked up: the entry's own article first,
-    // then the cited ones; each quote is credited to its own article's outlet.
-    let own = std::iter::once((candidate.quotes, outlet.clone()));
-    let cited =
-        candidate.cited.iter().map(|c| (c.quotes, c.item.outlet.clone().or_else(|| c.source_name.map(str::to_owned))));
-    let pools: Vec<(&[Quote], Option<String>)> = own.chain(cited).collect();
+    // then the cited ones; each quote is credited to its own article's
+    // outlet and marked in its own article's language.
+    let own = std::iter::once((candidate.quotes, outlet.clone(), lang));
+    let cited = candidate
+        .cited
+        .iter()
+        .map(|c| (c.quotes, c.item.outlet.clone().or_else(|| c.source_name.map(str::to_owned)), language_of(c.item)));
+    let pools: Vec<(&[Quote], Option<String>, Option<&str>)> = own.chain(cited).collect();
     // The editor's order of choice, not page order: editors pick the strongest first.
     let quotes = item
         .editor
         .quote_ids
         .iter()
         .filter_map(|id| {
-            pools.iter().find_map(|(quotes, outlet)| Some((quotes.iter().find(|q| &q.id == id)?, outlet.as_deref())))
+            pools.iter().find_map(|(quotes, outlet, lang)| {
+                Some((quotes.iter().find(|q| &q.id == id)?, outlet.as_deref(), *lang))
+            })
         })
         // An editor's correction of speaker or outlet wins over extraction's guess.
-        .map(|(q, outlet)| match item.editor.quote_overrides.get(&q.id) {
-            Some(correction) => quote_view(&correction.apply(q), outlet),
-            None => quote_view(q, outlet),
+        .map(|(q, outlet, lang)| match item.editor.quote_overrides.get(&q.id) {
+            Some(correction) => quote_view(&correction.apply(q), outlet, lang),
+            None => quote_view(q, outlet, lang),
         })
         .collect();
     let also = candidate
@@ -225,27 +256,79 @@ fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
         url: item.url.clone(),
         outlet,
         also,
+        lang: lang.map(str::to_owned),
+        dir: direction(lang),
     }
 }
 
-/// Editors may write HTML (links, emphasis) or plain text with blank lines
-/// between paragraphs; either way only sanitized markup comes out.
+/// The item's language tag for `lang`, when it has a usable one.
+fn language_of(item: &Item) -> Option<&str> {
+    item.language.as_deref().map(str::trim).filter(|l| !l.is_empty())
+}
+
+/// Editors may write HTML (links, emphasis) or plain text; either way a
+/// blank line starts a new paragraph (editors type paragraphs the same way
+/// whether or not a line holds a link) and only sanitized markup comes out.
+/// A paragraph that already opens with a block element keeps it; each one is
+/// cleaned on its own, so a tag left open cannot swallow the paragraphs after it.
 fn commentary_html(text: &str, sanitizer: &Sanitizer) -> String {
-    let text = text.trim();
-    if text.is_empty() {
-        return String::new();
-    }
-    if text.contains('<') {
-        return sanitizer.clean(text);
-    }
-    // Plain text: the sanitizer escapes `&` and friends; paragraphs become <p>.
     let mut html = String::with_capacity(text.len() + 16);
-    for paragraph in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
-        html.push_str("<p>");
-        html.push_str(&escape_text(paragraph));
-        html.push_str("</p>");
+    for paragraph in paragraphs(text) {
+        if !paragraph.contains('<') {
+            html.push_str("<p>");
+            html.push_str(&escape_text(paragraph));
+            html.push_str("</p>");
+        } else if starts_with_block(paragraph) {
+            html.push_str(&sanitizer.clean(paragraph));
+        } else {
+            let cleaned = sanitizer.clean(paragraph);
+            if !cleaned.is_empty() {
+                html.push_str("<p>");
+                html.push_str(&cleaned);
+                html.push_str("</p>");
+            }
+        }
     }
     html
+}
+
+/// The text split at blank lines (lines holding only whitespace count as
+/// blank), each paragraph trimmed; empty ones dropped.
+fn paragraphs(text: &str) -> Vec<&str> {
+    let text = text.trim();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut line_start = 0;
+    let mut previous_blank = false;
+    for (at, c) in text.char_indices().chain(std::iter::once((text.len(), '\n'))) {
+        if c != '\n' {
+            continue;
+        }
+        let blank = text[line_start..at].trim().is_empty();
+        if blank && !previous_blank {
+            out.push(text[start..line_start].trim());
+        }
+        if !blank && previous_blank {
+            start = line_start;
+        }
+        previous_blank = blank;
+        line_start = (at + 1).min(text.len());
+    }
+    if !previous_blank {
+        out.push(text[start..].trim());
+    }
+    out.retain(|p| !p.is_empty());
+    out
+}
+
+/// Whether `html` opens with an element that is a paragraph-level block
+/// itself (wrapping it in `<p>` would be invalid and reshuffled by parsers).
+fn starts_with_block(html: &str) -> bool {
+    const BLOCKS: [&str; 14] =
+        ["p", "div", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "figure"];
+    let Some(rest) = html.trim_start().strip_prefix('<') else { return false };
+    let name: String = rest.chars().take_while(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    BLOCKS.contains(&name.as_str())
 }
 
 /// "Speaker, in Outlet (via Relay)", "In Outlet", "Speaker" or "".
@@ -279,9 +362,15 @@ fn non_blank(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn quote_view(quote: &Quote, item_outlet: Option<&str>) -> QuoteView {
+fn quote_view(quote: &Quote, item_outlet: Option<&str>, lang: Option<&str>) -> QuoteView {
     let outlet = quote.outlet.as_deref().or(item_outlet);
+    let frame = Frame::for_language(lang);
     QuoteView {
+        attribution_html: frame.attribution_html(quote.speaker.as_deref(), outlet, quote.via.as_deref()),
+        lang: lang.map(str::to_owned),
+        dir: direction(lang),
+        open: frame.open,
+        close: frame.close,
         text: quote_text_for_digest(&quote.text),
         speaker: quote.speaker.clone(),
         outlet: outlet.map(str::to_owned),
@@ -321,6 +410,43 @@ mod tests {
     }
 
     #[test]
+    fn blank_lines_start_paragraphs_even_with_html() {
+        let sanitizer = Sanitizer::new(None);
+        assert_eq!(
+            commentary_html("See <a href=\"https://example.org/\">this</a>.\n\nSecond  \n \n\nThird\nline", &sanitizer),
+            "<p>See <a href=\"https://example.org/\" rel=\"noopener noreferrer nofollow\">this</a>.</p><p>Second</p><p>Third\nline</p>"
+        );
+        assert_eq!(commentary_html("<p>One</p>\n\n<em>Two</em>", &sanitizer), "<p>One</p><p><em>Two</em></p>");
+        // A tag left open ends with its paragraph.
+        assert_eq!(commentary_html("<b>bold\n\nplain", &sanitizer), "<p><b>bold</b></p><p>plain</p>");
+    }
+
+    #[test]
+    fn period_runs_from_the_oldest_to_the_newest_item() {
+        let at = |s| DateTime::from_timestamp(s, 0).expect("valid");
+        let item = |published| {
+            let new = crate::model::NewItem {
+                source_id: "s".to_owned(),
+                guid: None,
+                url: None,
+                title: "t".to_owned(),
+                authors: Vec::new(),
+                published,
+                published_is_fetch_time: false,
+                updated: None,
+                summary: String::new(),
+                content: String::new(),
+                language: None,
+                fetched_at: published,
+            };
+            Item::first_sighting(new.id(), new.content_hash(), &new)
+        };
+        let items = [item(at(2_000)), item(at(1_000)), item(at(3_000))];
+        assert_eq!(period_of(items.iter(), at(9_000)), Period { start: at(1_000), end: at(3_000) });
+        assert_eq!(period_of([].iter(), at(9_000)), Period { start: at(9_000), end: at(9_000) });
+    }
+
+    #[test]
     fn plain_commentary_becomes_escaped_paragraphs() {
         let sanitizer = Sanitizer::new(None);
         assert_eq!(commentary_html("AT&T said\n\nmore", &sanitizer), "<p>AT&amp;T said</p><p>more</p>");
@@ -341,6 +467,8 @@ mod tests {
             summary: String::new(),
             created_at: DateTime::UNIX_EPOCH,
             published_at: None,
+            published_by: None,
+            corrections: Vec::new(),
             state: crate::model::IssueState::Published,
         };
         assert_eq!(next_number(&[issue(1), issue(2)], 1), Some(3));

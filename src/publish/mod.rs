@@ -20,8 +20,10 @@
 //! itself.
 
 pub mod compose;
+mod correct;
 pub mod layout;
 pub mod render;
+pub mod script;
 pub mod websub;
 pub mod write;
 
@@ -30,6 +32,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use self::compose::{Candidate, Cited};
+pub use self::correct::{CorrectionReport, MAX_NOTE_CHARS};
 use self::render::{Renderer, TemplateError, Templates};
 use self::write::{Output, WriteError};
 use crate::config::PublishSettings;
@@ -57,6 +60,20 @@ pub enum PublishError {
     /// more can be published.
     #[error("issue numbers are used up: issue {last} has the highest possible number")]
     NumbersExhausted { last: u32 },
+    /// A correction names an issue the store does not hold.
+    #[error("there is no issue {number}")]
+    NoSuchIssue { number: u32 },
+    /// A correction names an issue that never went out (an interrupted
+    /// draft: `publish` completes it first).
+    #[error("issue {number} is not published yet; run publish to complete it first")]
+    NotPublished { number: u32 },
+    /// A correction note longer than [`MAX_NOTE_CHARS`].
+    #[error("the correction note is too long: {chars} characters, at most {max}")]
+    NoteTooLong { chars: usize, max: usize },
+    /// The editor confirmed publishing issue `expected`, but the next issue
+    /// is `found` now (someone else published meanwhile).
+    #[error("the next issue is {found}, not {expected}: someone published meanwhile; look again before publishing")]
+    NotNext { expected: u32, found: u32 },
 }
 
 /// What one publish run did (or, with `dry_run`, would do).
@@ -91,6 +108,10 @@ pub struct Publisher {
     /// The source list in force (names and sections), read at each publish
     /// so a reload applies to the next issue ([`Publisher::following`]).
     sources: tokio::sync::watch::Receiver<Vec<Source>>,
+    /// Held for a whole publish or correction: the schedule, the composer's
+    /// Publish button and a correction share this one publisher, and two
+    /// runs at once would both compose the same next number.
+    running: std::sync::Mutex<()>,
 }
 
 /// Source id → (name, configured section).
@@ -132,7 +153,12 @@ const FINISH_ATTEMPTS: usize = 3;
 impl Publisher {
     /// A publisher over a fixed source list (one-shot commands, tests).
     pub fn new(settings: PublishSettings, renderer: Renderer, sources: &[Source]) -> Self {
-        Self { settings, renderer, sources: tokio::sync::watch::channel(sources.to_vec()).1 }
+        Self {
+            settings,
+            renderer,
+            sources: tokio::sync::watch::channel(sources.to_vec()).1,
+            running: std::sync::Mutex::new(()),
+        }
     }
 
     /// Reads the source list from the service's shared list instead, so a
@@ -156,6 +182,59 @@ impl Publisher {
     /// Publishes the next issue, or completes the one an earlier run left as a
     /// draft. With `dry_run`, composes and renders but stores and writes nothing.
     pub fn publish_next(
+        &self,
+        store: &dyn Store,
+        output: &dyn Output,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<PublishOutcome, PublishError> {
+        let _running = self.run_lock();
+        self.publish_next_locked(store, output, now, dry_run)
+    }
+
+    /// Publishes the next issue only if it is `expected` (the number the
+    /// editor saw and confirmed) and records who published it. The same
+    /// steps as [`Publisher::publish_next`], under the same lock.
+    pub fn publish_confirmed(
+        &self,
+        store: &dyn Store,
+        output: &dyn Output,
+        expected: u32,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PublishOutcome, PublishError> {
+        let _running = self.run_lock();
+        if let Some(found) = self.next_number(store)?.filter(|n| *n != expected) {
+            return Err(PublishError::NotNext { expected, found });
+        }
+        let outcome = self.publish_next_locked(store, output, now, false)?;
+        if let PublishOutcome::Issue(report) = &outcome
+            && let Some(mut issue) = store.issue(report.number)?
+        {
+            issue.published_by = Some(by.to_owned());
+            store.put_issue(&issue)?;
+            store.flush()?;
+        }
+        Ok(outcome)
+    }
+
+    /// The number the next publish will carry (an unfinished draft's, else a
+    /// new one); `None` when numbers are used up.
+    pub fn next_number(&self, store: &dyn Store) -> Result<Option<u32>, PublishError> {
+        let issues = store.issues()?;
+        if let Some(draft) = issues.iter().filter(|i| i.state == IssueState::Draft).map(|i| i.number).min() {
+            return Ok(Some(draft));
+        }
+        Ok(compose::next_number(&issues, self.settings.first_number))
+    }
+
+    fn run_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        // A panic inside a run leaves nothing half-done in memory (the store
+        // and files are the state), so a poisoned lock is still usable.
+        self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn publish_next_locked(
         &self,
         store: &dyn Store,
         output: &dyn Output,
@@ -232,24 +311,11 @@ impl Publisher {
     ) -> Result<Issue, PublishError> {
         let mut quotes: Vec<Vec<Quote>> = Vec::with_capacity(approved.len());
         for item in approved {
-            // Only items with chosen quotes need theirs read.
-            quotes.push(if item.editor.quote_ids.is_empty() { Vec::new() } else { store.quotes(&item.id)? });
+            quotes.push(chosen_quotes(store, item)?);
         }
         let sources = source_facts(&self.sources.borrow());
         let cited_items = cited_items(store, approved)?;
-        let cited: Vec<Vec<Cited<'_>>> = cited_items
-            .iter()
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|(item, quotes)| Cited {
-                        item,
-                        quotes,
-                        source_name: sources.get(item.source()).map(|(name, _)| name.as_str()),
-                    })
-                    .collect()
-            })
-            .collect();
+        let cited = cited_views(&cited_items, &sources);
         let candidates: Vec<Candidate<'_>> = approved
             .iter()
             .zip(&quotes)
@@ -268,8 +334,7 @@ impl Publisher {
         let last = issues.iter().map(|i| i.number).max().unwrap_or_default();
         let number =
             compose::next_number(issues, self.settings.first_number).ok_or(PublishError::NumbersExhausted { last })?;
-        let previous_end = issues.iter().map(|i| i.period.end).max();
-        let composition = compose::compose(&self.settings, number, &candidates, previous_end, now);
+        let composition = compose::compose(&self.settings, number, &candidates, now);
         let body = self.renderer.body(&composition, &self.settings)?;
         Ok(composition.into_draft(body))
     }
@@ -292,6 +357,15 @@ impl Publisher {
             (render::INDEX_FILE.to_owned(), self.renderer.index(&all, &self.settings)?),
         ])
     }
+}
+
+/// The quotes an item's entry may show: its stored ones and those its
+/// editors added. Only items with chosen quotes need theirs read.
+fn chosen_quotes(store: &dyn Store, item: &Item) -> Result<Vec<Quote>, StoreError> {
+    if item.editor.quote_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(item.editor.with_added(store.quotes(&item.id)?))
 }
 
 /// The final transaction. Revisions are those read at compose time on the
@@ -345,6 +419,23 @@ fn current_revisions(store: &dyn Store, issue: &Issue) -> Result<Vec<(ItemId, u6
         }
     }
     Ok(revisions)
+}
+
+/// The composer's view of each entry's cited items (see [`cited_items`]).
+fn cited_views<'a>(cited_items: &'a [CitedItems], sources: &'a SourceFacts) -> Vec<Vec<Cited<'a>>> {
+    cited_items
+        .iter()
+        .map(|items| {
+            items
+                .iter()
+                .map(|(item, quotes)| Cited {
+                    item,
+                    quotes,
+                    source_name: sources.get(item.source()).map(|(name, _)| name.as_str()),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// One entry's cited items, each with its quotes.

@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use super::compose::{Composition, Entry, QuoteView, SectionView};
 use crate::config::PublishSettings;
-use crate::model::{Issue, ItemId, Period};
+use crate::model::{Correction, Issue, ItemId, Period};
 use crate::sanitize::escape_text;
 
 /// The body of one issue (sections and items): feeds carry it as HTML content.
@@ -36,15 +36,18 @@ pub const ISSUE_PAGE: &str = "issue.html.j2";
 pub const INDEX: &str = "index.html.j2";
 /// `digest.atom`.
 pub const ATOM: &str = "atom.xml.j2";
+/// The archive pages' stylesheet, included inline by the issue page and the index.
+pub const STYLE: &str = "digest.css.j2";
 
 /// Every template an operator may override, by file name.
-pub const TEMPLATE_NAMES: [&str; 4] = [BODY, ISSUE_PAGE, INDEX, ATOM];
+pub const TEMPLATE_NAMES: [&str; 5] = [BODY, ISSUE_PAGE, INDEX, ATOM, STYLE];
 
-const BUILTIN: [(&str, &str); 4] = [
+const BUILTIN: [(&str, &str); 5] = [
     (BODY, include_str!("templates/issue_body.html.j2")),
     (ISSUE_PAGE, include_str!("templates/issue.html.j2")),
     (INDEX, include_str!("templates/index.html.j2")),
     (ATOM, include_str!("templates/atom.xml.j2")),
+    (STYLE, include_str!("templates/digest.css.j2")),
 ];
 
 /// Output file names inside `publish.output_dir`.
@@ -174,15 +177,19 @@ impl Renderer {
         settings.language = Some("en".to_owned());
         "Sample".clone_into(&mut settings.description);
         let composition = sample_composition(&settings);
+        // A correction too, so a template that mishandles one fails here.
+        let correction =
+            Correction { at: composition.created_at, note: "Sample note.".to_owned(), by: "sample".to_owned() };
         let mut errors = Vec::new();
-        let body = match self.body(&composition, &settings) {
+        let body = match self.corrected_body(&composition, std::slice::from_ref(&correction), &settings) {
             Ok(body) => body,
             Err(e) => {
                 errors.push(e);
                 String::new()
             }
         };
-        let issue = composition.into_draft(body);
+        let mut issue = composition.into_draft(body);
+        issue.corrections.push(correction);
         let issues = [&issue];
         for result in
             [self.issue_page(&issue, &settings), self.index(&issues, &settings), self.atom(&issues, &settings)]
@@ -202,11 +209,27 @@ impl Renderer {
 
     /// The issue body: sections and items, sanitized commentary, attributed quotes.
     pub fn body(&self, composition: &Composition, settings: &PublishSettings) -> Result<String, TemplateError> {
+        self.corrected_body(composition, &[], settings)
+    }
+
+    /// The body of a corrected issue: [`Renderer::body`] with a note for
+    /// each correction ("Corrected on DATE: TEXT") after the entries.
+    pub fn corrected_body(
+        &self,
+        composition: &Composition,
+        corrections: &[Correction],
+        settings: &PublishSettings,
+    ) -> Result<String, TemplateError> {
         let sections: Vec<SectionContext<'_>> = composition.sections.iter().map(SectionContext::from).collect();
+        let corrections: Vec<Value> = corrections
+            .iter()
+            .map(|c| minijinja::context! { at => rfc3339(c.at), day => day(c.at), note => c.note.trim() })
+            .collect();
         let context = minijinja::context! {
             marker => settings.item_marker.as_str(),
             sections => Value::from_serialize(&sections),
             issue => minijinja::context! { number => composition.number, title => composition.title.as_str() },
+            corrections => corrections,
         };
         Ok(self.render(BODY, &context)?.trim().to_owned())
     }
@@ -303,7 +326,8 @@ struct Site<'a> {
     /// Atom `feed/id`: the feed's own URL when known (stable, an IRI).
     feed_id: String,
     hub: Option<&'a str>,
-    /// RFC 3339: the newest issue's date (Atom `updated`).
+    /// RFC 3339: when the newest change to any listed issue was made (Atom
+    /// `updated`): the newest issue, or a later correction of an older one.
     updated: String,
 }
 
@@ -334,10 +358,11 @@ fn root(settings: &PublishSettings, relative_root: &str) -> String {
     settings.base_url.as_ref().map_or_else(|| relative_root.to_owned(), |b| b.as_str().to_owned())
 }
 
-/// The newest issue's date; the epoch for an empty list (a feed with no
-/// issues yet), never the clock, so output stays reproducible.
+/// The newest change to any of the issues (a publish or a correction); the
+/// epoch for an empty list (a feed with no issues yet), never the clock, so
+/// output stays reproducible.
 fn newest_date(issues: &[&Issue]) -> DateTime<Utc> {
-    issues.iter().map(|i| i.created_at).max().unwrap_or(DateTime::UNIX_EPOCH)
+    issues.iter().map(|i| i.updated()).max().unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 /// The stable identifier of an issue in every feed (RSS guid, Atom id,
@@ -358,6 +383,10 @@ struct IssueContext<'a> {
     url: String,
     published: String,
     published_day: String,
+    /// RFC 3339: the last correction's date, else `published` (Atom `updated`).
+    updated: String,
+    /// Whether the issue was corrected after it went out.
+    corrected: bool,
     summary: &'a str,
     /// Escaped by the XML template (Atom `type="html"`); the index does not use it.
     html: &'a str,
@@ -373,6 +402,8 @@ impl<'a> IssueContext<'a> {
             url: format!("{}{}", root(settings, relative_root), issue_file(issue.number)),
             published: rfc3339(issue.created_at),
             published_day: day(issue.created_at),
+            updated: rfc3339(issue.updated()),
+            corrected: !issue.corrections.is_empty(),
             summary: &issue.summary,
             html: &issue.html,
             item_count: issue.item_count(),
@@ -397,10 +428,12 @@ struct EntryContext<'a> {
     headline: &'a str,
     /// Sanitized in `compose`; a safe string so templates need no `|safe`.
     commentary_html: Value,
-    quotes: &'a [QuoteView],
+    quotes: Vec<QuoteContext<'a>>,
     url: Option<&'a str>,
     outlet: Option<&'a str>,
     also: &'a [super::compose::ArticleView],
+    lang: Option<&'a str>,
+    dir: &'static str,
 }
 
 impl<'a> From<&'a Entry> for EntryContext<'a> {
@@ -408,10 +441,45 @@ impl<'a> From<&'a Entry> for EntryContext<'a> {
         Self {
             headline: &entry.headline,
             commentary_html: Value::from_safe_string(entry.commentary_html.clone()),
-            quotes: &entry.quotes,
+            quotes: entry.quotes.iter().map(QuoteContext::from).collect(),
             url: entry.url.as_deref(),
             outlet: entry.outlet.as_deref(),
             also: &entry.also,
+            lang: entry.lang.as_deref(),
+            dir: entry.dir,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct QuoteContext<'a> {
+    text: &'a str,
+    speaker: Option<&'a str>,
+    outlet: Option<&'a str>,
+    via: Option<&'a str>,
+    /// Plain text ("Speaker, in Outlet").
+    attribution: &'a str,
+    /// Built from escaped names in `compose`; a safe string (names in `<bdi>`).
+    attribution_html: Value,
+    lang: Option<&'a str>,
+    dir: &'static str,
+    open: &'static str,
+    close: &'static str,
+}
+
+impl<'a> From<&'a QuoteView> for QuoteContext<'a> {
+    fn from(quote: &'a QuoteView) -> Self {
+        Self {
+            text: &quote.text,
+            speaker: quote.speaker.as_deref(),
+            outlet: quote.outlet.as_deref(),
+            via: quote.via.as_deref(),
+            attribution: &quote.attribution,
+            attribution_html: Value::from_safe_string(quote.attribution_html.clone()),
+            lang: quote.lang.as_deref(),
+            dir: quote.dir,
+            open: quote.open,
+            close: quote.close,
         }
     }
 }
@@ -499,14 +567,18 @@ pub fn json_feed(issues: &[&Issue], settings: &PublishSettings) -> String {
     let items: Vec<serde_json::Value> = issues
         .iter()
         .map(|issue| {
-            serde_json::json!({
+            let mut item = serde_json::json!({
                 "id": issue_id(settings, issue.number),
                 "url": format!("{root}{}", issue_file(issue.number)),
                 "title": issue.title,
                 "content_html": issue.html,
                 "summary": issue.summary,
                 "date_published": rfc3339(issue.created_at),
-            })
+            });
+            if let (false, Some(object)) = (issue.corrections.is_empty(), item.as_object_mut()) {
+                object.insert("date_modified".to_owned(), rfc3339(issue.updated()).into());
+            }
+            item
         })
         .collect();
     let mut feed = serde_json::json!({
@@ -535,18 +607,26 @@ pub fn json_feed(issues: &[&Issue], settings: &PublishSettings) -> String {
 /// A small issue exercising every field, for checking templates.
 fn sample_composition(settings: &PublishSettings) -> Composition {
     let at = DateTime::from_timestamp(1_767_225_600, 0).unwrap_or(DateTime::UNIX_EPOCH);
-    let quote = |speaker: Option<&str>, via: Option<&str>| QuoteView {
-        text: "Sample words.".to_owned(),
-        speaker: speaker.map(str::to_owned),
-        outlet: Some("Outlet".to_owned()),
-        via: via.map(str::to_owned),
-        attribution: super::compose::attribution(speaker, Some("Outlet"), via),
+    let quote = |speaker: Option<&str>, via: Option<&str>, lang: Option<&str>| {
+        let frame = super::script::Frame::for_language(lang);
+        QuoteView {
+            text: "Sample words.".to_owned(),
+            speaker: speaker.map(str::to_owned),
+            outlet: Some("Outlet".to_owned()),
+            via: via.map(str::to_owned),
+            attribution: super::compose::attribution(speaker, Some("Outlet"), via),
+            attribution_html: frame.attribution_html(speaker, Some("Outlet"), via),
+            lang: lang.map(str::to_owned),
+            dir: super::script::direction(lang),
+            open: frame.open,
+            close: frame.close,
+        }
     };
     let entry = Entry {
         id: ItemId::derive("sample", "1"),
         headline: "Sample headline".to_owned(),
         commentary_html: "<p>Sample commentary.</p>".to_owned(),
-        quotes: vec![quote(Some("A Speaker"), None), quote(None, Some("Relay"))],
+        quotes: vec![quote(Some("A Speaker"), None, Some("en")), quote(None, Some("Relay"), Some("fa"))],
         url: Some("https://example.org/a".to_owned()),
         outlet: Some("Outlet".to_owned()),
         also: vec![super::compose::ArticleView {
@@ -554,6 +634,8 @@ fn sample_composition(settings: &PublishSettings) -> Composition {
             outlet: Some("Other Outlet".to_owned()),
             title: "Another telling".to_owned(),
         }],
+        lang: Some("en".to_owned()),
+        dir: "auto",
     };
     let bare = Entry {
         quotes: Vec::new(),
@@ -561,6 +643,7 @@ fn sample_composition(settings: &PublishSettings) -> Composition {
         outlet: None,
         commentary_html: String::new(),
         also: Vec::new(),
+        lang: None,
         ..entry.clone()
     };
     Composition {

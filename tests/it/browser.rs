@@ -31,13 +31,13 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// chromedriver on a free loopback port; killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
 
 impl Driver {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let port = free_port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -69,7 +69,7 @@ fn free_port() -> u16 {
 }
 
 /// False (with a message) when the browser is not installed and this is not CI.
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
         return true;
     }
@@ -84,7 +84,7 @@ fn browser_available() -> bool {
     false
 }
 
-async fn browser(driver: &Driver, profile: &Path) -> Client {
+pub(crate) async fn browser(driver: &Driver, profile: &Path) -> Client {
     let capabilities = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -115,7 +115,7 @@ async fn press(client: &Client, key: char) {
 /// The trimmed texts of the elements matching `css`. While a click's
 /// navigation is under way the elements may go stale; that reads as "not
 /// there yet" (an empty list), which the waiting loops retry.
-async fn texts(client: &Client, css: &str) -> Vec<String> {
+pub(crate) async fn texts(client: &Client, css: &str) -> Vec<String> {
     let Ok(elements) = client.find_all(Locator::Css(css)).await else { return Vec::new() };
     let mut out = Vec::new();
     for element in elements {
@@ -130,7 +130,7 @@ async fn texts(client: &Client, css: &str) -> Vec<String> {
 /// Waits until the page at a path starting with `prefix` has finished loading.
 /// Waits until the element matching `css` contains `needle`: after a click the
 /// old page is still current for a moment, so checking the URL alone races.
-async fn wait_for_text(client: &Client, css: &str, needle: &str) {
+pub(crate) async fn wait_for_text(client: &Client, css: &str, needle: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if texts(client, css).await.concat().contains(needle) {
@@ -155,7 +155,7 @@ async fn wait_for_query(client: &Client, needle: &str) {
     }
 }
 
-async fn wait_for_path(client: &Client, prefix: &str) {
+pub(crate) async fn wait_for_path(client: &Client, prefix: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let url = client.current_url().await.expect("url");

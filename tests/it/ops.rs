@@ -205,6 +205,8 @@ fn filled_store() -> Arc<dyn Store> {
         summary: "x".to_owned(),
         created_at: at(60_000),
         published_at: None,
+        published_by: None,
+        corrections: Vec::new(),
         state: IssueState::Draft,
     };
     store.put_issue(&issue).expect("issue");

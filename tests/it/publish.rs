@@ -12,7 +12,7 @@ use gleaner::publish::compose::{self, Candidate};
 use gleaner::publish::render::{self, Renderer};
 
 /// 2026-11-24 09:00 UTC: every date in the fixed issue.
-fn fixed_time() -> DateTime<Utc> {
+pub(crate) fn fixed_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).single().expect("valid time")
 }
 
@@ -29,7 +29,7 @@ pub fn settings(output_dir: &Path) -> PublishSettings {
     settings
 }
 
-fn item(slug: &str, title: &str, hours_before: i64, editor: EditorFields) -> Item {
+pub(crate) fn item(slug: &str, title: &str, hours_before: i64, editor: EditorFields) -> Item {
     let published = fixed_time() - chrono::TimeDelta::hours(hours_before);
     Item {
         id: ItemId::derive("wire", slug),
@@ -78,7 +78,13 @@ pub fn quote(id: &str, text: &str, speaker: Option<&str>, outlet: Option<&str>, 
     }
 }
 
-fn editor(headline: &str, commentary: &str, quote_ids: &[&str], section: Option<&str>, position: u32) -> EditorFields {
+pub(crate) fn editor(
+    headline: &str,
+    commentary: &str,
+    quote_ids: &[&str],
+    section: Option<&str>,
+    position: u32,
+) -> EditorFields {
     EditorFields {
         headline: Some(headline.to_owned()),
         commentary: Some(commentary.to_owned()),
@@ -175,7 +181,7 @@ pub(crate) fn fixed_issue() -> (Issue, PublishSettings, Renderer) {
         .zip(&quotes)
         .map(|(item, quotes)| Candidate { item, quotes, source_section: None, source_name: Some("Wire"), cited: &[] })
         .collect();
-    let composition = compose::compose(&settings, 266, &candidates, None, fixed_time());
+    let composition = compose::compose(&settings, 266, &candidates, fixed_time());
     let body = renderer.body(&composition, &settings).expect("body renders");
     (composition.into_draft(body), settings, renderer)
 }
@@ -224,8 +230,8 @@ fn sections_follow_the_configured_order_and_empty_ones_are_omitted() {
     // Within a section, the editors' positions decide.
     let english = &issue.sections[1].items;
     assert_eq!(english, &[ItemId::derive("wire", "coffin"), ItemId::derive("wire", "pompeo-cable")]);
-    let main = issue.html.find("<h2>Main</h2>").expect("main heading");
-    let in_english = issue.html.find("<h2>In English</h2>").expect("second heading");
+    let main = issue.html.find("<h2 dir=\"auto\">Main</h2>").expect("main heading");
+    let in_english = issue.html.find("<h2 dir=\"auto\">In English</h2>").expect("second heading");
     assert!(main < in_english);
     assert!(!issue.html.contains("Empty"));
     assert_eq!(issue.title, "Iran Interlink Weekly Digest – 266");
@@ -240,7 +246,7 @@ fn a_section_only_an_editor_named_comes_after_the_configured_ones() {
         Candidate { item: &extra, quotes: &[], source_section: None, source_name: None, cited: &[] },
         Candidate { item: &main, quotes: &[], source_section: None, source_name: None, cited: &[] },
     ];
-    let composition = compose::compose(&settings, 1, &candidates, None, fixed_time());
+    let composition = compose::compose(&settings, 1, &candidates, fixed_time());
     let names: Vec<&str> = composition.sections.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["Main", "Letters"]);
 }
@@ -249,11 +255,17 @@ fn a_section_only_an_editor_named_comes_after_the_configured_ones() {
 fn quotes_are_attributed_with_and_without_speaker_and_with_via() {
     let (issue, _, _) = fixed_issue();
     let html = &issue.html;
-    assert!(html.contains("Massoud Rajavi, in Mojahedin: “Now you have bombed"), "{html}");
-    assert!(html.contains("In Iran Interlink: “We have a thousand questions"), "{html}");
-    assert!(html.contains("A State Department cable, in Bloomberg (via Reuters): “Direct U.S."), "{html}");
+    // Speaker and outlet isolated in <bdi>, so a name in another script cannot reorder the line.
+    assert!(html.contains("<bdi>Massoud Rajavi</bdi>, in <bdi>Mojahedin</bdi>: “Now you have bombed"), "{html}");
+    assert!(html.contains("In <bdi>Iran Interlink</bdi>: “We have a thousand questions"), "{html}");
+    assert!(
+        html.contains(
+            "<bdi>A State Department cable</bdi>, in <bdi>Bloomberg</bdi> (via <bdi>Reuters</bdi>): “Direct U.S."
+        ),
+        "{html}"
+    );
     // No outlet on the quote: the item's outlet stands in.
-    assert!(html.contains("Massoud Khodabandeh, in News Example: “Regime change"), "{html}");
+    assert!(html.contains("<bdi>Massoud Khodabandeh</bdi>, in <bdi>News Example</bdi>: “Regime change"), "{html}");
     assert!(!html.contains("Not chosen by the editor"), "only the editor's quotes");
     // The editor's order of quotes, then the link to the source.
     assert!(html.find("q-rajavi").is_none(), "ids are not shown");
@@ -266,13 +278,17 @@ fn an_editors_correction_of_speaker_and_outlet_is_shown() {
     let mut fields = editor("Headline", "", &["q1"], None, 1);
     fields.quote_overrides.insert(
         "q1".to_owned(),
-        gleaner::model::QuoteOverride { speaker: Some("Ali Vaez".to_owned()), outlet: Some("Crisis Group".to_owned()) },
+        gleaner::model::QuoteOverride {
+            speaker: Some("Ali Vaez".to_owned()),
+            outlet: Some("Crisis Group".to_owned()),
+            text: None,
+        },
     );
     let corrected = item("x", "Title", 1, fields);
     let quotes = [quote("q1", "Words", Some("Wrong Guess"), Some("Wrong Outlet"), None)];
     let candidates =
         [Candidate { item: &corrected, quotes: &quotes, source_section: None, source_name: None, cited: &[] }];
-    let composition = compose::compose(&settings, 1, &candidates, None, fixed_time());
+    let composition = compose::compose(&settings, 1, &candidates, fixed_time());
     let shown = &composition.sections[0].entries[0].quotes[0];
     assert_eq!(shown.attribution, "Ali Vaez, in Crisis Group");
 }
@@ -315,7 +331,13 @@ fn rss_parses_back_with_what_rss_2_requires() {
     assert_eq!(entry.id, "https://example.org/digest/issues/266.html");
     assert_eq!(entry.published, Some(fixed_time()));
     assert_eq!(entry.links[0].href, "https://example.org/digest/issues/266.html");
-    assert!(entry.content.as_ref().and_then(|c| c.body.as_deref()).is_some_and(|b| b.contains("<h2>Main</h2>")));
+    assert!(
+        entry
+            .content
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .is_some_and(|b| b.contains("<h2 dir=\"auto\">Main</h2>"))
+    );
     let summary = entry.summary.as_ref().map(|s| s.content.as_str()).unwrap_or_default();
     assert!(!summary.contains('<'), "plain-text description: {summary}");
     // What feed-rs does not expose, checked in the XML itself.
@@ -452,12 +474,12 @@ pub(crate) mod use_case {
         }
     }
 
-    fn publisher(dir: &Path) -> Publisher {
+    pub(crate) fn publisher(dir: &Path) -> Publisher {
         let sources: Vec<Source> = Vec::new();
         Publisher::new(settings(dir), Renderer::builtin(), &sources)
     }
 
-    fn issue_report(outcome: PublishOutcome) -> IssueReport {
+    pub(crate) fn issue_report(outcome: PublishOutcome) -> IssueReport {
         match outcome {
             PublishOutcome::Issue(report) => report,
             PublishOutcome::NothingApproved => panic!("expected an issue"),
@@ -491,8 +513,11 @@ pub(crate) mod use_case {
             issues.iter().map(|i| (i.number, i.state)).collect::<Vec<_>>(),
             [(266, IssueState::Published), (267, IssueState::Published)]
         );
-        // The second issue's period starts where the first one's ended.
-        assert_eq!(issues[1].period.start, issues[0].period.end);
+        // Each issue's period runs from its oldest to its newest item (the
+        // "b" items were published 0 and 1 hours before the fixed time).
+        let hour = chrono::TimeDelta::hours(1);
+        assert_eq!((issues[1].period.start, issues[1].period.end), (fixed_time() - hour, fixed_time()));
+        assert_eq!((issues[0].period.start, issues[0].period.end), (fixed_time() - hour * 2, fixed_time()));
         let moved = store.items(&ItemQuery { state: Some(ReviewState::Published), ..ItemQuery::default() });
         assert_eq!(moved.expect("list").len(), 5);
         // Newest first in the feeds; the archive lists both.

@@ -133,7 +133,8 @@ fn an_edit_keeps_the_other_fields_and_is_audited_with_it() {
     };
     let item = editorial.edit(id, revision(&editorial, id), &first, "sara", at(10)).expect("edit");
     let mut overrides = BTreeMap::new();
-    overrides.insert("q1".to_owned(), QuoteOverride { speaker: Some("Mayor Jin Kim".into()), outlet: None });
+    overrides
+        .insert("q1".to_owned(), QuoteOverride { speaker: Some("Mayor Jin Kim".into()), outlet: None, text: None });
     let second = EditChanges {
         commentary: Some(Some("Fourth delay.".into())),
         quote_overrides: Some(overrides),

@@ -23,6 +23,12 @@ pub enum EditError {
     /// A text field is longer than its limit.
     #[error("{field} is too long: {chars} characters, at most {max}")]
     TooLong { field: &'static str, chars: usize, max: usize },
+    /// A trimmed quote is not a verbatim part of the quote's words.
+    #[error("the trimmed quote {id:?} must be words of the quote as written, not {text:?}")]
+    NotInQuote { id: String, text: String },
+    /// A quote added from the article is not a verbatim part of its text.
+    #[error("the added quote must be words of the article's text as written, not {text:?}")]
+    NotInText { text: String },
     /// A chosen quote (or an override) names a quote the item does not have.
     #[error("item has no quote {id:?} (see the quote ids `gleaner show ID` prints)")]
     UnknownQuote { id: String },
@@ -97,6 +103,8 @@ impl EditChanges {
                 let value = QuoteOverride {
                     speaker: clean_optional(value.speaker.as_deref(), "speaker", MAX_SECTION_CHARS, Lines::One)?,
                     outlet: clean_optional(value.outlet.as_deref(), "outlet", MAX_SECTION_CHARS, Lines::One)?,
+                    // Trimmed words are checked against the quote by `check_trims`; only blank ones go.
+                    text: value.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned),
                 };
                 if !value.is_empty() {
                     cleaned.insert(id.to_owned(), value);
@@ -249,13 +257,16 @@ mod tests {
         let mut overrides = BTreeMap::new();
         overrides.insert(
             "q1".to_owned(),
-            QuoteOverride { speaker: Some(" Ali  Vaez ".into()), outlet: Some(String::new()) },
+            QuoteOverride { speaker: Some(" Ali  Vaez ".into()), outlet: Some(String::new()), text: None },
         );
-        overrides.insert("q2".to_owned(), QuoteOverride { speaker: Some("  ".into()), outlet: None });
+        overrides.insert("q2".to_owned(), QuoteOverride { speaker: Some("  ".into()), outlet: None, text: None });
         let request = EditChanges { quote_overrides: Some(overrides), ..EditChanges::default() };
         let (next, changed) = request.apply(&EditorFields::default(), &["q1", "q2"]).expect("valid");
         assert_eq!(next.quote_overrides.len(), 1);
-        assert_eq!(next.quote_overrides["q1"], QuoteOverride { speaker: Some("Ali Vaez".into()), outlet: None });
+        assert_eq!(
+            next.quote_overrides["q1"],
+            QuoteOverride { speaker: Some("Ali Vaez".into()), outlet: None, text: None }
+        );
         assert_eq!(changed, vec!["attribution"]);
     }
 

@@ -12,6 +12,7 @@
 //! an item can never be "published" without being in a published issue.
 
 mod edit;
+mod quotes;
 
 use std::fmt;
 
@@ -20,6 +21,7 @@ use crate::model::ReviewState;
 pub use edit::{
     EditChanges, EditError, MAX_COMMENTARY_CHARS, MAX_HEADLINE_CHARS, MAX_SECTION_CHARS, changed_fields, clean_text,
 };
+pub use quotes::{MAX_ADDED_QUOTE_CHARS, added_quote_text, check_trims};
 
 /// What an editor can do to an item's review state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -334,6 +334,8 @@ mod issues {
             summary: "body".to_owned(),
             created_at: at(1_700_600_001),
             published_at: Some(at(1_700_600_002)),
+            published_by: None,
+            corrections: Vec::new(),
             state: IssueState::Published,
         };
         let key = issue_key(issue.number);

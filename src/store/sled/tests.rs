@@ -178,6 +178,8 @@ mod issues {
             summary: "x".to_owned(),
             created_at: at(1_700_001_000),
             published_at: (state == IssueState::Published).then(|| at(1_700_001_001)),
+            published_by: None,
+            corrections: Vec::new(),
             state,
         }
     }

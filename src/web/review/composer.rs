@@ -17,18 +17,27 @@ use minijinja::{Value, context};
 
 use super::auth::Editor;
 use super::form::{Fields, parse_target};
+use super::publishing::Panel;
 use super::{UiError, UiState, assets, blocking, editorial_status};
 use crate::editorial::DraftSection;
 use crate::editorial::rules::Action;
 use crate::model::{ItemId, ReviewState};
 
+/// The draft and what the Publish panel needs.
+struct Loaded {
+    draft: Vec<DraftSection>,
+    publishing: Panel,
+}
+
 fn render(
     state: &UiState,
     editor: &Editor,
-    draft: &[DraftSection],
+    loaded: &Loaded,
+    confirm: bool,
     error: Option<&str>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
+    let draft = &loaded.draft;
     let sections: Vec<Value> = draft
         .iter()
         .map(|section| {
@@ -64,22 +73,33 @@ fn render(
         context! {
             user => &editor.name, csrf => &editor.csrf, flash => flash, error => error,
             sections => sections, section_names => names, total => total,
+            publishing => Value::from_serialize(&loaded.publishing), confirm => confirm,
         },
     )?;
     Ok((status, html).into_response())
 }
 
-async fn load_draft(state: &UiState) -> Result<Vec<DraftSection>, UiError> {
-    blocking(state, |ui| Ok(ui.editorial.draft(&ui.sections)?)).await
+async fn load(state: &UiState) -> Result<Loaded, UiError> {
+    blocking(state, |ui| {
+        Ok(Loaded { draft: ui.editorial.draft(&ui.sections)?, publishing: Panel::load(&ui.preview, Utc::now())? })
+    })
+    .await
 }
 
-/// GET /composer.
+/// GET /composer; `?confirm=publish` opens the confirmation of the Publish button.
 pub(crate) async fn show(
     State(state): State<UiState>,
     Extension(editor): Extension<Editor>,
+    Query(query): Query<ShowQuery>,
 ) -> Result<Response, UiError> {
-    let draft = load_draft(&state).await?;
-    render(&state, &editor, &draft, None, StatusCode::OK)
+    let loaded = load(&state).await?;
+    let confirm = query.confirm.as_deref() == Some("publish");
+    render(&state, &editor, &loaded, confirm, None, StatusCode::OK)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ShowQuery {
+    confirm: Option<String>,
 }
 
 /// The order after one move: `up:ID` / `down:ID` within the list, or
@@ -152,8 +172,8 @@ async fn refused(
     if status.is_server_error() {
         return Err(error.into());
     }
-    let draft = load_draft(state).await?;
-    render(state, editor, &draft, Some(&format!("{error}. Nothing was changed.")), status)
+    let loaded = load(state).await?;
+    render(state, editor, &loaded, false, Some(&format!("{error}. Nothing was changed.")), status)
 }
 
 /// GET /composer/preview: the next issue's page, exactly as published;

@@ -39,6 +39,8 @@ struct FormValues {
     /// Quote id → speaker / outlet as shown in the inputs.
     speakers: HashMap<String, String>,
     outlets: HashMap<String, String>,
+    /// Quote id → the words as shown (trimmed, or the quote's own).
+    words: HashMap<String, String>,
 }
 
 impl FormValues {
@@ -46,10 +48,12 @@ impl FormValues {
         let editor = &view.item.editor;
         let mut speakers = HashMap::new();
         let mut outlets = HashMap::new();
+        let mut words = HashMap::new();
         for quote in view.all_quotes() {
             let shown = editor.quote_overrides.get(&quote.id).map_or_else(|| quote.clone(), |o| o.apply(quote));
             speakers.insert(quote.id.clone(), shown.speaker.unwrap_or_default());
             outlets.insert(quote.id.clone(), shown.outlet.unwrap_or_default());
+            words.insert(quote.id.clone(), shown.text);
         }
         Self {
             headline: editor.headline.clone().unwrap_or_default(),
@@ -58,6 +62,7 @@ impl FormValues {
             chosen: editor.quote_ids.clone(),
             speakers,
             outlets,
+            words,
         }
     }
 
@@ -69,9 +74,10 @@ impl FormValues {
             headline: fields.get("headline").unwrap_or_default().to_owned(),
             commentary: fields.get("commentary").unwrap_or_default().to_owned(),
             section: fields.get("section").unwrap_or_default().to_owned(),
-            chosen: fields.all("quote").map(str::to_owned).collect(),
+            chosen: chosen_in_order(fields),
             speakers: prefixed("speaker."),
             outlets: prefixed("outlet."),
+            words: prefixed("words."),
         }
     }
 
@@ -90,6 +96,7 @@ impl FormValues {
             let value = QuoteOverride {
                 speaker: differs(self.speakers.get(&quote.id), quote.speaker.as_ref()),
                 outlet: differs(self.outlets.get(&quote.id), quote.outlet.as_ref()),
+                text: differs(self.words.get(&quote.id), Some(&quote.text)),
             };
             if !value.is_empty() {
                 overrides.insert(quote.id.clone(), value);
@@ -106,6 +113,23 @@ impl FormValues {
     }
 }
 
+/// The ticked quotes in the order the editor numbered them (`order.ID`);
+/// unnumbered ones keep their place on the page after the numbered ones
+/// with the same or a lower number, so ticking a quote without numbering it
+/// puts it last.
+fn chosen_in_order(fields: &Fields) -> Vec<String> {
+    let mut chosen: Vec<(u32, usize, String)> = fields
+        .all("quote")
+        .enumerate()
+        .map(|(at, id)| {
+            let number = fields.get(&format!("order.{id}")).and_then(|n| n.trim().parse().ok()).unwrap_or(u32::MAX);
+            (number, at, id.to_owned())
+        })
+        .collect();
+    chosen.sort();
+    chosen.into_iter().map(|(_, _, id)| id).collect()
+}
+
 fn item_id(text: &str) -> Result<ItemId, UiError> {
     ItemId::parse(text).ok_or(UiError::NotFound)
 }
@@ -117,17 +141,75 @@ fn web_url(url: Option<&str>) -> Option<String> {
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.to_owned())
 }
 
-/// The article's text as paragraphs (plain text, escaped by the template).
-fn paragraphs(text: &str) -> Vec<&str> {
-    text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect()
-}
-
 /// How a page is shown: the refusal it reports, its status, and whether the
 /// editor chose to load remote images.
 struct Shown<'a> {
     error: Option<&'a str>,
     status: StatusCode,
     images: bool,
+    /// The quote to mark in the article's text (`?quote=ID`).
+    highlight: Option<&'a str>,
+    /// The published issue that carried the item (see [`load`]).
+    published_in: Option<u32>,
+}
+
+/// The item page's data, read off the async threads: the item with its
+/// quotes, links and history, and the issue it went out in, if any.
+async fn load(state: &UiState, id: &ItemId) -> Result<(ItemView, Option<u32>), UiError> {
+    let id = id.clone();
+    blocking(state, move |ui| {
+        let view = ui.editorial.item_page(&id)?;
+        // Only a published item can be in an issue.
+        let published_in = if view.item.state == crate::model::ReviewState::Published {
+            ui.preview.issue_of(&id).map_err(|e| UiError::Internal(e.to_string()))?
+        } else {
+            None
+        };
+        Ok((view, published_in))
+    })
+    .await
+}
+
+/// The quotes as the page lists them (chosen first, in the order they will
+/// publish; then the rest in page order), and the one to mark in the text
+/// with the words it publishes.
+fn quote_rows<'a>(
+    view: &'a ItemView,
+    values: &'a FormValues,
+    highlight: Option<&str>,
+) -> (Vec<Value>, Option<(&'a crate::model::Quote, &'a str)>) {
+    let mut ordered: Vec<&crate::model::Quote> = view.quotes.iter().collect();
+    let position = |id: &str| values.chosen.iter().position(|c| c == id);
+    ordered.sort_by_key(|q| position(&q.id).unwrap_or(usize::MAX));
+    let quotes: Vec<Value> = ordered
+        .iter()
+        .map(|q| {
+            let words = values.words.get(&q.id).filter(|w| !w.trim().is_empty()).unwrap_or(&q.text);
+            context! {
+                id => &q.id,
+                text => &q.text,
+                words => words,
+                trimmed => words.trim() != q.text.trim(),
+                context => &q.context,
+                cue => &q.cue,
+                kind => format!("{:?}", q.kind).to_lowercase(),
+                found_speaker => &q.speaker,
+                found_outlet => &q.outlet,
+                speaker => values.speakers.get(&q.id).cloned().unwrap_or_default(),
+                outlet => values.outlets.get(&q.id).cloned().unwrap_or_default(),
+                chosen => position(&q.id).is_some(),
+                position => position(&q.id).map(|p| p + 1),
+                highlighted => highlight == Some(q.id.as_str()),
+                added => q.id.starts_with("ed-"),
+                confidence => format!("{:.0}%", q.confidence * 100.0),
+            }
+        })
+        .collect();
+    let marked = highlight.and_then(|id| view.quotes.iter().find(|q| q.id == id)).map(|q| {
+        let words = values.words.get(&q.id).map(|w| w.trim()).filter(|w| !w.is_empty()).unwrap_or(&q.text);
+        (q, words)
+    });
+    (quotes, marked)
 }
 
 fn render(
@@ -137,7 +219,7 @@ fn render(
     values: &FormValues,
     shown: &Shown<'_>,
 ) -> Result<Response, UiError> {
-    let Shown { error, status, images } = *shown;
+    let Shown { error, status, images, highlight, published_in } = *shown;
     let item: &Item = &view.item;
     let base = item.url.as_deref().and_then(|u| url::Url::parse(u).ok());
     // The summary was sanitized at ingest; sanitizing again at display costs
@@ -148,24 +230,8 @@ fn render(
     } else {
         String::new()
     };
-    let quotes: Vec<Value> = view
-        .quotes
-        .iter()
-        .map(|q| {
-            context! {
-                id => &q.id,
-                text => &q.text,
-                context => &q.context,
-                kind => format!("{:?}", q.kind).to_lowercase(),
-                found_speaker => &q.speaker,
-                found_outlet => &q.outlet,
-                speaker => values.speakers.get(&q.id).cloned().unwrap_or_default(),
-                outlet => values.outlets.get(&q.id).cloned().unwrap_or_default(),
-                chosen => values.chosen.contains(&q.id),
-                confidence => format!("{:.0}%", q.confidence * 100.0),
-            }
-        })
-        .collect();
+    let (quotes, marked) = quote_rows(view, values, highlight);
+    let text_paragraphs = super::highlight::paragraphs(&item.text, marked);
     // Chosen quotes the page no longer has (re-extracted): say so rather than drop them silently.
     let missing: Vec<&String> = values.chosen.iter().filter(|id| !view.all_quotes().any(|q| &q.id == *id)).collect();
     let links: Vec<Value> = view
@@ -215,11 +281,12 @@ fn render(
                 language => &item.language,
                 state => item.state.as_str(),
                 revision => item.revision,
-                paragraphs => paragraphs(&item.text),
+                paragraphs => text_paragraphs,
                 // The sanitizer lowercases tags, so this finds every image it kept.
                 has_images => summary.contains("<img"),
                 summary_html => Value::from_safe_string(summary),
                 extraction_note => &item.extraction_note,
+                published_in => published_in,
             },
             form => values,
             quotes => quotes,
@@ -240,16 +307,29 @@ fn render(
     Ok(response)
 }
 
+/// `?quote=ID`: mark that quote in the article's text.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct QuoteQuery {
+    quote: Option<String>,
+}
+
 /// GET /items/{id}; remote images in the summary load only with `?images=1`.
 pub(crate) async fn show(
     State(state): State<UiState>,
     Extension(editor): Extension<Editor>,
     Path(id): Path<String>,
     Query(images): Query<ImagesQuery>,
+    Query(marked): Query<QuoteQuery>,
 ) -> Result<Response, UiError> {
     let id = item_id(&id)?;
-    let view = blocking(&state, move |ui| Ok(ui.editorial.item_page(&id)?)).await?;
-    let shown = Shown { error: None, status: StatusCode::OK, images: images.shown() };
+    let (view, published_in) = load(&state, &id).await?;
+    let shown = Shown {
+        error: None,
+        status: StatusCode::OK,
+        images: images.shown(),
+        highlight: marked.quote.as_deref(),
+        published_in,
+    };
     render(&state, &editor, &view, &FormValues::stored(&view), &shown)
 }
 
@@ -271,14 +351,36 @@ pub(crate) async fn save(
     let (job_id, job_values) = (id.clone(), values.clone());
     let outcome = blocking(&state, move |ui| {
         let view = ui.editorial.item_page(&job_id)?;
-        Ok(save_then_act(ui, &job_id, revision, &job_values.changes(&view), action, &actor).map_err(|e| (e, job_id)))
+        // Where a decision sends the editor next: read before the item leaves its list.
+        let next = match action {
+            Some(a) if a != crate::editorial::rules::Action::Reset => {
+                super::next_item::after(&ui.editorial, &job_id, view.item.state)?
+            }
+            _ => None,
+        };
+        Ok(save_then_act(ui, &job_id, revision, &job_values.changes(&view), action, &actor)
+            .map(|_| next)
+            .map_err(|e| (e, job_id)))
     })
     .await?;
     match outcome {
-        Ok(_) => {
+        Ok(next) => {
             let message = action.map_or("Saved.".to_owned(), |a| format!("Saved; {}.", action_past(a).to_lowercase()));
-            state.inner.sessions.flash(&editor, message);
-            Ok(Redirect::to(&format!("/items/{id}")).into_response())
+            let target = match next {
+                Some((next_id, title)) => {
+                    state.inner.sessions.flash(&editor, format!("{message} Next: {title}"));
+                    format!("/items/{next_id}")
+                }
+                None if action.is_some() => {
+                    state.inner.sessions.flash(&editor, format!("{message} That was the last one in its list."));
+                    format!("/items/{id}")
+                }
+                None => {
+                    state.inner.sessions.flash(&editor, message);
+                    format!("/items/{id}")
+                }
+            };
+            Ok(Redirect::to(&target).into_response())
         }
         Err((error, id)) => refused(&state, &editor, &id, error, &values).await,
     }
@@ -315,10 +417,58 @@ async fn refused(
     if status.is_server_error() || status == StatusCode::NOT_FOUND {
         return Err(UiError::Editorial(error));
     }
+    let (view, published_in) = load(state, id).await?;
+    // Only a conflict goes away by looking again; a refused value needs changing.
+    let message = match *error {
+        EditorialError::Stale { .. } => {
+            format!("{error}. Your input is kept below; check it against the current item and submit again.")
+        }
+        EditorialError::Invalid { .. } => format!("{error}. Your input is kept below; change it and save again."),
+        _ => format!("{error}. Nothing was saved; your input is kept below."),
+    };
+    let shown = Shown { error: Some(&message), status, images: false, highlight: None, published_in };
+    render(state, editor, &view, values, &shown)
+}
+
+/// POST /items/{id}/quotes: `revision`, `text` (a selection of the
+/// article's text), `speaker`, `outlet`: adds and chooses a quote.
+pub(crate) async fn add_quote(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let id = item_id(&id)?;
+    let revision = fields.revision()?;
+    let (text, speaker, outlet) = (
+        fields.get("text").unwrap_or_default().to_owned(),
+        fields.get("speaker").map(str::to_owned),
+        fields.get("outlet").map(str::to_owned),
+    );
+    let actor = editor.name.clone();
     let job_id = id.clone();
-    let view = blocking(state, move |ui| Ok(ui.editorial.item_page(&job_id)?)).await?;
-    let message = format!("{error}. Your input is kept below; check it against the current item and submit again.");
-    render(state, editor, &view, values, &Shown { error: Some(&message), status, images: false })
+    let result = blocking(&state, move |ui| {
+        let added =
+            ui.editorial.add_quote(&job_id, revision, &text, speaker.as_deref(), outlet.as_deref(), &actor, Utc::now());
+        Ok(added.map_err(Box::new))
+    })
+    .await?;
+    match result {
+        Ok(_) => {
+            state.inner.sessions.flash(&editor, "Quote added and chosen.".to_owned());
+            Ok(Redirect::to(&format!("/items/{id}#quotes")).into_response())
+        }
+        Err(error) => {
+            let status = editorial_status(&error);
+            if status.is_server_error() || status == StatusCode::NOT_FOUND {
+                return Err(UiError::Editorial(error));
+            }
+            let (view, published_in) = load(&state, &id).await?;
+            let message = format!("{error}. Select the words in the article's text and add them again.");
+            let shown = Shown { error: Some(&message), status, images: false, highlight: None, published_in };
+            render(&state, &editor, &view, &FormValues::stored(&view), &shown)
+        }
+    }
 }
 
 /// POST /items/{id}/act: one review action (the queue's keyboard shortcuts
@@ -350,10 +500,5 @@ mod tests {
         for bad in ["javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", "vbscript:x", "/relative"] {
             assert_eq!(web_url(Some(bad)), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn text_splits_into_paragraphs() {
-        assert_eq!(paragraphs("one\n\n two \n\n\n\nthree"), ["one", "two", "three"]);
     }
 }

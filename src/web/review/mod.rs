@@ -22,9 +22,12 @@ mod auth;
 mod composer;
 mod entries;
 mod form;
+mod highlight;
 mod item;
+mod next_item;
 mod pages;
 mod preview;
+mod publishing;
 mod queue;
 mod sources;
 
@@ -162,7 +165,8 @@ impl UiState {
     pub fn from_app(app: &App, options: UiOptions) -> Result<Self, UiSetupError> {
         let pages = Pages::load(&app.config.settings.publish.templates_dir).map_err(UiSetupError::Templates)?;
         let pages = pages.with_config_status(app.status.clone());
-        let preview = Preview::new(Arc::clone(&app.publisher), Arc::clone(&app.store));
+        let preview = Preview::new(Arc::clone(&app.publisher), Arc::clone(&app.store))
+            .with_user_agent(&app.config.settings.fetch.user_agent);
         Ok(Self::new(app.editorial.clone(), pages, preview, options).with_ingest(app.ingest.clone()))
     }
 
@@ -195,10 +199,13 @@ pub fn routes(state: UiState) -> Router {
         .route("/items/{id}/attach", post(entries::attach))
         .route("/items/{id}/detach", post(entries::detach))
         .route("/queue/add", post(entries::add))
+        .route("/items/{id}/quotes", post(item::add_quote))
         .route("/composer", get(composer::show))
         .route("/composer/reorder", post(composer::reorder))
         .route("/composer/remove", post(composer::remove))
         .route("/composer/preview", get(composer::preview))
+        .route("/composer/publish", post(publishing::publish))
+        .route("/issues/{number}/correct", post(publishing::correct))
         .route("/sources", get(sources::show))
         .route("/admin", get(admin::show))
         .route("/admin/users", post(admin::add_user))
@@ -259,6 +266,10 @@ pub enum UiError {
     /// The preview could not be composed or rendered.
     #[error("preview: {0}")]
     Preview(String),
+    /// A publish or correction was refused (someone published meanwhile, no
+    /// such issue): the editor can act on it.
+    #[error("{0}")]
+    PublishRefused(String),
     /// Anything else that is ours, not the user's (a panicked worker).
     #[error("internal: {0}")]
     Internal(String),
@@ -276,6 +287,7 @@ impl UiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PublishRefused(_) => StatusCode::CONFLICT,
             Self::TooManyAttempts | Self::Busy => StatusCode::TOO_MANY_REQUESTS,
             Self::Editorial(e) => editorial_status(e),
             Self::Template(_) | Self::Preview(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

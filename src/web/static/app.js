@@ -1,6 +1,7 @@
 // Gleaner review UI: progressive enhancement only. Every page works without
 // this file; it adds feed-reader keys (j/k move, x select, s/a/r act,
-// o/Enter open, / search, ? help) and drag-and-drop in the composer.
+// o/Enter open, / search, ? help), drag-and-drop in the composer and in an
+// item's quote list, and a text selection filling the "Add a quote" form.
 // Loaded from our own origin (the CSP forbids inline script).
 (function () {
   "use strict";
@@ -136,7 +137,57 @@
     });
   }
 
+  // ---- item: a selection in the article's text fills the "Add a quote" form ----
+  function quoteFromSelection() {
+    var text = document.getElementById("text");
+    var form = document.getElementById("add-quote");
+    if (!text || !form) return;
+    text.addEventListener("mouseup", function () {
+      var selection = window.getSelection();
+      var words = selection ? selection.toString().trim() : "";
+      if (!words || form.contains(selection.anchorNode)) return;
+      form.querySelector("textarea[name=text]").value = words;
+      form.classList.add("filled");
+      form.querySelector("input[name=speaker]").focus({ preventScroll: true });
+    });
+  }
+
+  // ---- item: drag a quote to reorder; the numbers (what the server reads) follow ----
+  function quoteDrag() {
+    var list = document.querySelector("ol.quote-list");
+    if (!list) return;
+    var dragged = null;
+    function renumber() {
+      var n = 0;
+      list.querySelectorAll("li.quote").forEach(function (li) {
+        var ticked = li.querySelector("input[name=quote]").checked;
+        var input = li.querySelector("input.order-input");
+        var label = li.querySelector(".publishes-as");
+        if (ticked) { n += 1; input.value = String(n); } else { input.value = ""; }
+        if (label) label.textContent = ticked ? "publishes as no. " + n : "";
+      });
+    }
+    list.querySelectorAll("li.quote").forEach(function (li) { li.setAttribute("draggable", "true"); });
+    list.addEventListener("dragstart", function (e) {
+      dragged = e.target.closest && e.target.closest("li.quote");
+      if (dragged) { dragged.classList.add("dragging"); e.dataTransfer.effectAllowed = "move"; }
+    });
+    list.addEventListener("dragover", function (e) {
+      var over = e.target.closest && e.target.closest("li.quote");
+      if (!dragged || !over || over === dragged) return;
+      e.preventDefault();
+      var box = over.getBoundingClientRect();
+      list.insertBefore(dragged, e.clientY > box.top + box.height / 2 ? over.nextSibling : over);
+    });
+    list.addEventListener("dragend", function () {
+      if (!dragged) return;
+      dragged.classList.remove("dragging");
+      dragged = null;
+      renumber(); // saved with the form, like every other field
+    });
+  }
+
   if (page === "queue") queueKeys();
-  else if (page === "item") itemKeys();
+  else if (page === "item") { itemKeys(); quoteFromSelection(); quoteDrag(); }
   else if (page === "composer") composerDrag();
 })();
