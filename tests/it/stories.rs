@@ -178,8 +178,9 @@ fn an_entry_cites_several_articles_and_quotes_each_with_its_own_outlet() {
     let publisher = gleaner::publish::Publisher::new(settings, gleaner::publish::render::Renderer::builtin(), &[]);
     let html = publisher.preview(store.as_ref(), at(400)).expect("preview").expect("something approved");
     assert!(html.contains("https://example.org/a") && html.contains("https://example.org/b"), "both links: {html}");
-    let baker = html.find("A Baker, in Daily Ledger").expect("the cited item's quote, with its outlet");
-    let lopez = html.find("Maria Lopez, in Wire Service").expect("the entry's own quote");
+    let baker =
+        html.find("<bdi>A Baker</bdi>, in <bdi>Daily Ledger</bdi>").expect("the cited item's quote, with its outlet");
+    let lopez = html.find("<bdi>Maria Lopez</bdi>, in <bdi>Wire Service</bdi>").expect("the entry's own quote");
     assert!(baker < lopez, "the editor's order");
 
     // Detaching takes the cited item's chosen quote with it.
