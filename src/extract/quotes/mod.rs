@@ -343,13 +343,36 @@ fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
             let factor = if found.is_some() { 0.9 } else { 1.0 };
             (found, factor)
         }
-        // A role or group nobody named before ("a senior official said")
-        // stays unknown: the phrase is no one's name.
-        Subject::Description(head, _phrase) => (book.resolve_description(head, pos), 0.85),
+        // A role or group nobody named before ("a senior official said", "the
+        // Illinois Board of Elections") is credited as written: an editor can
+        // publish "a White House spokesman" but not a blank.
+        Subject::Description(head, phrase) => match book.resolve_description(head, pos) {
+            Some(found) => (Some(found), 0.85),
+            None => (described_as(phrase), DESCRIBED_FACTOR),
+        },
         Subject::Unknown => (None, 1.0),
     };
     let confidence = if speaker.is_some() { frame.confidence * factor } else { UNKNOWN_CONFIDENCE };
     Attribution { speaker, cue: Some(frame.cue.clone()).filter(|c| !c.is_empty()), via: frame.via.clone(), confidence }
+}
+
+/// How much less sure a speaker given as a description is than a name.
+const DESCRIBED_FACTOR: f32 = 0.9;
+
+/// Words a description phrase does not start with: what precedes its
+/// determiner in the four words the frame read back ("and then the ministry").
+const PHRASE_LEADS: &[&str] = &[
+    "the", "a", "an", "one", "another", "this", "that", "his", "her", "its", "their", "our", "le", "la", "les", "un",
+    "une", "der", "die", "das", "el", "los", "las",
+];
+
+/// A description phrase as a speaker: from its last determiner on ("and
+/// then the ministry" → "the ministry"); `None` for a phrase of no word.
+fn described_as(phrase: &str) -> Option<String> {
+    let words: Vec<&str> = phrase.split_whitespace().collect();
+    let from = words.iter().rposition(|w| PHRASE_LEADS.contains(&w.to_lowercase().as_str())).unwrap_or(0);
+    let kept = words.get(from..).filter(|w| !w.is_empty())?;
+    Some(kept.join(" "))
 }
 
 /// "— Jane Doe" at the end of a block quote or pull quote: the text before

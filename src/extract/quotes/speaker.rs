@@ -53,7 +53,7 @@ fn find_cue(tokens: &[Token], lo: usize, hi: usize, last: bool) -> Option<Cue> {
     let mut i = lo;
     while i < hi {
         let t = &tokens[i];
-        if t.is_word() && t.quote.is_none() {
+        if t.is_word() && t.quote.is_none() && !capitalized_mid_sentence(tokens, i) {
             let words: Vec<&str> = tokens[i..hi]
                 .iter()
                 .take(4)
@@ -73,6 +73,18 @@ fn find_cue(tokens: &[Token], lo: usize, hi: usize, last: bool) -> Option<Cue> {
         i += 1;
     }
     found
+}
+
+/// A capitalized word inside a sentence is a name or a noun, not a verb of
+/// saying ("the United States", "Buckeye State", "the Report"); German
+/// capitalizes nouns, never its verbs, so this holds there too.
+fn capitalized_mid_sentence(tokens: &[Token], i: usize) -> bool {
+    let starts = i == 0 || {
+        let prev = &tokens[i - 1];
+        !prev.is_word() && (ends_sentence(tokens, i - 1) || prev.is_punct(':') || prev.quote.is_some())
+            || prev.kind == super::text::TokenKind::Mark
+    };
+    tokens[i].is_capitalized() && !starts
 }
 
 /// The cue as written, with a French auxiliary kept ("a déclaré").
@@ -109,11 +121,15 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
         if t.is_capitalized() && !DETERMINERS.contains(&t.lower.as_str()) {
             let end = run_right(tokens, i, hi).max(i + 1);
             let possessive = tokens[end - 1].text.ends_with("'s") || tokens[end - 1].text.ends_with("’s");
-            // "said Conservative candidate Edward Lyle": a lone capitalized
-            // modifier before a role noun and the name proper.
-            let modifier = end == i + 1
-                && tokens.get(end).is_some_and(|n| n.is_word() && !n.is_capitalized())
-                && (end + 1..hi.min(end + 3)).any(|k| tokens[k].is_capitalized() && run_right(tokens, k, hi) >= k + 2);
+            // "said Conservative candidate Edward Lyle", "said Judicial Watch
+            // president Tom Fitton": a capitalized modifier (a party, an
+            // organisation) before a role noun and the name proper.
+            let role_gap = |k: usize| {
+                tokens[end..k].iter().all(|n| n.is_word() && !n.is_capitalized() && !STOPS.contains(&n.lower.as_str()))
+            };
+            let modifier = tokens.get(end).is_some_and(|n| n.is_word() && !n.is_capitalized())
+                && (end + 1..hi.min(end + 4))
+                    .any(|k| tokens[k].is_capitalized() && role_gap(k) && run_right(tokens, k, hi) >= k + 2);
             if possessive || modifier {
                 i = end;
                 continue;
@@ -258,23 +274,31 @@ fn participle_subject(tokens: &[Token], lo: usize, cue: &Cue) -> Option<Subject>
     opening_subject(tokens, start, cue.start - 1).or_else(|| {
         // No comma after the subject: the name the sentence opens on ("Carson
         // shared a syllabus on his Facebook page, writing").
-        let first = (start..cue.start).find(|&k| tokens[k].is_word())?;
-        let t = &tokens[first];
-        if t.quote.is_some() {
-            return None;
-        }
-        if let Some(gender) = pronoun_gender(&t.lower) {
-            return Some(Subject::Pronoun(gender));
-        }
-        if !t.is_capitalized() {
-            return None;
-        }
-        let run = run_right(tokens, first, cue.start);
-        read_name(tokens, first, run)
-            .filter(|n| !n.is_org())
-            .or_else(|| first_person(tokens, first, cue.start))
-            .map(Subject::Name)
+        leading_name(tokens, start, cue.start).or_else(|| {
+            let first = (start..cue.start).find(|&k| tokens[k].is_word())?;
+            tokens[first].is_capitalized().then(|| first_person(tokens, first, cue.start)).flatten().map(Subject::Name)
+        })
     })
+}
+
+/// The pronoun or person's name (an organisation's too when possessive:
+/// "Clinton's response was") that the sentence `[start, end)` opens on,
+/// followed by a lower-case word (its verb or noun).
+fn leading_name(tokens: &[Token], start: usize, end: usize) -> Option<Subject> {
+    let first = (start..end).find(|&k| tokens[k].is_word())?;
+    let t = &tokens[first];
+    if t.quote.is_some() || (first > start && tokens[start..first].iter().any(|t| t.quote.is_some())) {
+        return None;
+    }
+    if let Some(gender) = pronoun_gender(&t.lower) {
+        return Some(Subject::Pronoun(gender));
+    }
+    if !t.is_capitalized() {
+        return None;
+    }
+    let run = run_right(tokens, first, end);
+    let followed = tokens.get(run).is_some_and(|n| run < end && n.is_word() && !n.is_capitalized());
+    read_name(tokens, first, run).filter(|n| !n.is_org() && followed).map(Subject::Name)
 }
 
 /// The start of the sentence holding token `lo`, reading back over no quote
@@ -647,6 +671,14 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
                 adjacent: true,
             });
         }
+    }
+    // "Clinton has since apologized for what happened: “…”": a sentence
+    // whose clause ends in a colon introduces the quote as its subject's.
+    if qa >= 2
+        && tokens[qa - 1].is_punct(':')
+        && let Some(subject) = opening_subject(tokens, pre_lo, qa - 1).or_else(|| leading_name(tokens, pre_lo, qa - 1))
+    {
+        return Some(Frame { subject, cue: String::new(), via, confidence: 0.7, adjacent: false });
     }
     if let Some(subject) = topic_source(tokens, pre_lo, qa) {
         return Some(Frame { subject, cue: String::new(), via, confidence: 0.8, adjacent: false });
