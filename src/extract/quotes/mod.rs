@@ -366,11 +366,11 @@ const PHRASE_LEADS: &[&str] = &[
     "une", "der", "die", "das", "el", "los", "las",
 ];
 
-/// A description phrase as a speaker: from its last determiner on ("and
-/// then the ministry" → "the ministry"); `None` for a phrase of no word.
+/// A description phrase as a speaker: from its first determiner on ("then
+/// the ministry" → "the ministry"); `None` for a phrase of no word.
 fn described_as(phrase: &str) -> Option<String> {
     let words: Vec<&str> = phrase.split_whitespace().collect();
-    let from = words.iter().rposition(|w| PHRASE_LEADS.contains(&w.to_lowercase().as_str())).unwrap_or(0);
+    let from = words.iter().position(|w| PHRASE_LEADS.contains(&w.to_lowercase().as_str())).unwrap_or(0);
     let kept = words.get(from..).filter(|w| !w.is_empty())?;
     Some(kept.join(" "))
 }

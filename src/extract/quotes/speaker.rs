@@ -359,14 +359,23 @@ fn subject_left_at(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
         }
         return None;
     }
-    // A description: up to four lower-case words back ("the health ministry said").
-    let back = end.saturating_sub(4).max(lo);
+    // A description: up to six words back ("the health ministry said", "the
+    // presumptive Republican presidential nominee wrote").
+    // "A spokesperson for the city's main hospital said": up to eight, back
+    // to a word that opens a clause.
+    const CLAUSE: &[&str] = &["that", "which", "who", "whom", "when", "while", "because", "and", "but", "or", "if"];
+    let back = end.saturating_sub(8).max(lo);
     let mut start = end;
-    while start > back && tokens[start - 1].is_word() && tokens[start - 1].quote.is_none() {
+    while start > back
+        && tokens[start - 1].is_word()
+        && tokens[start - 1].quote.is_none()
+        && !CLAUSE.contains(&tokens[start - 1].lower.as_str())
+    {
         start -= 1;
     }
     let head = (start..end).rev().find(|&k| DESCRIPTION_NOUNS.contains(&tokens[k].lower.as_str()))?;
-    Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, start, head + 1)))
+    // The phrase runs to the cue: "for the city's main hospital" belongs to "A spokesperson".
+    Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, start, end)))
 }
 
 /// "Kwame Asante of the University of Bristol": the person before an
@@ -693,8 +702,11 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
         if hi < tokens.len() && tokens[hi].quote.is_some() || lo >= hi {
             return None;
         }
+        // A description there ("Police said they were investigating") is
+        // too often about something else to credit the quote to.
         if let Some(cue) = find_cue(tokens, lo, hi, false)
             && let Some(subject) = subject_of(tokens, lo, hi, &cue)
+            && matches!(subject, Subject::Name(_) | Subject::Pronoun(_))
         {
             let via = find_via(tokens, lo, hi).or(via);
             return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence: 0.65, adjacent: false });
