@@ -19,6 +19,7 @@
 //!
 //! Main entry: [`find_quotes`].
 
+mod confidence;
 mod layout;
 mod lexicon;
 mod marks;
@@ -26,7 +27,9 @@ mod names;
 mod persian;
 mod speaker;
 mod text;
+mod via;
 
+use self::confidence::{Basis, Mention, calibrated};
 use self::layout::{Para, is_running_text, layout};
 use std::collections::HashSet;
 
@@ -44,8 +47,6 @@ pub use lexicon::cue_count;
 /// and scare quotes are short).
 const LONG_QUOTE_WORDS: usize = 8;
 
-/// Confidence of an attribution inherited from the previous quote or paragraph.
-const INHERITED_CONFIDENCE: f32 = 0.7;
 /// Confidence when no speaker was found (the words are a quote; who said them is not known).
 const UNKNOWN_CONFIDENCE: f32 = 0.2;
 
@@ -322,42 +323,56 @@ fn context(para: &Para, qa: usize, qb: usize) -> String {
 #[derive(Debug, Clone)]
 struct Attribution {
     speaker: Option<String>,
+    /// The words that named the speaker, as written (not for pronouns).
+    mention_text: Option<String>,
+    mention: Mention,
     cue: Option<String>,
     via: Option<String>,
     confidence: f32,
 }
 
 fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
-    let (speaker, factor) = match &frame.subject {
+    let (speaker, mention_text, mention) = match &frame.subject {
         Subject::Name(name) => {
             let canonical = book.canonical(name);
             let words: Vec<String> = canonical.split_whitespace().map(str::to_string).collect();
             book.add_speaker(&Name { words, roles: name.roles.clone(), gender: name.gender }, pos);
-            (Some(canonical), 1.0)
+            let mention = if name.words.len() > 1 { Mention::FullName } else { Mention::OneWord };
+            (Some(canonical), Some(name.text()), mention)
         }
         Subject::Pronoun(gender) => {
             let found = book.resolve_pronoun(*gender, pos);
             if let Some(speaker) = &found {
                 book.learn_gender(speaker, *gender, pos);
             }
-            let factor = if found.is_some() { 0.9 } else { 1.0 };
-            (found, factor)
+            (found, None, Mention::Pronoun)
         }
         // A role or group nobody named before ("a senior official said", "the
         // Illinois Board of Elections") is credited as written: an editor can
         // publish "a White House spokesman" but not a blank.
         Subject::Description(head, phrase) => match book.resolve_description(head, pos) {
-            Some(found) => (Some(found), 0.85),
-            None => (described_as(phrase), DESCRIBED_FACTOR),
+            Some(found) => (Some(found), described_as(phrase), Mention::Described),
+            None => (described_as(phrase), described_as(phrase), Mention::Phrase),
         },
-        Subject::Unknown => (None, 1.0),
+        Subject::Unknown => (None, None, Mention::Phrase),
     };
-    let confidence = if speaker.is_some() { frame.confidence * factor } else { UNKNOWN_CONFIDENCE };
-    Attribution { speaker, cue: Some(frame.cue.clone()).filter(|c| !c.is_empty()), via: frame.via.clone(), confidence }
+    let confidence =
+        if speaker.is_some() { calibrated(Basis::Frame(frame.kind, frame.adjacent), mention) } else { UNKNOWN_CONFIDENCE };
+    Attribution {
+        speaker,
+        mention_text,
+        mention,
+        cue: Some(frame.cue.clone()).filter(|c| !c.is_empty()),
+        via: frame.via.clone(),
+        confidence,
+    }
 }
 
-/// How much less sure a speaker given as a description is than a name.
-const DESCRIBED_FACTOR: f32 = 0.9;
+/// `a` carried over to another quote by `basis` (no cue of its own).
+fn carried(a: Attribution, basis: Basis) -> Attribution {
+    let confidence = calibrated(basis, a.mention);
+    Attribution { cue: None, confidence, ..a }
+}
 
 /// Words a description phrase does not start with: what precedes its
 /// determiner in the four words the frame read back ("and then the ministry").
@@ -525,8 +540,10 @@ impl Finder<'_, '_> {
         let text = para.block.text.trim();
         if !text.is_empty() {
             let speaker = para.block.account.clone().filter(|a| !a.trim().is_empty());
-            let confidence = if speaker.is_some() { 0.95 } else { UNKNOWN_CONFIDENCE };
-            self.push(block_quote(para, text, speaker, QuoteKind::Embed, confidence));
+            let confidence = if speaker.is_some() { calibrated(Basis::Embed, Mention::FullName) } else { UNKNOWN_CONFIDENCE };
+            let mut quote = block_quote(para, text, speaker.clone(), QuoteKind::Embed, confidence);
+            quote.speaker_mention = speaker;
+            self.push(quote);
         }
     }
 
@@ -542,15 +559,13 @@ impl Finder<'_, '_> {
         }
         let dash = dash.or_else(|| credited(self.paras, p));
         let attribution = match dash {
-            Some(name) => Some(Attribution { speaker: Some(name), cue: None, via: None, confidence: 0.9 }),
+            Some(name) => Some(credit(name)),
             None => inherit(self.paras, &mut self.book, &self.last_speaker, p, true),
         };
-        let (speaker, cue, via, confidence) = unpack(attribution);
-        let mut quote = block_quote(para, &text, speaker.clone(), QuoteKind::Block, confidence);
-        quote.cue.clone_from(&cue);
-        quote.via.clone_from(&via);
-        if speaker.is_some() {
-            self.last_speaker[p] = Some(Attribution { speaker, cue, via, confidence });
+        let mut quote = block_quote(para, &text, None, QuoteKind::Block, UNKNOWN_CONFIDENCE);
+        if let Some(a) = attribution.filter(|a| a.speaker.is_some()) {
+            a.fill(&mut quote);
+            self.last_speaker[p] = Some(a);
         }
         self.push(quote);
     }
@@ -607,8 +622,8 @@ impl Finder<'_, '_> {
                 speaker::previous_sentence(&para.tokens, qa)
                     .map(|f| resolve(&mut self.book, &f, start))
                     .filter(|a| a.speaker.is_some())
-                    .or_else(|| self.last_speaker[p].clone())
-                    .map(|a| Attribution { cue: None, confidence: a.confidence.min(INHERITED_CONFIDENCE), ..a })
+                    .map(|a| Attribution { cue: None, ..a })
+                    .or_else(|| self.last_speaker[p].clone().map(|a| carried(a, Basis::SameParagraph)))
                     .or_else(|| {
                         (first_span.start <= 1 || wholly)
                             .then(|| inherit(paras, &mut self.book, &self.last_speaker, p, wholly))
@@ -616,24 +631,29 @@ impl Finder<'_, '_> {
                     })
             }
         };
-        let (speaker, cue, via, confidence) = unpack(attribution);
-        if speaker.is_some() {
-            self.last_speaker[lp] =
-                Some(Attribution { speaker: speaker.clone(), cue: cue.clone(), via: via.clone(), confidence });
-        }
-        let quote = Quote {
+        let mut quote = Quote {
             id: quote_id(&text),
             text,
-            speaker,
-            cue,
+            speaker: None,
+            speaker_mention: None,
+            cue: None,
             outlet: None,
-            via,
+            via: None,
             kind,
             start,
             end,
             context: context(para, qa, qb),
-            confidence,
+            confidence: UNKNOWN_CONFIDENCE,
         };
+        if let Some(a) = attribution {
+            // A cue with no speaker still says how the words were said.
+            quote.cue.clone_from(&a.cue);
+            quote.via.clone_from(&a.via);
+            if a.speaker.is_some() {
+                a.fill(&mut quote);
+                self.last_speaker[lp] = Some(a);
+            }
+        }
         self.push(quote);
     }
 }
@@ -663,16 +683,36 @@ impl Finder<'_, '_> {
                 continue;
             }
             let dash = dash.or_else(|| credited(paras, index));
-            let confidence = if dash.is_some() { 0.9 } else { UNKNOWN_CONFIDENCE };
-            self.push(block_quote(para, &text, dash, QuoteKind::Block, confidence));
+            let mut quote = block_quote(para, &text, None, QuoteKind::Block, UNKNOWN_CONFIDENCE);
+            if let Some(name) = dash {
+                credit(name).fill(&mut quote);
+            }
+            self.push(quote);
         }
     }
 }
 
-fn unpack(a: Option<Attribution>) -> (Option<String>, Option<String>, Option<String>, f32) {
-    match a {
-        Some(a) => (a.speaker, a.cue, a.via, a.confidence),
-        None => (None, None, None, UNKNOWN_CONFIDENCE),
+impl Attribution {
+    /// Writes the speaker, its mention, cue, via and confidence into `quote`.
+    fn fill(&self, quote: &mut Quote) {
+        quote.speaker.clone_from(&self.speaker);
+        quote.speaker_mention.clone_from(&self.mention_text);
+        quote.cue.clone_from(&self.cue);
+        quote.via.clone_from(&self.via);
+        quote.confidence = self.confidence;
+    }
+}
+
+/// The person a block quote's credit line or "— Name" names.
+fn credit(name: String) -> Attribution {
+    let mention = if name.split_whitespace().count() > 1 { Mention::FullName } else { Mention::OneWord };
+    Attribution {
+        speaker: Some(name.clone()),
+        mention_text: Some(name),
+        mention,
+        cue: None,
+        via: None,
+        confidence: calibrated(Basis::Credit, mention),
     }
 }
 
@@ -693,7 +733,7 @@ fn inherit(
         }
     }
     if wholly {
-        return last[prev].clone().map(|a| Attribution { cue: None, confidence: INHERITED_CONFIDENCE, ..a });
+        return last[prev].clone().map(|a| carried(a, Basis::Continuation));
     }
     None
 }
@@ -706,6 +746,7 @@ fn block_quote(para: &Para, text: &str, speaker: Option<String>, kind: QuoteKind
         id: quote_id(text),
         text: text.to_string(),
         speaker,
+        speaker_mention: None,
         cue: None,
         outlet: None,
         via: None,

@@ -8,12 +8,11 @@
 //! pronouns and surnames needs the whole article and happens in the parent
 //! module. Must not: look beyond its paragraph. Main type: [`Frame`].
 
-use super::lexicon::{
-    AUXILIARIES, CueClass, DESCRIPTION_NOUNS, OUTLET_WORDS, ROLES, VIA_CUES, match_cue, pronoun_gender,
-};
+use super::lexicon::{AUXILIARIES, CueClass, DESCRIPTION_NOUNS, ROLES, match_cue, pronoun_gender};
 use super::names::{Name, Subject, read_name, run_left, run_right};
 use super::persian::{persian_coordinated, persian_left, persian_name};
 use super::text::{Token, ends_sentence};
+use super::via::find_via;
 
 /// A cue and its subject, found around a quote.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +25,33 @@ pub struct Frame {
     /// True when the frame touches the quote (only punctuation or a short
     /// subject between them), which alone makes a short span speech.
     pub adjacent: bool,
+    /// Where the frame was read: what calibrates its confidence.
+    pub kind: FrameKind,
+}
+
+/// Where a frame was found, relative to its quote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// A cue after the quote in its sentence (`Q, said S`).
+    After,
+    /// A cue before it (`S said: Q`, `according to S, Q`).
+    Before,
+    /// A participle cue taking the sentence's subject (`S …, saying Q`).
+    Participle,
+    /// A name and a colon, no verb (`Jane Doe: Q`).
+    Colon,
+    /// The subject of a clause ending in a colon (`S apologized: Q`).
+    ColonSubject,
+    /// A viewpoint opening the sentence (`For Jane Doe, Q`).
+    Topic,
+    /// A cue without a subject.
+    Weak,
+    /// The sentence after the quote's.
+    NextSentence,
+    /// The sentence before the quote's.
+    PreviousSentence,
+    /// The previous paragraph ending in a colon.
+    ColonIntro,
 }
 
 /// Determiners skipped before a description or a name.
@@ -536,60 +562,6 @@ fn window_after(tokens: &[Token], qb: usize) -> usize {
     hi
 }
 
-/// The outlet a quote was relayed through, from `[lo, hi)`.
-fn find_via(tokens: &[Token], lo: usize, hi: usize) -> Option<String> {
-    for i in lo..hi {
-        for pattern in VIA_CUES {
-            let end = i + pattern.len();
-            if end > hi || !tokens[i..end].iter().zip(pattern.iter()).all(|(t, p)| t.quote.is_none() && t.lower == *p) {
-                continue;
-            }
-            if tokens[i].is_arabic_script() {
-                // "به خبرگزاری ایسنا گفت": the outlet runs up to the cue.
-                let from = if pattern[0] == "به" { i + 1 } else { end };
-                let words: Vec<&str> = tokens[from..hi]
-                    .iter()
-                    .take_while(|t| t.is_word() && match_cue(&[t.lower.as_str()]).is_none())
-                    .take(4)
-                    .map(|t| t.text.as_str())
-                    .collect();
-                if !words.is_empty() {
-                    return Some(words.join(" "));
-                }
-                continue;
-            }
-            let mut from = end;
-            let mut article = None;
-            if tokens.get(from).is_some_and(|t| t.lower == "the") {
-                article = Some(tokens[from].text.clone());
-                from += 1;
-            }
-            let run_end = run_right(tokens, from, hi);
-            if run_end <= from {
-                continue;
-            }
-            let words: Vec<&str> =
-                tokens[from..run_end].iter().filter(|t| t.is_word()).map(|t| t.text.as_str()).collect();
-            let outlet_like = article.is_some()
-                || matches!(words.first().copied(), Some("Le" | "La" | "Les" | "Die" | "Der" | "El"))
-                || words
-                    .iter()
-                    .any(|w| OUTLET_WORDS.contains(w) || (w.chars().count() >= 2 && w.chars().all(char::is_uppercase)));
-            if !outlet_like {
-                continue;
-            }
-            let mut text = words.join(" ");
-            if let Some(article) = article {
-                text = format!("{article} {text}");
-            } else if pattern.last() == Some(&"au") {
-                text = format!("Le {text}");
-            }
-            return Some(text);
-        }
-    }
-    None
-}
-
 /// The tokens a frame of the quote at `[qa, qb)` may read: its sentence
 /// windows and the next sentence. What [`frame`] costs, for the step budget.
 pub fn reach(tokens: &[Token], qa: usize, qb: usize) -> (usize, usize) {
@@ -615,7 +587,7 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
         let subject = if verb_final { persian_left(tokens, pre_lo, qa) } else { None };
         match subject.or_else(|| subject_of(tokens, qb, post_hi, &cue)) {
             Some(subject) => {
-                return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
+                return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near, kind: FrameKind::After });
             }
             None => {
                 weak = Some(Frame {
@@ -624,6 +596,7 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
                     via: via.clone(),
                     confidence: 0.3,
                     adjacent: near,
+                    kind: FrameKind::Weak,
                 });
             }
         }
@@ -644,7 +617,7 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
             subject_of(tokens, pre_lo, qa, &cue).or_else(|| coordinated_subject(tokens, pre_lo, &cue))
         };
         if let Some(subject) = subject {
-            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
+            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near, kind: FrameKind::Before });
         }
         hi = cue.start;
     }
@@ -654,7 +627,7 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
     if let Some((start, end, class, near, confidence)) = participle {
         let cue = Cue { start, end, class };
         if let Some(subject) = participle_subject(tokens, pre_lo, &cue) {
-            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
+            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near, kind: FrameKind::Participle });
         }
     }
     // "Green candidate Chloe Barnes: “…”": a name and a colon, no verb.
@@ -678,6 +651,7 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
                 via,
                 confidence: 0.75,
                 adjacent: true,
+                kind: FrameKind::Colon,
             });
         }
     }
@@ -687,10 +661,10 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
         && tokens[qa - 1].is_punct(':')
         && let Some(subject) = opening_subject(tokens, pre_lo, qa - 1).or_else(|| leading_name(tokens, pre_lo, qa - 1))
     {
-        return Some(Frame { subject, cue: String::new(), via, confidence: 0.7, adjacent: false });
+        return Some(Frame { subject, cue: String::new(), via, confidence: 0.7, adjacent: false, kind: FrameKind::ColonSubject });
     }
     if let Some(subject) = topic_source(tokens, pre_lo, qa) {
-        return Some(Frame { subject, cue: String::new(), via, confidence: 0.8, adjacent: false });
+        return Some(Frame { subject, cue: String::new(), via, confidence: 0.8, adjacent: false, kind: FrameKind::Topic });
     }
     if weak.is_some() {
         return weak;
@@ -709,7 +683,14 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
             && matches!(subject, Subject::Name(_) | Subject::Pronoun(_))
         {
             let via = find_via(tokens, lo, hi).or(via);
-            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence: 0.65, adjacent: false });
+            return Some(Frame {
+                subject,
+                cue: cue_text(tokens, &cue),
+                via,
+                confidence: 0.65,
+                adjacent: false,
+                kind: FrameKind::NextSentence,
+            });
         }
     }
     None
@@ -747,7 +728,14 @@ pub fn previous_sentence(tokens: &[Token], qa: usize) -> Option<Frame> {
     if tokens[start..end].iter().any(|t| t.quote.is_some()) || start == end {
         return None;
     }
-    let frame = |subject| Frame { subject, cue: String::new(), via: None, confidence: 0.6, adjacent: false };
+    let frame = |subject| Frame {
+        subject,
+        cue: String::new(),
+        via: None,
+        confidence: 0.6,
+        adjacent: false,
+        kind: FrameKind::PreviousSentence,
+    };
     let mut hi = end;
     while let Some(cue) = find_cue(tokens, start, hi, true) {
         if let Some(subject) = subject_of(tokens, start, end, &cue) {
@@ -792,6 +780,7 @@ pub fn colon_intro(tokens: &[Token]) -> Option<Frame> {
             via: find_via(tokens, lo, end),
             confidence: 0.75,
             adjacent: false,
+            kind: FrameKind::ColonIntro,
         });
     }
     // No cue: the last name of the sentence ("The reply came from Jane Doe:"),
@@ -799,7 +788,14 @@ pub fn colon_intro(tokens: &[Token]) -> Option<Frame> {
     // set out her objections:").
     let start = run_left(tokens, lo, end);
     let name = read_name(tokens, start, end).or_else(|| first_person(tokens, lo, end))?;
-    Some(Frame { subject: Subject::Name(name), cue: String::new(), via: None, confidence: 0.6, adjacent: false })
+    Some(Frame {
+        subject: Subject::Name(name),
+        cue: String::new(),
+        via: None,
+        confidence: 0.6,
+        adjacent: false,
+        kind: FrameKind::ColonIntro,
+    })
 }
 
 /// The first person's full name in `[lo, hi)`.
