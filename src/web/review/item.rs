@@ -130,6 +130,20 @@ struct Shown<'a> {
     images: bool,
 }
 
+/// Quotes whose attribution confidence is below this are marked "check the
+/// speaker": above it, the speaker was right at least 97 % of the time on
+/// the PolNeAR training split (see `extract/quotes/confidence.rs`).
+const CHECK_BELOW: f32 = 0.9;
+
+/// The quote's sentence split around the quoted words, so the page can
+/// highlight them; the whole sentence before when the words are not found.
+fn in_context<'a>(context: &'a str, text: &str) -> (&'a str, &'a str, &'a str) {
+    match context.find(text).filter(|_| !text.is_empty()) {
+        Some(at) => (&context[..at], &context[at..at + text.len()], &context[at + text.len()..]),
+        None => (context, "", ""),
+    }
+}
+
 fn render(
     state: &UiState,
     editor: &Editor,
@@ -152,8 +166,15 @@ fn render(
         .quotes
         .iter()
         .map(|q| {
+            let (before, marked, after) = in_context(&q.context, &q.text);
             context! {
                 id => &q.id,
+                check => q.confidence < CHECK_BELOW,
+                mention => &q.speaker_mention,
+                cue => &q.cue,
+                before => before,
+                marked => marked,
+                after => after,
                 text => &q.text,
                 context => &q.context,
                 kind => format!("{:?}", q.kind).to_lowercase(),
