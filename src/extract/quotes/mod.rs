@@ -415,24 +415,38 @@ fn credit_of(paras: &[Para], p: usize) -> Option<String> {
     if !matches!(kind, BlockKind::Blockquote | BlockKind::PullQuote) || prev.block.kind != kind {
         return None;
     }
-    let text = para.block.text.trim().trim_start_matches(['—', '–', '―', '-']).trim();
+    credit_line(&para.block.text)
+}
+
+/// The name a credit line gives: two to ten words, no sentence end, opening
+/// (after any dash) on a name of two words or more closed by a comma, a
+/// parenthesis or the line's end.
+fn credit_line(text: &str) -> Option<String> {
+    let text = text.trim().trim_start_matches(['—', '–', '―', '-']).trim();
     let words = text.split_whitespace().count();
     if !(2..=10).contains(&words) || text.ends_with(['.', '!', '?', ':', '"', '”', '»']) {
         return None;
     }
-    let tokens = &para.tokens;
+    let chars: Vec<char> = text.chars().collect();
+    let tokens = text::tokenize(&chars);
     let start = tokens.iter().position(Token::is_word)?;
-    let end = names::run_right(tokens, start, tokens.len());
+    let end = names::run_right(&tokens, start, tokens.len());
     let closes = tokens.get(end).is_none_or(|t| t.is_punct(',') || t.is_punct('('));
     if end < start + 2 || !closes {
         return None;
     }
-    names::read_name(tokens, start, end).filter(|n| n.words.len() >= 2).map(|n| n.text())
+    names::read_name(&tokens, start, end).filter(|n| n.words.len() >= 2).map(|n| n.text())
 }
 
-/// The name on the credit line after quotation block `p`, if any.
-fn credited(paras: &[Para], p: usize) -> Option<String> {
-    credit_of(paras, p + 1)
+/// The name on the credit line after quotation block `p`: its `<cite>` (a
+/// block of its kind) or the `<figcaption>` of its figure (a caption block,
+/// which the article text leaves out, right after it in `blocks`).
+fn credited(paras: &[Para], blocks: &[Block], p: usize) -> Option<String> {
+    credit_of(paras, p + 1).or_else(|| {
+        let at = blocks.iter().position(|b| std::ptr::eq(b, paras[p].block))?;
+        let next = blocks.get(at + 1).filter(|b| b.kind == BlockKind::Caption)?;
+        credit_line(&next.text)
+    })
 }
 
 /// Strips one pair of quotation marks around a whole block.
@@ -491,6 +505,7 @@ fn find_within(blocks: &[Block], facts: &PageFacts, limit: usize) -> QuoteReport
     let cands = join_splits(&paras, candidates(&paras));
     let mut finder = Finder {
         paras: &paras,
+        blocks,
         facts,
         book,
         last_speaker: vec![None; paras.len()],
@@ -525,6 +540,7 @@ fn find_within(blocks: &[Block], facts: &PageFacts, limit: usize) -> QuoteReport
 /// speaker (for continuation), the quotes so far.
 struct Finder<'p, 'b> {
     paras: &'p [Para<'b>],
+    blocks: &'b [Block],
     facts: &'p PageFacts,
     book: NameBook,
     last_speaker: Vec<Option<Attribution>>,
@@ -553,11 +569,12 @@ impl Finder<'_, '_> {
         if credit_of(self.paras, p).is_some() {
             return;
         }
-        let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
+        let (text, dash) = trailing_attribution(&para.block.text);
+        let text = strip_marks(&text).to_string();
         if text.is_empty() {
             return;
         }
-        let dash = dash.or_else(|| credited(self.paras, p));
+        let dash = dash.or_else(|| credited(self.paras, self.blocks, p));
         let attribution = match dash {
             Some(name) => Some(credit(name)),
             None => inherit(self.paras, &mut self.book, &self.last_speaker, p, true),
@@ -678,11 +695,12 @@ impl Finder<'_, '_> {
             if credit_of(paras, index).is_some() {
                 continue;
             }
-            let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
+            let (text, dash) = trailing_attribution(&para.block.text);
+        let text = strip_marks(&text).to_string();
             if text.is_empty() || self.quotes.iter().any(|q| q.kind != QuoteKind::Embed && repeats(&text, &q.text)) {
                 continue;
             }
-            let dash = dash.or_else(|| credited(paras, index));
+            let dash = dash.or_else(|| credited(paras, self.blocks, index));
             let mut quote = block_quote(para, &text, None, QuoteKind::Block, UNKNOWN_CONFIDENCE);
             if let Some(name) = dash {
                 credit(name).fill(&mut quote);
