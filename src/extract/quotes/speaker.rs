@@ -180,10 +180,22 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
     described(tokens, from, head)
 }
 
-/// The description whose head noun is token `head`, its phrase read from `from`.
+/// The description whose head noun is token `head`, its phrase read from
+/// `from` through an "of" complement ("un porte-parole de la préfecture",
+/// "a spokesman for the port").
 fn described(tokens: &[Token], from: usize, head: Option<usize>) -> Option<Subject> {
     let head = head?;
-    Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, from, head + 1)))
+    let mut end = head + 1;
+    let complement = |t: &Token| matches!(t.lower.as_str(), "of" | "for" | "de" | "du" | "des" | "d" | "der");
+    if tokens.get(end).is_some_and(|t| t.quote.is_none() && complement(t)) {
+        let stop = (end + 1..tokens.len().min(end + 5))
+            .find(|&k| !tokens[k].is_word() || tokens[k].quote.is_some() || STOPS.contains(&tokens[k].lower.as_str()))
+            .unwrap_or(tokens.len().min(end + 5));
+        if stop > end + 1 {
+            end = stop;
+        }
+    }
+    Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, from, end)))
 }
 
 /// The words of `[from, to)` as written, punctuation left out.
