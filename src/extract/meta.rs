@@ -469,24 +469,33 @@ mod tests {
 
     #[test]
     fn the_rightmost_title_separator_and_a_domain_name_the_outlet() {
-        assert_eq!(title_outlet("Opinion | Republicans Are Following Him - The Daily Ledger").as_deref(), Some("The Daily Ledger"));
+        assert_eq!(
+            title_outlet("Opinion | Republicans Are Following Him - The Daily Ledger").as_deref(),
+            Some("The Daily Ledger")
+        );
         assert_eq!(title_outlet("A long story about the harbour — www.example.ru").as_deref(), Some("www.example.ru"));
         assert_eq!(title_outlet("Roundup – latest stories"), None);
     }
 
     #[test]
     fn a_logo_alt_names_the_outlet_when_nothing_before_it_does() {
-        let m = meta(r#"<html><head><title>Home</title></head><body><header><a class="site-logo" href="/">
-            <img src="l.png" alt="Riverton Ledger logo"></a></header><img src="x.png" alt="A bridge"></body></html>"#);
+        let m = meta(
+            r#"<html><head><title>Home</title></head><body><header><a class="site-logo" href="/">
+            <img src="l.png" alt="Riverton Ledger logo"></a></header><img src="x.png" alt="A bridge"></body></html>"#,
+        );
         assert_eq!(m.outlet.as_deref(), Some("Riverton Ledger"));
         let plain = meta(r#"<html><body><img class="hero" src="x.png" alt="A bridge at dusk"></body></html>"#);
         assert_eq!(plain.outlet, None);
         let generic = meta(r#"<html><body><img id="logo" src="x.png" alt="logo"></body></html>"#);
         assert_eq!(generic.outlet, None);
-        let site = meta(r#"<html><head><meta property="og:site_name" content="OG Name"></head>
-            <body><img class="logo" alt="Other"></body></html>"#);
+        let site = meta(
+            r#"<html><head><meta property="og:site_name" content="OG Name"></head>
+            <body><img class="logo" alt="Other"></body></html>"#,
+        );
         assert_eq!(site.outlet.as_deref(), Some("OG Name"));
-        let by_src = meta(r#"<html><body><img src="/images/logo-tsr.gif" alt="The Harbour Review - Home - News"></body></html>"#);
+        let by_src = meta(
+            r#"<html><body><img src="/images/logo-tsr.gif" alt="The Harbour Review - Home - News"></body></html>"#,
+        );
         assert_eq!(by_src.outlet.as_deref(), Some("The Harbour Review"));
     }
 

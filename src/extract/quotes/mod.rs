@@ -356,8 +356,11 @@ fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
         },
         Subject::Unknown => (None, None, Mention::Phrase),
     };
-    let confidence =
-        if speaker.is_some() { calibrated(Basis::Frame(frame.kind, frame.adjacent), mention) } else { UNKNOWN_CONFIDENCE };
+    let confidence = if speaker.is_some() {
+        calibrated(Basis::Frame(frame.kind, frame.adjacent), mention)
+    } else {
+        UNKNOWN_CONFIDENCE
+    };
     Attribution {
         speaker,
         mention_text,
@@ -556,7 +559,8 @@ impl Finder<'_, '_> {
         let text = para.block.text.trim();
         if !text.is_empty() {
             let speaker = para.block.account.clone().filter(|a| !a.trim().is_empty());
-            let confidence = if speaker.is_some() { calibrated(Basis::Embed, Mention::FullName) } else { UNKNOWN_CONFIDENCE };
+            let confidence =
+                if speaker.is_some() { calibrated(Basis::Embed, Mention::FullName) } else { UNKNOWN_CONFIDENCE };
             let mut quote = block_quote(para, text, speaker.clone(), QuoteKind::Embed, confidence);
             quote.speaker_mention = speaker;
             self.push(quote);
@@ -696,7 +700,7 @@ impl Finder<'_, '_> {
                 continue;
             }
             let (text, dash) = trailing_attribution(&para.block.text);
-        let text = strip_marks(&text).to_string();
+            let text = strip_marks(&text).to_string();
             if text.is_empty() || self.quotes.iter().any(|q| q.kind != QuoteKind::Embed && repeats(&text, &q.text)) {
                 continue;
             }

@@ -599,7 +599,14 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
         let subject = if verb_final { persian_left(tokens, pre_lo, qa) } else { None };
         match subject.or_else(|| subject_of(tokens, qb, post_hi, &cue)) {
             Some(subject) => {
-                return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near, kind: FrameKind::After });
+                return Some(Frame {
+                    subject,
+                    cue: cue_text(tokens, &cue),
+                    via,
+                    confidence,
+                    adjacent: near,
+                    kind: FrameKind::After,
+                });
             }
             None => {
                 weak = Some(Frame {
@@ -629,7 +636,14 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
             subject_of(tokens, pre_lo, qa, &cue).or_else(|| coordinated_subject(tokens, pre_lo, &cue))
         };
         if let Some(subject) = subject {
-            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near, kind: FrameKind::Before });
+            return Some(Frame {
+                subject,
+                cue: cue_text(tokens, &cue),
+                via,
+                confidence,
+                adjacent: near,
+                kind: FrameKind::Before,
+            });
         }
         hi = cue.start;
     }
@@ -639,7 +653,14 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
     if let Some((start, end, class, near, confidence)) = participle {
         let cue = Cue { start, end, class };
         if let Some(subject) = participle_subject(tokens, pre_lo, &cue) {
-            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near, kind: FrameKind::Participle });
+            return Some(Frame {
+                subject,
+                cue: cue_text(tokens, &cue),
+                via,
+                confidence,
+                adjacent: near,
+                kind: FrameKind::Participle,
+            });
         }
     }
     // "Green candidate Chloe Barnes: “…”": a name and a colon, no verb.
@@ -673,10 +694,24 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
         && tokens[qa - 1].is_punct(':')
         && let Some(subject) = opening_subject(tokens, pre_lo, qa - 1).or_else(|| leading_name(tokens, pre_lo, qa - 1))
     {
-        return Some(Frame { subject, cue: String::new(), via, confidence: 0.7, adjacent: false, kind: FrameKind::ColonSubject });
+        return Some(Frame {
+            subject,
+            cue: String::new(),
+            via,
+            confidence: 0.7,
+            adjacent: false,
+            kind: FrameKind::ColonSubject,
+        });
     }
     if let Some(subject) = topic_source(tokens, pre_lo, qa) {
-        return Some(Frame { subject, cue: String::new(), via, confidence: 0.8, adjacent: false, kind: FrameKind::Topic });
+        return Some(Frame {
+            subject,
+            cue: String::new(),
+            via,
+            confidence: 0.8,
+            adjacent: false,
+            kind: FrameKind::Topic,
+        });
     }
     if weak.is_some() {
         return weak;

@@ -160,7 +160,9 @@ pub fn ends_sentence(tokens: &[Token], i: usize) -> bool {
             // ends an abbreviation, not a sentence.
             let next = tokens.get(i + 1);
             if next.is_some_and(|n| {
-                n.is_punct(')') || n.is_punct(',') || (n.is_word() && n.text.chars().next().is_some_and(char::is_lowercase))
+                n.is_punct(')')
+                    || n.is_punct(',')
+                    || (n.is_word() && n.text.chars().next().is_some_and(char::is_lowercase))
             }) {
                 return false;
             }

@@ -61,4 +61,3 @@ pub fn find_via(tokens: &[Token], lo: usize, hi: usize) -> Option<String> {
     }
     None
 }
-
