@@ -67,14 +67,14 @@ const STOPS: &[&str] = &[
 ];
 
 /// A cue found in a window: token range and class.
-struct Cue {
-    start: usize,
+pub(super) struct Cue {
+    pub(super) start: usize,
     end: usize,
     class: CueClass,
 }
 
 /// The first cue in `[lo, hi)` (or the last when `last`), outside quotes.
-fn find_cue(tokens: &[Token], lo: usize, hi: usize, last: bool) -> Option<Cue> {
+pub(super) fn find_cue(tokens: &[Token], lo: usize, hi: usize, last: bool) -> Option<Cue> {
     let mut found = None;
     let mut i = lo;
     while i < hi {
@@ -114,7 +114,7 @@ fn capitalized_mid_sentence(tokens: &[Token], i: usize) -> bool {
 }
 
 /// The cue as written, with a French auxiliary kept ("a déclaré").
-fn cue_text(tokens: &[Token], cue: &Cue) -> String {
+pub(super) fn cue_text(tokens: &[Token], cue: &Cue) -> String {
     let mut words: Vec<&str> = tokens[cue.start..cue.end].iter().map(|t| t.text.as_str()).collect();
     let aux = cue.start.checked_sub(1).and_then(|p| tokens.get(p)).map(|t| t.lower.as_str());
     let aux_before_pronoun = cue.start.checked_sub(2).and_then(|p| tokens.get(p)).map(|t| t.lower.as_str());
@@ -474,7 +474,7 @@ fn pre_lo_words(tokens: &[Token], lo: usize, start: usize) -> usize {
 }
 
 /// The subject of `cue` within `[lo, hi)`.
-fn subject_of(tokens: &[Token], lo: usize, hi: usize, cue: &Cue) -> Option<Subject> {
+pub(super) fn subject_of(tokens: &[Token], lo: usize, hi: usize, cue: &Cue) -> Option<Subject> {
     match cue.class {
         CueClass::Source => subject_right(tokens, cue.end, hi),
         // "told the court": who is told follows the verb, never who tells.
@@ -527,7 +527,7 @@ fn complement_clause(tokens: &[Token], from: usize, hi: usize) -> bool {
 
 /// The window of one sentence around tokens `[qa, qb)`: from the previous
 /// sentence end or quote to the next, at most [`WINDOW_LIMIT`] tokens.
-fn window_before(tokens: &[Token], qa: usize) -> usize {
+pub(super) fn window_before(tokens: &[Token], qa: usize) -> usize {
     let floor = qa.saturating_sub(WINDOW_LIMIT);
     let mut lo = qa;
     while lo > floor {
@@ -757,96 +757,8 @@ fn topic_source(tokens: &[Token], lo: usize, qa: usize) -> Option<Subject> {
     }
 }
 
-/// A quote opening a sentence with no frame of its own, read from the
-/// sentence before it in the paragraph: "Jane Doe said the union would
-/// appeal. “…”" (a cue's subject), or "Asked about it, Margaret laughs. “…”"
-/// (the one person that sentence names).
-pub fn previous_sentence(tokens: &[Token], qa: usize) -> Option<Frame> {
-    let lo = window_before(tokens, qa);
-    if lo != qa || lo == 0 || !ends_sentence(tokens, lo - 1) {
-        return None;
-    }
-    let end = lo - 1;
-    let floor = end.saturating_sub(WINDOW_LIMIT);
-    let mut start = end;
-    while start > floor && !ends_sentence(tokens, start - 1) {
-        start -= 1;
-    }
-    if tokens[start..end].iter().any(|t| t.quote.is_some()) || start == end {
-        return None;
-    }
-    let frame = |subject| Frame {
-        subject,
-        cue: String::new(),
-        via: None,
-        confidence: 0.6,
-        adjacent: false,
-        kind: FrameKind::PreviousSentence,
-    };
-    let mut hi = end;
-    while let Some(cue) = find_cue(tokens, start, hi, true) {
-        if let Some(subject) = subject_of(tokens, start, end, &cue) {
-            return (subject != Subject::Unknown).then(|| frame(subject));
-        }
-        hi = cue.start;
-    }
-    // No cue: the only person the sentence names.
-    let mut names = Vec::new();
-    let mut i = start;
-    while i < end {
-        if tokens[i].is_capitalized() {
-            let run_end = run_right(tokens, i, end).max(i + 1);
-            if let Some(name) = read_name(tokens, i, run_end).filter(|n| !n.is_org()) {
-                names.push(name);
-            }
-            i = run_end;
-        } else {
-            i += 1;
-        }
-    }
-    match names.as_slice() {
-        [only] => Some(frame(Subject::Name(only.clone()))),
-        _ => None,
-    }
-}
-
-/// The speaker a paragraph ending in a colon introduces ("Jane Doe said:"),
-/// read from its last sentence.
-pub fn colon_intro(tokens: &[Token]) -> Option<Frame> {
-    if !tokens.last().is_some_and(|t| t.is_punct(':')) {
-        return None;
-    }
-    let end = tokens.len() - 1;
-    let lo = window_before(tokens, end);
-    if let Some(cue) = find_cue(tokens, lo, end, true)
-        && let Some(subject) = subject_of(tokens, lo, end, &cue)
-    {
-        return Some(Frame {
-            subject,
-            cue: cue_text(tokens, &cue),
-            via: find_via(tokens, lo, end),
-            confidence: 0.75,
-            adjacent: false,
-            kind: FrameKind::ColonIntro,
-        });
-    }
-    // No cue: the last name of the sentence ("The reply came from Jane Doe:"),
-    // else its first person's full name, the subject ("Councillor Jane Doe
-    // set out her objections:").
-    let start = run_left(tokens, lo, end);
-    let name = read_name(tokens, start, end).or_else(|| first_person(tokens, lo, end))?;
-    Some(Frame {
-        subject: Subject::Name(name),
-        cue: String::new(),
-        via: None,
-        confidence: 0.6,
-        adjacent: false,
-        kind: FrameKind::ColonIntro,
-    })
-}
-
 /// The first person's full name in `[lo, hi)`.
-fn first_person(tokens: &[Token], lo: usize, hi: usize) -> Option<Name> {
+pub(super) fn first_person(tokens: &[Token], lo: usize, hi: usize) -> Option<Name> {
     let mut i = lo;
     while i < hi {
         if tokens[i].is_capitalized() && tokens[i].quote.is_none() {
