@@ -2,7 +2,7 @@
 //! right speaker. Each quote's attribution falls in one cell of where its
 //! frame was found ([`Basis`]) by what kind of mention named the speaker
 //! ([`Mention`]); the cell's confidence is the share of right speakers in it
-//! on the PolNeAR training split (Laplace-smoothed: `(right + 1) / (n + 2)`),
+//! on the `PolNeAR` training split (smoothed toward a prior, see [`TABLE`]),
 //! measured with `../shared/tools/eval-polnear` and refitted when the rules
 //! change. Fitted numbers, no text: the table is the whole model.
 //!
@@ -77,12 +77,12 @@ impl Mention {
 }
 
 /// Confidence per [`Basis`] row and [`Mention`] column (full name, one
-/// word, pronoun, resolved description, phrase). Fitted on the PolNeAR
+/// word, pronoun, resolved description, phrase). Fitted on the `PolNeAR`
 /// training split's 585-article tune half as `(right + 4p) / (n + 4)` with a
 /// column prior `p` (0.85, 0.85, 0.7, 0.4, 0.75); a cell measured on fewer
 /// than 20 quotes stays below 0.9, so "0.9 or more" is only claimed where the
 /// evidence is. The tune counts (n, right) per cell are in the comments.
-/// Pronouns are rarely scored there (PolNeAR's source is the pronoun itself),
+/// Pronouns are rarely scored there (`PolNeAR`'s source is the pronoun itself),
 /// so their column is mostly the prior. Rows 13 and 14 are set, not fitted:
 /// a credit line or an embed's account is declared by the page's markup.
 const TABLE: [[f32; 5]; 16] = [

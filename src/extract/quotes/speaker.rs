@@ -350,6 +350,9 @@ fn sentence_start(tokens: &[Token], lo: usize) -> usize {
     start
 }
 
+/// Words that open a clause: a description read back from a cue stops there.
+const CLAUSE: &[&str] = &["that", "which", "who", "whom", "when", "while", "because", "and", "but", "or", "if"];
+
 /// Relative pronouns that open a clause, not an apposition.
 const RELATIVES: &[&str] = &["who", "which", "whose", "whom", "where", "qui", "que", "dont", "où", "که"];
 
@@ -401,7 +404,6 @@ fn subject_left_at(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
     // presumptive Republican presidential nominee wrote").
     // "A spokesperson for the city's main hospital said": up to eight, back
     // to a word that opens a clause.
-    const CLAUSE: &[&str] = &["that", "which", "who", "whom", "when", "while", "because", "and", "but", "or", "if"];
     let back = end.saturating_sub(8).max(lo);
     let mut start = end;
     while start > back
@@ -663,45 +665,8 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
             });
         }
     }
-    // "Green candidate Chloe Barnes: “…”": a name and a colon, no verb.
-    if qa >= 2 && tokens[qa - 1].is_punct(':') {
-        let start = run_left(tokens, pre_lo, qa - 1);
-        // "HEADLINE - Mark Blumenthal and Jon Cohen: “…”": a dash sets the name off.
-        let mut first = start;
-        if first >= pre_lo + 2 && tokens[first - 1].lower == "and" && tokens[first - 2].is_capitalized() {
-            first = run_left(tokens, pre_lo, first - 1);
-        }
-        let dashed = first > pre_lo
-            && tokens[first - 1].kind == super::text::TokenKind::Punct
-            && tokens[first - 1].text.starts_with(['-', '—', '–']);
-        if start < qa - 1
-            && (start == pre_lo_words(tokens, pre_lo, start) || dashed)
-            && let Some(name) = read_name(tokens, start, qa - 1)
-        {
-            return Some(Frame {
-                subject: Subject::Name(name),
-                cue: String::new(),
-                via,
-                confidence: 0.75,
-                adjacent: true,
-                kind: FrameKind::Colon,
-            });
-        }
-    }
-    // "Clinton has since apologized for what happened: “…”": a sentence
-    // whose clause ends in a colon introduces the quote as its subject's.
-    if qa >= 2
-        && tokens[qa - 1].is_punct(':')
-        && let Some(subject) = opening_subject(tokens, pre_lo, qa - 1).or_else(|| leading_name(tokens, pre_lo, qa - 1))
-    {
-        return Some(Frame {
-            subject,
-            cue: String::new(),
-            via,
-            confidence: 0.7,
-            adjacent: false,
-            kind: FrameKind::ColonSubject,
-        });
+    if let Some(frame) = colon_frame(tokens, pre_lo, qa, via.as_ref()) {
+        return Some(frame);
     }
     if let Some(subject) = topic_source(tokens, pre_lo, qa) {
         return Some(Frame {
@@ -716,7 +681,12 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
     if weak.is_some() {
         return weak;
     }
-    // The next sentence, when it has no quote of its own.
+    next_sentence_frame(tokens, post_hi, via)
+}
+
+/// A frame in the sentence after the quote's (which ends at `post_hi`),
+/// when that sentence has no quote of its own.
+fn next_sentence_frame(tokens: &[Token], post_hi: usize, via: Option<String>) -> Option<Frame> {
     if post_hi < tokens.len() && tokens[post_hi].quote.is_none() {
         let lo = post_hi + 1;
         let hi = window_after(tokens, lo);
@@ -739,6 +709,53 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
                 kind: FrameKind::NextSentence,
             });
         }
+    }
+    None
+}
+
+/// A frame with no verb, ending in a colon right before the quote at `qa`:
+/// a name alone ("Green candidate Chloe Barnes: “…”"), or a clause whose
+/// subject introduces the quote ("Clinton has since apologized: “…”").
+fn colon_frame(tokens: &[Token], pre_lo: usize, qa: usize, via: Option<&String>) -> Option<Frame> {
+    // "Green candidate Chloe Barnes: “…”": a name and a colon, no verb.
+    if qa >= 2 && tokens[qa - 1].is_punct(':') {
+        let start = run_left(tokens, pre_lo, qa - 1);
+        // "HEADLINE - Mark Blumenthal and Jon Cohen: “…”": a dash sets the name off.
+        let mut first = start;
+        if first >= pre_lo + 2 && tokens[first - 1].lower == "and" && tokens[first - 2].is_capitalized() {
+            first = run_left(tokens, pre_lo, first - 1);
+        }
+        let dashed = first > pre_lo
+            && tokens[first - 1].kind == super::text::TokenKind::Punct
+            && tokens[first - 1].text.starts_with(['-', '—', '–']);
+        if start < qa - 1
+            && (start == pre_lo_words(tokens, pre_lo, start) || dashed)
+            && let Some(name) = read_name(tokens, start, qa - 1)
+        {
+            return Some(Frame {
+                subject: Subject::Name(name),
+                cue: String::new(),
+                via: via.cloned(),
+                confidence: 0.75,
+                adjacent: true,
+                kind: FrameKind::Colon,
+            });
+        }
+    }
+    // "Clinton has since apologized for what happened: “…”": a sentence
+    // whose clause ends in a colon introduces the quote as its subject's.
+    if qa >= 2
+        && tokens[qa - 1].is_punct(':')
+        && let Some(subject) = opening_subject(tokens, pre_lo, qa - 1).or_else(|| leading_name(tokens, pre_lo, qa - 1))
+    {
+        return Some(Frame {
+            subject,
+            cue: String::new(),
+            via: via.cloned(),
+            confidence: 0.7,
+            adjacent: false,
+            kind: FrameKind::ColonSubject,
+        });
     }
     None
 }

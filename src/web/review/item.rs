@@ -132,7 +132,7 @@ struct Shown<'a> {
 
 /// Quotes whose attribution confidence is below this are marked "check the
 /// speaker": above it, the speaker was right at least 97 % of the time on
-/// the PolNeAR training split (see `extract/quotes/confidence.rs`).
+/// the `PolNeAR` training split (see `extract/quotes/confidence.rs`).
 const CHECK_BELOW: f32 = 0.9;
 
 /// The quote's sentence split around the quoted words, so the page can
@@ -144,26 +144,10 @@ fn in_context<'a>(context: &'a str, text: &str) -> (&'a str, &'a str, &'a str) {
     }
 }
 
-fn render(
-    state: &UiState,
-    editor: &Editor,
-    view: &ItemView,
-    values: &FormValues,
-    shown: &Shown<'_>,
-) -> Result<Response, UiError> {
-    let Shown { error, status, images } = *shown;
-    let item: &Item = &view.item;
-    let base = item.url.as_deref().and_then(|u| url::Url::parse(u).ok());
-    // The summary was sanitized at ingest; sanitizing again at display costs
-    // little and keeps the page safe whatever wrote the record.
-    let summary = if item.text.trim().is_empty() {
-        let html = if item.content.trim().is_empty() { &item.summary } else { &item.content };
-        sanitize_html(html, base.as_ref())
-    } else {
-        String::new()
-    };
-    let quotes: Vec<Value> = view
-        .quotes
+/// The quotes of the item page, each with the editor's values and, below
+/// [`CHECK_BELOW`], what the editor needs to check the speaker.
+fn quote_rows(view: &ItemView, values: &FormValues) -> Vec<Value> {
+    view.quotes
         .iter()
         .map(|q| {
             let (before, marked, after) = in_context(&q.context, &q.text);
@@ -186,7 +170,28 @@ fn render(
                 confidence => format!("{:.0}%", q.confidence * 100.0),
             }
         })
-        .collect();
+        .collect()
+}
+
+fn render(
+    state: &UiState,
+    editor: &Editor,
+    view: &ItemView,
+    values: &FormValues,
+    shown: &Shown<'_>,
+) -> Result<Response, UiError> {
+    let Shown { error, status, images } = *shown;
+    let item: &Item = &view.item;
+    let base = item.url.as_deref().and_then(|u| url::Url::parse(u).ok());
+    // The summary was sanitized at ingest; sanitizing again at display costs
+    // little and keeps the page safe whatever wrote the record.
+    let summary = if item.text.trim().is_empty() {
+        let html = if item.content.trim().is_empty() { &item.summary } else { &item.content };
+        sanitize_html(html, base.as_ref())
+    } else {
+        String::new()
+    };
+    let quotes = quote_rows(view, values);
     // Chosen quotes the page no longer has (re-extracted): say so rather than drop them silently.
     let missing: Vec<&String> = values.chosen.iter().filter(|id| !view.quotes.iter().any(|q| &q.id == *id)).collect();
     let links: Vec<Value> = view
