@@ -69,6 +69,7 @@ fn fill(store: &dyn Store, batch: usize) {
                 id: format!("q{q}"),
                 text: format!("We will not raise taxes this year, and that is final, number {q} of item {i}"),
                 speaker: (q != 1).then(|| "Mayor Jane Doe".to_owned()),
+                speaker_mention: None,
                 cue: Some("said".to_owned()),
                 outlet: Some("Riverton Ledger".to_owned()),
                 via: (q == 2).then(|| "Channel 4".to_owned()),

@@ -46,6 +46,8 @@ struct Found {
     canonical: Option<String>,
     base_href: Option<String>,
     title_tag: Option<String>,
+    /// The alt text of the site's logo image.
+    logo_alt: Option<String>,
     h1: Option<String>,
     rel_author: Option<String>,
     byline_el: Option<String>,
@@ -76,7 +78,8 @@ pub(crate) fn read_meta(doc: &Html, page_url: Option<&Url>) -> Meta {
         .or_else(|| page_url.cloned());
     let outlet = clean(found.og_site.as_deref())
         .or_else(|| clean(found.ld.publisher.as_deref()))
-        .or_else(|| found.title_tag.as_deref().and_then(title_outlet));
+        .or_else(|| found.title_tag.as_deref().and_then(title_outlet))
+        .or_else(|| found.logo_alt.as_deref().and_then(logo_outlet));
     let title = clean(found.og_title.as_deref())
         .or_else(|| clean(found.ld.headline.as_deref()))
         .or_else(|| clean(found.h1.as_deref()))
@@ -150,6 +153,7 @@ fn walk(doc: &Html) -> Found {
             "base" => set(&mut found.base_href, attr("href")),
             "title" if found.title_tag.is_none() && !in_svg(node) => found.title_tag = Some(text_of(node)),
             "h1" if found.h1.is_none() => found.h1 = Some(text_of(node)),
+            "img" if found.logo_alt.is_none() && is_logo(node) => set(&mut found.logo_alt, attr("alt")),
             "time" => {
                 let published = attr("itemprop").is_some_and(|p| p.eq_ignore_ascii_case("datePublished"))
                     || attr("class").is_some_and(|c| c.to_ascii_lowercase().contains("publish"));
@@ -180,6 +184,45 @@ fn walk(doc: &Html) -> Found {
         }
     }
     found
+}
+
+/// An image that is the site's logo: it, or one of its three nearest
+/// ancestors (the header link around it), says "logo" in its class or id.
+fn is_logo(node: ego_tree::NodeRef<'_, Node>) -> bool {
+    let own_src = node.value().as_element().and_then(|e| e.attr("src")).is_some_and(|src| {
+        let file = src.rsplit('/').next().unwrap_or_default();
+        file.to_ascii_lowercase().contains("logo")
+    });
+    own_src
+        || std::iter::once(node).chain(node.ancestors()).take(4).filter_map(|n| n.value().as_element()).any(|e| {
+            [e.attr("class"), e.attr("id")].into_iter().flatten().any(|v| v.to_ascii_lowercase().contains("logo"))
+        })
+}
+
+/// The outlet a logo's alt text names: "Example News logo" → "Example
+/// News"; words that describe the image rather than name the site give none.
+fn logo_outlet(alt: &str) -> Option<String> {
+    let text = clean(Some(alt))?;
+    // "Catch it Kansas - Content - News": the site's name leads.
+    let text = [" | ", " - ", " – ", " — "]
+        .iter()
+        .fold(text.as_str(), |t, separator| t.split(separator).next().unwrap_or(t))
+        .trim()
+        .to_owned();
+    let lower = text.to_lowercase();
+    let name = ["logo", "home", "homepage", "home page"]
+        .iter()
+        .fold(text.as_str(), |t, w| {
+            let cut = t.len().saturating_sub(w.len());
+            match t.get(cut..) {
+                Some(tail) if tail.eq_ignore_ascii_case(w) => t[..cut].trim_end_matches([' ', '-', '–', '|']),
+                _ => t,
+            }
+        })
+        .trim();
+    let words = name.split_whitespace().count();
+    let generic = matches!(lower.as_str(), "logo" | "home" | "site logo" | "homepage" | "image");
+    ((1..=6).contains(&words) && !generic).then(|| name.to_owned())
 }
 
 fn set(slot: &mut Option<String>, value: Option<&str>) {
@@ -306,22 +349,19 @@ fn clean_byline(raw: &str) -> Option<String> {
 /// first letter not lower case, so "Roundup – latest stories" names no
 /// outlet) after a headline of three words or more.
 fn title_outlet(title: &str) -> Option<String> {
-    for separator in [" | ", " – ", " — ", " - "] {
-        if let Some((head, tail)) = title.rsplit_once(separator) {
-            let tail = tail.trim();
-            let words = tail.split_whitespace().count();
-            let named = tail.chars().find(|c| c.is_alphanumeric()).is_some_and(|c| !c.is_lowercase());
-            if (1..=5).contains(&words)
-                && head.split_whitespace().count() >= 3
-                && named
-                && !tail.ends_with(['.', '?', '!'])
-            {
-                return Some(tail.to_owned());
-            }
-            return None;
-        }
-    }
-    None
+    // The rightmost separator of any kind: "Opinion | Headline - Outlet".
+    let last = [" | ", " – ", " — ", " - "]
+        .into_iter()
+        .filter_map(|separator| title.rfind(separator).map(|at| (at, separator)))
+        .max_by_key(|&(at, _)| at);
+    let (at, separator) = last?;
+    let (head, tail) = (&title[..at], title[at + separator.len()..].trim());
+    let words = tail.split_whitespace().count();
+    // A site's domain is its name too ("— www.wday.ru").
+    let domain = words == 1 && tail.contains('.') && !tail.ends_with('.');
+    let named = domain || tail.chars().find(|c| c.is_alphanumeric()).is_some_and(|c| !c.is_lowercase());
+    ((1..=5).contains(&words) && head.split_whitespace().count() >= 3 && named && !tail.ends_with(['.', '?', '!']))
+        .then(|| tail.to_owned())
 }
 
 /// "Story title | Outlet" → "Story title", when the suffix is the outlet or the
@@ -425,6 +465,38 @@ mod tests {
     fn meta(html: &str) -> Meta {
         let url = Url::parse("https://www.example.com/news/story.html").expect("valid");
         read_meta(&Html::parse_document(html), Some(&url))
+    }
+
+    #[test]
+    fn the_rightmost_title_separator_and_a_domain_name_the_outlet() {
+        assert_eq!(
+            title_outlet("Opinion | Republicans Are Following Him - The Daily Ledger").as_deref(),
+            Some("The Daily Ledger")
+        );
+        assert_eq!(title_outlet("A long story about the harbour — www.example.ru").as_deref(), Some("www.example.ru"));
+        assert_eq!(title_outlet("Roundup – latest stories"), None);
+    }
+
+    #[test]
+    fn a_logo_alt_names_the_outlet_when_nothing_before_it_does() {
+        let m = meta(
+            r#"<html><head><title>Home</title></head><body><header><a class="site-logo" href="/">
+            <img src="l.png" alt="Riverton Ledger logo"></a></header><img src="x.png" alt="A bridge"></body></html>"#,
+        );
+        assert_eq!(m.outlet.as_deref(), Some("Riverton Ledger"));
+        let plain = meta(r#"<html><body><img class="hero" src="x.png" alt="A bridge at dusk"></body></html>"#);
+        assert_eq!(plain.outlet, None);
+        let generic = meta(r#"<html><body><img id="logo" src="x.png" alt="logo"></body></html>"#);
+        assert_eq!(generic.outlet, None);
+        let site = meta(
+            r#"<html><head><meta property="og:site_name" content="OG Name"></head>
+            <body><img class="logo" alt="Other"></body></html>"#,
+        );
+        assert_eq!(site.outlet.as_deref(), Some("OG Name"));
+        let by_src = meta(
+            r#"<html><body><img src="/images/logo-tsr.gif" alt="The Harbour Review - Home - News"></body></html>"#,
+        );
+        assert_eq!(by_src.outlet.as_deref(), Some("The Harbour Review"));
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub struct Quote {
     pub text: String,
     /// Who said it (merged to the article's fullest form of the name); `None` when unknown.
     pub speaker: Option<String>,
+    /// The words that named the speaker where the quote is attributed, as
+    /// written ("the senator", "Mr. Carper"); `None` for a pronoun or when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker_mention: Option<String>,
     /// The cue verb as written ("said", "pointed out", "گفت").
     pub cue: Option<String>,
     /// The outlet that published the article.

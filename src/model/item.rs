@@ -141,6 +141,7 @@ impl AddedQuote {
             id: self.id.clone(),
             text: self.text.clone(),
             speaker: self.speaker.clone(),
+            speaker_mention: None,
             cue: None,
             outlet: self.outlet.clone(),
             via: None,

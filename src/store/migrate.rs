@@ -280,6 +280,7 @@ mod tests {
             id: format!("q{n}"),
             text: format!("Quote {n}"),
             speaker: None,
+            speaker_mention: None,
             cue: None,
             outlet: None,
             via: None,

@@ -130,6 +130,7 @@ fn quote(text: &str) -> Quote {
         id: format!("q-{}", text.len()),
         text: text.to_owned(),
         speaker: Some("Sara Lee".to_owned()),
+        speaker_mention: None,
         cue: Some("said".to_owned()),
         outlet: Some("Ledger".to_owned()),
         via: None,

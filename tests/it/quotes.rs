@@ -164,6 +164,76 @@ proptest! {
     }
 }
 
+fn named_block_strategy() -> impl Strategy<Value = Block> {
+    let words = prop::sample::select(vec![
+        "“",
+        "”",
+        "«",
+        "»",
+        ",",
+        ".",
+        ":",
+        "said",
+        "says",
+        "told",
+        "according to",
+        "the",
+        "a",
+        "spokesman",
+        "senator",
+        "Sen.",
+        "Jane",
+        "Doe",
+        "B.",
+        "Mr.",
+        "Whitfield",
+        "he",
+        "she",
+        "board",
+        "of",
+        "Harbour",
+        "(D-Wash.)",
+        "—",
+        "fumed",
+        "who",
+        "is",
+        "chairman",
+        "گفت",
+        "او",
+        "a déclaré",
+        "sagte",
+        "Sprecher",
+    ]);
+    (prop::collection::vec(words, 0..40), 0u8..4).prop_map(|(words, kind)| {
+        let kind = match kind {
+            0 | 1 => BlockKind::Paragraph,
+            2 => BlockKind::Blockquote,
+            _ => BlockKind::Caption,
+        };
+        Block { kind, text: words.join(" "), link_spans: Vec::new(), q_spans: Vec::new(), account: None }
+    })
+}
+
+proptest! {
+    /// A speaker or a mention is always words of the article (a name as
+    /// written, a description phrase, a credit line), never invented.
+    #[test]
+    fn speakers_and_mentions_come_from_the_article(blocks in prop::collection::vec(named_block_strategy(), 0..6)) {
+        let facts = PageFacts { title: Some("t".into()), outlet: None, language: None };
+        let all: String = blocks.iter().map(|b| b.text.as_str()).collect::<Vec<_>>().join(" ");
+        let words: std::collections::HashSet<String> =
+            all.split(|c: char| !c.is_alphanumeric() && c != '-' && c != '\u{200c}').map(str::to_lowercase).collect();
+        for q in find_quotes(&blocks, &facts) {
+            for name in [&q.speaker, &q.speaker_mention].into_iter().flatten() {
+                for w in name.split(|c: char| !c.is_alphanumeric() && c != '-' && c != '\u{200c}').filter(|w| !w.is_empty()) {
+                    prop_assert!(words.contains(&w.to_lowercase()), "{w:?} of {name:?} not in {all:?}");
+                }
+            }
+            prop_assert!((0.0..=1.0).contains(&q.confidence));
+        }
+    }
+}
+
 /// Prints the report for any gold folder: `QUOTE_GOLD_DIR=… cargo test --test it
 /// quotes::print_gold_report -- --ignored --nocapture` (until `gleaner eval quotes` is wired).
 #[test]
@@ -392,4 +462,59 @@ fn named_quote_page_steps_grow_linearly() {
     let large = find_quotes_report(&[para(400)], &facts);
     assert!(large.steps <= small.steps * 9, "50: {} steps, 400: {}", small.steps, large.steps);
     assert!(large.quotes.len() >= 400, "{} quotes", large.quotes.len());
+}
+
+#[test]
+fn an_unnamed_role_is_credited_as_written_with_its_mention() {
+    let quotes = quotes_of("“We will publish the documents next week,” a harbour authority spokesman said.");
+    assert_eq!(quotes[0].speaker.as_deref(), Some("a harbour authority spokesman"));
+    assert_eq!(quotes[0].speaker_mention.as_deref(), Some("a harbour authority spokesman"));
+    // A description is less sure than a name next to the quote.
+    let named = quotes_of("“We will publish the documents next week,” said Jane Doe.");
+    assert!(
+        quotes[0].confidence < 0.9 && named[0].confidence >= 0.9,
+        "{} {}",
+        quotes[0].confidence,
+        named[0].confidence
+    );
+}
+
+#[test]
+fn a_surname_resolves_to_the_full_name_and_keeps_its_mention() {
+    let source = "“The piers will hold,” said Tom Fenwick, the engineer.\n\n“That is simply not true,” Fenwick fumed.";
+    let quotes = quotes_of(source);
+    assert_eq!(quotes[1].speaker.as_deref(), Some("Tom Fenwick"));
+    assert_eq!(quotes[1].speaker_mention.as_deref(), Some("Fenwick"));
+    assert_eq!(quotes[1].cue.as_deref(), Some("fumed"));
+}
+
+#[test]
+fn a_capitalized_noun_inside_a_sentence_is_no_cue() {
+    // "States" is a cue form ("he states"), but not capitalized mid-sentence.
+    let source = "“Crime fell by a third this year,” the United States attorney Calvin Ward said.";
+    assert_eq!(speaker_of(source, "Crime fell").as_deref(), Some("Calvin Ward"));
+}
+
+#[test]
+fn a_figcaption_credits_its_block_quote() {
+    let blocks = vec![
+        Block {
+            kind: BlockKind::Blockquote,
+            text: "The river has always been our road to the sea.".into(),
+            link_spans: Vec::new(),
+            q_spans: Vec::new(),
+            account: None,
+        },
+        Block {
+            kind: BlockKind::Caption,
+            text: "— Tom Baker, harbour master".into(),
+            link_spans: Vec::new(),
+            q_spans: Vec::new(),
+            account: None,
+        },
+    ];
+    let quotes = find_quotes(&blocks, &PageFacts::default());
+    assert_eq!(quotes.len(), 1, "{:?}", texts(&quotes));
+    assert_eq!(quotes[0].speaker.as_deref(), Some("Tom Baker"));
+    assert!(quotes[0].confidence >= 0.9);
 }

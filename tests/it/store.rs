@@ -318,6 +318,7 @@ fn quote(text: &str, speaker: &str) -> Quote {
         id: format!("q-{}", text.len()),
         text: text.to_owned(),
         speaker: Some(speaker.to_owned()),
+        speaker_mention: None,
         cue: Some("said".to_owned()),
         outlet: Some("Ledger".to_owned()),
         via: None,

@@ -57,7 +57,13 @@ pub(crate) fn fixture() -> Fixture {
         language: None,
         quotes: vec![
             quote("q1", "We need more time", "Ann Mayor"),
-            quote("q2", "This is a delay tactic", "Bob Critic"),
+            // Found through a description: below 0.9, marked for checking.
+            gleaner::model::Quote {
+                speaker_mention: Some("the critic".to_owned()),
+                context: "“This is a delay tactic,” the critic said.".to_owned(),
+                confidence: 0.6,
+                ..quote("q2", "This is a delay tactic", "Bob Critic")
+            },
         ],
         links: vec![Link {
             url: "https://example.org/minutes".to_owned(),
@@ -76,7 +82,11 @@ pub(crate) fn fixture() -> Fixture {
         byline: None,
         outlet: None,
         language: None,
-        quotes: vec![quote("qh", "<script>alert('quote')</script>", "<img src=x onerror=alert(1)>")],
+        quotes: vec![gleaner::model::Quote {
+            speaker_mention: Some("<img src=x onerror=alert(2)>".to_owned()),
+            confidence: 0.5,
+            ..quote("qh", "<script>alert('quote')</script>", "<img src=x onerror=alert(1)>")
+        }],
         links: vec![Link {
             url: "javascript:alert('link')".to_owned(),
             text: "<b>bold</b> link".to_owned(),
@@ -306,6 +316,19 @@ async fn every_state_transition_goes_through_a_post() {
     let actions = trail.texts(".audit tbody tr td:nth-child(3)");
     assert!(actions.iter().any(|a| a.starts_with("approve")), "{actions:?}");
     assert!(trail.texts(".audit tbody td:nth-child(2)").iter().all(|who| who == "ann"));
+}
+
+#[tokio::test]
+async fn quotes_below_ninety_percent_say_check_the_speaker_with_the_mention_in_context() {
+    let ui = Ui::new();
+    let page = ui.get(&format!("/items/{}", ui.fx.budget)).await;
+    let checks = page.texts("li.quote .check-speaker strong");
+    // q1 (0.9) is not marked; q2 (0.6) is, once.
+    assert_eq!(checks, ["check the speaker"]);
+    let flagged = page.texts("li.quote .check-speaker");
+    assert!(flagged[0].contains("named as “the critic”") && flagged[0].contains("cue “said”"), "{flagged:?}");
+    assert_eq!(page.texts("li.quote .check-speaker mark"), ["This is a delay tactic"]);
+    assert!(page.texts("li.quote .check-speaker .in-context")[0].ends_with(",” the critic said."));
 }
 
 #[tokio::test]

@@ -62,6 +62,7 @@ mod tests {
             id: id.to_owned(),
             text: text.to_owned(),
             speaker: None,
+            speaker_mention: None,
             cue: None,
             outlet: None,
             via: None,

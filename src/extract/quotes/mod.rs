@@ -19,14 +19,20 @@
 //!
 //! Main entry: [`find_quotes`].
 
+mod confidence;
+mod credit;
 mod layout;
 mod lexicon;
 mod marks;
 mod names;
+mod nearby;
 mod persian;
 mod speaker;
 mod text;
+mod via;
 
+use self::confidence::{Basis, Mention, calibrated};
+use self::credit::{credit_of, credited, strip_marks, trailing_attribution};
 use self::layout::{Para, is_running_text, layout};
 use std::collections::HashSet;
 
@@ -44,8 +50,6 @@ pub use lexicon::cue_count;
 /// and scare quotes are short).
 const LONG_QUOTE_WORDS: usize = 8;
 
-/// Confidence of an attribution inherited from the previous quote or paragraph.
-const INHERITED_CONFIDENCE: f32 = 0.7;
 /// Confidence when no speaker was found (the words are a quote; who said them is not known).
 const UNKNOWN_CONFIDENCE: f32 = 0.2;
 
@@ -322,95 +326,74 @@ fn context(para: &Para, qa: usize, qb: usize) -> String {
 #[derive(Debug, Clone)]
 struct Attribution {
     speaker: Option<String>,
+    /// The words that named the speaker, as written (not for pronouns).
+    mention_text: Option<String>,
+    mention: Mention,
     cue: Option<String>,
     via: Option<String>,
     confidence: f32,
 }
 
 fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
-    let (speaker, factor) = match &frame.subject {
+    let (speaker, mention_text, mention) = match &frame.subject {
         Subject::Name(name) => {
             let canonical = book.canonical(name);
             let words: Vec<String> = canonical.split_whitespace().map(str::to_string).collect();
             book.add_speaker(&Name { words, roles: name.roles.clone(), gender: name.gender }, pos);
-            (Some(canonical), 1.0)
+            let mention = if name.words.len() > 1 { Mention::FullName } else { Mention::OneWord };
+            (Some(canonical), Some(name.text()), mention)
         }
         Subject::Pronoun(gender) => {
             let found = book.resolve_pronoun(*gender, pos);
             if let Some(speaker) = &found {
                 book.learn_gender(speaker, *gender, pos);
             }
-            let factor = if found.is_some() { 0.9 } else { 1.0 };
-            (found, factor)
+            (found, None, Mention::Pronoun)
         }
-        // A role or group nobody named before ("a senior official said")
-        // stays unknown: the phrase is no one's name.
-        Subject::Description(head, _phrase) => (book.resolve_description(head, pos), 0.85),
-        Subject::Unknown => (None, 1.0),
+        // A role or group nobody named before ("a senior official said", "the
+        // Illinois Board of Elections") is credited as written: an editor can
+        // publish "a White House spokesman" but not a blank.
+        Subject::Description(head, phrase) => match book.resolve_description(head, pos) {
+            Some(found) => (Some(found), described_as(phrase), Mention::Described),
+            None => (described_as(phrase), described_as(phrase), Mention::Phrase),
+        },
+        Subject::Unknown => (None, None, Mention::Phrase),
     };
-    let confidence = if speaker.is_some() { frame.confidence * factor } else { UNKNOWN_CONFIDENCE };
-    Attribution { speaker, cue: Some(frame.cue.clone()).filter(|c| !c.is_empty()), via: frame.via.clone(), confidence }
+    let confidence = if speaker.is_some() {
+        calibrated(Basis::Frame(frame.kind, frame.adjacent), mention)
+    } else {
+        UNKNOWN_CONFIDENCE
+    };
+    Attribution {
+        speaker,
+        mention_text,
+        mention,
+        cue: Some(frame.cue.clone()).filter(|c| !c.is_empty()),
+        via: frame.via.clone(),
+        confidence,
+    }
 }
 
-/// "— Jane Doe" at the end of a block quote or pull quote: the text before
-/// the dash and the name after it.
-fn trailing_attribution(text: &str) -> (String, Option<String>) {
-    if let Some(at) = text.rfind(['—', '–', '―']) {
-        let name = text[at..].trim_start_matches(['—', '–', '―']).trim();
-        let words = name.split_whitespace().count();
-        if (1..=6).contains(&words) && !name.ends_with(['.', '!', '?']) {
-            return (text[..at].trim().to_string(), Some(name.trim_end_matches(',').to_string()));
-        }
-    }
-    (text.trim().to_string(), None)
+/// `a` carried over to another quote by `basis` (no cue of its own).
+fn carried(a: Attribution, basis: Basis) -> Attribution {
+    let confidence = calibrated(basis, a.mention);
+    Attribution { cue: None, confidence, ..a }
 }
 
-/// The person a credit line names: the last block of a block quote or pull
-/// quote (its `<cite>` or byline) that reads as a name, optionally after a
-/// dash and before a comma ("— Jane Doe, water authority"), and ends no
-/// sentence. Returns that name when block `p` is such a line following a
-/// quotation block of its kind.
-fn credit_of(paras: &[Para], p: usize) -> Option<String> {
-    let para = paras.get(p)?;
-    let kind = para.block.kind;
-    let prev = paras.get(p.checked_sub(1)?)?;
-    if !matches!(kind, BlockKind::Blockquote | BlockKind::PullQuote) || prev.block.kind != kind {
-        return None;
-    }
-    let text = para.block.text.trim().trim_start_matches(['—', '–', '―', '-']).trim();
-    let words = text.split_whitespace().count();
-    if !(2..=10).contains(&words) || text.ends_with(['.', '!', '?', ':', '"', '”', '»']) {
-        return None;
-    }
-    let tokens = &para.tokens;
-    let start = tokens.iter().position(Token::is_word)?;
-    let end = names::run_right(tokens, start, tokens.len());
-    let closes = tokens.get(end).is_none_or(|t| t.is_punct(',') || t.is_punct('('));
-    if end < start + 2 || !closes {
-        return None;
-    }
-    names::read_name(tokens, start, end).filter(|n| n.words.len() >= 2).map(|n| n.text())
-}
+/// Words a description phrase does not start with: what precedes its
+/// determiner in the four words the frame read back ("and then the ministry").
+const PHRASE_LEADS: &[&str] = &[
+    "the", "a", "an", "one", "another", "this", "that", "his", "her", "its", "their", "our", "le", "la", "les", "un",
+    "une", "der", "die", "das", "el", "los", "las",
+];
 
-/// The name on the credit line after quotation block `p`, if any.
-fn credited(paras: &[Para], p: usize) -> Option<String> {
-    credit_of(paras, p + 1)
-}
-
-/// Strips one pair of quotation marks around a whole block.
-fn strip_marks(text: &str) -> &str {
-    let t = text.trim();
-    let chars: Vec<char> = t.chars().collect();
-    let spans = marks::scan(&chars);
-    if let [only] = spans.as_slice()
-        && only.open == 0
-        && only.close == Some(chars.len() - 1)
-    {
-        let start = t.char_indices().nth(only.start).map_or(0, |(i, _)| i);
-        let end = t.char_indices().nth(only.end).map_or(t.len(), |(i, _)| i);
-        return t.get(start..end).unwrap_or(t);
-    }
-    t
+/// A description phrase as a speaker: from its first determiner on ("then
+/// the ministry" → "the ministry"); `None` for a phrase of no word.
+fn described_as(phrase: &str) -> Option<String> {
+    let words: Vec<&str> = phrase.split_whitespace().collect();
+    let from = words.iter().position(|w| PHRASE_LEADS.contains(&w.to_lowercase().as_str())).unwrap_or(0);
+    let kept = words.get(from..).filter(|w| !w.is_empty())?;
+    Some(kept.join(" "))
 }
 
 /// Whether `a` repeats `b`: equal, contained, or sharing ≥ 80% of `a`'s words.
@@ -453,6 +436,7 @@ fn find_within(blocks: &[Block], facts: &PageFacts, limit: usize) -> QuoteReport
     let cands = join_splits(&paras, candidates(&paras));
     let mut finder = Finder {
         paras: &paras,
+        blocks,
         facts,
         book,
         last_speaker: vec![None; paras.len()],
@@ -487,6 +471,7 @@ fn find_within(blocks: &[Block], facts: &PageFacts, limit: usize) -> QuoteReport
 /// speaker (for continuation), the quotes so far.
 struct Finder<'p, 'b> {
     paras: &'p [Para<'b>],
+    blocks: &'b [Block],
     facts: &'p PageFacts,
     book: NameBook,
     last_speaker: Vec<Option<Attribution>>,
@@ -502,8 +487,11 @@ impl Finder<'_, '_> {
         let text = para.block.text.trim();
         if !text.is_empty() {
             let speaker = para.block.account.clone().filter(|a| !a.trim().is_empty());
-            let confidence = if speaker.is_some() { 0.95 } else { UNKNOWN_CONFIDENCE };
-            self.push(block_quote(para, text, speaker, QuoteKind::Embed, confidence));
+            let confidence =
+                if speaker.is_some() { calibrated(Basis::Embed, Mention::FullName) } else { UNKNOWN_CONFIDENCE };
+            let mut quote = block_quote(para, text, speaker.clone(), QuoteKind::Embed, confidence);
+            quote.speaker_mention = speaker;
+            self.push(quote);
         }
     }
 
@@ -513,21 +501,20 @@ impl Finder<'_, '_> {
         if credit_of(self.paras, p).is_some() {
             return;
         }
-        let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
+        let (text, dash) = trailing_attribution(&para.block.text);
+        let text = strip_marks(&text).to_string();
         if text.is_empty() {
             return;
         }
-        let dash = dash.or_else(|| credited(self.paras, p));
+        let dash = dash.or_else(|| credited(self.paras, self.blocks, p));
         let attribution = match dash {
-            Some(name) => Some(Attribution { speaker: Some(name), cue: None, via: None, confidence: 0.9 }),
+            Some(name) => Some(credit(name)),
             None => inherit(self.paras, &mut self.book, &self.last_speaker, p, true),
         };
-        let (speaker, cue, via, confidence) = unpack(attribution);
-        let mut quote = block_quote(para, &text, speaker.clone(), QuoteKind::Block, confidence);
-        quote.cue.clone_from(&cue);
-        quote.via.clone_from(&via);
-        if speaker.is_some() {
-            self.last_speaker[p] = Some(Attribution { speaker, cue, via, confidence });
+        let mut quote = block_quote(para, &text, None, QuoteKind::Block, UNKNOWN_CONFIDENCE);
+        if let Some(a) = attribution.filter(|a| a.speaker.is_some()) {
+            a.fill(&mut quote);
+            self.last_speaker[p] = Some(a);
         }
         self.push(quote);
     }
@@ -581,11 +568,11 @@ impl Finder<'_, '_> {
                 // this paragraph, a colon introduction, or the previous
                 // paragraph's speaker.
                 let wholly = para.wholly(first_span);
-                speaker::previous_sentence(&para.tokens, qa)
+                nearby::previous_sentence(&para.tokens, qa)
                     .map(|f| resolve(&mut self.book, &f, start))
                     .filter(|a| a.speaker.is_some())
-                    .or_else(|| self.last_speaker[p].clone())
-                    .map(|a| Attribution { cue: None, confidence: a.confidence.min(INHERITED_CONFIDENCE), ..a })
+                    .map(|a| Attribution { cue: None, ..a })
+                    .or_else(|| self.last_speaker[p].clone().map(|a| carried(a, Basis::SameParagraph)))
                     .or_else(|| {
                         (first_span.start <= 1 || wholly)
                             .then(|| inherit(paras, &mut self.book, &self.last_speaker, p, wholly))
@@ -593,24 +580,29 @@ impl Finder<'_, '_> {
                     })
             }
         };
-        let (speaker, cue, via, confidence) = unpack(attribution);
-        if speaker.is_some() {
-            self.last_speaker[lp] =
-                Some(Attribution { speaker: speaker.clone(), cue: cue.clone(), via: via.clone(), confidence });
-        }
-        let quote = Quote {
+        let mut quote = Quote {
             id: quote_id(&text),
             text,
-            speaker,
-            cue,
+            speaker: None,
+            speaker_mention: None,
+            cue: None,
             outlet: None,
-            via,
+            via: None,
             kind,
             start,
             end,
             context: context(para, qa, qb),
-            confidence,
+            confidence: UNKNOWN_CONFIDENCE,
         };
+        if let Some(a) = attribution {
+            // A cue with no speaker still says how the words were said.
+            quote.cue.clone_from(&a.cue);
+            quote.via.clone_from(&a.via);
+            if a.speaker.is_some() {
+                a.fill(&mut quote);
+                self.last_speaker[lp] = Some(a);
+            }
+        }
         self.push(quote);
     }
 }
@@ -635,21 +627,42 @@ impl Finder<'_, '_> {
             if credit_of(paras, index).is_some() {
                 continue;
             }
-            let (text, dash) = trailing_attribution(strip_marks(&para.block.text));
+            let (text, dash) = trailing_attribution(&para.block.text);
+            let text = strip_marks(&text).to_string();
             if text.is_empty() || self.quotes.iter().any(|q| q.kind != QuoteKind::Embed && repeats(&text, &q.text)) {
                 continue;
             }
-            let dash = dash.or_else(|| credited(paras, index));
-            let confidence = if dash.is_some() { 0.9 } else { UNKNOWN_CONFIDENCE };
-            self.push(block_quote(para, &text, dash, QuoteKind::Block, confidence));
+            let dash = dash.or_else(|| credited(paras, self.blocks, index));
+            let mut quote = block_quote(para, &text, None, QuoteKind::Block, UNKNOWN_CONFIDENCE);
+            if let Some(name) = dash {
+                credit(name).fill(&mut quote);
+            }
+            self.push(quote);
         }
     }
 }
 
-fn unpack(a: Option<Attribution>) -> (Option<String>, Option<String>, Option<String>, f32) {
-    match a {
-        Some(a) => (a.speaker, a.cue, a.via, a.confidence),
-        None => (None, None, None, UNKNOWN_CONFIDENCE),
+impl Attribution {
+    /// Writes the speaker, its mention, cue, via and confidence into `quote`.
+    fn fill(&self, quote: &mut Quote) {
+        quote.speaker.clone_from(&self.speaker);
+        quote.speaker_mention.clone_from(&self.mention_text);
+        quote.cue.clone_from(&self.cue);
+        quote.via.clone_from(&self.via);
+        quote.confidence = self.confidence;
+    }
+}
+
+/// The person a block quote's credit line or "— Name" names.
+fn credit(name: String) -> Attribution {
+    let mention = if name.split_whitespace().count() > 1 { Mention::FullName } else { Mention::OneWord };
+    Attribution {
+        speaker: Some(name.clone()),
+        mention_text: Some(name),
+        mention,
+        cue: None,
+        via: None,
+        confidence: calibrated(Basis::Credit, mention),
     }
 }
 
@@ -663,14 +676,14 @@ fn inherit(
     wholly: bool,
 ) -> Option<Attribution> {
     let prev = p.checked_sub(1)?;
-    if let Some(frame) = speaker::colon_intro(&paras[prev].tokens) {
+    if let Some(frame) = nearby::colon_intro(&paras[prev].tokens) {
         let a = resolve(book, &frame, paras[p].base);
         if a.speaker.is_some() {
             return Some(a);
         }
     }
     if wholly {
-        return last[prev].clone().map(|a| Attribution { cue: None, confidence: INHERITED_CONFIDENCE, ..a });
+        return last[prev].clone().map(|a| carried(a, Basis::Continuation));
     }
     None
 }
@@ -683,6 +696,7 @@ fn block_quote(para: &Para, text: &str, speaker: Option<String>, kind: QuoteKind
         id: quote_id(text),
         text: text.to_string(),
         speaker,
+        speaker_mention: None,
         cue: None,
         outlet: None,
         via: None,

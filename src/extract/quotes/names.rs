@@ -221,7 +221,10 @@ pub fn read_name(tokens: &[Token], start: usize, end: usize) -> Option<Name> {
     let mut stripped_role = None;
     // A capitalized common noun heading a longer run is a role ("Coxswain Ian
     // Marsh" at a sentence start, "Betriebsratschefin Anna Keller").
-    if run.len() >= 3 && given_name_gender(&run[0].text) == Gender::Unknown {
+    // Not before a middle initial: "Marcus T. Whitfield" is a given name, an
+    // initial and a surname.
+    let initial_next = run.get(1).is_some_and(|t| t.text.chars().count() == 1 && t.is_capitalized());
+    if run.len() >= 3 && given_name_gender(&run[0].text) == Gender::Unknown && !initial_next {
         let at_sentence_start = start == 0 || {
             let prev = &tokens[start - 1];
             prev.kind != TokenKind::Word || super::text::ends_sentence(tokens, start - 1)

@@ -8,12 +8,11 @@
 //! pronouns and surnames needs the whole article and happens in the parent
 //! module. Must not: look beyond its paragraph. Main type: [`Frame`].
 
-use super::lexicon::{
-    AUXILIARIES, CueClass, DESCRIPTION_NOUNS, OUTLET_WORDS, ROLES, VIA_CUES, match_cue, pronoun_gender,
-};
+use super::lexicon::{AUXILIARIES, CueClass, DESCRIPTION_NOUNS, ROLES, match_cue, pronoun_gender};
 use super::names::{Name, Subject, read_name, run_left, run_right};
 use super::persian::{persian_coordinated, persian_left, persian_name};
 use super::text::{Token, ends_sentence};
+use super::via::find_via;
 
 /// A cue and its subject, found around a quote.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +25,33 @@ pub struct Frame {
     /// True when the frame touches the quote (only punctuation or a short
     /// subject between them), which alone makes a short span speech.
     pub adjacent: bool,
+    /// Where the frame was read: what calibrates its confidence.
+    pub kind: FrameKind,
+}
+
+/// Where a frame was found, relative to its quote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// A cue after the quote in its sentence (`Q, said S`).
+    After,
+    /// A cue before it (`S said: Q`, `according to S, Q`).
+    Before,
+    /// A participle cue taking the sentence's subject (`S …, saying Q`).
+    Participle,
+    /// A name and a colon, no verb (`Jane Doe: Q`).
+    Colon,
+    /// The subject of a clause ending in a colon (`S apologized: Q`).
+    ColonSubject,
+    /// A viewpoint opening the sentence (`For Jane Doe, Q`).
+    Topic,
+    /// A cue without a subject.
+    Weak,
+    /// The sentence after the quote's.
+    NextSentence,
+    /// The sentence before the quote's.
+    PreviousSentence,
+    /// The previous paragraph ending in a colon.
+    ColonIntro,
 }
 
 /// Determiners skipped before a description or a name.
@@ -41,19 +67,19 @@ const STOPS: &[&str] = &[
 ];
 
 /// A cue found in a window: token range and class.
-struct Cue {
-    start: usize,
+pub(super) struct Cue {
+    pub(super) start: usize,
     end: usize,
     class: CueClass,
 }
 
 /// The first cue in `[lo, hi)` (or the last when `last`), outside quotes.
-fn find_cue(tokens: &[Token], lo: usize, hi: usize, last: bool) -> Option<Cue> {
+pub(super) fn find_cue(tokens: &[Token], lo: usize, hi: usize, last: bool) -> Option<Cue> {
     let mut found = None;
     let mut i = lo;
     while i < hi {
         let t = &tokens[i];
-        if t.is_word() && t.quote.is_none() {
+        if t.is_word() && t.quote.is_none() && !capitalized_mid_sentence(tokens, i) {
             let words: Vec<&str> = tokens[i..hi]
                 .iter()
                 .take(4)
@@ -75,8 +101,20 @@ fn find_cue(tokens: &[Token], lo: usize, hi: usize, last: bool) -> Option<Cue> {
     found
 }
 
+/// A capitalized word inside a sentence is a name or a noun, not a verb of
+/// saying ("the United States", "Buckeye State", "the Report"); German
+/// capitalizes nouns, never its verbs, so this holds there too.
+fn capitalized_mid_sentence(tokens: &[Token], i: usize) -> bool {
+    let starts = i == 0 || {
+        let prev = &tokens[i - 1];
+        !prev.is_word() && (ends_sentence(tokens, i - 1) || prev.is_punct(':') || prev.quote.is_some())
+            || prev.kind == super::text::TokenKind::Mark
+    };
+    tokens[i].is_capitalized() && !starts
+}
+
 /// The cue as written, with a French auxiliary kept ("a déclaré").
-fn cue_text(tokens: &[Token], cue: &Cue) -> String {
+pub(super) fn cue_text(tokens: &[Token], cue: &Cue) -> String {
     let mut words: Vec<&str> = tokens[cue.start..cue.end].iter().map(|t| t.text.as_str()).collect();
     let aux = cue.start.checked_sub(1).and_then(|p| tokens.get(p)).map(|t| t.lower.as_str());
     let aux_before_pronoun = cue.start.checked_sub(2).and_then(|p| tokens.get(p)).map(|t| t.lower.as_str());
@@ -109,11 +147,15 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
         if t.is_capitalized() && !DETERMINERS.contains(&t.lower.as_str()) {
             let end = run_right(tokens, i, hi).max(i + 1);
             let possessive = tokens[end - 1].text.ends_with("'s") || tokens[end - 1].text.ends_with("’s");
-            // "said Conservative candidate Edward Lyle": a lone capitalized
-            // modifier before a role noun and the name proper.
-            let modifier = end == i + 1
-                && tokens.get(end).is_some_and(|n| n.is_word() && !n.is_capitalized())
-                && (end + 1..hi.min(end + 3)).any(|k| tokens[k].is_capitalized() && run_right(tokens, k, hi) >= k + 2);
+            // "said Conservative candidate Edward Lyle", "said Judicial Watch
+            // president Tom Fitton": a capitalized modifier (a party, an
+            // organisation) before a role noun and the name proper.
+            let role_gap = |k: usize| {
+                tokens[end..k].iter().all(|n| n.is_word() && !n.is_capitalized() && !STOPS.contains(&n.lower.as_str()))
+            };
+            let modifier = tokens.get(end).is_some_and(|n| n.is_word() && !n.is_capitalized())
+                && (end + 1..hi.min(end + 4))
+                    .any(|k| tokens[k].is_capitalized() && role_gap(k) && run_right(tokens, k, hi) >= k + 2);
             if possessive || modifier {
                 i = end;
                 continue;
@@ -138,10 +180,22 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
     described(tokens, from, head)
 }
 
-/// The description whose head noun is token `head`, its phrase read from `from`.
+/// The description whose head noun is token `head`, its phrase read from
+/// `from` through an "of" complement ("un porte-parole de la préfecture",
+/// "a spokesman for the port").
 fn described(tokens: &[Token], from: usize, head: Option<usize>) -> Option<Subject> {
     let head = head?;
-    Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, from, head + 1)))
+    let mut end = head + 1;
+    let complement = |t: &Token| matches!(t.lower.as_str(), "of" | "for" | "de" | "du" | "des" | "d" | "der");
+    if tokens.get(end).is_some_and(|t| t.quote.is_none() && complement(t)) {
+        let stop = (end + 1..tokens.len().min(end + 5))
+            .find(|&k| !tokens[k].is_word() || tokens[k].quote.is_some() || STOPS.contains(&tokens[k].lower.as_str()))
+            .unwrap_or(tokens.len().min(end + 5));
+        if stop > end + 1 {
+            end = stop;
+        }
+    }
+    Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, from, end)))
 }
 
 /// The words of `[from, to)` as written, punctuation left out.
@@ -258,23 +312,31 @@ fn participle_subject(tokens: &[Token], lo: usize, cue: &Cue) -> Option<Subject>
     opening_subject(tokens, start, cue.start - 1).or_else(|| {
         // No comma after the subject: the name the sentence opens on ("Carson
         // shared a syllabus on his Facebook page, writing").
-        let first = (start..cue.start).find(|&k| tokens[k].is_word())?;
-        let t = &tokens[first];
-        if t.quote.is_some() {
-            return None;
-        }
-        if let Some(gender) = pronoun_gender(&t.lower) {
-            return Some(Subject::Pronoun(gender));
-        }
-        if !t.is_capitalized() {
-            return None;
-        }
-        let run = run_right(tokens, first, cue.start);
-        read_name(tokens, first, run)
-            .filter(|n| !n.is_org())
-            .or_else(|| first_person(tokens, first, cue.start))
-            .map(Subject::Name)
+        leading_name(tokens, start, cue.start).or_else(|| {
+            let first = (start..cue.start).find(|&k| tokens[k].is_word())?;
+            tokens[first].is_capitalized().then(|| first_person(tokens, first, cue.start)).flatten().map(Subject::Name)
+        })
     })
+}
+
+/// The pronoun or person's name (an organisation's too when possessive:
+/// "Clinton's response was") that the sentence `[start, end)` opens on,
+/// followed by a lower-case word (its verb or noun).
+fn leading_name(tokens: &[Token], start: usize, end: usize) -> Option<Subject> {
+    let first = (start..end).find(|&k| tokens[k].is_word())?;
+    let t = &tokens[first];
+    if t.quote.is_some() || (first > start && tokens[start..first].iter().any(|t| t.quote.is_some())) {
+        return None;
+    }
+    if let Some(gender) = pronoun_gender(&t.lower) {
+        return Some(Subject::Pronoun(gender));
+    }
+    if !t.is_capitalized() {
+        return None;
+    }
+    let run = run_right(tokens, first, end);
+    let followed = tokens.get(run).is_some_and(|n| run < end && n.is_word() && !n.is_capitalized());
+    read_name(tokens, first, run).filter(|n| !n.is_org() && followed).map(Subject::Name)
 }
 
 /// The start of the sentence holding token `lo`, reading back over no quote
@@ -287,6 +349,9 @@ fn sentence_start(tokens: &[Token], lo: usize) -> usize {
     }
     start
 }
+
+/// Words that open a clause: a description read back from a cue stops there.
+const CLAUSE: &[&str] = &["that", "which", "who", "whom", "when", "while", "because", "and", "but", "or", "if"];
 
 /// Relative pronouns that open a clause, not an apposition.
 const RELATIVES: &[&str] = &["who", "which", "whose", "whom", "where", "qui", "que", "dont", "où", "که"];
@@ -335,14 +400,22 @@ fn subject_left_at(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
         }
         return None;
     }
-    // A description: up to four lower-case words back ("the health ministry said").
-    let back = end.saturating_sub(4).max(lo);
+    // A description: up to six words back ("the health ministry said", "the
+    // presumptive Republican presidential nominee wrote").
+    // "A spokesperson for the city's main hospital said": up to eight, back
+    // to a word that opens a clause.
+    let back = end.saturating_sub(8).max(lo);
     let mut start = end;
-    while start > back && tokens[start - 1].is_word() && tokens[start - 1].quote.is_none() {
+    while start > back
+        && tokens[start - 1].is_word()
+        && tokens[start - 1].quote.is_none()
+        && !CLAUSE.contains(&tokens[start - 1].lower.as_str())
+    {
         start -= 1;
     }
     let head = (start..end).rev().find(|&k| DESCRIPTION_NOUNS.contains(&tokens[k].lower.as_str()))?;
-    Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, start, head + 1)))
+    // The phrase runs to the cue: "for the city's main hospital" belongs to "A spokesperson".
+    Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, start, end)))
 }
 
 /// "Kwame Asante of the University of Bristol": the person before an
@@ -403,7 +476,7 @@ fn pre_lo_words(tokens: &[Token], lo: usize, start: usize) -> usize {
 }
 
 /// The subject of `cue` within `[lo, hi)`.
-fn subject_of(tokens: &[Token], lo: usize, hi: usize, cue: &Cue) -> Option<Subject> {
+pub(super) fn subject_of(tokens: &[Token], lo: usize, hi: usize, cue: &Cue) -> Option<Subject> {
     match cue.class {
         CueClass::Source => subject_right(tokens, cue.end, hi),
         // "told the court": who is told follows the verb, never who tells.
@@ -456,7 +529,7 @@ fn complement_clause(tokens: &[Token], from: usize, hi: usize) -> bool {
 
 /// The window of one sentence around tokens `[qa, qb)`: from the previous
 /// sentence end or quote to the next, at most [`WINDOW_LIMIT`] tokens.
-fn window_before(tokens: &[Token], qa: usize) -> usize {
+pub(super) fn window_before(tokens: &[Token], qa: usize) -> usize {
     let floor = qa.saturating_sub(WINDOW_LIMIT);
     let mut lo = qa;
     while lo > floor {
@@ -503,60 +576,6 @@ fn window_after(tokens: &[Token], qb: usize) -> usize {
     hi
 }
 
-/// The outlet a quote was relayed through, from `[lo, hi)`.
-fn find_via(tokens: &[Token], lo: usize, hi: usize) -> Option<String> {
-    for i in lo..hi {
-        for pattern in VIA_CUES {
-            let end = i + pattern.len();
-            if end > hi || !tokens[i..end].iter().zip(pattern.iter()).all(|(t, p)| t.quote.is_none() && t.lower == *p) {
-                continue;
-            }
-            if tokens[i].is_arabic_script() {
-                // "به خبرگزاری ایسنا گفت": the outlet runs up to the cue.
-                let from = if pattern[0] == "به" { i + 1 } else { end };
-                let words: Vec<&str> = tokens[from..hi]
-                    .iter()
-                    .take_while(|t| t.is_word() && match_cue(&[t.lower.as_str()]).is_none())
-                    .take(4)
-                    .map(|t| t.text.as_str())
-                    .collect();
-                if !words.is_empty() {
-                    return Some(words.join(" "));
-                }
-                continue;
-            }
-            let mut from = end;
-            let mut article = None;
-            if tokens.get(from).is_some_and(|t| t.lower == "the") {
-                article = Some(tokens[from].text.clone());
-                from += 1;
-            }
-            let run_end = run_right(tokens, from, hi);
-            if run_end <= from {
-                continue;
-            }
-            let words: Vec<&str> =
-                tokens[from..run_end].iter().filter(|t| t.is_word()).map(|t| t.text.as_str()).collect();
-            let outlet_like = article.is_some()
-                || matches!(words.first().copied(), Some("Le" | "La" | "Les" | "Die" | "Der" | "El"))
-                || words
-                    .iter()
-                    .any(|w| OUTLET_WORDS.contains(w) || (w.chars().count() >= 2 && w.chars().all(char::is_uppercase)));
-            if !outlet_like {
-                continue;
-            }
-            let mut text = words.join(" ");
-            if let Some(article) = article {
-                text = format!("{article} {text}");
-            } else if pattern.last() == Some(&"au") {
-                text = format!("Le {text}");
-            }
-            return Some(text);
-        }
-    }
-    None
-}
-
 /// The tokens a frame of the quote at `[qa, qb)` may read: its sentence
 /// windows and the next sentence. What [`frame`] costs, for the step budget.
 pub fn reach(tokens: &[Token], qa: usize, qb: usize) -> (usize, usize) {
@@ -582,7 +601,14 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
         let subject = if verb_final { persian_left(tokens, pre_lo, qa) } else { None };
         match subject.or_else(|| subject_of(tokens, qb, post_hi, &cue)) {
             Some(subject) => {
-                return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
+                return Some(Frame {
+                    subject,
+                    cue: cue_text(tokens, &cue),
+                    via,
+                    confidence,
+                    adjacent: near,
+                    kind: FrameKind::After,
+                });
             }
             None => {
                 weak = Some(Frame {
@@ -591,6 +617,7 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
                     via: via.clone(),
                     confidence: 0.3,
                     adjacent: near,
+                    kind: FrameKind::Weak,
                 });
             }
         }
@@ -611,7 +638,14 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
             subject_of(tokens, pre_lo, qa, &cue).or_else(|| coordinated_subject(tokens, pre_lo, &cue))
         };
         if let Some(subject) = subject {
-            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
+            return Some(Frame {
+                subject,
+                cue: cue_text(tokens, &cue),
+                via,
+                confidence,
+                adjacent: near,
+                kind: FrameKind::Before,
+            });
         }
         hi = cue.start;
     }
@@ -621,9 +655,68 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
     if let Some((start, end, class, near, confidence)) = participle {
         let cue = Cue { start, end, class };
         if let Some(subject) = participle_subject(tokens, pre_lo, &cue) {
-            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence, adjacent: near });
+            return Some(Frame {
+                subject,
+                cue: cue_text(tokens, &cue),
+                via,
+                confidence,
+                adjacent: near,
+                kind: FrameKind::Participle,
+            });
         }
     }
+    if let Some(frame) = colon_frame(tokens, pre_lo, qa, via.as_ref()) {
+        return Some(frame);
+    }
+    if let Some(subject) = topic_source(tokens, pre_lo, qa) {
+        return Some(Frame {
+            subject,
+            cue: String::new(),
+            via,
+            confidence: 0.8,
+            adjacent: false,
+            kind: FrameKind::Topic,
+        });
+    }
+    if weak.is_some() {
+        return weak;
+    }
+    next_sentence_frame(tokens, post_hi, via)
+}
+
+/// A frame in the sentence after the quote's (which ends at `post_hi`),
+/// when that sentence has no quote of its own.
+fn next_sentence_frame(tokens: &[Token], post_hi: usize, via: Option<String>) -> Option<Frame> {
+    if post_hi < tokens.len() && tokens[post_hi].quote.is_none() {
+        let lo = post_hi + 1;
+        let hi = window_after(tokens, lo);
+        if hi < tokens.len() && tokens[hi].quote.is_some() || lo >= hi {
+            return None;
+        }
+        // A description there ("Police said they were investigating") is
+        // too often about something else to credit the quote to.
+        if let Some(cue) = find_cue(tokens, lo, hi, false)
+            && let Some(subject) = subject_of(tokens, lo, hi, &cue)
+            && matches!(subject, Subject::Name(_) | Subject::Pronoun(_))
+        {
+            let via = find_via(tokens, lo, hi).or(via);
+            return Some(Frame {
+                subject,
+                cue: cue_text(tokens, &cue),
+                via,
+                confidence: 0.65,
+                adjacent: false,
+                kind: FrameKind::NextSentence,
+            });
+        }
+    }
+    None
+}
+
+/// A frame with no verb, ending in a colon right before the quote at `qa`:
+/// a name alone ("Green candidate Chloe Barnes: “…”"), or a clause whose
+/// subject introduces the quote ("Clinton has since apologized: “…”").
+fn colon_frame(tokens: &[Token], pre_lo: usize, qa: usize, via: Option<&String>) -> Option<Frame> {
     // "Green candidate Chloe Barnes: “…”": a name and a colon, no verb.
     if qa >= 2 && tokens[qa - 1].is_punct(':') {
         let start = run_left(tokens, pre_lo, qa - 1);
@@ -642,31 +735,27 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
             return Some(Frame {
                 subject: Subject::Name(name),
                 cue: String::new(),
-                via,
+                via: via.cloned(),
                 confidence: 0.75,
                 adjacent: true,
+                kind: FrameKind::Colon,
             });
         }
     }
-    if let Some(subject) = topic_source(tokens, pre_lo, qa) {
-        return Some(Frame { subject, cue: String::new(), via, confidence: 0.8, adjacent: false });
-    }
-    if weak.is_some() {
-        return weak;
-    }
-    // The next sentence, when it has no quote of its own.
-    if post_hi < tokens.len() && tokens[post_hi].quote.is_none() {
-        let lo = post_hi + 1;
-        let hi = window_after(tokens, lo);
-        if hi < tokens.len() && tokens[hi].quote.is_some() || lo >= hi {
-            return None;
-        }
-        if let Some(cue) = find_cue(tokens, lo, hi, false)
-            && let Some(subject) = subject_of(tokens, lo, hi, &cue)
-        {
-            let via = find_via(tokens, lo, hi).or(via);
-            return Some(Frame { subject, cue: cue_text(tokens, &cue), via, confidence: 0.65, adjacent: false });
-        }
+    // "Clinton has since apologized for what happened: “…”": a sentence
+    // whose clause ends in a colon introduces the quote as its subject's.
+    if qa >= 2
+        && tokens[qa - 1].is_punct(':')
+        && let Some(subject) = opening_subject(tokens, pre_lo, qa - 1).or_else(|| leading_name(tokens, pre_lo, qa - 1))
+    {
+        return Some(Frame {
+            subject,
+            cue: String::new(),
+            via: via.cloned(),
+            confidence: 0.7,
+            adjacent: false,
+            kind: FrameKind::ColonSubject,
+        });
     }
     None
 }
@@ -685,81 +774,8 @@ fn topic_source(tokens: &[Token], lo: usize, qa: usize) -> Option<Subject> {
     }
 }
 
-/// A quote opening a sentence with no frame of its own, read from the
-/// sentence before it in the paragraph: "Jane Doe said the union would
-/// appeal. “…”" (a cue's subject), or "Asked about it, Margaret laughs. “…”"
-/// (the one person that sentence names).
-pub fn previous_sentence(tokens: &[Token], qa: usize) -> Option<Frame> {
-    let lo = window_before(tokens, qa);
-    if lo != qa || lo == 0 || !ends_sentence(tokens, lo - 1) {
-        return None;
-    }
-    let end = lo - 1;
-    let floor = end.saturating_sub(WINDOW_LIMIT);
-    let mut start = end;
-    while start > floor && !ends_sentence(tokens, start - 1) {
-        start -= 1;
-    }
-    if tokens[start..end].iter().any(|t| t.quote.is_some()) || start == end {
-        return None;
-    }
-    let frame = |subject| Frame { subject, cue: String::new(), via: None, confidence: 0.6, adjacent: false };
-    let mut hi = end;
-    while let Some(cue) = find_cue(tokens, start, hi, true) {
-        if let Some(subject) = subject_of(tokens, start, end, &cue) {
-            return (subject != Subject::Unknown).then(|| frame(subject));
-        }
-        hi = cue.start;
-    }
-    // No cue: the only person the sentence names.
-    let mut names = Vec::new();
-    let mut i = start;
-    while i < end {
-        if tokens[i].is_capitalized() {
-            let run_end = run_right(tokens, i, end).max(i + 1);
-            if let Some(name) = read_name(tokens, i, run_end).filter(|n| !n.is_org()) {
-                names.push(name);
-            }
-            i = run_end;
-        } else {
-            i += 1;
-        }
-    }
-    match names.as_slice() {
-        [only] => Some(frame(Subject::Name(only.clone()))),
-        _ => None,
-    }
-}
-
-/// The speaker a paragraph ending in a colon introduces ("Jane Doe said:"),
-/// read from its last sentence.
-pub fn colon_intro(tokens: &[Token]) -> Option<Frame> {
-    if !tokens.last().is_some_and(|t| t.is_punct(':')) {
-        return None;
-    }
-    let end = tokens.len() - 1;
-    let lo = window_before(tokens, end);
-    if let Some(cue) = find_cue(tokens, lo, end, true)
-        && let Some(subject) = subject_of(tokens, lo, end, &cue)
-    {
-        return Some(Frame {
-            subject,
-            cue: cue_text(tokens, &cue),
-            via: find_via(tokens, lo, end),
-            confidence: 0.75,
-            adjacent: false,
-        });
-    }
-    // No cue: the last name of the sentence ("The reply came from Jane Doe:"),
-    // else its first person's full name, the subject ("Councillor Jane Doe
-    // set out her objections:").
-    let start = run_left(tokens, lo, end);
-    let name = read_name(tokens, start, end).or_else(|| first_person(tokens, lo, end))?;
-    Some(Frame { subject: Subject::Name(name), cue: String::new(), via: None, confidence: 0.6, adjacent: false })
-}
-
 /// The first person's full name in `[lo, hi)`.
-fn first_person(tokens: &[Token], lo: usize, hi: usize) -> Option<Name> {
+pub(super) fn first_person(tokens: &[Token], lo: usize, hi: usize) -> Option<Name> {
     let mut i = lo;
     while i < hi {
         if tokens[i].is_capitalized() && tokens[i].quote.is_none() {

@@ -155,6 +155,17 @@ pub fn ends_sentence(tokens: &[Token], i: usize) -> bool {
     match token.text.chars().next() {
         Some('!' | '?' | '؟' | '…') => true,
         Some('.') => {
+            // "Rep. Jim McDermott (D-Wash.) said", "Gov. and chairman": a full
+            // stop before a closing parenthesis, a comma or a lower-case word
+            // ends an abbreviation, not a sentence.
+            let next = tokens.get(i + 1);
+            if next.is_some_and(|n| {
+                n.is_punct(')')
+                    || n.is_punct(',')
+                    || (n.is_word() && n.text.chars().next().is_some_and(char::is_lowercase))
+            }) {
+                return false;
+            }
             let prev = i.checked_sub(1).and_then(|p| tokens.get(p));
             !prev.is_some_and(|p| {
                 p.is_word()

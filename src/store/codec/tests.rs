@@ -163,6 +163,7 @@ mod layouts {
             id: "q-1".to_owned(),
             text: "We will build it,".to_owned(),
             speaker: Some("Jane Doe".to_owned()),
+            speaker_mention: None,
             cue: Some("said".to_owned()),
             outlet: Some("Ledger".to_owned()),
             via: None,

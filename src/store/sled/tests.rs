@@ -45,6 +45,7 @@ mod schema {
             id: "q".to_owned(),
             text: "We will".to_owned(),
             speaker: None,
+            speaker_mention: None,
             cue: None,
             outlet: None,
             via: None,

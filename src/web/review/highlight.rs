@@ -107,6 +107,7 @@ mod tests {
             id: "q".to_owned(),
             text: text.to_owned(),
             speaker: None,
+            speaker_mention: None,
             cue: cue.map(str::to_owned),
             outlet: None,
             via: None,

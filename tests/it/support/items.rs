@@ -31,6 +31,7 @@ pub fn quote(id: &str, text: &str, speaker: &str) -> Quote {
         id: id.to_owned(),
         text: text.to_owned(),
         speaker: Some(speaker.to_owned()),
+        speaker_mention: None,
         cue: Some("said".to_owned()),
         outlet: Some("Ledger".to_owned()),
         via: None,
