@@ -87,9 +87,9 @@ async fn a_quote_added_from_the_text_is_chosen_and_marked_in_the_text() {
     let id2 = id.clone();
     let page = ui.get(&format!("/items/{id2}?quote={added_id}")).await;
     assert!(page.texts(".quote.highlighted .quote-link").concat().contains("met. It postponed"), "{}", page.body);
-    // The extracted quotes are not in this text: marking one marks nothing rather than the wrong words.
+    // The extracted quotes are not in this text: marking one marks nothing in it rather than the wrong words.
     let page = ui.get(&format!("/items/{id}?quote=q1")).await;
-    assert!(page.select("mark").is_empty());
+    assert!(page.select("#text mark").is_empty());
 }
 
 #[tokio::test]
