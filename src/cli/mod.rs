@@ -107,6 +107,9 @@ enum Command {
     /// Extract one article page (file or URL): text, quotes, links; store nothing.
     Extract {
         target: String,
+        /// Apply this source's extraction rules and fetch settings (needs the config).
+        #[arg(long, value_name = "ID")]
+        source: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -255,7 +258,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Show { id, json } => items::show(&build(path, Queue::OnDemand)?, &id, json),
         Command::Preview { id, json } => sources::preview(&load(path)?, &id, json),
         Command::Parse { target, json } => sources::parse_command(path, &target, json),
-        Command::Extract { target, json } => sources::extract_command(path, &target, json),
+        Command::Extract { target, source, json } => sources::extract_command(path, &target, source.as_deref(), json),
         Command::Eval { what } => eval::eval(what),
         Command::Review { what } => items::review(&build(path, Queue::OnDemand)?, what),
         Command::User { what } => items::user(&build(path, Queue::OnDemand)?, what),

@@ -12,6 +12,7 @@
 mod doc;
 pub mod opml;
 mod settings;
+mod source_rules;
 mod sources;
 
 use std::fmt;

@@ -30,6 +30,12 @@ pub(super) const SOURCE_KEYS: &[&str] = &[
     "include",
     "exclude",
     "selectors",
+    "content",
+    "strip",
+    "follow_next",
+    "user_agent",
+    "headers",
+    "cookie_file",
 ];
 const SELECTOR_KEYS: &[&str] = &["item", "title", "link", "date", "summary"];
 
@@ -147,6 +153,9 @@ fn one(
         (None, SourceKind::Feed) => None,
     };
 
+    let rules = super::source_rules::rules(diag, &section, &label);
+    let fetch = super::source_rules::fetch(diag, &section, &label, base);
+
     if diag.errors.len() > errors_before {
         return None;
     }
@@ -163,6 +172,8 @@ fn one(
         selectors,
         filter,
         enabled,
+        rules,
+        fetch,
     })
 }
 
@@ -319,7 +330,7 @@ fn selectors(diag: &mut Diag<'_>, table: &DeTable<'_>, span: &Range<usize>, labe
 }
 
 /// Turns scraper's terse parse errors into something an operator can act on.
-fn selector_reason(kind: &SelectorErrorKind) -> String {
+pub(super) fn selector_reason(kind: &SelectorErrorKind) -> String {
     match kind {
         SelectorErrorKind::EndOfLine => "it ends too early (an unclosed `[`, `(` or quote?)".to_owned(),
         SelectorErrorKind::UnexpectedToken => {

@@ -256,6 +256,8 @@ mod tests {
             selectors: None,
             filter: TextFilter::default(),
             enabled: true,
+            rules: crate::model::ExtractRules::default(),
+            fetch: crate::model::FetchOverrides::default(),
         }
     }
 

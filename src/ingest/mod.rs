@@ -39,6 +39,7 @@
 //! `report.rs` is what a poll reports.
 
 mod articles;
+mod paging;
 mod report;
 mod retry;
 
@@ -57,6 +58,8 @@ use crate::schedule::{self as policy, Draw};
 use crate::store::{Extraction, Store, StoreError};
 
 use self::articles::{ArticleOutcome, extraction_of};
+pub use self::articles::extract_bodies;
+pub use self::paging::{MAX_PAGES, follow_pages, overrides_for};
 pub use self::report::{Outcome, PollReport, SourceReport};
 use self::retry::note_article_outcomes;
 
@@ -137,7 +140,12 @@ impl Ingest {
 
         state.last_attempt = Some(now);
         let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
-        let request = FetchRequest { url: &source.url, validators: &validators, purpose: Purpose::Source };
+        let request = FetchRequest {
+            url: &source.url,
+            validators: &validators,
+            purpose: Purpose::Source,
+            overrides: Some(&source.fetch),
+        };
         let mut report = match self.fetcher.fetch(&request).await {
             Ok(FetchOutcome::NotModified) => {
                 state.last_status = Some(304);

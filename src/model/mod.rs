@@ -17,4 +17,4 @@ pub use issue::{Issue, IssueSection, IssueState, Period};
 pub use item::{ArticleRetry, EditorFields, FetchState, Item, ItemId, NewItem, QuoteOverride, ReviewState};
 pub use review::{AuditEntry, User};
 pub use schedule::{Schedule, ScheduleError};
-pub use source::{PageSelectors, Source, SourceKind, TextFilter};
+pub use source::{ExtractRules, FetchOverrides, PageSelectors, Source, SourceKind, TextFilter};

@@ -99,6 +99,8 @@ mod tests {
             selectors: None,
             filter: TextFilter { include: include.iter().map(re).collect(), exclude: exclude.iter().map(re).collect() },
             enabled: true,
+            rules: crate::model::ExtractRules::default(),
+            fetch: crate::model::FetchOverrides::default(),
         }
     }
 

@@ -224,6 +224,8 @@ fn test_source() -> gleaner::model::Source {
         selectors: None,
         filter: gleaner::model::TextFilter::default(),
         enabled: true,
+        rules: gleaner::model::ExtractRules::default(),
+        fetch: gleaner::model::FetchOverrides::default(),
     }
 }
 

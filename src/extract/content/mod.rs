@@ -39,9 +39,11 @@ mod hints;
 mod score;
 pub(super) mod sniff;
 
+use std::collections::HashSet;
 use std::ops::Range;
 
-use scraper::Html;
+use ego_tree::NodeId;
+use scraper::{Html, Selector};
 
 use self::arena::Arena;
 use self::blocks::BlockWriter;
@@ -150,6 +152,42 @@ pub(crate) fn fragment_content(doc: &Html) -> Content<'_> {
     let mut writer = BlockWriter::new(&arena);
     writer.walk(root);
     writer.finish()
+}
+
+/// The blocks of the elements a source's `content` rules select, in document
+/// order (a match inside another match is read once), with no boilerplate
+/// scoring: the operator chose them. `None` when nothing matches or the
+/// matches hold no text, so the caller can fall back to [`main_content`].
+pub(crate) fn selected_content<'a>(doc: &'a Html, selectors: &[Selector]) -> Option<Content<'a>> {
+    let chosen: HashSet<NodeId> = selectors.iter().flat_map(|s| doc.select(s)).map(|e| e.id()).collect();
+    if chosen.is_empty() {
+        return None;
+    }
+    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false };
+    let arena = Arena::build(doc, flags);
+    let mut roots: Vec<usize> = chosen
+        .iter()
+        .filter(|id| !doc.tree.get(**id).is_some_and(|n| n.ancestors().any(|a| chosen.contains(&a.id()))))
+        .filter_map(|id| arena.index.get(id).copied())
+        .collect();
+    roots.sort_unstable();
+    let mut writer = BlockWriter::new(&arena);
+    for root in roots {
+        writer.walk(root);
+    }
+    let content = writer.finish();
+    (text_len(&content) > 0).then_some(content)
+}
+
+/// Removes every element a source's `strip` rules match, before anything
+/// else reads the page.
+pub(crate) fn strip(doc: &mut Html, selectors: &[Selector]) {
+    let doomed: Vec<NodeId> = selectors.iter().flat_map(|s| doc.select(s)).map(|e| e.id()).collect();
+    for id in doomed {
+        if let Some(mut node) = doc.tree.get_mut(id) {
+            node.detach();
+        }
+    }
 }
 
 fn text_len(content: &Content<'_>) -> usize {
