@@ -30,7 +30,8 @@ pub async fn fetch_one(settings: &FetchSettings, url: &Url) -> Result<FetchedBod
     let wrap = |source| FetchOneError::Fetch { url: url.clone(), source };
     let fetcher = Fetcher::new(settings).map_err(wrap)?;
     let validators = Validators::default();
-    let outcome = fetcher.fetch(&FetchRequest { url, validators: &validators, purpose: Purpose::Source, overrides: None }).await;
+    let outcome =
+        fetcher.fetch(&FetchRequest { url, validators: &validators, purpose: Purpose::Source, overrides: None }).await;
     match outcome.map_err(wrap)? {
         FetchOutcome::Fetched(body) => Ok(body),
         FetchOutcome::NotModified => Err(FetchOneError::NotModified { url: url.clone() }),

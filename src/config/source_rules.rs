@@ -11,8 +11,7 @@ use std::path::Path;
 use scraper::Selector;
 use toml::de::DeValue;
 
-use super::doc::{Diag, Section, normalize};
-use super::sources::selector_reason;
+use super::doc::{Diag, Section, normalize, selector_reason};
 use crate::model::{ExtractRules, FetchOverrides};
 
 /// Headers the HTTP client owns: setting them by hand breaks the request
@@ -39,7 +38,10 @@ pub(super) fn rules(diag: &mut Diag<'_>, section: &Section<'_, '_>, label: &str)
             .filter_map(|(text, span)| match Selector::parse(text) {
                 Ok(selector) => Some(selector),
                 Err(e) => {
-                    diag.error(&span, format!("{label}: bad CSS selector {text:?} in `{key}`: {}", selector_reason(&e)));
+                    diag.error(
+                        &span,
+                        format!("{label}: bad CSS selector {text:?} in `{key}`: {}", selector_reason(&e)),
+                    );
                     None
                 }
             })
@@ -111,8 +113,7 @@ pub(super) fn fetch(diag: &mut Diag<'_>, section: &Section<'_, '_>, label: &str,
 
 /// A header name is an RFC 9110 §5.6.2 token.
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// A header value (RFC 9110 §5.5) without obsolete line folding: visible

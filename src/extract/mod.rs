@@ -170,7 +170,8 @@ pub fn extract_pages(pages: &[PageText<'_>], fallback_outlet: Option<&str>, rule
 
 /// The note on an article whose source's `content` rules matched nothing on
 /// (one of) its pages.
-pub const RULES_MISSED_NOTE: &str = "the source's content rules matched nothing; the automatic extractor chose the text";
+pub const RULES_MISSED_NOTE: &str =
+    "the source's content rules matched nothing; the automatic extractor chose the text";
 
 /// The next page of a multi-page article: the `href` of the first element
 /// `selector` matches (or of the first link inside it), resolved against the
@@ -181,9 +182,9 @@ pub fn next_page(html: &str, url: Option<&Url>, selector: &scraper::Selector) ->
     let doc = scraper::Html::parse_document(&bounded.html);
     let base = meta::read_meta(&doc, url).base.or_else(|| url.cloned());
     let link = scraper::Selector::parse("a[href]").expect("a constant, valid selector");
-    let href = doc.select(selector).find_map(|e| {
-        e.value().attr("href").or_else(|| e.select(&link).next().and_then(|a| a.value().attr("href")))
-    })?;
+    let href = doc
+        .select(selector)
+        .find_map(|e| e.value().attr("href").or_else(|| e.select(&link).next().and_then(|a| a.value().attr("href"))))?;
     let next = match &base {
         Some(base) => base.join(href.trim()).ok()?,
         None => Url::parse(href.trim()).ok()?,
@@ -313,4 +314,41 @@ pub struct PageFacts {
     pub title: Option<String>,
     pub outlet: Option<String>,
     pub language: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARA: &str = "The council voted on Tuesday to expand the program, which has served thousands of residents.";
+
+    fn selectors(list: &[&str]) -> Vec<scraper::Selector> {
+        list.iter().map(|s| scraper::Selector::parse(s).expect("valid selector")).collect()
+    }
+
+    #[test]
+    fn content_rules_keep_every_match_once_in_page_order_after_strip() {
+        let html = format!(
+            r#"<body><div class="a"><p>First {PARA}</p><div class="a"><p>Nested {PARA}</p></div></div>
+            <p>Outside {PARA}</p><div class="b"><p>Second {PARA}</p><p class="ad">Buy now {PARA}</p></div></body>"#
+        );
+        let rules = ExtractRules { content: selectors(&[".b", ".a"]), strip: selectors(&[".ad"]), follow_next: None };
+        let article = extract_pages(&[PageText { html: &html, url: None }], None, &rules);
+        let parts: Vec<&str> = article.text.split("\n\n").map(|p| &p[..p.find(' ').unwrap_or(0)]).collect();
+        assert_eq!(parts, ["First", "Nested", "Second"], "{}", article.text);
+        assert!(!article.notes.iter().any(|n| n == RULES_MISSED_NOTE));
+    }
+
+    #[test]
+    fn next_page_resolves_the_link_in_or_under_the_match_and_never_the_page_itself() {
+        let url = Url::parse("https://e.org/story/1").expect("valid url");
+        let next = |html: &str, sel: &str| {
+            next_page(html, Some(&url), &scraper::Selector::parse(sel).expect("valid selector")).map(String::from)
+        };
+        assert_eq!(next(r#"<a class="n" href="2">Next</a>"#, "a.n").as_deref(), Some("https://e.org/story/2"));
+        assert_eq!(next(r#"<li class="n"><a href="/s?p=2">2</a></li>"#, ".n").as_deref(), Some("https://e.org/s?p=2"));
+        assert_eq!(next(r#"<a class="n" href="/story/1">1</a>"#, "a.n"), None);
+        assert_eq!(next(r#"<a class="n" href="javascript:go()">Next</a>"#, "a.n"), None);
+        assert_eq!(next("<p>no link</p>", "a.n"), None);
+    }
 }

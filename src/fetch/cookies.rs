@@ -29,8 +29,8 @@ pub(super) fn cookie_header(text: &str, url: &Url, now: i64) -> Option<String> {
                 || ((dotted || subdomains.eq_ignore_ascii_case("TRUE")) && host.ends_with(&format!(".{domain}")));
             let matches_path = url.path().starts_with(path.trim());
             let secure_ok = !secure.eq_ignore_ascii_case("TRUE") || url.scheme() == "https";
-            let live = expiry.trim().parse::<i64>().map_or(true, |at| at == 0 || at > now);
-            if matches_host && matches_path && secure_ok && live {
+            let unexpired = expiry.trim().parse::<i64>().map_or(true, |at| at == 0 || at > now);
+            if matches_host && matches_path && secure_ok && unexpired {
                 pairs.push(format!("{}={}", name.trim(), value.trim()));
             }
         } else if bare.is_none() && line.contains('=') {

@@ -57,8 +57,8 @@ use crate::parse::{self, ParseInput, ParsedFeed};
 use crate::schedule::{self as policy, Draw};
 use crate::store::{Extraction, Store, StoreError};
 
-use self::articles::{ArticleOutcome, extraction_of};
 pub use self::articles::extract_bodies;
+use self::articles::{ArticleOutcome, extraction_of};
 pub use self::paging::{MAX_PAGES, follow_pages, overrides_for};
 pub use self::report::{Outcome, PollReport, SourceReport};
 use self::retry::note_article_outcomes;

@@ -18,6 +18,7 @@ mod publish;
 mod quotes;
 mod reload;
 mod review;
+mod source_rules;
 mod store;
 mod ui;
 mod web;
