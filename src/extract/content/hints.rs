@@ -189,7 +189,10 @@ pub(super) fn hidden(element: &Element) -> bool {
     }
     element.attr("style").is_some_and(|style| {
         let compact: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-        compact.contains("display:none") || compact.contains("visibility:hidden")
+        // Not `visibility:hidden`, as Readability.js does not: sites hide the
+        // whole page that way until their styles load (a flash-of-unstyled-
+        // content guard), and a menu hidden so is read and scored away anyway.
+        compact.contains("display:none")
     })
 }
 
@@ -343,6 +346,12 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     buf.push(' ');
     buf.push_str(id);
     buf.make_ascii_lowercase();
+    // Drupal marks every field whose label is not shown `field--label-hidden`:
+    // the label is hidden, not the field (often the article body itself).
+    // Blanked in place, so the class and id slices below keep their lengths.
+    while let Some(at) = buf.find("label-hidden") {
+        buf.replace_range(at..at + "label-hidden".len(), "label_______");
+    }
     let text = buf.as_str();
     let mut hints = Hints::default();
     // The lower-cased class and id, without allocating each again.
