@@ -51,8 +51,9 @@ use super::{Block, BlockKind};
 
 /// Text shorter than this (in characters) does not score as a paragraph.
 pub(super) const MIN_PARAGRAPH: u32 = 25;
-/// Below this many characters of text the relaxed second pass is tried.
-const RETRY_BELOW: usize = 250;
+/// Below this many characters of text the relaxed second pass is tried
+/// (Readability.js's `charThreshold`).
+const RETRY_BELOW: usize = 500;
 /// How many ancestors a paragraph's score reaches.
 pub(super) const SCORE_LEVELS: usize = 5;
 
