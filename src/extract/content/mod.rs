@@ -54,6 +54,8 @@ pub(super) const MIN_PARAGRAPH: u32 = 25;
 /// Below this many characters of text the relaxed second pass is tried
 /// (Readability.js's `charThreshold`).
 const RETRY_BELOW: usize = 500;
+/// A first pass with this much text is replaced only by twice as much.
+const RETRY_KEEPS: usize = 250;
 /// How many ancestors a paragraph's score reaches.
 pub(super) const SCORE_LEVELS: usize = 5;
 
@@ -98,7 +100,11 @@ pub(crate) fn main_content(doc: &Html) -> Content<'_> {
         Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false },
     ] {
         let next = extract_with(doc, flags);
-        if text_len(&next) > text_len(&best) {
+        // Short but real text (a brief notice) is kept unless relaxing the
+        // filters finds far more: what the filters held back from a short
+        // page is as likely a comment as more of the body.
+        let needed = if text_len(&best) >= RETRY_KEEPS { 2 * text_len(&best) } else { text_len(&best) };
+        if text_len(&next) > needed {
             best = next;
         }
         if text_len(&best) >= RETRY_BELOW {
