@@ -22,6 +22,8 @@ pub(super) struct Hints {
     pub(super) caption: bool,
     pub(super) pull_quote: bool,
     pub(super) embed: bool,
+    /// Named as a comment thread.
+    pub(super) comments: bool,
 }
 
 pub(super) fn is_block(name: &str) -> bool {
@@ -168,6 +170,9 @@ pub(super) fn role_of(element: &Element, name: &str, hints: Hints, flags: Flags,
         return Role::Skip;
     }
     if hidden(element) || element.attr("role").is_some_and(boilerplate_role) {
+        return Role::Skip;
+    }
+    if flags.skip_comments && hints.comments && !matches!(name, "article" | "main" | "body") {
         return Role::Skip;
     }
     if flags.strip_unlikely && hints.unlikely && !keep && !matches!(name, "article" | "main" | "a") {
@@ -392,6 +397,7 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
         hints.unlikely = true;
     }
     hints.hard = hard_name || words().any(|w| matches!(w, "ad" | "ads" | "nav" | "hide" | "hidden"));
+    hints.comments = ["comment", "disqus", "replies"].iter().any(|w| text.contains(w));
     hints.embed = EMBED_CLASSES.iter().any(|w| text.contains(w));
     hints.pull_quote = text.contains("pullquote") || text.contains("pull-quote") || text.contains("pull_quote");
     hints.caption = matches!(name, "figcaption" | "caption")

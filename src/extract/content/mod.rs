@@ -79,25 +79,33 @@ pub(crate) struct Content<'a> {
 }
 
 /// Which filters a pass applies; the relaxed pass turns them off.
+// Independent switches, combined freely by the passes; an enum of every
+// combination would say less.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy)]
 struct Flags {
     pub(super) strip_unlikely: bool,
     pub(super) weigh_classes: bool,
     pub(super) clean_conditionally: bool,
+    /// Skip comment threads even with `strip_unlikely` off.
+    pub(super) skip_comments: bool,
 }
 
 /// The main content of `doc`.
 pub(crate) fn main_content(doc: &Html) -> Content<'_> {
-    let strict = Flags { strip_unlikely: true, weigh_classes: true, clean_conditionally: true };
+    let strict = Flags { strip_unlikely: true, weigh_classes: true, clean_conditionally: true, skip_comments: true };
     let first = extract_with(doc, strict);
     if text_len(&first) >= RETRY_BELOW {
         return first;
     }
+    // A short body of real text (an open thread's few lines) must not give
+    // way to its own comments when the filters are relaxed.
+    let strict = Flags { skip_comments: text_len(&first) >= RETRY_KEEPS, ..strict };
     let mut best = first;
     for flags in [
         Flags { strip_unlikely: false, ..strict },
         Flags { strip_unlikely: false, weigh_classes: false, ..strict },
-        Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false },
+        Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, ..strict },
     ] {
         let next = extract_with(doc, flags);
         // Short but real text (a brief notice) is kept unless relaxing the
@@ -150,7 +158,7 @@ pub(crate) fn noscript_document(doc: &Html, html: &str) -> Option<Html> {
 /// has no navigation, sidebars or comments. Scripts, styles and hidden
 /// elements are still skipped.
 pub(crate) fn fragment_content(doc: &Html) -> Content<'_> {
-    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false };
+    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, skip_comments: false };
     let arena = Arena::build(doc, flags);
     // A parsed fragment has no `<body>`: its root `<html>` holds the nodes.
     let Some(root) = arena.body.or_else(|| (!arena.els.is_empty()).then_some(0)) else {
@@ -170,7 +178,7 @@ pub(crate) fn selected_content<'a>(doc: &'a Html, selectors: &[Selector]) -> Opt
     if chosen.is_empty() {
         return None;
     }
-    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false };
+    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, skip_comments: false };
     let arena = Arena::build(doc, flags);
     let mut roots: Vec<usize> = chosen
         .iter()
@@ -245,6 +253,18 @@ mod tests {
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got.iter().all(|(k, _)| *k == BlockKind::Paragraph));
         assert!(!got.iter().any(|(_, t)| t.contains("Comment.") || t.contains("Home")));
+    }
+
+    #[test]
+    fn a_short_body_keeps_its_place_against_a_long_comment_thread() {
+        // An open thread: two sentences of post (short enough for the
+        // relaxed passes to run), then far more comment text.
+        let comments = format!(r#"<div class="comment-list">{}</div>"#, format!("<p>{PARA} Reply.</p>").repeat(8));
+        let html =
+            format!(r#"<html><body><div class="post"><p>{PARA}</p><p>{PARA} Again.</p></div>{comments}</body></html>"#);
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.ends_with("Again.")), "{got:?}");
+        assert!(!got.iter().any(|(_, t)| t.contains("Reply.")), "comments stay out: {got:?}");
     }
 
     #[test]
