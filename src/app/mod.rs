@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 /// The one atomic file writer (temporary file, fsync, rename), for the
 /// commands that rewrite a config file.
 pub use crate::publish::write::write_atomic;
-pub use fetch_one::{FetchOneError, fetch_one};
+pub use fetch_one::{FetchOneError, extract_as_source, fetch_one};
 pub use load_config::load_config;
 pub use shared::{ConfigStatus, HEARTBEAT_EVERY, Heartbeat};
 pub use source_edit::{SourceEditError, set_source_enabled};

@@ -126,6 +126,9 @@ enum Command {
     /// Extract one article page (file or URL): text, quotes, links; store nothing.
     Extract {
         target: String,
+        /// Apply this source's extraction rules and fetch settings (needs the config).
+        #[arg(long, value_name = "ID")]
+        source: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -313,7 +316,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Show { id, json } => items::show(&backend::open(path)?, &id, json),
         Command::Preview { id, json } => sources::preview(&load(path)?, &id, json),
         Command::Parse { target, json } => sources::parse_command(path, &target, json),
-        Command::Extract { target, json } => sources::extract_command(path, &target, json),
+        Command::Extract { target, source, json } => sources::extract_command(path, &target, source.as_deref(), json),
         Command::Eval { what } => eval::eval(what),
         Command::Add { url, section, actor, json } => {
             entries::add(&backend::offline(path, "add")?, &url, section.as_deref(), actor.as_deref(), json)

@@ -221,13 +221,36 @@ pub(super) fn read_target(config_path: &Path, target: &str) -> Result<Target, Fa
     })
 }
 
-pub(super) fn extract_command(config_path: &Path, target: &str, json: bool) -> CmdResult {
-    let (bytes, url, content_type) = read_target(config_path, target)?;
-    if let Some(what) = crate::extract::sniff(&bytes, content_type.as_deref()) {
-        return Err(anyhow::anyhow!("{target}: not an HTML page (looks like {what})").into());
+/// A command-line target as a URL: http(s) as given, a path as `file://`.
+fn target_url(target: &str) -> Result<url::Url, Failure> {
+    if target.starts_with("http://") || target.starts_with("https://") {
+        return Ok(url::Url::parse(target).with_context(|| format!("bad URL {target}"))?);
     }
-    let (html, _) = parse::decode(&bytes, content_type.as_deref());
-    let article = crate::extract::extract(&html, url.as_ref(), None);
+    let path = Path::new(target);
+    if !path.exists() {
+        return Err(anyhow::anyhow!("cannot read {}: no such file", path.display()).into());
+    }
+    let absolute = std::path::absolute(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(url::Url::from_file_path(&absolute)
+        .map_err(|()| anyhow::anyhow!("cannot turn {} into a file URL", absolute.display()))?)
+}
+
+pub(super) fn extract_command(config_path: &Path, target: &str, source: Option<&str>, json: bool) -> CmdResult {
+    let article = if let Some(id) = source {
+        let config = load(config_path)?;
+        let source = select_sources(&config, &[id.to_owned()])?.remove(0);
+        let url = target_url(target)?;
+        runtime()?
+            .block_on(app::extract_as_source(&config.settings.fetch, &url, &source))
+            .map_err(anyhow::Error::new)?
+    } else {
+        let (bytes, url, content_type) = read_target(config_path, target)?;
+        if let Some(what) = crate::extract::sniff(&bytes, content_type.as_deref()) {
+            return Err(anyhow::anyhow!("{target}: not an HTML page (looks like {what})").into());
+        }
+        let (html, _) = parse::decode(&bytes, content_type.as_deref());
+        crate::extract::extract(&html, url.as_ref(), None)
+    };
     if json {
         // `Article` carries the contract's field names (DESIGN.md) plus a few more.
         json_document(&article)?;

@@ -308,6 +308,36 @@ pub(super) fn language_tag(diag: &mut Diag<'_>, text: &str, span: &Range<usize>)
     None
 }
 
+/// Turns scraper's terse parse errors into something an operator can act on.
+pub(super) fn selector_reason(kind: &scraper::error::SelectorErrorKind) -> String {
+    match kind {
+        scraper::error::SelectorErrorKind::EndOfLine => "it ends too early (an unclosed `[`, `(` or quote?)".to_owned(),
+        scraper::error::SelectorErrorKind::UnexpectedToken => {
+            "an unexpected character or token (a stray quote, bracket or punctuation?)".to_owned()
+        }
+        scraper::error::SelectorErrorKind::ExpectedColonOnPseudoElement
+        | scraper::error::SelectorErrorKind::ExpectedIdentityOnPseudoElement => {
+            "a malformed pseudo-element (write `::name`)".to_owned()
+        }
+        scraper::error::SelectorErrorKind::UnexpectedSelectorParseError(inner) => match format!("{inner:?}").as_str() {
+            "EmptySelector" => "it is empty, or a `,` list has an empty entry".to_owned(),
+            "DanglingCombinator" => "it ends with a combinator (`>`, `+`, `~`) that has nothing after it".to_owned(),
+            "UnsupportedPseudoClassOrElement" => "an unsupported pseudo-class or pseudo-element".to_owned(),
+            "ClassNeedsIdent" => "a `.` must be followed by a class name".to_owned(),
+            "NoIdentForPseudo" => "a `:` must be followed by a pseudo-class name".to_owned(),
+            "ExpectedBarInAttr"
+            | "BadValueInAttr"
+            | "InvalidQualNameInAttr"
+            | "NoQualifiedNameInAttributeSelector"
+            | "UnexpectedTokenInAttributeSelector" => {
+                "a malformed attribute selector (write `[name]` or `[name=\"value\"]`)".to_owned()
+            }
+            other => format!("not a valid selector ({other})"),
+        },
+        _ => "not a valid CSS selector".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

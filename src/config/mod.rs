@@ -13,6 +13,7 @@ mod doc;
 pub mod edit;
 pub mod opml;
 mod settings;
+mod source_rules;
 mod sources;
 
 use std::fmt;

@@ -9,12 +9,11 @@ use std::path::Path;
 
 use regex::{Regex, RegexBuilder};
 use scraper::Selector;
-use scraper::error::SelectorErrorKind;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
 use super::doc::{Diag, Section};
-use super::doc::{language_tag, normalize, schedule};
+use super::doc::{language_tag, normalize, schedule, selector_reason};
 use crate::model::{PageSelectors, Schedule, Source, SourceKind, TextFilter};
 
 pub(super) const SOURCE_KEYS: &[&str] = &[
@@ -31,6 +30,12 @@ pub(super) const SOURCE_KEYS: &[&str] = &[
     "exclude",
     "selectors",
     "public_url",
+    "content",
+    "strip",
+    "follow_next",
+    "user_agent",
+    "headers",
+    "cookie_file",
 ];
 const SELECTOR_KEYS: &[&str] = &["item", "title", "link", "date", "summary"];
 
@@ -160,6 +165,9 @@ fn one(
         (None, SourceKind::Feed) => None,
     };
 
+    let rules = super::source_rules::rules(diag, &section, &label);
+    let fetch = super::source_rules::fetch(diag, &section, &label, base);
+
     if diag.errors.len() > errors_before {
         return None;
     }
@@ -177,6 +185,8 @@ fn one(
         filter,
         enabled,
         public_url,
+        rules,
+        fetch,
     })
 }
 
@@ -334,33 +344,4 @@ fn selectors(diag: &mut Diag<'_>, table: &DeTable<'_>, span: &Range<usize>, labe
         None => None,
     };
     Some(PageSelectors { item: item?, title: title?, link: link?, date: date?, summary: summary? })
-}
-
-/// Turns scraper's terse parse errors into something an operator can act on.
-fn selector_reason(kind: &SelectorErrorKind) -> String {
-    match kind {
-        SelectorErrorKind::EndOfLine => "it ends too early (an unclosed `[`, `(` or quote?)".to_owned(),
-        SelectorErrorKind::UnexpectedToken => {
-            "an unexpected character or token (a stray quote, bracket or punctuation?)".to_owned()
-        }
-        SelectorErrorKind::ExpectedColonOnPseudoElement | SelectorErrorKind::ExpectedIdentityOnPseudoElement => {
-            "a malformed pseudo-element (write `::name`)".to_owned()
-        }
-        SelectorErrorKind::UnexpectedSelectorParseError(inner) => match format!("{inner:?}").as_str() {
-            "EmptySelector" => "it is empty, or a `,` list has an empty entry".to_owned(),
-            "DanglingCombinator" => "it ends with a combinator (`>`, `+`, `~`) that has nothing after it".to_owned(),
-            "UnsupportedPseudoClassOrElement" => "an unsupported pseudo-class or pseudo-element".to_owned(),
-            "ClassNeedsIdent" => "a `.` must be followed by a class name".to_owned(),
-            "NoIdentForPseudo" => "a `:` must be followed by a pseudo-class name".to_owned(),
-            "ExpectedBarInAttr"
-            | "BadValueInAttr"
-            | "InvalidQualNameInAttr"
-            | "NoQualifiedNameInAttributeSelector"
-            | "UnexpectedTokenInAttributeSelector" => {
-                "a malformed attribute selector (write `[name]` or `[name=\"value\"]`)".to_owned()
-            }
-            other => format!("not a valid selector ({other})"),
-        },
-        _ => "not a valid CSS selector".to_owned(),
-    }
 }

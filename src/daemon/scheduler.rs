@@ -257,6 +257,8 @@ mod tests {
             filter: TextFilter::default(),
             enabled: true,
             public_url: None,
+            rules: crate::model::ExtractRules::default(),
+            fetch: crate::model::FetchOverrides::default(),
         }
     }
 

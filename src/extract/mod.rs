@@ -16,9 +16,11 @@ pub mod quotes;
 pub use content::sniff::{NotPage, sniff};
 pub use meta::guess_language;
 
+use std::collections::HashSet;
+
 use url::Url;
 
-use crate::model::Article;
+use crate::model::{Article, ExtractRules};
 
 /// The note an article without main text carries.
 pub const NO_TEXT_NOTE: &str = "no article text found";
@@ -63,30 +65,96 @@ fn keep_quote_reading_budget(blocks: &mut Vec<Block>) -> Option<String> {
 /// One parse; never fails: a page without an article gives an empty text and
 /// a note.
 pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> Article {
+    extract_pages(&[PageText { html, url }], fallback_outlet, &ExtractRules::default())
+}
+
+/// One fetched page of an article: its HTML and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct PageText<'a> {
+    pub html: &'a str,
+    pub url: Option<&'a Url>,
+}
+
+/// Extracts the article spread over `pages` (one, or the pages a source's
+/// `follow_next` rule went through, in order) under a source's `rules`: its
+/// `strip` selectors are removed first, then its `content` selectors choose
+/// the body; a page they match nothing on is read by the automatic extractor,
+/// with a note saying so. Title, byline and the other facts come from the
+/// first page. Never fails (no pages: an empty article with a note).
+pub fn extract_pages(pages: &[PageText<'_>], fallback_outlet: Option<&str>, rules: &ExtractRules) -> Article {
+    let Some(first) = pages.first() else {
+        return Article { notes: vec![NO_TEXT_NOTE.to_owned()], ..Article::default() };
+    };
     // Bounded first: html5ever is quadratic on deep nesting and attribute floods.
-    let bounded = crate::sanitize::bound_markup(html);
-    let doc = scraper::Html::parse_document(&bounded.html);
-    let meta = meta::read_meta(&doc, url);
-    let unscripted = content::noscript_document(&doc, html);
-    let mut content = content::main_content(unscripted.as_ref().unwrap_or(&doc));
-    let (text, mut notes) = settle_text(&mut content, meta.title.as_deref());
-    notes.extend(bounded.note());
-    let language = meta.language.clone().or_else(|| noted_language_guess(meta.title.as_deref(), &text, &mut notes));
+    let bounded: Vec<_> = pages.iter().map(|p| crate::sanitize::bound_markup(p.html)).collect();
+    let parse = |html: &str| {
+        let mut doc = scraper::Html::parse_document(html);
+        content::strip(&mut doc, &rules.strip);
+        doc
+    };
+    let docs: Vec<_> = bounded
+        .iter()
+        .zip(pages)
+        .map(|(b, page)| {
+            let doc = parse(&b.html);
+            let unscripted = content::noscript_document(&doc, page.html).map(|mut d| {
+                content::strip(&mut d, &rules.strip);
+                d
+            });
+            (doc, unscripted)
+        })
+        .collect();
+    let meta = meta::read_meta(&docs[0].0, first.url);
+    let mut notes = Vec::new();
+    let mut fell_back = false;
+    let mut per_page = docs.iter().map(|(doc, unscripted)| {
+        let doc = unscripted.as_ref().unwrap_or(doc);
+        let chosen = if rules.content.is_empty() { None } else { content::selected_content(doc, &rules.content) };
+        chosen.unwrap_or_else(|| {
+            fell_back |= !rules.content.is_empty();
+            content::main_content(doc)
+        })
+    });
+    let mut content = per_page.next().unwrap_or_default();
+    let (mut text, settle_notes) = settle_text(&mut content, meta.title.as_deref());
     let outlet = meta.outlet.clone().or_else(|| fallback_outlet.map(str::to_owned));
-    let page = url.cloned().or_else(|| meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()));
-    let links = links::outbound_links(&content, meta.base.as_ref(), page.as_ref());
+    let page = first.url.cloned().or_else(|| meta.canonical_url.as_deref().and_then(|c| Url::parse(c).ok()));
+    let mut links = links::outbound_links(&content, meta.base.as_ref(), page.as_ref());
+    for (later, next) in per_page.zip(&pages[1..]) {
+        let mut later = later;
+        let (more, _) = settle_text(&mut later, None);
+        if more.is_empty() {
+            continue;
+        }
+        let known: HashSet<String> = links.iter().map(|l| l.url.clone()).collect();
+        links.extend(
+            links::outbound_links(&later, next.url, page.as_ref()).into_iter().filter(|l| !known.contains(&l.url)),
+        );
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&more);
+        content.blocks.append(&mut later.blocks);
+    }
+    if text.is_empty() {
+        notes.extend(settle_notes);
+    }
+    if fell_back {
+        notes.push(RULES_MISSED_NOTE.to_owned());
+    }
+    notes.extend(bounded.iter().filter_map(crate::sanitize::Bounded::note));
+    let language = meta.language.clone().or_else(|| noted_language_guess(meta.title.as_deref(), &text, &mut notes));
     let facts = PageFacts { title: meta.title.clone(), outlet: outlet.clone(), language: language.clone() };
-    // The document is done with: free it before quote finding, which holds
-    // tokens for every word it reads (a 9 MiB page peaked at 905 MiB when
-    // both lived at once).
+    // The documents are done with: free them before quote finding, which
+    // holds tokens for every word it reads (a 9 MiB page peaked at 905 MiB
+    // when both lived at once).
     let blocks = std::mem::take(&mut content.blocks);
     drop(content);
-    drop(unscripted);
-    drop(doc);
+    drop(docs);
     drop(bounded);
     let quotes = quotes_within_budget(blocks, &facts, &mut notes);
     Article {
-        url: url.map(|u| crate::model::canonical_url(u).to_string()),
+        url: first.url.map(|u| crate::model::canonical_url(u).to_string()),
         title: meta.title,
         byline: meta.byline,
         published: meta.published,
@@ -98,6 +166,31 @@ pub fn extract(html: &str, url: Option<&Url>, fallback_outlet: Option<&str>) -> 
         links,
         notes,
     }
+}
+
+/// The note on an article whose source's `content` rules matched nothing on
+/// (one of) its pages.
+pub const RULES_MISSED_NOTE: &str =
+    "the source's content rules matched nothing; the automatic extractor chose the text";
+
+/// The next page of a multi-page article: the `href` of the first element
+/// `selector` matches (or of the first link inside it), resolved against the
+/// page's `<base href>` or `url`. `None` when there is none, or it is not
+/// http(s), or it is the page itself.
+pub fn next_page(html: &str, url: Option<&Url>, selector: &scraper::Selector) -> Option<Url> {
+    let bounded = crate::sanitize::bound_markup(html);
+    let doc = scraper::Html::parse_document(&bounded.html);
+    let base = meta::read_meta(&doc, url).base.or_else(|| url.cloned());
+    let link = scraper::Selector::parse("a[href]").expect("a constant, valid selector");
+    let href = doc
+        .select(selector)
+        .find_map(|e| e.value().attr("href").or_else(|| e.select(&link).next().and_then(|a| a.value().attr("href"))))?;
+    let next = match &base {
+        Some(base) => base.join(href.trim()).ok()?,
+        None => Url::parse(href.trim()).ok()?,
+    };
+    let same = url.is_some_and(|u| crate::model::canonical_url(u) == crate::model::canonical_url(&next));
+    (matches!(next.scheme(), "http" | "https" | "file") && !same).then_some(next)
 }
 
 /// Extracts the article carried by a feed entry itself: `html` is the entry's
@@ -221,4 +314,41 @@ pub struct PageFacts {
     pub title: Option<String>,
     pub outlet: Option<String>,
     pub language: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARA: &str = "The council voted on Tuesday to expand the program, which has served thousands of residents.";
+
+    fn selectors(list: &[&str]) -> Vec<scraper::Selector> {
+        list.iter().map(|s| scraper::Selector::parse(s).expect("valid selector")).collect()
+    }
+
+    #[test]
+    fn content_rules_keep_every_match_once_in_page_order_after_strip() {
+        let html = format!(
+            r#"<body><div class="a"><p>First {PARA}</p><div class="a"><p>Nested {PARA}</p></div></div>
+            <p>Outside {PARA}</p><div class="b"><p>Second {PARA}</p><p class="ad">Buy now {PARA}</p></div></body>"#
+        );
+        let rules = ExtractRules { content: selectors(&[".b", ".a"]), strip: selectors(&[".ad"]), follow_next: None };
+        let article = extract_pages(&[PageText { html: &html, url: None }], None, &rules);
+        let parts: Vec<&str> = article.text.split("\n\n").map(|p| &p[..p.find(' ').unwrap_or(0)]).collect();
+        assert_eq!(parts, ["First", "Nested", "Second"], "{}", article.text);
+        assert!(!article.notes.iter().any(|n| n == RULES_MISSED_NOTE));
+    }
+
+    #[test]
+    fn next_page_resolves_the_link_in_or_under_the_match_and_never_the_page_itself() {
+        let url = Url::parse("https://e.org/story/1").expect("valid url");
+        let next = |html: &str, sel: &str| {
+            next_page(html, Some(&url), &scraper::Selector::parse(sel).expect("valid selector")).map(String::from)
+        };
+        assert_eq!(next(r#"<a class="n" href="2">Next</a>"#, "a.n").as_deref(), Some("https://e.org/story/2"));
+        assert_eq!(next(r#"<li class="n"><a href="/s?p=2">2</a></li>"#, ".n").as_deref(), Some("https://e.org/s?p=2"));
+        assert_eq!(next(r#"<a class="n" href="/story/1">1</a>"#, "a.n"), None);
+        assert_eq!(next(r#"<a class="n" href="javascript:go()">Next</a>"#, "a.n"), None);
+        assert_eq!(next("<p>no link</p>", "a.n"), None);
+    }
 }

@@ -81,6 +81,15 @@ pub enum FetchError {
         source: io::Error,
     },
 
+    /// The source's `cookie_file` could not be read: nothing was requested.
+    #[error("{url}: cannot read the cookie file {}: {source}", path.display())]
+    CookieFile {
+        url: Url,
+        path: std::path::PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
     /// Any other request failure reqwest reports.
     #[error("{url}: request failed: {}", innermost_message(source))]
     Request {
@@ -113,6 +122,7 @@ impl FetchError {
             | Self::UnsupportedScheme { url }
             | Self::LocalFileRefused { url }
             | Self::File { url, .. }
+            | Self::CookieFile { url, .. }
             | Self::Request { url, .. } => Some(url),
             Self::Client { .. } => None,
         }
@@ -164,6 +174,7 @@ impl FetchError {
             Self::UnsupportedScheme { url } => format!("unsupported scheme {:?}", url.scheme()),
             Self::LocalFileRefused { .. } => "local file refused".to_owned(),
             Self::File { source, .. } => source.to_string(),
+            Self::CookieFile { path, source, .. } => format!("cookie file {}: {source}", path.display()),
             Self::Request { source, .. } => innermost_message(source),
             Self::Client { source } => format!("HTTP client: {source}"),
         }

@@ -10,6 +10,7 @@
 //! Must not: parse what it fetched, touch the store, or decide backoff; it
 //! reports (`FetchError::retry_after`, `permanent_redirect`) and callers decide.
 
+mod cookies;
 mod error;
 mod file;
 mod guard;
@@ -24,6 +25,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::config::FetchSettings;
+use crate::model::FetchOverrides;
 
 pub use error::FetchError;
 pub use guard::{is_blocked_address, is_own_address, is_private_address};
@@ -57,6 +59,9 @@ pub struct FetchRequest<'a> {
     /// Sent as If-None-Match / If-Modified-Since.
     pub validators: &'a Validators,
     pub purpose: Purpose,
+    /// The source's own fetch settings: sent on this request and on redirect
+    /// hops to the same host, never to another.
+    pub overrides: Option<&'a FetchOverrides>,
 }
 
 /// The result of a successful fetch.
@@ -175,6 +180,14 @@ impl Fetcher {
         let guarded = request.purpose != Purpose::Source && !settings.allow_private_networks;
         let client = if guarded { &self.inner.guarded } else { &self.inner.open };
         let headers = request_headers(request);
+        let cookies = match request.overrides.and_then(|o| o.cookie_file.as_ref()) {
+            Some(path) => Some(tokio::fs::read_to_string(path).await.map_err(|source| FetchError::CookieFile {
+                url: request.url.clone(),
+                path: path.clone(),
+                source,
+            })?),
+            None => None,
+        };
 
         let mut current = request.url.clone();
         let mut visited = vec![current.clone()];
@@ -192,7 +205,11 @@ impl Fetcher {
             let deadline = *deadline.get_or_insert_with(|| Instant::now() + settings.timeout);
             let timed_out = || FetchError::Timeout { url: current.clone() };
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let send = client.get(current.clone()).headers(headers.clone()).timeout(remaining).send();
+            let mut hop_headers = headers.clone();
+            if let Some(overrides) = request.overrides.filter(|_| same_host(request.url, &current)) {
+                add_overrides(&mut hop_headers, overrides, cookies.as_deref(), &current);
+            }
+            let send = client.get(current.clone()).headers(hop_headers).timeout(remaining).send();
             let response = tokio::time::timeout_at(deadline, send)
                 .await
                 .map_err(|_| timed_out())?
@@ -294,6 +311,35 @@ fn request_headers(request: &FetchRequest<'_>) -> HeaderMap {
         }
     }
     headers
+}
+
+/// Whether a redirect hop stays where the source's own settings may go: the
+/// same host and port as the first request, and no step down from https to
+/// http (credentials must not cross to another server, nor into plain text).
+fn same_host(first: &Url, hop: &Url) -> bool {
+    first.host_str().map(str::to_ascii_lowercase) == hop.host_str().map(str::to_ascii_lowercase)
+        && first.port() == hop.port()
+        && !(first.scheme() == "https" && hop.scheme() == "http")
+}
+
+/// The source's user agent, extra headers and cookies for `url`. Config
+/// validation already refused names and values that are not valid HTTP;
+/// anything that still is not (a cookie file's line) is left out.
+fn add_overrides(headers: &mut HeaderMap, overrides: &FetchOverrides, cookies: Option<&str>, url: &Url) {
+    if let Some(agent) = overrides.user_agent.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+        headers.insert(header::USER_AGENT, agent);
+    }
+    for (name, value) in &overrides.headers {
+        if let (Ok(name), Ok(value)) = (header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            headers.insert(name, value);
+        }
+    }
+    let now = chrono::Utc::now().timestamp();
+    if let Some(cookie) = cookies.and_then(|text| cookies::cookie_header(text, url, now)) {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            headers.insert(header::COOKIE, value);
+        }
+    }
 }
 
 /// 300, 304, 305 and 306 are not redirects we follow (RFC 9110 §15.4).

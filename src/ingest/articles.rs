@@ -12,8 +12,8 @@ use url::Url;
 
 use super::{Ingest, SourceReport};
 use crate::extract::{self, PageFacts};
-use crate::fetch::{FetchOutcome, FetchRequest, Fetcher, Purpose, Validators};
-use crate::model::{Article, Item, ItemId, Source, SourceKind};
+use crate::fetch::{FetchOutcome, FetchRequest, FetchedBody, Fetcher, Purpose, Validators};
+use crate::model::{Article, ExtractRules, FetchOverrides, Item, ItemId, Source, SourceKind};
 use crate::parse;
 use crate::store::{Extraction, PageCache};
 
@@ -76,10 +76,12 @@ impl Ingest {
             id: item.id.clone(),
             content_hash: item.content_hash.clone(),
             fetch: source.local_page(&page).unwrap_or_else(|| page.clone()),
-            page,
             cache,
             outlet: source.name.clone(),
             purpose: Purpose::ItemLink { from_file_source: source.url.scheme() == "file" },
+            overrides: super::paging::overrides_for(source, &page).cloned(),
+            rules: source_rules(source),
+            page,
             now,
         })
     }
@@ -259,6 +261,9 @@ pub(super) struct PageJob {
     /// The source's name: the outlet of pages that do not name theirs.
     outlet: String,
     purpose: Purpose,
+    /// The source's fetch settings, when the page is on its site.
+    overrides: Option<FetchOverrides>,
+    rules: Arc<ExtractRules>,
     now: DateTime<Utc>,
 }
 
@@ -267,7 +272,12 @@ impl PageJob {
         let conditional = self.cache.is_some();
         let cache = self.cache.unwrap_or_default();
         let validators = Validators { etag: cache.etag.clone(), last_modified: cache.last_modified.clone() };
-        let request = FetchRequest { url: &self.fetch, validators: &validators, purpose: self.purpose };
+        let request = FetchRequest {
+            url: &self.fetch,
+            validators: &validators,
+            purpose: self.purpose,
+            overrides: self.overrides.as_ref(),
+        };
         let outcome = match fetcher.fetch(&request).await {
             Ok(FetchOutcome::NotModified) if conditional => {
                 ArticleOutcome::Unchanged(PageCache { fetched_at: Some(self.now), ..cache })
@@ -294,13 +304,25 @@ impl PageJob {
                     }
                 } else {
                     let outlet = self.outlet;
+                    let (more, paging_note) = match &self.rules.follow_next {
+                        Some(next) => {
+                            super::paging::follow_pages(&fetcher, &body, next, self.purpose, self.overrides.as_ref())
+                                .await
+                        }
+                        None => (Vec::new(), None),
+                    };
+                    let mut body = body;
                     // A local stand-in resolves its links as the public page would.
-                    let base = if self.fetch == self.page { body.final_url.clone() } else { self.page.clone() };
+                    if self.fetch != self.page {
+                        body.final_url = self.page.clone();
+                    }
+                    let rules = Arc::clone(&self.rules);
                     let _permit = extracting.acquire_owned().await.expect("the extraction semaphore is never closed");
                     // Parsing a page is CPU work: keep it off the async workers.
                     let extracted = tokio::task::spawn_blocking(move || {
-                        let (html, _) = parse::decode(&body.bytes, body.content_type.as_deref());
-                        extract::extract(&html, Some(&base), Some(&outlet))
+                        let mut article = extract_bodies(&body, &more, &outlet, &rules);
+                        article.notes.extend(paging_note);
+                        article
                     })
                     .await;
                     match extracted {
@@ -316,6 +338,21 @@ impl PageJob {
         };
         vec![ArticleResult { id: self.id, content_hash: self.content_hash, page: Some(self.page), outcome }]
     }
+}
+
+/// The article of one or more fetched pages under a source's rules.
+pub fn extract_bodies(first: &FetchedBody, more: &[FetchedBody], outlet: &str, rules: &ExtractRules) -> Article {
+    let texts: Vec<(String, &Url)> = std::iter::once(first)
+        .chain(more)
+        .map(|body| (parse::decode(&body.bytes, body.content_type.as_deref()).0, &body.final_url))
+        .collect();
+    let pages: Vec<_> = texts.iter().map(|(html, url)| extract::PageText { html, url: Some(*url) }).collect();
+    extract::extract_pages(&pages, Some(outlet), rules)
+}
+
+/// The source's rules, shared by its page jobs (selectors are not small).
+fn source_rules(source: &Source) -> Arc<ExtractRules> {
+    Arc::new(source.rules.clone())
 }
 
 /// One item extracted from the feed's own HTML (no fetch).

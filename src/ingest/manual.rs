@@ -67,7 +67,7 @@ impl Ingest {
         // A hand-added link came from outside, like an item's link: the same guard.
         let purpose = Purpose::ItemLink { from_file_source: false };
         let validators = Validators::default();
-        let request = FetchRequest { url: &page, validators: &validators, purpose };
+        let request = FetchRequest { url: &page, validators: &validators, purpose, overrides: None };
         let fetched =
             self.fetcher.fetch(&request).await.map_err(|source| AddError::Fetch { url: page.clone(), source })?;
         let FetchOutcome::Fetched(body) = fetched else {

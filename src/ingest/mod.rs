@@ -41,6 +41,7 @@
 
 mod articles;
 mod manual;
+mod paging;
 mod report;
 mod retention;
 mod retry;
@@ -59,8 +60,10 @@ use crate::parse::{self, ParseInput, ParsedFeed};
 use crate::schedule::{self as policy, Draw};
 use crate::store::{Extraction, Store, StoreError};
 
+pub use self::articles::extract_bodies;
 use self::articles::{ArticleOutcome, extraction_of};
 pub use self::manual::{AddError, Added};
+pub use self::paging::{MAX_PAGES, follow_pages, overrides_for};
 pub use self::report::{Outcome, PollReport, SourceReport};
 use self::retry::note_article_outcomes;
 
@@ -151,7 +154,12 @@ impl Ingest {
 
         state.last_attempt = Some(now);
         let validators = Validators { etag: state.etag.clone(), last_modified: state.last_modified.clone() };
-        let request = FetchRequest { url: &source.url, validators: &validators, purpose: Purpose::Source };
+        let request = FetchRequest {
+            url: &source.url,
+            validators: &validators,
+            purpose: Purpose::Source,
+            overrides: Some(&source.fetch),
+        };
         let mut report = match self.fetcher.fetch(&request).await {
             Ok(FetchOutcome::NotModified) => {
                 state.last_status = Some(304);

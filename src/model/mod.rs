@@ -22,4 +22,4 @@ pub use item::{
 };
 pub use review::{AuditEntry, User};
 pub use schedule::{Schedule, ScheduleError};
-pub use source::{PageSelectors, Source, SourceKind, TextFilter};
+pub use source::{ExtractRules, FetchOverrides, PageSelectors, Source, SourceKind, TextFilter};

@@ -72,6 +72,49 @@ pub struct Source {
     /// against this, so items carry public links, and an article link under
     /// it is read from the matching local file ([`Source::local_page`]).
     pub public_url: Option<Url>,
+    /// How the body of this source's article pages is chosen.
+    pub rules: ExtractRules,
+    /// Fetch settings for this source's requests only.
+    pub fetch: FetchOverrides,
+}
+
+/// Per-source extraction rules, as Miniflux's scraper rules and `FiveFilters`'
+/// site configs give them: they replace the automatic choice of the body.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractRules {
+    /// Selects the body; every match, in document order, is the article text.
+    /// Empty: the automatic extractor chooses, after `strip`.
+    pub content: Vec<Selector>,
+    /// Removed from the page before anything else (ads, "read more" boxes).
+    pub strip: Vec<Selector>,
+    /// The "next page" link of an article split over several pages.
+    pub follow_next: Option<Selector>,
+}
+
+impl ExtractRules {
+    pub fn is_empty(&self) -> bool {
+        self.content.is_empty() && self.strip.is_empty() && self.follow_next.is_none()
+    }
+}
+
+/// Per-source fetch settings for sites that refuse a default client. They
+/// override `[fetch]` for this source's requests only, and are sent only to
+/// the host each request started at: never after a redirect to another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchOverrides {
+    pub user_agent: Option<String>,
+    /// Extra request headers (name, value), checked to be valid HTTP.
+    pub headers: Vec<(String, String)>,
+    /// A cookie file (Netscape `cookies.txt`, as curl and browser add-ons
+    /// export it, or one `name=value; name2=value2` line), read at each fetch
+    /// so a refreshed file needs no reload.
+    pub cookie_file: Option<std::path::PathBuf>,
+}
+
+impl FetchOverrides {
+    pub fn is_empty(&self) -> bool {
+        self.user_agent.is_none() && self.headers.is_empty() && self.cookie_file.is_none()
+    }
 }
 
 impl Source {

@@ -100,6 +100,8 @@ mod tests {
             filter: TextFilter { include: include.iter().map(re).collect(), exclude: exclude.iter().map(re).collect() },
             enabled: true,
             public_url: None,
+            rules: crate::model::ExtractRules::default(),
+            fetch: crate::model::FetchOverrides::default(),
         }
     }
 

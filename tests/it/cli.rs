@@ -514,3 +514,16 @@ fn strip_ansi(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn eval_of_a_missing_corpus_folder_is_an_error_not_an_empty_score() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-corpus");
+    let config = dir.path().join("unused.toml");
+    for what in ["wcxb", "articles"] {
+        let out = gleaner(&config, &["eval", what, missing.to_str().expect("utf-8 path"), "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains("no-such-corpus"), "{what}: the error names the folder: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "{what}: no score printed: {}", stdout(&out));
+    }
+}

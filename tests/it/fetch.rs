@@ -31,7 +31,7 @@ async fn fetch_as(
     validators: &Validators,
     purpose: Purpose,
 ) -> Result<FetchOutcome, FetchError> {
-    fetcher.fetch(&FetchRequest { url, validators, purpose }).await
+    fetcher.fetch(&FetchRequest { url, validators, purpose, overrides: None }).await
 }
 
 /// A plain source fetch with default settings and no validators.

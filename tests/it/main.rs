@@ -23,6 +23,7 @@ mod publish;
 mod quotes;
 mod reload;
 mod review;
+mod source_rules;
 mod store;
 mod stories;
 mod ui;

@@ -225,6 +225,8 @@ fn test_source() -> gleaner::model::Source {
         filter: gleaner::model::TextFilter::default(),
         enabled: true,
         public_url: None,
+        rules: gleaner::model::ExtractRules::default(),
+        fetch: gleaner::model::FetchOverrides::default(),
     }
 }
 

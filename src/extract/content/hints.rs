@@ -22,6 +22,8 @@ pub(super) struct Hints {
     pub(super) caption: bool,
     pub(super) pull_quote: bool,
     pub(super) embed: bool,
+    /// Named as a comment thread.
+    pub(super) comments: bool,
 }
 
 pub(super) fn is_block(name: &str) -> bool {
@@ -170,6 +172,9 @@ pub(super) fn role_of(element: &Element, name: &str, hints: Hints, flags: Flags,
     if hidden(element) || element.attr("role").is_some_and(boilerplate_role) {
         return Role::Skip;
     }
+    if flags.skip_comments && hints.comments && !matches!(name, "article" | "main" | "body") {
+        return Role::Skip;
+    }
     if flags.strip_unlikely && hints.unlikely && !keep && !matches!(name, "article" | "main" | "a") {
         return Role::Skip;
     }
@@ -189,7 +194,10 @@ pub(super) fn hidden(element: &Element) -> bool {
     }
     element.attr("style").is_some_and(|style| {
         let compact: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-        compact.contains("display:none") || compact.contains("visibility:hidden")
+        // Not `visibility:hidden`, as Readability.js does not: sites hide the
+        // whole page that way until their styles load (a flash-of-unstyled-
+        // content guard), and a menu hidden so is read and scored away anyway.
+        compact.contains("display:none")
     })
 }
 
@@ -343,6 +351,12 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     buf.push(' ');
     buf.push_str(id);
     buf.make_ascii_lowercase();
+    // Drupal marks every field whose label is not shown `field--label-hidden`:
+    // the label is hidden, not the field (often the article body itself).
+    // Blanked in place, so the class and id slices below keep their lengths.
+    while let Some(at) = buf.find("label-hidden") {
+        buf.replace_range(at..at + "label-hidden".len(), "label_______");
+    }
     let text = buf.as_str();
     let mut hints = Hints::default();
     // The lower-cased class and id, without allocating each again.
@@ -383,6 +397,7 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
         hints.unlikely = true;
     }
     hints.hard = hard_name || words().any(|w| matches!(w, "ad" | "ads" | "nav" | "hide" | "hidden"));
+    hints.comments = ["comment", "disqus", "replies"].iter().any(|w| text.contains(w));
     hints.embed = EMBED_CLASSES.iter().any(|w| text.contains(w));
     hints.pull_quote = text.contains("pullquote") || text.contains("pull-quote") || text.contains("pull_quote");
     hints.caption = matches!(name, "figcaption" | "caption")

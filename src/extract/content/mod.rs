@@ -39,9 +39,11 @@ mod hints;
 mod score;
 pub(super) mod sniff;
 
+use std::collections::HashSet;
 use std::ops::Range;
 
-use scraper::Html;
+use ego_tree::NodeId;
+use scraper::{Html, Selector};
 
 use self::arena::Arena;
 use self::blocks::BlockWriter;
@@ -49,8 +51,11 @@ use super::{Block, BlockKind};
 
 /// Text shorter than this (in characters) does not score as a paragraph.
 pub(super) const MIN_PARAGRAPH: u32 = 25;
-/// Below this many characters of text the relaxed second pass is tried.
-const RETRY_BELOW: usize = 250;
+/// Below this many characters of text the relaxed second pass is tried
+/// (Readability.js's `charThreshold`).
+const RETRY_BELOW: usize = 500;
+/// A first pass with this much text is replaced only by twice as much.
+const RETRY_KEEPS: usize = 250;
 /// How many ancestors a paragraph's score reaches.
 pub(super) const SCORE_LEVELS: usize = 5;
 
@@ -74,28 +79,40 @@ pub(crate) struct Content<'a> {
 }
 
 /// Which filters a pass applies; the relaxed pass turns them off.
+// Independent switches, combined freely by the passes; an enum of every
+// combination would say less.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy)]
 struct Flags {
     pub(super) strip_unlikely: bool,
     pub(super) weigh_classes: bool,
     pub(super) clean_conditionally: bool,
+    /// Skip comment threads even with `strip_unlikely` off.
+    pub(super) skip_comments: bool,
 }
 
 /// The main content of `doc`.
 pub(crate) fn main_content(doc: &Html) -> Content<'_> {
-    let strict = Flags { strip_unlikely: true, weigh_classes: true, clean_conditionally: true };
+    let strict = Flags { strip_unlikely: true, weigh_classes: true, clean_conditionally: true, skip_comments: true };
     let first = extract_with(doc, strict);
     if text_len(&first) >= RETRY_BELOW {
         return first;
     }
+    // A short body of real text (an open thread's few lines) must not give
+    // way to its own comments when the filters are relaxed.
+    let strict = Flags { skip_comments: text_len(&first) >= RETRY_KEEPS, ..strict };
     let mut best = first;
     for flags in [
         Flags { strip_unlikely: false, ..strict },
         Flags { strip_unlikely: false, weigh_classes: false, ..strict },
-        Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false },
+        Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, ..strict },
     ] {
         let next = extract_with(doc, flags);
-        if text_len(&next) > text_len(&best) {
+        // Short but real text (a brief notice) is kept unless relaxing the
+        // filters finds far more: what the filters held back from a short
+        // page is as likely a comment as more of the body.
+        let needed = if text_len(&best) >= RETRY_KEEPS { 2 * text_len(&best) } else { text_len(&best) };
+        if text_len(&next) > needed {
             best = next;
         }
         if text_len(&best) >= RETRY_BELOW {
@@ -141,7 +158,7 @@ pub(crate) fn noscript_document(doc: &Html, html: &str) -> Option<Html> {
 /// has no navigation, sidebars or comments. Scripts, styles and hidden
 /// elements are still skipped.
 pub(crate) fn fragment_content(doc: &Html) -> Content<'_> {
-    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false };
+    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, skip_comments: false };
     let arena = Arena::build(doc, flags);
     // A parsed fragment has no `<body>`: its root `<html>` holds the nodes.
     let Some(root) = arena.body.or_else(|| (!arena.els.is_empty()).then_some(0)) else {
@@ -150,6 +167,42 @@ pub(crate) fn fragment_content(doc: &Html) -> Content<'_> {
     let mut writer = BlockWriter::new(&arena);
     writer.walk(root);
     writer.finish()
+}
+
+/// The blocks of the elements a source's `content` rules select, in document
+/// order (a match inside another match is read once), with no boilerplate
+/// scoring: the operator chose them. `None` when nothing matches or the
+/// matches hold no text, so the caller can fall back to [`main_content`].
+pub(crate) fn selected_content<'a>(doc: &'a Html, selectors: &[Selector]) -> Option<Content<'a>> {
+    let chosen: HashSet<NodeId> = selectors.iter().flat_map(|s| doc.select(s)).map(|e| e.id()).collect();
+    if chosen.is_empty() {
+        return None;
+    }
+    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, skip_comments: false };
+    let arena = Arena::build(doc, flags);
+    let mut roots: Vec<usize> = chosen
+        .iter()
+        .filter(|id| !doc.tree.get(**id).is_some_and(|n| n.ancestors().any(|a| chosen.contains(&a.id()))))
+        .filter_map(|id| arena.index.get(id).copied())
+        .collect();
+    roots.sort_unstable();
+    let mut writer = BlockWriter::new(&arena);
+    for root in roots {
+        writer.walk(root);
+    }
+    let content = writer.finish();
+    (text_len(&content) > 0).then_some(content)
+}
+
+/// Removes every element a source's `strip` rules match, before anything
+/// else reads the page.
+pub(crate) fn strip(doc: &mut Html, selectors: &[Selector]) {
+    let doomed: Vec<NodeId> = selectors.iter().flat_map(|s| doc.select(s)).map(|e| e.id()).collect();
+    for id in doomed {
+        if let Some(mut node) = doc.tree.get_mut(id) {
+            node.detach();
+        }
+    }
 }
 
 fn text_len(content: &Content<'_>) -> usize {
@@ -200,6 +253,18 @@ mod tests {
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got.iter().all(|(k, _)| *k == BlockKind::Paragraph));
         assert!(!got.iter().any(|(_, t)| t.contains("Comment.") || t.contains("Home")));
+    }
+
+    #[test]
+    fn a_short_body_keeps_its_place_against_a_long_comment_thread() {
+        // An open thread: two sentences of post (short enough for the
+        // relaxed passes to run), then far more comment text.
+        let comments = format!(r#"<div class="comment-list">{}</div>"#, format!("<p>{PARA} Reply.</p>").repeat(8));
+        let html =
+            format!(r#"<html><body><div class="post"><p>{PARA}</p><p>{PARA} Again.</p></div>{comments}</body></html>"#);
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.ends_with("Again.")), "{got:?}");
+        assert!(!got.iter().any(|(_, t)| t.contains("Reply.")), "comments stay out: {got:?}");
     }
 
     #[test]
