@@ -12,6 +12,7 @@
 mod output;
 mod eval;
 mod items;
+mod mail;
 mod ops;
 mod publish;
 mod sources;
@@ -124,6 +125,16 @@ enum Command {
     User {
         #[command(subcommand)]
         what: items::UserCommand,
+    },
+    /// The digest's mailing list.
+    Subscribers {
+        #[command(subcommand)]
+        what: mail::SubscribersCommand,
+    },
+    /// Mail settings: `mail test ADDRESS` sends a test message.
+    Mail {
+        #[command(subcommand)]
+        what: mail::MailCommand,
     },
     /// OPML subscription lists: import feeds as sources, export the sources.
     Opml {
@@ -259,6 +270,8 @@ fn run(cli: Cli) -> CmdResult {
         Command::Eval { what } => eval::eval(what),
         Command::Review { what } => items::review(&build(path, Queue::OnDemand)?, what),
         Command::User { what } => items::user(&build(path, Queue::OnDemand)?, what),
+        Command::Subscribers { what } => mail::subscribers(&build(path, Queue::OnDemand)?, what),
+        Command::Mail { what } => mail::mail(&build(path, Queue::OnDemand)?, what),
         Command::Opml { what: sources::OpmlCommand::Import { file } } => sources::opml_import(&load(path)?, &file),
         Command::Opml { what: sources::OpmlCommand::Export } => sources::opml_export(&load(path)?),
         Command::Export => ops::export_backup(&build(path, Queue::OnDemand)?),

@@ -10,6 +10,7 @@
 //! Must not read files, the environment or the clock.
 
 mod doc;
+mod notify;
 pub mod opml;
 mod settings;
 mod sources;
@@ -19,6 +20,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use self::notify::{DEFAULT_RATE_PER_MINUTE, MailSettings, SecretSource, WebhookTarget};
 use crate::model::{Schedule, Source};
 
 /// Defaults, in one place.
@@ -202,6 +204,10 @@ pub struct Settings {
     pub schedule_jitter: Duration,
     pub publish: PublishSettings,
     pub server: ServerSettings,
+    /// `[mail]`: the digest by email; `None` when not configured.
+    pub mail: Option<MailSettings>,
+    /// `[[webhook]]` targets.
+    pub webhooks: Vec<WebhookTarget>,
 }
 
 /// Settings plus every enabled and disabled source.

@@ -1,0 +1,173 @@
+//! The resumable send: confirmation messages first, then every open issue
+//! job, one recipient at a time at `rate_per_minute`.
+//!
+//! Each recipient's record moves `pending` → `sent` (or `skipped`) with a
+//! flushed store write right after the server's reply, so a restart resumes
+//! with the first recipient still pending. Exactly-once is not possible
+//! across SMTP: if the process dies after the server accepted a message and
+//! before that write reaches the kernel (microseconds against milliseconds
+//! per message), the recipient gets that one issue twice. We choose that
+//! over the alternative (marking before sending), which would silently skip
+//! someone; the stable `Message-ID` lets their client spot the copy.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::message::{self, IssueMail};
+use super::smtp::SendError;
+use super::{MailError, Mailer};
+use crate::model::{IssueState, SendState, SubscriberStatus};
+use crate::store::Store;
+
+/// Transient failures before a recipient is given up on.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub sent: usize,
+    pub skipped: usize,
+    pub confirmations: usize,
+    /// Set when the server failed (not the address): wait this long before
+    /// the next pass.
+    pub retry_after: Option<Duration>,
+    /// The pass stopped early because `stop` said so.
+    pub stopped: bool,
+}
+
+/// Backoff after a failed pass: 30 s doubling per attempt, at most an hour.
+fn backoff(attempts: u32) -> Duration {
+    Duration::from_secs(30u64.saturating_mul(1 << attempts.min(7)).min(3600))
+}
+
+fn blake_hex8(text: &str) -> String {
+    blake3::hash(text.as_bytes()).to_hex()[..16].to_owned()
+}
+
+impl Mailer {
+    /// One pass over everything due: pending confirmations, then each open
+    /// issue job (whose issue the store shows published) in number order.
+    /// `stop` is checked between messages.
+    pub async fn send_pending(
+        &self,
+        store: &dyn Store,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<PassReport, MailError> {
+        let mut report = PassReport::default();
+        let pace = Duration::from_secs(60) / self.settings.rate_per_minute.max(1);
+        let mut next_slot = tokio::time::Instant::now();
+        let wait_turn = |next: &mut tokio::time::Instant| {
+            let at = *next;
+            *next = at.max(tokio::time::Instant::now()) + pace;
+            tokio::time::sleep_until(at)
+        };
+
+        for mut subscriber in store.subscribers()? {
+            let due = subscriber.status == SubscriberStatus::Pending
+                && subscriber.confirm_sent_at.is_none()
+                && subscriber.confirm_expires.is_some_and(|e| e > Utc::now());
+            let Some(token) = subscriber.confirm_token.clone().filter(|_| due) else { continue };
+            if stop() {
+                report.stopped = true;
+                return Ok(report);
+            }
+            wait_turn(&mut next_slot).await;
+            let message = message::confirmation_message(
+                &self.from,
+                &subscriber.email,
+                &self.publish.title,
+                &self.confirm_url(&token),
+                super::list::CONFIRM_TTL_HOURS,
+                std::time::SystemTime::now(),
+            )?;
+            match self.sender.send(message).await {
+                Ok(()) => {
+                    subscriber.confirm_sent_at = Some(Utc::now());
+                    store.put_subscriber(&subscriber)?;
+                    report.confirmations += 1;
+                }
+                Err(SendError::Refused(reason)) => {
+                    subscriber.status = SubscriberStatus::Bounced;
+                    subscriber.note = Some(reason);
+                    store.put_subscriber(&subscriber)?;
+                }
+                Err(SendError::Failed(reason)) => {
+                    tracing::warn!(%reason, "confirmation message not sent; retrying later");
+                    report.retry_after = Some(backoff(0));
+                    return Ok(report);
+                }
+            }
+        }
+
+        for number in store.open_mail_jobs()? {
+            let Some(issue) = store.issue(number)? else { continue };
+            if issue.state != IssueState::Published {
+                continue; // queued by a publish that has not finished (yet)
+            }
+            let page = message::inline_css(&self.renderer.issue_page(&issue, &self.publish)?);
+            let text = message::html_to_mail_text(&page);
+            let mut open = 0;
+            for (email, state) in store.sends(number)? {
+                let SendState::Pending { attempts, .. } = state else { continue };
+                if stop() {
+                    report.stopped = true;
+                    return Ok(report);
+                }
+                let subscriber = store.subscriber(&email)?;
+                let Some(subscriber) = subscriber.filter(|s| s.status == SubscriberStatus::Confirmed) else {
+                    store.put_send(number, &email, &SendState::Skipped { reason: "no longer subscribed".into() })?;
+                    report.skipped += 1;
+                    continue;
+                };
+                wait_turn(&mut next_slot).await;
+                let mail = IssueMail {
+                    from: &self.from,
+                    to: &email,
+                    subject: &issue.title,
+                    html: &page,
+                    text: &text,
+                    unsubscribe_url: &self.unsubscribe_url(&subscriber.unsubscribe_token),
+                    message_id: format!("<issue-{number}.{}@{}>", blake_hex8(&email), self.from.email.domain()),
+                    list_id: &format!("{} {}", self.publish.title, self.list_id),
+                    date: std::time::SystemTime::now(),
+                };
+                let outcome = self.sender.send(message::issue_message(&mail)?).await;
+                match outcome {
+                    Ok(()) => {
+                        store.put_send(number, &email, &SendState::Sent { at: Utc::now() })?;
+                        report.sent += 1;
+                    }
+                    Err(SendError::Refused(reason)) => {
+                        tracing::info!(issue = number, %email, %reason, "address refused; marked bounced");
+                        store.put_send(number, &email, &SendState::Skipped { reason: reason.clone() })?;
+                        let mut bounced = subscriber;
+                        bounced.status = SubscriberStatus::Bounced;
+                        bounced.note = Some(reason);
+                        bounced.updated_at = Utc::now();
+                        store.put_subscriber(&bounced)?;
+                        report.skipped += 1;
+                    }
+                    Err(SendError::Failed(reason)) => {
+                        let attempts = attempts + 1;
+                        let state = if attempts >= MAX_ATTEMPTS {
+                            SendState::Skipped { reason: format!("gave up after {attempts} attempts: {reason}") }
+                        } else {
+                            SendState::Pending { attempts, last_error: Some(reason.clone()) }
+                        };
+                        store.put_send(number, &email, &state)?;
+                        tracing::warn!(issue = number, %email, attempts, %reason, "send failed; retrying later");
+                        report.retry_after = Some(backoff(attempts));
+                        return Ok(report);
+                    }
+                }
+            }
+            open += store.sends(number)?.iter().filter(|(_, s)| s.is_pending()).count();
+            if open == 0 {
+                store.close_mail_job(number)?;
+                tracing::info!(issue = number, "mailing finished");
+            }
+        }
+        Ok(report)
+    }
+}
