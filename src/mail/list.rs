@@ -179,7 +179,7 @@ pub fn import_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SledStore;
+    use crate::store::{MailStore, SledStore};
 
     #[test]
     fn addresses_are_normalized_and_checked() {

@@ -243,10 +243,19 @@ fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
                 out.push_str("\n\n");
             }
             if name == "blockquote" {
-                out.push_str("> ");
-            }
-            for child in node.children() {
-                walk(child, out);
+                let mut inner = String::new();
+                for child in node.children() {
+                    walk(child, &mut inner);
+                }
+                for line in inner.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    out.push_str("> ");
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            } else {
+                for child in node.children() {
+                    walk(child, out);
+                }
             }
             if name == "a"
                 && let Some(href) = element.attr("href")
@@ -277,7 +286,7 @@ mod tests {
         let text = html_to_mail_text(html);
         assert!(text.contains("Digest 3\n"), "{text}");
         assert!(text.contains("First story <https://example.org/a>."), "{text}");
-        assert!(text.contains("> "), "{text}");
+        assert!(text.contains("\n> Quoted\n"), "{text}");
         assert!(!text.contains("color:red"), "{text}");
     }
 

@@ -121,7 +121,7 @@ impl Mailer {
     pub async fn send_test(&self, to: &str) -> Result<(), MailError> {
         let to = list::normalize_email(to)?;
         let message = message::test_message(&self.from, &to, std::time::SystemTime::now())?;
-        self.sender.send(message).await.map_err(|source| MailError::Send { to, source })
+        self.sender.connect().send_now(&message).await.map_err(|source| MailError::Send { to, source })
     }
 }
 

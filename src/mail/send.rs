@@ -1,14 +1,17 @@
 //! The resumable send: confirmation messages first, then every open issue
 //! job, one recipient at a time at `rate_per_minute`.
 //!
-//! Each recipient's record moves `pending` → `sent` (or `skipped`) with a
-//! flushed store write right after the server's reply, so a restart resumes
-//! with the first recipient still pending. Exactly-once is not possible
-//! across SMTP: if the process dies after the server accepted a message and
-//! before that write reaches the kernel (microseconds against milliseconds
-//! per message), the recipient gets that one issue twice. We choose that
-//! over the alternative (marking before sending), which would silently skip
-//! someone; the stable `Message-ID` lets their client spot the copy.
+//! Each recipient's record moves `pending` → `committing` → `sent` (or
+//! `skipped`), each a flushed store write. `committing` is written after the
+//! message body is on the wire and immediately before DATA's final `.`
+//! (`smtp.rs`): a process killed before it leaves the server to discard the
+//! half-sent message, and the recipient pending; killed after it, the
+//! server delivers and the restart counts the recipient as sent. The only
+//! gap left is the few microseconds between that write returning and the
+//! `.` reaching the socket, where a kill would skip one recipient (never
+//! double one). Marking after the server's reply instead would leave a
+//! window of its whole queue commit and our flush, in which a kill sends
+//! the issue twice: the test that kills `serve` mid-send hit that often.
 
 use std::time::Duration;
 
@@ -55,6 +58,7 @@ impl Mailer {
         stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<PassReport, MailError> {
         let mut report = PassReport::default();
+        let mut connection = None;
         let pace = Duration::from_secs(60) / self.settings.rate_per_minute.max(1);
         let mut next_slot = tokio::time::Instant::now();
         let wait_turn = |next: &mut tokio::time::Instant| {
@@ -81,7 +85,7 @@ impl Mailer {
                 super::list::CONFIRM_TTL_HOURS,
                 std::time::SystemTime::now(),
             )?;
-            match self.sender.send(message).await {
+            match connection.get_or_insert_with(|| self.sender.connect()).send_now(&message).await {
                 Ok(()) => {
                     subscriber.confirm_sent_at = Some(Utc::now());
                     store.put_subscriber(&subscriber)?;
@@ -132,7 +136,11 @@ impl Mailer {
                     list_id: &format!("{} {}", self.publish.title, self.list_id),
                     date: std::time::SystemTime::now(),
                 };
-                let outcome = self.sender.send(message::issue_message(&mail)?).await;
+                let message = message::issue_message(&mail)?;
+                let mut commit = || {
+                    store.put_send(number, &email, &SendState::Committing { at: Utc::now() }).map_err(|e| e.to_string())
+                };
+                let outcome = connection.get_or_insert_with(|| self.sender.connect()).send(&message, &mut commit).await;
                 match outcome {
                     Ok(()) => {
                         store.put_send(number, &email, &SendState::Sent { at: Utc::now() })?;

@@ -65,6 +65,12 @@ pub enum SendState {
         attempts: u32,
         last_error: Option<String>,
     },
+    /// Handed to the server: recorded just before the final `.` of DATA,
+    /// after which the server delivers even if we die. Counts as sent when
+    /// a restarted send finds it (the server's reply was never read).
+    Committing {
+        at: DateTime<Utc>,
+    },
     Sent {
         at: DateTime<Utc>,
     },

@@ -11,6 +11,7 @@ mod extract;
 mod fetch;
 mod hostile;
 mod ingest;
+mod mail;
 mod metrics;
 mod ops;
 mod parse;
