@@ -23,3 +23,4 @@ mod store;
 mod ui;
 mod web;
 mod web_hostile;
+mod webhooks;
