@@ -67,33 +67,29 @@ pub(super) fn mail(
     let errors_before = diag.errors.len();
     let section = Section::new(table, "mail");
     section.check_keys(diag, MAIL_KEYS, &[]);
-    let smtp = match section.string(diag, "smtp") {
-        Some((text, span)) => match Url::parse(text) {
+    let smtp = if let Some((text, span)) = section.string(diag, "smtp") {
+        match Url::parse(text) {
             Ok(url) if matches!(url.scheme(), "smtp" | "smtps") && url.host_str().is_some() => Some(url),
             _ => {
                 diag.error(&span, format!("bad `mail.smtp` {text:?}: expected smtp://HOST:PORT or smtps://HOST:PORT"));
                 None
             }
-        },
-        None => {
-            diag.missing(header, "[mail] is missing required key `smtp` (smtp://HOST:PORT or smtps://HOST:PORT)");
-            None
         }
+    } else {
+        diag.missing(header, "[mail] is missing required key `smtp` (smtp://HOST:PORT or smtps://HOST:PORT)");
+        None
     };
-    let from = match section.string(diag, "from") {
-        Some((text, span)) => {
-            if text.parse::<lettre::message::Mailbox>().is_err() {
-                diag.error(
-                    &span,
-                    format!("bad `mail.from` {text:?}: expected an address such as \"Digest <digest@example.org>\""),
-                );
-            }
-            Some(text.to_owned())
+    let from = if let Some((text, span)) = section.string(diag, "from") {
+        if text.parse::<lettre::message::Mailbox>().is_err() {
+            diag.error(
+                &span,
+                format!("bad `mail.from` {text:?}: expected an address such as \"Digest <digest@example.org>\""),
+            );
         }
-        None => {
-            diag.missing(header, "[mail] is missing required key `from` (the sender address)");
-            None
-        }
+        Some(text.to_owned())
+    } else {
+        diag.missing(header, "[mail] is missing required key `from` (the sender address)");
+        None
     };
     let username = section.string(diag, "username").map(|(t, _)| t.to_owned());
     let password_file = section.string(diag, "password_file").map(|(t, _)| normalize(&base.join(t)));
@@ -139,18 +135,17 @@ fn webhook(diag: &mut Diag<'_>, table: &DeTable<'_>, header: &Range<usize>, base
     let errors_before = diag.errors.len();
     let section = Section::new(table, "webhook");
     section.check_keys(diag, WEBHOOK_KEYS, &[]);
-    let url = match section.string(diag, "url") {
-        Some((text, span)) => match Url::parse(text) {
+    let url = if let Some((text, span)) = section.string(diag, "url") {
+        match Url::parse(text) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
             _ => {
                 diag.error(&span, format!("bad `webhook.url` {text:?}: expected an http(s) URL"));
                 None
             }
-        },
-        None => {
-            diag.missing(header, "webhook is missing required key `url`");
-            None
         }
+    } else {
+        diag.missing(header, "webhook is missing required key `url`");
+        None
     };
     let secret = match (section.string(diag, "secret"), section.string(diag, "secret_file")) {
         (Some((text, span)), None) => {

@@ -25,7 +25,7 @@ pub fn normalize_email(text: &str) -> Result<String, MailError> {
 pub(crate) fn new_token() -> Result<String, MailError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| MailError::Random(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(blake3::Hash::from_bytes(bytes).to_hex().to_string())
 }
 
 fn fresh(email: String, status: SubscriberStatus, now: DateTime<Utc>) -> Result<Subscriber, MailError> {

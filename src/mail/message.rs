@@ -261,7 +261,9 @@ fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
                 && let Some(href) = element.attr("href")
                 && href.starts_with("http")
             {
-                out.push_str(&format!(" <{href}>"));
+                out.push_str(" <");
+                out.push_str(href);
+                out.push('>');
             }
             if block {
                 out.push_str("\n\n");

@@ -1,5 +1,5 @@
 //! The digest by email, end to end through the binary and a real SMTP
-//! server (OpenSMTPD on loopback, `support::smtp`): subscribers added and
+//! server (`OpenSMTPD` on loopback, `support::smtp`): subscribers added and
 //! imported, an issue published offline and mailed by `serve`, SIGKILL in
 //! the middle of the send and a restart ending with every confirmed
 //! subscriber holding exactly one copy, an address refused at RCPT marked
@@ -309,4 +309,45 @@ fn mail_test_sends_through_the_configured_server_and_needs_a_mail_section() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("no [mail] section"), "{}", stderr(&output));
     let _ = Instant::now();
+}
+
+#[test]
+fn bad_mail_and_webhook_settings_are_reported_with_their_lines() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("gleaner.toml");
+    let text = "store = \"s.sled\"\n\
+                [mail]\n\
+                smtp = \"http://mail.example.org\"\n\
+                from = \"not an address\"\n\
+                rate_per_minut = 5\n\
+                username = \"u\"\n\
+                [[webhook]]\n\
+                url = \"https://hooks.example.org/in\"\n\
+                secret = \"short\"\n\
+                events = [\"issue.published\", \"quote.followed\", \"item.nope\"]\n\
+                [[webhook]]\n\
+                url = \"ftp://x\"\n\
+                secret = \"long-enough-secret-value\"\n\
+                secret_file = \"s.txt\"\n\
+                events = [\"item.new\"]\n";
+    std::fs::write(&config, text).expect("write");
+    let output = gleaner(&config, &["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = stderr(&output);
+    for (line, needle) in [
+        (3, "mail.smtp"),
+        (4, "mail.from"),
+        (5, "rate_per_minut"),
+        (9, "at least 16 characters"),
+        (10, "needs watchlists"),
+        (10, "item.nope"),
+        (12, "webhook.url"),
+        (14, "not both"),
+    ] {
+        assert!(
+            errors.lines().any(|l| l.contains(&format!("gleaner.toml:{line}:")) && l.contains(needle)),
+            "line {line}: {needle}\n{errors}"
+        );
+    }
+    assert!(errors.contains("`username` and `password_file` together"), "{errors}");
 }

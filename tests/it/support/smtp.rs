@@ -1,11 +1,11 @@
-//! A real SMTP server for the mail tests: Debian's OpenSMTPD, started once
+//! A real SMTP server for the mail tests: Debian's `OpenSMTPD`, started once
 //! per test process on a free 127.0.0.1 port with its own `smtpd.conf`,
 //! delivering every recipient to a Maildir under a temp dir
 //! (`{root}/{domain}/{user}/new/`). Recipients whose local part starts with
 //! `bounce` are refused at RCPT with a 550, as a real server refuses an
 //! unknown mailbox.
 //!
-//! Why one instance: OpenSMTPD allows one daemon per machine (a fixed
+//! Why one instance: `OpenSMTPD` allows one daemon per machine (a fixed
 //! control socket), so tests share it and keep apart by recipient domain
 //! ([`Smtpd::domain`]). It runs as root (privilege separation needs it; the
 //! tests run as root in CI) and is started under `setpriv --pdeathsig KILL`,
@@ -81,7 +81,7 @@ impl Smtpd {
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(20),
-                "smtpd never listened (another OpenSMTPD running? stop it: service opensmtpd stop)"
+                "smtpd never listened (another `OpenSMTPD` running? stop it: service opensmtpd stop)"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -90,6 +90,7 @@ impl Smtpd {
 
     /// A recipient domain no other test uses.
     pub fn domain(&self, name: &str) -> String {
+        let _ = self.port; // a domain belongs to this server's maildirs
         format!("{name}-{}.test", DOMAINS.fetch_add(1, Ordering::Relaxed))
     }
 
