@@ -70,6 +70,15 @@ pub fn add(store: &dyn Store, email: &str, confirmed: bool, now: DateTime<Utc>) 
     if existing.as_ref().is_some_and(|s| s.status == SubscriberStatus::Confirmed) {
         return Ok(Added::AlreadyConfirmed);
     }
+    // A form submitted again within the hour gets no second message: the
+    // sign-up form must not become a way to flood someone's inbox.
+    if !confirmed
+        && existing.as_ref().is_some_and(|s| {
+            s.status == SubscriberStatus::Pending && s.confirm_sent_at.is_some_and(|at| now - at < Duration::hours(1))
+        })
+    {
+        return Ok(Added::ConfirmationQueued);
+    }
     let mut subscriber = match existing {
         Some(s) => s,
         None => fresh(email, SubscriberStatus::Pending, now)?,
@@ -193,7 +202,11 @@ mod tests {
         let store = SledStore::temporary().unwrap();
         let now = Utc::now();
         assert_eq!(add(&store, "a@example.org", false, now).unwrap(), Added::ConfirmationQueued);
-        let pending = store.subscriber("a@example.org").unwrap().unwrap();
+        let mut pending = store.subscriber("a@example.org").unwrap().unwrap();
+        pending.confirm_sent_at = Some(now);
+        store.put_subscriber(&pending).unwrap();
+        add(&store, "a@example.org", false, now).unwrap();
+        assert_eq!(store.subscriber("a@example.org").unwrap().unwrap(), pending, "no second message within the hour");
         let token = pending.confirm_token.clone().unwrap();
         let late = now + Duration::hours(CONFIRM_TTL_HOURS + 1);
         assert_eq!(confirm(&store, &token, late).unwrap(), Confirmed::Expired);

@@ -1,12 +1,14 @@
 //! The mailing list, per-issue send state and webhook outbox, in two trees of
-//! their own (`mail.v1`, `outbox.v1`) beside the records tree: they share no
+//! their own (`mail.list`, `webhook.outbox`) beside the records tree: they share no
 //! batch with items, so keeping them apart leaves the item layout, its dump
-//! and its migrations untouched.
+//! and its migrations untouched. (No `.vN` suffix: that names the retired
+//! per-concern trees of schema v1, which migrations remove; a new layout
+//! here gets a new tree name.)
 //!
-//! Layout of `mail.v1`: `sub/{email}` → subscriber (JSON), `tok/{token}` →
+//! Layout of `mail.list`: `sub/{email}` → subscriber (JSON), `tok/{token}` →
 //! email (confirmation and unsubscribe tokens), `job/{number:be32}` → `open`
 //! or `done`, `send/{number:be32}/{email}` → send state (JSON). Big-endian
-//! numbers keep jobs and sends in issue order. `outbox.v1` holds
+//! numbers keep jobs and sends in issue order. `webhook.outbox` holds
 //! `d/{id}` → delivery (JSON).
 //!
 //! Send-state and delivery writes flush before returning: they are what a
@@ -19,8 +21,8 @@ use super::SledStore;
 use super::open::io;
 use crate::model::{Delivery, DeliveryState, SendState, Subscriber};
 
-pub(super) const MAIL_TREE: &str = "mail.v1";
-pub(super) const OUTBOX_TREE: &str = "outbox.v1";
+pub(super) const MAIL_TREE: &str = "mail.list";
+pub(super) const OUTBOX_TREE: &str = "webhook.outbox";
 
 const JOB_OPEN: &[u8] = b"open";
 const JOB_DONE: &[u8] = b"done";
