@@ -7,6 +7,7 @@
 
 mod fetch_one;
 mod load_config;
+mod outbound;
 mod shared;
 mod source_edit;
 
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 pub use crate::publish::write::write_atomic;
 pub use fetch_one::{FetchOneError, extract_as_source, fetch_one};
 pub use load_config::load_config;
+pub use outbound::OutboundError;
 pub use shared::{ConfigStatus, HEARTBEAT_EVERY, Heartbeat};
 pub use source_edit::{SourceEditError, set_source_enabled};
 
@@ -45,6 +47,8 @@ pub enum AppError {
     Templates(Vec<TemplateError>),
     #[error(transparent)]
     Editorial(#[from] Box<EditorialError>),
+    #[error(transparent)]
+    Outbound(#[from] OutboundError),
 }
 
 /// Whether the editorial queue index is loaded when the app is built.
@@ -72,6 +76,10 @@ pub struct App {
     pub status: ConfigStatus,
     /// The scheduler's heartbeat, read by `/healthz`.
     pub heartbeat: Heartbeat,
+    /// The digest by email, when `[mail]` is configured (a publish hook).
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
+    /// Webhook targets, when any is configured (a publish hook).
+    pub webhooks: Option<Arc<crate::notify::Webhooks>>,
 }
 
 impl std::fmt::Debug for App {
@@ -88,7 +96,16 @@ impl App {
         let store = open_store(&config)?;
         let ingest = ingest_over(Arc::clone(&store), &config)?;
         let status = ConfigStatus::new(config.sources.clone());
-        let publisher = Publisher::new(config.settings.publish.clone(), renderer, &[]).following(status.subscribe());
+        let mut publisher =
+            Publisher::new(config.settings.publish.clone(), renderer, &[]).following(status.subscribe());
+        let mailer = outbound::mailer(&config)?;
+        let webhooks = outbound::webhooks(&config)?;
+        if let Some(mailer) = &mailer {
+            publisher = publisher.with_hook(Arc::clone(mailer) as Arc<dyn crate::publish::PublishHook>);
+        }
+        if let Some(webhooks) = &webhooks {
+            publisher = publisher.with_hook(Arc::clone(webhooks) as Arc<dyn crate::publish::PublishHook>);
+        }
         let editorial = Editorial::without_queue(Arc::clone(&store)).following(status.subscribe());
         if queue == Queue::Loaded {
             editorial.load_queue().map_err(Box::new)?;
@@ -100,6 +117,8 @@ impl App {
             store,
             status,
             heartbeat: Heartbeat::default(),
+            mailer,
+            webhooks,
             config_path: config_path.to_path_buf(),
             config,
         })

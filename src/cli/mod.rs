@@ -16,6 +16,7 @@ mod backend;
 mod entries;
 mod eval;
 mod items;
+mod mail;
 mod ops;
 mod progress;
 mod publish;
@@ -173,6 +174,16 @@ enum Command {
         #[command(subcommand)]
         what: accounts::TokenCommand,
     },
+    /// The digest's mailing list.
+    Subscribers {
+        #[command(subcommand)]
+        what: mail::SubscribersCommand,
+    },
+    /// Mail settings: `mail test ADDRESS` sends a test message.
+    Mail {
+        #[command(subcommand)]
+        what: mail::MailCommand,
+    },
     /// OPML subscription lists: import feeds as sources, export the sources.
     Opml {
         #[command(subcommand)]
@@ -326,6 +337,8 @@ fn run(cli: Cli) -> CmdResult {
         Command::Review { what } => items::review(&backend::open(path)?, what),
         Command::User { what } => accounts::user(&backend::open(path)?, what),
         Command::Token { what } => accounts::token(&backend::open(path)?, what),
+        Command::Subscribers { what } => mail::subscribers(&backend::offline(path, "subscribers")?, what),
+        Command::Mail { what } => mail::mail(&backend::offline(path, "mail test")?, what),
         Command::Opml { what: sources::OpmlCommand::Import { file } } => sources::opml_import(&load(path)?, &file),
         Command::Opml { what: sources::OpmlCommand::Export } => sources::opml_export(&load(path)?),
         Command::Export => ops::export_backup(&backend::offline(path, "export")?),

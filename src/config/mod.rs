@@ -11,6 +11,7 @@
 
 mod doc;
 pub mod edit;
+mod notify;
 pub mod opml;
 mod settings;
 mod source_rules;
@@ -21,6 +22,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use self::notify::{DEFAULT_RATE_PER_MINUTE, MailSettings, SecretSource, WebhookTarget};
 use crate::model::{Schedule, Source};
 
 /// Defaults, in one place.
@@ -210,6 +212,10 @@ pub struct Settings {
     pub schedule_jitter: Duration,
     pub publish: PublishSettings,
     pub server: ServerSettings,
+    /// `[mail]`: the digest by email; `None` when not configured.
+    pub mail: Option<MailSettings>,
+    /// `[[webhook]]` targets.
+    pub webhooks: Vec<WebhookTarget>,
 }
 
 /// Settings plus every enabled and disabled source.

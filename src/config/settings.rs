@@ -16,7 +16,7 @@ use super::{FetchSettings, PublishSettings, ServerSettings, Settings, defaults};
 use crate::model::Schedule;
 
 pub(super) const TOP_KEYS: &[&str] =
-    &["store", "store_cache_mib", "sources", "fetch", "schedule", "publish", "server", "source"];
+    &["store", "store_cache_mib", "sources", "fetch", "schedule", "publish", "server", "mail", "webhook", "source"];
 const FETCH_KEYS: &[&str] = &[
     "user_agent",
     "connect_timeout_secs",
@@ -52,7 +52,12 @@ const SERVER_KEYS: &[&str] = &["bind", "secure_cookies", "max_connections"];
 /// Where each table's keys live, to tell an operator who put one at the top level.
 pub(super) fn homes() -> Vec<(&'static str, &'static str)> {
     let mut homes = Vec::new();
-    for (keys, table) in [(FETCH_KEYS, "[fetch]"), (PUBLISH_KEYS, "[publish]"), (SERVER_KEYS, "[server]")] {
+    for (keys, table) in [
+        (FETCH_KEYS, "[fetch]"),
+        (PUBLISH_KEYS, "[publish]"),
+        (SERVER_KEYS, "[server]"),
+        (super::notify::MAIL_KEYS, "[mail]"),
+    ] {
         homes.extend(keys.iter().map(|k| (*k, table)));
     }
     homes.push(("jitter_secs", "[schedule]"));
@@ -125,7 +130,12 @@ pub(super) fn validate(
         }
     }
 
+    let mail = root.table(diag, "mail").and_then(|(table, span)| super::notify::mail(diag, table, &span, &base));
+    let webhooks = super::notify::webhooks(diag, doc, &base);
+
     Settings {
+        mail,
+        webhooks,
         path: diag.path().to_path_buf(),
         store_path,
         store_cache_mib,

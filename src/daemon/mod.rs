@@ -6,6 +6,7 @@
 //! A driver: it owns loops, timers and the runtime, and builds no part itself
 //! (every long-lived part comes from [`App`]).
 
+pub mod outbound;
 mod publishing;
 pub mod reload;
 pub mod scheduler;
@@ -45,6 +46,17 @@ pub enum DaemonError {
 
 /// Runs the service until SIGTERM or Ctrl-C; each part drains its own work,
 /// and blocking work still running [`ABANDON_AFTER`] the drain is abandoned.
+/// The mailing-list pages when `[mail]` is configured.
+fn with_mail_pages(app: &App, state: WebState) -> WebState {
+    if app.mailer.is_none() {
+        return state;
+    }
+    state.with_mail(web::mail::MailPages {
+        store: Arc::clone(&app.store),
+        title: app.config.settings.publish.title.clone(),
+    })
+}
+
 pub fn serve(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(DaemonError::Runtime)?;
     let result = runtime.block_on(run(app));
@@ -68,6 +80,14 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     let user_agent = app.config.settings.fetch.user_agent.clone();
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mailing = app
+        .mailer
+        .clone()
+        .map(|mailer| tokio::spawn(outbound::mail_loop(mailer, Arc::clone(&app.store), stopped.clone())));
+    let delivering = app
+        .webhooks
+        .clone()
+        .map(|webhooks| tokio::spawn(outbound::webhook_loop(webhooks, Arc::clone(&app.store), stopped.clone())));
     let when_stopped = move || {
         let mut stopped = stopped.clone();
         async move {
@@ -86,10 +106,11 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
             .ok(),
         Err(_) => None,
     };
-    let router = web::router(
+    let router = web::router(with_mail_pages(
+        &app,
         WebState::new(app.config.settings.publish.output_dir.clone())
             .with_health(Arc::clone(&app.store), Some(app.heartbeat.clone())),
-    )
+    ))
     .merge(web::metrics_routes(metrics_state))
     .merge(web::review::routes(ui))
     .merge(web::api::routes(api));
@@ -120,9 +141,21 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
         }
         Err(error) => tracing::error!(%error, "assigning stories failed"),
     });
+    let webhooks = app.webhooks.clone();
+    let store = Arc::clone(&app.store);
     let (summary, ()) = tokio::join!(
         scheduler::run(app.ingest.clone(), sources, app.heartbeat.clock(), when_stopped(), |report, elapsed| {
             tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");
+            if let Some(webhooks) = &webhooks
+                && report.new_items > 0
+            {
+                let now = chrono::Utc::now();
+                // A little slack: `first_seen` is stamped inside the poll.
+                let since = now - chrono::Duration::from_std(elapsed + Duration::from_secs(1)).unwrap_or_default();
+                if let Err(error) = webhooks.items_seen(store.as_ref(), &report.changed, since, now) {
+                    tracing::error!(%error, "queueing item.new webhooks failed");
+                }
+            }
             metrics.record_poll(report, elapsed);
             // The review queue is an in-memory index: show new and changed items at once.
             if let Err(error) = editorial.refresh(&report.changed) {
@@ -135,6 +168,9 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
         tracing::error!(error = %e, "HTTP server failed");
     }
     let _ = publishing.await;
+    for task in [mailing, delivering].into_iter().flatten() {
+        let _ = task.await;
+    }
     let _ = reloading.await;
     if let Err(error) = app.store.flush() {
         tracing::error!(%error, "flushing the store at shutdown failed");

@@ -15,6 +15,7 @@ mod error;
 mod file;
 mod guard;
 mod limits;
+mod post;
 mod retry_after;
 
 use std::sync::Arc;

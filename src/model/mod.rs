@@ -8,6 +8,7 @@ mod article;
 mod canonical;
 mod issue;
 mod item;
+mod notify;
 mod review;
 mod schedule;
 mod source;
@@ -20,6 +21,7 @@ pub use item::{
     AddedQuote, ArticleRetry, EditorFields, FetchState, Item, ItemId, MANUAL_SOURCE, NOTE_SOURCE, NewItem,
     QuoteOverride, ReviewState,
 };
+pub use notify::{Delivery, DeliveryState, SendState, Subscriber, SubscriberStatus, WebhookEvent};
 pub use review::{AuditEntry, User};
 pub use schedule::{Schedule, ScheduleError};
 pub use source::{ExtractRules, FetchOverrides, PageSelectors, Source, SourceKind, TextFilter};

@@ -116,6 +116,9 @@ impl Publisher {
         let files = self.render_files(&issue, &issues)?;
         let batch: Vec<(&str, &[u8])> = files.iter().map(|(name, text)| (name.as_str(), text.as_bytes())).collect();
         output.write_files(&batch)?;
+        for hook in &self.hooks {
+            hook.issue_corrected(store, &issue)?;
+        }
         tracing::info!(issue = number, by, corrections = issue.corrections.len(), "issue corrected");
         Ok(CorrectionReport {
             number,

@@ -100,9 +100,29 @@ pub struct IssueReport {
     pub dry_run: bool,
 }
 
+/// Told about issues as they are published, to queue what goes out because
+/// of them (the digest by email, webhooks). Called after the issue's files
+/// are written and before it is marked published, on every run that
+/// completes it (a resumed draft too), so an implementation must be
+/// idempotent per issue number: what it queues waits until the store shows
+/// the issue published. A crash on either side of the final transaction
+/// then neither loses nor repeats anything.
+pub trait PublishHook: Send + Sync {
+    fn issue_published(&self, store: &dyn Store, issue: &Issue) -> Result<(), StoreError>;
+
+    /// A published issue was corrected and its files rewritten
+    /// ([`Publisher::correct`]).
+    fn issue_corrected(&self, store: &dyn Store, issue: &Issue) -> Result<(), StoreError> {
+        let _ = (store, issue);
+        Ok(())
+    }
+}
+
 /// Templates loaded and checked, settings and source facts: everything a
 /// publish needs besides the store and the output.
 pub struct Publisher {
+    /// Told about each issue before it is marked published ([`PublishHook`]).
+    hooks: Vec<std::sync::Arc<dyn PublishHook>>,
     settings: PublishSettings,
     renderer: Renderer,
     /// The source list in force (names and sections), read at each publish
@@ -158,7 +178,15 @@ impl Publisher {
             renderer,
             sources: tokio::sync::watch::channel(sources.to_vec()).1,
             running: std::sync::Mutex::new(()),
+            hooks: Vec::new(),
         }
+    }
+
+    /// Adds a hook told about every issue this publisher publishes.
+    #[must_use]
+    pub fn with_hook(mut self, hook: std::sync::Arc<dyn PublishHook>) -> Self {
+        self.hooks.push(hook);
+        self
     }
 
     /// Reads the source list from the service's shared list instead, so a
@@ -282,6 +310,9 @@ impl Publisher {
         }
         let batch: Vec<(&str, &[u8])> = files.iter().map(|(name, text)| (name.as_str(), text.as_bytes())).collect();
         output.write_files(&batch)?;
+        for hook in &self.hooks {
+            hook.issue_published(store, &issue)?;
+        }
         finish(store, &issue, composed_revisions, now)?;
         report.dry_run = false;
         tracing::info!(issue = issue.number, items = report.items, resumed, "published");

@@ -320,6 +320,67 @@ pub trait IssueStore: Send + Sync {
     fn finish_issue(&self, issue: &crate::model::Issue, items: &[(ItemId, u64)]) -> Result<(), StoreError>;
 }
 
+/// The digest's mailing list and its per-issue send state (issue 15.4).
+///
+/// A send is queued per issue as one record per recipient, written in one
+/// atomic batch with the issue's job marker, so the recipient list is fixed
+/// when the issue is queued and a crash cannot leave half a list.
+pub trait MailStore: Send + Sync {
+    fn subscriber(&self, email: &str) -> Result<Option<crate::model::Subscriber>, StoreError>;
+
+    /// The subscriber whose confirmation or unsubscribe token this is.
+    fn subscriber_by_token(&self, token: &str) -> Result<Option<crate::model::Subscriber>, StoreError>;
+
+    /// Stores a subscriber (replacing the one with its address) and its token index entries.
+    fn put_subscriber(&self, subscriber: &crate::model::Subscriber) -> Result<(), StoreError>;
+
+    /// Removes a subscriber and its tokens; `Ok(false)` when there was none.
+    fn remove_subscriber(&self, email: &str) -> Result<bool, StoreError>;
+
+    /// Every subscriber, by address.
+    fn subscribers(&self) -> Result<Vec<crate::model::Subscriber>, StoreError>;
+
+    /// Queues issue `number` for `recipients`, each `Pending`, in one atomic
+    /// write; `Ok(false)` and nothing written when the issue was queued before
+    /// (so a resumed publish cannot queue it twice).
+    fn queue_issue_mail(&self, number: u32, recipients: &[String]) -> Result<bool, StoreError>;
+
+    /// Issues queued and not yet marked done, by number.
+    fn open_mail_jobs(&self) -> Result<Vec<u32>, StoreError>;
+
+    /// Marks issue `number`'s send finished (every recipient sent or skipped).
+    fn close_mail_job(&self, number: u32) -> Result<(), StoreError>;
+
+    /// Every recipient of issue `number` with their state, by address.
+    fn sends(&self, number: u32) -> Result<Vec<(String, crate::model::SendState)>, StoreError>;
+
+    /// Records one recipient's state; durable when this returns (it is what
+    /// stops a restarted send from mailing them again).
+    fn put_send(&self, number: u32, email: &str, state: &crate::model::SendState) -> Result<(), StoreError>;
+}
+
+/// The webhook delivery queue and log (issue 15.3).
+pub trait OutboxStore: Send + Sync {
+    /// Stores new deliveries, skipping any whose id is already stored (an
+    /// event enqueued twice is delivered once); returns how many were new.
+    fn enqueue_deliveries(&self, deliveries: &[crate::model::Delivery]) -> Result<usize, StoreError>;
+
+    /// Replaces a stored delivery (after an attempt); durable when this returns.
+    fn put_delivery(&self, delivery: &crate::model::Delivery) -> Result<(), StoreError>;
+
+    /// Every stored delivery, oldest first.
+    fn deliveries(&self) -> Result<Vec<crate::model::Delivery>, StoreError>;
+
+    /// Drops finished deliveries beyond the newest `keep` (the log's length).
+    fn prune_deliveries(&self, keep: usize) -> Result<(), StoreError>;
+
+    /// A named position in another record stream (e.g. how far the audit
+    /// trail has been turned into `item.approved` events).
+    fn outbox_cursor(&self, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError>;
+
+    fn put_outbox_cursor(&self, name: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError>;
+}
+
 /// Operations: durability, the health probe, backup dump and restore.
 pub trait OpsStore: ItemStore + UserStore + IssueStore {
     /// Makes everything written so far durable (a commit point).
@@ -357,14 +418,22 @@ pub trait OpsStore: ItemStore + UserStore + IssueStore {
 /// The whole store as the rest of Gleaner holds it: one value implementing
 /// every concern. A caller names the concern traits whose methods it calls,
 /// and a test wrapper injects faults into one concern by delegating the rest.
-pub trait Store: ItemStore + FetchStateStore + EditorialStore + UserStore + IssueStore + OpsStore {}
+pub trait Store:
+    ItemStore + FetchStateStore + EditorialStore + UserStore + IssueStore + OpsStore + MailStore + OutboxStore
+{
+}
 
-impl<S> Store for S where S: ItemStore + FetchStateStore + EditorialStore + UserStore + IssueStore + OpsStore {}
+impl<S> Store for S where
+    S: ItemStore + FetchStateStore + EditorialStore + UserStore + IssueStore + OpsStore + MailStore + OutboxStore
+{
+}
 
 /// Every concern trait, for callers that use a whole [`Store`]: trait methods
 /// are callable only with their trait in scope.
 pub mod prelude {
-    pub use super::{EditorialStore, FetchStateStore, IssueStore, ItemStore, OpsStore, Store, UserStore};
+    pub use super::{
+        EditorialStore, FetchStateStore, IssueStore, ItemStore, MailStore, OpsStore, OutboxStore, Store, UserStore,
+    };
 }
 
 /// One stored key and value of the current schema, exactly as stored.

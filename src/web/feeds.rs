@@ -38,7 +38,7 @@ const ISSUE_CACHE_CONTROL: &str = "public, max-age=86400";
 pub struct CachedFile {
     modified: SystemTime,
     len: u64,
-    bytes: Bytes,
+    pub(super) bytes: Bytes,
     /// Made on the first request that accepts gzip, then kept.
     gzip: OnceLock<Bytes>,
     etag: HeaderValue,
@@ -122,7 +122,7 @@ impl CachedFile {
 /// through. (An override that needs a remote stylesheet or image must relax
 /// this at the proxy.)
 const ARCHIVE_CSP: &str = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
-                           base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+                           base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /// Feeds are data: a browser that renders one (XML with a stylesheet
 /// instruction, say) must load nothing and run nothing.
 const FEED_CSP: &str = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox";
@@ -149,6 +149,9 @@ pub(super) async fn to_index() -> Redirect {
 }
 
 pub(super) async fn index(State(state): State<WebState>, headers: HeaderMap) -> Result<Response, WebError> {
+    if state.mail.is_some() {
+        return super::mail::index_with_signup(&state);
+    }
     serve_file(&state, "index.html", &headers)
 }
 

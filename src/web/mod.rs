@@ -11,6 +11,7 @@
 pub mod api;
 mod feeds;
 mod health;
+pub mod mail;
 pub mod metrics;
 pub mod review;
 mod server;
@@ -33,12 +34,14 @@ pub struct WebState {
     pub(crate) feeds: Arc<FileCache>,
     /// What `/healthz` checks; without it, `/healthz` only says the server answers.
     pub(crate) health: Option<Arc<health::Health>>,
+    /// The mailing-list pages, when `[mail]` is configured.
+    pub(crate) mail: Option<Arc<mail::MailPages>>,
 }
 
 impl WebState {
     /// Serves the publisher's output folder (`publish.output_dir`).
     pub fn new(feeds_dir: impl Into<PathBuf>) -> Self {
-        Self { feeds: Arc::new(FileCache::new(feeds_dir.into())), health: None }
+        Self { feeds: Arc::new(FileCache::new(feeds_dir.into())), health: None, mail: None }
     }
 
     /// Makes `/healthz` check that `store` takes writes and, when given, that
@@ -54,6 +57,15 @@ impl WebState {
     }
 }
 
+impl WebState {
+    /// Adds the sign-up form to `/feeds/` and serves the confirm and unsubscribe links.
+    #[must_use]
+    pub fn with_mail(mut self, pages: mail::MailPages) -> Self {
+        self.mail = Some(Arc::new(pages));
+        self
+    }
+}
+
 /// Every route, in one place.
 pub fn router(state: WebState) -> Router {
     let feeds = Router::new()
@@ -61,8 +73,17 @@ pub fn router(state: WebState) -> Router {
         .route("/feeds/", get(feeds::index))
         .route("/feeds/{file}", get(feeds::top_level))
         .route("/feeds/issues/{file}", get(feeds::issue))
+        .route("/feeds/subscribe", axum::routing::post(mail::subscribe))
         .route_layer(axum::middleware::from_fn(feeds::security_headers));
-    Router::new().route("/healthz", get(health::healthz)).merge(feeds).fallback(not_found).with_state(state)
+    let mailing = Router::new()
+        .route("/mail/confirm", get(mail::confirm))
+        .route("/mail/unsubscribe", get(mail::unsubscribe_page).post(mail::unsubscribe));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .merge(feeds)
+        .merge(mailing)
+        .fallback(not_found)
+        .with_state(state)
 }
 
 /// `/metrics` (public, like `/healthz`: scrapers do not log in). Separate from

@@ -732,3 +732,36 @@ async fn cookies_are_secure_when_configured_behind_https() {
     let cookie = page.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert!(cookie.ends_with("; Secure"), "{cookie}");
 }
+
+#[tokio::test]
+async fn the_sources_page_shows_the_webhook_delivery_log() {
+    let ui = Ui::new();
+    let empty = ui.get("/sources").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body.contains("No webhook deliveries"), "{}", empty.body);
+    let now = chrono::Utc::now();
+    let delivery = |id: &str, state: gleaner::model::DeliveryState, result: &str| gleaner::model::Delivery {
+        id: id.to_owned(),
+        url: "https://hooks.example.net/in".to_owned(),
+        event: gleaner::model::WebhookEvent::IssuePublished,
+        body: "{}".to_owned(),
+        created_at: now,
+        after_issue: None,
+        state,
+        attempts: 2,
+        next_attempt_at: now,
+        last_result: Some(result.to_owned()),
+        delivered_at: None,
+    };
+    let queued = [
+        delivery("msg_a", gleaner::model::DeliveryState::Delivered, "HTTP 204"),
+        delivery("msg_b", gleaner::model::DeliveryState::Pending, "HTTP 500"),
+    ];
+    assert_eq!(gleaner::store::OutboxStore::enqueue_deliveries(ui.fx.store.as_ref(), &queued).expect("enqueue"), 2);
+    let page = ui.get("/sources").await;
+    let rows = page.texts("table.deliveries tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(page.texts("tr.state-delivered td").iter().any(|t| t == "HTTP 204"));
+    assert!(page.texts("tr.state-pending td").iter().any(|t| t == "HTTP 500"));
+    assert!(page.body.contains("msg_b") && page.body.contains("issue.published"));
+}

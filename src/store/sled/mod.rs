@@ -43,6 +43,7 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+mod notify;
 mod open;
 mod writer;
 
@@ -91,6 +92,10 @@ pub struct SledStore {
     writer: Arc<Mutex<()>>,
     /// The path as given, for error messages.
     path: Arc<str>,
+    /// Mailing list and send state ([`notify`]).
+    mail: Tree,
+    /// Webhook deliveries ([`notify`]).
+    outbox: Tree,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -133,7 +138,9 @@ impl SledStore {
         let meta = db.open_tree(META).map_err(io)?;
         migrate::bring_up_to_date(&SledTarget { db: &db, meta: &meta }, &path)?;
         let tree = db.open_tree(codec::TREE).map_err(io)?;
-        Ok(Self { db, tree, writer: Arc::new(Mutex::new(())), path: path.into() })
+        let mail = db.open_tree(notify::MAIL_TREE).map_err(io)?;
+        let outbox = db.open_tree(notify::OUTBOX_TREE).map_err(io)?;
+        Ok(Self { db, tree, mail, outbox, writer: Arc::new(Mutex::new(())), path: path.into() })
     }
 
     /// The writer lock. Poisoning carries no meaning here: the lock guards no

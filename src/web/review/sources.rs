@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::auth::Editor;
 use super::{UiError, UiState, blocking};
-use crate::model::FetchState;
+use crate::model::{DeliveryState, FetchState};
 
 /// One table row.
 #[derive(Serialize)]
@@ -31,6 +31,46 @@ struct SourceRow {
     last_error: Option<String>,
     next_poll: Option<String>,
     permanent_redirect: Option<String>,
+}
+
+/// One line of the webhook delivery log.
+#[derive(Serialize)]
+struct DeliveryRow {
+    id: String,
+    event: &'static str,
+    url: String,
+    state: &'static str,
+    attempts: u32,
+    created: Option<String>,
+    /// When the next attempt is due (pending only).
+    next_attempt: Option<String>,
+    last_result: Option<String>,
+}
+
+/// Deliveries shown on the page: the newest first, this many.
+const DELIVERY_LOG_ROWS: usize = 50;
+
+fn delivery_rows(store: &dyn crate::store::Store) -> Result<Vec<DeliveryRow>, UiError> {
+    let deliveries = store.deliveries().map_err(|e| UiError::Internal(format!("webhook deliveries: {e}")))?;
+    Ok(deliveries
+        .into_iter()
+        .rev()
+        .take(DELIVERY_LOG_ROWS)
+        .map(|d| DeliveryRow {
+            state: match d.state {
+                DeliveryState::Pending => "pending",
+                DeliveryState::Delivered => "delivered",
+                DeliveryState::Failed => "failed",
+            },
+            next_attempt: (d.state == DeliveryState::Pending).then(|| when(Some(d.next_attempt_at))).flatten(),
+            id: d.id,
+            event: d.event.as_str(),
+            url: d.url,
+            attempts: d.attempts,
+            created: when(Some(d.created_at)),
+            last_result: d.last_result,
+        })
+        .collect())
 }
 
 fn when(time: Option<DateTime<Utc>>) -> Option<String> {
@@ -55,7 +95,7 @@ pub(crate) async fn show(
     Extension(editor): Extension<Editor>,
 ) -> Result<Html<String>, UiError> {
     let config = state.config_status().clone();
-    let rows = blocking(&state, move |ui| {
+    let (rows, deliveries) = blocking(&state, move |ui| {
         let store = ui.editorial.store();
         let mut rows = Vec::new();
         for source in config.sources().iter() {
@@ -80,7 +120,7 @@ pub(crate) async fn show(
                 permanent_redirect: fetch.permanent_redirect.clone(),
             });
         }
-        Ok(rows)
+        Ok((rows, delivery_rows(store.as_ref())?))
     })
     .await?;
     let failing = rows.iter().filter(|r| r.status == "failing").count();
@@ -91,6 +131,7 @@ pub(crate) async fn show(
             csrf => &editor.csrf,
             rows => rows,
             failing => failing,
+            deliveries => deliveries,
             rejected_at => when(state.config_status().rejected_at()),
         },
     )

@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod items;
+pub mod smtp;
 pub mod store;
 
 use std::path::Path;

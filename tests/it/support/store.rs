@@ -10,11 +10,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use gleaner::model::{
-    AuditEntry, EditorFields, FetchState, Issue, Item, ItemId, Link, NewItem, Quote, ReviewState, User,
+    AuditEntry, Delivery, EditorFields, FetchState, Issue, Item, ItemId, Link, NewItem, Quote, ReviewState, SendState,
+    Subscriber, User,
 };
 use gleaner::store::{
-    EditorialStore, EditorialWrite, Extraction, FetchStateStore, IssueStore, ItemQuery, ItemStore, OpsStore, PageCache,
-    SledStore, StoreError, UpsertReport, UserStore,
+    EditorialStore, EditorialWrite, Extraction, FetchStateStore, IssueStore, ItemQuery, ItemStore, MailStore, OpsStore,
+    OutboxStore, PageCache, SledStore, StoreError, UpsertReport, UserStore,
 };
 
 /// Which writes fail.
@@ -200,5 +201,68 @@ impl OpsStore for FaultyStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.any_write()?;
         self.inner.flush()
+    }
+}
+
+impl MailStore for FaultyStore {
+    fn subscriber(&self, email: &str) -> Result<Option<Subscriber>, StoreError> {
+        self.inner.subscriber(email)
+    }
+    fn subscriber_by_token(&self, token: &str) -> Result<Option<Subscriber>, StoreError> {
+        self.inner.subscriber_by_token(token)
+    }
+    fn put_subscriber(&self, subscriber: &Subscriber) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_subscriber(subscriber)
+    }
+    fn remove_subscriber(&self, email: &str) -> Result<bool, StoreError> {
+        self.any_write()?;
+        self.inner.remove_subscriber(email)
+    }
+    fn subscribers(&self) -> Result<Vec<Subscriber>, StoreError> {
+        self.inner.subscribers()
+    }
+    fn queue_issue_mail(&self, number: u32, recipients: &[String]) -> Result<bool, StoreError> {
+        self.any_write()?;
+        self.inner.queue_issue_mail(number, recipients)
+    }
+    fn open_mail_jobs(&self) -> Result<Vec<u32>, StoreError> {
+        self.inner.open_mail_jobs()
+    }
+    fn close_mail_job(&self, number: u32) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.close_mail_job(number)
+    }
+    fn sends(&self, number: u32) -> Result<Vec<(String, SendState)>, StoreError> {
+        self.inner.sends(number)
+    }
+    fn put_send(&self, number: u32, email: &str, state: &SendState) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_send(number, email, state)
+    }
+}
+
+impl OutboxStore for FaultyStore {
+    fn enqueue_deliveries(&self, deliveries: &[Delivery]) -> Result<usize, StoreError> {
+        self.any_write()?;
+        self.inner.enqueue_deliveries(deliveries)
+    }
+    fn put_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_delivery(delivery)
+    }
+    fn deliveries(&self) -> Result<Vec<Delivery>, StoreError> {
+        self.inner.deliveries()
+    }
+    fn prune_deliveries(&self, keep: usize) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.prune_deliveries(keep)
+    }
+    fn outbox_cursor(&self, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        self.inner.outbox_cursor(name)
+    }
+    fn put_outbox_cursor(&self, name: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_outbox_cursor(name, at)
     }
 }
