@@ -235,7 +235,9 @@ fn push_text(root: ElementRef<'_>, out: &mut String) {
     }
 }
 
-fn is_block(name: &str) -> bool {
+/// Elements that start a new block of text: where plain text made from
+/// HTML (here, and the digest mail's text part) breaks.
+pub(crate) fn is_block(name: &str) -> bool {
     matches!(
         name,
         "p" | "div"
@@ -264,6 +266,8 @@ fn is_block(name: &str) -> bool {
             | "hr"
             | "dd"
             | "dt"
+            | "nav"
+            | "main"
     )
 }
 

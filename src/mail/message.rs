@@ -219,26 +219,7 @@ fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
             if matches!(name, "script" | "style" | "head" | "title") {
                 return;
             }
-            let block = matches!(
-                name,
-                "p" | "div"
-                    | "section"
-                    | "article"
-                    | "h1"
-                    | "h2"
-                    | "h3"
-                    | "h4"
-                    | "h5"
-                    | "h6"
-                    | "blockquote"
-                    | "li"
-                    | "nav"
-                    | "main"
-                    | "br"
-                    | "hr"
-                    | "ul"
-                    | "ol"
-            );
+            let block = crate::sanitize::is_block(name);
             if block {
                 out.push_str("\n\n");
             }

@@ -290,15 +290,16 @@ async fn an_editor_reviews_and_composes_an_issue_in_a_real_browser() {
     outcome.expect("the browser test finished within two minutes");
 }
 
-/// Logs `ann` in through the login page (the queue sends there and back).
-async fn log_in(client: &Client, base: &str) {
-    client.goto(&format!("{base}/queue")).await.expect("goto");
+/// Logs `ann` in through the login page: asking for `page` sends there and
+/// back.
+pub(crate) async fn log_in_at(client: &Client, base: &str, page: &str) {
+    client.goto(&format!("{base}{page}")).await.expect("goto");
     wait_for_path(client, "/login").await;
     client.find(Locator::Css("input[name=name]")).await.expect("name").send_keys("ann").await.expect("type");
     let password = client.find(Locator::Css("input[name=password]")).await.expect("password");
     password.send_keys("correct horse battery").await.expect("type");
     client.find(Locator::Css("form.login button")).await.expect("button").click().await.expect("click");
-    wait_for_path(client, "/queue").await;
+    wait_for_path(client, page).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -331,7 +332,7 @@ async fn an_editor_adds_an_article_by_url_and_cites_a_second_one_with_its_quote(
     let client = browser(&driver, profile.path()).await;
 
     let run = async {
-        log_in(&client, &base).await;
+        log_in_at(&client, &base, "/queue").await;
 
         // Add by URL: the queue's box fetches the page and opens the new item.
         let url = article.url("/news/council-bridge");

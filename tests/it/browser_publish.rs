@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use gleaner::config::PublishSettings;
 use gleaner::editorial::Editorial;
 use gleaner::editorial::rules::{Action, EditChanges};
@@ -19,7 +19,7 @@ use gleaner::publish::render::Renderer;
 use gleaner::store::Store;
 use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
 
-use crate::browser::{Driver, browser, browser_available, texts, wait_for_path, wait_for_text};
+use crate::browser::{Driver, browser, browser_available, log_in_at, texts, wait_for_path, wait_for_text};
 use crate::ui::fixture;
 
 fn ui_publishing_to(store: &Arc<dyn Store>, output: &Path) -> UiState {
@@ -29,16 +29,6 @@ fn ui_publishing_to(store: &Arc<dyn Store>, output: &Path) -> UiState {
     settings.base_url = url::Url::parse("https://example.org/digest/").ok();
     let preview = Preview::new(Arc::new(Publisher::new(settings, Renderer::builtin(), &[])), Arc::clone(store));
     UiState::new(editorial, Pages::builtin(), preview, UiOptions::default())
-}
-
-async fn log_in(client: &Client, base: &str) {
-    client.goto(&format!("{base}/composer")).await.expect("goto");
-    wait_for_path(client, "/login").await;
-    client.find(Locator::Css("input[name=name]")).await.expect("name").send_keys("ann").await.expect("type");
-    let password = client.find(Locator::Css("input[name=password]")).await.expect("password");
-    password.send_keys("correct horse battery").await.expect("type");
-    client.find(Locator::Css("form.login button")).await.expect("button").click().await.expect("click");
-    wait_for_path(client, "/composer").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +58,7 @@ async fn an_editor_publishes_from_the_composer_and_corrects_the_issue() {
     let client = browser(&driver, profile.path()).await;
 
     let run = async {
-        log_in(&client, &base).await;
+        log_in_at(&client, &base, "/composer").await;
         // Publish: the button opens a confirmation; nothing is out before it is confirmed.
         let button = client.find(Locator::Css("a.publish-now")).await.expect("publish button");
         assert_eq!(button.text().await.expect("text").trim(), "Publish issue 1");
@@ -141,7 +131,7 @@ async fn an_editor_adds_a_quote_from_a_selection_and_sees_it_marked_in_the_text(
     let client = browser(&driver, profile.path()).await;
 
     let run = async {
-        log_in(&client, &base).await;
+        log_in_at(&client, &base, "/composer").await;
         client.goto(&format!("{base}/items/{}", fx.budget)).await.expect("goto");
         wait_for_path(&client, "/items/").await;
         // Select "postponed the vote" in the article's text as a mouse would, then let go.
