@@ -97,15 +97,7 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     let listener =
         tokio::net::TcpListener::bind(bind).await.map_err(|source| DaemonError::Bind { addr: bind, source })?;
     tracing::info!(addr = %bind, "serving the review UI and /feeds/");
-    // The CLI's way in while this process holds the store (see `service_file`).
-    let operator_token = crate::editorial::new_token();
-    let api = web::api::ApiState::from_app(&app).with_operator_token(&operator_token);
-    let service_file = match listener.local_addr() {
-        Ok(addr) => service_file::write(&app.config.settings.store_path, addr, &operator_token)
-            .map_err(|error| tracing::warn!(%error, "cannot write the service file: the CLI cannot reach this service"))
-            .ok(),
-        Err(_) => None,
-    };
+    let (api, service_file) = open_api_door(&app, &listener);
     let router = web::router(with_mail_pages(
         &app,
         WebState::new(app.config.settings.publish.output_dir.clone())
@@ -129,18 +121,7 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
         let _ = stop.send(true);
     };
     let editorial = app.editorial.clone();
-    // Items stored before stories existed (or while a poll's assignment
-    // failed) get theirs in the background: serving does not wait for it.
-    let assigning = editorial.clone();
-    tokio::task::spawn_blocking(move || match assigning.assign_missing_stories() {
-        Ok(ids) => {
-            if let Err(error) = assigning.refresh_rows(&ids) {
-                tracing::error!(%error, "review queue refresh failed");
-            }
-            tracing::info!(items = ids.len(), "stories assigned");
-        }
-        Err(error) => tracing::error!(%error, "assigning stories failed"),
-    });
+    assign_missing_stories(editorial.clone());
     let webhooks = app.webhooks.clone();
     let store = Arc::clone(&app.store);
     let (summary, ()) = tokio::join!(
@@ -178,6 +159,35 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     drop(service_file);
     tracing::info!(polls = summary.polls, failures = summary.failures, abandoned = summary.abandoned, "stopped");
     Ok(summary)
+}
+
+/// The JSON API's state, and the service file that is the CLI's way in
+/// while this process holds the store (see `service_file`): removed when
+/// dropped, at a clean stop.
+fn open_api_door(app: &App, listener: &tokio::net::TcpListener) -> (web::api::ApiState, Option<service_file::Written>) {
+    let operator_token = crate::editorial::new_token();
+    let api = web::api::ApiState::from_app(app).with_operator_token(&operator_token);
+    let service_file = match listener.local_addr() {
+        Ok(addr) => service_file::write(&app.config.settings.store_path, addr, &operator_token)
+            .map_err(|error| tracing::warn!(%error, "cannot write the service file: the CLI cannot reach this service"))
+            .ok(),
+        Err(_) => None,
+    };
+    (api, service_file)
+}
+
+/// Items stored before stories existed (or while a poll's assignment
+/// failed) get theirs in the background: serving does not wait for it.
+fn assign_missing_stories(editorial: crate::editorial::Editorial) {
+    tokio::task::spawn_blocking(move || match editorial.assign_missing_stories() {
+        Ok(ids) => {
+            if let Err(error) = editorial.refresh_rows(&ids) {
+                tracing::error!(%error, "review queue refresh failed");
+            }
+            tracing::info!(items = ids.len(), "stories assigned");
+        }
+        Err(error) => tracing::error!(%error, "assigning stories failed"),
+    });
 }
 
 /// Removes what a publish killed mid-write left in the output folder, at
