@@ -200,67 +200,104 @@ pub fn html_to_mail_text(html: &str) -> String {
     text.trim_end().to_owned() + "\n"
 }
 
-fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
-    match node.value() {
-        Node::Text(text) => {
-            let collapsed: Vec<&str> = text.split_whitespace().collect();
-            if !collapsed.is_empty() {
-                if text.starts_with(char::is_whitespace) && !out.ends_with([' ', '\n']) && !out.is_empty() {
-                    out.push(' ');
+/// One step of the walk over the issue page: entering a node, or leaving
+/// an element (where its closing text goes).
+enum Step<'a> {
+    Enter(ego_tree::NodeRef<'a, Node>),
+    Leave(ego_tree::NodeRef<'a, Node>),
+}
+
+/// Writes the visible text under `root` into `out`. An explicit stack, not
+/// recursion, as every tree walk here: the page is ours, but its commentary
+/// is an editor's markup.
+fn walk(root: ego_tree::NodeRef<'_, Node>, out: &mut String) {
+    // A blockquote's text is gathered in its own buffer, then quoted line by line.
+    let mut buffers = vec![std::mem::take(out)];
+    let mut steps = vec![Step::Enter(root)];
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Enter(node) => match node.value() {
+                Node::Text(text) => {
+                    let collapsed: Vec<&str> = text.split_whitespace().collect();
+                    let current = buffers.last_mut().expect("the outermost buffer is never popped");
+                    if !collapsed.is_empty() {
+                        if text.starts_with(char::is_whitespace)
+                            && !current.ends_with([' ', '\n'])
+                            && !current.is_empty()
+                        {
+                            current.push(' ');
+                        }
+                        current.push_str(&collapsed.join(" "));
+                        if text.ends_with(char::is_whitespace) {
+                            current.push(' ');
+                        }
+                    }
                 }
-                out.push_str(&collapsed.join(" "));
-                if text.ends_with(char::is_whitespace) {
-                    out.push(' ');
+                Node::Element(element) => {
+                    let name = element.name();
+                    if matches!(name, "script" | "style" | "head" | "title") {
+                        continue;
+                    }
+                    if crate::sanitize::is_block(name) {
+                        buffers.last_mut().expect("the outermost buffer is never popped").push_str("\n\n");
+                    }
+                    if name == "blockquote" {
+                        buffers.push(String::new());
+                    }
+                    steps.push(Step::Leave(node));
+                    steps.extend(node.children().rev().map(Step::Enter));
                 }
-            }
-        }
-        Node::Element(element) => {
-            let name = element.name();
-            if matches!(name, "script" | "style" | "head" | "title") {
-                return;
-            }
-            let block = crate::sanitize::is_block(name);
-            if block {
-                out.push_str("\n\n");
-            }
-            if name == "blockquote" {
-                let mut inner = String::new();
-                for child in node.children() {
-                    walk(child, &mut inner);
+                _ => steps.extend(node.children().rev().map(Step::Enter)),
+            },
+            Step::Leave(node) => {
+                let Node::Element(element) = node.value() else { continue };
+                let name = element.name();
+                if name == "blockquote"
+                    && buffers.len() > 1
+                    && let Some(inner) = buffers.pop()
+                {
+                    let current = buffers.last_mut().expect("the outermost buffer is never popped");
+                    for line in inner.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                        current.push_str("> ");
+                        current.push_str(line);
+                        current.push('\n');
+                    }
                 }
-                for line in inner.lines().map(str::trim).filter(|l| !l.is_empty()) {
-                    out.push_str("> ");
-                    out.push_str(line);
-                    out.push('\n');
+                let current = buffers.last_mut().expect("the outermost buffer is never popped");
+                if name == "a"
+                    && let Some(href) = element.attr("href")
+                    && href.starts_with("http")
+                {
+                    current.push_str(" <");
+                    current.push_str(href);
+                    current.push('>');
                 }
-            } else {
-                for child in node.children() {
-                    walk(child, out);
+                if crate::sanitize::is_block(name) {
+                    current.push_str("\n\n");
                 }
-            }
-            if name == "a"
-                && let Some(href) = element.attr("href")
-                && href.starts_with("http")
-            {
-                out.push_str(" <");
-                out.push_str(href);
-                out.push('>');
-            }
-            if block {
-                out.push_str("\n\n");
-            }
-        }
-        _ => {
-            for child in node.children() {
-                walk(child, out);
             }
         }
     }
+    *out = buffers.swap_remove(0);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deeply_nested_markup_needs_no_deep_stack() {
+        let depth = 100_000;
+        let html = format!("{}deep{}", "<span>".repeat(depth), "</span>".repeat(depth));
+        // A thread with a small stack: a recursive walk overflows it.
+        let text = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || html_to_mail_text(&html))
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(text, "deep\n");
+    }
 
     #[test]
     fn text_part_keeps_blocks_and_link_addresses() {
