@@ -184,12 +184,8 @@ async fn an_editor_reviews_and_composes_an_issue_in_a_real_browser() {
         .add_user("ann", "correct horse battery", at)
         .expect("user");
     let router = review::routes(ui_state(&fx.store, UiOptions::default()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gleaner::web::serve(listener, router, async move {
-        let _ = stopped.await;
-    }));
+    let served = ServedUi::start(router).await;
+    let base = served.base.clone();
     let driver = Driver::start();
     let profile = tempfile::tempdir().expect("profile dir");
     let client = browser(&driver, profile.path()).await;
@@ -285,9 +281,32 @@ async fn an_editor_reviews_and_composes_an_issue_in_a_real_browser() {
     let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
     let _ = client.close().await;
     drop(driver);
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
     outcome.expect("the browser test finished within two minutes");
+}
+
+/// The review UI served on a free loopback port for one browser test.
+pub(crate) struct ServedUi {
+    pub(crate) base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl ServedUi {
+    pub(crate) async fn start(router: axum::Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(gleaner::web::serve(listener, router, async move {
+            let _ = stopped.await;
+        }));
+        Self { base, stop, server }
+    }
+
+    pub(crate) async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
 }
 
 /// Logs `ann` in through the login page: asking for `page` sends there and
@@ -321,12 +340,8 @@ async fn an_editor_adds_an_article_by_url_and_cites_a_second_one_with_its_quote(
     let fetcher = gleaner::fetch::Fetcher::new(&settings.fetch).expect("fetcher");
     let ingest = gleaner::ingest::Ingest::new(fetcher, Arc::clone(&fx.store), &settings);
     let router = review::routes(ui_state(&fx.store, UiOptions::default()).with_ingest(ingest));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gleaner::web::serve(listener, router, async move {
-        let _ = stopped.await;
-    }));
+    let served = ServedUi::start(router).await;
+    let base = served.base.clone();
     let driver = Driver::start();
     let profile = tempfile::tempdir().expect("profile dir");
     let client = browser(&driver, profile.path()).await;
@@ -385,7 +400,6 @@ async fn an_editor_adds_an_article_by_url_and_cites_a_second_one_with_its_quote(
     let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
     let _ = client.close().await;
     drop(driver);
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
     outcome.expect("the browser test finished within two minutes");
 }

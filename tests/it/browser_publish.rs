@@ -19,7 +19,7 @@ use gleaner::publish::render::Renderer;
 use gleaner::store::Store;
 use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
 
-use crate::browser::{Driver, browser, browser_available, log_in_at, texts, wait_for_path, wait_for_text};
+use crate::browser::{Driver, ServedUi, browser, browser_available, log_in_at, texts, wait_for_path, wait_for_text};
 use crate::ui::fixture;
 
 fn ui_publishing_to(store: &Arc<dyn Store>, output: &Path) -> UiState {
@@ -47,12 +47,8 @@ async fn an_editor_publishes_from_the_composer_and_corrects_the_issue() {
     editorial.act(&fx.budget, item.revision, Action::Approve, "setup", at).expect("approve");
 
     let router = review::routes(ui_publishing_to(&fx.store, out.path()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gleaner::web::serve(listener, router, async move {
-        let _ = stopped.await;
-    }));
+    let served = ServedUi::start(router).await;
+    let base = served.base.clone();
     let driver = Driver::start();
     let profile = tempfile::tempdir().expect("profile dir");
     let client = browser(&driver, profile.path()).await;
@@ -102,8 +98,7 @@ async fn an_editor_publishes_from_the_composer_and_corrects_the_issue() {
     let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
     let _ = client.close().await;
     drop(driver);
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
     outcome.expect("the browser test finished within two minutes");
 }
 
@@ -120,12 +115,8 @@ async fn an_editor_adds_a_quote_from_a_selection_and_sees_it_marked_in_the_text(
         .add_user("ann", "correct horse battery", at)
         .expect("user");
     let router = review::routes(ui_publishing_to(&fx.store, out.path()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gleaner::web::serve(listener, router, async move {
-        let _ = stopped.await;
-    }));
+    let served = ServedUi::start(router).await;
+    let base = served.base.clone();
     let driver = Driver::start();
     let profile = tempfile::tempdir().expect("profile dir");
     let client = browser(&driver, profile.path()).await;
@@ -182,7 +173,6 @@ async fn an_editor_adds_a_quote_from_a_selection_and_sees_it_marked_in_the_text(
     let outcome = tokio::time::timeout(Duration::from_secs(120), run).await;
     let _ = client.close().await;
     drop(driver);
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
     outcome.expect("the browser test finished within two minutes");
 }

@@ -3,7 +3,7 @@
 //! frame was found ([`Basis`]) by what kind of mention named the speaker
 //! ([`Mention`]); the cell's confidence is the share of right speakers in it
 //! on the `PolNeAR` training split (smoothed toward a prior, see [`TABLE`]),
-//! measured with `../shared/tools/eval-polnear` and refitted when the rules
+//! measured with the `PolNeAR` scorer (README, "Evaluation and benchmarks") and refitted when the rules
 //! change. Fitted numbers, no text: the table is the whole model.
 //!
 //! Must not: find speakers; it only scores what the finder found.
