@@ -205,8 +205,8 @@ pub struct Editorial {
     /// editor's section ([`Editorial::following`] shares the service's list,
     /// so a reload applies at once).
     sources: tokio::sync::watch::Receiver<Vec<Source>>,
-    /// Story signatures of recent items (see `stories.rs`).
-    signatures: Arc<std::sync::Mutex<stories::SignatureCache>>,
+    /// The story prints of recent items, by band (see `stories.rs`).
+    signatures: Arc<std::sync::Mutex<stories::StoryIndex>>,
 }
 
 impl fmt::Debug for Editorial {
@@ -240,7 +240,7 @@ impl Editorial {
             store,
             index: Arc::new(OnceLock::new()),
             sources: tokio::sync::watch::channel(Vec::new()).1,
-            signatures: Arc::new(stories::new_cache()),
+            signatures: Arc::new(stories::new_index()),
         }
     }
 

@@ -7,8 +7,18 @@
 //! (a wire story is rewritten within days, not months), and joins the story
 //! of the most similar one above the threshold; otherwise it starts its own
 //! story (its own id). Items are taken oldest first, so a story's id is the
-//! id of its first telling. Signatures are cached by item and content, so a
-//! poll that delivers a few items does not re-shingle the days around them.
+//! id of its first telling.
+//!
+//! Nothing is compared pairwise: a [`StoryIndex`] holds the window's
+//! prints (id, time, story, signature) with their LSH band keys, and a new
+//! item looks up only the items that share one of its bands
+//! ([`crate::story::Signature::bands`]), whose full signatures then decide.
+//! Each item's signature is made once, when it is placed, and stored beside
+//! it ([`crate::store::ItemStore::put_story_prints`]); the index is filled
+//! from those prints once per process for the times it is asked about and
+//! then kept, so a poll that delivers a few items costs a few lookups.
+//! Items placed before prints were kept get theirs made from their text by
+//! the store when first read (the backfill needs no migration step).
 //!
 //! Must not fetch, parse or render; it reads items and writes stories only.
 
@@ -19,47 +29,159 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Editorial, EditorialError};
 use crate::model::{Item, ItemId};
-use crate::store::ItemQuery;
-use crate::story::Signature;
+use crate::store::{ItemQuery, ItemStore, StoryPrint};
+use crate::story::{BANDS, SAME_STORY, Signature};
 
 /// How far apart in publication time two tellings of one story may be.
 pub const WINDOW: Duration = Duration::days(3);
 
-/// Most main-text characters shingled per item: a story shows in its first
-/// paragraphs, and a cap keeps one huge page from costing seconds.
-const MAX_TEXT_CHARS: usize = 6_000;
+/// The end of a chain in [`StoryIndex`].
+const NONE: u32 = u32::MAX;
 
-/// Signatures by item, with the content they were made from.
+/// The prints of the items in a span of time, by band key.
+///
+/// Memory: per item its print (about 350 bytes) and, per band, a chain link
+/// and a share of a bucket map entry (about 16 bytes), so about 1.4 KiB; a
+/// window of 10,000 items is 14 MiB. Each band's buckets map a key to the
+/// newest entry with it, and each entry links to the previous one with the
+/// same key in that band, so a bucket costs no allocation of its own.
 #[derive(Debug, Default)]
-pub(super) struct SignatureCache {
-    entries: HashMap<ItemId, (String, DateTime<Utc>, Signature)>,
+pub(super) struct StoryIndex {
+    entries: Vec<Indexed>,
+    /// The live entry of each item.
+    slots: HashMap<ItemId, u32>,
+    /// Per band: key → the newest entry with that key.
+    heads: Vec<HashMap<u32, u32>>,
+    /// The span of publication times loaded from the store, if any.
+    covered: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
-impl SignatureCache {
-    fn signature(&mut self, item: &Item) -> Signature {
-        let key = format!("{}/{}", item.content_hash, item.extracted_at.map_or(0, |t| t.timestamp_micros()));
-        if let Some((cached, _, signature)) = self.entries.get(&item.id) {
-            if *cached == key {
-                return signature.clone();
+#[derive(Debug)]
+struct Indexed {
+    print: StoryPrint,
+    /// Removed (placed again, or evicted): still linked, never matched.
+    live: bool,
+    /// Per band: the previous entry with the same key, or [`NONE`].
+    next: Box<[u32; BANDS]>,
+}
+
+impl StoryIndex {
+    /// An index that loads nothing from the store: it holds what is placed.
+    fn detached() -> Self {
+        let far = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        Self { covered: Some(far), ..Self::default() }
+    }
+
+    /// Loads the prints published in `from..=to` that are not loaded yet.
+    fn cover(&mut self, store: &dyn ItemStore, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), EditorialError> {
+        let tick = Duration::microseconds(1);
+        let spans = match self.covered {
+            None => vec![(from, to)],
+            Some((low, high)) => {
+                let mut spans = Vec::new();
+                if from < low {
+                    spans.push((from, low - tick));
+                }
+                if to > high {
+                    spans.push((high + tick, to));
+                }
+                spans
+            }
+        };
+        for (start, end) in spans {
+            for print in store.story_prints(start, end)? {
+                // This process's own placements are newer than what it reads back.
+                if !self.slots.contains_key(&print.id) {
+                    self.insert(print);
+                }
             }
         }
-        let signature = signature_of(item);
-        self.entries.insert(item.id.clone(), (key, item.published, signature.clone()));
-        signature
+        self.covered = Some(self.covered.map_or((from, to), |(low, high)| (low.min(from), high.max(to))));
+        Ok(())
     }
 
-    /// Forgets items published long before `newest`: they can join no new story.
+    fn insert(&mut self, print: StoryPrint) {
+        self.remove(&print.id);
+        if self.heads.is_empty() {
+            self.heads = vec![HashMap::new(); BANDS];
+        }
+        let slot = u32::try_from(self.entries.len()).expect("fewer than 4 billion items in one window");
+        let mut next = Box::new([NONE; BANDS]);
+        for ((band, key), link) in print.signature.bands().enumerate().zip(next.iter_mut()) {
+            *link = self.heads[band].insert(key, slot).unwrap_or(NONE);
+        }
+        self.slots.insert(print.id.clone(), slot);
+        self.entries.push(Indexed { print, live: true, next });
+    }
+
+    /// Forgets an item (its entry stays linked until [`StoryIndex::compact`]).
+    fn remove(&mut self, id: &ItemId) {
+        if let Some(slot) = self.slots.remove(id) {
+            self.entries[slot as usize].live = false;
+        }
+    }
+
+    /// The story of the most similar item published within [`WINDOW`] of
+    /// `published` that shares a band with `signature` and is one story
+    /// with it (of equally similar ones, the earliest).
+    fn best_match(&self, signature: &Signature, published: DateTime<Utc>) -> Option<&ItemId> {
+        let mut candidates = Vec::new();
+        for (band, key) in signature.bands().enumerate() {
+            let mut slot = self.heads.get(band).and_then(|heads| heads.get(&key)).copied().unwrap_or(NONE);
+            while slot != NONE {
+                let entry = &self.entries[slot as usize];
+                if entry.live {
+                    candidates.push(slot);
+                }
+                slot = entry.next[band];
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut best: Option<(f32, &StoryPrint)> = None;
+        for slot in candidates {
+            let other = &self.entries[slot as usize].print;
+            if (other.published - published).abs() > WINDOW {
+                continue;
+            }
+            let similarity = signature.similarity(&other.signature);
+            let better = best.is_none_or(|(b, current)| {
+                similarity > b || (similarity >= b && (other.published, &other.id) < (current.published, &current.id))
+            });
+            if similarity >= SAME_STORY && better {
+                best = Some((similarity, other));
+            }
+        }
+        best.map(|(_, print)| &print.story)
+    }
+
+    /// Forgets the items published before `oldest`.
     fn evict_before(&mut self, oldest: DateTime<Utc>) {
-        self.entries.retain(|_, (_, published, _)| *published >= oldest);
+        let Some((low, high)) = self.covered else { return };
+        if oldest <= low {
+            return;
+        }
+        for entry in &mut self.entries {
+            if entry.live && entry.print.published < oldest {
+                entry.live = false;
+                self.slots.remove(&entry.print.id);
+            }
+        }
+        self.covered = Some((oldest, high.max(oldest)));
     }
-}
 
-/// What the signature reads: the title and the main text, else the summary.
-fn signature_of(item: &Item) -> Signature {
-    let text =
-        if item.text.trim().is_empty() { crate::sanitize::html_to_text(&item.summary) } else { item.text.clone() };
-    let text: String = text.chars().take(MAX_TEXT_CHARS).collect();
-    Signature::of(&item.title, &text)
+    /// Rebuilds the chains without removed entries, once they are a quarter of all.
+    fn compact(&mut self) {
+        if self.slots.len() * 4 >= self.entries.len() * 3 {
+            return;
+        }
+        let entries = std::mem::take(&mut self.entries);
+        self.slots.clear();
+        self.heads.clear();
+        for entry in entries.into_iter().filter(|entry| entry.live) {
+            self.insert(entry.print);
+        }
+    }
 }
 
 impl Editorial {
@@ -84,77 +206,61 @@ impl Editorial {
 
     /// Re-assigns every stored item's story from scratch (`gleaner stories --all`).
     pub fn reassign_all_stories(&self) -> Result<Vec<ItemId>, EditorialError> {
-        // Each keeps its old story only for the comparison: in `fresh` mode
-        // the neighbours are only the items placed in this run.
+        // The neighbours are only the items placed in this run, so the run
+        // uses an index of its own; the shared one is stale after it.
         let items = self.store.items(&ItemQuery::default())?;
-        self.assign_with(items, true)
+        let mut fresh = StoryIndex::detached();
+        let changed = self.place(items, &mut fresh);
+        *self.signatures.lock().unwrap_or_else(PoisonError::into_inner) = StoryIndex::default();
+        changed
     }
 
     fn assign(&self, targets: Vec<Item>) -> Result<Vec<ItemId>, EditorialError> {
-        self.assign_with(targets, false)
+        let mut index = self.signatures.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = self.place(targets, &mut index);
+        if result.is_err() {
+            // Placements made in memory were not stored: start again from the store.
+            *index = StoryIndex::default();
+        }
+        result
     }
 
-    /// `fresh`: the targets are every item, placed from scratch (their
-    /// neighbours are the targets placed before them, not stored stories).
-    fn assign_with(&self, mut targets: Vec<Item>, fresh: bool) -> Result<Vec<ItemId>, EditorialError> {
+    /// Places `targets`, oldest first, among the items in `index` (loading
+    /// the window around them first) and stores their prints.
+    fn place(&self, mut targets: Vec<Item>, index: &mut StoryIndex) -> Result<Vec<ItemId>, EditorialError> {
         if targets.is_empty() {
             return Ok(Vec::new());
         }
         targets.sort_by(|a, b| a.published.cmp(&b.published).then_with(|| a.id.cmp(&b.id)));
         let first = targets[0].published - WINDOW;
-        let last = targets[targets.len() - 1].published + WINDOW;
-        // Items already in a story, oldest first; each target joins them once placed.
-        let mut neighbours: Vec<Item> = if fresh {
-            Vec::new()
-        } else {
-            let ids: std::collections::HashSet<&ItemId> = targets.iter().map(|t| &t.id).collect();
-            self.store
-                .items(&ItemQuery { since: Some(first), ..ItemQuery::default() })?
-                .into_iter()
-                .filter(|n| n.published <= last && n.story.is_some() && !ids.contains(&n.id))
-                .collect()
-        };
-        neighbours.sort_by_key(|n| n.published);
-        let mut cache = self.signatures.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut wanted: Vec<(ItemId, ItemId)> = Vec::new();
-        for (n, target) in targets.into_iter().enumerate() {
-            if n % 1_000 == 999 {
-                cache.evict_before(target.published - WINDOW * 2);
-            }
-            let signature = cache.signature(&target);
-            let from = neighbours.partition_point(|x| x.published < target.published - WINDOW);
-            let to = neighbours.partition_point(|x| x.published <= target.published + WINDOW);
-            let mut best: Option<(f32, &ItemId)> = None;
-            if signature.is_matchable() {
-                for other in &neighbours[from..to] {
-                    let similarity = signature.similarity(&cache.signature(other));
-                    if similarity >= crate::story::SAME_STORY && best.is_none_or(|(b, _)| similarity > b) {
-                        best = Some((similarity, other.story_id()));
-                    }
-                }
-            }
-            let story = best.map_or_else(|| target.id.clone(), |(_, story)| story.clone());
+        let newest = targets[targets.len() - 1].published;
+        index.cover(self.store.as_ref(), first, newest + WINDOW)?;
+        targets.dedup_by(|a, b| a.id == b.id);
+        // The targets are placed again: their old prints must not match them.
+        for target in &targets {
+            index.remove(&target.id);
+        }
+        let mut changed = Vec::new();
+        let mut prints = Vec::with_capacity(targets.len());
+        for target in targets {
+            let signature = Signature::of_item(&target);
+            let story = index.best_match(&signature, target.published).cloned().unwrap_or_else(|| target.id.clone());
             if target.story.as_ref() != Some(&story) {
-                wanted.push((target.id.clone(), story.clone()));
+                changed.push(target.id.clone());
             }
-            let mut placed = target;
-            placed.story = Some(story);
-            let at = neighbours.partition_point(|x| x.published <= placed.published);
-            neighbours.insert(at, placed);
+            let print = StoryPrint { id: target.id, published: target.published, story, signature };
+            prints.push(print.clone());
+            index.insert(print);
         }
-        if let Some(newest) = neighbours.last().map(|n| n.published) {
-            cache.evict_before(newest - WINDOW * 2);
-        }
-        drop(cache);
-        if !wanted.is_empty() {
-            self.store.put_stories(&wanted)?;
-            self.store.flush()?;
-        }
-        Ok(wanted.into_iter().map(|(id, _)| id).collect())
+        self.store.put_story_prints(&prints)?;
+        self.store.flush()?;
+        index.evict_before(newest - WINDOW * 2);
+        index.compact();
+        Ok(changed)
     }
 }
 
-/// The cache shared by an [`Editorial`]'s clones.
-pub(super) fn new_cache() -> Mutex<SignatureCache> {
-    Mutex::new(SignatureCache::default())
+/// The index shared by an [`Editorial`]'s clones.
+pub(super) fn new_index() -> Mutex<StoryIndex> {
+    Mutex::new(StoryIndex::default())
 }

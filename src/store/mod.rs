@@ -65,6 +65,28 @@ pub struct ItemQuery {
     pub limit: Option<usize>,
 }
 
+/// An item as the story pass sees it: when it was published, the story it
+/// is in, and the signature of its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryPrint {
+    pub id: ItemId,
+    pub published: DateTime<Utc>,
+    pub story: ItemId,
+    pub signature: crate::story::Signature,
+}
+
+impl StoryPrint {
+    /// The print of a stored item that is placed in a story, made from its text.
+    pub fn of_item(item: &Item) -> Option<Self> {
+        Some(Self {
+            id: item.id.clone(),
+            published: item.published,
+            story: item.story.clone()?,
+            signature: crate::story::Signature::of_item(item),
+        })
+    }
+}
+
 /// The conditional-GET cache of one article page (RFC 9110 §8.8 validators,
 /// kept verbatim), keyed by the page's canonical URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -199,6 +221,24 @@ pub trait ItemStore: Send + Sync {
     /// else, the revision included, as it is: a story is the queue's grouping,
     /// not something an open edit form shows. Unknown ids are skipped.
     fn put_stories(&self, stories: &[(ItemId, ItemId)]) -> Result<(), StoreError>;
+
+    /// The story prints of the items published in `from..=to` that are
+    /// placed in a story, in no particular order: what the story pass
+    /// compares new items with. This default makes each from the item
+    /// itself; a store that keeps the prints written by
+    /// [`ItemStore::put_story_prints`] reads them instead (sled does).
+    fn story_prints(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<StoryPrint>, StoreError> {
+        let items = self.items(&ItemQuery { since: Some(from), ..ItemQuery::default() })?;
+        Ok(items.iter().filter(|item| item.published <= to).filter_map(StoryPrint::of_item).collect())
+    }
+
+    /// Sets each print's item's story as [`ItemStore::put_stories`] does and
+    /// keeps the print for [`ItemStore::story_prints`]. This default sets the
+    /// stories only.
+    fn put_story_prints(&self, prints: &[StoryPrint]) -> Result<(), StoreError> {
+        let stories: Vec<(ItemId, ItemId)> = prints.iter().map(|p| (p.id.clone(), p.story.clone())).collect();
+        self.put_stories(&stories)
+    }
 
     /// The item's quotes in page order (empty for an unknown item).
     fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError>;

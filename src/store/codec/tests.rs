@@ -71,6 +71,7 @@ mod layouts {
             (fetch_state_key("s"), FETCH_STATE),
             (extract_key(&i), EXTRACTS),
             (page_key("u"), PAGES),
+            (story_key(&i), STORIES),
         ];
         for (key, space) in keys {
             assert_eq!(space_of(&key), Some(space), "{key:?}");

@@ -52,11 +52,11 @@ use sled::{Batch, Db, IVec, Tree};
 use self::open::{SledTarget, base_config, io, open_error, open_when_unlocked};
 use self::writer::{EncodedExtraction, Writer};
 
-use super::codec::{self, Decode, EXTRACTS, FETCH_STATE, IDX_STATE, IDX_URL, ITEMS, PAGES, Space, corrupt};
+use super::codec::{self, Decode, EXTRACTS, FETCH_STATE, IDX_STATE, IDX_URL, ITEMS, PAGES, STORIES, Space, corrupt};
 use super::migrate;
 use super::{
     EditorialStore, Extraction, FetchStateStore, IssueStore, ItemQuery, ItemStore, OpsStore, PageCache, StoreError,
-    UpsertReport, UserStore,
+    StoryPrint, UpsertReport, UserStore,
 };
 use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};
 
@@ -388,7 +388,58 @@ impl ItemStore for SledStore {
             if item.story.as_ref() != Some(story) {
                 item.story = Some(story.clone());
                 batch.insert(codec::item_key(id), codec::encode_item(&item));
+                // The print names the old story: made again from the item when next read.
+                batch.remove(codec::story_key(id));
             }
+        }
+        self.tree.apply_batch(batch).map_err(io)
+    }
+
+    fn story_prints(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<StoryPrint>, StoreError> {
+        // The state index lists the window's ids in one range per state; each
+        // print is one small read, and the item itself is read only for items
+        // placed before prints were kept (or under another signature scheme).
+        let mut prints = Vec::new();
+        let mut seen = HashSet::new();
+        let Some(end) = to.checked_add_signed(chrono::Duration::microseconds(1)) else { return Ok(prints) };
+        for state in ReviewState::ALL {
+            let prefix = codec::state_prefix(state);
+            let range = codec::time_lower_bound(&prefix, from)..codec::time_lower_bound(&prefix, end);
+            for entry in self.tree.range(range) {
+                let (key, _) = entry.map_err(io)?;
+                let (_, published, id) =
+                    codec::decode_state_key(&key).ok_or_else(|| corrupt(IDX_STATE.name, &key, "not a valid index key"))?;
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                let print = self.record(STORIES, &codec::story_key(&id), codec::decode_story_print)?.flatten();
+                match print {
+                    Some((story, signature)) => prints.push(StoryPrint { id, published, story, signature }),
+                    None => {
+                        if let Some(print) = self.item(&id)?.as_ref().and_then(StoryPrint::of_item) {
+                            prints.push(print);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(prints)
+    }
+
+    fn put_story_prints(&self, prints: &[StoryPrint]) -> Result<(), StoreError> {
+        let _writing = self.lock();
+        let mut batch = Batch::default();
+        for print in prints {
+            let Some(mut item) = self.item(&print.id)? else { continue };
+            if item.story.as_ref() != Some(&print.story) {
+                item.story = Some(print.story.clone());
+                batch.insert(codec::item_key(&print.id), codec::encode_item(&item));
+            }
+            batch.insert(codec::story_key(&print.id), codec::encode_story_print(&print.story, &print.signature));
         }
         self.tree.apply_batch(batch).map_err(io)
     }

@@ -111,7 +111,7 @@ impl<'t> Writer<'t> {
     }
 
     /// Stages the removal of `item` (delivered by `source` only) and of every
-    /// key it owns: record, state key, extract record, and the URL, guid and
+    /// key it owns: record, state key, extract record, story print, and the URL, guid and
     /// page-cache entries that point at it.
     pub(super) fn remove_item(&mut self, item: &Item, source: &str) -> Result<(), StoreError> {
         let id_bytes = codec::id_value(&item.id).to_vec();
@@ -119,6 +119,7 @@ impl<'t> Writer<'t> {
         self.remove(codec::item_key(&item.id));
         self.remove(codec::state_key(item.state, item.published, &item.id));
         self.remove(codec::extract_key(&item.id));
+        self.remove(codec::story_key(&item.id));
         if let Some(url) = &item.url {
             let key = codec::url_key(url);
             if self.get(&key)?.as_deref() == Some(id_bytes.as_slice()) {

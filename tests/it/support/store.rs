@@ -97,6 +97,17 @@ impl ItemStore for FaultyStore {
         self.any_write()?;
         self.inner.put_stories(stories)
     }
+    fn story_prints(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<gleaner::store::StoryPrint>, StoreError> {
+        self.inner.story_prints(from, to)
+    }
+    fn put_story_prints(&self, prints: &[gleaner::store::StoryPrint]) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.put_story_prints(prints)
+    }
     fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {
         self.inner.quotes(id)
     }
