@@ -184,14 +184,35 @@ impl StoryIndex {
     }
 }
 
+/// An item to place: what the pass needs of it, without its text.
+struct Target {
+    id: ItemId,
+    published: DateTime<Utc>,
+    story: Option<ItemId>,
+    signature: Signature,
+}
+
+impl Target {
+    fn of(item: &Item) -> Self {
+        Self {
+            id: item.id.clone(),
+            published: item.published,
+            story: item.story.clone(),
+            signature: Signature::of_item(item),
+        }
+    }
+}
+
 impl Editorial {
     /// Assigns a story to each of `ids` (unknown ids are skipped) and stores
     /// the stories that changed; returns the ids whose story changed.
     pub fn assign_stories(&self, ids: &[ItemId]) -> Result<Vec<ItemId>, EditorialError> {
+        // Each item is read, signed and dropped: a poll's thousands of new
+        // items are never all in memory at once.
         let mut targets = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(item) = self.store.item(id)? {
-                targets.push(item);
+                targets.push(Target::of(&item));
             }
         }
         self.assign(targets)
@@ -201,7 +222,7 @@ impl Editorial {
     /// before stories existed); `gleaner stories` and `serve`'s start.
     pub fn assign_missing_stories(&self) -> Result<Vec<ItemId>, EditorialError> {
         let items = self.store.items(&ItemQuery::default())?;
-        self.assign(items.into_iter().filter(|item| item.story.is_none()).collect())
+        self.assign(items.iter().filter(|item| item.story.is_none()).map(Target::of).collect())
     }
 
     /// Re-assigns every stored item's story from scratch (`gleaner stories --all`).
@@ -210,12 +231,12 @@ impl Editorial {
         // uses an index of its own; the shared one is stale after it.
         let items = self.store.items(&ItemQuery::default())?;
         let mut fresh = StoryIndex::detached();
-        let changed = self.place(items, &mut fresh);
+        let changed = self.place(items.iter().map(Target::of).collect(), &mut fresh);
         *self.signatures.lock().unwrap_or_else(PoisonError::into_inner) = StoryIndex::default();
         changed
     }
 
-    fn assign(&self, targets: Vec<Item>) -> Result<Vec<ItemId>, EditorialError> {
+    fn assign(&self, targets: Vec<Target>) -> Result<Vec<ItemId>, EditorialError> {
         let mut index = self.signatures.lock().unwrap_or_else(PoisonError::into_inner);
         let result = self.place(targets, &mut index);
         if result.is_err() {
@@ -227,7 +248,7 @@ impl Editorial {
 
     /// Places `targets`, oldest first, among the items in `index` (loading
     /// the window around them first) and stores their prints.
-    fn place(&self, mut targets: Vec<Item>, index: &mut StoryIndex) -> Result<Vec<ItemId>, EditorialError> {
+    fn place(&self, mut targets: Vec<Target>, index: &mut StoryIndex) -> Result<Vec<ItemId>, EditorialError> {
         if targets.is_empty() {
             return Ok(Vec::new());
         }
@@ -243,12 +264,12 @@ impl Editorial {
         let mut changed = Vec::new();
         let mut prints = Vec::with_capacity(targets.len());
         for target in targets {
-            let signature = Signature::of_item(&target);
-            let story = index.best_match(&signature, target.published).cloned().unwrap_or_else(|| target.id.clone());
-            if target.story.as_ref() != Some(&story) {
-                changed.push(target.id.clone());
+            let Target { id, published, story: old, signature } = target;
+            let story = index.best_match(&signature, published).cloned().unwrap_or_else(|| id.clone());
+            if old.as_ref() != Some(&story) {
+                changed.push(id.clone());
             }
-            let print = StoryPrint { id: target.id, published: target.published, story, signature };
+            let print = StoryPrint { id, published, story, signature };
             prints.push(print.clone());
             index.insert(print);
         }
@@ -263,4 +284,51 @@ impl Editorial {
 /// The index shared by an [`Editorial`]'s clones.
 pub(super) fn new_index() -> Mutex<StoryIndex> {
     Mutex::new(StoryIndex::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "The river bridge vote passed the council late on Monday night after a long debate \
+        about its cost, its route across the old harbour and the years of traffic it would bring.";
+
+    fn print(n: u32, hours: i64, story: u32, text: &str) -> StoryPrint {
+        let id = |n: u32| ItemId::derive("s", &n.to_string());
+        StoryPrint {
+            id: id(n),
+            published: DateTime::<Utc>::UNIX_EPOCH + Duration::hours(hours),
+            story: id(story),
+            signature: Signature::of("", text),
+        }
+    }
+
+    #[test]
+    fn a_new_telling_finds_the_story_in_its_window_only() {
+        let mut index = StoryIndex::detached();
+        index.insert(print(1, 0, 1, TEXT));
+        index.insert(print(2, 1, 2, "Something else entirely happened in another town with other people today."));
+        let rewrite = TEXT.replace("late on Monday night", "on Monday");
+        let signature = Signature::of("", &rewrite);
+        let at = |hours| DateTime::<Utc>::UNIX_EPOCH + Duration::hours(hours);
+        assert_eq!(index.best_match(&signature, at(5)), Some(&print(1, 0, 1, "").story));
+        assert_eq!(index.best_match(&signature, at(24 * 4)), None, "outside the window");
+        index.remove(&print(1, 0, 1, "").id);
+        assert_eq!(index.best_match(&signature, at(5)), None, "removed");
+    }
+
+    #[test]
+    fn eviction_and_compaction_keep_the_rest_matchable() {
+        let mut index = StoryIndex::detached();
+        for n in 0..8 {
+            index.insert(print(n, i64::from(n) * 24, n, TEXT));
+        }
+        index.covered = Some((DateTime::<Utc>::UNIX_EPOCH, DateTime::<Utc>::UNIX_EPOCH + Duration::days(30)));
+        index.evict_before(DateTime::<Utc>::UNIX_EPOCH + Duration::hours(6 * 24));
+        index.compact();
+        assert_eq!(index.entries.len(), 2, "entries 6 and 7 are left");
+        let signature = Signature::of("", TEXT);
+        let found = index.best_match(&signature, DateTime::<Utc>::UNIX_EPOCH + Duration::hours(7 * 24));
+        assert_eq!(found, Some(&print(6, 0, 6, "").story), "the earliest of equally similar ones");
+    }
 }

@@ -297,7 +297,7 @@ impl Ingest {
         let source = source.clone();
         let max_items = self.fetch.max_items_per_feed;
         tokio::task::spawn_blocking(move || {
-            let mut feed = parse_source_body(&source, &body, now).map_err(|e| e.to_string())?;
+            let mut feed = parse_source_body_keeping(&source, &body, now, max_items).map_err(|e| e.to_string())?;
             drop(body);
             parse::keep_newest(&mut feed, max_items);
             let normalized = parse::normalize(&feed, &source, now);
@@ -392,11 +392,23 @@ pub fn parse_source_body(
     body: &FetchedBody,
     now: DateTime<Utc>,
 ) -> Result<ParsedFeed, parse::ParseError> {
+    parse_source_body_keeping(source, body, now, usize::MAX)
+}
+
+/// [`parse_source_body`] that drops a feed's items past the `max` newest
+/// while parsing (see [`parse::parse_feed_keeping`]); a page source's items
+/// are few and capped afterwards by [`parse::keep_newest`].
+fn parse_source_body_keeping(
+    source: &Source,
+    body: &FetchedBody,
+    now: DateTime<Utc>,
+    max: usize,
+) -> Result<ParsedFeed, parse::ParseError> {
     // A local file that stands for a public page resolves its links as that page would.
     let base = source.public_url.as_ref().unwrap_or(&body.final_url);
     let input = ParseInput { url: Some(base), content_type: body.content_type.as_deref(), fetched_at: now };
     match (source.kind, &source.selectors) {
         (SourceKind::Page, Some(selectors)) => parse::parse_page(&body.bytes, selectors, &input),
-        _ => parse::parse_feed(&body.bytes, &input),
+        _ => parse::parse_feed_keeping(&body.bytes, &input, max),
     }
 }

@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, Feed, FeedType, Link, Person, Text};
 use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
 use quick_xml::events::Event;
@@ -30,6 +31,14 @@ const MAX_DATE_WARNINGS: usize = 5;
 
 /// Parses a feed body. See the module docs for what happens around feed-rs.
 pub fn parse_feed(bytes: &[u8], input: &ParseInput<'_>) -> Result<ParsedFeed, ParseError> {
+    parse_feed_keeping(bytes, input, usize::MAX)
+}
+
+/// [`parse_feed`] keeping only the `max` newest items, as
+/// [`super::keep_newest`] would, but chosen among feed-rs's entries before
+/// any is mapped (sanitized, resolved): a feed of 60,000 items at the body
+/// cap then costs its entries once, not entries and mapped items together.
+pub fn parse_feed_keeping(bytes: &[u8], input: &ParseInput<'_>, max: usize) -> Result<ParsedFeed, ParseError> {
     // UTF-32 first: its little-endian mark begins with UTF-16's.
     let utf32 = charset::utf32_to_utf8(bytes);
     let bytes = utf32.as_deref().map_or(bytes, str::as_bytes);
@@ -77,7 +86,29 @@ pub fn parse_feed(bytes: &[u8], input: &ParseInput<'_>) -> Result<ParsedFeed, Pa
             }
         }
     }
+    let mut feed = feed;
+    if let Some(dropped) = keep_newest_entries(&mut feed.entries, max, input.fetched_at) {
+        warnings.push(super::dropped_warning(dropped, max));
+    }
     Ok(map_feed(feed, format_hint, input, warnings))
+}
+
+/// Keeps the `max` newest entries, dated as [`map_entry`] dates them, in feed
+/// order; returns how many were dropped, if any.
+fn keep_newest_entries(entries: &mut Vec<Entry>, max: usize, fetched_at: DateTime<Utc>) -> Option<usize> {
+    let total = entries.len();
+    if total <= max {
+        return None;
+    }
+    let dates: Vec<DateTime<Utc>> = entries.iter().map(|e| e.published.or(e.updated).unwrap_or(fetched_at)).collect();
+    let keep = super::newest(&dates, max);
+    let mut index = 0;
+    entries.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+    entries.shrink_to_fit();
+    Some(total - max)
 }
 
 fn run_feed_rs(text: &str, base: Option<&Url>, failures: &Arc<Mutex<Vec<String>>>) -> Result<Feed, ParseFeedError> {

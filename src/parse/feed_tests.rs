@@ -74,3 +74,28 @@ fn dates_fall_back_to_updated_then_fetch_time() {
     assert!(feed.items[1].published_is_fetch_time);
     assert_eq!(feed.items[1].published, input(None).fetched_at);
 }
+
+#[test]
+fn the_item_cap_is_applied_before_mapping_and_keeps_what_keep_newest_keeps() {
+    // Dates out of order and some missing (those take the fetch time, newer than all).
+    let items: Vec<String> = (0..3_000)
+        .map(|i| {
+            let date = if i % 7 == 0 {
+                String::new()
+            } else {
+                format!(r#","date_published":"2024-01-01T{:02}:{:02}:00Z""#, (i * 13) % 24, i % 60)
+            };
+            format!(r#"{{"id":"i{i}","url":"https://example.org/{i}","content_html":"<p>item {i}</p>"{date}}}"#)
+        })
+        .collect();
+    let json = format!(r#"{{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{}]}}"#, items.join(","));
+    let capped = parse_feed_keeping(json.as_bytes(), &input(None), 50).expect("parses");
+    let mut whole = parse_feed(json.as_bytes(), &input(None)).expect("parses");
+    assert_eq!(whole.items.len(), 3_000);
+    crate::parse::keep_newest(&mut whole, 50);
+    assert_eq!(capped.items.len(), 50);
+    assert_eq!(capped, whole, "the same items, in feed order, with the same warning");
+    assert!(capped.warnings.iter().any(|w| w.starts_with("2950 items over the limit of 50")), "{:?}", capped.warnings);
+    let under = parse_feed_keeping(json.as_bytes(), &input(None), 3_000).expect("parses");
+    assert!(under.warnings.iter().all(|w| !w.contains("over the limit")));
+}

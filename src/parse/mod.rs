@@ -21,7 +21,7 @@ use url::Url;
 
 pub use charset::{CharsetSource, Sniffed, decode, sniff};
 pub use date::parse_date;
-pub use feed::parse_feed;
+pub use feed::{parse_feed, parse_feed_keeping};
 pub use normalize::{Normalized, normalize};
 pub use page::parse_page;
 
@@ -38,23 +38,35 @@ pub(crate) fn item_link(href: &str, base: Option<&Url>) -> Option<String> {
 /// Keeps the `max` newest items of `feed` (by `published`; feed order among
 /// equals), in feed order, with a warning counting the dropped ones. Feeds
 /// list newest first by convention but not by rule, hence the sort.
+/// ([`parse_feed_keeping`] does this before mapping, for feeds.)
 pub fn keep_newest(feed: &mut ParsedFeed, max: usize) {
     let total = feed.items.len();
     if total <= max {
         return;
     }
-    let mut order: Vec<usize> = (0..total).collect();
-    order.sort_by(|&a, &b| feed.items[b].published.cmp(&feed.items[a].published).then(a.cmp(&b)));
-    let mut keep = vec![false; total];
-    for &index in &order[..max] {
-        keep[index] = true;
-    }
+    let dates: Vec<DateTime<Utc>> = feed.items.iter().map(|item| item.published).collect();
+    let keep = newest(&dates, max);
     let mut index = 0;
     feed.items.retain(|_| {
         index += 1;
         keep[index - 1]
     });
-    feed.warnings.push(format!("{} items over the limit of {max} per feed dropped (oldest first)", total - max));
+    feed.warnings.push(dropped_warning(total - max, max));
+}
+
+/// Which of `dates` are among the `max` newest (feed order among equals).
+fn newest(dates: &[DateTime<Utc>], max: usize) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..dates.len()).collect();
+    order.sort_by(|&a, &b| dates[b].cmp(&dates[a]).then(a.cmp(&b)));
+    let mut keep = vec![false; dates.len()];
+    for &index in order.iter().take(max) {
+        keep[index] = true;
+    }
+    keep
+}
+
+fn dropped_warning(dropped: usize, max: usize) -> String {
+    format!("{dropped} items over the limit of {max} per feed dropped (oldest first)")
 }
 
 /// What the parser knows about the body besides its bytes.

@@ -103,6 +103,35 @@ fn the_queue_shows_one_row_per_story_with_the_other_outlets() {
     assert!(editorial.reassign_all_stories().expect("all again").is_empty());
 }
 
+#[test]
+fn a_story_is_found_through_stored_prints_one_item_and_one_process_at_a_time() {
+    let store: Arc<dyn Store> = Arc::new(SledStore::temporary().expect("store"));
+    let stored = store_versions(&store, 4);
+    let first_of = |story: &str| stored.iter().find(|(s, _)| s == story).expect("its story").1.clone();
+    // A store from before prints were kept: first tellings placed, no print stored.
+    let firsts: Vec<(ItemId, ItemId)> =
+        stored.iter().filter(|(story, id)| first_of(story) == *id).map(|(_, id)| (id.clone(), id.clone())).collect();
+    store.put_stories(&firsts).expect("old-style stories");
+    for (story, id) in &stored {
+        // Each item in a new Editorial (a new `gleaner fetch`): its index starts empty
+        // and finds the story through the prints in the store.
+        let editorial = Editorial::new(Arc::clone(&store)).expect("editorial");
+        editorial.assign_stories(std::slice::from_ref(id)).expect("assign");
+        let item = store.item(id).expect("read").expect("stored");
+        assert_eq!(item.story.as_ref(), Some(&first_of(story)), "{story}");
+    }
+    let prints = store.story_prints(at(0), at(100 * 3600)).expect("prints");
+    assert_eq!(prints.len(), stored.len());
+    for print in &prints {
+        let item = store.item(&print.id).expect("read").expect("stored");
+        assert_eq!(Some(&print.story), item.story.as_ref());
+        assert_eq!(print.published, item.published);
+        assert_eq!(print.signature, gleaner::story::Signature::of_item(&item), "stored once, as made");
+    }
+    // Outside the window nothing is listed.
+    assert!(store.story_prints(at(200 * 3600), at(300 * 3600)).expect("prints").is_empty());
+}
+
 #[tokio::test]
 async fn add_by_url_fetches_as_a_followed_article_and_the_same_url_is_the_same_item() {
     let page = std::fs::read_to_string("tests/fixtures/follow/council-vote.html").expect("fixture");

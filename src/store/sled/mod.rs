@@ -411,8 +411,8 @@ impl ItemStore for SledStore {
             let range = codec::time_lower_bound(&prefix, from)..codec::time_lower_bound(&prefix, end);
             for entry in self.tree.range(range) {
                 let (key, _) = entry.map_err(io)?;
-                let (_, published, id) =
-                    codec::decode_state_key(&key).ok_or_else(|| corrupt(IDX_STATE.name, &key, "not a valid index key"))?;
+                let (_, published, id) = codec::decode_state_key(&key)
+                    .ok_or_else(|| corrupt(IDX_STATE.name, &key, "not a valid index key"))?;
                 if !seen.insert(id.clone()) {
                     continue;
                 }
