@@ -38,6 +38,14 @@ pub const WINDOW: Duration = Duration::days(3);
 /// The end of a chain in [`StoryIndex`].
 const NONE: u32 = u32::MAX;
 
+/// Most entries a lookup takes from one bucket, newest first. A bucket
+/// holds one story's tellings, and a story told a hundred times (a wire
+/// story everywhere, or a templated feed) would otherwise make every new
+/// telling compare with all of them again: the pass would be quadratic in
+/// the story's size. Its newest tellings are in the story too, and with
+/// 64 bands the same few items turn up in most of them.
+const PER_BUCKET: usize = 16;
+
 /// The prints of the items in a span of time, by band key.
 ///
 /// Memory: per item its print (about 350 bytes) and, per band, a chain link
@@ -128,10 +136,12 @@ impl StoryIndex {
         let mut candidates = Vec::new();
         for (band, key) in signature.bands().enumerate() {
             let mut slot = self.heads.get(band).and_then(|heads| heads.get(&key)).copied().unwrap_or(NONE);
-            while slot != NONE {
+            let mut taken = 0;
+            while slot != NONE && taken < PER_BUCKET {
                 let entry = &self.entries[slot as usize];
                 if entry.live {
                     candidates.push(slot);
+                    taken += 1;
                 }
                 slot = entry.next[band];
             }

@@ -431,17 +431,23 @@ impl ItemStore for SledStore {
     }
 
     fn put_story_prints(&self, prints: &[StoryPrint]) -> Result<(), StoreError> {
-        let _writing = self.lock();
-        let mut batch = Batch::default();
-        for print in prints {
-            let Some(mut item) = self.item(&print.id)? else { continue };
-            if item.story.as_ref() != Some(&print.story) {
-                item.story = Some(print.story.clone());
-                batch.insert(codec::item_key(&print.id), codec::encode_item(&item));
+        // In batches of ITEMS_PER_BATCH items: each item's story and print land
+        // together, and a cold poll's thousands of item records are not one
+        // batch held in memory at once.
+        for chunk in prints.chunks(ITEMS_PER_BATCH) {
+            let _writing = self.lock();
+            let mut batch = Batch::default();
+            for print in chunk {
+                let Some(mut item) = self.item(&print.id)? else { continue };
+                if item.story.as_ref() != Some(&print.story) {
+                    item.story = Some(print.story.clone());
+                    batch.insert(codec::item_key(&print.id), codec::encode_item(&item));
+                }
+                batch.insert(codec::story_key(&print.id), codec::encode_story_print(&print.story, &print.signature));
             }
-            batch.insert(codec::story_key(&print.id), codec::encode_story_print(&print.story, &print.signature));
+            self.tree.apply_batch(batch).map_err(io)?;
         }
-        self.tree.apply_batch(batch).map_err(io)
+        Ok(())
     }
 
     fn quotes(&self, id: &ItemId) -> Result<Vec<Quote>, StoreError> {
