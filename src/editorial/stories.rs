@@ -328,6 +328,17 @@ mod tests {
     }
 
     #[test]
+    fn a_story_told_hundreds_of_times_is_found_through_its_newest_tellings() {
+        let mut index = StoryIndex::detached();
+        index.insert(print(0, 0, 0, "A different story about the harbour master and the ferry timetable change."));
+        for n in 1..300 {
+            index.insert(print(n, 1, 1, &format!("{TEXT} Update {n}.")));
+        }
+        let found = index.best_match(&Signature::of("", TEXT), DateTime::<Utc>::UNIX_EPOCH + Duration::hours(2));
+        assert_eq!(found, Some(&print(1, 0, 1, "").story));
+    }
+
+    #[test]
     fn eviction_and_compaction_keep_the_rest_matchable() {
         let mut index = StoryIndex::detached();
         for n in 0..8 {

@@ -58,6 +58,14 @@ pub fn parse_feed_keeping(bytes: &[u8], input: &ParseInput<'_>, max: usize) -> R
     let format_hint = FormatHint::sniff(&decoded);
     let date_failures = Arc::new(Mutex::new(Vec::new()));
     let mut warnings = Vec::new();
+    // A JSON Feed's surplus items never reach feed-rs (see `json_items`).
+    let text = match super::json_items::keep_newest_items(&text, max, input.fetched_at) {
+        Some((trimmed, dropped)) => {
+            warnings.push(super::dropped_warning(dropped, max));
+            Cow::Owned(trimmed)
+        }
+        None => text,
+    };
 
     let feed = match run_feed_rs(&text, input.url, &date_failures) {
         Ok(feed) => feed,

@@ -99,3 +99,23 @@ fn the_item_cap_is_applied_before_mapping_and_keeps_what_keep_newest_keeps() {
     let under = parse_feed_keeping(json.as_bytes(), &input(None), 3_000).expect("parses");
     assert!(under.warnings.iter().all(|w| !w.contains("over the limit")));
 }
+
+#[test]
+fn the_item_cap_keeps_the_same_rss_items_as_keep_newest() {
+    let items: String = (0..500)
+        .map(|i| {
+            let date = if i % 5 == 0 {
+                String::new()
+            } else {
+                format!("<pubDate>Tue, 24 Nov 2026 {:02}:{:02}:00 GMT</pubDate>", (i * 37) % 24, i % 60)
+            };
+            format!("<item><guid>g{i}</guid><title>t{i}</title>{date}</item>")
+        })
+        .collect();
+    let xml = format!(r#"<rss version="2.0"><channel><title>t</title>{items}</channel></rss>"#);
+    let capped = parse_feed_keeping(xml.as_bytes(), &input(None), 30).expect("parses");
+    let mut whole = parse_feed(xml.as_bytes(), &input(None)).expect("parses");
+    crate::parse::keep_newest(&mut whole, 30);
+    assert_eq!(capped.items.len(), 30);
+    assert_eq!(capped, whole);
+}

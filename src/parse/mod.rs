@@ -12,6 +12,7 @@
 mod charset;
 mod date;
 mod feed;
+mod json_items;
 mod normalize;
 mod page;
 
