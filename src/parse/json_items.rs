@@ -7,7 +7,7 @@
 //!
 //! The scanner is hand-written because it only finds where values begin
 //! and end (strings with their escapes, brackets by depth, with a counter
-//! rather than recursion); serde_json could hand out item slices through
+//! rather than recursion); `serde_json` could hand out item slices through
 //! `RawValue`, but only with a feature that rebuilds half the dependency
 //! tree. A document the scanner does not understand is left whole: feed-rs
 //! then reports what is wrong with it. Pure: no I/O, no clock.
@@ -76,10 +76,9 @@ fn items_array(bytes: &[u8]) -> Option<(usize, usize)> {
     at += 1;
     loop {
         at = skip_space(bytes, at);
-        match bytes.get(at)? {
-            b'}' => return None,
-            b'"' => {}
-            _ => return None,
+        // A key, else the end of the object (no `items` in it) or damage.
+        if bytes.get(at)? != &b'"' {
+            return None;
         }
         let key_end = skip_value(bytes, at)?;
         let key = &bytes[at..key_end];
@@ -138,13 +137,12 @@ fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
                 depth += 1;
                 i += 1;
             }
-            // A number or literal ends at its container's closing bracket.
-            b'}' | b']' if depth == 0 => return Some(i),
+            // A number or literal ends at a separator or its container's closing bracket.
+            b'}' | b']' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return Some(i),
             b'}' | b']' => {
                 depth -= 1;
                 i += 1;
             }
-            b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' if depth == 0 => return Some(i),
             _ => i += 1,
         }
         if depth == 0 && (bytes.get(at) == Some(&b'"') || matches!(bytes[i - 1], b'}' | b']')) {
