@@ -38,6 +38,9 @@ pub const WINDOW: Duration = Duration::days(3);
 /// The end of a chain in [`StoryIndex`].
 const NONE: u32 = u32::MAX;
 
+/// Prints handed to the store at once.
+const PRINTS_PER_WRITE: usize = 256;
+
 /// Most entries a lookup takes from one bucket, newest first. A bucket
 /// holds one story's tellings, and a story told a hundred times (a wire
 /// story everywhere, or a templated feed) would otherwise make every new
@@ -272,7 +275,9 @@ impl Editorial {
             index.remove(&target.id);
         }
         let mut changed = Vec::new();
-        let mut prints = Vec::with_capacity(targets.len());
+        // Stored as they are placed, a chunk at a time: a copy of every print
+        // of a cold poll would be megabytes held to the end.
+        let mut pending = Vec::with_capacity(PRINTS_PER_WRITE.min(targets.len()));
         for target in targets {
             let Target { id, published, story: old, signature } = target;
             let story = index.best_match(&signature, published).cloned().unwrap_or_else(|| id.clone());
@@ -280,10 +285,14 @@ impl Editorial {
                 changed.push(id.clone());
             }
             let print = StoryPrint { id, published, story, signature };
-            prints.push(print.clone());
+            pending.push(print.clone());
             index.insert(print);
+            if pending.len() == PRINTS_PER_WRITE {
+                self.store.put_story_prints(&pending)?;
+                pending.clear();
+            }
         }
-        self.store.put_story_prints(&prints)?;
+        self.store.put_story_prints(&pending)?;
         self.store.flush()?;
         index.evict_before(newest - WINDOW * 2);
         index.compact();
