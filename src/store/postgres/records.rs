@@ -281,7 +281,7 @@ async fn put_issue_row(tx: &Tx<'_>, issue: &Issue) -> Result<(), Failure> {
 impl IssueStore for PgStore {
     fn issues(&self) -> Result<Vec<Issue>, StoreError> {
         self.transaction(async |tx| {
-            let sql = "SELECT number::text, record::text FROM issues ORDER BY number";
+            let sql = "SELECT number::text, record::text FROM issues ORDER BY issues.number";
             records(tx, sql, &[], ISSUES.name, codec::decode_issue).await
         })
     }
