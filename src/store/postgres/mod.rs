@@ -163,7 +163,11 @@ impl Failure {
 pub(super) fn db_error(error: &tokio_postgres::Error) -> StoreError {
     match error.as_db_error() {
         Some(db) => StoreError::Io(format!("postgres: {}: {}", db.code().code(), db.message())),
-        None => StoreError::Io(format!("postgres: {error}")),
+        None => match std::error::Error::source(error) {
+            // "invalid configuration" alone does not say which (e.g. "password missing").
+            Some(cause) => StoreError::Io(format!("postgres: {error}: {cause}")),
+            None => StoreError::Io(format!("postgres: {error}")),
+        },
     }
 }
 

@@ -159,3 +159,42 @@ fn the_store_answers_from_inside_async_tasks_of_either_runtime_flavour() {
     let last = Arc::try_unwrap(store).expect("the only handle");
     runtime.block_on(async move { tokio::spawn(async move { drop(last) }).await }).expect("dropped");
 }
+
+/// The operator's path: `store = "postgres://…"` in the config, the password
+/// in the environment, `gleaner migrate`, then any store command.
+#[test]
+fn migrate_then_commands_work_on_a_postgres_store_named_in_the_config() {
+    let options = pg::cluster().database();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("gleaner.toml");
+    std::fs::write(&config, format!("store = \"{}\"\n", options.url)).expect("config");
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"));
+        command.arg("--config").arg(&config).args(args).env_remove("RUST_LOG").env_remove("GLEANER_STORE_PASSWORD");
+        if let Some(password) = password {
+            command.env("GLEANER_STORE_PASSWORD", password);
+        }
+        let out = command.output().expect("gleaner runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&["items", "--json"], Some(pg::PASSWORD));
+    assert_eq!(code, Some(1), "not migrated yet: {err}");
+    assert!(err.contains("gleaner migrate"), "{err}");
+
+    let (code, out, err) = run(&["migrate"], Some(pg::PASSWORD));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("created at schema version"), "{out}");
+    let (code, out, _) = run(&["migrate"], Some(pg::PASSWORD));
+    assert_eq!(code, Some(0));
+    assert!(out.contains("nothing to do"), "{out}");
+
+    let (code, _, err) = run(&["items", "--json"], None);
+    assert_eq!(code, Some(1), "no password, no login");
+    assert!(err.contains("password"), "{err}");
+    let (code, out, err) = run(&["items", "--json"], Some(pg::PASSWORD));
+    assert_eq!((code, out.as_str()), (Some(0), ""), "{err}");
+}

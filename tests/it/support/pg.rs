@@ -10,7 +10,9 @@
 //! Teardown cannot rely on destructors (statics are never dropped), so the
 //! server runs under a small shell that waits on a pipe from this process:
 //! when the test binary exits, however it exits, the pipe closes, and the
-//! shell stops the server (fast shutdown) and deletes the temp dir.
+//! shell stops the server (fast shutdown) and deletes the temp dir. The
+//! shell has a session of its own (`setsid`), so a signal to the test's
+//! process group (Ctrl-C, a CI timeout) cannot kill it before it cleans up.
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -89,12 +91,12 @@ rm -rf "$DIR"
     let mut command = if running_as_root() {
         let owned = Command::new("chown").args(["nobody:nogroup"]).arg(&dir).status().expect("chown runs");
         assert!(owned.success(), "cannot give the cluster's temp dir to nobody");
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c", &script]);
+        let mut c = Command::new("setsid");
+        c.args(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c", &script]);
         c
     } else {
-        let mut c = Command::new("sh");
-        c.args(["-c", &script]);
+        let mut c = Command::new("setsid");
+        c.args(["sh", "-c", &script]);
         c
     };
     let mut supervisor = command
