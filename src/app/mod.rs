@@ -10,6 +10,7 @@ mod load_config;
 mod outbound;
 mod shared;
 mod source_edit;
+mod store_open;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use load_config::load_config;
 pub use outbound::OutboundError;
 pub use shared::{ConfigStatus, HEARTBEAT_EVERY, Heartbeat};
 pub use source_edit::{SourceEditError, set_source_enabled};
+pub use store_open::{PASSWORD_ENV, migrate_store, open_store};
 
 use crate::config::Config;
 use crate::editorial::{Editorial, EditorialError};
@@ -33,7 +35,7 @@ use crate::publish::render::TemplateError;
 use crate::publish::write::DirOutput;
 use crate::publish::{CorrectionReport, PublishError, PublishOutcome, Publisher, load_templates};
 pub use crate::store::backup::{BackupError, BackupReport, check as check_backup};
-use crate::store::{SledStore, Store, StoreError, backup};
+use crate::store::{Store, StoreError, backup};
 
 /// Why the application could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -175,16 +177,6 @@ impl App {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.store.flush()
     }
-}
-
-/// Opens the store named in the settings (creating its folder on first use).
-pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
-    let settings = &config.settings;
-    let store = match settings.store_cache_mib {
-        Some(mib) => SledStore::open_with_cache(&settings.store_path, mib.saturating_mul(1024 * 1024))?,
-        None => SledStore::open(&settings.store_path)?,
-    };
-    Ok(Arc::new(store))
 }
 
 /// Store, fetcher and ingest alone (tests, benches, and tools that poll

@@ -189,6 +189,9 @@ enum Command {
         #[command(subcommand)]
         what: sources::OpmlCommand,
     },
+    /// Bring the store's schema up to this build's (PostgreSQL: once per
+    /// upgrade, before the new processes start; they refuse an old schema).
+    Migrate,
     /// Write the whole store as JSON lines to standard output (a backup).
     Export,
     /// Restore a backup made by `export` into an empty store.
@@ -341,6 +344,10 @@ fn run(cli: Cli) -> CmdResult {
         Command::Mail { what } => mail::mail(&backend::offline(path, "mail test")?, what),
         Command::Opml { what: sources::OpmlCommand::Import { file } } => sources::opml_import(&load(path)?, &file),
         Command::Opml { what: sources::OpmlCommand::Export } => sources::opml_export(&load(path)?),
+        Command::Migrate => {
+            println!("{}", app::migrate_store(&load(path)?).context("migrate")?);
+            Ok(())
+        }
         Command::Export => ops::export_backup(&backend::offline(path, "export")?),
         Command::Import { file } => ops::import_backup(path, &file),
         Command::Healthcheck { url, timeout } => ops::healthcheck(path, url.as_deref(), timeout),

@@ -202,6 +202,11 @@ pub struct Settings {
     pub path: PathBuf,
     /// Absolute or relative to the working directory (already resolved against `path`).
     pub store_path: PathBuf,
+    /// `store = "postgres://USER@HOST/DB"`: the shared store (no password in it);
+    /// `None` for sled at `store_path`.
+    pub store_url: Option<String>,
+    /// `store_password_file`: the PostgreSQL password, when not in `GLEANER_STORE_PASSWORD`.
+    pub store_password_file: Option<PathBuf>,
     /// The store's page cache in MiB (`store_cache_mib`); `None`: the store's default.
     pub store_cache_mib: Option<u64>,
     /// The operators' source list (resolved against `path`), if any.

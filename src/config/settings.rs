@@ -15,8 +15,19 @@ use super::doc::{Diag, Section, language_tag, normalize, schedule};
 use super::{FetchSettings, PublishSettings, ServerSettings, Settings, defaults};
 use crate::model::Schedule;
 
-pub(super) const TOP_KEYS: &[&str] =
-    &["store", "store_cache_mib", "sources", "fetch", "schedule", "publish", "server", "mail", "webhook", "source"];
+pub(super) const TOP_KEYS: &[&str] = &[
+    "store",
+    "store_cache_mib",
+    "store_password_file",
+    "sources",
+    "fetch",
+    "schedule",
+    "publish",
+    "server",
+    "mail",
+    "webhook",
+    "source",
+];
 const FETCH_KEYS: &[&str] = &[
     "user_agent",
     "connect_timeout_secs",
@@ -81,7 +92,13 @@ pub(super) fn validate(
     root.check_keys(diag, TOP_KEYS, &homes);
     let base = diag.base_dir();
 
-    let store_path = path_value(diag, &root, "store", &base).unwrap_or_else(|| normalize(&base.join(defaults::STORE)));
+    let (store_path, store_url) = store_location(diag, &root, &base);
+    let store_password_file = path_value(diag, &root, "store_password_file", &base);
+    if store_password_file.is_some() && store_url.is_none() {
+        if let Some((_, span)) = root.string(diag, "store_password_file") {
+            diag.error(&span, "`store_password_file` is only for a `postgres://` store".to_owned());
+        }
+    }
     // 4 GiB is past any machine this runs on; a larger number is likelier a typo in units.
     let store_cache_mib = root.integer(diag, "store_cache_mib", 1, 4096).and_then(|mib| u64::try_from(mib).ok());
     let sources_path = path_value(diag, &root, "sources", &base);
@@ -138,6 +155,8 @@ pub(super) fn validate(
         webhooks,
         path: diag.path().to_path_buf(),
         store_path,
+        store_url,
+        store_password_file,
         store_cache_mib,
         sources_path,
         fetch,
@@ -311,6 +330,31 @@ fn title_template_problem(text: &str) -> Option<String> {
         rest = &after[end + 1..];
     }
     None
+}
+
+/// `store`: a sled path (resolved against the config file's folder), or a
+/// `postgres://USER@HOST/DB` URL, which must not carry a password (a config
+/// file is read by many and often committed). With a URL, the path stays the
+/// default: the folder where `serve` leaves its service file.
+fn store_location(diag: &mut Diag<'_>, root: &Section<'_, '_>, base: &Path) -> (PathBuf, Option<String>) {
+    let default = || normalize(&base.join(defaults::STORE));
+    let Some((text, span)) = root.string(diag, "store") else { return (default(), None) };
+    if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+        let path = path_value(diag, root, "store", base).unwrap_or_else(default);
+        return (path, None);
+    }
+    match url::Url::parse(text) {
+        Ok(url) if url.password().is_some() => diag.error(
+            &span,
+            "`store` must not carry a password: set GLEANER_STORE_PASSWORD or `store_password_file`".to_owned(),
+        ),
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => {
+            diag.error(&span, format!("`store` URL {text:?} names no host: expected postgres://USER@HOST/DB"));
+        }
+        Ok(_) => return (default(), Some(text.to_owned())),
+        Err(e) => diag.error(&span, format!("`store` is not a valid URL ({e}): expected postgres://USER@HOST/DB")),
+    }
+    (default(), None)
 }
 
 /// A string naming a path, resolved against the config file's folder.

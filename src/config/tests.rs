@@ -502,3 +502,20 @@ fn relative_file_url_needs_an_absolute_config_path() {
     let errors = build(&main, None).expect_err("refused");
     assert!(errors.to_string().contains("cannot turn \"feed.xml\" into a file URL"), "{errors}");
 }
+
+#[test]
+fn a_postgres_store_url_is_read_and_a_password_in_it_refused() {
+    let config =
+        ok("store = \"postgres://gleaner@db.internal:5433/digest\"\nstore_password_file = \"pg.pass\"\n", None);
+    let s = &config.settings;
+    assert_eq!(s.store_url.as_deref(), Some("postgres://gleaner@db.internal:5433/digest"));
+    assert_eq!(s.store_password_file.as_deref(), Some(Path::new("/srv/gleaner/config/pg.pass")));
+    assert_eq!(s.store_path, Path::new("/srv/gleaner/data/gleaner.sled"), "the local folder keeps its default");
+    assert_eq!(ok("store = \"data/x.sled\"\n", None).settings.store_url, None);
+
+    let refused = errors("store = \"postgres://gleaner:hunter2@db/digest\"\n", None);
+    assert_has(&refused, "gleaner.toml:1:9: `store` must not carry a password");
+    assert!(refused.iter().all(|e| !e.contains("hunter2")), "the password is not echoed: {refused:?}");
+    assert_has(&errors("store = \"postgres:///digest\"\n", None), "names no host");
+    assert_has(&errors("store_password_file = \"p\"\n", None), "only for a `postgres://` store");
+}

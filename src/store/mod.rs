@@ -1,19 +1,26 @@
 //! Persistence behind a narrow trait, so a server-backed store can be added later.
 //!
-//! Callers never see sled: they use [`Store`]. The only implementation today is
-//! [`SledStore`] (`sled.rs`, the one file that imports sled); key codecs live
-//! in `codec.rs` and schema versions in `migrate.rs`. This module holds only
-//! the contract: the trait, its error and its report and query types.
+//! Callers never see sled: they use [`Store`]. Two implementations keep the
+//! same contract: [`SledStore`] (`sled/`, the one module that imports sled),
+//! the embedded default for one machine, and [`PgStore`] (`postgres/`), the
+//! shared store for several processes. Key codecs live in `codec/` (the
+//! PostgreSQL store keeps the same JSON records) and sled's schema versions
+//! in `migrate.rs`. This module holds only the contract: the traits, their
+//! error and their report and query types.
 
 pub mod backup;
 mod codec;
 mod dump;
 mod migrate;
+mod postgres;
 mod sled;
 
 use chrono::{DateTime, Utc};
 
 pub use self::migrate::CURRENT_VERSION as SCHEMA_VERSION;
+pub use self::postgres::{
+    DEFAULT_MAX_CONNECTIONS as PG_DEFAULT_MAX_CONNECTIONS, MigrateReport, PG_SCHEMA_VERSION, PgOptions, PgStore,
+};
 pub use self::sled::SledStore;
 pub use crate::model::Extraction;
 use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};

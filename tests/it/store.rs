@@ -1,12 +1,68 @@
-//! Integration tests: the sled store through the `Store` trait (idempotent
-//! upserts, editor-field preservation, cross-source merging, listings,
-//! persistence across reopen, fetch state).
+//! Integration tests of the store contract, run against every store: sled
+//! in a temp dir and PostgreSQL in a throwaway cluster (`support::pg`).
+//! Idempotent upserts, editor-field preservation, cross-source merging,
+//! listings, extractions, atomic editorial batches with their audit trail,
+//! publishing, users; then what only one store has (sled: reopening a path;
+//! PostgreSQL: schema versions, logins, several processes at once).
+//!
+//! A behaviour test is a plain function over `&dyn Store`; [`every_store!`]
+//! makes one `#[test]` per store of it (`store::on_sled::NAME`,
+//! `store::on_postgres::NAME`).
 
 use chrono::{DateTime, TimeZone, Utc};
 use gleaner::model::{EditorFields, FetchState, ItemId, Link, NewItem, Quote, QuoteKind, ReviewState};
-use gleaner::store::{
-    EditorialStore, Extraction, FetchStateStore, ItemQuery, ItemStore, OpsStore, PageCache, SledStore, StoreError,
-};
+use gleaner::store::prelude::*;
+use gleaner::store::{Extraction, ItemQuery, PageCache, SledStore, StoreError};
+
+mod contract;
+mod postgres;
+
+pub(crate) use contract::*;
+
+/// One `#[test]` per store for each named behaviour function.
+macro_rules! every_store {
+    ($($name:ident),* $(,)?) => {
+        mod on_sled {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&super::temp_store());
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&crate::support::pg::store());
+                }
+            )*
+        }
+    };
+}
+
+every_store!(
+    same_batch_twice_adds_nothing_new,
+    duplicate_entry_in_one_batch_is_stored_once,
+    refetch_with_changed_title_updates_and_keeps_editor_fields,
+    same_canonical_url_from_two_sources_is_one_item_with_both_sources,
+    merged_source_finds_the_item_by_guid_after_its_url_changes,
+    changed_url_frees_the_old_url_and_claims_the_new_one,
+    changed_published_date_moves_the_item_in_listings,
+    items_come_newest_first_and_honour_state_source_since_and_limit,
+    counts_by_state_follow_editorial_writes,
+    editorial_write_on_a_stale_revision_is_refused,
+    fetch_state_round_trips,
+    put_extraction_replaces_every_quote_and_link_and_leaves_editor_fields_alone,
+    a_failed_attempt_keeps_the_stored_extraction_and_records_a_note,
+    upsert_with_extractions_stores_items_and_their_extractions_together,
+    edits_apply_all_or_nothing_and_leave_an_audit_trail,
+    finish_issue_publishes_the_issue_and_its_items_together_or_not_at_all,
+    users_and_tokens_are_unique_by_name_and_hash,
+    retention_removes_only_untouched_single_source_items,
+    page_cache_round_trips,
+    mail_queue_is_written_once_per_issue,
+);
 
 pub(crate) fn at(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_700_000_000 + secs, 0).single().expect("valid test time")
@@ -38,9 +94,7 @@ fn ids(items: &[gleaner::model::Item]) -> Vec<String> {
     items.iter().map(|i| i.title.clone()).collect()
 }
 
-#[test]
-fn same_batch_twice_adds_nothing_new() {
-    let store = temp_store();
+fn same_batch_twice_adds_nothing_new(store: &dyn Store) {
     let batch: Vec<NewItem> = (0..5).map(|n| entry("a", &format!("s{n}"), n)).collect();
     let first = store.upsert_items(&batch).expect("first upsert");
     assert_eq!(first.new.len(), 5);
@@ -51,9 +105,7 @@ fn same_batch_twice_adds_nothing_new() {
     assert_eq!(store.item_count().expect("count"), 5);
 }
 
-#[test]
-fn duplicate_entry_in_one_batch_is_stored_once() {
-    let store = temp_store();
+fn duplicate_entry_in_one_batch_is_stored_once(store: &dyn Store) {
     let one = entry("a", "dup", 0);
     let report = store.upsert_items(&[one.clone(), one.clone()]).expect("upsert");
     assert_eq!(report.new, vec![one.id()]);
@@ -62,9 +114,7 @@ fn duplicate_entry_in_one_batch_is_stored_once() {
     assert_eq!(store.items(&ItemQuery::default()).expect("list").len(), 1);
 }
 
-#[test]
-fn refetch_with_changed_title_updates_and_keeps_editor_fields() {
-    let store = temp_store();
+fn refetch_with_changed_title_updates_and_keeps_editor_fields(store: &dyn Store) {
     let original = entry("a", "article", 0);
     let id = original.id();
     store.upsert_items(std::slice::from_ref(&original)).expect("insert");
@@ -100,9 +150,7 @@ fn refetch_with_changed_title_updates_and_keeps_editor_fields() {
     });
 }
 
-#[test]
-fn same_canonical_url_from_two_sources_is_one_item_with_both_sources() {
-    let store = temp_store();
+fn same_canonical_url_from_two_sources_is_one_item_with_both_sources(store: &dyn Store) {
     let from_a = entry("a", "shared", 0);
     let mut from_b = entry("b", "shared", 5);
     from_b.title = "B's copy".to_owned();
@@ -126,9 +174,7 @@ fn same_canonical_url_from_two_sources_is_one_item_with_both_sources() {
     assert_eq!(again.unchanged, 1);
 }
 
-#[test]
-fn merged_source_finds_the_item_by_guid_after_its_url_changes() {
-    let store = temp_store();
+fn merged_source_finds_the_item_by_guid_after_its_url_changes(store: &dyn Store) {
     let from_a = entry("a", "article", 0);
     let mut from_b = entry("b", "article", 0);
     store.upsert_items(&[from_a.clone(), from_b.clone()]).expect("both");
@@ -138,9 +184,7 @@ fn merged_source_finds_the_item_by_guid_after_its_url_changes() {
     assert_eq!(store.item_count().expect("count"), 1);
 }
 
-#[test]
-fn changed_url_frees_the_old_url_and_claims_the_new_one() {
-    let store = temp_store();
+fn changed_url_frees_the_old_url_and_claims_the_new_one(store: &dyn Store) {
     let mut article = entry("a", "article", 0);
     store.upsert_items(std::slice::from_ref(&article)).expect("insert");
     article.url = Some("https://example.org/article-v2".to_owned());
@@ -155,9 +199,7 @@ fn changed_url_frees_the_old_url_and_claims_the_new_one() {
     assert_eq!(store.item(&article.id()).expect("read").expect("stored").sources, ["a", "b"]);
 }
 
-#[test]
-fn changed_published_date_moves_the_item_in_listings() {
-    let store = temp_store();
+fn changed_published_date_moves_the_item_in_listings(store: &dyn Store) {
     let mut article = entry("a", "article", 100);
     store.upsert_items(&[article.clone(), entry("a", "other", 50)]).expect("insert");
     article.published = at(10);
@@ -175,9 +217,7 @@ fn changed_published_date_moves_the_item_in_listings() {
     assert_eq!(ids(&recent), ["Title other"]);
 }
 
-#[test]
-fn items_come_newest_first_and_honour_state_source_since_and_limit() {
-    let store = temp_store();
+fn items_come_newest_first_and_honour_state_source_since_and_limit(store: &dyn Store) {
     let batch = vec![
         entry("a", "a1", 10),
         entry("b", "b1", 20),
@@ -212,9 +252,7 @@ fn items_come_newest_first_and_honour_state_source_since_and_limit() {
     assert!(all(ItemQuery { source: Some("b".to_owned()), ..none() }).iter().all(|t| t.starts_with("Title b")));
 }
 
-#[test]
-fn counts_by_state_follow_editorial_writes() {
-    let store = temp_store();
+fn counts_by_state_follow_editorial_writes(store: &dyn Store) {
     let batch: Vec<NewItem> = (0..4).map(|n| entry("a", &format!("s{n}"), n)).collect();
     store.upsert_items(&batch).expect("insert");
     store.update_editorial(&batch[0].id(), 1, ReviewState::Rejected, &EditorFields::default()).expect("reject");
@@ -231,9 +269,7 @@ fn counts_by_state_follow_editorial_writes() {
     );
 }
 
-#[test]
-fn editorial_write_on_a_stale_revision_is_refused() {
-    let store = temp_store();
+fn editorial_write_on_a_stale_revision_is_refused(store: &dyn Store) {
     let article = entry("a", "article", 0);
     store.upsert_items(std::slice::from_ref(&article)).expect("insert");
     let id = article.id();
@@ -249,9 +285,7 @@ fn editorial_write_on_a_stale_revision_is_refused() {
     assert!(matches!(err, StoreError::UnknownItem { .. }), "{err:?}");
 }
 
-#[test]
-fn fetch_state_round_trips() {
-    let store = temp_store();
+fn fetch_state_round_trips(store: &dyn Store) {
     assert_eq!(store.fetch_state("a").expect("read"), None);
     let state = FetchState {
         etag: Some("\"abc\"".to_owned()),
@@ -354,9 +388,7 @@ fn extraction(hash: &str, quotes: Vec<Quote>, links: Vec<Link>) -> Extraction {
     }
 }
 
-#[test]
-fn put_extraction_replaces_every_quote_and_link_and_leaves_editor_fields_alone() {
-    let store = temp_store();
+fn put_extraction_replaces_every_quote_and_link_and_leaves_editor_fields_alone(store: &dyn Store) {
     let mut new = entry("a", "article", 0);
     new.language = None;
     let id = new.id();
@@ -409,9 +441,7 @@ fn put_extraction_replaces_every_quote_and_link_and_leaves_editor_fields_alone()
     assert!(store.quotes(&unknown).expect("quotes").is_empty());
 }
 
-#[test]
-fn a_failed_attempt_keeps_the_stored_extraction_and_records_a_note() {
-    let store = temp_store();
+fn a_failed_attempt_keeps_the_stored_extraction_and_records_a_note(store: &dyn Store) {
     let new = entry("a", "article", 0);
     let id = new.id();
     store.upsert_items(&[new]).expect("insert");
@@ -477,9 +507,7 @@ fn extraction_survives_reopen_and_a_later_feed_update() {
     assert_ne!(item.extracted_for.as_deref(), Some(item.content_hash.as_str()), "stale: ingest will re-extract");
 }
 
-#[test]
-fn upsert_with_extractions_stores_items_and_their_extractions_together() {
-    let store = temp_store();
+fn upsert_with_extractions_stores_items_and_their_extractions_together(store: &dyn Store) {
     let (a, b, c) = (entry("s", "a", 0), entry("s", "b", 1), entry("s", "c", 2));
     let (ha, hb) = (a.content_hash(), b.content_hash());
     let ext_a = extraction(&ha, vec![quote("We will", "Ann")], vec![link("https://example.net/a")]);

@@ -3,10 +3,12 @@
 //! - [`http`]: a scripted HTTP/1.1 server on 127.0.0.1 (`TestServer`, `Reply`).
 //! - [`items`]: feed entries and quotes for the editorial tests.
 //! - [`store`]: a sled store with injectable write faults.
+//! - [`pg`]: a throwaway PostgreSQL cluster, a database per test.
 //! - [`gleaner`]: the binary, run with a config.
 
 pub mod http;
 pub mod items;
+pub mod pg;
 pub mod smtp;
 pub mod store;
 

@@ -1,0 +1,208 @@
+//! The PostgreSQL schema, in numbered steps that `gleaner migrate` applies.
+//!
+//! Each applied step is a row of `gleaner_schema`; the database's version is
+//! the highest. Opening a store never migrates (several processes start at
+//! once, and a schema change is an operator's decision): it refuses a
+//! database that is behind (run `gleaner migrate`) or ahead (a newer Gleaner
+//! migrated it; this build would misread it). `migrate` holds an advisory
+//! lock for its transaction, so two at once take turns and the second finds
+//! nothing to do; each step is DDL inside that transaction, so a crash
+//! leaves the previous version whole.
+//!
+//! Steps are append-only: never edit one that has shipped; add the next.
+
+use super::{Failure, Tx, query};
+use crate::store::StoreError;
+
+/// The schema this build reads and writes.
+pub const CURRENT_VERSION: u32 = 1;
+
+/// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
+const MIGRATE_LOCK: i64 = 0x676c_6561_6e65_72;
+
+/// One step: the version it brings the database to, and its SQL.
+struct Step {
+    to: u32,
+    what: &'static str,
+    sql: &'static str,
+}
+
+const STEPS: &[Step] = &[Step { to: 1, what: "items, indexes, editorial, issues, mail and outbox tables", sql: V1 }];
+
+/// Version 1: the records of the sled layout (`codec.rs`) as tables. Each
+/// record is the codec's JSON; columns beside it are what queries use.
+const V1: &str = r#"
+CREATE TABLE items (
+    id        text COLLATE "C" PRIMARY KEY,
+    state     smallint NOT NULL,
+    published timestamptz NOT NULL,
+    sources   text[] COLLATE "C" NOT NULL,
+    revision  bigint NOT NULL,
+    record    json NOT NULL
+);
+CREATE INDEX items_by_state_time ON items (state, published DESC, id DESC);
+CREATE INDEX items_by_time ON items (published DESC, id DESC);
+CREATE INDEX items_by_source ON items USING gin (sources);
+
+-- The first item to claim a canonical URL owns it (idx.url.v2).
+CREATE TABLE item_urls (
+    url     text COLLATE "C" PRIMARY KEY,
+    item_id text COLLATE "C" NOT NULL
+);
+-- Another source's guid for a merged item (idx.guid.v2).
+CREATE TABLE item_guids (
+    source_id text COLLATE "C" NOT NULL,
+    guid      text COLLATE "C" NOT NULL,
+    item_id   text COLLATE "C" NOT NULL,
+    PRIMARY KEY (source_id, guid)
+);
+-- An item's quotes and links, one record (extracts.v3).
+CREATE TABLE extracts (
+    item_id text COLLATE "C" PRIMARY KEY,
+    record  json NOT NULL
+);
+CREATE TABLE fetch_states (
+    source_id text COLLATE "C" PRIMARY KEY,
+    record    json NOT NULL
+);
+CREATE TABLE page_caches (
+    url    text COLLATE "C" PRIMARY KEY,
+    record json NOT NULL
+);
+CREATE TABLE audit (
+    item_id  text COLLATE "C" NOT NULL,
+    revision bigint NOT NULL,
+    at       timestamptz NOT NULL,
+    record   json NOT NULL,
+    PRIMARY KEY (item_id, revision)
+);
+CREATE INDEX audit_by_time ON audit (at DESC, item_id DESC, revision DESC);
+CREATE TABLE users (
+    name   text COLLATE "C" PRIMARY KEY,
+    record json NOT NULL
+);
+CREATE TABLE api_tokens (
+    hash   text COLLATE "C" PRIMARY KEY,
+    record json NOT NULL
+);
+CREATE TABLE issues (
+    number bigint PRIMARY KEY,
+    record json NOT NULL
+);
+CREATE TABLE subscribers (
+    email  text COLLATE "C" PRIMARY KEY,
+    record json NOT NULL
+);
+CREATE TABLE subscriber_tokens (
+    token text COLLATE "C" PRIMARY KEY,
+    email text COLLATE "C" NOT NULL
+);
+CREATE TABLE mail_jobs (
+    number bigint PRIMARY KEY,
+    done   boolean NOT NULL
+);
+CREATE TABLE mail_sends (
+    number bigint NOT NULL,
+    email  text COLLATE "C" NOT NULL,
+    record json NOT NULL,
+    PRIMARY KEY (number, email)
+);
+CREATE TABLE webhook_deliveries (
+    id         text COLLATE "C" PRIMARY KEY,
+    created_at timestamptz NOT NULL,
+    finished   boolean NOT NULL,
+    record     json NOT NULL
+);
+CREATE TABLE outbox_cursors (
+    name   text COLLATE "C" PRIMARY KEY,
+    record json NOT NULL
+);
+-- Written and removed by the health probe.
+CREATE TABLE health_probe (
+    id integer PRIMARY KEY,
+    at timestamptz NOT NULL
+);
+"#;
+
+/// What `gleaner migrate` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrateReport {
+    /// The version found (`None`: a database Gleaner never used).
+    pub from: Option<u32>,
+    pub to: u32,
+}
+
+/// The recorded version, `None` when `gleaner_schema` does not exist.
+pub(super) async fn version(tx: &Tx<'_>) -> Result<Option<u32>, Failure> {
+    let exists = query(tx, "SELECT to_regclass('gleaner_schema') IS NOT NULL", &[]).await?;
+    if !exists.first().is_some_and(|row| row.get::<_, bool>(0)) {
+        return Ok(None);
+    }
+    let rows = query(tx, "SELECT max(version) FROM gleaner_schema", &[]).await?;
+    let found: Option<i32> = rows.first().and_then(|row| row.get(0));
+    Ok(found.map(|v| u32::try_from(v).unwrap_or(0)))
+}
+
+/// Whether a store at `found` may be opened by this build.
+pub(super) fn check(shown: &str, found: Option<u32>) -> Result<(), StoreError> {
+    match found {
+        Some(found) if found > CURRENT_VERSION => {
+            Err(StoreError::TooNew { path: shown.to_owned(), found, supported: CURRENT_VERSION })
+        }
+        Some(found) if found == CURRENT_VERSION => Ok(()),
+        found => Err(StoreError::Open {
+            path: shown.to_owned(),
+            reason: format!(
+                "the database schema is at version {}, this build needs version {CURRENT_VERSION}: \
+                 run `gleaner migrate` first",
+                found.map_or_else(|| "none (never migrated)".to_owned(), |v| v.to_string())
+            ),
+        }),
+    }
+}
+
+/// Applies every step past the recorded version, under the migrate lock.
+pub(super) async fn migrate(tx: &Tx<'_>, shown: &str) -> Result<MigrateReport, Failure> {
+    query(tx, "SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK]).await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS gleaner_schema (
+             version    integer PRIMARY KEY,
+             what       text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         )",
+    )
+    .await?;
+    let from = version(tx).await?;
+    if let Some(found) = from.filter(|found| *found > CURRENT_VERSION) {
+        return Err(StoreError::TooNew { path: shown.to_owned(), found, supported: CURRENT_VERSION }.into());
+    }
+    for step in STEPS.iter().filter(|step| from.is_none_or(|v| step.to > v)) {
+        tracing::info!(to = step.to, what = step.what, "migrating the PostgreSQL schema");
+        tx.batch_execute(step.sql).await?;
+        let to = i32::try_from(step.to).unwrap_or(i32::MAX);
+        query(tx, "INSERT INTO gleaner_schema (version, what) VALUES ($1, $2)", &[&to, &step.what]).await?;
+    }
+    Ok(MigrateReport { from, to: CURRENT_VERSION })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_numbered_one_after_another_up_to_the_current_version() {
+        for (n, step) in STEPS.iter().enumerate() {
+            assert_eq!(step.to as usize, n + 1);
+        }
+        assert_eq!(STEPS.last().map(|s| s.to), Some(CURRENT_VERSION));
+    }
+
+    #[test]
+    fn only_the_current_version_opens() {
+        assert!(check("db", Some(CURRENT_VERSION)).is_ok());
+        let newer = check("db", Some(CURRENT_VERSION + 1)).expect_err("too new");
+        assert!(matches!(newer, StoreError::TooNew { found, .. } if found == CURRENT_VERSION + 1));
+        let never = check("db", None).expect_err("never migrated").to_string();
+        assert!(never.contains("gleaner migrate"), "{never}");
+    }
+}

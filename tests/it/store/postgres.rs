@@ -1,0 +1,200 @@
+//! What only the PostgreSQL store has: schema versions and `migrate`, logins,
+//! several processes writing at once, and calls from inside async tasks.
+
+use std::sync::Arc;
+
+use gleaner::model::{EditorFields, ReviewState};
+use gleaner::store::prelude::*;
+use gleaner::store::{PG_SCHEMA_VERSION, PgOptions, PgStore, StoreError};
+
+use super::entry;
+use crate::support::pg;
+
+#[test]
+fn a_database_never_migrated_is_refused_until_migrate_runs_once() {
+    let options = pg::cluster().database();
+    let err = PgStore::connect(&options).expect_err("not migrated");
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    assert!(err.to_string().contains("run `gleaner migrate`"), "{err}");
+
+    let first = PgStore::migrate(&options).expect("migrate");
+    assert_eq!((first.from, first.to), (None, PG_SCHEMA_VERSION));
+    let again = PgStore::migrate(&options).expect("migrate again");
+    assert_eq!((again.from, again.to), (Some(PG_SCHEMA_VERSION), PG_SCHEMA_VERSION), "nothing left to do");
+    let store = PgStore::connect(&options).expect("connects now");
+    assert_eq!(store.schema_version().expect("version"), Some(PG_SCHEMA_VERSION));
+}
+
+#[test]
+fn a_schema_from_a_newer_gleaner_is_refused_with_a_clear_message() {
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    pg::cluster()
+        .on(&options.url, |client| async move {
+            client.batch_execute("INSERT INTO gleaner_schema (version, what) VALUES (99, 'from the future')").await
+        })
+        .expect("a newer step recorded");
+    let err = PgStore::connect(&options).expect_err("too new");
+    assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err:?}");
+    assert!(err.to_string().contains("upgrade Gleaner"), "{err}");
+    let err = PgStore::migrate(&options).expect_err("migrate refuses too");
+    assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err:?}");
+}
+
+#[test]
+fn a_wrong_or_missing_password_and_a_password_in_the_url_are_open_errors() {
+    let options = pg::cluster().database();
+    for password in [Some("wrong".to_owned()), None] {
+        let err = PgStore::migrate(&PgOptions::new(&options.url, password)).expect_err("no login");
+        assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+        assert!(!err.to_string().contains(pg::PASSWORD), "{err}");
+    }
+    let with_password = options.url.replace("gleaner@", &format!("gleaner:{}@", pg::PASSWORD));
+    let err = PgStore::connect(&PgOptions::new(&with_password, None)).expect_err("password in the URL");
+    assert!(err.to_string().contains("GLEANER_STORE_PASSWORD"), "{err}");
+}
+
+#[test]
+fn a_second_connection_sees_every_write() {
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let article = entry("a", "article", 0);
+    let editor = EditorFields { headline: Some("Kept".to_owned()), ..EditorFields::default() };
+    {
+        let store = PgStore::connect(&options).expect("connect");
+        store.upsert_items(std::slice::from_ref(&article)).expect("insert");
+        store.update_editorial(&article.id(), 1, ReviewState::Approved, &editor).expect("edit");
+    }
+    let store = PgStore::connect(&options).expect("reconnect");
+    let item = store.item(&article.id()).expect("read").expect("kept");
+    assert_eq!((item.state, item.editor, item.revision), (ReviewState::Approved, editor, 2));
+    store.health_check().expect("takes writes");
+}
+
+/// Two processes' worth of stores (separate pools) upsert copies of the same
+/// articles from different sources at the same moment.
+#[test]
+fn concurrent_writers_store_one_item_per_canonical_url() {
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let workers: Vec<PgStore> = (0..3).map(|_| PgStore::connect(&options).expect("connect")).collect();
+    let barrier = Arc::new(std::sync::Barrier::new(workers.len()));
+    let threads: Vec<_> = workers
+        .into_iter()
+        .enumerate()
+        .map(|(n, store)| {
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let source = format!("source-{n}");
+                // Every worker has every article, in a different order.
+                let mut batch: Vec<_> = (0..60).map(|i| entry(&source, &format!("story-{i}"), i)).collect();
+                batch.rotate_left(n * 20);
+                barrier.wait();
+                for chunk in batch.chunks(7) {
+                    store.upsert_items(chunk).expect("upsert");
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("worker");
+    }
+    let store = PgStore::connect(&options).expect("connect");
+    assert_eq!(store.item_count().expect("count"), 60, "one item per URL");
+    for item in store.items(&gleaner::store::ItemQuery::default()).expect("list") {
+        let mut sources = item.sources.clone();
+        sources.sort();
+        assert_eq!(sources, ["source-0", "source-1", "source-2"], "{}", item.title);
+    }
+}
+
+#[test]
+fn two_editors_on_one_revision_one_wins_and_one_is_told() {
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let (first, second) = (PgStore::connect(&options).expect("a"), PgStore::connect(&options).expect("b"));
+    let article = entry("a", "article", 0);
+    first.upsert_items(std::slice::from_ref(&article)).expect("insert");
+    let id = article.id();
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let editors: Vec<_> = [(first, ReviewState::Approved), (second, ReviewState::Rejected)]
+        .into_iter()
+        .map(|(store, state)| {
+            let (barrier, id) = (Arc::clone(&barrier), id.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.update_editorial(&id, 1, state, &EditorFields::default())
+            })
+        })
+        .collect();
+    let results: Vec<_> = editors.into_iter().map(|thread| thread.join().expect("editor")).collect();
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{results:?}");
+    assert!(results.iter().any(|r| matches!(r, Err(StoreError::StaleRevision { expected: 1, found: 2, .. }))));
+}
+
+/// The traits are sync; the service calls them from its runtime's tasks as
+/// well as from plain threads. Neither may panic or stall.
+#[test]
+fn the_store_answers_from_inside_async_tasks_of_either_runtime_flavour() {
+    let store = Arc::new(pg::store());
+    store.upsert_items(&[entry("a", "x", 0)]).expect("from a plain thread");
+    let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+    let current = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    for runtime in [multi, current] {
+        let store = Arc::clone(&store);
+        let count = runtime.block_on(async move {
+            let task = tokio::spawn({
+                let store = Arc::clone(&store);
+                async move { store.item_count().expect("from a task") }
+            });
+            let direct = store.item_count().expect("from block_on");
+            let blocking = tokio::task::spawn_blocking(move || store.item_count().expect("from spawn_blocking"));
+            (direct, task.await.expect("task"), blocking.await.expect("blocking"))
+        });
+        assert_eq!(count, (1, 1, 1));
+    }
+    // The last handle dropped inside a runtime's task must not panic either.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("rt");
+    let last = Arc::try_unwrap(store).expect("the only handle");
+    runtime.block_on(async move { tokio::spawn(async move { drop(last) }).await }).expect("dropped");
+}
+
+/// The operator's path: `store = "postgres://…"` in the config, the password
+/// in the environment, `gleaner migrate`, then any store command.
+#[test]
+fn migrate_then_commands_work_on_a_postgres_store_named_in_the_config() {
+    let options = pg::cluster().database();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("gleaner.toml");
+    std::fs::write(&config, format!("store = \"{}\"\n", options.url)).expect("config");
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"));
+        command.arg("--config").arg(&config).args(args).env_remove("RUST_LOG").env_remove("GLEANER_STORE_PASSWORD");
+        if let Some(password) = password {
+            command.env("GLEANER_STORE_PASSWORD", password);
+        }
+        let out = command.output().expect("gleaner runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&["items", "--json"], Some(pg::PASSWORD));
+    assert_eq!(code, Some(1), "not migrated yet: {err}");
+    assert!(err.contains("gleaner migrate"), "{err}");
+
+    let (code, out, err) = run(&["migrate"], Some(pg::PASSWORD));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("created at schema version"), "{out}");
+    let (code, out, _) = run(&["migrate"], Some(pg::PASSWORD));
+    assert_eq!(code, Some(0));
+    assert!(out.contains("nothing to do"), "{out}");
+
+    let (code, _, err) = run(&["items", "--json"], None);
+    assert_eq!(code, Some(1), "no password, no login");
+    assert!(err.contains("password"), "{err}");
+    let (code, out, err) = run(&["items", "--json"], Some(pg::PASSWORD));
+    assert_eq!((code, out.as_str()), (Some(0), ""), "{err}");
+}
