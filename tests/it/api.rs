@@ -366,3 +366,130 @@ fn a_service_file_left_by_a_killed_serve_is_ignored() {
     assert!(listed.status.success(), "{}", text(&listed.stderr));
     assert_eq!(text(&listed.stdout).lines().count(), 2);
 }
+
+/// A store like [`polled_store`]'s with `[mail]` pointing at the test SMTP
+/// server, fetch allowed on loopback (for `add`), and issue 1 published.
+fn mailing_store(dir: &Path, port: u16) -> PathBuf {
+    let smtp = crate::support::smtp::Smtpd::get().port;
+    let feed = rss(&[("a", "Alpha story", "http://example.org/a"), ("b", "Beta story", "http://example.org/b")]);
+    std::fs::write(dir.join("feed.xml"), feed).expect("write feed");
+    let config = write_config(
+        dir,
+        &format!(
+            "[server]\nbind = \"127.0.0.1:{port}\"\n\n[publish]\noutput_dir = \"feeds\"\n\n\
+             [mail]\nsmtp = \"smtp://127.0.0.1:{smtp}\"\nfrom = \"Digest <digest@example.org>\"\n\n\
+             [[source]]\nid = \"local\"\nurl = \"file:feed.xml\"\nschedule = \"0 0 1 1 *\"\n"
+        ),
+    );
+    assert!(gleaner(&config, &["fetch"]).status.success());
+    let id = first_id(&config);
+    assert!(gleaner(&config, &["review", "approve", &id]).status.success());
+    let published = gleaner(&config, &["publish"]);
+    assert!(published.status.success(), "{}", text(&published.stderr));
+    config
+}
+
+/// Issue 15, the rest of the CLI through the service: `add`, `note add`,
+/// `review attach|detach`, `stories`, `publish --correct`, `subscribers`
+/// and `mail test` print the same (stdout, stderr, exit code, `--json`)
+/// through a running `serve` as offline, refusals included.
+#[test]
+fn entries_corrections_and_the_mailing_list_go_through_a_running_serve() {
+    let page = std::fs::read_to_string("tests/fixtures/follow/council-vote.html").expect("fixture");
+    let pages = crate::support::http::TestServer::start(move |request| {
+        if request.path() == "/council" {
+            crate::support::http::Reply::ok(page.clone()).header("Content-Type", "text/html")
+        } else {
+            crate::support::http::Reply::new(404)
+        }
+    });
+    let (offline_dir, online_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let offline = mailing_store(offline_dir.path(), free_port());
+    let port = free_port();
+    let online = mailing_store(online_dir.path(), port);
+    let id = first_id(&offline);
+    let domain = crate::support::smtp::Smtpd::get().domain("through");
+    let csv_dir = tempfile::tempdir().expect("dir");
+    let csv = csv_dir.path().join("list.csv");
+    std::fs::write(&csv, format!("email\nc@{domain}\nnot an address\nd@{domain}\n")).expect("csv");
+    let csv = csv.display().to_string();
+
+    let (mut serve, _) = start_serve(&online, port);
+    let service_file = online_dir.path().join("store.sled/gleaner-service.json");
+    let waited = std::time::Instant::now();
+    while !service_file.exists() {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(10), "serve wrote its service file");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    let article = pages.url("/council").to_string();
+    let missing = pages.url("/missing").to_string();
+    let (a, b, x) = (format!("a@{domain}"), format!("b@{domain}"), format!("x@{domain}"));
+    // `NOTE` stands for the note each store makes (a fresh id per note).
+    let steps: Vec<Vec<&str>> = vec![
+        vec!["add", &article, "--section", "World", "--as", "ann", "--json"],
+        vec!["add", &article],
+        vec!["add", "not a url"],
+        vec!["add", &missing],
+        vec!["note", "add", "--section", "World", "--commentary", "From Paris.", "--as", "ann"],
+        vec!["note", "add", "--section", "World", "--commentary", "  "],
+        vec!["review", "attach", "NOTE", &id, "--as", "ann"],
+        vec!["review", "attach", "NOTE", "0123456789abcdef0123456789abcdef"],
+        vec!["review", "detach", "NOTE", &id],
+        vec!["review", "attach", "NOTE", &id, "--revision", "1"],
+        vec!["stories"],
+        vec!["stories", "--all"],
+        vec!["publish", "--correct", "1", "--note", "The headline was wrong.", "--as", "ann"],
+        vec!["publish", "--correct", "7"],
+        vec!["subscribers", "add", &a, "--confirmed"],
+        vec!["subscribers", "add", &a],
+        vec!["subscribers", "add", &b],
+        vec!["subscribers", "add", "not an address"],
+        vec!["subscribers", "import", &csv, "--confirmed"],
+        vec!["subscribers", "list", "--json"],
+        vec!["subscribers", "list"],
+        vec!["subscribers", "remove", &b],
+        vec!["subscribers", "remove", &b],
+        vec!["mail", "test", &x],
+        vec!["mail", "test", "nobody"],
+    ];
+    let times = regex::Regex::new(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d| UTC)").expect("regex");
+    let mut notes: [Option<String>; 2] = [None, None];
+    let mut codes = Vec::new();
+    for args in &steps {
+        let mut outputs = Vec::new();
+        for (n, (config, dir)) in [(&offline, offline_dir.path()), (&online, online_dir.path())].into_iter().enumerate()
+        {
+            let note = notes[n].clone().unwrap_or_default();
+            let args: Vec<&str> = args.iter().map(|a| if *a == "NOTE" { note.as_str() } else { a }).collect();
+            let output = run(config, &args, "");
+            if args.starts_with(&["note", "add"]) && output.status.success() && notes[n].is_none() {
+                notes[n] = Some(text(&output.stdout).trim().to_owned());
+            }
+            let normalize = |s: String| {
+                let s = s.replace(&dir.display().to_string(), "DIR");
+                let s = notes[n].as_ref().map_or(s.clone(), |id| s.replace(id.as_str(), "NOTE"));
+                times.replace_all(&s, "TIME").into_owned()
+            };
+            outputs.push((normalize(text(&output.stdout)), normalize(text(&output.stderr)), output.status.code()));
+        }
+        assert_eq!(outputs[0], outputs[1], "{args:?}: offline, then through serve");
+        codes.push(outputs[0].2.unwrap_or(-1));
+    }
+    // Each did what it says, not only the same thing twice.
+    assert_eq!(codes, [0, 0, 2, 1, 0, 2, 0, 2, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 1, 0, 0, 0, 2, 0, 2], "{steps:?}");
+    // The service did the work in its own store: the added article, the
+    // note, the correction and the list are there once it stops.
+    let (status, _) = terminate(&mut serve);
+    assert!(status.success(), "{status:?}");
+    let items = text(&run(&online, &["items", "--json"], "").stdout);
+    assert!(items.contains("\"source\":\"manual\""), "{items}");
+    assert!(items.contains("\"source\":\"note\""), "{items}");
+    let issue = std::fs::read_to_string(online_dir.path().join("feeds/issues/1.html")).expect("issue page");
+    assert!(issue.contains("The headline was wrong."), "the correction was written by serve");
+    let list = text(&run(&online, &["subscribers", "list"], "").stdout);
+    assert!(list.contains(&a) && list.contains(&format!("c@{domain}")) && !list.contains(&b), "{list}");
+    // The test message went out through the SMTP server, once per store.
+    let delivered = crate::support::smtp::Smtpd::get().wait_for(&domain, 2, std::time::Duration::from_secs(10));
+    assert_eq!(delivered.iter().filter(|(user, _)| user == "x").count(), 2, "one test message each");
+}
