@@ -289,15 +289,22 @@ impl Backend {
         }
     }
 
-    pub(super) fn create_token(&self, name: &str, scope: Scope) -> Result<CreatedToken, EditorialError> {
+    pub(super) fn create_token(
+        &self,
+        name: &str,
+        scope: Scope,
+        owner: Option<&str>,
+    ) -> Result<CreatedToken, EditorialError> {
         match self {
             Self::Local(app) => {
-                let (token, record) = app.editorial.create_token(name, scope, Utc::now())?;
+                let (token, record) = app.editorial.create_token_for(name, scope, owner, Utc::now())?;
                 Ok(CreatedToken { token, line: TokenLine::from(&record) })
             }
-            Self::Remote { remote, .. } => {
-                remote.call(Method::POST, "/api/v1/tokens", Some(&NewToken { name: name.to_owned(), scope }))
-            }
+            Self::Remote { remote, .. } => remote.call(
+                Method::POST,
+                "/api/v1/tokens",
+                Some(&NewToken { name: name.to_owned(), scope, owner: owner.map(str::to_owned) }),
+            ),
         }
     }
 

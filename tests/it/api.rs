@@ -493,3 +493,102 @@ fn entries_corrections_and_the_mailing_list_go_through_a_running_serve() {
     let delivered = crate::support::smtp::Smtpd::get().wait_for(&domain, 2, std::time::Duration::from_secs(10));
     assert_eq!(delivered.iter().filter(|(user, _)| user == "x").count(), 2, "one test message each");
 }
+
+/// One HTTP/1.1 request with extra header lines; the status, the header block and the body.
+fn exchange(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// The value of cookie `name` set by a response's header block.
+fn set_cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .filter_map(|c| c.split(';').next()?.split_once('='))
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Logs in to the review UI as a browser does; the session cookie's value.
+fn log_in(addr: SocketAddr, name: &str, password: &str) -> String {
+    let (_, head, _) = exchange(addr, "GET", "/login", "", "");
+    let form = set_cookie(&head, "gleaner_login").expect("the login form's cookie");
+    let body = format!("name={name}&password={}&csrf={form}", password.replace(' ', "+"));
+    let headers = format!("Cookie: gleaner_login={form}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
+    let (status, head, _) = exchange(addr, "POST", "/login", &headers, &body);
+    assert_eq!(status, 303, "{name} logs in: {head}");
+    set_cookie(&head, "gleaner_session").expect("a session cookie")
+}
+
+fn queue_status(addr: SocketAddr, session: &str) -> u16 {
+    exchange(addr, "GET", "/queue", &format!("Cookie: gleaner_session={session}\r\n"), "").0
+}
+
+/// Issue 15.3: removing a user, or lowering their role, through the CLI
+/// (via the running service) or the API ends their browser sessions at
+/// once and revokes the API tokens made for them; others' stay.
+#[test]
+fn removing_or_demoting_a_user_ends_their_sessions_and_revokes_their_tokens() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let config = polled_store(dir.path(), port);
+    for (name, role) in [("alice", "admin"), ("bob", "editor"), ("carol", "admin")] {
+        let added = run(&config, &["user", "add", name, "--role", role], &format!("{name}'s long password\n"));
+        assert!(added.status.success(), "{}", text(&added.stderr));
+    }
+    let (mut serve, addr) = start_serve(&config, port);
+    let token = |name: &str, scope: &str, user: Option<&str>| {
+        let mut args = vec!["token", "create", name, "--scope", scope];
+        args.extend(user.map(|u| ["--user", u]).into_iter().flatten());
+        let created = run(&config, &args, "");
+        assert!(created.status.success(), "{}", text(&created.stderr));
+        text(&created.stdout).trim().to_owned()
+    };
+    let bobs = token("bobs", "edit", Some("bob"));
+    let carols = token("carols", "admin", Some("carol"));
+    let shared = token("shared", "read", None);
+    assert_eq!(run(&config, &["token", "create", "x", "--user", "nobody"], "").status.code(), Some(2));
+    // A token made with carol's token is carol's.
+    let (status, minted) =
+        request(addr, "POST", "/api/v1/tokens", Some(&carols), Some(r#"{"name":"carols-ci","scope":"read"}"#));
+    assert_eq!((status, minted["owner"].as_str()), (201, Some("carol")), "{minted}");
+    let minted = minted["token"].as_str().expect("token").to_owned();
+
+    let (bob, carol) = (log_in(addr, "bob", "bob's long password"), log_in(addr, "carol", "carol's long password"));
+    assert_eq!((queue_status(addr, &bob), queue_status(addr, &carol)), (200, 200));
+    assert_eq!(request(addr, "GET", "/api/v1/items", Some(&bobs), None).0, 200);
+
+    // Removed through the CLI, which goes through the running service.
+    let removed = run(&config, &["user", "remove", "bob"], "");
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    assert_eq!(queue_status(addr, &bob), 303, "bob's session ended: back to the login page");
+    assert_eq!(request(addr, "GET", "/api/v1/items", Some(&bobs), None).0, 401, "bob's token revoked");
+    assert_eq!(queue_status(addr, &carol), 200, "carol's session goes on");
+
+    // Demoted through the API (with her own admin token).
+    let (status, _) = request(addr, "PUT", "/api/v1/users/carol/role", Some(&carols), Some(r#"{"role":"editor"}"#));
+    assert_eq!(status, 200);
+    assert_eq!(queue_status(addr, &carol), 303, "carol's session ended");
+    for (token, what) in [(&carols, "carol's token"), (&minted, "the token carol's token made")] {
+        assert_eq!(request(addr, "GET", "/api/v1/items", Some(token), None).0, 401, "{what} revoked");
+    }
+    assert_eq!(request(addr, "GET", "/api/v1/items", Some(&shared), None).0, 200, "an unowned token stays");
+    // Logging in again gives carol an editor's session.
+    let again = log_in(addr, "carol", "carol's long password");
+    assert_eq!(queue_status(addr, &again), 200);
+    let listed = text(&run(&config, &["token", "list", "--json"], "").stdout);
+    assert!(!listed.contains("bobs") && !listed.contains("carol") && listed.contains("shared"), "{listed}");
+
+    let (status, _) = terminate(&mut serve);
+    assert!(status.success(), "{status:?}");
+}

@@ -27,7 +27,7 @@ pub fn body_schemas() -> Vec<(&'static str, &'static [&'static str], &'static [&
         ("NewUser", &["name", "password"], &["role"]),
         ("PasswordBody", &["password"], &[]),
         ("RoleBody", &["role"], &[]),
-        ("NewToken", &["name"], &["scope"]),
+        ("NewToken", &["name"], &["scope", "owner"]),
         ("EnabledBody", &["enabled"], &[]),
         ("AddBody", &["url"], &["section", "actor"]),
         ("NoteBody", &["section", "commentary"], &["headline", "actor"]),
@@ -171,7 +171,7 @@ mod tests {
             ("NewUser", names(&NewUser { name: "n".into(), password: "p".into(), role: Some(Role::Admin) })),
             ("PasswordBody", names(&PasswordBody { password: "p".into() })),
             ("RoleBody", names(&RoleBody { role: Role::Editor })),
-            ("NewToken", names(&NewToken { name: "n".into(), scope: Scope::Read })),
+            ("NewToken", names(&NewToken { name: "n".into(), scope: Scope::Read, owner: Some("o".into()) })),
             ("EnabledBody", names(&EnabledBody { enabled: true })),
             ("AddBody", names(&AddBody { url: "u".into(), section: Some("s".into()), actor: Some("a".into()) })),
             (

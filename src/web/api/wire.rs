@@ -586,11 +586,20 @@ pub struct TokenLine {
     pub scope: Scope,
     pub created_at: DateTime<Utc>,
     pub last_used: Option<DateTime<Utc>>,
+    /// The review user it was made for (removing or demoting them revokes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl From<&ApiToken> for TokenLine {
     fn from(token: &ApiToken) -> Self {
-        Self { name: token.name.clone(), scope: token.scope, created_at: token.created_at, last_used: token.last_used }
+        Self {
+            name: token.name.clone(),
+            scope: token.scope,
+            created_at: token.created_at,
+            last_used: token.last_used,
+            owner: token.owner.clone(),
+        }
     }
 }
 
@@ -601,6 +610,10 @@ pub struct NewToken {
     pub name: String,
     #[serde(default = "default_scope")]
     pub scope: Scope,
+    /// The review user it is for (removing or demoting them revokes it).
+    /// A token made with a user's token is that user's, whatever this says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 fn default_scope() -> Scope {
