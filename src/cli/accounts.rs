@@ -47,6 +47,9 @@ pub(super) enum TokenCommand {
         /// `read` (GET routes), `edit` (review, edit, publish) or `admin` (users, tokens, sources).
         #[arg(long, default_value = "read", value_parser = parse_scope)]
         scope: Scope,
+        /// The review user it is for: removing them or lowering their role revokes it.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
     },
     /// Every token with its scope, creation and last use (never the token).
     List {
@@ -123,8 +126,8 @@ pub(super) fn user(backend: &Backend, what: UserCommand) -> CmdResult {
 
 pub(super) fn token(backend: &Backend, what: TokenCommand) -> CmdResult {
     match what {
-        TokenCommand::Create { name, scope } => {
-            let created = backend.create_token(&name, scope).map_err(editorial_failure)?;
+        TokenCommand::Create { name, scope, user } => {
+            let created = backend.create_token(&name, scope, user.as_deref()).map_err(editorial_failure)?;
             eprintln!("token {name} ({scope}) created; it is shown only now, so keep it somewhere safe:");
             outln!("{}", created.token);
         }
@@ -136,11 +139,12 @@ pub(super) fn token(backend: &Backend, what: TokenCommand) -> CmdResult {
                 }
                 return Ok(());
             }
-            let mut table = table(["token", "scope", "created", "last used"]);
+            let mut table = table(["token", "scope", "user", "created", "last used"]);
             for token in &tokens {
                 table.add_row([
                     token.name.clone(),
                     token.scope.to_string(),
+                    token.owner.clone().unwrap_or_else(|| "-".to_owned()),
                     short_time(token.created_at),
                     optional_time(token.last_used),
                 ]);

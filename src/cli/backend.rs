@@ -15,19 +15,24 @@ use crate::app::{App, AppError, Queue};
 use crate::config::Config;
 use crate::editorial::rules::Action;
 use crate::editorial::{EditChanges, EditorialError};
+use crate::ingest::AddError;
 use crate::ingest::{PollReport, SourceReport};
+use crate::mail::MailError;
+use crate::mail::list::{self, Added};
 use crate::model::{Item, ItemId, ReviewState, Role, Scope};
 use crate::publish::PublishOutcome;
 use crate::web::api::wire::{
-    ActBody, CreatedToken, EditBody, IssueReport, ItemLine, ItemPage, NewToken, NewUser, PasswordBody, PublishBody,
-    PublishResult, RoleBody, SERVICE_FILE, ServiceFile, SourceStatus, TokenLine, UserLine,
+    ActBody, AddBody, AddResult, CiteBody, CorrectBody, CorrectResult, CreatedToken, EditBody, ErrorBody, IssueReport,
+    ItemLine, ItemPage, MailTestBody, MailTestResult, NewSubscriber, NewToken, NewUser, NoteBody, PasswordBody,
+    PublishBody, PublishResult, RoleBody, SERVICE_FILE, ServiceFile, SourceStatus, StoriesBody, StoriesResult,
+    SubscriberAdded, SubscriberImport, SubscriberImportReport, SubscriberLine, TokenLine, UserLine,
 };
 
 /// The store, or the service that holds it.
 #[derive(Debug)]
 pub(super) enum Backend {
     Local(Box<App>),
-    Remote { remote: Remote, config: Box<Config> },
+    Remote { remote: Remote, config: Box<Config>, config_path: std::path::PathBuf },
 }
 
 /// The running service holding the store of `config`, if one does: its
@@ -47,13 +52,13 @@ pub(super) fn running_service(config: &Config) -> Option<ServiceFile> {
 pub(super) fn open(path: &Path) -> Result<Backend, Failure> {
     let config = load(path)?;
     if let Some(remote) = remote(&config)? {
-        return Ok(Backend::Remote { remote, config: Box::new(config) });
+        return Ok(Backend::Remote { remote, config: Box::new(config), config_path: path.to_path_buf() });
     }
     match App::build(path, config.clone(), Queue::OnDemand) {
         Ok(app) => Ok(Backend::Local(Box::new(app))),
         // A service that was starting a moment ago may have written its file since.
         Err(AppError::Store(error)) => match remote(&config)? {
-            Some(remote) => Ok(Backend::Remote { remote, config: Box::new(config) }),
+            Some(remote) => Ok(Backend::Remote { remote, config: Box::new(config), config_path: path.to_path_buf() }),
             None => Err(built(Err(AppError::Store(error))).err().unwrap_or(Failure::Usage)),
         },
         Err(other) => Err(built(Err(other)).err().unwrap_or(Failure::Usage)),
@@ -96,6 +101,14 @@ impl Backend {
         match self {
             Self::Local(app) => &app.config,
             Self::Remote { config, .. } => config,
+        }
+    }
+
+    /// The settings file, as given on the command line.
+    pub(super) fn config_path(&self) -> &Path {
+        match self {
+            Self::Local(app) => &app.config_path,
+            Self::Remote { config_path, .. } => config_path,
         }
     }
 
@@ -276,15 +289,22 @@ impl Backend {
         }
     }
 
-    pub(super) fn create_token(&self, name: &str, scope: Scope) -> Result<CreatedToken, EditorialError> {
+    pub(super) fn create_token(
+        &self,
+        name: &str,
+        scope: Scope,
+        owner: Option<&str>,
+    ) -> Result<CreatedToken, EditorialError> {
         match self {
             Self::Local(app) => {
-                let (token, record) = app.editorial.create_token(name, scope, Utc::now())?;
+                let (token, record) = app.editorial.create_token_for(name, scope, owner, Utc::now())?;
                 Ok(CreatedToken { token, line: TokenLine::from(&record) })
             }
-            Self::Remote { remote, .. } => {
-                remote.call(Method::POST, "/api/v1/tokens", Some(&NewToken { name: name.to_owned(), scope }))
-            }
+            Self::Remote { remote, .. } => remote.call(
+                Method::POST,
+                "/api/v1/tokens",
+                Some(&NewToken { name: name.to_owned(), scope, owner: owner.map(str::to_owned) }),
+            ),
         }
     }
 
@@ -303,4 +323,259 @@ impl Backend {
                 .map(drop),
         }
     }
+}
+
+/// `gleaner add`'s failures, each printed as the offline command prints it.
+pub(super) enum AddFailure {
+    /// Not a web address (exit 2).
+    BadUrl(String),
+    /// The article could not be fetched or extracted (exit 1).
+    Failed(anyhow::Error),
+    /// The review rules refused (the section).
+    Editorial(EditorialError),
+}
+
+/// A mail use-case's failure, printed as `cli/mail.rs` prints it offline:
+/// an unusable address is the operator's to fix (exit 2).
+fn mail_refusal(body: ErrorBody) -> Failure {
+    if body.code == "bad_address" {
+        eprintln!("{}", body.message);
+        return Failure::Usage;
+    }
+    Failure::Other(anyhow!(body.message))
+}
+
+fn unreachable_service(error: EditorialError) -> Failure {
+    Failure::Other(anyhow::Error::new(error))
+}
+
+/// The entries beyond one fed article, corrections and the mailing list.
+impl Backend {
+    /// Fetches, extracts and queues the article at `url` (`gleaner add`).
+    pub(super) fn add(&self, url: &str, section: Option<&str>, actor: &str) -> Result<AddResult, AddFailure> {
+        match self {
+            Self::Local(app) => {
+                let runtime = super::runtime().map_err(AddFailure::Failed)?;
+                let added = match runtime.block_on(app.ingest.add_url(url, Utc::now())) {
+                    Ok(added) => added,
+                    Err(error @ AddError::BadUrl { .. }) => return Err(AddFailure::BadUrl(error.to_string())),
+                    Err(error) => {
+                        return Err(AddFailure::Failed(anyhow::Error::new(error).context("cannot add the article")));
+                    }
+                };
+                let mut item = added.item;
+                app.editorial
+                    .assign_stories(std::slice::from_ref(&item.id))
+                    .context("assigning its story")
+                    .map_err(AddFailure::Failed)?;
+                if let Some(section) = section {
+                    let changes = EditChanges { section: Some(Some(section.to_owned())), ..EditChanges::default() };
+                    item = app
+                        .editorial
+                        .edit(&item.id, item.revision, &changes, actor, Utc::now())
+                        .map_err(AddFailure::Editorial)?;
+                }
+                Ok(AddResult { item, new: added.new })
+            }
+            Self::Remote { remote, .. } => {
+                let body =
+                    AddBody { url: url.to_owned(), section: section.map(str::to_owned), actor: Some(actor.to_owned()) };
+                match remote.send(Method::POST, "/api/v1/items", Some(&body)).map_err(AddFailure::Editorial)? {
+                    Ok(result) => Ok(result),
+                    Err(refused) if refused.code == "bad_url" => Err(AddFailure::BadUrl(refused.message)),
+                    Err(refused)
+                        if matches!(refused.code.as_str(), "fetch_failed" | "not_a_page" | "extraction_failed") =>
+                    {
+                        Err(AddFailure::Failed(anyhow!(refused.message).context("cannot add the article")))
+                    }
+                    Err(refused) => Err(AddFailure::Editorial(refused.into_editorial())),
+                }
+            }
+        }
+    }
+
+    /// A commentary-only entry, approved for the next issue.
+    pub(super) fn add_note(
+        &self,
+        section: &str,
+        headline: Option<&str>,
+        commentary: &str,
+        actor: &str,
+    ) -> Result<Item, EditorialError> {
+        match self {
+            Self::Local(app) => app.editorial.add_note(section, headline, commentary, actor, Utc::now()),
+            Self::Remote { remote, .. } => {
+                let body = NoteBody {
+                    section: section.to_owned(),
+                    commentary: commentary.to_owned(),
+                    headline: headline.map(str::to_owned),
+                    actor: Some(actor.to_owned()),
+                };
+                remote.call(Method::POST, "/api/v1/notes", Some(&body))
+            }
+        }
+    }
+
+    /// Adds `others` to (or, without `attach`, removes them from) the items entry `id` cites.
+    pub(super) fn cite(
+        &self,
+        id: &ItemId,
+        revision: u64,
+        others: &[ItemId],
+        actor: &str,
+        attach: bool,
+    ) -> Result<Item, EditorialError> {
+        match self {
+            Self::Local(app) if attach => app.editorial.attach(id, revision, others, actor, Utc::now()),
+            Self::Local(app) => app.editorial.detach(id, revision, others, actor, Utc::now()),
+            Self::Remote { remote, .. } => {
+                let body = CiteBody { items: others.to_vec(), revision: Some(revision), actor: Some(actor.to_owned()) };
+                let verb = if attach { "attach" } else { "detach" };
+                remote.call(Method::POST, &format!("{}/{verb}", path_id(id)), Some(&body))
+            }
+        }
+    }
+
+    /// Groups items into stories (all again with `all`); the items whose story changed.
+    pub(super) fn stories(&self, all: bool) -> Result<Vec<ItemId>, EditorialError> {
+        match self {
+            Self::Local(app) if all => app.editorial.reassign_all_stories(),
+            Self::Local(app) => app.editorial.assign_missing_stories(),
+            Self::Remote { remote, .. } => remote
+                .call::<StoriesResult>(Method::POST, "/api/v1/stories", Some(&StoriesBody { all }))
+                .map(|r| r.changed),
+        }
+    }
+
+    /// A correction of published issue `number`, with the `WebSub` ping's failure as `warning`.
+    pub(super) fn correct(&self, number: u32, note: &str, actor: &str) -> anyhow::Result<CorrectResult> {
+        match self {
+            Self::Local(app) => {
+                let report = app.correct_issue(number, note, actor, Utc::now()).context("correcting")?;
+                let warning = super::runtime()?
+                    .block_on(crate::daemon::announce(&app.publisher, &app.config.settings.fetch.user_agent))
+                    .err()
+                    .map(|e| e.to_string());
+                Ok(CorrectResult {
+                    number: report.number,
+                    title: report.title,
+                    corrections: report.corrections,
+                    files: report.files,
+                    warning,
+                })
+            }
+            Self::Remote { remote, .. } => {
+                let body = CorrectBody { note: Some(note.to_owned()), actor: Some(actor.to_owned()) };
+                match remote.send(Method::POST, &format!("/api/v1/issues/{number}/correct"), Some(&body)) {
+                    Ok(Ok(result)) => Ok(result),
+                    Ok(Err(refused)) => Err(anyhow!(refused.message).context("correcting")),
+                    Err(e) => Err(anyhow::Error::new(e).context("correcting")),
+                }
+            }
+        }
+    }
+
+    /// Adds an address to the mailing list.
+    pub(super) fn add_subscriber(&self, email: &str, confirmed: bool) -> Result<Added, Failure> {
+        match self {
+            Self::Local(app) => list::add(app.store.as_ref(), email, confirmed, Utc::now()).map_err(mail_failure),
+            Self::Remote { remote, .. } => {
+                let body = NewSubscriber { email: email.to_owned(), confirmed };
+                let added: SubscriberAdded = remote
+                    .send(Method::POST, "/api/v1/subscribers", Some(&body))
+                    .map_err(unreachable_service)?
+                    .map_err(mail_refusal)?;
+                match added.outcome.as_str() {
+                    "confirmed" => Ok(Added::Confirmed),
+                    "confirmation_queued" => Ok(Added::ConfirmationQueued),
+                    "already_confirmed" => Ok(Added::AlreadyConfirmed),
+                    other => Err(Failure::Other(anyhow!("the service answered an unknown outcome {other:?}"))),
+                }
+            }
+        }
+    }
+
+    /// Forgets an address; false when there was none.
+    pub(super) fn remove_subscriber(&self, email: &str) -> Result<bool, Failure> {
+        match self {
+            Self::Local(app) => list::remove(app.store.as_ref(), email).map_err(mail_failure),
+            Self::Remote { remote, .. } => {
+                let path = format!("/api/v1/subscribers/{}", encode(email));
+                match remote
+                    .send::<serde_json::Value>(Method::DELETE, &path, None::<&()>)
+                    .map_err(unreachable_service)?
+                {
+                    Ok(_) => Ok(true),
+                    Err(refused) if refused.code == "not_found" => Ok(false),
+                    Err(refused) => Err(mail_refusal(refused)),
+                }
+            }
+        }
+    }
+
+    pub(super) fn subscribers(&self) -> Result<Vec<SubscriberLine>, Failure> {
+        match self {
+            Self::Local(app) => {
+                Ok(app.store.subscribers().context("reading subscribers")?.iter().map(SubscriberLine::from).collect())
+            }
+            Self::Remote { remote, .. } => remote
+                .get("/api/v1/subscribers")
+                .map_err(|e| anyhow::Error::new(e).context("reading subscribers").into()),
+        }
+    }
+
+    /// Adds the addresses of a CSV text.
+    pub(super) fn import_subscribers(&self, csv: &str, confirmed: bool) -> Result<SubscriberImportReport, Failure> {
+        match self {
+            Self::Local(app) => {
+                let report = list::import_csv(app.store.as_ref(), csv, confirmed, Utc::now()).map_err(mail_failure)?;
+                Ok(SubscriberImportReport {
+                    confirmed: report.confirmed,
+                    confirmation_queued: report.confirmation_queued,
+                    already: report.already,
+                    errors: report.errors,
+                })
+            }
+            Self::Remote { remote, .. } => {
+                let body = SubscriberImport { csv: csv.to_owned(), confirmed };
+                remote
+                    .send(Method::POST, "/api/v1/subscribers/import", Some(&body))
+                    .map_err(unreachable_service)?
+                    .map_err(mail_refusal)
+            }
+        }
+    }
+
+    /// Sends a test message; the SMTP server it went through. `Ok(None)`
+    /// when no `[mail]` section is configured.
+    pub(super) fn mail_test(&self, address: &str) -> Result<Option<String>, Failure> {
+        match self {
+            Self::Local(app) => {
+                let Some(mailer) = &app.mailer else { return Ok(None) };
+                super::runtime()?.block_on(mailer.send_test(address)).map_err(mail_failure)?;
+                Ok(Some(mailer.settings().smtp.to_string()))
+            }
+            Self::Remote { remote, config, .. } => {
+                if config.settings.mail.is_none() {
+                    return Ok(None);
+                }
+                let body = MailTestBody { address: address.to_owned() };
+                match remote.send::<MailTestResult>(Method::POST, "/api/v1/mail/test", Some(&body)) {
+                    Ok(Ok(sent)) => Ok(Some(sent.smtp)),
+                    Ok(Err(refused)) if refused.code == "no_mail" => Ok(None),
+                    Ok(Err(refused)) => Err(mail_refusal(refused)),
+                    Err(e) => Err(unreachable_service(e)),
+                }
+            }
+        }
+    }
+}
+
+/// A mail use-case's failure, as `cli/mail.rs` prints it.
+fn mail_failure(error: MailError) -> Failure {
+    if let MailError::BadAddress { .. } = error {
+        eprintln!("{error}");
+        return Failure::Usage;
+    }
+    Failure::Other(anyhow::Error::new(error))
 }

@@ -1,17 +1,15 @@
 //! `gleaner add URL`, `note add` and `stories`:
 //! entries beyond one fed article (issue 14), through the same editorial
-//! and ingest use-cases as the review UI.
+//! and ingest use-cases as the review UI (through a running `serve` when it
+//! holds the store).
 
-use anyhow::Context;
-use chrono::Utc;
 use clap::Subcommand;
 
+use super::backend::{AddFailure, Backend};
 use super::items::{cli_actor, editorial_failure};
 use super::output::json_document;
-use super::{CmdResult, Failure, runtime};
-use crate::app::App;
-use crate::editorial::EditChanges;
-use crate::ingest::AddError;
+use super::{CmdResult, Failure};
+use crate::web::api::wire::AddResult;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum NoteCommand {
@@ -29,13 +27,10 @@ pub(super) enum NoteCommand {
     },
 }
 
-pub(super) fn note(app: &App, what: NoteCommand) -> CmdResult {
+pub(super) fn note(backend: &Backend, what: NoteCommand) -> CmdResult {
     let NoteCommand::Add { section, commentary, headline, actor } = what;
     let actor = cli_actor(actor.as_deref())?;
-    let item = app
-        .editorial
-        .add_note(&section, headline.as_deref(), &commentary, &actor, Utc::now())
-        .map_err(editorial_failure)?;
+    let item = backend.add_note(&section, headline.as_deref(), &commentary, &actor).map_err(editorial_failure)?;
     outln!("{}", item.id);
     Ok(())
 }
@@ -51,39 +46,33 @@ struct AddOutput<'a> {
     new: bool,
 }
 
-pub(super) fn add(app: &App, url: &str, section: Option<&str>, actor: Option<&str>, json: bool) -> CmdResult {
+pub(super) fn add(backend: &Backend, url: &str, section: Option<&str>, actor: Option<&str>, json: bool) -> CmdResult {
     let actor = cli_actor(actor)?;
-    let added = match runtime()?.block_on(app.ingest.add_url(url, Utc::now())) {
+    let AddResult { item, new } = match backend.add(url, section, &actor) {
         Ok(added) => added,
-        Err(error @ AddError::BadUrl { .. }) => {
-            eprintln!("error: {error}");
+        Err(AddFailure::BadUrl(message)) => {
+            eprintln!("error: {message}");
             return Err(Failure::Usage);
         }
-        Err(error) => return Err(anyhow::Error::new(error).context("cannot add the article").into()),
+        Err(AddFailure::Failed(error)) => return Err(error.into()),
+        Err(AddFailure::Editorial(error)) => return Err(editorial_failure(error)),
     };
-    let mut item = added.item;
-    app.editorial.assign_stories(std::slice::from_ref(&item.id)).context("assigning its story")?;
-    if let Some(section) = section {
-        let changes = EditChanges { section: Some(Some(section.to_owned())), ..EditChanges::default() };
-        item = app.editorial.edit(&item.id, item.revision, &changes, &actor, Utc::now()).map_err(editorial_failure)?;
-    }
     if json {
         return json_document(&AddOutput {
             id: &item.id,
             url: item.url.as_deref(),
             title: &item.title,
             state: item.state,
-            new: added.new,
+            new,
         });
     }
-    let known = if added.new { "" } else { " (already stored)" };
+    let known = if new { "" } else { " (already stored)" };
     outln!("{}{known}\n  {}\n  {}", item.id, item.title, item.url.as_deref().unwrap_or("-"));
     Ok(())
 }
 
-pub(super) fn stories(app: &App, all: bool) -> CmdResult {
-    let changed = if all { app.editorial.reassign_all_stories() } else { app.editorial.assign_missing_stories() };
-    let changed = changed.map_err(editorial_failure)?;
+pub(super) fn stories(backend: &Backend, all: bool) -> CmdResult {
+    let changed = backend.stories(all).map_err(editorial_failure)?;
     outln!("{} items changed story", changed.len());
     Ok(())
 }

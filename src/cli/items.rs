@@ -3,7 +3,6 @@
 //! use-case (rules, audit trail, optimistic revisions) as the review UI.
 
 use anyhow::{Context, anyhow};
-use chrono::Utc;
 use clap::Subcommand;
 
 use super::backend::Backend;
@@ -347,28 +346,15 @@ pub(super) struct ReviewCiteArgs {
 }
 
 pub(super) fn cite(backend: &Backend, args: &ReviewCiteArgs, attach: bool) -> CmdResult {
-    let Backend::Local(app) = backend else {
-        eprintln!(
-            "error: `review {}` is not yet served by the running service's API: stop `gleaner serve` and run it again",
-            if attach { "attach" } else { "detach" }
-        );
-        return Err(Failure::Usage);
-    };
     let actor = cli_actor(args.actor.as_deref())?;
     let id = parse_item_id(&args.id)?;
     let others = args.others.iter().map(|o| parse_item_id(o)).collect::<Result<Vec<_>, _>>()?;
-    let editorial = &app.editorial;
-    let Some(item) = editorial.item(&id).context("reading item")? else {
+    let Some(item) = backend.item(&id).context("reading item")? else {
         eprintln!("error: no item with id {id}");
         return Err(Failure::Usage);
     };
     let revision = args.revision.unwrap_or(item.revision);
-    let done = if attach {
-        editorial.attach(&id, revision, &others, &actor, Utc::now())
-    } else {
-        editorial.detach(&id, revision, &others, &actor, Utc::now())
-    };
-    let edited = done.map_err(editorial_failure)?;
+    let edited = backend.cite(&id, revision, &others, &actor, attach).map_err(editorial_failure)?;
     let cited: Vec<String> = edited.editor.cited.iter().map(ToString::to_string).collect();
     outln!(
         "{id}: cites {} (revision {})",

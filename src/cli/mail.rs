@@ -3,13 +3,11 @@
 //! as it sends the issues.
 
 use anyhow::Context;
-use chrono::Utc;
 use clap::Subcommand;
 
-use super::{CmdResult, Failure, runtime};
-use crate::app::App;
-use crate::mail::MailError;
-use crate::mail::list::{self, Added};
+use super::backend::Backend;
+use super::{CmdResult, Failure};
+use crate::mail::list::Added;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum SubscribersCommand {
@@ -44,36 +42,17 @@ pub(super) enum MailCommand {
     Test { address: String },
 }
 
-fn mail_failure(error: MailError) -> Failure {
-    if let MailError::BadAddress { .. } = error {
-        eprintln!("{error}");
-        return Failure::Usage;
-    }
-    Failure::Other(anyhow::Error::new(error))
-}
-
-fn needs_mail(app: &App) -> Result<(), Failure> {
-    if app.mailer.is_none() {
-        eprintln!("{}: no [mail] section: configure `smtp` and `from` first", app.config_path.display());
-        return Err(Failure::Usage);
-    }
-    Ok(())
-}
-
-pub(super) fn subscribers(app: &App, what: SubscribersCommand) -> CmdResult {
-    let store = app.store.as_ref();
+pub(super) fn subscribers(backend: &Backend, what: SubscribersCommand) -> CmdResult {
     match what {
-        SubscribersCommand::Add { email, confirmed } => {
-            match list::add(store, &email, confirmed, Utc::now()).map_err(mail_failure)? {
-                Added::Confirmed => outln!("added {} (confirmed)", email.trim().to_lowercase()),
-                Added::ConfirmationQueued => {
-                    outln!("added {} (pending: `serve` sends the confirmation link)", email.trim().to_lowercase());
-                }
-                Added::AlreadyConfirmed => outln!("{} is already subscribed", email.trim().to_lowercase()),
+        SubscribersCommand::Add { email, confirmed } => match backend.add_subscriber(&email, confirmed)? {
+            Added::Confirmed => outln!("added {} (confirmed)", email.trim().to_lowercase()),
+            Added::ConfirmationQueued => {
+                outln!("added {} (pending: `serve` sends the confirmation link)", email.trim().to_lowercase());
             }
-        }
+            Added::AlreadyConfirmed => outln!("{} is already subscribed", email.trim().to_lowercase()),
+        },
         SubscribersCommand::Remove { email } => {
-            if list::remove(store, &email).map_err(mail_failure)? {
+            if backend.remove_subscriber(&email)? {
                 outln!("removed {}", email.trim().to_lowercase());
             } else {
                 eprintln!("no subscriber {}", email.trim());
@@ -81,7 +60,7 @@ pub(super) fn subscribers(app: &App, what: SubscribersCommand) -> CmdResult {
             }
         }
         SubscribersCommand::List { json } => {
-            let subscribers = store.subscribers().context("reading subscribers")?;
+            let subscribers = backend.subscribers()?;
             for s in &subscribers {
                 if json {
                     super::output::json_line(&serde_json::json!({
@@ -104,7 +83,7 @@ pub(super) fn subscribers(app: &App, what: SubscribersCommand) -> CmdResult {
         }
         SubscribersCommand::Import { file, confirmed } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let report = list::import_csv(store, &text, confirmed, Utc::now()).map_err(mail_failure)?;
+            let report = backend.import_subscribers(&text, confirmed)?;
             for error in &report.errors {
                 eprintln!("{}: {error}", file.display());
             }
@@ -123,11 +102,12 @@ pub(super) fn subscribers(app: &App, what: SubscribersCommand) -> CmdResult {
     Ok(())
 }
 
-pub(super) fn mail(app: &App, what: MailCommand) -> CmdResult {
-    needs_mail(app)?;
+pub(super) fn mail(backend: &Backend, what: MailCommand) -> CmdResult {
     let MailCommand::Test { address } = what;
-    let mailer = app.mailer.as_ref().expect("checked by needs_mail");
-    runtime()?.block_on(mailer.send_test(&address)).map_err(mail_failure)?;
-    outln!("sent a test message to {address} through {}", mailer.settings().smtp);
+    let Some(smtp) = backend.mail_test(&address)? else {
+        eprintln!("{}: no [mail] section: configure `smtp` and `from` first", backend.config_path().display());
+        return Err(Failure::Usage);
+    };
+    outln!("sent a test message to {address} through {smtp}");
     Ok(())
 }

@@ -320,7 +320,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Demo => ops::demo(path),
         Command::Publish { dry_run, correct: None, .. } => publish::publish(&backend::open(path)?, dry_run),
         Command::Publish { correct: Some(number), note, as_name, .. } => {
-            publish::correct(&backend::offline(path, "publish --correct")?, number, note.as_deref(), as_name.as_deref())
+            publish::correct(&backend::open(path)?, number, note.as_deref(), as_name.as_deref())
         }
         Command::Sources { what: Some(what), .. } => sources::set_enabled(&load(path)?, &what),
         Command::Sources { json, what: None } => sources::sources(&backend::open(path)?, json),
@@ -333,15 +333,15 @@ fn run(cli: Cli) -> CmdResult {
         Command::Extract { target, source, json } => sources::extract_command(path, &target, source.as_deref(), json),
         Command::Eval { what } => eval::eval(what),
         Command::Add { url, section, actor, json } => {
-            entries::add(&backend::offline(path, "add")?, &url, section.as_deref(), actor.as_deref(), json)
+            entries::add(&backend::open(path)?, &url, section.as_deref(), actor.as_deref(), json)
         }
-        Command::Note { what } => entries::note(&backend::offline(path, "note add")?, what),
-        Command::Stories { all } => entries::stories(&backend::offline(path, "stories")?, all),
+        Command::Note { what } => entries::note(&backend::open(path)?, what),
+        Command::Stories { all } => entries::stories(&backend::open(path)?, all),
         Command::Review { what } => items::review(&backend::open(path)?, what),
         Command::User { what } => accounts::user(&backend::open(path)?, what),
         Command::Token { what } => accounts::token(&backend::open(path)?, what),
-        Command::Subscribers { what } => mail::subscribers(&backend::offline(path, "subscribers")?, what),
-        Command::Mail { what } => mail::mail(&backend::offline(path, "mail test")?, what),
+        Command::Subscribers { what } => mail::subscribers(&backend::open(path)?, what),
+        Command::Mail { what } => mail::mail(&backend::open(path)?, what),
         Command::Opml { what: sources::OpmlCommand::Import { file } } => sources::opml_import(&load(path)?, &file),
         Command::Opml { what: sources::OpmlCommand::Export } => sources::opml_export(&load(path)?),
         Command::Migrate => {

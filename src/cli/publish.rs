@@ -1,12 +1,9 @@
 //! `gleaner publish [--dry-run]`: the next issue from the approved items;
 //! `gleaner publish --correct N [--note TEXT]`: a correction of issue N.
 
-use anyhow::Context;
-use chrono::Utc;
-
+use super::CmdResult;
 use super::backend::Backend;
 use super::output::print_issue_report;
-use super::{App, CmdResult, runtime};
 
 pub(super) fn publish(backend: &Backend, dry_run: bool) -> CmdResult {
     let (report, warning) = backend.publish(dry_run)?;
@@ -21,16 +18,15 @@ pub(super) fn publish(backend: &Backend, dry_run: bool) -> CmdResult {
     Ok(())
 }
 
-pub(super) fn correct(app: &App, number: u32, note: Option<&str>, as_name: Option<&str>) -> CmdResult {
+pub(super) fn correct(backend: &Backend, number: u32, note: Option<&str>, as_name: Option<&str>) -> CmdResult {
     let actor = super::items::cli_actor(as_name)?;
-    let report = app.correct_issue(number, note.unwrap_or_default(), &actor, Utc::now()).context("correcting")?;
+    let report = backend.correct(number, note.unwrap_or_default(), &actor)?;
     outln!("corrected issue {} “{}” (correction {})", report.number, report.title, report.corrections);
     for file in &report.files {
-        outln!("  {}", app.config.settings.publish.output_dir.join(file).display());
+        outln!("  {}", backend.config().settings.publish.output_dir.join(file).display());
     }
-    if let Err(e) = runtime()?.block_on(crate::daemon::announce(&app.publisher, &app.config.settings.fetch.user_agent))
-    {
-        eprintln!("warning: {e}");
+    if let Some(warning) = report.warning {
+        eprintln!("warning: {warning}");
     }
     Ok(())
 }

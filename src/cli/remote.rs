@@ -73,6 +73,18 @@ impl Remote {
         path: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T, EditorialError> {
+        self.send(method, path, body)?.map_err(ErrorBody::into_editorial)
+    }
+
+    /// One request; the service's refusal as it sent it (for commands whose
+    /// failures are not editorial: a bad URL or address, a failed send), in
+    /// the inner `Err`. The outer one: the service could not be asked.
+    pub(super) fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<Result<T, ErrorBody>, EditorialError> {
         let url = format!("{}{path}", self.url);
         let mut request = self.client.request(method, &url).bearer_auth(&self.token);
         if let Some(body) = body {
@@ -88,14 +100,14 @@ impl Remote {
             })
             .map_err(|e| unreachable(&url, &e))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| unreachable(&url, &e));
+            return serde_json::from_slice(&bytes).map(Ok).map_err(|e| unreachable(&url, &e));
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(error) if error.code == "unauthorized" => Err(remote_failure(format!(
                 "the service at {} refused the token in its service file ({}); is it still the one running?",
                 self.url, error.message
             ))),
-            Ok(error) => Err(error.into_editorial()),
+            Ok(error) => Ok(Err(error)),
             Err(_) => Err(remote_failure(format!("{url}: HTTP {status}"))),
         }
     }

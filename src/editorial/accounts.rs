@@ -81,14 +81,20 @@ impl Editorial {
         Ok(())
     }
 
-    /// Changes a user's role; the last admin cannot stop being one.
+    /// Changes a user's role; the last admin cannot stop being one. A
+    /// lower role revokes the user's API tokens (made under the old one);
+    /// the review UI ends their sessions at their next request.
     pub fn set_role(&self, name: &str, role: Role) -> Result<User, EditorialError> {
         let mut user = self.user(name)?;
         if user.role == Role::Admin && role != Role::Admin {
             self.keep_an_admin(name)?;
         }
+        let lowered = role < user.role;
         user.role = role;
         self.store.put_user(&user)?;
+        if lowered {
+            self.revoke_tokens_of(name)?;
+        }
         self.store.flush()?;
         Ok(user)
     }
@@ -103,8 +109,20 @@ impl Editorial {
         if !self.store.remove_user(name)? {
             return Err(no_such("user", name));
         }
+        // Their sessions end at their next request (the UI checks the user each time).
+        self.revoke_tokens_of(name)?;
         self.store.flush()?;
         Ok(())
+    }
+
+    /// Revokes every API token made for `user`; how many there were. Not flushed.
+    fn revoke_tokens_of(&self, user: &str) -> Result<usize, EditorialError> {
+        let theirs: Vec<ApiToken> =
+            self.store.tokens()?.into_iter().filter(|t| t.owner.as_deref() == Some(user)).collect();
+        for token in &theirs {
+            self.store.remove_token(&token.hash)?;
+        }
+        Ok(theirs.len())
     }
 
     /// Refuses when `name` is the only admin left.
@@ -126,6 +144,21 @@ impl Editorial {
         scope: Scope,
         now: DateTime<Utc>,
     ) -> Result<(String, ApiToken), EditorialError> {
+        self.create_token_for(name, scope, None, now)
+    }
+
+    /// [`Editorial::create_token`] for review user `owner`, whose removal
+    /// or demotion revokes it.
+    pub fn create_token_for(
+        &self,
+        name: &str,
+        scope: Scope,
+        owner: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(String, ApiToken), EditorialError> {
+        if let Some(owner) = owner {
+            self.user(owner)?;
+        }
         if let Some(problem) = users::name_problem(name) {
             return Err(EditorialError::Invalid { message: problem.replace("user name", "token name") });
         }
@@ -133,8 +166,14 @@ impl Editorial {
             return Err(EditorialError::Invalid { message: format!("a token named {name:?} already exists") });
         }
         let token = new_token();
-        let record =
-            ApiToken { name: name.to_owned(), hash: token_hash(&token), scope, created_at: now, last_used: None };
+        let record = ApiToken {
+            name: name.to_owned(),
+            hash: token_hash(&token),
+            scope,
+            created_at: now,
+            last_used: None,
+            owner: owner.map(str::to_owned),
+        };
         self.store.put_token(&record)?;
         self.store.flush()?;
         Ok((token, record))

@@ -95,6 +95,10 @@ pub struct ApiToken {
     /// Updated at most once a minute (a write per request would cost more than the request).
     #[serde(default)]
     pub last_used: Option<DateTime<Utc>>,
+    /// The review user the token was made for, if any: removing that user
+    /// or lowering their role revokes it (the person leaves, their keys go).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 // Hand-written so the hash never lands in a log line through `{:?}`.

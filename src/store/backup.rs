@@ -8,6 +8,11 @@
 //! record, `value_text` when it is other UTF-8 (an index's item id), else
 //! `value_hex`. Records and index entries are dumped raw (see
 //! [`RawRecord`] for why), so a restore is the same store, not a rebuild.
+//! After the records tree come the mailing list (subscribers, tokens, jobs,
+//! per-issue send state: kind `mail_list.v1`) and the webhook outbox
+//! (deliveries, cursors: `webhook_outbox.v1`), each keyed within its own
+//! tree (see `store/dump.rs`), so a restored store neither mails an issue
+//! twice nor loses a delivery.
 //!
 //! Import goes into an empty store only, and only from a backup of the same
 //! schema version: an older backup is restored by the Gleaner that wrote it,

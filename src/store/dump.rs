@@ -29,6 +29,61 @@ fn well_formed(name: &str) -> bool {
         && version.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The backup's names for the two trees beside the records tree (see
+/// `sled/notify.rs`): the mailing list with its tokens, jobs and per-issue
+/// send state, and the webhook outbox with its deliveries and cursors. A
+/// record of these spaces carries its key within that tree as `key`. They
+/// are backup names only: no key of the records tree starts with them.
+pub const MAIL_SPACE: &str = "mail_list.v1";
+pub const OUTBOX_SPACE: &str = "webhook_outbox.v1";
+
+/// Where a restored record goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The records tree (items, indexes, users, issues, ...).
+    Records,
+    /// The mailing list's tree.
+    Mail,
+    /// The webhook outbox's tree.
+    Outbox,
+}
+
+/// Checks a record from a backup and returns where it goes and its key
+/// there (see [`restore_key`] for the records tree).
+pub fn restore_target(record: &RawRecord) -> Result<(Target, Vec<u8>), StoreError> {
+    let json = |what: &str| -> Result<(), StoreError> {
+        serde_json::from_slice::<serde::de::IgnoredAny>(&record.value)
+            .map(drop)
+            .map_err(|e| codec::corrupt(BACKUP, &record.key, &format!("{what}: {e}")))
+    };
+    let starts = |prefix: &[u8]| record.key.starts_with(prefix);
+    let decoded =
+        |result: Result<(), serde_json::Error>| result.map_err(|e| codec::corrupt(BACKUP, &record.key, &e.to_string()));
+    match record.space.as_str() {
+        MAIL_SPACE => {
+            if starts(b"sub/") {
+                decoded(serde_json::from_slice::<crate::model::Subscriber>(&record.value).map(drop))?;
+            } else if starts(b"send/") {
+                decoded(serde_json::from_slice::<crate::model::SendState>(&record.value).map(drop))?;
+            } else if !(starts(b"tok/") || starts(b"job/")) {
+                return Err(codec::corrupt(BACKUP, &record.key, "not a key of the mailing list"));
+            }
+            Ok((Target::Mail, record.key.clone()))
+        }
+        OUTBOX_SPACE => {
+            if starts(b"d/") {
+                decoded(serde_json::from_slice::<crate::model::Delivery>(&record.value).map(drop))?;
+            } else if starts(b"cursor/") {
+                json("a cursor")?;
+            } else {
+                return Err(codec::corrupt(BACKUP, &record.key, "not a key of the webhook outbox"));
+            }
+            Ok((Target::Outbox, record.key.clone()))
+        }
+        _ => restore_key(record).map(|key| (Target::Records, key)),
+    }
+}
+
 /// The spaces whose values are JSON records this build can decode.
 const RECORD_SPACES: [Space; 7] =
     [codec::ITEMS, codec::FETCH_STATE, codec::EXTRACTS, codec::PAGES, codec::AUDIT, codec::USERS, codec::ISSUES];
@@ -79,5 +134,23 @@ mod tests {
         assert_eq!(restore_key(&index).expect("index entries pass"), b"idx.url.v2/u");
         let odd = RawRecord { space: "../etc".into(), key: vec![], value: vec![] };
         assert!(restore_key(&odd).is_err());
+    }
+
+    #[test]
+    fn mail_and_outbox_records_go_to_their_trees_and_must_decode() {
+        let token = RawRecord { space: MAIL_SPACE.into(), key: b"tok/abc".to_vec(), value: b"a@example.org".to_vec() };
+        assert_eq!(restore_target(&token).expect("a token"), (Target::Mail, b"tok/abc".to_vec()));
+        let bad = RawRecord { space: MAIL_SPACE.into(), key: b"sub/a@example.org".to_vec(), value: b"{}".to_vec() };
+        assert!(matches!(restore_target(&bad), Err(StoreError::Corrupt { .. })));
+        let stray = RawRecord { space: OUTBOX_SPACE.into(), key: b"zzz".to_vec(), value: b"{}".to_vec() };
+        assert!(restore_target(&stray).is_err());
+        let cursor = RawRecord {
+            space: OUTBOX_SPACE.into(),
+            key: b"cursor/x".to_vec(),
+            value: b"\"2026-01-01T00:00:00Z\"".to_vec(),
+        };
+        assert_eq!(restore_target(&cursor).expect("a cursor").0, Target::Outbox);
+        let item = RawRecord { space: "idx.url.v2".into(), key: b"u".to_vec(), value: b"id".to_vec() };
+        assert_eq!(restore_target(&item).expect("records tree").0, Target::Records);
     }
 }

@@ -503,5 +503,5 @@ pub struct RawRecord {
 /// writing: its space is well-formed and, for a record kind this build
 /// knows, its value decodes. Fails with [`StoreError::Corrupt`].
 pub fn check_record(record: &RawRecord) -> Result<(), StoreError> {
-    dump::restore_key(record).map(drop)
+    dump::restore_target(record).map(drop)
 }

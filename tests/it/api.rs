@@ -366,3 +366,229 @@ fn a_service_file_left_by_a_killed_serve_is_ignored() {
     assert!(listed.status.success(), "{}", text(&listed.stderr));
     assert_eq!(text(&listed.stdout).lines().count(), 2);
 }
+
+/// A store like [`polled_store`]'s with `[mail]` pointing at the test SMTP
+/// server, fetch allowed on loopback (for `add`), and issue 1 published.
+fn mailing_store(dir: &Path, port: u16) -> PathBuf {
+    let smtp = crate::support::smtp::Smtpd::get().port;
+    let feed = rss(&[("a", "Alpha story", "http://example.org/a"), ("b", "Beta story", "http://example.org/b")]);
+    std::fs::write(dir.join("feed.xml"), feed).expect("write feed");
+    let config = write_config(
+        dir,
+        &format!(
+            "[server]\nbind = \"127.0.0.1:{port}\"\n\n[publish]\noutput_dir = \"feeds\"\n\n\
+             [mail]\nsmtp = \"smtp://127.0.0.1:{smtp}\"\nfrom = \"Digest <digest@example.org>\"\n\n\
+             [[source]]\nid = \"local\"\nurl = \"file:feed.xml\"\nschedule = \"0 0 1 1 *\"\n"
+        ),
+    );
+    assert!(gleaner(&config, &["fetch"]).status.success());
+    let id = first_id(&config);
+    assert!(gleaner(&config, &["review", "approve", &id]).status.success());
+    let published = gleaner(&config, &["publish"]);
+    assert!(published.status.success(), "{}", text(&published.stderr));
+    config
+}
+
+/// Issue 15, the rest of the CLI through the service: `add`, `note add`,
+/// `review attach|detach`, `stories`, `publish --correct`, `subscribers`
+/// and `mail test` print the same (stdout, stderr, exit code, `--json`)
+/// through a running `serve` as offline, refusals included.
+#[test]
+fn entries_corrections_and_the_mailing_list_go_through_a_running_serve() {
+    let page = std::fs::read_to_string("tests/fixtures/follow/council-vote.html").expect("fixture");
+    let pages = crate::support::http::TestServer::start(move |request| {
+        if request.path() == "/council" {
+            crate::support::http::Reply::ok(page.clone()).header("Content-Type", "text/html")
+        } else {
+            crate::support::http::Reply::new(404)
+        }
+    });
+    let (offline_dir, online_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let offline = mailing_store(offline_dir.path(), free_port());
+    let port = free_port();
+    let online = mailing_store(online_dir.path(), port);
+    let id = first_id(&offline);
+    let domain = crate::support::smtp::Smtpd::get().domain("through");
+    let csv_dir = tempfile::tempdir().expect("dir");
+    let csv = csv_dir.path().join("list.csv");
+    std::fs::write(&csv, format!("email\nc@{domain}\nnot an address\nd@{domain}\n")).expect("csv");
+    let csv = csv.display().to_string();
+
+    let (mut serve, _) = start_serve(&online, port);
+    let service_file = online_dir.path().join("store.sled/gleaner-service.json");
+    let waited = std::time::Instant::now();
+    while !service_file.exists() {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(10), "serve wrote its service file");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    let article = pages.url("/council").to_string();
+    let missing = pages.url("/missing").to_string();
+    let (a, b, x) = (format!("a@{domain}"), format!("b@{domain}"), format!("x@{domain}"));
+    // `NOTE` stands for the note each store makes (a fresh id per note).
+    let steps: Vec<Vec<&str>> = vec![
+        vec!["add", &article, "--section", "World", "--as", "ann", "--json"],
+        vec!["add", &article],
+        vec!["add", "not a url"],
+        vec!["add", &missing],
+        vec!["note", "add", "--section", "World", "--commentary", "From Paris.", "--as", "ann"],
+        vec!["note", "add", "--section", "World", "--commentary", "  "],
+        vec!["review", "attach", "NOTE", &id, "--as", "ann"],
+        vec!["review", "attach", "NOTE", "0123456789abcdef0123456789abcdef"],
+        vec!["review", "detach", "NOTE", &id],
+        vec!["review", "attach", "NOTE", &id, "--revision", "1"],
+        vec!["stories"],
+        vec!["stories", "--all"],
+        vec!["publish", "--correct", "1", "--note", "The headline was wrong.", "--as", "ann"],
+        vec!["publish", "--correct", "7"],
+        vec!["subscribers", "add", &a, "--confirmed"],
+        vec!["subscribers", "add", &a],
+        vec!["subscribers", "add", &b],
+        vec!["subscribers", "add", "not an address"],
+        vec!["subscribers", "import", &csv, "--confirmed"],
+        vec!["subscribers", "list", "--json"],
+        vec!["subscribers", "list"],
+        vec!["subscribers", "remove", &b],
+        vec!["subscribers", "remove", &b],
+        vec!["mail", "test", &x],
+        vec!["mail", "test", "nobody"],
+    ];
+    let times = regex::Regex::new(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d| UTC)").expect("regex");
+    let mut notes: [Option<String>; 2] = [None, None];
+    let mut codes = Vec::new();
+    for args in &steps {
+        let mut outputs = Vec::new();
+        for (n, (config, dir)) in [(&offline, offline_dir.path()), (&online, online_dir.path())].into_iter().enumerate()
+        {
+            let note = notes[n].clone().unwrap_or_default();
+            let args: Vec<&str> = args.iter().map(|a| if *a == "NOTE" { note.as_str() } else { a }).collect();
+            let output = run(config, &args, "");
+            if args.starts_with(&["note", "add"]) && output.status.success() && notes[n].is_none() {
+                notes[n] = Some(text(&output.stdout).trim().to_owned());
+            }
+            let normalize = |s: String| {
+                let s = s.replace(&dir.display().to_string(), "DIR");
+                let s = notes[n].as_ref().map_or(s.clone(), |id| s.replace(id.as_str(), "NOTE"));
+                times.replace_all(&s, "TIME").into_owned()
+            };
+            outputs.push((normalize(text(&output.stdout)), normalize(text(&output.stderr)), output.status.code()));
+        }
+        assert_eq!(outputs[0], outputs[1], "{args:?}: offline, then through serve");
+        codes.push(outputs[0].2.unwrap_or(-1));
+    }
+    // Each did what it says, not only the same thing twice.
+    assert_eq!(codes, [0, 0, 2, 1, 0, 2, 0, 2, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 1, 0, 0, 0, 2, 0, 2], "{steps:?}");
+    // The service did the work in its own store: the added article, the
+    // note, the correction and the list are there once it stops.
+    let (status, _) = terminate(&mut serve);
+    assert!(status.success(), "{status:?}");
+    let items = text(&run(&online, &["items", "--json"], "").stdout);
+    assert!(items.contains("\"source\":\"manual\""), "{items}");
+    assert!(items.contains("\"source\":\"note\""), "{items}");
+    let issue = std::fs::read_to_string(online_dir.path().join("feeds/issues/1.html")).expect("issue page");
+    assert!(issue.contains("The headline was wrong."), "the correction was written by serve");
+    let list = text(&run(&online, &["subscribers", "list"], "").stdout);
+    assert!(list.contains(&a) && list.contains(&format!("c@{domain}")) && !list.contains(&b), "{list}");
+    // The test message went out through the SMTP server, once per store.
+    let delivered = crate::support::smtp::Smtpd::get().wait_for(&domain, 2, std::time::Duration::from_secs(10));
+    assert_eq!(delivered.iter().filter(|(user, _)| user == "x").count(), 2, "one test message each");
+}
+
+/// One HTTP/1.1 request with extra header lines; the status, the header block and the body.
+fn exchange(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status line");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// The value of cookie `name` set by a response's header block.
+fn set_cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .filter_map(|c| c.split(';').next()?.split_once('='))
+        .find(|(n, v)| *n == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Logs in to the review UI as a browser does; the session cookie's value.
+fn log_in(addr: SocketAddr, name: &str, password: &str) -> String {
+    let (_, head, _) = exchange(addr, "GET", "/login", "", "");
+    let form = set_cookie(&head, "gleaner_login").expect("the login form's cookie");
+    let body = format!("name={name}&password={}&csrf={form}", password.replace(' ', "+"));
+    let headers = format!("Cookie: gleaner_login={form}\r\nContent-Type: application/x-www-form-urlencoded\r\n");
+    let (status, head, _) = exchange(addr, "POST", "/login", &headers, &body);
+    assert_eq!(status, 303, "{name} logs in: {head}");
+    set_cookie(&head, "gleaner_session").expect("a session cookie")
+}
+
+fn queue_status(addr: SocketAddr, session: &str) -> u16 {
+    exchange(addr, "GET", "/queue", &format!("Cookie: gleaner_session={session}\r\n"), "").0
+}
+
+/// Issue 15.3: removing a user, or lowering their role, through the CLI
+/// (via the running service) or the API ends their browser sessions at
+/// once and revokes the API tokens made for them; others' stay.
+#[test]
+fn removing_or_demoting_a_user_ends_their_sessions_and_revokes_their_tokens() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let config = polled_store(dir.path(), port);
+    for (name, role) in [("alice", "admin"), ("bob", "editor"), ("carol", "admin")] {
+        let added = run(&config, &["user", "add", name, "--role", role], &format!("{name}'s long password\n"));
+        assert!(added.status.success(), "{}", text(&added.stderr));
+    }
+    let (mut serve, addr) = start_serve(&config, port);
+    let token = |name: &str, scope: &str, user: Option<&str>| {
+        let mut args = vec!["token", "create", name, "--scope", scope];
+        args.extend(user.map(|u| ["--user", u]).into_iter().flatten());
+        let created = run(&config, &args, "");
+        assert!(created.status.success(), "{}", text(&created.stderr));
+        text(&created.stdout).trim().to_owned()
+    };
+    let bobs = token("bobs", "edit", Some("bob"));
+    let carols = token("carols", "admin", Some("carol"));
+    let shared = token("shared", "read", None);
+    assert_eq!(run(&config, &["token", "create", "x", "--user", "nobody"], "").status.code(), Some(2));
+    // A token made with carol's token is carol's.
+    let (status, minted) =
+        request(addr, "POST", "/api/v1/tokens", Some(&carols), Some(r#"{"name":"carols-ci","scope":"read"}"#));
+    assert_eq!((status, minted["owner"].as_str()), (201, Some("carol")), "{minted}");
+    let minted = minted["token"].as_str().expect("token").to_owned();
+
+    let (bob, carol) = (log_in(addr, "bob", "bob's long password"), log_in(addr, "carol", "carol's long password"));
+    assert_eq!((queue_status(addr, &bob), queue_status(addr, &carol)), (200, 200));
+    assert_eq!(request(addr, "GET", "/api/v1/items", Some(&bobs), None).0, 200);
+
+    // Removed through the CLI, which goes through the running service.
+    let removed = run(&config, &["user", "remove", "bob"], "");
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    assert_eq!(queue_status(addr, &bob), 303, "bob's session ended: back to the login page");
+    assert_eq!(request(addr, "GET", "/api/v1/items", Some(&bobs), None).0, 401, "bob's token revoked");
+    assert_eq!(queue_status(addr, &carol), 200, "carol's session goes on");
+
+    // Demoted through the API (with her own admin token).
+    let (status, _) = request(addr, "PUT", "/api/v1/users/carol/role", Some(&carols), Some(r#"{"role":"editor"}"#));
+    assert_eq!(status, 200);
+    assert_eq!(queue_status(addr, &carol), 303, "carol's session ended");
+    for (token, what) in [(&carols, "carol's token"), (&minted, "the token carol's token made")] {
+        assert_eq!(request(addr, "GET", "/api/v1/items", Some(token), None).0, 401, "{what} revoked");
+    }
+    assert_eq!(request(addr, "GET", "/api/v1/items", Some(&shared), None).0, 200, "an unowned token stays");
+    // Logging in again gives carol an editor's session.
+    let again = log_in(addr, "carol", "carol's long password");
+    assert_eq!(queue_status(addr, &again), 200);
+    let listed = text(&run(&config, &["token", "list", "--json"], "").stdout);
+    assert!(!listed.contains("bobs") && !listed.contains("carol") && listed.contains("shared"), "{listed}");
+
+    let (status, _) = terminate(&mut serve);
+    assert!(status.success(), "{status:?}");
+}

@@ -12,7 +12,10 @@ use chrono::Utc;
 use gleaner::app::Heartbeat;
 use gleaner::editorial::rules::Action;
 use gleaner::editorial::{EditChanges, Editorial};
-use gleaner::model::{FetchState, Issue, IssueSection, IssueState, Link, Period, Quote, QuoteKind, ReviewState};
+use gleaner::model::{
+    Delivery, DeliveryState, FetchState, Issue, IssueSection, IssueState, Link, Period, Quote, QuoteKind, ReviewState,
+    SendState, WebhookEvent,
+};
 use gleaner::store::{Extraction, ItemQuery, PageCache, SledStore, Store};
 
 use crate::support::store::{Fault, FaultyStore};
@@ -211,6 +214,29 @@ fn filled_store() -> Arc<dyn Store> {
         state: IssueState::Draft,
     };
     store.put_issue(&issue).expect("issue");
+
+    // The mailing list, issue 7's send state half way, and the webhook outbox.
+    gleaner::mail::list::add(store.as_ref(), "reader@example.org", true, at(61_000)).expect("subscriber");
+    gleaner::mail::list::add(store.as_ref(), "pending@example.org", false, at(61_000)).expect("pending subscriber");
+    gleaner::mail::list::add(store.as_ref(), "later@example.org", true, at(61_000)).expect("subscriber");
+    let recipients = ["reader@example.org".to_owned(), "later@example.org".to_owned()];
+    assert!(store.queue_issue_mail(7, &recipients).expect("queue"));
+    store.put_send(7, "reader@example.org", &SendState::Sent { at: at(62_000) }).expect("send state");
+    let delivery = Delivery {
+        id: "wh_1".to_owned(),
+        url: "http://127.0.0.1:9/hook".to_owned(),
+        event: WebhookEvent::IssuePublished,
+        body: "{\"event\":\"issue.published\"}".to_owned(),
+        created_at: at(62_000),
+        after_issue: Some(7),
+        state: DeliveryState::Pending,
+        attempts: 2,
+        next_attempt_at: at(63_000),
+        last_result: Some("HTTP 500".to_owned()),
+        delivered_at: None,
+    };
+    store.enqueue_deliveries(&[delivery]).expect("delivery");
+    store.put_outbox_cursor("items", at(62_500)).expect("cursor");
     store.flush().expect("flush");
     store
 }
@@ -242,6 +268,15 @@ fn everything(store: &dyn Store) -> String {
     parts.push(format!("{:#?}", store.issues().expect("issues")));
     parts.push(format!("{:#?}", store.recent_audit(100).expect("recent audit")));
     parts.push(format!("{:?}", store.counts_by_state().expect("counts")));
+    for subscriber in store.subscribers().expect("subscribers") {
+        parts.push(serde_json::to_string(&subscriber).expect("subscriber json"));
+        let found = store.subscriber_by_token(&subscriber.unsubscribe_token).expect("by token");
+        parts.push(format!("token finds {:?}", found.map(|s| s.email)));
+    }
+    parts.push(format!("{:?}", store.open_mail_jobs().expect("jobs")));
+    parts.push(format!("{:?}", store.sends(7).expect("sends")));
+    parts.push(format!("{:?}", store.deliveries().expect("deliveries")));
+    parts.push(format!("{:?}", store.outbox_cursor("items").expect("cursor")));
     parts.join("\n")
 }
 
@@ -250,7 +285,18 @@ fn export_then_import_into_a_fresh_store_is_lossless() {
     let original = filled_store();
     let backup = export_text(original.as_ref());
     assert!(backup.starts_with("{\"gleaner_backup\":1,\"schema_version\":"), "{}", &backup[..80]);
-    for kind in ["items.v2", "extracts.v3", "audit.v2", "users.v2", "issues.v2", "fetch_state.v2", "pages.v2"] {
+    let kinds = [
+        "items.v2",
+        "extracts.v3",
+        "audit.v2",
+        "users.v2",
+        "issues.v2",
+        "fetch_state.v2",
+        "pages.v2",
+        "mail_list.v1",
+        "webhook_outbox.v1",
+    ];
+    for kind in kinds {
         assert!(backup.contains(&format!("\"kind\":\"{kind}\"")), "{kind} missing from the backup");
     }
 
@@ -264,6 +310,15 @@ fn export_then_import_into_a_fresh_store_is_lossless() {
     let approved = approved.expect("listing by state uses the restored index");
     assert_eq!(approved.len(), 1);
     assert_eq!(approved[0].editor.headline.as_deref(), Some("A better headline"));
+    // Subscribers, send state and deliveries came back: issue 7 resumes
+    // with `later` only, and the delivery keeps its id and attempts.
+    assert_eq!(restored.subscribers().expect("subscribers").len(), 3);
+    assert_eq!(restored.open_mail_jobs().expect("jobs"), vec![7]);
+    let sends = restored.sends(7).expect("sends");
+    assert!(sends.contains(&("reader@example.org".to_owned(), SendState::Sent { at: at(62_000) })), "{sends:?}");
+    assert!(sends.iter().any(|(email, state)| email == "later@example.org" && state.is_pending()), "{sends:?}");
+    let deliveries = restored.deliveries().expect("deliveries");
+    assert_eq!((deliveries.len(), deliveries[0].id.as_str(), deliveries[0].attempts), (1, "wh_1", 2));
     // The restored store works on: a re-fetch still finds the item by URL and keeps the editor's work.
     let report = restored.upsert_items(&[entry("src", "one", 0)]).expect("upsert");
     assert!(report.new.is_empty(), "{report:?}");
@@ -278,6 +333,11 @@ fn import_refuses_a_store_that_is_not_empty() {
     let error = gleaner::store::backup::import(target.as_ref(), &mut backup.as_bytes()).expect_err("refused");
     assert!(matches!(error, gleaner::store::backup::BackupError::NotEmpty), "{error}");
     assert_eq!(target.item_count().expect("count"), 1, "nothing was written");
+    // A store holding only a mailing list is not empty either.
+    let listed: Arc<dyn Store> = Arc::new(SledStore::temporary().expect("store"));
+    gleaner::mail::list::add(listed.as_ref(), "a@example.org", true, at(0)).expect("subscriber");
+    let error = gleaner::store::backup::import(listed.as_ref(), &mut backup.as_bytes()).expect_err("refused");
+    assert!(matches!(error, gleaner::store::backup::BackupError::NotEmpty), "{error}");
 }
 
 #[test]

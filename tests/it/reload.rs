@@ -97,7 +97,7 @@ fn ui(store: &Arc<dyn gleaner::store::Store>, status: ConfigStatus) -> (axum::Ro
     let settings = PublishSettings::defaults(&std::env::temp_dir());
     let preview = Preview::new(Arc::new(Publisher::new(settings, Renderer::builtin(), &[])), Arc::clone(store));
     let state = UiState::new(editorial, Pages::builtin().with_config_status(status), preview, UiOptions::default());
-    let (session, _csrf) = state.sessions().create("ann");
+    let (session, _csrf) = crate::ui::ann_session(&state, store);
     (review::routes(state), format!("gleaner_session={session}"))
 }
 

@@ -111,6 +111,14 @@ pub(crate) fn ui_state(store: &Arc<dyn Store>, options: UiOptions) -> UiState {
     UiState::new(editorial, Pages::builtin(), preview, options)
 }
 
+/// A session for "ann", stored as a user first (a session of a user the
+/// store does not hold ends at its first request).
+pub(crate) fn ann_session(state: &UiState, store: &Arc<dyn Store>) -> (String, String) {
+    let editorial = Editorial::new(Arc::clone(store)).expect("editorial");
+    editorial.add_user("ann", "correct horse battery", at(0)).expect("add ann");
+    state.sessions().create("ann")
+}
+
 /// A router with a logged-in session for "ann".
 pub(crate) struct Ui {
     router: Router,
@@ -170,7 +178,7 @@ impl Ui {
     pub(crate) fn new() -> Self {
         let fx = fixture();
         let state = ui_state(&fx.store, UiOptions::default());
-        let (session, csrf) = state.sessions().create("ann");
+        let (session, csrf) = ann_session(&state, &fx.store);
         Self { router: review::routes(state), fx, cookie: format!("gleaner_session={session}"), csrf }
     }
 
@@ -471,7 +479,7 @@ async fn the_queue_pages_through_many_items() {
         (0..120).map(|n| entry("wire", &format!("n{n}"), &format!("Story {n}"), "<p>x</p>", n, "en")).collect();
     store.upsert_items(&entries).expect("upsert");
     let state = ui_state(&store, UiOptions::default());
-    let (session, _) = state.sessions().create("ann");
+    let (session, _) = ann_session(&state, &store);
     let router = review::routes(state);
     let get = |path: &'static str| {
         let router = router.clone();

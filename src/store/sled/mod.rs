@@ -716,7 +716,7 @@ impl OpsStore for SledStore {
     }
 
     fn is_empty(&self) -> Result<bool, StoreError> {
-        Ok(self.tree.is_empty())
+        Ok(self.tree.is_empty() && self.mail.is_empty() && self.outbox.is_empty())
     }
 
     fn export_records(
@@ -732,16 +732,33 @@ impl OpsStore for SledStore {
             };
             visit(super::RawRecord { space, key: rest.to_vec(), value: value.to_vec() })?;
         }
+        // The mailing list with its send state, and the webhook outbox: a
+        // restore that dropped them would mail an issue twice or lose a delivery.
+        for (tree, space) in [(&self.mail, super::dump::MAIL_SPACE), (&self.outbox, super::dump::OUTBOX_SPACE)] {
+            for entry in tree {
+                let (key, value) = entry.map_err(io)?;
+                visit(super::RawRecord { space: space.to_owned(), key: key.to_vec(), value: value.to_vec() })?;
+            }
+        }
         Ok(())
     }
 
     fn import_records(&self, records: &[super::RawRecord]) -> Result<(), StoreError> {
-        let mut batch = Batch::default();
+        use super::dump::Target;
+        let (mut batch, mut mail, mut outbox) = (Batch::default(), Batch::default(), Batch::default());
         for record in records {
-            batch.insert(super::dump::restore_key(record)?, record.value.as_slice());
+            let (target, key) = super::dump::restore_target(record)?;
+            let batch = match target {
+                Target::Records => &mut batch,
+                Target::Mail => &mut mail,
+                Target::Outbox => &mut outbox,
+            };
+            batch.insert(key, record.value.as_slice());
         }
         let _writing = self.lock();
         self.tree.apply_batch(batch).map_err(io)?;
+        self.mail.apply_batch(mail).map_err(io)?;
+        self.outbox.apply_batch(outbox).map_err(io)?;
         Ok(())
     }
 }

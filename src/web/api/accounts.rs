@@ -1,6 +1,7 @@
 //! `/api/v1/users` and `/api/v1/tokens`: review users with their roles, and
 //! API tokens (admin scope only).
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -9,7 +10,7 @@ use axum::response::Response;
 use chrono::Utc;
 
 use super::wire::{CreatedToken, NewToken, NewUser, PasswordBody, RoleBody, TokenLine, UserLine};
-use super::{ApiError, ApiState, blocking, body, json_response, ok};
+use super::{ApiError, ApiState, Caller, blocking, body, json_response, ok};
 
 fn name(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(name)| name).map_err(|e| ApiError::BadRequest(e.body_text()))
@@ -77,10 +78,26 @@ pub(crate) async fn tokens(State(state): State<ApiState>) -> Result<Response, Ap
 }
 
 /// POST /api/v1/tokens: 201 with the token, shown this once.
-pub(crate) async fn create_token(State(state): State<ApiState>, bytes: Bytes) -> Result<Response, ApiError> {
+pub(crate) async fn create_token(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
     let request: NewToken = body(&bytes)?;
-    let (token, record) =
-        blocking(&state, move |api| Ok(api.editorial.create_token(&request.name, request.scope, Utc::now())?)).await?;
+    // A user's token mints only that user's tokens: none outlives their removal.
+    let inherited = caller.token.and_then(|t| t.owner);
+    let owner = match (inherited, request.owner) {
+        (Some(theirs), Some(named)) if theirs != named => {
+            return Err(ApiError::BadRequest(format!(
+                "this token is {theirs}'s: the tokens it creates are {theirs}'s too, not {named}'s"
+            )));
+        }
+        (inherited, named) => inherited.or(named),
+    };
+    let (token, record) = blocking(&state, move |api| {
+        Ok(api.editorial.create_token_for(&request.name, request.scope, owner.as_deref(), Utc::now())?)
+    })
+    .await?;
     Ok(json_response(StatusCode::CREATED, &CreatedToken { token, line: TokenLine::from(&record) }))
 }
 

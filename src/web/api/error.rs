@@ -35,6 +35,12 @@ pub enum ApiError {
     /// The review rules or the accounts refused (see [`ErrorBody::from_editorial`]).
     #[error(transparent)]
     Editorial(Box<EditorialError>),
+    /// A use-case refused or failed in a way the caller should read (an
+    /// unusable URL or address, a failed fetch, send or correction): its
+    /// own `code`, and the whole chain of causes as the message, so the CLI
+    /// prints what it prints offline.
+    #[error("{message}")]
+    Failed { status: StatusCode, code: &'static str, message: String },
     /// Ours, not the caller's: logged, never shown (500, `internal`).
     #[error("internal: {0}")]
     Internal(String),
@@ -47,6 +53,18 @@ impl From<EditorialError> for ApiError {
 }
 
 impl ApiError {
+    /// [`ApiError::Failed`] with `error` and its causes, joined as `anyhow` prints them (`{:#}`).
+    pub fn failed(status: StatusCode, code: &'static str, error: &dyn std::error::Error) -> Self {
+        let mut message = error.to_string();
+        let mut cause = error.source();
+        while let Some(e) = cause {
+            message.push_str(": ");
+            message.push_str(&e.to_string());
+            cause = e.source();
+        }
+        Self::Failed { status, code, message }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -56,6 +74,7 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Editorial(e) => crate::web::review::editorial_status(e),
+            Self::Failed { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,6 +89,7 @@ impl ApiError {
             Self::BadRequest(_) => ErrorBody::new("bad_request", self.to_string()),
             Self::Conflict(_) => ErrorBody::new("conflict", self.to_string()),
             Self::Editorial(e) => ErrorBody::from_editorial(e),
+            Self::Failed { code, message, .. } => ErrorBody::new(code, message.clone()),
             Self::Internal(_) => ErrorBody::new("internal", "internal error; the service logged it"),
         }
     }

@@ -14,9 +14,12 @@
 //! rules are untouched. Must not decide review rules (that is `editorial`).
 
 mod accounts;
+mod corrections;
+mod entries;
 mod error;
 mod issues;
 mod items;
+mod mail;
 pub mod openapi;
 mod sources;
 pub mod wire;
@@ -56,6 +59,8 @@ pub(crate) struct Inner {
     /// The settings file: source edits re-read the files in force on disk.
     pub(crate) config_path: PathBuf,
     pub(crate) user_agent: String,
+    /// The digest's mailer, when `[mail]` is configured (`mail test`).
+    pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
     /// Hash of the operator token (see [`ApiState::with_operator_token`]).
     operator: Option<String>,
     /// One API publish at a time: two would compose the same issue number.
@@ -75,6 +80,7 @@ impl ApiState {
                 output_dir: app.config.settings.publish.output_dir.clone(),
                 config_path: app.config_path.clone(),
                 user_agent: app.config.settings.fetch.user_agent.clone(),
+                mailer: app.mailer.clone(),
                 operator: None,
                 publishing: tokio::sync::Mutex::new(()),
             }),
@@ -167,12 +173,18 @@ pub fn endpoints() -> Vec<Endpoint> {
         e(Method::GET, "/api/v1/items/all", Read, "Every stored item matching, newest first (what `gleaner items` lists)", LISTING_QUERY, None, get(items::listing)),
         e(Method::GET, "/api/v1/items/{id}", Read, "One item with its quotes, links and audit trail", &[], None, get(items::show)),
         e(Method::PATCH, "/api/v1/items/{id}", Edit, "Edit an item's editor fields; 409 when `revision` is stale", &[], Some("EditBody"), patch(items::edit)),
+        e(Method::POST, "/api/v1/items", Edit, "Fetch, extract and queue one article by URL (as `new`, source `manual`)", &[], Some("AddBody"), post(entries::add)),
+        e(Method::POST, "/api/v1/items/{id}/attach", Edit, "Make an entry cite more items", &[], Some("CiteBody"), post(entries::attach)),
+        e(Method::POST, "/api/v1/items/{id}/detach", Edit, "Make an entry cite fewer items", &[], Some("CiteBody"), post(entries::detach)),
+        e(Method::POST, "/api/v1/notes", Edit, "A commentary-only entry, approved for the next issue", &[], Some("NoteBody"), post(entries::note)),
+        e(Method::POST, "/api/v1/stories", Edit, "Group items into stories: those without one, or all again", &[], Some("StoriesBody"), post(entries::stories)),
         e(Method::POST, "/api/v1/items/{id}/{action}", Edit, "A review action: approve, reject, shortlist or reset", &[], Some("ActBody"), post(items::act)),
         e(Method::GET, "/api/v1/issues", Read, "Every digest issue, drafts included", &[], None, get(issues::list)),
         e(Method::GET, "/api/v1/issues/draft", Read, "The next issue as it stands: approved items by section, in order", &[], None, get(issues::draft)),
         e(Method::GET, "/api/v1/issues/preview", Read, "The next issue's HTML page as `publish` would write it", &[], None, get(issues::preview)),
         e(Method::POST, "/api/v1/issues/publish", Edit, "Publish the next issue (or complete an interrupted one)", &[], Some("PublishBody"), post(issues::publish)),
         e(Method::GET, "/api/v1/issues/{number}", Read, "One digest issue", &[], None, get(issues::show)),
+        e(Method::POST, "/api/v1/issues/{number}/correct", Edit, "Re-render a published issue with a correction note", &[], Some("CorrectBody"), post(corrections::correct)),
         e(Method::GET, "/api/v1/sources", Read, "Every source with its fetch state", &[], None, get(sources::list)),
         e(Method::POST, "/api/v1/sources/{id}/poll", Admin, "Poll one source now", &[], None, post(sources::poll)),
         e(Method::PUT, "/api/v1/sources/{id}/enabled", Admin, "Enable or disable a source (its config file is edited; live reload applies it)", &[], Some("EnabledBody"), put(sources::set_enabled)),
@@ -184,6 +196,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         e(Method::GET, "/api/v1/tokens", Admin, "Every API token with its scope and last use", &[], None, get(accounts::tokens)),
         e(Method::POST, "/api/v1/tokens", Admin, "Create an API token (shown once)", &[], Some("NewToken"), post(accounts::create_token)),
         e(Method::DELETE, "/api/v1/tokens/{name}", Admin, "Revoke an API token", &[], None, delete(accounts::revoke_token)),
+        e(Method::GET, "/api/v1/subscribers", Admin, "Every mailing-list address with its status", &[], None, get(mail::list)),
+        e(Method::POST, "/api/v1/subscribers", Admin, "Add an address (confirmed, or sent a confirmation link)", &[], Some("NewSubscriber"), post(mail::add)),
+        e(Method::POST, "/api/v1/subscribers/import", Admin, "Add the addresses of a CSV text (first column)", &[], Some("SubscriberImport"), post(mail::import)),
+        e(Method::DELETE, "/api/v1/subscribers/{email}", Admin, "Forget an address entirely", &[], None, delete(mail::remove)),
+        e(Method::POST, "/api/v1/mail/test", Admin, "Send a test message through the `[mail]` settings", &[], Some("MailTestBody"), post(mail::test)),
     ];
     table
 }

@@ -27,8 +27,16 @@ pub fn body_schemas() -> Vec<(&'static str, &'static [&'static str], &'static [&
         ("NewUser", &["name", "password"], &["role"]),
         ("PasswordBody", &["password"], &[]),
         ("RoleBody", &["role"], &[]),
-        ("NewToken", &["name"], &["scope"]),
+        ("NewToken", &["name"], &["scope", "owner"]),
         ("EnabledBody", &["enabled"], &[]),
+        ("AddBody", &["url"], &["section", "actor"]),
+        ("NoteBody", &["section", "commentary"], &["headline", "actor"]),
+        ("CiteBody", &["items"], &["revision", "actor"]),
+        ("StoriesBody", &[], &["all"]),
+        ("CorrectBody", &[], &["note", "actor"]),
+        ("NewSubscriber", &["email"], &["confirmed"]),
+        ("SubscriberImport", &["csv"], &["confirmed"]),
+        ("MailTestBody", &["address"], &[]),
     ]
 }
 
@@ -129,7 +137,10 @@ fn operation_id(endpoint: &Endpoint) -> String {
 mod tests {
     use std::collections::BTreeSet;
 
-    use super::super::wire::{ActBody, EditBody, EnabledBody, NewToken, NewUser, PasswordBody, PublishBody, RoleBody};
+    use super::super::wire::{
+        ActBody, AddBody, CiteBody, CorrectBody, EditBody, EnabledBody, MailTestBody, NewSubscriber, NewToken, NewUser,
+        NoteBody, PasswordBody, PublishBody, RoleBody, StoriesBody, SubscriberImport,
+    };
     use super::*;
     use crate::model::{Role, Scope};
 
@@ -160,8 +171,24 @@ mod tests {
             ("NewUser", names(&NewUser { name: "n".into(), password: "p".into(), role: Some(Role::Admin) })),
             ("PasswordBody", names(&PasswordBody { password: "p".into() })),
             ("RoleBody", names(&RoleBody { role: Role::Editor })),
-            ("NewToken", names(&NewToken { name: "n".into(), scope: Scope::Read })),
+            ("NewToken", names(&NewToken { name: "n".into(), scope: Scope::Read, owner: Some("o".into()) })),
             ("EnabledBody", names(&EnabledBody { enabled: true })),
+            ("AddBody", names(&AddBody { url: "u".into(), section: Some("s".into()), actor: Some("a".into()) })),
+            (
+                "NoteBody",
+                names(&NoteBody {
+                    section: "s".into(),
+                    commentary: "c".into(),
+                    headline: Some("h".into()),
+                    actor: Some("a".into()),
+                }),
+            ),
+            ("CiteBody", names(&CiteBody { items: vec![], revision: Some(1), actor: Some("a".into()) })),
+            ("StoriesBody", names(&StoriesBody { all: true })),
+            ("CorrectBody", names(&CorrectBody { note: Some("n".into()), actor: Some("a".into()) })),
+            ("NewSubscriber", names(&NewSubscriber { email: "e".into(), confirmed: true })),
+            ("SubscriberImport", names(&SubscriberImport { csv: "c".into(), confirmed: true })),
+            ("MailTestBody", names(&MailTestBody { address: "a".into() })),
         ];
         let schemas = body_schemas();
         assert_eq!(schemas.len(), full.len(), "every body schema is checked");

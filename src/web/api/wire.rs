@@ -384,6 +384,162 @@ pub struct EnabledBody {
     pub enabled: bool,
 }
 
+/// `POST /api/v1/items`: fetch, extract and queue one article (`gleaner add`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddBody {
+    pub url: String,
+    /// Put it in this section of the digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
+/// What an add did: the item as stored, and whether it was new.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AddResult {
+    pub item: Item,
+    /// False when the URL was stored already (nothing was fetched).
+    pub new: bool,
+}
+
+/// `POST /api/v1/notes`: a commentary-only entry (`gleaner note add`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    pub section: String,
+    pub commentary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
+/// `POST /api/v1/items/{id}/attach` and `.../detach`: the items an entry cites.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CiteBody {
+    pub items: Vec<ItemId>,
+    /// The revision the caller looked at; absent means "as it is now".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
+/// `POST /api/v1/stories`: group items into stories (`gleaner stories`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoriesBody {
+    /// All items again, not only those without a story.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// The items whose story changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoriesResult {
+    pub changed: Vec<ItemId>,
+}
+
+/// `POST /api/v1/issues/{number}/correct` (`gleaner publish --correct`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectBody {
+    /// The correction note ("Corrected on DATE: TEXT").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
+/// What a correction did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CorrectResult {
+    pub number: u32,
+    pub title: String,
+    /// How many corrections the issue carries now (this one included).
+    pub corrections: usize,
+    /// Files rewritten, relative to the output folder, in order.
+    pub files: Vec<String>,
+    /// The `WebSub` ping's failure, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// One mailing-list address as listed (never its tokens).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubscriberLine {
+    pub email: String,
+    pub status: crate::model::SubscriberStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Why the address bounced, when it did.
+    pub note: Option<String>,
+}
+
+impl From<&crate::model::Subscriber> for SubscriberLine {
+    fn from(s: &crate::model::Subscriber) -> Self {
+        Self {
+            email: s.email.clone(),
+            status: s.status,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            note: s.note.clone(),
+        }
+    }
+}
+
+/// `POST /api/v1/subscribers`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubscriber {
+    pub email: String,
+    /// The operator vouches for consent: no confirmation message.
+    #[serde(default)]
+    pub confirmed: bool,
+}
+
+/// What adding an address did: `confirmed`, `confirmation_queued` or `already_confirmed`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubscriberAdded {
+    pub email: String,
+    pub outcome: String,
+}
+
+/// `POST /api/v1/subscribers/import`: the CSV text itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriberImport {
+    pub csv: String,
+    #[serde(default)]
+    pub confirmed: bool,
+}
+
+/// What an import did; `errors` are `line N: reason`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubscriberImportReport {
+    pub confirmed: usize,
+    pub confirmation_queued: usize,
+    pub already: usize,
+    pub errors: Vec<String>,
+}
+
+/// `POST /api/v1/mail/test`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailTestBody {
+    pub address: String,
+}
+
+/// Where a test message went.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailTestResult {
+    pub address: String,
+    pub smtp: String,
+}
+
 /// A review user as listed (never the hash).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserLine {
@@ -430,11 +586,20 @@ pub struct TokenLine {
     pub scope: Scope,
     pub created_at: DateTime<Utc>,
     pub last_used: Option<DateTime<Utc>>,
+    /// The review user it was made for (removing or demoting them revokes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl From<&ApiToken> for TokenLine {
     fn from(token: &ApiToken) -> Self {
-        Self { name: token.name.clone(), scope: token.scope, created_at: token.created_at, last_used: token.last_used }
+        Self {
+            name: token.name.clone(),
+            scope: token.scope,
+            created_at: token.created_at,
+            last_used: token.last_used,
+            owner: token.owner.clone(),
+        }
     }
 }
 
@@ -445,6 +610,10 @@ pub struct NewToken {
     pub name: String,
     #[serde(default = "default_scope")]
     pub scope: Scope,
+    /// The review user it is for (removing or demoting them revokes it).
+    /// A token made with a user's token is that user's, whatever this says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 fn default_scope() -> Scope {

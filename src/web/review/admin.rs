@@ -159,8 +159,10 @@ pub(crate) async fn create_token(
     let name = fields.need("name")?.trim().to_owned();
     let text = fields.need("scope")?;
     let scope = Scope::parse(text).ok_or_else(|| UiError::BadRequest(format!("unknown scope {text:?}")))?;
+    // The admin's own: it goes when they are removed or demoted.
+    let owner = editor.name.clone();
     change(&state, &editor, move |e| {
-        e.create_token(&name, scope, Utc::now())
+        e.create_token_for(&name, scope, Some(&owner), Utc::now())
             .map(|(token, _)| format!("Token {name} ({scope}) created; copy it now, it is not shown again: {token}"))
     })
     .await

@@ -31,6 +31,8 @@ use serde::Deserialize;
 
 use super::form::{Fields, MAX_FORM_BYTES, local_path};
 use super::{UiError, UiState, blocking};
+use crate::editorial::EditorialError;
+use crate::model::Role;
 
 /// The session cookie.
 pub(crate) const SESSION_COOKIE: &str = "gleaner_session";
@@ -51,6 +53,9 @@ pub(crate) struct Editor {
 #[derive(Debug)]
 struct Session {
     user: String,
+    /// The user's role when last seen: a lower one in the store ends the
+    /// session (`None` until the first request looks).
+    role: Option<Role>,
     csrf: String,
     expires: Instant,
     flash: Vec<String>,
@@ -129,6 +134,11 @@ impl Sessions {
     /// Starts a session for `user`; returns (session id, CSRF token). The
     /// login handler calls this after checking the password.
     pub fn create(&self, user: &str) -> (String, String) {
+        self.create_as(user, None)
+    }
+
+    /// [`Sessions::create`] for a user whose role is known.
+    pub(crate) fn create_as(&self, user: &str, role: Option<Role>) -> (String, String) {
         let (id, csrf) = (random_token(), random_token());
         let now = Instant::now();
         let mut live = lock(&self.live);
@@ -136,7 +146,7 @@ impl Sessions {
         live.retain(|_, s| s.expires > now);
         live.insert(
             id.clone(),
-            Session { user: user.to_owned(), csrf: csrf.clone(), expires: now + self.ttl, flash: Vec::new() },
+            Session { user: user.to_owned(), role, csrf: csrf.clone(), expires: now + self.ttl, flash: Vec::new() },
         );
         (id, csrf)
     }
@@ -154,6 +164,25 @@ impl Sessions {
     /// Ends every session of `user` (removed on the admin page).
     pub(crate) fn end_user(&self, user: &str) {
         lock(&self.live).retain(|_, s| s.user != user);
+    }
+
+    /// Whether the session may go on, given its user's role in the store
+    /// now (`None`: the user is gone). A removed user's or a demoted one's
+    /// session ends here, however the change was made (admin page, API,
+    /// CLI through the service): the store is the one place they all write.
+    fn still_valid(&self, id: &str, now_role: Option<Role>) -> bool {
+        let mut live = lock(&self.live);
+        let Some(session) = live.get_mut(id) else { return false };
+        match now_role {
+            Some(role) if session.role.is_none_or(|was| role >= was) => {
+                session.role = Some(role);
+                true
+            }
+            _ => {
+                live.remove(id);
+                false
+            }
+        }
     }
 
     /// Queues a message for the next page the editor sees.
@@ -255,7 +284,24 @@ fn set_cookie(name: &str, value: &str, path: &str, max_age: Duration, secure: bo
 /// sent to `/login` (remembering where it was going) and a POST too; with
 /// one, a POST must carry the session's CSRF token or gets 403.
 pub(crate) async fn require_session(State(state): State<UiState>, request: Request, next: Next) -> Response {
-    let editor = cookie(request.headers(), SESSION_COOKIE).and_then(|id| state.inner.sessions.editor(id));
+    let mut editor = cookie(request.headers(), SESSION_COOKIE).and_then(|id| state.inner.sessions.editor(id));
+    if let Some(found) = &editor {
+        let name = found.name.clone();
+        let role = blocking(&state, move |ui| match ui.editorial.user(&name) {
+            Ok(user) => Ok(Some(user.role)),
+            Err(EditorialError::NoSuch { .. }) => Ok(None),
+            Err(other) => Err(other.into()),
+        })
+        .await;
+        match role {
+            Ok(role) if state.inner.sessions.still_valid(&found.session, role) => {}
+            Ok(_) => {
+                tracing::info!(user = %found.name, "session ended: the user was removed or lost a role");
+                editor = None;
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
     let Some(editor) = editor else {
         let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
         let login = if request.method() == Method::GET {
@@ -353,13 +399,16 @@ pub(crate) async fn login(State(state): State<UiState>, request: Request) -> Res
         // The slot goes with the work: a client that hangs up does not
         // free it while the check still runs.
         let _slot = slot;
-        Ok(ui.editorial.verify_user(&check_name, &password)?)
+        if !ui.editorial.verify_user(&check_name, &password)? {
+            return Ok(None);
+        }
+        Ok(Some(ui.editorial.user(&check_name)?.role))
     })
     .await;
     match verified {
-        Ok(true) => {
+        Ok(Some(role)) => {
             sessions.refund(&attempt, true);
-            let (id, _csrf) = sessions.create(&name);
+            let (id, _csrf) = sessions.create_as(&name, Some(role));
             tracing::info!(user = %name, "logged in");
             let options = &state.inner.options;
             let cookie = set_cookie(SESSION_COOKIE, &id, "/", options.session_ttl, options.secure_cookies);
@@ -370,7 +419,7 @@ pub(crate) async fn login(State(state): State<UiState>, request: Request) -> Res
             response.headers_mut().append(header::SET_COOKIE, gone);
             response
         }
-        Ok(false) => {
+        Ok(None) => {
             tracing::info!(user = %name, "login failed");
             render_login(&state, next.as_deref(), &name, Some("Wrong name or password."), StatusCode::UNAUTHORIZED)
         }
