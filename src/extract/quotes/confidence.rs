@@ -55,6 +55,7 @@ impl Basis {
                 FrameKind::PreviousSentence => 9,
                 FrameKind::ColonIntro => 10,
                 FrameKind::Weak => 15,
+                FrameKind::PreviousParagraph => 16,
             },
             Basis::SameParagraph => 11,
             Basis::Continuation => 12,
@@ -85,7 +86,7 @@ impl Mention {
 /// Pronouns are rarely scored there (`PolNeAR`'s source is the pronoun itself),
 /// so their column is mostly the prior. Rows 13 and 14 are set, not fitted:
 /// a credit line or an embed's account is declared by the page's markup.
-const TABLE: [[f32; 5]; 16] = [
+const TABLE: [[f32; 5]; 17] = [
     [0.97, 0.99, 0.61, 0.15, 0.81], // after, adjacent: (472,457) (973,961) (12,7) (7,0) (23,19)
     [0.87, 0.84, 0.70, 0.52, 0.67], // after, far: (56,49) (12,10) - (1,1) (5,3)
     [0.84, 0.93, 0.54, 0.22, 0.89], // before, near: (50,42) (114,106) (3,1) (8,1) (16,15)
@@ -102,6 +103,7 @@ const TABLE: [[f32; 5]; 16] = [
     [0.92, 0.85, 0.70, 0.40, 0.75], // credit line (set)
     [0.95, 0.95, 0.95, 0.95, 0.95], // embed account (set)
     [0.30, 0.30, 0.30, 0.30, 0.30], // a cue without a subject: never credits anyone
+    [0.60, 0.60, 0.50, 0.40, 0.50], // previous paragraph's last sentence: to fit
 ];
 
 /// The confidence of a speaker found by `basis` through `mention`.

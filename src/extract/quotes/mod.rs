@@ -34,7 +34,7 @@ mod via;
 use self::confidence::{Basis, Mention, calibrated};
 use self::credit::{credit_of, credited, strip_marks, trailing_attribution};
 use self::layout::{Para, is_running_text, layout};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::{Quote, QuoteKind};
 
@@ -376,7 +376,8 @@ fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
 
 /// `a` carried over to another quote by `basis` (no cue of its own).
 fn carried(a: Attribution, basis: Basis) -> Attribution {
-    let confidence = calibrated(basis, a.mention);
+    // Never surer than the attribution it carries.
+    let confidence = calibrated(basis, a.mention).min(a.confidence);
     Attribution { cue: None, confidence, ..a }
 }
 
@@ -441,7 +442,7 @@ fn find_within(blocks: &[Block], facts: &PageFacts, limit: usize) -> QuoteReport
         book,
         last_speaker: vec![None; paras.len()],
         quotes: Vec::new(),
-        seen: HashSet::new(),
+        seen: HashMap::new(),
         budget: Budget { spent: 0, limit, exhausted: false },
     };
     let mut cand_iter = cands.into_iter().peekable();
@@ -476,8 +477,8 @@ struct Finder<'p, 'b> {
     book: NameBook,
     last_speaker: Vec<Option<Attribution>>,
     quotes: Vec<Quote>,
-    /// Ids of the quotes so far: a repeated quote is kept once.
-    seen: HashSet<String>,
+    /// Ids of the quotes so far, with their index: a repeated quote is kept once.
+    seen: HashMap<String, usize>,
     budget: Budget,
 }
 
@@ -609,9 +610,24 @@ impl Finder<'_, '_> {
 
 impl Finder<'_, '_> {
     fn push(&mut self, mut quote: Quote) {
-        if quote.text.trim().is_empty() || !self.seen.insert(quote.id.clone()) {
+        if quote.text.trim().is_empty() {
             return;
         }
+        if let Some(&k) = self.seen.get(&quote.id) {
+            // The same words printed twice (a pull quote set in the body, a
+            // summary repeating a quote) are one utterance: the copy kept
+            // takes the surer attribution of the two.
+            let kept = &mut self.quotes[k];
+            if quote.speaker.is_some() && (kept.speaker.is_none() || quote.confidence > kept.confidence) {
+                kept.speaker = quote.speaker;
+                kept.speaker_mention = quote.speaker_mention;
+                kept.cue = quote.cue;
+                kept.via = quote.via;
+                kept.confidence = quote.confidence.clamp(0.0, 1.0);
+            }
+            return;
+        }
+        self.seen.insert(quote.id.clone(), self.quotes.len());
         quote.outlet.clone_from(&self.facts.outlet);
         quote.confidence = quote.confidence.clamp(0.0, 1.0);
         self.quotes.push(quote);
@@ -683,7 +699,19 @@ fn inherit(
         }
     }
     if wholly {
-        return last[prev].clone().map(|a| carried(a, Basis::Continuation));
+        if let Some(a) = &last[prev] {
+            return Some(carried(a.clone(), Basis::Continuation));
+        }
+        // A paragraph that quotes nobody introduces the speaker of the
+        // quote standing alone after it.
+        if is_running_text(paras[prev].block.kind)
+            && let Some(frame) = nearby::closing_subject(&paras[prev].tokens)
+        {
+            let a = resolve(book, &frame, paras[p].base);
+            if a.speaker.is_some() {
+                return Some(Attribution { cue: None, ..a });
+            }
+        }
     }
     None
 }
