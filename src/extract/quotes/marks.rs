@@ -197,6 +197,11 @@ mod tests {
     }
 
     #[test]
+    fn a_mistyped_opening_mark_after_the_words_closes() {
+        assert_eq!(quoted("“It is odd,“ said Ana Ruiz. “Very odd.”"), ["It is odd,", "Very odd."]);
+    }
+
+    #[test]
     fn every_mark_style() {
         assert_eq!(quoted("“A” ‘B’ «C» « D » „E“ ‚F‘ »G« 「H」 『I』"), ["A", "B", "C", "D", "E", "F", "G", "H", "I"]);
     }

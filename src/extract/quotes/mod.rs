@@ -744,6 +744,73 @@ mod tests {
         Block { kind: BlockKind::Paragraph, text, link_spans: Vec::new(), q_spans: Vec::new(), account: None }
     }
 
+    /// Each quote's text and speaker, for an article of these paragraphs.
+    fn speakers(paragraphs: &[&str]) -> Vec<(String, Option<String>)> {
+        let blocks: Vec<Block> = paragraphs.iter().map(|p| paragraph((*p).to_string())).collect();
+        find_quotes(&blocks, &PageFacts::default()).into_iter().map(|q| (q.text, q.speaker)).collect()
+    }
+
+    fn speaker_of(paragraphs: &[&str], quote_start: &str) -> Option<String> {
+        let all = speakers(paragraphs);
+        all.iter()
+            .find(|(t, _)| t.starts_with(quote_start))
+            .unwrap_or_else(|| panic!("no quote {quote_start}: {all:?}"))
+            .1
+            .clone()
+    }
+
+    #[test]
+    fn a_participle_takes_the_subject_after_an_opening_adverbial() {
+        let text = "Back in the spring, Mayor Ellen Roark toured the flooded streets, saying, “We will rebuild every house on this road.”";
+        assert_eq!(speaker_of(&[text], "We will rebuild").as_deref(), Some("Ellen Roark"));
+        let place =
+            "Here in Lowmoor, Roark stepped up her attack on the insurers, saying, “They have abandoned this town.”";
+        assert_eq!(speaker_of(&["Ellen Roark is the mayor.", place], "They have").as_deref(), Some("Ellen Roark"));
+    }
+
+    #[test]
+    fn a_participle_takes_the_subject_after_a_connective() {
+        let text =
+            "And then Roark went fully on the attack, saying, “Nobody in this town will pay for their mistakes.”";
+        assert_eq!(speaker_of(&["Mayor Ellen Roark spoke first.", text], "Nobody").as_deref(), Some("Ellen Roark"));
+    }
+
+    #[test]
+    fn an_affiliation_after_the_name_is_not_the_speaker() {
+        let text = "“The data leave no doubt,” said Tomas Brenner of the Northern Institute of Hydrology.";
+        assert_eq!(speaker_of(&[text], "The data").as_deref(), Some("Tomas Brenner"));
+    }
+
+    #[test]
+    fn the_hearer_before_a_colon_is_not_the_speaker() {
+        let text = "Brenner later on Friday told Radio Nord: “The river will rise again before the winter.”";
+        assert_eq!(speaker_of(&["Tomas Brenner studies rivers.", text], "The river").as_deref(), Some("Tomas Brenner"));
+    }
+
+    #[test]
+    fn a_bare_quote_paragraph_takes_the_person_the_paragraph_before_introduces() {
+        let intro = "Councillor Ines Varga is confident about the vote, partly because she sees the mayor as an ally.";
+        let paragraphs = [intro, "“We will win this one comfortably.”", "“And then we start on the housing plan.”"];
+        assert_eq!(speaker_of(&paragraphs, "We will win").as_deref(), Some("Ines Varga"));
+        assert_eq!(speaker_of(&paragraphs, "And then").as_deref(), Some("Ines Varga"));
+        // A word or two ("Pause.") introduces nobody; nor does a possessive.
+        assert_eq!(speaker_of(&["Pause.", "“Thank you all for coming tonight.”"], "Thank you"), None);
+        let possessive = "Varga’s plans for the bridge do not change the fact that the budget is short.";
+        assert_eq!(speaker_of(&[possessive, "“The council must find the money somewhere.”"], "The council"), None);
+    }
+
+    #[test]
+    fn a_repeated_quote_takes_the_speaker_of_its_attributed_copy() {
+        let paragraphs = [
+            "“Rents will rise again next year, and faster than wages.”",
+            "The city published its housing figures on Monday.",
+            "“Rents will rise again next year, and faster than wages,” said the economist Pavel Kroll.",
+        ];
+        let all = speakers(&paragraphs);
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(all[0].1.as_deref(), Some("Pavel Kroll"));
+    }
+
     #[test]
     fn a_page_over_the_step_budget_ends_in_a_note() {
         let blocks = [paragraph("“a” ".repeat(2000))];
