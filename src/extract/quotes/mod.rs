@@ -704,8 +704,11 @@ fn inherit(
         }
         // A paragraph that quotes nobody introduces the speaker of the
         // quote standing alone after it.
+        // A lone capitalized word opening the sentence must be a person the
+        // article already named ("Graffiti appeared overnight." introduces nobody).
         if is_running_text(paras[prev].block.kind)
-            && let Some(frame) = nearby::closing_subject(&paras[prev].tokens)
+            && let Some((frame, ambiguous)) = nearby::closing_subject(&paras[prev].tokens)
+            && !(ambiguous && matches!(&frame.subject, Subject::Name(n) if !book.knows(n, paras[p].base)))
         {
             let a = resolve(book, &frame, paras[p].base);
             if a.speaker.is_some() {
@@ -793,8 +796,10 @@ mod tests {
         let paragraphs = [intro, "“We will win this one comfortably.”", "“And then we start on the housing plan.”"];
         assert_eq!(speaker_of(&paragraphs, "We will win").as_deref(), Some("Ines Varga"));
         assert_eq!(speaker_of(&paragraphs, "And then").as_deref(), Some("Ines Varga"));
-        // A word or two ("Pause.") introduces nobody; nor does a possessive.
+        // A word or two ("Pause.") introduces nobody; nor does a possessive,
+        // or a capitalized word opening the sentence that names no one.
         assert_eq!(speaker_of(&["Pause.", "“Thank you all for coming tonight.”"], "Thank you"), None);
+        assert_eq!(speaker_of(&["Graffiti appeared on the bridge.", "“Nothing here is for sale.”"], "Nothing"), None);
         let possessive = "Varga’s plans for the bridge do not change the fact that the budget is short.";
         assert_eq!(speaker_of(&[possessive, "“The council must find the money somewhere.”"], "The council"), None);
     }

@@ -81,8 +81,10 @@ const TERM_WORDS: usize = 4;
 /// person the sentence opens on ("Jane Doe is upbeat about the vote."),
 /// its cue's subject, or the only person it names ("… since Doe spoke
 /// only in generalities."). Journalists introduce a speaker and then let
-/// the quote stand alone.
-pub fn closing_subject(tokens: &[Token]) -> Option<Frame> {
+/// the quote stand alone. The flag is true when the subject is one
+/// capitalized word opening the sentence, which may be a common noun
+/// ("Graffiti appeared overnight."): the caller checks it is a known name.
+pub fn closing_subject(tokens: &[Token]) -> Option<(Frame, bool)> {
     let mut end = tokens.len();
     while end > 0 && !tokens[end - 1].is_word() && tokens[end - 1].quote.is_none() {
         end -= 1;
@@ -109,17 +111,23 @@ pub fn closing_subject(tokens: &[Token]) -> Option<Frame> {
         }
         _ => false,
     };
-    let subject = leading_name(tokens, start, end)
-        .filter(|s| matches!(s, Subject::Name(_) | Subject::Pronoun(_)) && !possessive(s))
-        .or_else(|| sentence_subject(tokens, start, end).filter(|s| !possessive(s)))?;
-    Some(Frame {
+    let leading = leading_name(tokens, start, end)
+        .filter(|s| matches!(s, Subject::Name(_) | Subject::Pronoun(_)) && !possessive(s));
+    let opens = |s: &Subject| {
+        matches!(s, Subject::Name(n) if n.words.len() == 1
+            && tokens[start..end].iter().find(|t| t.is_word()).is_some_and(|t| t.text == n.words[0]))
+    };
+    let subject = leading.or_else(|| sentence_subject(tokens, start, end).filter(|s| !possessive(s)))?;
+    let ambiguous = opens(&subject);
+    let frame = Frame {
         subject,
         cue: String::new(),
         via: None,
         confidence: 0.6,
         adjacent: false,
         kind: FrameKind::PreviousParagraph,
-    })
+    };
+    Some((frame, ambiguous))
 }
 
 /// The speaker a paragraph ending in a colon introduces ("Jane Doe said:"),
