@@ -800,6 +800,11 @@ mod tests {
         // or a capitalized word opening the sentence that names no one.
         assert_eq!(speaker_of(&["Pause.", "“Thank you all for coming tonight.”"], "Thank you"), None);
         assert_eq!(speaker_of(&["Graffiti appeared on the bridge.", "“Nothing here is for sale.”"], "Nothing"), None);
+        // Nor a description: "Police said …" is about something else.
+        assert_eq!(
+            speaker_of(&["Police said they were looking into it.", "“Nothing here is for sale.”"], "Nothing"),
+            None
+        );
         let possessive = "Varga’s plans for the bridge do not change the fact that the budget is short.";
         assert_eq!(speaker_of(&[possessive, "“The council must find the money somewhere.”"], "The council"), None);
     }

@@ -117,7 +117,12 @@ pub fn closing_subject(tokens: &[Token]) -> Option<(Frame, bool)> {
         matches!(s, Subject::Name(n) if n.words.len() == 1
             && tokens[start..end].iter().find(|t| t.is_word()).is_some_and(|t| t.text == n.words[0]))
     };
-    let subject = leading.or_else(|| sentence_subject(tokens, start, end).filter(|s| !possessive(s)))?;
+    // As after a quote: a description ("Police said they were
+    // investigating") is too often about something else to credit.
+    let subject = leading.or_else(|| {
+        sentence_subject(tokens, start, end)
+            .filter(|s| matches!(s, Subject::Name(_) | Subject::Pronoun(_)) && !possessive(s))
+    })?;
     let ambiguous = opens(&subject);
     let frame = Frame {
         subject,
