@@ -55,6 +55,7 @@ impl Basis {
                 FrameKind::PreviousSentence => 9,
                 FrameKind::ColonIntro => 10,
                 FrameKind::Weak => 15,
+                FrameKind::PreviousParagraph => 16,
             },
             Basis::SameParagraph => 11,
             Basis::Continuation => 12,
@@ -85,23 +86,26 @@ impl Mention {
 /// Pronouns are rarely scored there (`PolNeAR`'s source is the pronoun itself),
 /// so their column is mostly the prior. Rows 13 and 14 are set, not fitted:
 /// a credit line or an embed's account is declared by the page's markup.
-const TABLE: [[f32; 5]; 16] = [
-    [0.97, 0.99, 0.61, 0.15, 0.81], // after, adjacent: (472,457) (973,961) (12,7) (7,0) (23,19)
-    [0.87, 0.84, 0.70, 0.52, 0.67], // after, far: (56,49) (12,10) - (1,1) (5,3)
-    [0.84, 0.93, 0.54, 0.22, 0.89], // before, near: (50,42) (114,106) (3,1) (8,1) (16,15)
+/// A carried attribution (same paragraph, continuation) is never surer than
+/// the one it carries: the caller takes the lower of the two.
+const TABLE: [[f32; 5]; 17] = [
+    [0.97, 0.99, 0.61, 0.15, 0.81], // after, adjacent: (475,462) (976,964) (12,7) (7,0) (23,19)
+    [0.89, 0.79, 0.70, 0.52, 0.67], // after, far: (56,50) (13,10) - (1,1) (5,3)
+    [0.86, 0.94, 0.47, 0.22, 0.89], // before, near: (50,43) (110,104) (2,0) (8,1) (16,15)
     [0.74, 0.89, 0.56, 0.40, 0.80], // before, far: (10,7) (19,17) (1,0) - (1,1)
-    [0.68, 0.80, 0.70, 0.40, 0.75], // participle: (1,0) (9,7)
-    [0.85, 0.89, 0.70, 0.40, 0.75], // name and colon: (7,6) (4,4)
+    [0.68, 0.89, 0.70, 0.40, 0.75], // participle: (1,0) (14,13)
+    [0.89, 0.89, 0.70, 0.40, 0.75], // name and colon: (6,6) (4,4)
     [0.89, 0.83, 0.70, 0.40, 0.75], // colon clause subject: (2,2) (11,9)
     [0.85, 0.85, 0.70, 0.40, 0.75], // topic: no cases
     [0.65, 0.65, 0.60, 0.40, 0.60], // next sentence: no cases; below "previous"'s peers
-    [0.68, 0.57, 0.60, 0.40, 0.60], // previous sentence: (1,0) (2,0)
+    [0.68, 0.57, 0.60, 0.40, 0.60], // previous sentence: (1,0) (1,0)
     [0.89, 0.89, 0.70, 0.40, 0.75], // previous paragraph's colon: (5,5) (5,5)
-    [0.96, 0.99, 0.76, 0.27, 0.80], // same paragraph's previous quote: (257,247) (478,474) (1,1) (2,0) (11,9)
-    [0.89, 0.95, 0.56, 0.40, 0.75], // continuation paragraph: (9,9) (28,27) (1,0)
+    [0.97, 0.99, 0.80, 0.27, 0.80], // same paragraph's previous quote: (260,252) (476,474) (2,2) (2,0) (11,9)
+    [0.89, 0.95, 0.56, 0.40, 0.75], // continuation paragraph: (9,9) (31,30) (1,0)
     [0.92, 0.85, 0.70, 0.40, 0.75], // credit line (set)
     [0.95, 0.95, 0.95, 0.95, 0.95], // embed account (set)
     [0.30, 0.30, 0.30, 0.30, 0.30], // a cue without a subject: never credits anyone
+    [0.75, 0.80, 0.60, 0.40, 0.60], // closing sentence of the paragraph before: - (4,3); unfitted cells below its peers
 ];
 
 /// The confidence of a speaker found by `basis` through `mention`.

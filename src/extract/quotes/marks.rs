@@ -28,7 +28,9 @@ fn closers(open: char) -> Option<&'static [char]> {
     Some(match open {
         // Typographers mix curly and straight marks (“… ," and "… ”): the
         // other style closes too, when it stands in a closing position.
-        '“' => &['”', '"'],
+        // A second “ after the words, before a space (“It's unusual,“
+        // said …), is a mistyped closing mark.
+        '“' => &['”', '"', '“'],
         // German „…“ and Polish/Hungarian „…”.
         '„' => &['“', '”'],
         '‘' => &['’'],
@@ -129,6 +131,11 @@ pub fn scan(chars: &[char]) -> Vec<MarkSpan> {
                 '\'' | '’' => closing_position(chars, i, c) && !is_possessive(chars, i, c),
                 // The other style closes only from a closing position.
                 '"' if stack[depth].0 != '"' => closing_position(chars, i, c) && !opening_position(chars, i, c),
+                '“' if stack[depth].0 == '“' => {
+                    closing_position(chars, i, c)
+                        && !opening_position(chars, i, c)
+                        && chars.get(i + 1).is_none_or(|n| is_space(*n))
+                }
                 '”' if stack[depth].0 == '"' => closing_position(chars, i, c),
                 '"' => !(opening_position(chars, i, c) && !closing_position(chars, i, c) && stack.len() > depth + 1),
                 _ => true,
@@ -187,6 +194,11 @@ mod tests {
         assert_eq!(quoted("'We back the students' union,' he said."), ["We back the students' union,"]);
         assert_eq!(quoted("It's rock 'n' roll, 'em all."), Vec::<String>::new());
         assert_eq!(quoted("'It is over,' she said."), ["It is over,"]);
+    }
+
+    #[test]
+    fn a_mistyped_opening_mark_after_the_words_closes() {
+        assert_eq!(quoted("“It is odd,“ said Ana Ruiz. “Very odd.”"), ["It is odd,", "Very odd."]);
     }
 
     #[test]

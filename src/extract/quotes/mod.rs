@@ -34,7 +34,7 @@ mod via;
 use self::confidence::{Basis, Mention, calibrated};
 use self::credit::{credit_of, credited, strip_marks, trailing_attribution};
 use self::layout::{Para, is_running_text, layout};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::{Quote, QuoteKind};
 
@@ -376,7 +376,8 @@ fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
 
 /// `a` carried over to another quote by `basis` (no cue of its own).
 fn carried(a: Attribution, basis: Basis) -> Attribution {
-    let confidence = calibrated(basis, a.mention);
+    // Never surer than the attribution it carries.
+    let confidence = calibrated(basis, a.mention).min(a.confidence);
     Attribution { cue: None, confidence, ..a }
 }
 
@@ -441,7 +442,7 @@ fn find_within(blocks: &[Block], facts: &PageFacts, limit: usize) -> QuoteReport
         book,
         last_speaker: vec![None; paras.len()],
         quotes: Vec::new(),
-        seen: HashSet::new(),
+        seen: HashMap::new(),
         budget: Budget { spent: 0, limit, exhausted: false },
     };
     let mut cand_iter = cands.into_iter().peekable();
@@ -476,8 +477,8 @@ struct Finder<'p, 'b> {
     book: NameBook,
     last_speaker: Vec<Option<Attribution>>,
     quotes: Vec<Quote>,
-    /// Ids of the quotes so far: a repeated quote is kept once.
-    seen: HashSet<String>,
+    /// Ids of the quotes so far, with their index: a repeated quote is kept once.
+    seen: HashMap<String, usize>,
     budget: Budget,
 }
 
@@ -609,9 +610,24 @@ impl Finder<'_, '_> {
 
 impl Finder<'_, '_> {
     fn push(&mut self, mut quote: Quote) {
-        if quote.text.trim().is_empty() || !self.seen.insert(quote.id.clone()) {
+        if quote.text.trim().is_empty() {
             return;
         }
+        if let Some(&k) = self.seen.get(&quote.id) {
+            // The same words printed twice (a pull quote set in the body, a
+            // summary repeating a quote) are one utterance: the copy kept
+            // takes the surer attribution of the two.
+            let kept = &mut self.quotes[k];
+            if quote.speaker.is_some() && (kept.speaker.is_none() || quote.confidence > kept.confidence) {
+                kept.speaker = quote.speaker;
+                kept.speaker_mention = quote.speaker_mention;
+                kept.cue = quote.cue;
+                kept.via = quote.via;
+                kept.confidence = quote.confidence.clamp(0.0, 1.0);
+            }
+            return;
+        }
+        self.seen.insert(quote.id.clone(), self.quotes.len());
         quote.outlet.clone_from(&self.facts.outlet);
         quote.confidence = quote.confidence.clamp(0.0, 1.0);
         self.quotes.push(quote);
@@ -683,7 +699,22 @@ fn inherit(
         }
     }
     if wholly {
-        return last[prev].clone().map(|a| carried(a, Basis::Continuation));
+        if let Some(a) = &last[prev] {
+            return Some(carried(a.clone(), Basis::Continuation));
+        }
+        // A paragraph that quotes nobody introduces the speaker of the
+        // quote standing alone after it.
+        // A lone capitalized word opening the sentence must be a person the
+        // article already named ("Graffiti appeared overnight." introduces nobody).
+        if is_running_text(paras[prev].block.kind)
+            && let Some((frame, ambiguous)) = nearby::closing_subject(&paras[prev].tokens)
+            && !(ambiguous && matches!(&frame.subject, Subject::Name(n) if !book.knows(n, paras[p].base)))
+        {
+            let a = resolve(book, &frame, paras[p].base);
+            if a.speaker.is_some() {
+                return Some(Attribution { cue: None, ..a });
+            }
+        }
     }
     None
 }
@@ -714,6 +745,80 @@ mod tests {
 
     fn paragraph(text: String) -> Block {
         Block { kind: BlockKind::Paragraph, text, link_spans: Vec::new(), q_spans: Vec::new(), account: None }
+    }
+
+    /// Each quote's text and speaker, for an article of these paragraphs.
+    fn speakers(paragraphs: &[&str]) -> Vec<(String, Option<String>)> {
+        let blocks: Vec<Block> = paragraphs.iter().map(|p| paragraph((*p).to_string())).collect();
+        find_quotes(&blocks, &PageFacts::default()).into_iter().map(|q| (q.text, q.speaker)).collect()
+    }
+
+    fn speaker_of(paragraphs: &[&str], quote_start: &str) -> Option<String> {
+        let all = speakers(paragraphs);
+        all.iter()
+            .find(|(t, _)| t.starts_with(quote_start))
+            .unwrap_or_else(|| panic!("no quote {quote_start}: {all:?}"))
+            .1
+            .clone()
+    }
+
+    #[test]
+    fn a_participle_takes_the_subject_after_an_opening_adverbial() {
+        let text = "Back in the spring, Mayor Ellen Roark toured the flooded streets, saying, “We will rebuild every house on this road.”";
+        assert_eq!(speaker_of(&[text], "We will rebuild").as_deref(), Some("Ellen Roark"));
+        let place =
+            "Here in Lowmoor, Roark stepped up her attack on the insurers, saying, “They have abandoned this town.”";
+        assert_eq!(speaker_of(&["Ellen Roark is the mayor.", place], "They have").as_deref(), Some("Ellen Roark"));
+    }
+
+    #[test]
+    fn a_participle_takes_the_subject_after_a_connective() {
+        let text =
+            "And then Roark went fully on the attack, saying, “Nobody in this town will pay for their mistakes.”";
+        assert_eq!(speaker_of(&["Mayor Ellen Roark spoke first.", text], "Nobody").as_deref(), Some("Ellen Roark"));
+    }
+
+    #[test]
+    fn an_affiliation_after_the_name_is_not_the_speaker() {
+        let text = "“The data leave no doubt,” said Tomas Brenner of the Northern Institute of Hydrology.";
+        assert_eq!(speaker_of(&[text], "The data").as_deref(), Some("Tomas Brenner"));
+    }
+
+    #[test]
+    fn the_hearer_before_a_colon_is_not_the_speaker() {
+        let text = "Brenner later on Friday told Radio Nord: “The river will rise again before the winter.”";
+        assert_eq!(speaker_of(&["Tomas Brenner studies rivers.", text], "The river").as_deref(), Some("Tomas Brenner"));
+    }
+
+    #[test]
+    fn a_bare_quote_paragraph_takes_the_person_the_paragraph_before_introduces() {
+        let intro = "Councillor Ines Varga is confident about the vote, partly because she sees the mayor as an ally.";
+        let paragraphs = [intro, "“We will win this one comfortably.”", "“And then we start on the housing plan.”"];
+        assert_eq!(speaker_of(&paragraphs, "We will win").as_deref(), Some("Ines Varga"));
+        assert_eq!(speaker_of(&paragraphs, "And then").as_deref(), Some("Ines Varga"));
+        // A word or two ("Pause.") introduces nobody; nor does a possessive,
+        // or a capitalized word opening the sentence that names no one.
+        assert_eq!(speaker_of(&["Pause.", "“Thank you all for coming tonight.”"], "Thank you"), None);
+        assert_eq!(speaker_of(&["Graffiti appeared on the bridge.", "“Nothing here is for sale.”"], "Nothing"), None);
+        // Nor a description: "Police said …" is about something else.
+        assert_eq!(
+            speaker_of(&["Police said they were looking into it.", "“Nothing here is for sale.”"], "Nothing"),
+            None
+        );
+        let possessive = "Varga’s plans for the bridge do not change the fact that the budget is short.";
+        assert_eq!(speaker_of(&[possessive, "“The council must find the money somewhere.”"], "The council"), None);
+    }
+
+    #[test]
+    fn a_repeated_quote_takes_the_speaker_of_its_attributed_copy() {
+        let paragraphs = [
+            "“Rents will rise again next year, and faster than wages.”",
+            "The city published its housing figures on Monday.",
+            "“Rents will rise again next year, and faster than wages,” said the economist Pavel Kroll.",
+        ];
+        let all = speakers(&paragraphs);
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(all[0].1.as_deref(), Some("Pavel Kroll"));
     }
 
     #[test]

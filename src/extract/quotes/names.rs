@@ -460,6 +460,13 @@ impl NameBook {
         name.text()
     }
 
+    /// Whether `name` is known before `pos` as a person: the surname of a
+    /// full name, or a speaker already credited under these words.
+    pub fn knows(&self, name: &Name, pos: usize) -> bool {
+        name.words.last().is_some_and(|last| self.by_surname.contains_key(last))
+            || self.before(pos).any(|m| m.person && m.name.words == name.words)
+    }
+
     /// Whether mentions `a` and `b` may be one person: the same words, or one
     /// is the other's surname alone.
     fn same_person_words(a: &[String], b: &[String]) -> bool {

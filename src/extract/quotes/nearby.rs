@@ -1,12 +1,15 @@
 //! Frames from the sentences around a quote that has none of its own: the
-//! sentence before it in its paragraph, or a previous paragraph ending in a
-//! colon ("Jane Doe said:").
+//! sentence before it in its paragraph, a previous paragraph ending in a
+//! colon ("Jane Doe said:"), or the last sentence of a previous paragraph
+//! that quotes nobody ("Jane Doe is upbeat about the vote.").
 //!
 //! Must not: look beyond the paragraph it is given. Main entries:
-//! [`previous_sentence`], [`colon_intro`].
+//! [`previous_sentence`], [`colon_intro`], [`closing_subject`].
 
 use super::names::{Subject, read_name, run_left, run_right};
-use super::speaker::{Frame, FrameKind, WINDOW_LIMIT, cue_text, find_cue, first_person, subject_of, window_before};
+use super::speaker::{
+    Frame, FrameKind, WINDOW_LIMIT, cue_text, find_cue, first_person, leading_name, subject_of, window_before,
+};
 use super::text::{Token, ends_sentence};
 use super::via::find_via;
 
@@ -36,10 +39,16 @@ pub fn previous_sentence(tokens: &[Token], qa: usize) -> Option<Frame> {
         adjacent: false,
         kind: FrameKind::PreviousSentence,
     };
+    sentence_subject(tokens, start, end).map(frame)
+}
+
+/// Who the sentence `[start, end)` is about: its cue's subject, else the
+/// only person it names.
+fn sentence_subject(tokens: &[Token], start: usize, end: usize) -> Option<Subject> {
     let mut hi = end;
     while let Some(cue) = find_cue(tokens, start, hi, true) {
         if let Some(subject) = subject_of(tokens, start, end, &cue) {
-            return (subject != Subject::Unknown).then(|| frame(subject));
+            return (subject != Subject::Unknown).then_some(subject);
         }
         hi = cue.start;
     }
@@ -58,9 +67,72 @@ pub fn previous_sentence(tokens: &[Token], qa: usize) -> Option<Frame> {
         }
     }
     match names.as_slice() {
-        [only] => Some(frame(Subject::Name(only.clone()))),
+        [only] => Some(Subject::Name(only.clone())),
         _ => None,
     }
+}
+
+/// Most words a quote inside a sentence may have and still be read as a
+/// term ("what “go after them” means") rather than speech of its own.
+const TERM_WORDS: usize = 4;
+
+/// The speaker of a paragraph wholly a quote, read from the last sentence
+/// of the paragraph before it when that paragraph quotes nobody: the
+/// person the sentence opens on ("Jane Doe is upbeat about the vote."),
+/// its cue's subject, or the only person it names ("… since Doe spoke
+/// only in generalities."). Journalists introduce a speaker and then let
+/// the quote stand alone. The flag is true when the subject is one
+/// capitalized word opening the sentence, which may be a common noun
+/// ("Graffiti appeared overnight."): the caller checks it is a known name.
+pub fn closing_subject(tokens: &[Token]) -> Option<(Frame, bool)> {
+    let mut end = tokens.len();
+    while end > 0 && !tokens[end - 1].is_word() && tokens[end - 1].quote.is_none() {
+        end -= 1;
+    }
+    let floor = end.saturating_sub(WINDOW_LIMIT);
+    let mut start = end;
+    while start > floor && !ends_sentence(tokens, start - 1) {
+        start -= 1;
+    }
+    // A sentence of a word or two ("Pause.") is a stage direction or a
+    // heading, not an introduction.
+    let words = tokens[start..end].iter().filter(|t| t.is_word() && t.quote.is_none()).count();
+    if words < 3 || tokens[start..end].iter().filter(|t| t.quote.is_some() && t.is_word()).count() > TERM_WORDS {
+        return None;
+    }
+    // "Doe's reversals do not …": a possessive opens on what is said
+    // about a person, not on its speaker.
+    let possessive = |s: &Subject| match s {
+        Subject::Name(name) => {
+            let last = name.words.last().map_or("", String::as_str);
+            tokens[start..end]
+                .iter()
+                .any(|t| t.is_word() && (t.text == format!("{last}'s") || t.text == format!("{last}’s")))
+        }
+        _ => false,
+    };
+    let leading = leading_name(tokens, start, end)
+        .filter(|s| matches!(s, Subject::Name(_) | Subject::Pronoun(_)) && !possessive(s));
+    let opens = |s: &Subject| {
+        matches!(s, Subject::Name(n) if n.words.len() == 1
+            && tokens[start..end].iter().find(|t| t.is_word()).is_some_and(|t| t.text == n.words[0]))
+    };
+    // As after a quote: a description ("Police said they were
+    // investigating") is too often about something else to credit.
+    let subject = leading.or_else(|| {
+        sentence_subject(tokens, start, end)
+            .filter(|s| matches!(s, Subject::Name(_) | Subject::Pronoun(_)) && !possessive(s))
+    })?;
+    let ambiguous = opens(&subject);
+    let frame = Frame {
+        subject,
+        cue: String::new(),
+        via: None,
+        confidence: 0.6,
+        adjacent: false,
+        kind: FrameKind::PreviousParagraph,
+    };
+    Some((frame, ambiguous))
 }
 
 /// The speaker a paragraph ending in a colon introduces ("Jane Doe said:"),

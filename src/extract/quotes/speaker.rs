@@ -8,6 +8,7 @@
 //! pronouns and surnames needs the whole article and happens in the parent
 //! module. Must not: look beyond its paragraph. Main type: [`Frame`].
 
+use super::lexicon::STOP_CAPS;
 use super::lexicon::{AUXILIARIES, CueClass, DESCRIPTION_NOUNS, ROLES, match_cue, pronoun_gender};
 use super::names::{Name, Subject, read_name, run_left, run_right};
 use super::persian::{persian_coordinated, persian_left, persian_name};
@@ -52,6 +53,8 @@ pub enum FrameKind {
     PreviousSentence,
     /// The previous paragraph ending in a colon.
     ColonIntro,
+    /// The last sentence of a previous paragraph that quotes nobody.
+    PreviousParagraph,
 }
 
 /// Determiners skipped before a description or a name.
@@ -138,6 +141,9 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
         return Some(Subject::Pronoun(gender));
     }
     let mut head = None;
+    // A name read as a modifier, kept when nothing better follows ("said
+    // one Trump confidant" credits Trump rather than nobody).
+    let mut modifier_name = None;
     let mut i = from;
     while i < hi && i < from + 7 {
         let t = &tokens[i];
@@ -151,12 +157,36 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
             // president Tom Fitton": a capitalized modifier (a party, an
             // organisation) before a role noun and the name proper.
             let role_gap = |k: usize| {
-                tokens[end..k].iter().all(|n| n.is_word() && !n.is_capitalized() && !STOPS.contains(&n.lower.as_str()))
+                tokens[end..k].iter().all(|n| {
+                    n.is_word()
+                        && !n.is_capitalized()
+                        && !STOPS.contains(&n.lower.as_str())
+                        && !DETERMINERS.contains(&n.lower.as_str())
+                        && !matches!(n.lower.as_str(), "of" | "for" | "de" | "du" | "des")
+                })
             };
             let modifier = tokens.get(end).is_some_and(|n| n.is_word() && !n.is_capitalized())
                 && (end + 1..hi.min(end + 4))
                     .any(|k| tokens[k].is_capitalized() && role_gap(k) && run_right(tokens, k, hi) >= k + 2);
-            if possessive || modifier {
+            // "posted a Twitter comment", "a tweet about the Orlando
+            // tragedy": after a determiner, a name followed by a common
+            // noun modifies a thing; people's names take no article. (A
+            // speaking noun, "the Obama campaign", keeps the name.)
+            let determined = i > from && DETERMINERS.contains(&tokens[i - 1].lower.as_str());
+            let noun_after = tokens.get(end).is_some_and(|n| {
+                end < hi
+                    && n.is_word()
+                    && !n.is_capitalized()
+                    && n.quote.is_none()
+                    && !STOPS.contains(&n.lower.as_str())
+                    && !DESCRIPTION_NOUNS.contains(&n.lower.as_str())
+                    && !ROLES.contains(&n.lower.as_str())
+                    && !["er", "or", "ist", "ian", "man", "woman", "ess"].iter().any(|x| n.lower.ends_with(x))
+            });
+            if possessive || modifier || (determined && noun_after) {
+                if determined && noun_after && modifier_name.is_none() {
+                    modifier_name = read_name(tokens, i, end);
+                }
                 i = end;
                 continue;
             }
@@ -177,7 +207,7 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
         }
         i += 1;
     }
-    described(tokens, from, head)
+    described(tokens, from, head).or_else(|| modifier_name.map(Subject::Name))
 }
 
 /// The description whose head noun is token `head`, its phrase read from
@@ -245,6 +275,12 @@ fn subject_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject
             if full || !named {
                 return Some(subject);
             }
+        }
+        // "Here in Columbia, Sanders stepped up …, saying": before a
+        // participle the commas close a clause, not an apposition; the
+        // participle's own rule reads the sentence's subject.
+        if tokens[cue_start].lower.ends_with("ing") {
+            return None;
         }
         // An apposition: look for its opening comma.
         let back = (j - 1).saturating_sub(12).max(lo);
@@ -322,10 +358,14 @@ fn participle_subject(tokens: &[Token], lo: usize, cue: &Cue) -> Option<Subject>
 /// The pronoun or person's name (an organisation's too when possessive:
 /// "Clinton's response was") that the sentence `[start, end)` opens on,
 /// followed by a lower-case word (its verb or noun).
-fn leading_name(tokens: &[Token], start: usize, end: usize) -> Option<Subject> {
-    let first = (start..end).find(|&k| tokens[k].is_word())?;
-    let t = &tokens[first];
-    if t.quote.is_some() || (first > start && tokens[start..first].iter().any(|t| t.quote.is_some())) {
+pub(super) fn leading_name(tokens: &[Token], start: usize, end: usize) -> Option<Subject> {
+    let mut first = (start..end).find(|&k| tokens[k].is_word())?;
+    if tokens[start..=first].iter().any(|t| t.quote.is_some()) {
+        return None;
+    }
+    first = past_sentence_opener(tokens, first, end);
+    let t = tokens.get(first).filter(|_| first < end)?;
+    if t.quote.is_some() {
         return None;
     }
     if let Some(gender) = pronoun_gender(&t.lower) {
@@ -337,6 +377,39 @@ fn leading_name(tokens: &[Token], start: usize, end: usize) -> Option<Subject> {
     let run = run_right(tokens, first, end);
     let followed = tokens.get(run).is_some_and(|n| run < end && n.is_word() && !n.is_capitalized());
     read_name(tokens, first, run).filter(|n| !n.is_org() && followed).map(Subject::Name)
+}
+
+/// Where the subject of a sentence whose first word is token `first` starts:
+/// after a short adverbial closed by a comma ("Back in 1999, Trump …",
+/// "Here in Columbia, Sanders …"), then after a connective and one adverb
+/// ("And then Trump went …"). A name closed by the comma ("Trump, 70, …")
+/// is the subject itself.
+fn past_sentence_opener(tokens: &[Token], first: usize, end: usize) -> usize {
+    let mut at = first;
+    if pronoun_gender(&tokens[at].lower).is_some() {
+        return at;
+    }
+    let comma = (at..end.min(at + 7)).find(|&k| !tokens[k].is_word() || tokens[k].quote.is_some());
+    if let Some(c) = comma.filter(|&c| tokens[c].is_punct(',') && tokens[c].quote.is_none())
+        && !(tokens[at].is_capitalized()
+            && run_right(tokens, at, end) == c
+            && !STOP_CAPS.contains(&tokens[at].text.as_str()))
+        && let Some(next) = (c + 1..end).find(|&k| tokens[k].is_word())
+    {
+        at = next;
+    }
+    let opener = |t: &Token| {
+        STOP_CAPS.contains(&t.text.as_str())
+            && !DETERMINERS.contains(&t.lower.as_str())
+            && pronoun_gender(&t.lower).is_none()
+    };
+    if tokens.get(at).is_some_and(|t| at < end && opener(t)) {
+        at += 1;
+        if tokens.get(at).is_some_and(|t| at < end && t.is_word() && !t.is_capitalized() && t.quote.is_none()) {
+            at += 1;
+        }
+    }
+    at
 }
 
 /// The start of the sentence holding token `lo`, reading back over no quote
@@ -728,8 +801,11 @@ fn colon_frame(tokens: &[Token], pre_lo: usize, qa: usize, via: Option<&String>)
         let dashed = first > pre_lo
             && tokens[first - 1].kind == super::text::TokenKind::Punct
             && tokens[first - 1].text.starts_with(['-', '—', '–']);
+        // "Priebus later told Fox News: “…”": a verb of saying before the
+        // name makes it the hearer, not a heading.
         if start < qa - 1
-            && (start == pre_lo_words(tokens, pre_lo, start) || dashed)
+            && (start == pre_lo_words(tokens, pre_lo, start) && find_cue(tokens, pre_lo, start, false).is_none()
+                || dashed)
             && let Some(name) = read_name(tokens, start, qa - 1)
         {
             return Some(Frame {

@@ -163,6 +163,9 @@ pub fn ends_sentence(tokens: &[Token], i: usize) -> bool {
                 n.is_punct(')')
                     || n.is_punct(',')
                     || (n.is_word() && n.text.chars().next().is_some_and(char::is_lowercase))
+                    // "a D.C.-based strategist": a hyphen touching the stop
+                    // joins the abbreviation to its next word.
+                    || (n.start == token.end && n.is_punct('-'))
             }) {
                 return false;
             }
@@ -204,5 +207,12 @@ mod tests {
         let tokens = tokenize(&chars);
         let ends: Vec<bool> = (0..tokens.len()).map(|i| ends_sentence(&tokens, i)).collect();
         assert_eq!(ends, [false, false, false, false, true, false]);
+    }
+
+    #[test]
+    fn an_abbreviation_joined_by_a_hyphen_does_not_end_a_sentence() {
+        let chars: Vec<char> = "a U.K.-based charity".chars().collect();
+        let tokens = tokenize(&chars);
+        assert!((0..tokens.len()).all(|i| !ends_sentence(&tokens, i)), "{tokens:?}");
     }
 }
