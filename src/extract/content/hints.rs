@@ -201,6 +201,24 @@ pub(super) fn hidden(element: &Element) -> bool {
     })
 }
 
+/// Blanks `overflow-hidden`, `overflow-x-hidden` and `overflow-y-hidden`
+/// in place (same length), so that only boxes named hidden read as hidden.
+fn blank_overflow_hidden(buf: &mut String) {
+    let mut from = 0;
+    while let Some(found) = buf[from..].find("overflow-") {
+        let start = from + found;
+        let mut end = start + "overflow-".len();
+        if buf[end..].starts_with("x-") || buf[end..].starts_with("y-") {
+            end += 2;
+        }
+        if buf[end..].starts_with("hidden") {
+            end += "hidden".len();
+            buf.replace_range(start..end, &"_".repeat(end - start));
+        }
+        from = end;
+    }
+}
+
 /// A semantic container of the main content: `<main>`, `<article>`,
 /// `[role=main]`, or schema.org's `articleBody`/`text` properties.
 pub(super) fn landmark(element: &Element, name: &str) -> bool {
@@ -237,6 +255,9 @@ pub(super) const SOFT: &[&str] = &[
     "supplemental",
     "rss",
     "tags",
+    // Layout wrappers are named for the sidebar they hold beside the body
+    // (`sidebar-container`, `page-with-sidebar`): read, kept when they hold it.
+    "sidebar",
 ];
 
 /// Class or id words that make an element boilerplate even when it holds
@@ -269,7 +290,6 @@ pub(super) const HARD: &[&str] = &[
     "modal",
     "paywall",
     "agegate",
-    "sidebar",
     "footer",
     "menu",
     "navbar",
@@ -312,6 +332,9 @@ pub(super) const NEGATIVE: &[&str] = &[
     "sponsor",
     "shopping",
     "tags",
+    // Layout wrappers are named for the sidebar they hold beside the body
+    // (`sidebar-container`, `page-with-sidebar`): read, kept when they hold it.
+    "sidebar",
     "widget",
     "byline",
     "author",
@@ -357,6 +380,9 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     while let Some(at) = buf.find("label-hidden") {
         buf.replace_range(at..at + "label-hidden".len(), "label_______");
     }
+    // Utility classes (`overflow-hidden`, `overflow-x-hidden`) clip a box's
+    // overflow; they do not hide the box.
+    blank_overflow_hidden(buf);
     let text = buf.as_str();
     let mut hints = Hints::default();
     // The lower-cased class and id, without allocating each again.

@@ -310,6 +310,38 @@ mod tests {
         assert!(got.iter().any(|(_, t)| t.contains("council")));
     }
 
+    /// A short box of prose elsewhere on the page: enough text that the
+    /// strict pass stands and no relaxed pass hides a filter's mistake.
+    const NOTE: &str = "<div class=\"note\"><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p></div>";
+
+    #[test]
+    fn a_layout_wrapper_named_for_its_sidebar_keeps_the_body_it_holds() {
+        let html = format!(
+            r#"<html><body>{NOTE}<div class="sidebar-container"><div class="post-body"><p>{PARA}</p><p>{PARA} Again.</p>
+            <p>{PARA} Third.</p><p>{PARA} Fourth.</p><p>{PARA} Fifth.</p><p>{PARA} Sixth.</p><p>{PARA} Seventh.</p></div>
+            <div class="sidebar"><ul><li><a href="/a">Popular: the first story</a></li><li><a href="/b">Popular: the second story</a></li></ul></div>
+            </div></body></html>"#
+        );
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.ends_with("Seventh.")), "{got:?}");
+        assert!(!got.iter().any(|(_, t)| t.contains("Popular")), "the sidebar itself stays out: {got:?}");
+    }
+
+    #[test]
+    fn overflow_hidden_utility_classes_do_not_hide_the_body() {
+        let html = format!(
+            r#"<html><body>{NOTE}<div class="flex w-full overflow-hidden"><div class="overflow-x-hidden"><p>{PARA}</p><p>{PARA} Again.</p>
+            <p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p></div></div>
+            <div class="promo-box"><p>{PARA} Promo.</p></div></body></html>"#
+        );
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.ends_with("Again.")), "{got:?}");
+        let hidden = format!(
+            r#"<html><body><div class="hidden"><p>{PARA} Hidden.</p></div><div><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p></div></body></html>"#
+        );
+        assert!(!blocks(&hidden).iter().any(|(_, t)| t.ends_with("Hidden.")), "a box named hidden still is");
+    }
+
     #[test]
     fn measure_collapses_whitespace_and_counts_commas() {
         assert_eq!(measure("a,  b ، c"), (8, 2));
