@@ -24,6 +24,8 @@ pub(super) struct Hints {
     pub(super) embed: bool,
     /// Named as a comment thread.
     pub(super) comments: bool,
+    /// Named as a header (`site-header`, `PageSection_header`).
+    pub(super) header: bool,
 }
 
 pub(super) fn is_block(name: &str) -> bool {
@@ -150,6 +152,8 @@ pub(super) struct Place {
     /// A `<noscript>` whose content was parsed as markup (the page was read
     /// with scripting off because it keeps its body there for crawlers).
     pub(super) markup: bool,
+    /// Inside a `<section>`.
+    pub(super) in_section: bool,
 }
 
 pub(super) fn role_of(element: &Element, name: &str, hints: Hints, flags: Flags, place: Place) -> Role {
@@ -424,6 +428,7 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     }
     hints.hard = hard_name || words().any(|w| matches!(w, "ad" | "ads" | "nav" | "hide" | "hidden"));
     hints.comments = ["comment", "disqus", "replies"].iter().any(|w| text.contains(w));
+    hints.header = text.contains("header");
     hints.embed = EMBED_CLASSES.iter().any(|w| text.contains(w));
     hints.pull_quote = text.contains("pullquote") || text.contains("pull-quote") || text.contains("pull_quote");
     hints.caption = matches!(name, "figcaption" | "caption")

@@ -343,6 +343,44 @@ mod tests {
     }
 
     #[test]
+    fn a_sections_own_header_is_body_but_the_page_header_is_not() {
+        let section = |n: usize| {
+            format!(
+                r#"<section class="features"><div class="section_header"><h2>Feature {n}</h2><p>Intro {n}: plans, tracks and ships the work, in one place, for every team.</p></div>
+                <div class="section_body"><p>{PARA}</p></div></section>"#
+            )
+        };
+        let html = format!(
+            r#"<html><body><header class="site-header"><p>Acme, the company that makes everything, since the year 1900.</p></header>
+            <main>{}{}{}</main></body></html>"#,
+            section(1),
+            section(2),
+            section(3)
+        );
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.starts_with("Intro 2:")), "{got:?}");
+        assert!(!got.iter().any(|(_, t)| t.contains("since the year")), "the page header stays out: {got:?}");
+    }
+
+    #[test]
+    fn carousel_buttons_do_not_clean_away_a_box_of_prose() {
+        // No commas: ten of them would keep the box whatever else it holds.
+        let line = "Each plan comes with support from the team that built it and a month to try it";
+        let card = format!(r#"<div class="card"><button>Flip</button><p>{line}.</p><p>{line} again. Card.</p></div>"#);
+        let html = format!(
+            r#"<html><body><main><div class="intro"><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p></div>
+            <div class="cards"><button>Previous</button>{card}{card}{card}<button>Next</button></div></main></body></html>"#
+        );
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.ends_with("Card.")), "{got:?}");
+        let form = format!(
+            r#"<html><body><main><div class="intro"><p>{PARA}</p><p>{PARA}</p></div>
+            <div class="search"><input name="q"><input name="r"><p>Search the archive by words, dates, or names.</p></div></main></body></html>"#
+        );
+        assert!(!blocks(&form).iter().any(|(_, t)| t.starts_with("Search the")), "form fields still mark a form");
+    }
+
+    #[test]
     fn measure_collapses_whitespace_and_counts_commas() {
         assert_eq!(measure("a,  b ، c"), (8, 2));
     }
