@@ -17,7 +17,7 @@ use super::{Flags, MIN_PARAGRAPH};
 const SOFT_PROSE: u32 = 1_000;
 /// ... and the share of its text in links it may have at most.
 const SOFT_LINKS: f32 = 0.3;
-use super::hints::{Hints, Place, Role, boilerplate_role, hidden, hints, landmark, role_of};
+use super::hints::{Hints, Place, Role, boilerplate_role, hidden, hints, is_block, landmark, role_of};
 
 /// Text statistics of an element's kept descendants.
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,8 +125,9 @@ impl<'a> Arena<'a> {
     pub(super) fn build(doc: &'a Html, flags: Flags) -> Self {
         let mut arena = Arena { els: Vec::with_capacity(1024), index: HashMap::with_capacity(1024), body: None };
         let mut class_buf = String::new();
-        // Open elements, innermost last: arena index and its nearest block ancestor.
-        let mut open: Vec<(usize, usize)> = Vec::with_capacity(64);
+        // Open elements, innermost last: arena index, its nearest block
+        // ancestor, and whether a `<section>` encloses it.
+        let mut open: Vec<(usize, usize, bool)> = Vec::with_capacity(64);
         let (mut in_link, mut in_heading, mut in_list) = (0u32, 0u32, 0u32);
         let root = doc.tree.root();
         let holds_main = main_holders(doc);
@@ -136,13 +137,15 @@ impl<'a> Arena<'a> {
             match current.value() {
                 Node::Element(element) => {
                     let name = element.name();
-                    let parent = open.last().map(|&(i, _)| i);
+                    let parent = open.last().map(|&(i, _, _)| i);
+                    let in_section = open.last().is_some_and(|&(_, _, s)| s);
                     let parent_removed = parent.is_some_and(|p| arena.els[p].removed);
                     let hints = hints(element, name, &mut class_buf);
                     let place = Place {
                         root: parent.is_none(),
                         holds_main: holds_main.contains(&current.id()),
                         markup: name == "noscript" && current.children().any(|c| c.value().is_element()),
+                        in_section,
                     };
                     let (role, soft) = classify(element, name, hints, flags, place, parent_removed);
                     let at = arena.els.len();
@@ -170,8 +173,8 @@ impl<'a> Arena<'a> {
                     if role == Role::Skip {
                         arena.close(at);
                     } else {
-                        let block = if role == Role::Block { at } else { open.last().map_or(at, |&(_, b)| b) };
-                        open.push((at, block));
+                        let block = if role == Role::Block { at } else { open.last().map_or(at, |&(_, b, _)| b) };
+                        open.push((at, block, in_section || name == "section"));
                         in_link += u32::from(name == "a");
                         in_heading += u32::from(is_heading(name));
                         in_list += u32::from(name == "li");
@@ -179,7 +182,7 @@ impl<'a> Arena<'a> {
                     }
                 }
                 Node::Text(text) => {
-                    if let Some(&(at, block)) = open.last() {
+                    if let Some(&(at, block, _)) = open.last() {
                         arena.count_text(text, at, block, (in_link > 0, in_heading > 0, in_list > 0));
                     }
                 }
@@ -191,7 +194,7 @@ impl<'a> Arena<'a> {
             }
             if descend {
                 // An element without children closes at once.
-                if let Some((at, _)) = open.pop() {
+                if let Some((at, _, _)) = open.pop() {
                     arena.closed(at, &mut in_link, &mut in_heading, &mut in_list);
                 }
             }
@@ -204,7 +207,7 @@ impl<'a> Arena<'a> {
                 match current.parent() {
                     Some(parent) if parent.id() != root.id() => {
                         current = parent;
-                        if let Some((at, _)) = open.pop() {
+                        if let Some((at, _, _)) = open.pop() {
                             arena.closed(at, &mut in_link, &mut in_heading, &mut in_list);
                         }
                     }
@@ -252,7 +255,9 @@ impl<'a> Arena<'a> {
         match el.name {
             "p" => el.stats.paragraphs += 1,
             "img" | "picture" => el.stats.images += 1,
-            "input" | "select" | "textarea" | "button" => el.stats.inputs += 1,
+            // Form fields, as Readability counts them: buttons are carousel
+            // arrows and "show more" toggles on any modern page, body or not.
+            "input" | "select" | "textarea" => el.stats.inputs += 1,
             "iframe" | "object" | "embed" | "video" | "audio" => el.stats.embeds += 1,
             "li" => el.stats.items += 1,
             _ => {}
@@ -301,11 +306,17 @@ fn classify(
             && !hints.hard
             && role_of(element, name, hints, Flags { strip_unlikely: false, ..flags }, place) != Role::Skip
     };
-    let soft = role == Role::Skip
+    let readable = role == Role::Skip
         && !parent_removed
         && !hidden(element)
-        && !element.attr("role").is_some_and(boilerplate_role)
-        && (matches!(name, "header" | "footer" | "aside") || by_name());
+        && !element.attr("role").is_some_and(boilerplate_role);
+    // A section's own header (`<section><header>`, `PageSection_header`)
+    // introduces that section: part of the body, unlike the page header.
+    let section_header = place.in_section && ((name == "header" && !hints.unlikely) || (hints.header && by_name()));
+    if readable && section_header {
+        return (if is_block(name) { Role::Block } else { Role::Inline }, false);
+    }
+    let soft = readable && (matches!(name, "header" | "footer" | "aside") || by_name());
     (if soft { Role::Block } else { role }, soft)
 }
 

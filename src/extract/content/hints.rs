@@ -24,6 +24,8 @@ pub(super) struct Hints {
     pub(super) embed: bool,
     /// Named as a comment thread.
     pub(super) comments: bool,
+    /// Named as a header (`site-header`, `PageSection_header`).
+    pub(super) header: bool,
 }
 
 pub(super) fn is_block(name: &str) -> bool {
@@ -150,6 +152,8 @@ pub(super) struct Place {
     /// A `<noscript>` whose content was parsed as markup (the page was read
     /// with scripting off because it keeps its body there for crawlers).
     pub(super) markup: bool,
+    /// Inside a `<section>`.
+    pub(super) in_section: bool,
 }
 
 pub(super) fn role_of(element: &Element, name: &str, hints: Hints, flags: Flags, place: Place) -> Role {
@@ -201,6 +205,24 @@ pub(super) fn hidden(element: &Element) -> bool {
     })
 }
 
+/// Blanks `overflow-hidden`, `overflow-x-hidden` and `overflow-y-hidden`
+/// in place (same length), so that only boxes named hidden read as hidden.
+fn blank_overflow_hidden(buf: &mut String) {
+    let mut from = 0;
+    while let Some(found) = buf[from..].find("overflow-") {
+        let start = from + found;
+        let mut end = start + "overflow-".len();
+        if buf[end..].starts_with("x-") || buf[end..].starts_with("y-") {
+            end += 2;
+        }
+        if buf[end..].starts_with("hidden") {
+            end += "hidden".len();
+            buf.replace_range(start..end, &"_".repeat(end - start));
+        }
+        from = end;
+    }
+}
+
 /// A semantic container of the main content: `<main>`, `<article>`,
 /// `[role=main]`, or schema.org's `articleBody`/`text` properties.
 pub(super) fn landmark(element: &Element, name: &str) -> bool {
@@ -237,6 +259,9 @@ pub(super) const SOFT: &[&str] = &[
     "supplemental",
     "rss",
     "tags",
+    // Layout wrappers are named for the sidebar they hold beside the body
+    // (`sidebar-container`, `page-with-sidebar`): read, kept when they hold it.
+    "sidebar",
 ];
 
 /// Class or id words that make an element boilerplate even when it holds
@@ -269,7 +294,6 @@ pub(super) const HARD: &[&str] = &[
     "modal",
     "paywall",
     "agegate",
-    "sidebar",
     "footer",
     "menu",
     "navbar",
@@ -312,6 +336,9 @@ pub(super) const NEGATIVE: &[&str] = &[
     "sponsor",
     "shopping",
     "tags",
+    // Layout wrappers are named for the sidebar they hold beside the body
+    // (`sidebar-container`, `page-with-sidebar`): read, kept when they hold it.
+    "sidebar",
     "widget",
     "byline",
     "author",
@@ -357,6 +384,9 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     while let Some(at) = buf.find("label-hidden") {
         buf.replace_range(at..at + "label-hidden".len(), "label_______");
     }
+    // Utility classes (`overflow-hidden`, `overflow-x-hidden`) clip a box's
+    // overflow; they do not hide the box.
+    blank_overflow_hidden(buf);
     let text = buf.as_str();
     let mut hints = Hints::default();
     // The lower-cased class and id, without allocating each again.
@@ -398,6 +428,7 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     }
     hints.hard = hard_name || words().any(|w| matches!(w, "ad" | "ads" | "nav" | "hide" | "hidden"));
     hints.comments = ["comment", "disqus", "replies"].iter().any(|w| text.contains(w));
+    hints.header = text.contains("header");
     hints.embed = EMBED_CLASSES.iter().any(|w| text.contains(w));
     hints.pull_quote = text.contains("pullquote") || text.contains("pull-quote") || text.contains("pull_quote");
     hints.caption = matches!(name, "figcaption" | "caption")

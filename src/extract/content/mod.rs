@@ -310,6 +310,76 @@ mod tests {
         assert!(got.iter().any(|(_, t)| t.contains("council")));
     }
 
+    /// A short box of prose elsewhere on the page: enough text that the
+    /// strict pass stands and no relaxed pass hides a filter's mistake.
+    const NOTE: &str = "<div class=\"note\"><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p><p>Opening hours change this week, as the library moves its reading room, and the desk opens later.</p></div>";
+
+    #[test]
+    fn a_layout_wrapper_named_for_its_sidebar_keeps_the_body_it_holds() {
+        let html = format!(
+            r#"<html><body>{NOTE}<div class="sidebar-container"><div class="post-body"><p>{PARA}</p><p>{PARA} Again.</p>
+            <p>{PARA} Third.</p><p>{PARA} Fourth.</p><p>{PARA} Fifth.</p><p>{PARA} Sixth.</p><p>{PARA} Seventh.</p></div>
+            <div class="sidebar"><ul><li><a href="/a">Popular: the first story</a></li><li><a href="/b">Popular: the second story</a></li></ul></div>
+            </div></body></html>"#
+        );
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.ends_with("Seventh.")), "{got:?}");
+        assert!(!got.iter().any(|(_, t)| t.contains("Popular")), "the sidebar itself stays out: {got:?}");
+    }
+
+    #[test]
+    fn overflow_hidden_utility_classes_do_not_hide_the_body() {
+        let html = format!(
+            r#"<html><body>{NOTE}<div class="flex w-full overflow-hidden"><div class="overflow-x-hidden"><p>{PARA}</p><p>{PARA} Again.</p>
+            <p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p></div></div>
+            <div class="promo-box"><p>{PARA} Promo.</p></div></body></html>"#
+        );
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.ends_with("Again.")), "{got:?}");
+        let hidden = format!(
+            r#"<html><body><div class="hidden"><p>{PARA} Hidden.</p></div><div><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p></div></body></html>"#
+        );
+        assert!(!blocks(&hidden).iter().any(|(_, t)| t.ends_with("Hidden.")), "a box named hidden still is");
+    }
+
+    #[test]
+    fn a_sections_own_header_is_body_but_the_page_header_is_not() {
+        let section = |n: usize| {
+            format!(
+                r#"<section class="features"><div class="section_header"><h2>Feature {n}</h2><p>Intro {n}: plans, tracks and ships the work, in one place, for every team.</p></div>
+                <div class="section_body"><p>{PARA}</p></div></section>"#
+            )
+        };
+        let html = format!(
+            r#"<html><body><header class="site-header"><p>Acme, the company that makes everything, since the year 1900.</p></header>
+            <main>{}{}{}</main></body></html>"#,
+            section(1),
+            section(2),
+            section(3)
+        );
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.starts_with("Intro 2:")), "{got:?}");
+        assert!(!got.iter().any(|(_, t)| t.contains("since the year")), "the page header stays out: {got:?}");
+    }
+
+    #[test]
+    fn carousel_buttons_do_not_clean_away_a_box_of_prose() {
+        // No commas: ten of them would keep the box whatever else it holds.
+        let line = "Each plan comes with support from the team that built it and a month to try it";
+        let card = format!(r#"<div class="card"><button>Flip</button><p>{line}.</p><p>{line} again. Card.</p></div>"#);
+        let html = format!(
+            r#"<html><body><main><div class="intro"><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p></div>
+            <div class="cards"><button>Previous</button>{card}{card}{card}<button>Next</button></div></main></body></html>"#
+        );
+        let got = blocks(&html);
+        assert!(got.iter().any(|(_, t)| t.ends_with("Card.")), "{got:?}");
+        let form = format!(
+            r#"<html><body><main><div class="intro"><p>{PARA}</p><p>{PARA}</p></div>
+            <div class="search"><input name="q"><input name="r"><p>Search the archive by words, dates, or names.</p></div></main></body></html>"#
+        );
+        assert!(!blocks(&form).iter().any(|(_, t)| t.starts_with("Search the")), "form fields still mark a form");
+    }
+
     #[test]
     fn measure_collapses_whitespace_and_counts_commas() {
         assert_eq!(measure("a,  b ، c"), (8, 2));
