@@ -40,6 +40,7 @@
 //!
 //! Must not decide review rules or parse feeds; it stores what it is given.
 
+mod dump;
 mod items;
 mod notify;
 mod records;

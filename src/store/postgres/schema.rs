@@ -18,7 +18,7 @@ use crate::store::StoreError;
 pub const CURRENT_VERSION: u32 = 1;
 
 /// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
-const MIGRATE_LOCK: i64 = 0x676c_6561_6e65_72;
+const MIGRATE_LOCK: i64 = 0x0067_6c65_616e_6572;
 
 /// One step: the version it brings the database to, and its SQL.
 struct Step {
@@ -202,7 +202,7 @@ mod tests {
         assert!(check("db", Some(CURRENT_VERSION)).is_ok());
         let newer = check("db", Some(CURRENT_VERSION + 1)).expect_err("too new");
         assert!(matches!(newer, StoreError::TooNew { found, .. } if found == CURRENT_VERSION + 1));
-        let never = check("db", None).expect_err("never migrated").to_string();
-        assert!(never.contains("gleaner migrate"), "{never}");
+        let unmigrated = check("db", None).expect_err("never migrated").to_string();
+        assert!(unmigrated.contains("gleaner migrate"), "{unmigrated}");
     }
 }
