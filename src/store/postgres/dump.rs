@@ -87,8 +87,12 @@ async fn import_one(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
     // The same check as sled's import: a known record must decode.
     let full = dump::restore_key(record)?;
     let bad = |reason: &str| codec::corrupt("backup", &full, reason.to_owned());
-    let key = std::str::from_utf8(&record.key).map_err(|_| bad("key is not UTF-8"))?;
+    if record.space == codec::IDX_STATE.name || record.space == codec::IDX_AUDIT_TIME.name {
+        return Ok(());
+    }
     let value = std::str::from_utf8(&record.value).map_err(|_| bad("value is not UTF-8"))?;
+    // Issue and audit keys are binary; every other key here is text.
+    let key = || std::str::from_utf8(&record.key).map_err(|_| bad("key is not UTF-8"));
     let upsert = |table: &str, column: &str| {
         format!(
             "INSERT INTO {table} ({column}, record) VALUES ($1, $2::text::json)
@@ -113,9 +117,8 @@ async fn import_one(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
             )
             .await?;
         }
-        s if s == codec::IDX_STATE.name || s == codec::IDX_AUDIT_TIME.name => {}
         s if s == codec::IDX_URL.name => {
-            execute(tx, "INSERT INTO item_urls (url, item_id) VALUES ($1, $2)", &[&key, &value]).await?;
+            execute(tx, "INSERT INTO item_urls (url, item_id) VALUES ($1, $2)", &[&key()?, &value]).await?;
         }
         s if s == codec::IDX_GUID.name => {
             let (source, guid) = codec::decode_guid_key(&full).ok_or_else(|| bad("not a guid key"))?;
@@ -123,14 +126,18 @@ async fn import_one(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
             execute(tx, sql, &[&source, &guid, &value]).await?;
         }
         s if s == codec::FETCH_STATE.name => {
-            execute(tx, &upsert("fetch_states", "source_id"), &[&key, &value]).await?;
+            execute(tx, &upsert("fetch_states", "source_id"), &[&key()?, &value]).await?;
         }
         s if s == codec::EXTRACTS.name => {
-            execute(tx, &upsert("extracts", "item_id"), &[&key, &value]).await?;
+            execute(tx, &upsert("extracts", "item_id"), &[&key()?, &value]).await?;
         }
-        s if s == codec::PAGES.name => execute(tx, &upsert("page_caches", "url"), &[&key, &value]).await.map(drop)?,
-        s if s == codec::USERS.name => execute(tx, &upsert("users", "name"), &[&key, &value]).await.map(drop)?,
-        s if s == codec::TOKENS.name => execute(tx, &upsert("api_tokens", "hash"), &[&key, &value]).await.map(drop)?,
+        s if s == codec::PAGES.name => {
+            execute(tx, &upsert("page_caches", "url"), &[&key()?, &value]).await.map(drop)?
+        }
+        s if s == codec::USERS.name => execute(tx, &upsert("users", "name"), &[&key()?, &value]).await.map(drop)?,
+        s if s == codec::TOKENS.name => {
+            execute(tx, &upsert("api_tokens", "hash"), &[&key()?, &value]).await.map(drop)?
+        }
         s if s == codec::ISSUES.name => {
             let number = codec::decode_issue_key(&full).ok_or_else(|| bad("not an issue number"))?;
             execute(tx, &upsert("issues", "number"), &[&i64::from(number), &value]).await?;
