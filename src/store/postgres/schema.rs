@@ -15,7 +15,7 @@ use super::{Failure, Tx, query};
 use crate::store::StoreError;
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 1;
+pub const CURRENT_VERSION: u32 = 2;
 
 /// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
 const MIGRATE_LOCK: i64 = 0x0067_6c65_616e_6572;
@@ -27,7 +27,10 @@ struct Step {
     sql: &'static str,
 }
 
-const STEPS: &[Step] = &[Step { to: 1, what: "items, indexes, editorial, issues, mail and outbox tables", sql: V1 }];
+const STEPS: &[Step] = &[
+    Step { to: 1, what: "items, indexes, editorial, issues, mail and outbox tables", sql: V1 },
+    Step { to: 2, what: "source leases for fetch workers", sql: V2 },
+];
 
 /// Version 1: the records of the sled layout (`codec.rs`) as tables. Each
 /// record is the codec's JSON; columns beside it are what queries use.
@@ -122,6 +125,19 @@ CREATE TABLE health_probe (
     id integer PRIMARY KEY,
     at timestamptz NOT NULL
 );
+"#;
+
+/// Version 2: sources as leasable work (`lease.rs`). A source never polled
+/// has no due time and is due at once.
+const V2: &str = r#"
+CREATE SEQUENCE source_lease_tokens;
+CREATE TABLE source_leases (
+    source_id   text COLLATE "C" PRIMARY KEY,
+    next_due    timestamptz,
+    lease_token bigint,
+    lease_until timestamptz
+);
+CREATE INDEX source_leases_by_due ON source_leases (next_due NULLS FIRST, source_id);
 "#;
 
 /// What `gleaner migrate` did.

@@ -291,3 +291,47 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
     assert_eq!(pg.upsert_items(&[moved.clone()]).expect("pg").unchanged, 1);
     assert_eq!(back.upsert_items(&[moved]).expect("sled").unchanged, 1);
 }
+
+/// Part 2's first step: sources leased with `FOR UPDATE SKIP LOCKED`.
+#[test]
+fn due_sources_are_leased_to_one_worker_and_taken_over_after_expiry() {
+    use chrono::Duration;
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let (one, two) = (PgStore::connect(&options).expect("one"), PgStore::connect(&options).expect("two"));
+    let ids: Vec<String> = (0..6).map(|n| format!("s{n}")).collect();
+    one.sync_sources(&ids).expect("sync");
+    let now = super::at(0);
+    let minute = Duration::minutes(1);
+
+    // Never polled: due at once; two workers get disjoint halves.
+    let first = one.lease_due_sources(now, minute, 3).expect("lease");
+    let second = two.lease_due_sources(now, minute, 10).expect("lease");
+    let mut all: Vec<&str> = first.iter().chain(&second).map(|l| l.source_id.as_str()).collect();
+    all.sort_unstable();
+    assert_eq!((first.len(), second.len()), (3, 3));
+    assert_eq!(all, ["s0", "s1", "s2", "s3", "s4", "s5"], "each source leased once");
+    assert!(one.lease_due_sources(now, minute, 10).expect("lease").is_empty(), "all held");
+
+    // Worker one finishes; worker two "dies" holding its leases.
+    for lease in &first {
+        assert!(one.finish_source(lease, now + Duration::minutes(30)).expect("finish"));
+    }
+    let later = now + Duration::minutes(2);
+    let taken_over = one.lease_due_sources(later, minute, 10).expect("after expiry");
+    let taken: Vec<&str> = taken_over.iter().map(|l| l.source_id.as_str()).collect();
+    let expired: Vec<&str> = second.iter().map(|l| l.source_id.as_str()).collect();
+    assert_eq!(taken, expired, "only the dead worker's sources, not the finished ones (due in 30 min)");
+
+    // The dead worker's late finish changes nothing; a duplicate finish neither.
+    assert!(!two.finish_source(&second[0], now + Duration::days(9)).expect("late"));
+    assert!(one.finish_source(&taken_over[0], later + Duration::minutes(30)).expect("finish"));
+    assert!(!one.finish_source(&taken_over[0], later + Duration::days(9)).expect("twice"));
+    let due = one.lease_due_sources(later + Duration::minutes(31), minute, 10).expect("lease");
+    assert!(due.iter().any(|l| l.source_id == second[0].source_id), "due at the finish's time, not the late one's");
+
+    // A source removed from the config is no longer leased.
+    one.sync_sources(&ids[..1]).expect("sync");
+    let rest = two.lease_due_sources(now + Duration::days(30), minute, 10).expect("lease");
+    assert!(rest.iter().all(|l| l.source_id == "s0"), "{rest:?}");
+}
