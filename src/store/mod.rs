@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 pub use self::migrate::CURRENT_VERSION as SCHEMA_VERSION;
 pub use self::postgres::{
     DEFAULT_MAX_CONNECTIONS as PG_DEFAULT_MAX_CONNECTIONS, MigrateReport, PG_SCHEMA_VERSION, PgOptions, PgStore,
+    SourceLease,
 };
 pub use self::sled::SledStore;
 pub use crate::model::Extraction;

@@ -130,7 +130,7 @@ fn refetch_with_changed_title_updates_and_keeps_editor_fields(store: &dyn Store)
     assert_eq!(edited.revision, 2);
 
     let mut changed = original.clone();
-    changed.title = "Title article (updated)".to_owned();
+    "Title article (updated)".clone_into(&mut changed.title);
     changed.fetched_at = at(20_000);
     let report = store.upsert_items(&[changed]).expect("refetch");
     assert_eq!(report.updated, vec![id.clone()]);
@@ -145,7 +145,7 @@ fn refetch_with_changed_title_updates_and_keeps_editor_fields(store: &dyn Store)
     assert_eq!(item.revision, 3);
     assert_eq!(item.content_hash, {
         let mut c = original.clone();
-        c.title = "Title article (updated)".to_owned();
+        "Title article (updated)".clone_into(&mut c.title);
         c.content_hash()
     });
 }
@@ -153,7 +153,7 @@ fn refetch_with_changed_title_updates_and_keeps_editor_fields(store: &dyn Store)
 fn same_canonical_url_from_two_sources_is_one_item_with_both_sources(store: &dyn Store) {
     let from_a = entry("a", "shared", 0);
     let mut from_b = entry("b", "shared", 5);
-    from_b.title = "B's copy".to_owned();
+    "B's copy".clone_into(&mut from_b.title);
     store.upsert_items(std::slice::from_ref(&from_a)).expect("a");
     let report = store.upsert_items(std::slice::from_ref(&from_b)).expect("b");
     assert!(report.new.is_empty());
@@ -203,7 +203,7 @@ fn changed_published_date_moves_the_item_in_listings(store: &dyn Store) {
     let mut article = entry("a", "article", 100);
     store.upsert_items(&[article.clone(), entry("a", "other", 50)]).expect("insert");
     article.published = at(10);
-    article.title = "Corrected".to_owned();
+    "Corrected".clone_into(&mut article.title);
     store.upsert_items(&[article]).expect("update");
     for query in [
         ItemQuery::default(),
@@ -499,7 +499,7 @@ fn extraction_survives_reopen_and_a_later_feed_update() {
     }
     let store = SledStore::open(&path).expect("reopen");
     let mut changed = new;
-    changed.title = "New title".to_owned();
+    "New title".clone_into(&mut changed.title);
     store.upsert_items(&[changed]).expect("feed update");
     let item = store.item(&id).expect("read").expect("kept");
     assert_eq!((item.title.as_str(), item.text.as_str()), ("New title", stored.text.as_str()));

@@ -40,7 +40,9 @@
 //!
 //! Must not decide review rules or parse feeds; it stores what it is given.
 
+mod dump;
 mod items;
+mod lease;
 mod notify;
 mod records;
 mod schema;
@@ -51,6 +53,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
+pub use self::lease::SourceLease;
 pub use self::schema::{CURRENT_VERSION as PG_SCHEMA_VERSION, MigrateReport};
 use super::StoreError;
 

@@ -351,4 +351,15 @@ impl OpsStore for PgStore {
             Ok(rows.first().is_some_and(|row| row.get::<_, bool>(0)))
         })
     }
+
+    fn export_records(
+        &self,
+        visit: &mut dyn FnMut(super::super::RawRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.export_all(visit)
+    }
+
+    fn import_records(&self, records: &[super::super::RawRecord]) -> Result<(), StoreError> {
+        self.import_all(records)
+    }
 }

@@ -15,10 +15,10 @@ use super::{Failure, Tx, query};
 use crate::store::StoreError;
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 1;
+pub const CURRENT_VERSION: u32 = 2;
 
 /// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
-const MIGRATE_LOCK: i64 = 0x676c_6561_6e65_72;
+const MIGRATE_LOCK: i64 = 0x0067_6c65_616e_6572;
 
 /// One step: the version it brings the database to, and its SQL.
 struct Step {
@@ -27,7 +27,10 @@ struct Step {
     sql: &'static str,
 }
 
-const STEPS: &[Step] = &[Step { to: 1, what: "items, indexes, editorial, issues, mail and outbox tables", sql: V1 }];
+const STEPS: &[Step] = &[
+    Step { to: 1, what: "items, indexes, editorial, issues, mail and outbox tables", sql: V1 },
+    Step { to: 2, what: "source leases for fetch workers", sql: V2 },
+];
 
 /// Version 1: the records of the sled layout (`codec.rs`) as tables. Each
 /// record is the codec's JSON; columns beside it are what queries use.
@@ -124,6 +127,19 @@ CREATE TABLE health_probe (
 );
 "#;
 
+/// Version 2: sources as leasable work (`lease.rs`). A source never polled
+/// has no due time and is due at once.
+const V2: &str = r#"
+CREATE SEQUENCE source_lease_tokens;
+CREATE TABLE source_leases (
+    source_id   text COLLATE "C" PRIMARY KEY,
+    next_due    timestamptz,
+    lease_token bigint,
+    lease_until timestamptz
+);
+CREATE INDEX source_leases_by_due ON source_leases (next_due NULLS FIRST, source_id);
+"#;
+
 /// What `gleaner migrate` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrateReport {
@@ -202,7 +218,7 @@ mod tests {
         assert!(check("db", Some(CURRENT_VERSION)).is_ok());
         let newer = check("db", Some(CURRENT_VERSION + 1)).expect_err("too new");
         assert!(matches!(newer, StoreError::TooNew { found, .. } if found == CURRENT_VERSION + 1));
-        let never = check("db", None).expect_err("never migrated").to_string();
-        assert!(never.contains("gleaner migrate"), "{never}");
+        let unmigrated = check("db", None).expect_err("never migrated").to_string();
+        assert!(unmigrated.contains("gleaner migrate"), "{unmigrated}");
     }
 }

@@ -70,7 +70,7 @@ pub(crate) fn edits_apply_all_or_nothing_and_leave_an_audit_trail(store: &dyn St
 
     // A refetch afterwards keeps every editor field.
     let mut refetched = a.clone();
-    refetched.title = "Retitled".to_owned();
+    "Retitled".clone_into(&mut refetched.title);
     store.upsert_items(&[refetched]).expect("refetch");
     let item = store.item(&ida).expect("read").expect("stored");
     assert_eq!((item.title.as_str(), item.editor.position, item.revision), ("Retitled", Some(3), 4));
@@ -162,7 +162,7 @@ pub(crate) fn users_and_tokens_are_unique_by_name_and_hash(store: &dyn Store) {
 pub(crate) fn retention_removes_only_untouched_single_source_items(store: &dyn Store) {
     let (plain, edited, shared) = (entry("a", "plain", 0), entry("a", "edited", 1), entry("a", "shared", 2));
     let mut copy = entry("b", "shared", 2);
-    copy.title = "b's copy".to_owned();
+    "b's copy".clone_into(&mut copy.title);
     store.upsert_items(&[plain.clone(), edited.clone(), shared.clone(), copy]).expect("insert");
     store.update_editorial(&edited.id(), 1, ReviewState::Shortlisted, &EditorFields::default()).expect("edit");
     let url = plain.url.clone().expect("a URL");

@@ -148,17 +148,17 @@ impl Cluster {
         F: FnOnce(tokio_postgres::Client) -> Fut,
         Fut: std::future::Future<Output = Result<(), tokio_postgres::Error>>,
     {
-        self.on(&self.url("postgres"), work)
+        self.on("postgres", work)
     }
 
-    /// Runs `work` on a connection to `url` as the superuser.
-    pub fn on<F, Fut>(&self, url: &str, work: F) -> Result<(), tokio_postgres::Error>
+    /// Runs `work` on a connection to `database` as the superuser.
+    pub fn on<F, Fut>(&self, database: &str, work: F) -> Result<(), tokio_postgres::Error>
     where
         F: FnOnce(tokio_postgres::Client) -> Fut,
         Fut: std::future::Future<Output = Result<(), tokio_postgres::Error>>,
     {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        let mut config: tokio_postgres::Config = url.parse().expect("a valid URL");
+        let mut config: tokio_postgres::Config = self.url(database).parse().expect("a valid URL");
         config.password(PASSWORD);
         runtime.block_on(async {
             let (client, connection) = config.connect(tokio_postgres::NoTls).await?;

@@ -1,0 +1,192 @@
+//! `gleaner export` / `import` on PostgreSQL, in the sled layout: the raw
+//! records of `codec.rs` (the same JSON values, the same keys), so a backup
+//! of either store restores into the other. That is the migration path from
+//! sled to PostgreSQL and back (README, "More than one machine").
+//!
+//! The time-ordered indexes (`idx.state.v2/`, `idx.audit_time.v2/`) are
+//! columns here: an export derives their entries from the rows, and an import
+//! skips them (the rows they index carry the same facts).
+
+use super::super::codec::{self, Space};
+use super::super::{RawRecord, StoreError, dump};
+use super::{Failure, PgStore, Tx, big, execute, query};
+use crate::model::ItemId;
+
+/// A record from a full sled key and its value.
+fn raw(full_key: &[u8], value: Vec<u8>) -> Result<RawRecord, StoreError> {
+    let (space, rest) =
+        dump::split(full_key).ok_or_else(|| codec::corrupt("export", full_key, "key outside every key space"))?;
+    Ok(RawRecord { space, key: rest.to_vec(), value })
+}
+
+/// `(key, record)` rows of one statement as records of `space`.
+async fn table(
+    tx: &Tx<'_>,
+    sql: &str,
+    space: Space,
+    visit: &mut dyn FnMut(RawRecord) -> Result<(), StoreError>,
+) -> Result<(), Failure> {
+    for row in query(tx, sql, &[]).await? {
+        let (key, value): (&str, &str) = (row.get(0), row.get(1));
+        let mut full = space.prefix.to_vec();
+        full.extend_from_slice(key.as_bytes());
+        visit(raw(&full, value.as_bytes().to_vec())?)?;
+    }
+    Ok(())
+}
+
+fn item_id(space: &'static str, text: &str) -> Result<ItemId, StoreError> {
+    ItemId::parse(text).ok_or_else(|| codec::corrupt(space, text.as_bytes(), "not an item id"))
+}
+
+pub(super) async fn export(
+    tx: &Tx<'_>,
+    visit: &mut dyn FnMut(RawRecord) -> Result<(), StoreError>,
+) -> Result<(), Failure> {
+    // One REPEATABLE READ snapshot (set by the caller): a consistent dump while other processes write.
+    for row in query(tx, "SELECT id, state, published, record::text FROM items ORDER BY id", &[]).await? {
+        let (id, state, published, record): (&str, i16, chrono::DateTime<chrono::Utc>, &str) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        let id = item_id(codec::ITEMS.name, id)?;
+        visit(raw(&codec::item_key(&id), record.as_bytes().to_vec())?)?;
+        let state = u8::try_from(state).ok().and_then(codec::state_from_byte).ok_or_else(|| {
+            codec::corrupt(codec::ITEMS.name, id.as_str().as_bytes(), format!("unknown state code {state}"))
+        })?;
+        visit(raw(&codec::state_key(state, published, &id), Vec::new())?)?;
+    }
+    table(tx, "SELECT url, item_id FROM item_urls ORDER BY url", codec::IDX_URL, visit).await?;
+    for row in query(tx, "SELECT source_id, guid, item_id FROM item_guids ORDER BY source_id, guid", &[]).await? {
+        let (source, guid, id): (&str, &str, &str) = (row.get(0), row.get(1), row.get(2));
+        visit(raw(&codec::guid_key(source, guid), id.as_bytes().to_vec())?)?;
+    }
+    table(tx, "SELECT source_id, record::text FROM fetch_states ORDER BY source_id", codec::FETCH_STATE, visit).await?;
+    table(tx, "SELECT item_id, record::text FROM extracts ORDER BY item_id", codec::EXTRACTS, visit).await?;
+    table(tx, "SELECT url, record::text FROM page_caches ORDER BY url", codec::PAGES, visit).await?;
+    for row in
+        query(tx, "SELECT item_id, revision, at, record::text FROM audit ORDER BY item_id, revision", &[]).await?
+    {
+        let (id, revision, at, record): (&str, i64, chrono::DateTime<chrono::Utc>, &str) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        let id = item_id(codec::AUDIT.name, id)?;
+        let revision = u64::try_from(revision).unwrap_or_default();
+        visit(raw(&codec::audit_key(&id, revision), record.as_bytes().to_vec())?)?;
+        visit(raw(&codec::audit_time_key(at, &id, revision), Vec::new())?)?;
+    }
+    table(tx, "SELECT name, record::text FROM users ORDER BY name", codec::USERS, visit).await?;
+    table(tx, "SELECT hash, record::text FROM api_tokens ORDER BY hash", codec::TOKENS, visit).await?;
+    for row in query(tx, "SELECT number, record::text FROM issues ORDER BY number", &[]).await? {
+        let (number, record): (i64, &str) = (row.get(0), row.get(1));
+        let number = u32::try_from(number).unwrap_or_default();
+        visit(raw(&codec::issue_key(number), record.as_bytes().to_vec())?)?;
+    }
+    Ok(())
+}
+
+/// Writes one checked record into its table.
+async fn import_one(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
+    // The same check as sled's import: a known record must decode.
+    let full = dump::restore_key(record)?;
+    let bad = |reason: &str| codec::corrupt("backup", &full, reason.to_owned());
+    if record.space == codec::IDX_STATE.name || record.space == codec::IDX_AUDIT_TIME.name {
+        return Ok(());
+    }
+    let value = std::str::from_utf8(&record.value).map_err(|_| bad("value is not UTF-8"))?;
+    // Issue and audit keys are binary; every other key here is text.
+    let key = || std::str::from_utf8(&record.key).map_err(|_| bad("key is not UTF-8"));
+    let upsert = |table: &str, column: &str| {
+        format!(
+            "INSERT INTO {table} ({column}, record) VALUES ($1, $2::text::json)
+             ON CONFLICT ({column}) DO UPDATE SET record = EXCLUDED.record"
+        )
+    };
+    match record.space.as_str() {
+        s if s == codec::ITEMS.name => {
+            let item = codec::decode_item(codec::ITEMS.name, &full, &record.value)?;
+            execute(
+                tx,
+                "INSERT INTO items (id, state, published, sources, revision, record)
+                 VALUES ($1, $2, $3, $4, $5, $6::text::json)",
+                &[
+                    &item.id.as_str(),
+                    &i16::from(codec::state_byte(item.state)),
+                    &item.published,
+                    &item.sources,
+                    &big(item.revision),
+                    &value,
+                ],
+            )
+            .await?;
+        }
+        s if s == codec::IDX_URL.name => {
+            execute(tx, "INSERT INTO item_urls (url, item_id) VALUES ($1, $2)", &[&key()?, &value]).await?;
+        }
+        s if s == codec::IDX_GUID.name => {
+            let (source, guid) = codec::decode_guid_key(&full).ok_or_else(|| bad("not a guid key"))?;
+            let sql = "INSERT INTO item_guids (source_id, guid, item_id) VALUES ($1, $2, $3)";
+            execute(tx, sql, &[&source, &guid, &value]).await?;
+        }
+        s if s == codec::FETCH_STATE.name => {
+            execute(tx, &upsert("fetch_states", "source_id"), &[&key()?, &value]).await?;
+        }
+        s if s == codec::EXTRACTS.name => {
+            execute(tx, &upsert("extracts", "item_id"), &[&key()?, &value]).await?;
+        }
+        s if s == codec::PAGES.name => {
+            execute(tx, &upsert("page_caches", "url"), &[&key()?, &value]).await.map(drop)?
+        }
+        s if s == codec::USERS.name => execute(tx, &upsert("users", "name"), &[&key()?, &value]).await.map(drop)?,
+        s if s == codec::TOKENS.name => {
+            execute(tx, &upsert("api_tokens", "hash"), &[&key()?, &value]).await.map(drop)?
+        }
+        s if s == codec::ISSUES.name => {
+            let number = codec::decode_issue_key(&full).ok_or_else(|| bad("not an issue number"))?;
+            execute(tx, &upsert("issues", "number"), &[&i64::from(number), &value]).await?;
+        }
+        s if s == codec::AUDIT.name => {
+            let entry = codec::decode_audit(codec::AUDIT.name, &full, &record.value)?;
+            execute(
+                tx,
+                "INSERT INTO audit (item_id, revision, at, record) VALUES ($1, $2, $3, $4::text::json)",
+                &[&entry.item_id.as_str(), &big(entry.revision), &entry.at, &value],
+            )
+            .await?;
+        }
+        _ => return Err(bad("a key space this store does not hold").into()),
+    }
+    Ok(())
+}
+
+impl PgStore {
+    pub(super) fn export_all(
+        &self,
+        visit: &mut dyn FnMut(RawRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.transaction(async |tx| {
+            tx.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?;
+            export(tx, visit).await
+        })
+    }
+
+    pub(super) fn import_all(&self, records: &[RawRecord]) -> Result<(), StoreError> {
+        self.transaction(async |tx| {
+            for record in records {
+                import_one(tx, record).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ReviewState;
+
+    #[test]
+    fn derived_index_keys_split_into_their_spaces() {
+        let id = ItemId::derive("s", "g");
+        let state = raw(&codec::state_key(ReviewState::New, chrono::DateTime::UNIX_EPOCH, &id), Vec::new());
+        assert_eq!(state.expect("a state key").space, codec::IDX_STATE.name);
+        assert!(raw(b"no-space", Vec::new()).is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! Work leased from the database (issue 17, part 2, first step): each source
+//! is a row with its next due time and, while a worker polls it, a lease
+//! with an expiry and a token. Workers take due rows with
+//! `SELECT … FOR UPDATE SKIP LOCKED`, so two never take the same source at
+//! once; a worker that dies loses its lease when it expires, and the next
+//! worker takes the source; a finish is written only under the token it was
+//! leased with, so a late or duplicate finish changes nothing.
+//!
+//! `now` is always the caller's parameter (tests drive time; the workers
+//! pass their clock, which production keeps in step with NTP).
+
+use chrono::{DateTime, Utc};
+
+use super::super::StoreError;
+use super::{PgStore, execute, query};
+
+/// A source leased to one worker until `until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLease {
+    pub source_id: String,
+    /// Unique per lease: what [`PgStore::finish_source`] must present.
+    pub token: i64,
+    pub until: DateTime<Utc>,
+}
+
+impl PgStore {
+    /// Makes the leasable sources exactly `ids` (the config's enabled
+    /// sources): new ones are due at once, removed ones are dropped, the
+    /// others keep their due time and any lease.
+    pub fn sync_sources(&self, ids: &[String]) -> Result<(), StoreError> {
+        self.transaction(async |tx| {
+            execute(
+                tx,
+                "INSERT INTO source_leases (source_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+                &[&ids],
+            )
+            .await?;
+            execute(tx, "DELETE FROM source_leases WHERE NOT (source_id = ANY ($1))", &[&ids]).await?;
+            Ok(())
+        })
+    }
+
+    /// Leases up to `limit` sources that are due at `now` (never polled
+    /// first, then by due time) and not leased, or whose lease expired, for
+    /// `lease_for`.
+    pub fn lease_due_sources(
+        &self,
+        now: DateTime<Utc>,
+        lease_for: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<SourceLease>, StoreError> {
+        let until = now + lease_for;
+        let limit = super::big(limit as u64);
+        self.transaction(async |tx| {
+            let rows = query(
+                tx,
+                "WITH due AS (
+                     SELECT source_id FROM source_leases
+                     WHERE (next_due IS NULL OR next_due <= $1) AND (lease_until IS NULL OR lease_until <= $1)
+                     ORDER BY next_due NULLS FIRST, source_id
+                     LIMIT $2
+                     FOR UPDATE SKIP LOCKED)
+                 UPDATE source_leases s SET lease_token = nextval('source_lease_tokens'), lease_until = $3
+                 FROM due WHERE s.source_id = due.source_id
+                 RETURNING s.source_id, s.lease_token",
+                &[&now, &limit, &until],
+            )
+            .await?;
+            let mut leases: Vec<SourceLease> =
+                rows.iter().map(|row| SourceLease { source_id: row.get(0), token: row.get(1), until }).collect();
+            leases.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+            Ok(leases)
+        })
+    }
+
+    /// Ends `lease`, setting the source's next due time; `Ok(false)` and
+    /// nothing written when the lease is no longer held (it expired and
+    /// another worker took the source, or it was finished already).
+    pub fn finish_source(&self, lease: &SourceLease, next_due: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.transaction(async |tx| {
+            let written = execute(
+                tx,
+                "UPDATE source_leases SET next_due = $3, lease_token = NULL, lease_until = NULL
+                 WHERE source_id = $1 AND lease_token = $2",
+                &[&lease.source_id, &lease.token, &next_due],
+            )
+            .await?;
+            Ok(written == 1)
+        })
+    }
+}
