@@ -54,11 +54,11 @@ pub fn restore_target(record: &RawRecord) -> Result<(Target, Vec<u8>), StoreErro
     let json = |what: &str| -> Result<(), StoreError> {
         serde_json::from_slice::<serde::de::IgnoredAny>(&record.value)
             .map(drop)
-            .map_err(|e| codec::corrupt(BACKUP, &record.key, &format!("{what}: {e}")))
+            .map_err(|e| codec::corrupt(BACKUP, &record.key, format!("{what}: {e}")))
     };
     let starts = |prefix: &[u8]| record.key.starts_with(prefix);
     let decoded =
-        |result: Result<(), serde_json::Error>| result.map_err(|e| codec::corrupt(BACKUP, &record.key, &e.to_string()));
+        |result: Result<(), serde_json::Error>| result.map_err(|e| codec::corrupt(BACKUP, &record.key, e.to_string()));
     match record.space.as_str() {
         MAIL_SPACE => {
             if starts(b"sub/") {

@@ -351,3 +351,29 @@ fn bad_mail_and_webhook_settings_are_reported_with_their_lines() {
     }
     assert!(errors.contains("`username` and `password_file` together"), "{errors}");
 }
+
+/// Regression (the 0.59 s a message): `OpenSMTPD` takes 100 messages per
+/// session, then answers `452 Too many messages sent`; that was counted as
+/// a failed send with a minute's backoff per hundred. A session that caps
+/// out is now reopened at once, so 150 readers get their copy in seconds.
+#[test]
+fn a_server_capping_messages_per_session_costs_a_reconnect_not_a_backoff() {
+    const N: usize = 150;
+    let smtpd = Smtpd::get();
+    let domain = smtpd.domain("cap");
+    let site = site(100_000);
+    let csv: String =
+        std::iter::once("email\n".to_owned()).chain((0..N).map(|i| format!("reader{i:03}@{domain}\n"))).collect();
+    let csv_path = site.dir.path().join("list.csv");
+    std::fs::write(&csv_path, csv).expect("write csv");
+    assert!(
+        gleaner(&site.config, &["subscribers", "import", csv_path.to_str().unwrap(), "--confirmed"]).status.success()
+    );
+    assert!(gleaner(&site.config, &["publish"]).status.success());
+    let (mut serve, _) = start_serve(&site.config, site.port);
+    // Under the backoff, the 101st waited 60 s.
+    let all = smtpd.wait_for(&domain, N, Duration::from_secs(40));
+    terminate(&mut serve);
+    assert_eq!(all.len(), N, "every reader in one pass, past the server's 100 a session");
+    assert!(per_recipient(&all).values().all(|n| *n == 1));
+}
