@@ -141,6 +141,9 @@ pub(super) enum Role {
 }
 
 /// Where an element sits, as far as its role depends on it.
+// Independent facts about one position (a `<noscript>` inside a section that
+// holds `<main>`); an enum would forbid the combinations real pages have.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Place {
     /// The document's first element.

@@ -12,8 +12,10 @@
 //!    elements; `hints.rs` says which), and gathers per-element text
 //!    statistics bottom-up (text, link and prose length, commas,
 //!    paragraph/image/list counts). Page headers, footers, asides and boxes
-//!    with softer unlikely names are read and dropped on closing unless they
-//!    hold a body's worth of prose; whatever encloses `<main>` is never
+//!    with softer unlikely names (a `sidebar-container` may hold the body
+//!    beside its sidebar) are read and dropped on closing unless they hold a
+//!    body's worth of prose; a `<section>`'s own header is part of that
+//!    section, not page furniture; whatever encloses `<main>` is never
 //!    boilerplate (a lost `</aside>`); React's `<div hidden id="S:0">`
 //!    streaming islands are content;
 //! 2. every paragraph-like run of text scores its ancestors (more for long,
