@@ -21,6 +21,7 @@ mod ops;
 mod progress;
 mod publish;
 mod remote;
+mod search;
 mod sources;
 
 use std::path::{Path, PathBuf};
@@ -106,6 +107,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Full-text search: words, "exact phrases", speaker:, outlet:, source:,
+    /// lang:, state:, section:, since:/until: (YYYY-MM-DD), -negation.
+    Search {
+        query: String,
+        /// At most this many hits, best first.
+        #[arg(long, default_value_t = search::DEFAULT_LIMIT)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the full-text index (`<store>.search/`) from the store.
+    Reindex,
     /// Show one item.
     Show {
         id: String,
@@ -325,6 +338,8 @@ fn run(cli: Cli) -> CmdResult {
             items::items(&backend::open(path)?, state.as_deref(), source, limit, json)
         }
         Command::Show { id, json } => items::show(&backend::open(path)?, &id, json),
+        Command::Search { query, limit, json } => search::search(&backend::open(path)?, &query, limit, json),
+        Command::Reindex => search::reindex(&backend::offline(path, "reindex")?),
         Command::Preview { id, json } => sources::preview(&load(path)?, &id, json),
         Command::Parse { target, json } => sources::parse_command(path, &target, json),
         Command::Extract { target, source, json } => sources::extract_command(path, &target, source.as_deref(), json),

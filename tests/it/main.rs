@@ -24,6 +24,7 @@ mod publish;
 mod quotes;
 mod reload;
 mod review;
+mod search;
 mod source_rules;
 mod store;
 mod stories;

@@ -30,6 +30,7 @@ mod preview;
 mod publishing;
 mod queue;
 mod sources;
+mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,6 +195,8 @@ pub fn routes(state: UiState) -> Router {
         .route("/", get(|| async { Redirect::to("/queue") }))
         .route("/queue", get(queue::show))
         .route("/queue/bulk", post(queue::bulk))
+        .route("/queue/views", post(views::save))
+        .route("/queue/views/delete", post(views::delete))
         .route("/items/{id}", get(item::show).post(item::save))
         .route("/items/{id}/act", post(item::act))
         .route("/items/{id}/attach", post(entries::attach))
