@@ -30,6 +30,7 @@ pub mod publish;
 pub mod sanitize;
 pub mod schedule;
 pub mod search;
+pub mod speakers;
 pub mod store;
 pub mod story;
 pub mod web;

@@ -23,6 +23,7 @@ mod publish;
 mod remote;
 mod search;
 mod sources;
+mod speakers;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -119,6 +120,16 @@ enum Command {
     },
     /// Rebuild the full-text index (`<store>.search/`) from the store.
     Reindex,
+    /// The most quoted speakers, with counts per outlet.
+    Speakers {
+        /// Only items published in the last N days.
+        #[arg(long)]
+        days: Option<u32>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one item.
     Show {
         id: String,
@@ -340,6 +351,7 @@ fn run(cli: Cli) -> CmdResult {
         Command::Show { id, json } => items::show(&backend::open(path)?, &id, json),
         Command::Search { query, limit, json } => search::search(&backend::open(path)?, &query, limit, json),
         Command::Reindex => search::reindex(&backend::offline(path, "reindex")?),
+        Command::Speakers { days, limit, json } => speakers::speakers(&backend::open(path)?, days, limit, json),
         Command::Preview { id, json } => sources::preview(&load(path)?, &id, json),
         Command::Parse { target, json } => sources::parse_command(path, &target, json),
         Command::Extract { target, source, json } => sources::extract_command(path, &target, source.as_deref(), json),

@@ -17,6 +17,7 @@ mod entries;
 mod issue_audit;
 mod queue;
 pub mod rules;
+mod speakers;
 mod stories;
 mod users;
 
@@ -31,6 +32,7 @@ pub use self::entries::{CitedItem, MAX_CITED};
 use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::rules::EditChanges;
 use self::rules::{Action, TransitionError};
+pub use self::speakers::{SpeakerPage, SpeakerQuote};
 pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
 pub use crate::model::QuoteOverride;
 use crate::model::{AuditEntry, EditorFields, Item, ItemId, Link, Quote, ReviewState, Source};

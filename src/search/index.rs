@@ -255,7 +255,23 @@ impl SearchIndex {
 
     /// Highlights for `query`'s matches in an item's texts.
     pub fn highlighter(&self, query: &SearchQuery) -> Result<Highlighter, IndexError> {
-        let compiled = self.compile(query, &HashMap::new());
+        // What to mark: the positive text clauses, a speaker's or outlet's
+        // name included (it shows in the text that credits them).
+        let marked = SearchQuery {
+            clauses: query
+                .clauses
+                .iter()
+                .filter(|c| !c.negated && c.term.is_text())
+                .map(|c| match &c.term {
+                    Clause::Speaker(name) | Clause::Outlet(name) => {
+                        super::query::Clause { negated: false, term: Clause::Phrase(name.clone()) }
+                    }
+                    _ => c.clone(),
+                })
+                .collect(),
+            warnings: Vec::new(),
+        };
+        let compiled = self.compile(&marked, &HashMap::new());
         let searcher = self.reader.searcher();
         let mut generators = Vec::new();
         for field in [self.fields.body, self.fields.quotes, self.fields.title, self.fields.commentary] {

@@ -163,6 +163,8 @@ impl Search {
         let current = version.as_deref().map(str::trim) == Some(index::INDEX_VERSION.to_string().as_str());
         let was_dirty = folder.join(DIRTY).exists();
         let dir = folder.join("index");
+        // No index yet (first start, or its folder was deleted): build one.
+        let current = current && dir.join("meta.json").exists();
         let index = match (current, SearchIndex::open(&dir)) {
             (true, Ok(index)) => Some(index),
             (_, Ok(index)) => {

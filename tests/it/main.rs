@@ -26,6 +26,7 @@ mod reload;
 mod review;
 mod search;
 mod source_rules;
+mod speakers;
 mod store;
 mod stories;
 mod ui;

@@ -51,6 +51,8 @@ fn ingested(dir: &Path) -> App {
     for source in app.config.sources.clone() {
         let report = runtime.block_on(app.ingest.poll_source(&source, Utc::now(), Urgency::Now));
         assert!(!report.failed(), "{report:?}");
+        // As `serve` does after each poll: the queue shows what came in.
+        app.editorial.refresh(&report.changed).expect("queue refresh");
     }
     app
 }

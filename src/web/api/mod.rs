@@ -20,6 +20,7 @@ mod items;
 pub mod openapi;
 mod search;
 mod sources;
+mod speakers;
 pub mod wire;
 
 use std::path::PathBuf;
@@ -170,6 +171,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         e(Method::PATCH, "/api/v1/items/{id}", Edit, "Edit an item's editor fields; 409 when `revision` is stale", &[], Some("EditBody"), patch(items::edit)),
         e(Method::POST, "/api/v1/items/{id}/{action}", Edit, "A review action: approve, reject, shortlist or reset", &[], Some("ActBody"), post(items::act)),
         e(Method::GET, "/api/v1/search", Read, "Full-text search: ranked hits with snippets", search::SEARCH_QUERY, None, get(search::search)),
+        e(Method::GET, "/api/v1/speakers", Read, "The most quoted speakers, with counts per outlet", speakers::SPEAKERS_QUERY, None, get(speakers::list)),
         e(Method::GET, "/api/v1/issues", Read, "Every digest issue, drafts included", &[], None, get(issues::list)),
         e(Method::GET, "/api/v1/issues/draft", Read, "The next issue as it stands: approved items by section, in order", &[], None, get(issues::draft)),
         e(Method::GET, "/api/v1/issues/preview", Read, "The next issue's HTML page as `publish` would write it", &[], None, get(issues::preview)),

@@ -30,6 +30,7 @@ mod preview;
 mod publishing;
 mod queue;
 mod sources;
+mod speakers;
 mod views;
 
 use std::sync::Arc;
@@ -210,6 +211,8 @@ pub fn routes(state: UiState) -> Router {
         .route("/composer/publish", post(publishing::publish))
         .route("/issues/{number}/correct", post(publishing::correct))
         .route("/sources", get(sources::show))
+        .route("/speakers", get(speakers::list))
+        .route("/speakers/{id}", get(speakers::show))
         .route("/admin", get(admin::show))
         .route("/admin/users", post(admin::add_user))
         .route("/admin/users/role", post(admin::set_role))
