@@ -109,7 +109,7 @@ enum Command {
         json: bool,
     },
     /// Full-text search: words, "exact phrases", speaker:, outlet:, source:,
-    /// lang:, state:, section:, since:/until: (YYYY-MM-DD), -negation.
+    /// lang:, state:, section:, since: and until: (YYYY-MM-DD), -negation.
     Search {
         query: String,
         /// At most this many hits, best first.

@@ -404,17 +404,13 @@ impl Editorial {
         };
         let text = non_blank(filter.text.as_deref());
         // With the index: the query's matches, best first; without, substrings.
-        let searched = match (text, &self.search) {
-            (Some(text), Some(search)) => {
-                let query = crate::search::parse(text);
-                let hits = search.matching(&query, &self.sections(), QUEUE_SEARCH_CAP)?;
-                Some((hits, query, search))
-            }
-            _ => {
-                matcher.terms =
-                    text.map(|t| fold(t).split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
-                None
-            }
+        let searched = if let (Some(text), Some(search)) = (text, &self.search) {
+            let query = crate::search::parse(text);
+            let hits = search.matching(&query, &self.sections(), QUEUE_SEARCH_CAP)?;
+            Some((hits, query, search))
+        } else {
+            matcher.terms = text.map(|t| fold(t).split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+            None
         };
         let skip = (page - 1).saturating_mul(per_page);
         let mut counts = [0_usize; ReviewState::ALL.len()];

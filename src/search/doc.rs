@@ -98,3 +98,70 @@ impl SearchDoc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::model::{NewItem, QuoteKind, QuoteOverride, ReviewState};
+
+    fn item() -> Item {
+        let new = NewItem {
+            source_id: "wire".to_owned(),
+            guid: Some("g".to_owned()),
+            url: None,
+            title: "Budget".to_owned(),
+            authors: Vec::new(),
+            published: Utc.with_ymd_and_hms(2026, 11, 3, 9, 0, 0).single().expect("valid"),
+            published_is_fetch_time: false,
+            updated: None,
+            summary: "<p>Feed <b>summary</b></p>".to_owned(),
+            content: String::new(),
+            language: Some("fa-IR".to_owned()),
+            fetched_at: Utc.with_ymd_and_hms(2026, 11, 3, 9, 0, 0).single().expect("valid"),
+        };
+        Item::first_sighting(new.id(), new.content_hash(), &new)
+    }
+
+    fn quote(id: &str, speaker: &str) -> Quote {
+        Quote {
+            id: id.to_owned(),
+            text: "words".to_owned(),
+            speaker: Some(speaker.to_owned()),
+            speaker_mention: None,
+            cue: None,
+            outlet: Some("Wire".to_owned()),
+            via: Some("Agency".to_owned()),
+            kind: QuoteKind::Inline,
+            start: 0,
+            end: 5,
+            context: String::new(),
+            confidence: 1.0,
+        }
+    }
+
+    #[test]
+    fn editors_corrections_and_defaults_are_what_is_indexed() {
+        let mut item = item();
+        item.editor
+            .quote_overrides
+            .insert("q1".to_owned(), QuoteOverride { speaker: Some("Ann Mayor".to_owned()), outlet: None, text: None });
+        let doc = SearchDoc::new(&item, &[quote("q1", "the mayor"), quote("q2", "Bob")]);
+        assert_eq!(doc.speakers, ["Ann Mayor", "Bob"], "the editor's correction wins");
+        assert_eq!(doc.outlets, ["Wire", "Agency"], "once each");
+        assert_eq!(doc.body, "Feed summary", "the summary as text until extracted");
+        assert_eq!(doc.language.as_deref(), Some("fa"));
+        assert_eq!(doc.section, NO_SECTION);
+        assert_eq!(doc.state, ReviewState::New.as_str());
+    }
+
+    #[test]
+    fn the_stamp_changes_with_the_item() {
+        let mut item = item();
+        let before = stamp(&item);
+        assert_eq!(before, stamp(&item));
+        item.revision += 1;
+        assert_ne!(before, stamp(&item));
+    }
+}

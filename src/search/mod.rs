@@ -176,14 +176,13 @@ impl Search {
                 None
             }
         };
-        let (index, fresh) = match index {
-            Some(index) => (index, false),
-            None => {
-                if dir.exists() {
-                    std::fs::remove_dir_all(&dir).map_err(io)?;
-                }
-                (SearchIndex::open(&dir)?, true)
+        let (index, fresh) = if let Some(index) = index {
+            (index, false)
+        } else {
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(io)?;
             }
+            (SearchIndex::open(&dir)?, true)
         };
         mark_dirty(folder).map_err(io)?;
         let search = Self {
@@ -257,19 +256,21 @@ impl Search {
         if ids.is_empty() {
             return;
         }
-        let result = (|| {
-            let unique: HashSet<&ItemId> = ids.iter().collect();
-            let mut items = Vec::with_capacity(unique.len());
-            let mut removed = Vec::new();
-            for id in unique {
-                match self.inner.store.item(id)? {
-                    Some(item) => items.push(item),
-                    None => removed.push(id.clone()),
-                }
-            }
-            self.index_items(&items, &removed)
-        })();
+        let result = self.reread(ids);
         self.settle(result);
+    }
+
+    fn reread(&self, ids: &[ItemId]) -> Result<(), SearchError> {
+        let unique: HashSet<&ItemId> = ids.iter().collect();
+        let mut items = Vec::with_capacity(unique.len());
+        let mut removed = Vec::new();
+        for id in unique {
+            match self.inner.store.item(id)? {
+                Some(item) => items.push(item),
+                None => removed.push(id.clone()),
+            }
+        }
+        self.index_items(&items, &removed)
     }
 
     /// [`Search::update`] with the items in hand (an editorial write returns them).

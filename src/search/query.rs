@@ -111,10 +111,10 @@ pub fn parse(input: &str) -> SearchQuery {
         let term = if is_quote_mark(chars[at]) {
             let (text, next) = quoted(&chars, at + 1);
             at = next;
-            non_blank(text).map(Term::Phrase)
+            non_blank(&text).map(Term::Phrase)
         } else {
             let start = at;
-            while at < chars.len() && !chars[at].is_whitespace() && !(chars[at] == ':') {
+            while at < chars.len() && !chars[at].is_whitespace() && chars[at] != ':' {
                 at += 1;
             }
             let name: String = chars[start..at].iter().collect();
@@ -137,7 +137,7 @@ pub fn parse(input: &str) -> SearchQuery {
                 while at < chars.len() && !chars[at].is_whitespace() {
                     at += 1;
                 }
-                non_blank(chars[start..at].iter().collect()).map(Term::Word)
+                non_blank(&chars[start..at].iter().collect::<String>()).map(Term::Word)
             }
         };
         if let Some(term) = term {
@@ -157,7 +157,7 @@ fn quoted(chars: &[char], from: usize) -> (String, usize) {
     (chars[from.min(end)..end].iter().collect(), (end + 1).min(chars.len()))
 }
 
-fn non_blank(text: String) -> Option<String> {
+fn non_blank(text: &str) -> Option<String> {
     let trimmed = text.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
@@ -189,14 +189,14 @@ fn filter(name: &str, value: &str, warnings: &mut Vec<String>) -> Option<Term> {
         "source" => Term::Source(value.to_owned()),
         "lang" => Term::Language(value.split(['-', '_']).next().unwrap_or(value).to_ascii_lowercase()),
         "section" => Term::Section(value.to_owned()),
-        "state" => match ReviewState::parse(&value.to_ascii_lowercase()) {
-            Some(state) => Term::State(state),
-            None => {
+        "state" => {
+            let Some(state) = ReviewState::parse(&value.to_ascii_lowercase()) else {
                 let known: Vec<&str> = ReviewState::ALL.iter().map(|s| s.as_str()).collect();
                 warnings.push(format!("state:{value} is not a review state ({}); ignored", known.join(", ")));
                 return None;
-            }
-        },
+            };
+            Term::State(state)
+        }
         _ => match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
             Ok(day) if field == "since" => Term::Since(day),
             Ok(day) => Term::Until(day),

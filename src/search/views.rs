@@ -69,7 +69,7 @@ pub fn save(folder: &Path, name: &str, query: &str) -> Result<SavedView, ViewErr
     } else {
         views.push(view.clone());
     }
-    views.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    views.sort_by_key(|v| v.name.to_lowercase());
     store(folder, &views)?;
     Ok(view)
 }
@@ -84,4 +84,34 @@ pub fn delete(folder: &Path, name: &str) -> Result<bool, ViewError> {
     }
     store(folder, &views)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_are_saved_replaced_listed_by_name_and_deleted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert!(load(dir.path()).expect("none yet").is_empty());
+        save(dir.path(), "Rajavi", "speaker:\"Maryam Rajavi\"").expect("save");
+        save(dir.path(), "asylum", "asylum lang:fa").expect("save");
+        save(dir.path(), "Rajavi", "speaker:Rajavi since:2026-11-01").expect("replace");
+        let views = load(dir.path()).expect("load");
+        let names: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["asylum", "Rajavi"], "by name, case-insensitive");
+        assert_eq!(views[1].query, "speaker:Rajavi since:2026-11-01");
+        assert!(delete(dir.path(), "asylum").expect("delete"));
+        assert!(!delete(dir.path(), "asylum").expect("gone already"));
+        assert_eq!(load(dir.path()).expect("load").len(), 1);
+    }
+
+    #[test]
+    fn bad_names_and_queries_are_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert!(matches!(save(dir.path(), "  ", "x"), Err(ViewError::Invalid(_))));
+        assert!(matches!(save(dir.path(), "a\u{7}", "x"), Err(ViewError::Invalid(_))));
+        assert!(matches!(save(dir.path(), "a", " "), Err(ViewError::Invalid(_))));
+        assert!(load(dir.path()).expect("nothing written").is_empty());
+    }
 }

@@ -19,6 +19,7 @@ use gleaner::editorial::EditChanges;
 use gleaner::editorial::rules::Action;
 use gleaner::ingest::Urgency;
 use gleaner::search::SearchResults;
+use gleaner::store::ItemStore as _;
 use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
 use tower::ServiceExt as _;
 
@@ -177,7 +178,6 @@ fn a_store_written_behind_the_index_s_back_is_reconciled_at_the_next_open() {
         // What a process killed between its store write and its index update
         // leaves: a stored item the index lacks, and the marker.
         let store = gleaner::store::SledStore::open(&dir.path().join("store.sled")).expect("store");
-        use gleaner::store::ItemStore as _;
         let entry = crate::support::items::entry("ledger", "late", "Late harbour story", "<p>Ferries.</p>", 0, "en");
         store.upsert_items(&[entry]).expect("upsert");
         gleaner::store::OpsStore::flush(&store).expect("flush");

@@ -140,7 +140,7 @@ const QUEUE_QUERY: &[(&str, &str)] = &[
     ("language", "a language tag; `fa` matches `fa-IR`"),
     ("from", "published at or after (RFC 3339)"),
     ("to", "published before (RFC 3339)"),
-    ("q", "words that must all occur in title, summary, outlet or headline"),
+    ("q", "a full-text search in `gleaner search`'s syntax (words, \"phrases\", speaker:, outlet:, ...), best first"),
     ("page", "1-based page"),
     ("per_page", "rows per page (1-500, default 50)"),
 ];
