@@ -29,6 +29,8 @@ pub mod parse;
 pub mod publish;
 pub mod sanitize;
 pub mod schedule;
+pub mod search;
+pub mod speakers;
 pub mod store;
 pub mod story;
 pub mod web;

@@ -34,6 +34,7 @@ use crate::ingest::Ingest;
 use crate::publish::render::TemplateError;
 use crate::publish::write::DirOutput;
 use crate::publish::{CorrectionReport, PublishError, PublishOutcome, Publisher, load_templates};
+use crate::search::{Check, Search};
 pub use crate::store::backup::{BackupError, BackupReport, check as check_backup};
 use crate::store::{Store, StoreError, backup};
 
@@ -51,6 +52,9 @@ pub enum AppError {
     Editorial(#[from] Box<EditorialError>),
     #[error(transparent)]
     Outbound(#[from] OutboundError),
+    /// The full-text index beside the store could not be opened or brought up to date.
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
 }
 
 /// Whether the editorial queue index is loaded when the app is built.
@@ -74,6 +78,9 @@ pub struct App {
     pub ingest: Ingest,
     pub publisher: Arc<Publisher>,
     pub editorial: Editorial,
+    /// The full-text index beside the store (`<store>.search/`), kept
+    /// current by ingest, editorial and the publisher.
+    pub search: Search,
     /// The config in force: the one shared source list and refused edits.
     pub status: ConfigStatus,
     /// The scheduler's heartbeat, read by `/healthz`.
@@ -96,7 +103,11 @@ impl App {
         // Templates first: a broken override is a config error, reported before the store is locked.
         let renderer = load_templates(&config.settings.publish).map_err(AppError::Templates)?;
         let store = open_store(&config)?;
-        let ingest = ingest_over(Arc::clone(&store), &config)?;
+        // The service compares the index with the store at every start; a
+        // one-shot command only after an unclean stop (see `search`).
+        let check = if queue == Queue::Loaded { Check::Always } else { Check::IfDirty };
+        let (search, _) = Search::open(&search_folder(&config), Arc::clone(&store), check)?;
+        let ingest = ingest_over(Arc::clone(&store), &config)?.with_search(search.clone());
         let status = ConfigStatus::new(config.sources.clone());
         let mut publisher =
             Publisher::new(config.settings.publish.clone(), renderer, &[]).following(status.subscribe());
@@ -108,7 +119,9 @@ impl App {
         if let Some(webhooks) = &webhooks {
             publisher = publisher.with_hook(Arc::clone(webhooks) as Arc<dyn crate::publish::PublishHook>);
         }
-        let editorial = Editorial::without_queue(Arc::clone(&store)).following(status.subscribe());
+        publisher = publisher.with_hook(Arc::new(search.clone()) as Arc<dyn crate::publish::PublishHook>);
+        let editorial =
+            Editorial::without_queue(Arc::clone(&store)).following(status.subscribe()).with_search(search.clone());
         if queue == Queue::Loaded {
             editorial.load_queue().map_err(Box::new)?;
         }
@@ -116,6 +129,7 @@ impl App {
             ingest,
             publisher: Arc::new(publisher),
             editorial,
+            search,
             store,
             status,
             heartbeat: Heartbeat::default(),
@@ -170,13 +184,29 @@ impl App {
 
     /// Restores a backup into this (empty) store; check it first with [`check_backup`].
     pub fn import_backup(&self, input: &mut dyn std::io::BufRead) -> Result<BackupReport, BackupError> {
-        backup::import(self.store.as_ref(), input)
+        let report = backup::import(self.store.as_ref(), input)?;
+        // The restored items are searchable at once; a failure leaves the
+        // marker, and the next start rebuilds what is missing.
+        if let Err(error) = self.search.reconcile() {
+            tracing::error!(%error, "indexing the restored items for search failed");
+        }
+        Ok(report)
+    }
+
+    /// Rebuilds the full-text index from the store (`gleaner reindex`).
+    pub fn reindex(&self) -> Result<crate::search::SyncReport, crate::search::SearchError> {
+        self.search.rebuild()
     }
 
     /// Makes every acknowledged write durable (one-shot commands end with it).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.store.flush()
     }
+}
+
+/// The full-text index's folder: beside the store, `<store>.search/`.
+pub fn search_folder(config: &Config) -> PathBuf {
+    crate::search::folder_for(&config.settings.store_path)
 }
 
 /// Store, fetcher and ingest alone (tests, benches, and tools that poll

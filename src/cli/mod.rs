@@ -21,7 +21,9 @@ mod ops;
 mod progress;
 mod publish;
 mod remote;
+mod search;
 mod sources;
+mod speakers;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -103,6 +105,28 @@ enum Command {
         source: Option<String>,
         #[arg(long)]
         limit: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Full-text search: words, "exact phrases", speaker:, outlet:, source:,
+    /// lang:, state:, section:, since: and until: (YYYY-MM-DD), -negation.
+    Search {
+        query: String,
+        /// At most this many hits, best first.
+        #[arg(long, default_value_t = search::DEFAULT_LIMIT)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the full-text index (`<store>.search/`) from the store.
+    Reindex,
+    /// The most quoted speakers, with counts per outlet.
+    Speakers {
+        /// Only items published in the last N days.
+        #[arg(long)]
+        days: Option<u32>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
         #[arg(long)]
         json: bool,
     },
@@ -328,6 +352,9 @@ fn run(cli: Cli) -> CmdResult {
             items::items(&backend::open(path)?, state.as_deref(), source, limit, json)
         }
         Command::Show { id, json } => items::show(&backend::open(path)?, &id, json),
+        Command::Search { query, limit, json } => search::search(&backend::open(path)?, &query, limit, json),
+        Command::Reindex => search::reindex(&backend::offline(path, "reindex")?),
+        Command::Speakers { days, limit, json } => speakers::speakers(&backend::open(path)?, days, limit, json),
         Command::Preview { id, json } => sources::preview(&load(path)?, &id, json),
         Command::Parse { target, json } => sources::parse_command(path, &target, json),
         Command::Extract { target, source, json } => sources::extract_command(path, &target, source.as_deref(), json),

@@ -17,6 +17,7 @@ mod entries;
 mod issue_audit;
 mod queue;
 pub mod rules;
+mod speakers;
 mod stories;
 mod users;
 
@@ -31,14 +32,20 @@ pub use self::entries::{CitedItem, MAX_CITED};
 use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::rules::EditChanges;
 use self::rules::{Action, TransitionError};
+pub use self::speakers::{SpeakerPage, SpeakerQuote};
 pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
 pub use crate::model::QuoteOverride;
 use crate::model::{AuditEntry, EditorFields, Item, ItemId, Link, Quote, ReviewState, Source};
 use crate::publish::layout::lay_out;
+use crate::search::{Search, SearchResults};
 use crate::store::{EditorialWrite, ItemQuery, Store, StoreError};
 
 /// Most rows one queue page may ask for.
 pub const MAX_PER_PAGE: usize = 500;
+
+/// Most matches of a search the queue goes through (best first): past this
+/// the tail is noise, and reading every id of a 100,000-item match costs.
+pub const QUEUE_SEARCH_CAP: usize = 10_000;
 
 /// Why an editorial request was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +73,17 @@ pub enum EditorialError {
     NoSuch { what: &'static str, name: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The search index is derived storage: its failure is a storage failure
+/// to whoever asked (a 500, logged), and `gleaner reindex` is the remedy.
+impl From<crate::search::SearchError> for EditorialError {
+    fn from(error: crate::search::SearchError) -> Self {
+        match error {
+            crate::search::SearchError::Store(error) => Self::Store(error),
+            other => Self::Store(StoreError::Io(format!("search index: {other}"))),
+        }
+    }
 }
 
 fn stale_message(id: &ItemId, expected: u64, found: u64, last: Option<&AuditEntry>) -> String {
@@ -106,8 +124,10 @@ pub struct QueueFilter {
     pub from: Option<DateTime<Utc>>,
     /// Published before (exclusive).
     pub to: Option<DateTime<Utc>>,
-    /// Whitespace-separated terms; each must occur (as a substring) in the
-    /// title, summary text, outlet or editor's headline.
+    /// A search query (`crate::search::query` syntax) when the full-text
+    /// index is attached ([`Editorial::with_search`]): matching rows come
+    /// best first, each with a snippet. Without the index: whitespace-separated
+    /// terms, each a substring of the title, summary text, outlet or headline.
     pub text: Option<String>,
 }
 
@@ -143,6 +163,8 @@ pub struct QueueRow {
     /// The story's other items that match the filters, newest first: the
     /// same story as other outlets ran it ("also in: ...").
     pub also: Vec<StoryMember>,
+    /// Where a full-text search matched (searches through the index only).
+    pub snippet: Option<crate::search::Snippet>,
 }
 
 /// What the queue's dropdown filters offer (see [`Editorial::queue_choices`]).
@@ -207,6 +229,8 @@ pub struct Editorial {
     sources: tokio::sync::watch::Receiver<Vec<Source>>,
     /// The story prints of recent items, by band (see `stories.rs`).
     signatures: Arc<std::sync::Mutex<stories::StoryIndex>>,
+    /// The full-text index, kept current by every write here.
+    search: Option<Search>,
 }
 
 impl fmt::Debug for Editorial {
@@ -241,7 +265,30 @@ impl Editorial {
             index: Arc::new(OnceLock::new()),
             sources: tokio::sync::watch::channel(Vec::new()).1,
             signatures: Arc::new(stories::new_index()),
+            search: None,
         }
+    }
+
+    /// Keeps `search` current with every editorial write, and answers the
+    /// queue's search box and [`Editorial::search`] from it.
+    #[must_use]
+    pub fn with_search(mut self, search: Search) -> Self {
+        self.search = Some(search);
+        self
+    }
+
+    /// The full-text index, when attached.
+    pub fn search_index(&self) -> Option<&Search> {
+        self.search.as_ref()
+    }
+
+    /// Full-text search (`crate::search::query` syntax), best `limit` hits
+    /// with snippets; `section:` knows the sources' configured sections.
+    pub fn search(&self, query: &str, limit: usize) -> Result<SearchResults, EditorialError> {
+        let search = self.search.as_ref().ok_or_else(|| EditorialError::Invalid {
+            message: "full-text search is not available here (no index)".to_owned(),
+        })?;
+        Ok(search.search(query, &self.sections(), limit)?)
     }
 
     /// Tells the use-case each source's configured section, the section an
@@ -345,7 +392,7 @@ impl Editorial {
     pub fn queue(&self, filter: &QueueFilter, page: usize, per_page: usize) -> Result<QueuePage, EditorialError> {
         let per_page = per_page.clamp(1, MAX_PER_PAGE);
         let page = page.max(1);
-        let matcher = Matcher {
+        let mut matcher = Matcher {
             state: filter.state,
             states: filter.states.clone(),
             source: non_blank(filter.source.as_deref()),
@@ -353,11 +400,17 @@ impl Editorial {
             language: non_blank(filter.language.as_deref()).map(str::to_ascii_lowercase),
             from: filter.from,
             to: filter.to,
-            terms: filter
-                .text
-                .as_deref()
-                .map(|t| fold(t).split_whitespace().map(str::to_owned).collect())
-                .unwrap_or_default(),
+            terms: Vec::new(),
+        };
+        let text = non_blank(filter.text.as_deref());
+        // With the index: the query's matches, best first; without, substrings.
+        let searched = if let (Some(text), Some(search)) = (text, &self.search) {
+            let query = crate::search::parse(text);
+            let hits = search.matching(&query, &self.sections(), QUEUE_SEARCH_CAP)?;
+            Some((hits, query, search))
+        } else {
+            matcher.terms = text.map(|t| fold(t).split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+            None
         };
         let skip = (page - 1).saturating_mul(per_page);
         let mut counts = [0_usize; ReviewState::ALL.len()];
@@ -369,7 +422,11 @@ impl Editorial {
         // `also` (`Some(n)`: the story's row is `rows[n]`; `None`: on another page).
         let mut stories: HashMap<&ItemId, Option<usize>> = HashMap::new();
         let mut counted: HashSet<(usize, &ItemId)> = HashSet::new();
-        for row in index.iter() {
+        let order: Box<dyn Iterator<Item = &Row>> = match &searched {
+            Some((hits, _, _)) => Box::new(hits.iter().filter_map(|hit| index.get(&hit.id))),
+            None => Box::new(index.iter()),
+        };
+        for row in order {
             let section = section_of(&sections, row);
             if !matcher.matches_except_state(row, section) {
                 continue;
@@ -392,6 +449,15 @@ impl Editorial {
             });
             stories.insert(&row.story, shown);
             total += 1;
+        }
+        drop(index);
+        if let Some((_, query, search)) = &searched {
+            let highlighter = search.highlighter(query)?;
+            for row in &mut rows {
+                if let Some(item) = self.store.item(&row.id)? {
+                    row.snippet = Some(search.snippet(&highlighter, &item)?);
+                }
+            }
         }
         Ok(QueuePage {
             rows,
@@ -620,6 +686,9 @@ impl Editorial {
     /// the index.
     fn after_write(&self, items: &[Item]) -> Result<(), EditorialError> {
         self.store.flush()?;
+        if let Some(search) = &self.search {
+            search.update_items(items);
+        }
         if let Some(mut index) = self.write_index() {
             for item in items {
                 index.upsert(Row::from_item(item));
@@ -724,6 +793,7 @@ fn queue_row(row: &Row, section: Option<&str>) -> QueueRow {
         revision: row.revision,
         quote_count: row.quote_count,
         also: Vec::new(),
+        snippet: None,
     }
 }
 

@@ -164,6 +164,11 @@ impl QueueIndex {
         }
     }
 
+    pub fn get(&self, id: &ItemId) -> Option<&Row> {
+        let published = self.published.get(id)?;
+        self.rows.get(&(Reverse(*published), id.clone()))
+    }
+
     /// Newest first (ties by id, so paging is stable).
     pub fn iter(&self) -> impl Iterator<Item = &Row> {
         self.rows.values()

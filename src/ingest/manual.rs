@@ -112,6 +112,9 @@ impl Ingest {
             // Another source stored the URL meanwhile and the upsert merged into it.
             None => self.store.item_by_url(page.as_str())?.ok_or(StoreError::UnknownItem { id })?,
         };
+        if let Some(search) = &self.search {
+            search.update_items(std::slice::from_ref(&item));
+        }
         tracing::info!(item = %item.id, url = %page, "added by hand");
         Ok(Added { item, new: true })
     }

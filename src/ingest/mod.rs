@@ -92,6 +92,8 @@ pub struct Ingest {
     /// Article page fetches finished (any outcome) by this ingest and its
     /// clones: what a progress display counts while sources are still polling.
     article_fetches: Arc<std::sync::atomic::AtomicUsize>,
+    /// The full-text index, told once per poll about every item written.
+    search: Option<crate::search::Search>,
 }
 
 impl Ingest {
@@ -106,7 +108,16 @@ impl Ingest {
             parsing: Arc::new(Semaphore::new(cores)),
             cores,
             article_fetches: Arc::default(),
+            search: None,
         }
+    }
+
+    /// Keeps `search` current: each poll (and each manual add) tells it
+    /// every item it wrote, in one index commit.
+    #[must_use]
+    pub fn with_search(mut self, search: crate::search::Search) -> Self {
+        self.search = Some(search);
+        self
     }
 
     /// What the last polls of a source left: validators, failures, next due time.
@@ -207,7 +218,20 @@ impl Ingest {
         if let Err(error) = self.store.put_fetch_state(&source.id, &state) {
             report.outcome = Outcome::Failed { error: error.to_string() };
         }
+        self.update_search(&report);
         report
+    }
+
+    /// The one place a poll's writes reach the search index: new, changed
+    /// and removed items (`changed`), items stored with their extraction
+    /// (`settled`), and articles extracted afterwards (`articles_done`).
+    fn update_search(&self, report: &SourceReport) {
+        let Some(search) = &self.search else { return };
+        let written: HashSet<&ItemId> =
+            report.changed.iter().chain(&report.settled).chain(&report.articles_done).collect();
+        if !written.is_empty() {
+            search.update(&written.into_iter().cloned().collect::<Vec<_>>());
+        }
     }
 
     /// Parses and stores a 200 body, updating validators and body hash only

@@ -116,6 +116,13 @@ pub trait PublishHook: Send + Sync {
         let _ = (store, issue);
         Ok(())
     }
+
+    /// The issue's items were marked published (after the files and the
+    /// hooks above). A failure is logged, not a failed publish: the issue is out.
+    fn issue_finished(&self, store: &dyn Store, issue: &Issue) -> Result<(), StoreError> {
+        let _ = (store, issue);
+        Ok(())
+    }
 }
 
 /// Templates loaded and checked, settings and source facts: everything a
@@ -314,6 +321,11 @@ impl Publisher {
             hook.issue_published(store, &issue)?;
         }
         finish(store, &issue, composed_revisions, now)?;
+        for hook in &self.hooks {
+            if let Err(error) = hook.issue_finished(store, &issue) {
+                tracing::warn!(issue = issue.number, %error, "a publish hook failed after the issue went out");
+            }
+        }
         report.dry_run = false;
         tracing::info!(issue = issue.number, items = report.items, resumed, "published");
         Ok(PublishOutcome::Issue(report))

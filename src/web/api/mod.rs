@@ -21,7 +21,9 @@ mod issues;
 mod items;
 mod mail;
 pub mod openapi;
+mod search;
 mod sources;
+mod speakers;
 pub mod wire;
 
 use std::path::PathBuf;
@@ -144,7 +146,7 @@ const QUEUE_QUERY: &[(&str, &str)] = &[
     ("language", "a language tag; `fa` matches `fa-IR`"),
     ("from", "published at or after (RFC 3339)"),
     ("to", "published before (RFC 3339)"),
-    ("q", "words that must all occur in title, summary, outlet or headline"),
+    ("q", "a full-text search in `gleaner search`'s syntax (words, \"phrases\", speaker:, outlet:, ...), best first"),
     ("page", "1-based page"),
     ("per_page", "rows per page (1-500, default 50)"),
 ];
@@ -179,6 +181,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         e(Method::POST, "/api/v1/notes", Edit, "A commentary-only entry, approved for the next issue", &[], Some("NoteBody"), post(entries::note)),
         e(Method::POST, "/api/v1/stories", Edit, "Group items into stories: those without one, or all again", &[], Some("StoriesBody"), post(entries::stories)),
         e(Method::POST, "/api/v1/items/{id}/{action}", Edit, "A review action: approve, reject, shortlist or reset", &[], Some("ActBody"), post(items::act)),
+        e(Method::GET, "/api/v1/search", Read, "Full-text search: ranked hits with snippets", search::SEARCH_QUERY, None, get(search::search)),
+        e(Method::GET, "/api/v1/speakers", Read, "The most quoted speakers, with counts per outlet", speakers::SPEAKERS_QUERY, None, get(speakers::list)),
         e(Method::GET, "/api/v1/issues", Read, "Every digest issue, drafts included", &[], None, get(issues::list)),
         e(Method::GET, "/api/v1/issues/draft", Read, "The next issue as it stands: approved items by section, in order", &[], None, get(issues::draft)),
         e(Method::GET, "/api/v1/issues/preview", Read, "The next issue's HTML page as `publish` would write it", &[], None, get(issues::preview)),

@@ -30,6 +30,8 @@ mod preview;
 mod publishing;
 mod queue;
 mod sources;
+mod speakers;
+mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,6 +196,8 @@ pub fn routes(state: UiState) -> Router {
         .route("/", get(|| async { Redirect::to("/queue") }))
         .route("/queue", get(queue::show))
         .route("/queue/bulk", post(queue::bulk))
+        .route("/queue/views", post(views::save))
+        .route("/queue/views/delete", post(views::delete))
         .route("/items/{id}", get(item::show).post(item::save))
         .route("/items/{id}/act", post(item::act))
         .route("/items/{id}/attach", post(entries::attach))
@@ -207,6 +211,8 @@ pub fn routes(state: UiState) -> Router {
         .route("/composer/publish", post(publishing::publish))
         .route("/issues/{number}/correct", post(publishing::correct))
         .route("/sources", get(sources::show))
+        .route("/speakers", get(speakers::list))
+        .route("/speakers/{id}", get(speakers::show))
         .route("/admin", get(admin::show))
         .route("/admin/users", post(admin::add_user))
         .route("/admin/users/role", post(admin::set_role))

@@ -19,7 +19,7 @@ use crate::app::ConfigStatus;
 use crate::publish::write::read_template_overrides;
 
 /// Every UI template by file name, with its compiled-in text.
-const BUILTIN: [(&str, &str); 8] = [
+const BUILTIN: [(&str, &str); 10] = [
     ("base.html.j2", include_str!("../templates/base.html.j2")),
     ("login.html.j2", include_str!("../templates/login.html.j2")),
     ("queue.html.j2", include_str!("../templates/queue.html.j2")),
@@ -28,6 +28,8 @@ const BUILTIN: [(&str, &str); 8] = [
     ("error.html.j2", include_str!("../templates/error.html.j2")),
     ("sources.html.j2", include_str!("../templates/sources.html.j2")),
     ("admin.html.j2", include_str!("../templates/admin.html.j2")),
+    ("speakers.html.j2", include_str!("../templates/speakers.html.j2")),
+    ("speaker.html.j2", include_str!("../templates/speaker.html.j2")),
 ];
 
 /// The compiled UI templates.

@@ -30,6 +30,8 @@ pub(crate) struct QueueParams {
     to: Option<String>,
     q: Option<String>,
     page: Option<String>,
+    /// The saved view being shown, if the editor opened one (its name, for display).
+    view: Option<String>,
 }
 
 fn non_empty(value: Option<&String>) -> Option<String> {
@@ -46,8 +48,12 @@ fn day(value: Option<&String>, end: bool) -> Option<DateTime<Utc>> {
 impl QueueParams {
     fn filter(&self) -> QueueFilter {
         // No state asked for: the work still to do (new and shortlisted); `all` means any.
+        // A search that names a state (`state:published`) decides the states itself.
+        let query_names_state = self.q.as_deref().is_some_and(|q| {
+            crate::search::parse(q).clauses.iter().any(|c| matches!(c.term, crate::search::query::Term::State(_)))
+        });
         let states = match self.state.as_deref().map(str::trim) {
-            None | Some("") => vec![ReviewState::New, ReviewState::Shortlisted],
+            None | Some("") if !query_names_state => vec![ReviewState::New, ReviewState::Shortlisted],
             _ => Vec::new(),
         };
         QueueFilter {
@@ -115,6 +121,35 @@ struct RowView {
     also: Vec<MemberView>,
     /// Their outlets (else sources), once each, in order.
     also_in: Vec<String>,
+    /// Where the search matched, in pieces (`hit` ones are highlighted);
+    /// empty without a search.
+    snippet: Vec<SnippetPart>,
+}
+
+#[derive(Serialize)]
+struct SnippetPart {
+    text: String,
+    hit: bool,
+}
+
+/// A snippet cut at its highlights; ranges that are out of order or not on
+/// character boundaries are dropped rather than trusted.
+fn snippet_parts(snippet: &crate::search::Snippet) -> Vec<SnippetPart> {
+    let text = &snippet.text;
+    let mut parts = Vec::new();
+    let mut at = 0;
+    for &(start, end) in &snippet.highlights {
+        let (Some(before), Some(hit)) = (text.get(at..start), text.get(start..end)) else { continue };
+        if !before.is_empty() {
+            parts.push(SnippetPart { text: before.to_owned(), hit: false });
+        }
+        parts.push(SnippetPart { text: hit.to_owned(), hit: true });
+        at = end;
+    }
+    if let Some(rest) = text.get(at..).filter(|r| !r.is_empty()) {
+        parts.push(SnippetPart { text: rest.to_owned(), hit: false });
+    }
+    parts
 }
 
 #[derive(Serialize)]
@@ -168,6 +203,7 @@ fn row_view(row: &crate::editorial::QueueRow) -> RowView {
             }
             names
         },
+        snippet: row.snippet.as_ref().map(snippet_parts).unwrap_or_default(),
     }
 }
 
@@ -178,15 +214,16 @@ pub(crate) async fn show(
     Query(params): Query<QueueParams>,
 ) -> Result<Html<String>, UiError> {
     let (filter, page) = (params.filter(), params.page());
-    let (result, choices): (QueuePage, QueueChoices) = blocking(&state, move |ui| {
+    let (result, choices, views): (QueuePage, QueueChoices, _) = blocking(&state, move |ui| {
         let page = ui.editorial.queue(&filter, page, PER_PAGE)?;
+        let views = super::views::list(ui)?;
         let mut choices = ui.editorial.queue_choices()?;
         for section in &ui.sections {
             if !choices.sections.contains(section) {
                 choices.sections.push(section.clone());
             }
         }
-        Ok((page, choices))
+        Ok((page, choices, views))
     })
     .await?;
     let rows: Vec<RowView> = result.rows.iter().map(row_view).collect();
@@ -242,6 +279,12 @@ pub(crate) async fn show(
             prev_url => (page > 1).then(|| params.url(page - 1)),
             next_url => (page < pages).then(|| params.url(page + 1)),
             back => params.url(page),
+            views => views.iter().map(|v| context! {
+                name => &v.name, query => &v.query, url => super::views::view_url(v),
+                current => params.view.as_deref() == Some(v.name.as_str()),
+            }).collect::<Vec<_>>(),
+            view => text(&params.view),
+            searchable => state.inner.editorial.search_index().is_some(),
         },
     )
 }

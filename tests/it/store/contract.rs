@@ -147,6 +147,7 @@ pub(crate) fn users_and_tokens_are_unique_by_name_and_hash(store: &dyn Store) {
     let token = ApiToken {
         name: "ci".to_owned(),
         hash: "ab12".to_owned(),
+        owner: Some("amy".to_owned()),
         scope: Scope::Read,
         created_at: at(0),
         last_used: None,

@@ -1,0 +1,94 @@
+//! Speaker pages (issue 16.2): `/speakers`, the most quoted people of a
+//! period (7 days by default; `days=0` for all time), filterable by name;
+//! `/speakers/{id}`, one person's every quote, newest first, with outlet,
+//! date and link, and the other outlets that ran the same story.
+//! Templates: `speakers.html.j2`, `speaker.html.j2`.
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use chrono::{Duration, Utc};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::auth::Editor;
+use super::{UiError, UiState, blocking};
+
+/// The default period: the digest's week.
+const DEFAULT_DAYS: i64 = 7;
+/// Speakers listed.
+const LISTED: usize = 100;
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SpeakersParams {
+    days: Option<String>,
+    q: Option<String>,
+}
+
+/// GET /speakers.
+pub(crate) async fn list(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    Query(params): Query<SpeakersParams>,
+) -> Result<Html<String>, UiError> {
+    let days = params.days.as_deref().and_then(|d| d.trim().parse::<i64>().ok()).filter(|d| (0..=3650).contains(d));
+    let days = days.unwrap_or(DEFAULT_DAYS);
+    let since = (days > 0).then(|| Utc::now() - Duration::days(days));
+    let filter = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).and_then(crate::speakers::speaker_id);
+    let speakers = blocking(&state, move |ui| Ok(ui.editorial.speakers(since, usize::MAX)?)).await?;
+    let rows: Vec<_> = speakers
+        .iter()
+        .filter(|s| filter.as_deref().is_none_or(|f| s.id.contains(f)))
+        .take(LISTED)
+        .map(|s| {
+            context! {
+                id => &s.id, name => &s.name, aliases => &s.aliases, quotes => s.quotes, items => s.items,
+                outlets => s.outlets.iter().map(|(o, n)| format!("{o} ({n})")).collect::<Vec<_>>(),
+                latest => s.latest.format("%Y-%m-%d").to_string(),
+            }
+        })
+        .collect();
+    state.inner.pages.render(
+        "speakers.html.j2",
+        context! {
+            user => &editor.name, csrf => &editor.csrf, rows => rows, days => days,
+            q => params.q.unwrap_or_default(),
+        },
+    )
+}
+
+/// GET /speakers/{id}.
+pub(crate) async fn show(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, UiError> {
+    let page = blocking(&state, move |ui| Ok(ui.editorial.speaker_page(&id)?)).await?.ok_or(UiError::NotFound)?;
+    let quotes: Vec<_> = page
+        .quotes
+        .iter()
+        .map(|q| {
+            context! {
+                item => q.item.as_str(), title => &q.title, url => &q.url, outlet => &q.outlet, text => &q.text,
+                published => q.published.format("%Y-%m-%d %H:%M").to_string(), published_iso => q.published.to_rfc3339(),
+                also => q.also.iter().map(|m| context! {
+                    id => m.id.as_str(), title => &m.title, outlet => m.outlet.clone().unwrap_or_else(|| m.source.clone()),
+                }).collect::<Vec<_>>(),
+            }
+        })
+        .collect();
+    let s = &page.speaker;
+    state.inner.pages.render(
+        "speaker.html.j2",
+        context! {
+            user => &editor.name, csrf => &editor.csrf,
+            speaker => context! {
+                id => &s.id, name => &s.name, aliases => &s.aliases, quotes => s.quotes, items => s.items,
+                outlets => s.outlets.iter().map(|(o, n)| format!("{o} ({n})")).collect::<Vec<_>>(),
+            },
+            quotes => quotes,
+            search => format!("/queue?{}", url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("state", "all").append_pair("q", &format!("speaker:\"{}\"", s.name)).finish()),
+        },
+    )
+}

@@ -1,0 +1,324 @@
+//! Full-text search (issue 16.1) through the real use-cases: items ingested
+//! from our feed fixtures into a sled store in a temp dir, the tantivy index
+//! beside it, edits through `Editorial`, the queue's search box through the
+//! review router, `gleaner search` / `reindex` through the binary, and the
+//! index after a kill -9 mid-ingest.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::Utc;
+use gleaner::app::{App, Queue};
+use gleaner::editorial::EditChanges;
+use gleaner::editorial::rules::Action;
+use gleaner::ingest::Urgency;
+use gleaner::search::SearchResults;
+use gleaner::store::ItemStore as _;
+use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
+use tower::ServiceExt as _;
+
+use crate::ingest::{rss, source, write_config};
+use crate::support::gleaner;
+use crate::support::http::{Reply, TestServer};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/search").join(name)
+}
+
+/// A config over the three fixture feeds (read from their own content, no
+/// article pages), in `dir`.
+fn config_in(dir: &Path) -> PathBuf {
+    for name in ["en.xml", "fr.xml", "fa.xml"] {
+        std::fs::copy(fixture(name), dir.join(name)).expect("copy fixture");
+    }
+    let sources = "[[source]]\nid = \"ledger\"\nname = \"Daily Ledger\"\nurl = \"en.xml\"\nsection = \"World\"\n\n\
+                   [[source]]\nid = \"quotidien\"\nname = \"Le Quotidien\"\nurl = \"fr.xml\"\n\n\
+                   [[source]]\nid = \"tehran\"\nname = \"Tehran Daily\"\nurl = \"fa.xml\"\nsection = \"Iran\"\n\n";
+    write_config(dir, sources)
+}
+
+/// The app over a fresh store, every fixture polled once through ingest.
+fn ingested(dir: &Path) -> App {
+    let path = config_in(dir);
+    let config = gleaner::app::load_config(&path).expect("config");
+    let app = App::build(&path, config, Queue::Loaded).expect("app");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    for source in app.config.sources.clone() {
+        let report = runtime.block_on(app.ingest.poll_source(&source, Utc::now(), Urgency::Now));
+        assert!(!report.failed(), "{report:?}");
+        // As `serve` does after each poll: the queue shows what came in.
+        app.editorial.refresh(&report.changed).expect("queue refresh");
+    }
+    app
+}
+
+fn titles(results: &SearchResults) -> Vec<&str> {
+    results.results.iter().map(|r| r.title.as_str()).collect()
+}
+
+fn find(app: &App, query: &str) -> Vec<String> {
+    let results = app.editorial.search(query, 50).expect("search");
+    titles(&results).into_iter().map(str::to_owned).collect()
+}
+
+#[test]
+fn search_covers_text_quotes_speakers_and_outlets_with_filters() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = ingested(dir.path());
+    let budget = "Council delays the budget vote";
+    let rates = "Central bank holds interest rates";
+
+    assert_eq!(find(&app, "harbour"), [budget], "a word of the article text");
+    assert_eq!(find(&app, "\"read the numbers\""), [budget], "a phrase of a quote");
+    assert!(find(&app, "\"the numbers read\"").is_empty(), "a phrase is words in order");
+    assert_eq!(find(&app, "speaker:\"Ann Mayor\""), [budget]);
+    assert_eq!(find(&app, "speaker:banker"), [rates]);
+    assert_eq!(find(&app, "outlet:ledger budget").len(), 2, "both Ledger items say budget");
+    assert_eq!(find(&app, "budget -speaker:banker"), [budget], "negation of a filter");
+    assert_eq!(find(&app, "budget -harbour"), [rates], "negation of a word");
+    assert_eq!(find(&app, "budget since:2026-11-10"), [rates]);
+    assert_eq!(find(&app, "budget until:2026-11-03"), [budget], "until includes its day");
+    assert_eq!(find(&app, "lang:fr ministres"), ["Réunion des ministres à l'Élysée"]);
+    assert_eq!(find(&app, "source:quotidien").len(), 1);
+    assert_eq!(find(&app, "section:iran").len(), 1, "the source's section, case-insensitive");
+    assert!(find(&app, "section:world").contains(&budget.to_owned()));
+
+    // Ranked: the title match first; the snippet marks the words found.
+    let results = app.editorial.search("budget", 10).expect("search");
+    assert_eq!(results.total, 2);
+    assert_eq!(titles(&results)[0], budget, "a title match outranks a passing mention");
+    let snippet = &results.results[0].snippet;
+    assert!(!snippet.highlights.is_empty());
+    let (start, end) = snippet.highlights[0];
+    assert_eq!(snippet.text[start..end].to_lowercase(), "budget");
+
+    let warned = app.editorial.search("budget since:someday", 10).expect("search");
+    assert_eq!(warned.total, 2, "a bad filter is ignored");
+    assert_eq!(warned.warnings.len(), 1, "{:?}", warned.warnings);
+}
+
+#[test]
+fn edits_and_state_changes_are_searchable_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = ingested(dir.path());
+    let id = app.editorial.search("speaker:banker", 1).expect("search").results[0].id.clone();
+    assert!(find(&app, "dovish").is_empty());
+    let item = app.editorial.item(&id).expect("read").expect("stored");
+    let changes =
+        EditChanges { commentary: Some(Some("A dovish pause, says our desk.".to_owned())), ..EditChanges::default() };
+    let item = app.editorial.edit(&id, item.revision, &changes, "ann", Utc::now()).expect("edit");
+    assert_eq!(find(&app, "dovish"), ["Central bank holds interest rates"], "editors' commentary");
+
+    assert!(find(&app, "state:approved").is_empty());
+    app.editorial.act(&id, item.revision, Action::Approve, "ann", Utc::now()).expect("approve");
+    assert_eq!(find(&app, "state:approved dovish").len(), 1);
+    assert!(find(&app, "state:new dovish").is_empty(), "the old state is gone from the index");
+}
+
+#[test]
+fn persian_and_accented_spellings_find_each_other() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = ingested(dir.path());
+    let majles = "مجلس بودجه را تصويب كرد";
+    // The feed writes Arabic yeh and kaf without ZWNJ; editors type Persian letters.
+    assert_eq!(find(&app, "تصویب"), [majles]);
+    assert_eq!(find(&app, "می‌گوید"), [majles], "ZWNJ in the query, none in the text");
+    assert_eq!(find(&app, "پرسشها"), [majles], "ZWNJ in the text, none in the query");
+    assert_eq!(find(&app, "\"که دولت باید\""), [majles], "a phrase across both spellings");
+    let elysee = "Réunion des ministres à l'Élysée";
+    assert_eq!(find(&app, "elysee"), [elysee]);
+    assert_eq!(find(&app, "ÉLYSÉE energie"), [elysee]);
+    assert_eq!(find(&app, "muller"), [elysee], "German umlaut folded");
+    assert_eq!(find(&app, "Jürgen"), [elysee]);
+}
+
+#[test]
+fn reindex_rebuilds_and_a_lost_index_is_rebuilt_at_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config_in(dir.path());
+    let fetched = gleaner(&config, &["fetch"]);
+    assert!(fetched.status.success(), "{}", String::from_utf8_lossy(&fetched.stderr));
+    let count = |query: &str| {
+        let output = gleaner(&config, &["search", query, "--json"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).lines().count()
+    };
+    assert_eq!(count("budget"), 2);
+    let folder = dir.path().join("store.sled.search");
+    assert!(folder.join("index").is_dir(), "the index sits beside the store");
+    assert!(!folder.join("dirty").exists(), "a clean exit leaves no marker");
+
+    std::fs::remove_dir_all(folder.join("index")).expect("remove the index");
+    assert_eq!(count("budget"), 2, "rebuilt from the store at open");
+
+    let output = gleaner(&config, &["reindex"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "indexed 4 items");
+    let text = gleaner(&config, &["search", "speaker:\"Ann Mayor\""]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Council delays the budget vote"), "{text}");
+    assert!(text.contains("[numbers]") || text.contains("[Ann]") || text.contains("[Mayor]"), "{text}");
+
+    let empty = gleaner(&config, &["search", "  "]);
+    assert_eq!(empty.status.code(), Some(2), "an empty query is bad usage");
+}
+
+#[test]
+fn a_store_written_behind_the_index_s_back_is_reconciled_at_the_next_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config_in(dir.path());
+    assert!(gleaner(&config, &["fetch"]).status.success());
+    {
+        // What a process killed between its store write and its index update
+        // leaves: a stored item the index lacks, and the marker.
+        let store = gleaner::store::SledStore::open(&dir.path().join("store.sled")).expect("store");
+        let entry = crate::support::items::entry("ledger", "late", "Late harbour story", "<p>Ferries.</p>", 0, "en");
+        store.upsert_items(&[entry]).expect("upsert");
+        gleaner::store::OpsStore::flush(&store).expect("flush");
+        std::fs::write(dir.path().join("store.sled.search/dirty"), b"").expect("marker");
+    }
+    let output = gleaner(&config, &["search", "harbour", "--json"]);
+    let lines = String::from_utf8_lossy(&output.stdout).lines().count();
+    assert_eq!(lines, 2, "the new item is found: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn killed_mid_ingest_the_index_matches_the_store_at_the_next_start() {
+    const SOURCES: usize = 16;
+    let slow = Arc::new(AtomicBool::new(true));
+    let flag = Arc::clone(&slow);
+    let server = TestServer::start(move |req| {
+        let feed = req.path().trim_start_matches('/').to_owned();
+        let items: Vec<(String, String, String)> = (0..5)
+            .map(|i| {
+                (
+                    format!("{feed}-{i}"),
+                    format!("Harbour story {i} of {feed}"),
+                    format!("http://example.org/{feed}/{i}"),
+                )
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str, &str)> =
+            items.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+        let reply = Reply::ok(rss(&borrowed));
+        if flag.load(Ordering::SeqCst) { reply.delay(Duration::from_millis(150)) } else { reply }
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sources: String =
+        (0..SOURCES).map(|n| source(&format!("s{n}"), server.url(&format!("/s{n}")).as_str())).collect();
+    let config = write_config(dir.path(), &sources);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(&config)
+        .arg("fetch")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while server.hits() < SOURCES / 2 && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+
+    let counts = || {
+        let items = gleaner(&config, &["items", "--json"]);
+        assert!(items.status.success(), "the store reopens: {}", String::from_utf8_lossy(&items.stderr));
+        let found = gleaner(&config, &["search", "harbour", "--json", "--limit", "1000"]);
+        assert!(found.status.success(), "the index reopens: {}", String::from_utf8_lossy(&found.stderr));
+        (String::from_utf8_lossy(&items.stdout).lines().count(), String::from_utf8_lossy(&found.stdout).lines().count())
+    };
+    let (stored, found) = counts();
+    assert!(stored < SOURCES * 5, "the kill came before the poll finished");
+    assert_eq!(found, stored, "every stored item is searchable after the kill");
+
+    slow.store(false, Ordering::SeqCst);
+    assert!(gleaner(&config, &["fetch"]).status.success());
+    assert_eq!(counts(), (SOURCES * 5, SOURCES * 5), "a rerun completes store and index alike");
+}
+
+/// The review UI over the app's editorial (with its index), logged in as "ann".
+fn ui(app: &App) -> (Router, String, String) {
+    let preview = Preview::new(Arc::clone(&app.publisher), Arc::clone(&app.store));
+    let state = UiState::new(app.editorial.clone(), Pages::builtin(), preview, UiOptions::default());
+    let (session, csrf) = state.sessions().create("ann");
+    (review::routes(state), format!("gleaner_session={session}"), csrf)
+}
+
+async fn get(router: &Router, cookie: &str, path: &str) -> (StatusCode, String) {
+    let request = Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).expect("request");
+    let response = router.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn query_path(q: &str, state: &str) -> String {
+    let query =
+        url::form_urlencoded::Serializer::new(String::new()).append_pair("state", state).append_pair("q", q).finish();
+    format!("/queue?{query}")
+}
+
+#[tokio::test]
+async fn the_queue_search_box_uses_the_index_with_snippets_and_saved_views() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_path_buf();
+    let app = tokio::task::spawn_blocking(move || ingested(&path)).await.expect("ingest");
+    let (router, cookie, csrf) = ui(&app);
+
+    let (status, body) = get(&router, &cookie, &query_path("speaker:\"Ann Mayor\"", "")).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = scraper::Html::parse_document(&body);
+    let rows: Vec<String> =
+        html.select(&scraper::Selector::parse(".rows .title").expect("selector")).map(|e| e.text().collect()).collect();
+    assert_eq!(rows, ["Council delays the budget vote"], "a speaker, which the old search never saw");
+    let marks: Vec<String> = html
+        .select(&scraper::Selector::parse(".snippet mark").expect("selector"))
+        .map(|e| e.text().collect())
+        .collect();
+    assert!(!marks.is_empty(), "the match is highlighted: {body}");
+
+    // A quote's words, and Persian across spellings, from the same box.
+    let (_, body) = get(&router, &cookie, &query_path("\"too high for a cut\"", "all")).await;
+    assert!(body.contains("Central bank holds interest rates"));
+    let (_, body) = get(&router, &cookie, &query_path("تصویب", "all")).await;
+    assert!(body.contains("تصويب"), "{body}");
+    // Hostile markup in a query is shown inert.
+    let (_, body) = get(&router, &cookie, &query_path("<script>alert(1)</script>", "all")).await;
+    assert!(!body.contains("<script>alert(1)"));
+
+    // Save the search as a view; the queue lists it and it reopens the search.
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf", &csrf)
+        .append_pair("name", "Mayor's words")
+        .append_pair("q", "speaker:\"Ann Mayor\"")
+        .append_pair("back", "/queue")
+        .finish();
+    let request = Request::post("/queue/views")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[header::LOCATION].to_str().expect("location").to_owned();
+    let (_, body) = get(&router, &cookie, "/queue").await;
+    let html = scraper::Html::parse_document(&body);
+    let link = html
+        .select(&scraper::Selector::parse(".view-list a").expect("selector"))
+        .find(|a| a.text().collect::<String>() == "Mayor's words")
+        .and_then(|a| a.value().attr("href").map(str::to_owned))
+        .expect("the view is listed");
+    assert_eq!(link, location);
+    let (_, body) = get(&router, &cookie, &link).await;
+    assert!(body.contains("Council delays the budget vote"));
+    assert!(!body.contains("Central bank holds interest rates"));
+    assert_eq!(app.search.views().expect("views").len(), 1, "kept beside the index");
+}
