@@ -132,11 +132,13 @@ async fn import_one(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
             execute(tx, &upsert("extracts", "item_id"), &[&key()?, &value]).await?;
         }
         s if s == codec::PAGES.name => {
-            execute(tx, &upsert("page_caches", "url"), &[&key()?, &value]).await.map(drop)?
+            execute(tx, &upsert("page_caches", "url"), &[&key()?, &value]).await?;
         }
-        s if s == codec::USERS.name => execute(tx, &upsert("users", "name"), &[&key()?, &value]).await.map(drop)?,
+        s if s == codec::USERS.name => {
+            execute(tx, &upsert("users", "name"), &[&key()?, &value]).await?;
+        }
         s if s == codec::TOKENS.name => {
-            execute(tx, &upsert("api_tokens", "hash"), &[&key()?, &value]).await.map(drop)?
+            execute(tx, &upsert("api_tokens", "hash"), &[&key()?, &value]).await?;
         }
         s if s == codec::ISSUES.name => {
             let number = codec::decode_issue_key(&full).ok_or_else(|| bad("not an issue number"))?;
