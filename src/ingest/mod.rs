@@ -218,19 +218,25 @@ impl Ingest {
         if let Err(error) = self.store.put_fetch_state(&source.id, &state) {
             report.outcome = Outcome::Failed { error: error.to_string() };
         }
-        self.update_search(&report);
+        self.update_search(&report).await;
         report
     }
 
     /// The one place a poll's writes reach the search index: new, changed
     /// and removed items (`changed`), items stored with their extraction
     /// (`settled`), and articles extracted afterwards (`articles_done`).
-    fn update_search(&self, report: &SourceReport) {
+    /// The commit writes and syncs files, so it runs on the blocking pool,
+    /// never on the executor that answers `/healthz`.
+    async fn update_search(&self, report: &SourceReport) {
         let Some(search) = &self.search else { return };
         let written: HashSet<&ItemId> =
             report.changed.iter().chain(&report.settled).chain(&report.articles_done).collect();
-        if !written.is_empty() {
-            search.update(&written.into_iter().cloned().collect::<Vec<_>>());
+        if written.is_empty() {
+            return;
+        }
+        let (search, ids) = (search.clone(), written.into_iter().cloned().collect::<Vec<_>>());
+        if let Err(error) = tokio::task::spawn_blocking(move || search.update(&ids)).await {
+            tracing::error!(%error, "the search index update did not finish");
         }
     }
 

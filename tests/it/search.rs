@@ -248,7 +248,7 @@ fn killed_mid_ingest_the_index_matches_the_store_at_the_next_start() {
 fn ui(app: &App) -> (Router, String, String) {
     let preview = Preview::new(Arc::clone(&app.publisher), Arc::clone(&app.store));
     let state = UiState::new(app.editorial.clone(), Pages::builtin(), preview, UiOptions::default());
-    let (session, csrf) = state.sessions().create("ann");
+    let (session, csrf) = crate::ui::ann_session(&state, &app.store);
     (review::routes(state), format!("gleaner_session={session}"), csrf)
 }
 

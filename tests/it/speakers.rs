@@ -76,7 +76,7 @@ async fn the_speaker_pages_list_people_and_their_quotes() {
     let app = tokio::task::spawn_blocking(move || ingested(&path)).await.expect("ingest");
     let preview = Preview::new(Arc::clone(&app.publisher), Arc::clone(&app.store));
     let state = UiState::new(app.editorial.clone(), Pages::builtin(), preview, UiOptions::default());
-    let (session, _) = state.sessions().create("ann");
+    let (session, _) = crate::ui::ann_session(&state, &app.store);
     let cookie = format!("gleaner_session={session}");
     let router = review::routes(state);
 

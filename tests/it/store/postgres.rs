@@ -250,6 +250,7 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
     let token = ApiToken {
         name: "ci".to_owned(),
         hash: "beef".to_owned(),
+        owner: Some("ann".to_owned()),
         scope: Scope::Edit,
         created_at: at(0),
         last_used: None,
