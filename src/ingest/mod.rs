@@ -148,6 +148,14 @@ impl Ingest {
     /// Polls one source and records its fetch state. Never returns an error:
     /// failures are in the report and in the stored state.
     pub async fn poll_source(&self, source: &Source, now: DateTime<Utc>, urgency: Urgency) -> SourceReport {
+        let report = self.poll_unindexed(source, now, urgency).await;
+        self.update_search(std::slice::from_ref(&report)).await;
+        report
+    }
+
+    /// [`Ingest::poll_source`] without the search index update, for callers
+    /// that poll many sources and update the index once for all of them.
+    async fn poll_unindexed(&self, source: &Source, now: DateTime<Utc>, urgency: Urgency) -> SourceReport {
         let mut state = match self.store.fetch_state(&source.id) {
             Ok(state) => state.unwrap_or_default(),
             Err(error) => return SourceReport::new(source, Outcome::Failed { error: error.to_string() }),
@@ -218,19 +226,22 @@ impl Ingest {
         if let Err(error) = self.store.put_fetch_state(&source.id, &state) {
             report.outcome = Outcome::Failed { error: error.to_string() };
         }
-        self.update_search(&report).await;
         report
     }
 
-    /// The one place a poll's writes reach the search index: new, changed
+    /// The one place polls' writes reach the search index: new, changed
     /// and removed items (`changed`), items stored with their extraction
-    /// (`settled`), and articles extracted afterwards (`articles_done`).
-    /// The commit writes and syncs files, so it runs on the blocking pool,
-    /// never on the executor that answers `/healthz`.
-    async fn update_search(&self, report: &SourceReport) {
+    /// (`settled`), and articles extracted afterwards (`articles_done`), in
+    /// one index commit for all `reports` (a commit per source made a cold
+    /// poll of 200 feeds several times dearer). The commit writes and syncs
+    /// files, so it runs on the blocking pool, never on the executor that
+    /// answers `/healthz`.
+    async fn update_search(&self, reports: &[SourceReport]) {
         let Some(search) = &self.search else { return };
-        let written: HashSet<&ItemId> =
-            report.changed.iter().chain(&report.settled).chain(&report.articles_done).collect();
+        let written: HashSet<&ItemId> = reports
+            .iter()
+            .flat_map(|report| report.changed.iter().chain(&report.settled).chain(&report.articles_done))
+            .collect();
         if written.is_empty() {
             return;
         }
@@ -362,7 +373,7 @@ impl Ingest {
         let spawn = |tasks: &mut JoinSet<_>, index: usize| {
             let ingest = self.clone();
             let source = sources[index].clone();
-            tasks.spawn(async move { (index, ingest.poll_source(&source, now, urgency).await) });
+            tasks.spawn(async move { (index, ingest.poll_unindexed(&source, now, urgency).await) });
         };
         for index in order.by_ref().take(window) {
             spawn(&mut tasks, index);
@@ -388,7 +399,8 @@ impl Ingest {
                     SourceReport::new(source, Outcome::Failed { error: "internal error while polling".to_owned() })
                 })
             })
-            .collect();
+            .collect::<Vec<_>>();
+        self.update_search(&sources).await;
         PollReport { sources }
     }
 }
