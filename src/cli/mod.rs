@@ -326,6 +326,11 @@ fn init_logging(format: LogFormat, long_running: bool) {
             filter = filter.add_directive(format!("{parser}=off").parse().expect("static directive is valid"));
         }
     }
+    // The search index logs every commit and garbage collection at info:
+    // housekeeping, not events an operator acts on.
+    if !from_env.as_deref().is_some_and(|env| env.contains("tantivy")) {
+        filter = filter.add_directive("tantivy=warn".parse().expect("static directive is valid"));
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(progress::LogWriter);
     match format {
         LogFormat::Text => builder.init(),
