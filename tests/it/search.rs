@@ -14,10 +14,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
-use gleaner::app::{App, Queue};
+use gleaner::app::App;
 use gleaner::editorial::EditChanges;
 use gleaner::editorial::rules::Action;
-use gleaner::ingest::Urgency;
 use gleaner::search::SearchResults;
 use gleaner::store::ItemStore as _;
 use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
@@ -45,17 +44,7 @@ fn config_in(dir: &Path) -> PathBuf {
 
 /// The app over a fresh store, every fixture polled once through ingest.
 fn ingested(dir: &Path) -> App {
-    let path = config_in(dir);
-    let config = gleaner::app::load_config(&path).expect("config");
-    let app = App::build(&path, config, Queue::Loaded).expect("app");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    for source in app.config.sources.clone() {
-        let report = runtime.block_on(app.ingest.poll_source(&source, Utc::now(), Urgency::Now));
-        assert!(!report.failed(), "{report:?}");
-        // As `serve` does after each poll: the queue shows what came in.
-        app.editorial.refresh(&report.changed).expect("queue refresh");
-    }
-    app
+    crate::support::polled_app(&config_in(dir))
 }
 
 fn titles(results: &SearchResults) -> Vec<&str> {

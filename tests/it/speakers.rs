@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use chrono::Utc;
-use gleaner::app::{App, Queue};
-use gleaner::ingest::Urgency;
+use gleaner::app::App;
 use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
 use tower::ServiceExt as _;
 
@@ -28,16 +26,7 @@ fn config_in(dir: &Path) -> PathBuf {
 }
 
 fn ingested(dir: &Path) -> App {
-    let path = config_in(dir);
-    let config = gleaner::app::load_config(&path).expect("config");
-    let app = App::build(&path, config, Queue::Loaded).expect("app");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    for source in app.config.sources.clone() {
-        let report = runtime.block_on(app.ingest.poll_source(&source, Utc::now(), Urgency::Now));
-        assert!(!report.failed(), "{report:?}");
-        app.editorial.refresh(&report.changed).expect("queue refresh");
-    }
-    app
+    crate::support::polled_app(&config_in(dir))
 }
 
 #[test]

@@ -67,3 +67,19 @@ pub fn terminate(child: &mut Child) -> (ExitStatus, Duration) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The app built from the config at `config`, each of its sources polled
+/// once through ingest and the queue refreshed after each poll, as `serve`
+/// does.
+pub fn polled_app(config: &Path) -> gleaner::app::App {
+    let loaded = gleaner::app::load_config(config).expect("config");
+    let app = gleaner::app::App::build(config, loaded, gleaner::app::Queue::Loaded).expect("app");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    for source in app.config.sources.clone() {
+        let report =
+            runtime.block_on(app.ingest.poll_source(&source, chrono::Utc::now(), gleaner::ingest::Urgency::Now));
+        assert!(!report.failed(), "{report:?}");
+        app.editorial.refresh(&report.changed).expect("queue refresh");
+    }
+    app
+}
