@@ -18,7 +18,7 @@ use quick_xml::events::Event;
 use regex::Regex;
 use url::Url;
 
-use super::{ParseError, ParseInput, ParsedFeed, ParsedItem, charset, date};
+use super::{ParseError, ParseInput, ParsedFeed, ParsedItem, charset, date, xml_items};
 use crate::sanitize::{self, Sanitizer};
 
 /// What our id generator hands feed-rs for an entry without an id: a value no
@@ -56,49 +56,72 @@ pub fn parse_feed_keeping(bytes: &[u8], input: &ParseInput<'_>, max: usize) -> R
     let text = declare_utf8(&decoded);
     let text = upgrade_legacy_namespaces(&text);
     let format_hint = FormatHint::sniff(&decoded);
-    let date_failures = Arc::new(Mutex::new(Vec::new()));
-    let mut warnings = Vec::new();
-    // A JSON Feed's surplus items never reach feed-rs (see `json_items`).
-    let text = match super::json_items::keep_newest_items(&text, max, input.fetched_at) {
-        Some((trimmed, dropped)) => {
-            warnings.push(super::dropped_warning(dropped, max));
-            Cow::Owned(trimmed)
-        }
-        None => text,
-    };
+    // A feed's surplus items never reach feed-rs (see `json_items`,
+    // `xml_items`); should the shortened document fail where the whole one
+    // might not, the whole one is read as before.
+    let trimmed = super::json_items::keep_newest_items(&text, max, input.fetched_at)
+        .map(|(text, dropped)| xml_items::Trimmed { text, dropped, date_failures: Vec::new() })
+        .or_else(|| xml_items::keep_newest_items(&text, max, input.fetched_at));
+    if let Some(trimmed) = trimmed
+        && let Ok((feed, notes, mut failures)) = read_feed(&trimmed.text, input.url)
+    {
+        failures.extend(trimmed.date_failures);
+        return Ok(finish(feed, format_hint, input, notes, &failures, max, Some(trimmed.dropped)));
+    }
+    let (feed, notes, failures) = read_feed(&text, input.url)?;
+    Ok(finish(feed, format_hint, input, notes, &failures, max, None))
+}
 
-    let feed = match run_feed_rs(&text, input.url, &date_failures) {
+/// feed-rs on `text`, then on its repair if that fails: the feed, the
+/// repair notes, and the dates feed-rs could not read.
+fn read_feed(text: &str, base: Option<&Url>) -> Result<(Feed, Vec<String>, Vec<String>), ParseError> {
+    let date_failures = Arc::new(Mutex::new(Vec::new()));
+    let mut notes = Vec::new();
+    let feed = match run_feed_rs(text, base, &date_failures) {
         Ok(feed) => feed,
         Err(first) => {
-            let repaired = repair(&text);
-            let retry = repaired.as_ref().map(|(fixed, _)| run_feed_rs(fixed, input.url, &date_failures));
+            let repaired = repair(text);
+            let retry = repaired.as_ref().map(|(fixed, _)| run_feed_rs(fixed, base, &date_failures));
             match (retry, repaired) {
-                (Some(Ok(feed)), Some((_, notes))) => {
-                    warnings.extend(notes);
+                (Some(Ok(feed)), Some((_, repair_notes))) => {
+                    notes = repair_notes;
                     feed
                 }
                 (_, repaired) => {
-                    let shown = repaired.as_ref().map_or(text.as_ref(), |(fixed, _)| fixed.as_str());
+                    let shown = repaired.as_ref().map_or(text, |(fixed, _)| fixed.as_str());
                     return Err(classify_failure(&first, shown));
                 }
             }
         }
     };
+    let failures = date_failures.lock().map(|list| list.clone()).unwrap_or_default();
+    Ok((feed, notes, failures))
+}
 
-    if let Ok(failures) = date_failures.lock() {
-        let mut seen: Vec<&String> = Vec::new();
-        for failure in failures.iter() {
-            if !seen.contains(&failure) && seen.len() < MAX_DATE_WARNINGS {
-                seen.push(failure);
-                warnings.push(format!("unparseable date {failure:?}"));
-            }
+/// The warnings (repairs, then unreadable dates, then the items over the
+/// cap: the order a whole parse and [`super::keep_newest`] give), the cap
+/// applied to what is still over it, and the mapping.
+fn finish(
+    mut feed: Feed,
+    hint: FormatHint,
+    input: &ParseInput<'_>,
+    mut warnings: Vec<String>,
+    date_failures: &[String],
+    max: usize,
+    dropped_before: Option<usize>,
+) -> ParsedFeed {
+    let mut seen: Vec<&String> = Vec::new();
+    for failure in date_failures {
+        if !seen.contains(&failure) && seen.len() < MAX_DATE_WARNINGS {
+            seen.push(failure);
+            warnings.push(format!("unparseable date {failure:?}"));
         }
     }
-    let mut feed = feed;
-    if let Some(dropped) = keep_newest_entries(&mut feed.entries, max, input.fetched_at) {
+    let dropped = keep_newest_entries(&mut feed.entries, max, input.fetched_at).or(dropped_before);
+    if let Some(dropped) = dropped {
         warnings.push(super::dropped_warning(dropped, max));
     }
-    Ok(map_feed(feed, format_hint, input, warnings))
+    map_feed(feed, hint, input, warnings)
 }
 
 /// Keeps the `max` newest entries, dated as [`map_entry`] dates them, in feed

@@ -15,6 +15,7 @@ mod feed;
 mod json_items;
 mod normalize;
 mod page;
+mod xml_items;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
