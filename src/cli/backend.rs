@@ -190,18 +190,7 @@ impl Backend {
     /// report, if anything was approved, and the `WebSub` ping's failure.
     pub(super) fn publish(&self, dry_run: bool) -> anyhow::Result<(Option<IssueReport>, Option<String>)> {
         match self {
-            Self::Local(app) => {
-                let outcome = app.publish_next(Utc::now(), dry_run).context("publishing")?;
-                let PublishOutcome::Issue(report) = outcome else { return Ok((None, None)) };
-                let mut warning = None;
-                if !dry_run
-                    && let Err(e) = super::runtime()?
-                        .block_on(crate::daemon::announce(&app.publisher, &app.config.settings.fetch.user_agent))
-                {
-                    warning = Some(e.to_string());
-                }
-                Ok((Some(IssueReport::from(report)), warning))
-            }
+            Self::Local(app) => publish_here(app, dry_run),
             Self::Remote { remote, .. } => {
                 let result: PublishResult = remote
                     .call(Method::POST, "/api/v1/issues/publish", Some(&PublishBody { dry_run }))
@@ -209,21 +198,6 @@ impl Backend {
                 Ok((result.issue, result.warning))
             }
         }
-    }
-
-    /// A poll of each of `sources` by the running service, one after the
-    /// other, in order; `None` for the store itself (the caller polls it).
-    pub(super) fn poll_through_service(&self, sources: &[crate::model::Source]) -> Option<anyhow::Result<PollReport>> {
-        let Self::Remote { remote, .. } = self else { return None };
-        let mut report = PollReport::default();
-        for source in sources {
-            let path = format!("/api/v1/sources/{}/poll", encode(&source.id));
-            match remote.call::<SourceReport>(Method::POST, &path, None::<&()>) {
-                Ok(one) => report.sources.push(one),
-                Err(e) => return Some(Err(anyhow!(e).context(format!("polling {}", source.id)))),
-            }
-        }
-        Some(Ok(report))
     }
 
     /// Every source with its fetch state.
@@ -578,4 +552,32 @@ fn mail_failure(error: MailError) -> Failure {
         return Failure::Usage;
     }
     Failure::Other(anyhow::Error::new(error))
+}
+
+/// [`Backend::publish`] on the store itself.
+pub(super) fn publish_here(app: &App, dry_run: bool) -> anyhow::Result<(Option<IssueReport>, Option<String>)> {
+    let outcome = app.publish_next(Utc::now(), dry_run).context("publishing")?;
+    let PublishOutcome::Issue(report) = outcome else { return Ok((None, None)) };
+    let mut warning = None;
+    if !dry_run
+        && let Err(e) =
+            super::runtime()?.block_on(crate::daemon::announce(&app.publisher, &app.config.settings.fetch.user_agent))
+    {
+        warning = Some(e.to_string());
+    }
+    Ok((Some(IssueReport::from(report)), warning))
+}
+
+/// A poll of each of `sources` by the running service, one after the
+/// other, in order.
+pub(super) fn poll_through_service(remote: &Remote, sources: &[crate::model::Source]) -> anyhow::Result<PollReport> {
+    let mut report = PollReport::default();
+    for source in sources {
+        let path = format!("/api/v1/sources/{}/poll", encode(&source.id));
+        let one = remote
+            .call::<SourceReport>(Method::POST, &path, None::<&()>)
+            .map_err(|e| anyhow!(e).context(format!("polling {}", source.id)))?;
+        report.sources.push(one);
+    }
+    Ok(report)
 }

@@ -6,11 +6,11 @@ use std::path::Path;
 use anyhow::{Context, anyhow};
 use chrono::Utc;
 
-use super::backend::Backend;
+use super::backend::publish_here;
 use super::items::editorial_failure;
 use super::output::truncate;
-use super::publish::publish;
-use super::sources::fetch;
+use super::publish::print_published;
+use super::sources::fetch_here;
 use super::{CmdResult, Failure, load, runtime};
 use crate::app::{self, App, BackupError, Queue};
 use crate::editorial::rules::Action;
@@ -48,9 +48,8 @@ const DEMO_COMMENTARY: [&str; 3] = [
 /// store with no users or issues but its own.
 pub(super) fn demo(path: &Path) -> CmdResult {
     // The demo's own store, never a running service's: it serves afterwards.
-    let backend = Backend::Local(Box::new(super::build(path, Queue::Loaded)?));
-    let Backend::Local(app) = &backend else { unreachable!("built just above") };
-    if let Err(why) = demo_refusal(app) {
+    let app = super::build(path, Queue::Loaded)?;
+    if let Err(why) = demo_refusal(&app) {
         eprintln!(
             "error: `gleaner demo` runs only on the bundled demo config: {why}.\n\
              Run it as `gleaner --config config/demo.toml demo`."
@@ -58,7 +57,7 @@ pub(super) fn demo(path: &Path) -> CmdResult {
         return Err(Failure::Usage);
     }
     outln!("== 1. Polling the bundled demo sources (files only; nothing leaves this machine)");
-    match fetch(&backend, &[], false) {
+    match fetch_here(&app, false) {
         Ok(()) | Err(Failure::Partial) => {}
         Err(other) => return Err(other),
     }
@@ -84,7 +83,7 @@ pub(super) fn demo(path: &Path) -> CmdResult {
     }
     if app.issue_count().context("reading issues")? == 0 {
         outln!("\n== 3. Publishing");
-        publish(&backend, false)?;
+        print_published(publish_here(&app, false)?, &app.config.settings.publish.output_dir)?;
     }
     let approved = editorial.items(Some(ReviewState::Approved), None, None).context("listing items")?;
     if approved.is_empty() {
@@ -109,12 +108,11 @@ pub(super) fn demo(path: &Path) -> CmdResult {
             outln!("  approved {}  {}", item.id, truncate(&item.title, 70));
         }
     }
-    let Backend::Local(app) = backend else { return Err(anyhow!("the demo publishes into its own store").into()) };
     let bind = app.config.settings.server.bind;
     outln!("\n== 5. Serving until Ctrl-C");
     outln!("  review UI: http://{bind}/   (log in as {DEMO_USER} / {DEMO_PASSWORD})");
     outln!("  digest:    http://{bind}/feeds/digest.xml   archive: http://{bind}/feeds/");
-    serve(*app)
+    serve(app)
 }
 
 /// Why the demo must not run on this config and store, if it must not.

@@ -4,14 +4,22 @@
 use super::CmdResult;
 use super::backend::Backend;
 use super::output::print_issue_report;
+use crate::web::api::wire::IssueReport;
 
 pub(super) fn publish(backend: &Backend, dry_run: bool) -> CmdResult {
-    let (report, warning) = backend.publish(dry_run)?;
+    print_published(backend.publish(dry_run)?, &backend.config().settings.publish.output_dir)
+}
+
+/// What `publish` prints: the issue, or that nothing was approved, and the ping's failure.
+pub(super) fn print_published(
+    (report, warning): (Option<IssueReport>, Option<String>),
+    output_dir: &std::path::Path,
+) -> CmdResult {
     let Some(report) = report else {
         outln!("nothing approved: no issue published");
         return Ok(());
     };
-    print_issue_report(&report.into(), &backend.config().settings.publish.output_dir)?;
+    print_issue_report(&report.into(), output_dir)?;
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
     }

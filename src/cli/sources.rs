@@ -52,11 +52,20 @@ pub(super) fn select_sources(config: &Config, ids: &[String]) -> Result<Vec<Sour
 
 pub(super) fn fetch(backend: &Backend, ids: &[String], json: bool) -> CmdResult {
     let sources = select_sources(backend.config(), ids)?;
-    let report = match (backend.poll_through_service(&sources), backend) {
-        (Some(report), _) => report?,
-        (None, Backend::Local(app)) => poll_here(app, &sources, json)?,
-        (None, Backend::Remote { .. }) => unreachable!("the service polls when there is one"),
+    let report = match backend {
+        Backend::Local(app) => poll_here(app, &sources, json)?,
+        Backend::Remote { remote, .. } => super::backend::poll_through_service(remote, &sources)?,
     };
+    print_poll(&report, json)
+}
+
+/// `fetch` on the store itself, for `demo`, which holds its own store.
+pub(super) fn fetch_here(app: &App, json: bool) -> CmdResult {
+    let sources = select_sources(&app.config, &[])?;
+    print_poll(&poll_here(app, &sources, json)?, json)
+}
+
+fn print_poll(report: &crate::ingest::PollReport, json: bool) -> CmdResult {
     if json {
         for source in &report.sources {
             json_line(source)?;

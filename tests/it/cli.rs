@@ -2,12 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::ingest::{rss, source, write_config};
 use crate::support::http::{Reply, TestServer};
+use crate::support::killed_fetch::{ITEMS_PER_FEED, KilledFetch};
 use crate::support::{gleaner, terminate};
 
 fn stdout(output: &Output) -> String {
@@ -194,55 +193,25 @@ fn offline_demo_ingests_every_bundled_source() {
 #[test]
 fn killed_mid_ingest_leaves_a_store_that_reopens_and_a_rerun_completes() {
     const SOURCES: usize = 24;
-    let slow = Arc::new(AtomicBool::new(true));
-    let flag = Arc::clone(&slow);
-    let server = TestServer::start(move |req| {
-        let feed = req.path().trim_start_matches('/').to_owned();
-        let items: Vec<(String, String, String)> = (0..5)
-            .map(|i| (format!("{feed}-{i}"), format!("Story {i} of {feed}"), format!("http://example.org/{feed}/{i}")))
-            .collect();
-        let borrowed: Vec<(&str, &str, &str)> =
-            items.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
-        let reply = Reply::ok(rss(&borrowed));
-        if flag.load(Ordering::SeqCst) { reply.delay(Duration::from_millis(150)) } else { reply }
-    });
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sources: String =
-        (0..SOURCES).map(|n| source(&format!("s{n}"), server.url(&format!("/s{n}")).as_str())).collect();
-    let config = write_config(dir.path(), &sources);
+    let killed = KilledFetch::run(SOURCES, "Story");
+    let config = &killed.config;
 
-    // Two requests in flight per host at 150 ms each: the whole poll needs ~1.8 s; kill it midway.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .arg("--config")
-        .arg(&config)
-        .arg("fetch")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let started = Instant::now();
-    while server.hits() < SOURCES / 2 && started.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().expect("kill");
-    child.wait().expect("reap");
-
-    let partial = gleaner(&config, &["items", "--json"]);
+    let partial = gleaner(config, &["items", "--json"]);
     assert!(partial.status.success(), "the store reopens after a kill: {}", stderr(&partial));
-    assert!(stdout(&partial).lines().count() < SOURCES * 5, "the kill came before the poll finished");
+    assert!(stdout(&partial).lines().count() < SOURCES * ITEMS_PER_FEED, "the kill came before the poll finished");
 
-    slow.store(false, Ordering::SeqCst);
-    let rerun = gleaner(&config, &["fetch"]);
+    killed.speed_up();
+    let rerun = gleaner(config, &["fetch"]);
     assert!(rerun.status.success(), "{}", stderr(&rerun));
-    let output = gleaner(&config, &["items", "--json"]);
+    let output = gleaner(config, &["items", "--json"]);
     let mut urls: Vec<String> = stdout(&output)
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON")["url"].as_str().expect("url").to_owned())
         .collect();
-    assert_eq!(urls.len(), SOURCES * 5, "nothing lost");
+    assert_eq!(urls.len(), SOURCES * ITEMS_PER_FEED, "nothing lost");
     urls.sort();
     urls.dedup();
-    assert_eq!(urls.len(), SOURCES * 5, "nothing duplicated");
+    assert_eq!(urls.len(), SOURCES * ITEMS_PER_FEED, "nothing duplicated");
 }
 
 #[test]

@@ -5,10 +5,7 @@
 //! index after a kill -9 mid-ingest.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -22,9 +19,9 @@ use gleaner::store::ItemStore as _;
 use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
 use tower::ServiceExt as _;
 
-use crate::ingest::{rss, source, write_config};
+use crate::ingest::write_config;
 use crate::support::gleaner;
-use crate::support::http::{Reply, TestServer};
+use crate::support::killed_fetch::{ITEMS_PER_FEED, KilledFetch};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/search").join(name)
@@ -180,57 +177,27 @@ fn a_store_written_behind_the_index_s_back_is_reconciled_at_the_next_open() {
 #[test]
 fn killed_mid_ingest_the_index_matches_the_store_at_the_next_start() {
     const SOURCES: usize = 16;
-    let slow = Arc::new(AtomicBool::new(true));
-    let flag = Arc::clone(&slow);
-    let server = TestServer::start(move |req| {
-        let feed = req.path().trim_start_matches('/').to_owned();
-        let items: Vec<(String, String, String)> = (0..5)
-            .map(|i| {
-                (
-                    format!("{feed}-{i}"),
-                    format!("Harbour story {i} of {feed}"),
-                    format!("http://example.org/{feed}/{i}"),
-                )
-            })
-            .collect();
-        let borrowed: Vec<(&str, &str, &str)> =
-            items.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
-        let reply = Reply::ok(rss(&borrowed));
-        if flag.load(Ordering::SeqCst) { reply.delay(Duration::from_millis(150)) } else { reply }
-    });
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sources: String =
-        (0..SOURCES).map(|n| source(&format!("s{n}"), server.url(&format!("/s{n}")).as_str())).collect();
-    let config = write_config(dir.path(), &sources);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .arg("--config")
-        .arg(&config)
-        .arg("fetch")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let started = Instant::now();
-    while server.hits() < SOURCES / 2 && started.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().expect("kill -9");
-    child.wait().expect("reap");
+    let killed = KilledFetch::run(SOURCES, "Harbour story");
+    let config = &killed.config;
 
     let counts = || {
-        let items = gleaner(&config, &["items", "--json"]);
+        let items = gleaner(config, &["items", "--json"]);
         assert!(items.status.success(), "the store reopens: {}", String::from_utf8_lossy(&items.stderr));
-        let found = gleaner(&config, &["search", "harbour", "--json", "--limit", "1000"]);
+        let found = gleaner(config, &["search", "harbour", "--json", "--limit", "1000"]);
         assert!(found.status.success(), "the index reopens: {}", String::from_utf8_lossy(&found.stderr));
         (String::from_utf8_lossy(&items.stdout).lines().count(), String::from_utf8_lossy(&found.stdout).lines().count())
     };
     let (stored, found) = counts();
-    assert!(stored < SOURCES * 5, "the kill came before the poll finished");
+    assert!(stored < SOURCES * ITEMS_PER_FEED, "the kill came before the poll finished");
     assert_eq!(found, stored, "every stored item is searchable after the kill");
 
-    slow.store(false, Ordering::SeqCst);
-    assert!(gleaner(&config, &["fetch"]).status.success());
-    assert_eq!(counts(), (SOURCES * 5, SOURCES * 5), "a rerun completes store and index alike");
+    killed.speed_up();
+    assert!(gleaner(config, &["fetch"]).status.success());
+    assert_eq!(
+        counts(),
+        (SOURCES * ITEMS_PER_FEED, SOURCES * ITEMS_PER_FEED),
+        "a rerun completes store and index alike"
+    );
 }
 
 /// The review UI over the app's editorial (with its index), logged in as "ann".

@@ -8,6 +8,7 @@
 
 pub mod http;
 pub mod items;
+pub mod killed_fetch;
 pub mod pg;
 pub mod smtp;
 pub mod store;
