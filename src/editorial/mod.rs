@@ -131,6 +131,9 @@ pub struct QueueFilter {
     pub text: Option<String>,
 }
 
+/// The states of the work still to do: the queue's default view.
+pub const TO_DO: [ReviewState; 2] = [ReviewState::New, ReviewState::Shortlisted];
+
 /// One page of the queue.
 #[derive(Debug, Clone)]
 pub struct QueuePage {
@@ -138,8 +141,14 @@ pub struct QueuePage {
     /// Items matching every filter (all pages).
     pub total: usize,
     /// Per state, in [`ReviewState::ALL`] order, the items matching every
-    /// filter except the state one (what state tabs show).
+    /// filter except the state one (what state tabs show), a story once per state.
     pub counts: Vec<(ReviewState, usize)>,
+    /// The rows the queue shows for the work still to do ([`TO_DO`]) under
+    /// every filter but the state: a story of a new and a shortlisted item
+    /// is one row, so it counts once here (the per-state counts cannot be summed).
+    pub to_do: usize,
+    /// The same for every state (the "all" tab).
+    pub any_state: usize,
     /// The page shown, 1-based (a `page` of 0 is read as 1).
     pub page: usize,
     /// How many pages there are; at least 1.
@@ -422,6 +431,7 @@ impl Editorial {
         // `also` (`Some(n)`: the story's row is `rows[n]`; `None`: on another page).
         let mut stories: HashMap<&ItemId, Option<usize>> = HashMap::new();
         let mut counted: HashSet<(usize, &ItemId)> = HashSet::new();
+        let (mut to_do, mut any_state): (HashSet<&ItemId>, HashSet<&ItemId>) = (HashSet::new(), HashSet::new());
         let order: Box<dyn Iterator<Item = &Row>> = match &searched {
             Some((hits, _, _)) => Box::new(hits.iter().filter_map(|hit| index.get(&hit.id))),
             None => Box::new(index.iter()),
@@ -434,6 +444,10 @@ impl Editorial {
             if counted.insert((state_slot(row.state), &row.story)) {
                 counts[state_slot(row.state)] += 1;
             }
+            if TO_DO.contains(&row.state) {
+                to_do.insert(&row.story);
+            }
+            any_state.insert(&row.story);
             if !matcher.wants_state(row.state) {
                 continue;
             }
@@ -450,6 +464,7 @@ impl Editorial {
             stories.insert(&row.story, shown);
             total += 1;
         }
+        let (to_do, any_state) = (to_do.len(), any_state.len());
         drop(index);
         if let Some((_, query, search)) = &searched {
             let highlighter = search.highlighter(query)?;
@@ -463,6 +478,8 @@ impl Editorial {
             rows,
             total,
             counts: ReviewState::ALL.into_iter().zip(counts).collect(),
+            to_do,
+            any_state,
             page,
             pages: total.div_ceil(per_page).max(1),
         })

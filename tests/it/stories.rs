@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::Utc;
+use gleaner::editorial::rules::Action;
 use gleaner::editorial::{Editorial, QueueFilter};
 use gleaner::eval::stories::{StorySet, story_pairs};
 use gleaner::model::{ItemId, NewItem, ReviewState};
@@ -101,6 +102,59 @@ fn the_queue_shows_one_row_per_story_with_the_other_outlets() {
     // Assigning again changes nothing.
     assert!(editorial.assign_stories(&ids).expect("again").is_empty());
     assert!(editorial.reassign_all_stories().expect("all again").is_empty());
+}
+
+/// The queue's tab badges as `(name, count)`, from the rendered page.
+fn tab_counts(html: &str) -> Vec<(String, usize)> {
+    let page = scraper::Html::parse_document(html);
+    let tabs = scraper::Selector::parse("nav.states a").expect("selector");
+    let count = scraper::Selector::parse(".count").expect("selector");
+    page.select(&tabs)
+        .map(|tab| {
+            let n: String = tab.select(&count).flat_map(|c| c.text()).collect();
+            let name: String = tab.text().collect();
+            (name.trim().trim_end_matches(n.trim()).trim().to_owned(), n.trim().parse().expect("a number"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_story_of_a_new_and_a_shortlisted_item_counts_once_in_the_to_do_tab() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt as _;
+
+    let store: Arc<dyn Store> = Arc::new(SledStore::temporary().expect("store"));
+    let stored = store_versions(&store, 4);
+    let editorial = Editorial::new(Arc::clone(&store)).expect("editorial");
+    let ids: Vec<ItemId> = stored.iter().map(|(_, id)| id.clone()).collect();
+    editorial.refresh(&ids).expect("refresh assigns stories");
+    // Shortlist one telling of a story told three times: the story now has
+    // new and shortlisted members, and the queue still shows it as one row.
+    let story =
+        &stored.iter().find(|(s, _)| stored.iter().filter(|(t, _)| t == s).count() == 3).expect("a 3-outlet story").0;
+    let member = &stored.iter().find(|(s, _)| s == story).expect("a telling").1;
+    let revision = store.item(member).expect("read").expect("stored").revision;
+    editorial.act(member, revision, Action::Shortlist, "ann", Utc::now()).expect("shortlist");
+
+    let state = crate::ui::ui_state(&store, gleaner::web::review::UiOptions::default());
+    let (session, _) = crate::ui::ann_session(&state, &store);
+    let router = gleaner::web::review::routes(state);
+    let request = Request::get("/queue")
+        .header(header::COOKIE, format!("gleaner_session={session}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = router.oneshot(request).await.expect("response");
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+    let tabs = tab_counts(&String::from_utf8_lossy(&body));
+    let shown = editorial
+        .queue(&QueueFilter { states: gleaner::editorial::TO_DO.to_vec(), ..QueueFilter::default() }, 1, 50)
+        .expect("queue");
+    assert_eq!(shown.total, 4, "four stories, one row each");
+    let count = |name: &str| tabs.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
+    assert_eq!(count("to do"), Some(4), "the tab counts rows as the queue shows them: {tabs:?}");
+    assert_eq!(count("all"), Some(4), "{tabs:?}");
+    assert_eq!((count("new"), count("shortlisted")), (Some(4), Some(1)), "each state's own tab: {tabs:?}");
 }
 
 #[test]

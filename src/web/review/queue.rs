@@ -53,7 +53,7 @@ impl QueueParams {
             crate::search::parse(q).clauses.iter().any(|c| matches!(c.term, crate::search::query::Term::State(_)))
         });
         let states = match self.state.as_deref().map(str::trim) {
-            None | Some("") if !query_names_state => vec![ReviewState::New, ReviewState::Shortlisted],
+            None | Some("") if !query_names_state => crate::editorial::TO_DO.to_vec(),
             _ => Vec::new(),
         };
         QueueFilter {
@@ -229,19 +229,16 @@ pub(crate) async fn show(
     let rows: Vec<RowView> = result.rows.iter().map(row_view).collect();
     let current_state = params.state.as_deref().and_then(ReviewState::parse);
     let asked = params.state.as_deref().map(str::trim).unwrap_or_default();
-    let count_of = |wanted: &[ReviewState]| -> usize {
-        result.counts.iter().filter(|(s, _)| wanted.contains(s)).map(|(_, n)| n).sum()
-    };
     let mut states = vec![
         StateView {
             name: "to do",
-            count: count_of(&[ReviewState::New, ReviewState::Shortlisted]),
+            count: result.to_do,
             url: params.with_state(None).url(1),
             current: asked.is_empty(),
         },
         StateView {
             name: "all",
-            count: count_of(&ReviewState::ALL),
+            count: result.any_state,
             url: params.with_state_named("all").url(1),
             current: asked == "all",
         },
