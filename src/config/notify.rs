@@ -11,7 +11,8 @@ use url::Url;
 use super::doc::{Diag, Section, normalize};
 use crate::model::WebhookEvent;
 
-pub(super) const MAIL_KEYS: &[&str] = &["smtp", "username", "password_file", "from", "rate_per_minute", "public_url"];
+pub(super) const MAIL_KEYS: &[&str] =
+    &["smtp", "username", "password_file", "ca_file", "from", "rate_per_minute", "public_url"];
 const WEBHOOK_KEYS: &[&str] = &["url", "secret", "secret_file", "events"];
 
 /// Sends per minute when `rate_per_minute` is not set: gentle enough for a
@@ -26,6 +27,9 @@ pub struct MailSettings {
     pub smtp: Url,
     pub username: Option<String>,
     pub password_file: Option<PathBuf>,
+    /// A PEM file of CA certificates to trust for the server's certificate,
+    /// besides the system's roots: a relay with a private CA.
+    pub ca_file: Option<PathBuf>,
     /// The `From:` mailbox, e.g. `Digest <digest@example.org>`.
     pub from: String,
     pub rate_per_minute: u32,
@@ -96,6 +100,7 @@ pub(super) fn mail(
     if username.is_some() != password_file.is_some() {
         diag.error(header, "[mail] needs `username` and `password_file` together (or neither)");
     }
+    let ca_file = section.string(diag, "ca_file").map(|(t, _)| normalize(&base.join(t)));
     let rate_per_minute = section
         .integer(diag, "rate_per_minute", 1, 100_000)
         .and_then(|n| u32::try_from(n).ok())
@@ -110,7 +115,7 @@ pub(super) fn mail(
     if diag.errors.len() > errors_before {
         return None;
     }
-    Some(MailSettings { smtp: smtp?, username, password_file, from: from?, rate_per_minute, public_url })
+    Some(MailSettings { smtp: smtp?, username, password_file, ca_file, from: from?, rate_per_minute, public_url })
 }
 
 pub(super) fn webhooks(diag: &mut Diag<'_>, doc: &DeTable<'_>, base: &Path) -> Vec<WebhookTarget> {

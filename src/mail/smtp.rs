@@ -15,7 +15,7 @@ use std::time::Duration;
 use lettre::Message;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, MailBodyParameter, MailParameter};
 
@@ -49,7 +49,7 @@ pub enum SendError {
 enum TlsMode {
     /// `smtps://`: TLS from the first byte.
     Implicit,
-    /// `smtp://` to another host: STARTTLS or no send.
+    /// `smtp://` to another host, or with credentials: STARTTLS or no send.
     Required,
     /// `smtp://` to loopback: STARTTLS when offered (a local relay often has
     /// no certificate, and nothing crosses the network).
@@ -85,7 +85,19 @@ impl SmtpSender {
         let host = url.host_str().ok_or_else(|| setup("no host".to_owned()))?.trim_matches(['[', ']']).to_owned();
         let implicit = url.scheme() == "smtps";
         let port = url.port().unwrap_or(if implicit { 465 } else { 587 });
-        let params = TlsParameters::new(host.clone()).map_err(|e| setup(e.to_string()))?;
+        let mut tls_builder = TlsParameters::builder(host.clone());
+        if let Some(path) = &settings.ca_file {
+            // Read once here, at start or reload, so a bad file is named before any send.
+            let bad = |e: &dyn std::fmt::Display| setup(format!("ca_file {}: {e}", path.display()));
+            let pem = std::fs::read(path).map_err(|e| bad(&e))?;
+            // lettre takes a file without a certificate in it as an empty list.
+            if memchr::memmem::find(&pem, b"-----BEGIN CERTIFICATE-----").is_none() {
+                return Err(bad(&"no PEM certificate (-----BEGIN CERTIFICATE-----) in it"));
+            }
+            let certificate = Certificate::from_pem(&pem).map_err(|e| bad(&e))?;
+            tls_builder = tls_builder.add_root_certificate(certificate);
+        }
+        let params = tls_builder.build().map_err(|e| setup(e.to_string()))?;
         let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
         let tls = match (implicit, loopback) {
             (true, _) => TlsMode::Implicit,
@@ -101,6 +113,8 @@ impl SmtpSender {
             (Some(user), Some(password)) => Some(Credentials::new(user.clone(), password)),
             _ => None,
         };
+        // Credentials never cross a connection in the clear, loopback or not.
+        let tls = if credentials.is_some() && tls == TlsMode::Opportunistic { TlsMode::Required } else { tls };
         Ok(Self { host, port, tls, params, hello, credentials })
     }
 
@@ -132,6 +146,13 @@ impl SmtpSender {
         };
         let wants_starttls = match self.tls {
             TlsMode::Implicit => false,
+            TlsMode::Required if !conn.can_starttls() => {
+                conn.abort().await;
+                return Err(SendError::Failed(format!(
+                    "{}:{} does not offer STARTTLS: nothing (credentials included) is sent to it in the clear",
+                    self.host, self.port
+                )));
+            }
             TlsMode::Required => true,
             TlsMode::Opportunistic => conn.can_starttls(),
         };

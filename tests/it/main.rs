@@ -17,6 +17,7 @@ mod fetch;
 mod hostile;
 mod ingest;
 mod mail;
+mod mail_tls;
 mod metrics;
 mod ops;
 mod parse;
