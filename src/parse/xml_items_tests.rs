@@ -1,6 +1,8 @@
 //! Unit tests of `xml_items.rs`: the capped parse of RSS 2.0, RSS 1.0 and
 //! Atom equals the whole parse followed by `keep_newest`, over generated feeds.
 
+use std::fmt::Write as _;
+
 use super::*;
 use crate::parse::{ParseInput, keep_newest, parse_feed, parse_feed_keeping};
 use chrono::TimeZone;
@@ -85,26 +87,29 @@ fn stamp(n: u8, names: &Names) -> String {
 
 fn date_markup(dated: &Dated, names: &Names) -> String {
     let element = |name: &str, body: &str| format!("<{name}>{body}</{name}>");
-    let p = names.published;
+    let published = names.published;
     match dated {
         Dated::None => String::new(),
-        Dated::Plain(n) => element(p, &stamp(*n, names)),
-        Dated::Cdata(n) => element(p, &format!("<![CDATA[{}]]>", stamp(*n, names))),
+        Dated::Plain(n) => element(published, &stamp(*n, names)),
+        Dated::Cdata(n) => element(published, &format!("<![CDATA[{}]]>", stamp(*n, names))),
         Dated::Commented(n) => {
             let s = stamp(*n, names);
             let (a, b) = s.split_at(4);
-            element(p, &format!("{a}<!-- between -->{b}"))
+            element(published, &format!("{a}<!-- between -->{b}"))
         }
-        Dated::CharRef(n) => element(p, &format!("\n  {}  ", stamp(*n, names).replacen(' ', "&#32;", 1))),
-        Dated::Empty => format!("<{p}/>"),
-        Dated::Garbage => element(p, "not a date"),
+        Dated::CharRef(n) => element(published, &format!("\n  {}  ", stamp(*n, names).replacen(' ', "&#32;", 1))),
+        Dated::Empty => format!("<{published}/>"),
+        Dated::Garbage => element(published, "not a date"),
         Dated::Twice(a, b) => {
-            let second = b.map_or_else(|| format!("<{p}></{p}>"), |b| element(p, &stamp(b, names)));
-            format!("{}<x>y</x>{second}", element(p, &stamp(*a, names)))
+            let second =
+                b.map_or_else(|| format!("<{published}></{published}>"), |b| element(published, &stamp(b, names)));
+            format!("{}<x>y</x>{second}", element(published, &stamp(*a, names)))
         }
-        Dated::Nested(n) => format!("<source>{}</source>", element(p, &stamp(*n, names))),
+        Dated::Nested(n) => format!("<source>{}</source>", element(published, &stamp(*n, names))),
         Dated::Updated(n) => element(names.updated, &stamp(*n, names)),
-        Dated::Both(a, b) => format!("{}{}", element(names.updated, &stamp(*b, names)), element(p, &stamp(*a, names))),
+        Dated::Both(a, b) => {
+            format!("{}{}", element(names.updated, &stamp(*b, names)), element(published, &stamp(*a, names)))
+        }
     }
 }
 
@@ -123,10 +128,12 @@ fn rss2(items: &[Dated]) -> String {
         if i % 9 == 8 {
             doc.push_str("<item/>");
         } else {
-            doc.push_str(&format!(
-                "<item><guid>g{i}</guid><title>t{i} &lt;b&gt;</title><link>https://example.org/{i}</link>{}</item>\n",
+            writeln!(
+                doc,
+                "<item><guid>g{i}</guid><title>t{i} &lt;b&gt;</title><link>https://example.org/{i}</link>{}</item>",
                 date_markup(dated, &names)
-            ));
+            )
+            .expect("a String takes any write");
         }
     }
     doc.push_str("<description>after the items</description></channel></rss>\n");
@@ -140,10 +147,12 @@ fn rss1(items: &[Dated]) -> String {
 <channel rdf:about="https://example.org/"><title>T</title><link>https://example.org/</link><items><rdf:Seq/></items></channel>"#,
     );
     for (i, dated) in items.iter().enumerate() {
-        doc.push_str(&format!(
+        write!(
+            doc,
             r#"<item rdf:about="https://example.org/{i}"><title>t{i}</title><link>https://example.org/{i}</link>{}</item>"#,
             date_markup(dated, &names)
-        ));
+        )
+        .expect("a String takes any write");
     }
     doc.push_str("</rdf:RDF>");
     doc
@@ -162,12 +171,14 @@ fn atom(items: &[Dated], prefixed: bool) -> String {
         r#"<{p}feed {xmlns}="http://www.w3.org/2005/Atom"><{p}title>T</{p}title><{p}id>urn:f</{p}id><{p}updated>2026-11-01T00:00:00Z</{p}updated>"#
     );
     for (i, dated) in items.iter().enumerate() {
-        doc.push_str(&format!(
+        write!(
+            doc,
             r#"<{p}entry><{p}id>urn:e{i}</{p}id><{p}title type="html">t{i}</{p}title><{p}link href="https://example.org/{i}"/>{}</{p}entry>"#,
             date_markup(dated, &names)
-        ));
+        )
+        .expect("a String takes any write");
     }
-    doc.push_str(&format!("</{p}feed>"));
+    write!(doc, "</{p}feed>").expect("a String takes any write");
     doc
 }
 

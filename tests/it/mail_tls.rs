@@ -131,8 +131,8 @@ impl Server {
         }
     }
 
-    fn ca(&self) -> Option<PathBuf> {
-        Some(self.dir.path().join("ca.pem"))
+    fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 }
 
@@ -161,7 +161,7 @@ async fn send(settings: &MailSettings, password: &str) -> Result<(), SendError> 
 async fn delivers_over_starttls_with_auth_plain_and_login_trusting_the_configured_ca() {
     for (exclude, mechanism) in [(None, "PLAIN"), (Some("PLAIN"), "LOGIN")] {
         let server = Server::start(true, exclude);
-        send(&server.settings(server.ca()), PASSWORD).await.expect("delivered");
+        send(&server.settings(Some(server.ca())), PASSWORD).await.expect("delivered");
         let delivered = server.delivered();
         assert_eq!(delivered.len(), 1, "{}", server.log());
         assert!(delivered[0].contains("Delivered over STARTTLS."));
@@ -175,7 +175,7 @@ async fn delivers_over_starttls_with_auth_plain_and_login_trusting_the_configure
 #[tokio::test]
 async fn a_wrong_password_fails_clearly_and_delivers_nothing() {
     let server = Server::start(true, None);
-    let error = send(&server.settings(server.ca()), "wrong").await.expect_err("refused");
+    let error = send(&server.settings(Some(server.ca())), "wrong").await.expect_err("refused");
     assert!(matches!(error, SendError::Failed(_)), "not the address's fault: {error:?}");
     assert!(error.to_string().contains("535"), "{error}");
     assert!(server.log().contains("ok=False") && !server.log().contains("tls=False"), "{}", server.log());
@@ -195,7 +195,7 @@ async fn an_untrusted_certificate_fails_before_any_credentials_are_sent() {
 #[tokio::test]
 async fn credentials_are_never_sent_to_a_server_without_starttls() {
     let server = Server::start(false, None);
-    let error = send(&server.settings(server.ca()), PASSWORD).await.expect_err("no TLS, no credentials");
+    let error = send(&server.settings(Some(server.ca())), PASSWORD).await.expect_err("no TLS, no credentials");
     assert!(error.to_string().contains("STARTTLS"), "{error}");
     assert!(!server.log().contains("AUTH"), "{}", server.log());
     assert!(server.delivered().is_empty());

@@ -131,9 +131,9 @@ async fn a_story_of_a_new_and_a_shortlisted_item_counts_once_in_the_to_do_tab() 
     editorial.refresh(&ids).expect("refresh assigns stories");
     // Shortlist one telling of a story told three times: the story now has
     // new and shortlisted members, and the queue still shows it as one row.
-    let story =
+    let told_thrice =
         &stored.iter().find(|(s, _)| stored.iter().filter(|(t, _)| t == s).count() == 3).expect("a 3-outlet story").0;
-    let member = &stored.iter().find(|(s, _)| s == story).expect("a telling").1;
+    let member = &stored.iter().find(|(s, _)| s == told_thrice).expect("a telling").1;
     let revision = store.item(member).expect("read").expect("stored").revision;
     editorial.act(member, revision, Action::Shortlist, "ann", Utc::now()).expect("shortlist");
 
