@@ -12,14 +12,16 @@ pub mod reload;
 pub mod scheduler;
 pub mod service_file;
 mod signal;
+pub mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use publishing::{announce, publish_on_schedule};
+pub use publishing::{Scheduled, announce, publish_due, publish_on_schedule};
 pub use signal::shutdown_signal;
 
-use crate::app::App;
+use crate::app::{App, Role};
+use crate::store::prelude::OpsStore;
 use crate::web::{self, WebState};
 
 /// How long blocking work (an extraction, a publish) may go on after the
@@ -124,8 +126,23 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     assign_missing_stories(editorial.clone());
     let webhooks = app.webhooks.clone();
     let store = Arc::clone(&app.store);
-    let (summary, ()) = tokio::join!(
-        scheduler::run(app.ingest.clone(), sources, app.heartbeat.clock(), when_stopped(), |report, elapsed| {
+    let catching_up = (app.store.shared().is_some())
+        .then(|| tokio::spawn(catch_up(editorial.clone(), app.search.clone(), when_stopped())));
+    let role = app.role;
+    let clock = app.heartbeat.clock();
+    let polling = async {
+        if role == Role::Web {
+            // The workers poll; the heartbeat still shows `/healthz` this loop is alive.
+            let mut stopped = std::pin::pin!(when_stopped());
+            loop {
+                tokio::select! {
+                    () = &mut stopped => break,
+                    () = tokio::time::sleep(crate::app::HEARTBEAT_EVERY) => { clock(); }
+                }
+            }
+            return scheduler::RunSummary::default();
+        }
+        scheduler::run(app.ingest.clone(), sources, clock, when_stopped(), |report, elapsed| {
             tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");
             if let Some(webhooks) = &webhooks
                 && report.new_items > 0
@@ -142,9 +159,13 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
             if let Err(error) = editorial.refresh(&report.changed) {
                 tracing::error!(%error, "review queue refresh failed");
             }
-        }),
-        signal,
-    );
+        })
+        .await
+    };
+    let (summary, ()) = tokio::join!(polling, signal);
+    if let Some(task) = catching_up {
+        let _ = task.await;
+    }
     if let Ok(Err(e)) = server.await {
         tracing::error!(error = %e, "HTTP server failed");
     }
@@ -174,6 +195,47 @@ fn open_api_door(app: &App, listener: &tokio::net::TcpListener) -> (web::api::Ap
         Err(_) => None,
     };
     (api, service_file)
+}
+
+/// How often a process serving a shared store takes in what the workers
+/// stored: their new items get stories, queue rows and search entries.
+pub const CATCH_UP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The web tier's view of the workers' polls: every [`CATCH_UP_EVERY`], the
+/// items without a story (what workers stored since) are placed in stories,
+/// shown in the review queue and indexed for search. An item a worker
+/// refetched with changes shows its new fields on the item page at once (it
+/// is read from the store) and in the queue row at the next start.
+async fn catch_up(
+    editorial: crate::editorial::Editorial,
+    search: Option<crate::search::Search>,
+    stopped: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = &mut stopped => return,
+            () = tokio::time::sleep(CATCH_UP_EVERY) => {}
+        }
+        let (editorial, search) = (editorial.clone(), search.clone());
+        let caught = tokio::task::spawn_blocking(move || {
+            let ids = editorial.assign_missing_stories()?;
+            if !ids.is_empty() {
+                editorial.refresh_rows(&ids)?;
+                if let Some(search) = &search {
+                    search.update(&ids);
+                }
+            }
+            Ok::<_, crate::editorial::EditorialError>(ids.len())
+        })
+        .await;
+        match caught {
+            Ok(Ok(0)) => {}
+            Ok(Ok(items)) => tracing::info!(items, "took in the workers' new items"),
+            Ok(Err(error)) => tracing::error!(%error, "taking in the workers' new items failed"),
+            Err(error) => tracing::error!(%error, "taking in the workers' new items panicked"),
+        }
+    }
 }
 
 /// Items stored before stories existed (or while a poll's assignment
