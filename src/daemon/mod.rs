@@ -21,7 +21,6 @@ pub use publishing::{Scheduled, announce, publish_due, publish_on_schedule};
 pub use signal::shutdown_signal;
 
 use crate::app::{App, Role};
-use crate::store::prelude::OpsStore;
 use crate::web::{self, WebState};
 
 /// How long blocking work (an extraction, a publish) may go on after the

@@ -8,7 +8,6 @@ use chrono::Utc;
 use crate::publish::write::DirOutput;
 use crate::publish::{self, PublishOutcome, Publisher};
 use crate::store::Store;
-use crate::store::prelude::OpsStore;
 
 /// Publishes on `publish.schedule` until `stopped`; without a schedule, only waits.
 pub async fn publish_on_schedule(

@@ -29,7 +29,6 @@ use super::{ABANDON_AFTER, DaemonError, reload, shutdown_signal};
 use crate::app::App;
 use crate::ingest::{Ingest, SourceReport, Urgency};
 use crate::model::Source;
-use crate::store::prelude::*;
 use crate::store::{SharedWork, SourceLease};
 
 /// How a worker leases.
