@@ -125,41 +125,47 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     assign_missing_stories(editorial.clone());
     let webhooks = app.webhooks.clone();
     let store = Arc::clone(&app.store);
-    let catching_up = (app.store.shared().is_some())
-        .then(|| tokio::spawn(catch_up(editorial.clone(), app.search.clone(), when_stopped())));
+    let shared = app.store.shared().is_some();
+    let catching_up = shared.then(|| tokio::spawn(catch_up(editorial.clone(), app.search.clone(), when_stopped())));
     let role = app.role;
     let clock = app.heartbeat.clock();
-    let polling = async {
-        if role == Role::Web {
-            // The workers poll; the heartbeat still shows `/healthz` this loop is alive.
-            let mut stopped = std::pin::pin!(when_stopped());
-            loop {
-                tokio::select! {
-                    () = &mut stopped => break,
-                    () = tokio::time::sleep(crate::app::HEARTBEAT_EVERY) => { clock(); }
-                }
+    let on_report = |report: &crate::ingest::SourceReport, elapsed: Duration| {
+        tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");
+        if let Some(webhooks) = &webhooks
+            && report.new_items > 0
+        {
+            let now = chrono::Utc::now();
+            // A little slack: `first_seen` is stamped inside the poll.
+            let since = now - chrono::Duration::from_std(elapsed + Duration::from_secs(1)).unwrap_or_default();
+            if let Err(error) = webhooks.items_seen(store.as_ref(), &report.changed, since, now) {
+                tracing::error!(%error, "queueing item.new webhooks failed");
             }
-            return scheduler::RunSummary::default();
         }
-        scheduler::run(app.ingest.clone(), sources, clock, when_stopped(), |report, elapsed| {
-            tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");
-            if let Some(webhooks) = &webhooks
-                && report.new_items > 0
-            {
-                let now = chrono::Utc::now();
-                // A little slack: `first_seen` is stamped inside the poll.
-                let since = now - chrono::Duration::from_std(elapsed + Duration::from_secs(1)).unwrap_or_default();
-                if let Err(error) = webhooks.items_seen(store.as_ref(), &report.changed, since, now) {
-                    tracing::error!(%error, "queueing item.new webhooks failed");
-                }
+        metrics.record_poll(report, elapsed);
+        // The review queue is an in-memory index: show new and changed items at once.
+        if let Err(error) = editorial.refresh(&report.changed) {
+            tracing::error!(%error, "review queue refresh failed");
+        }
+    };
+    let polling = async {
+        match (role, shared) {
+            // The workers poll; the heartbeat still shows `/healthz` the process is alive.
+            (Role::Web, _) => {
+                beat(clock, when_stopped()).await;
+                scheduler::RunSummary::default()
             }
-            metrics.record_poll(report, elapsed);
-            // The review queue is an in-memory index: show new and changed items at once.
-            if let Err(error) = editorial.refresh(&report.changed) {
-                tracing::error!(%error, "review queue refresh failed");
+            // On a shared store plain `serve` is one more worker: it leases
+            // its sources, so it never polls one that a worker has.
+            (_, true) => {
+                let options = worker::WorkerOptions::default();
+                let ((summary, ()), ()) = tokio::join!(
+                    async { (worker::run(app.ingest.clone(), sources, options, when_stopped(), on_report).await, ()) },
+                    beat(clock, when_stopped())
+                );
+                summary
             }
-        })
-        .await
+            _ => scheduler::run(app.ingest.clone(), sources, clock, when_stopped(), on_report).await,
+        }
     };
     let (summary, ()) = tokio::join!(polling, signal);
     if let Some(task) = catching_up {
@@ -194,6 +200,19 @@ fn open_api_door(app: &App, listener: &tokio::net::TcpListener) -> (web::api::Ap
         Err(_) => None,
     };
     (api, service_file)
+}
+
+/// Reads `clock` (the heartbeat's) every [`crate::app::HEARTBEAT_EVERY`]
+/// until `stopped`: what the scheduler loop does when it runs, for a process
+/// whose polling is leased or done elsewhere.
+async fn beat(clock: impl Fn() -> chrono::DateTime<chrono::Utc>, stopped: impl std::future::Future<Output = ()>) {
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = &mut stopped => return,
+            () = tokio::time::sleep(crate::app::HEARTBEAT_EVERY) => { clock(); }
+        }
+    }
 }
 
 /// How often a process serving a shared store takes in what the workers
