@@ -123,32 +123,12 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     };
     let editorial = app.editorial.clone();
     assign_missing_stories(editorial.clone());
-    let webhooks = app.webhooks.clone();
-    let store = Arc::clone(&app.store);
     let shared = app.store.shared().is_some();
     let catching_up = shared.then(|| tokio::spawn(catch_up(editorial.clone(), app.search.clone(), when_stopped())));
-    let role = app.role;
+    let on_report = reporter(app.webhooks.clone(), Arc::clone(&app.store), metrics, editorial);
     let clock = app.heartbeat.clock();
-    let on_report = |report: &crate::ingest::SourceReport, elapsed: Duration| {
-        tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");
-        if let Some(webhooks) = &webhooks
-            && report.new_items > 0
-        {
-            let now = chrono::Utc::now();
-            // A little slack: `first_seen` is stamped inside the poll.
-            let since = now - chrono::Duration::from_std(elapsed + Duration::from_secs(1)).unwrap_or_default();
-            if let Err(error) = webhooks.items_seen(store.as_ref(), &report.changed, since, now) {
-                tracing::error!(%error, "queueing item.new webhooks failed");
-            }
-        }
-        metrics.record_poll(report, elapsed);
-        // The review queue is an in-memory index: show new and changed items at once.
-        if let Err(error) = editorial.refresh(&report.changed) {
-            tracing::error!(%error, "review queue refresh failed");
-        }
-    };
     let polling = async {
-        match (role, shared) {
+        match (app.role, shared) {
             // The workers poll; the heartbeat still shows `/healthz` the process is alive.
             (Role::Web, _) => {
                 beat(clock, when_stopped()).await;
@@ -158,11 +138,8 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
             // its sources, so it never polls one that a worker has.
             (_, true) => {
                 let options = worker::WorkerOptions::default();
-                let ((summary, ()), ()) = tokio::join!(
-                    async { (worker::run(app.ingest.clone(), sources, options, when_stopped(), on_report).await, ()) },
-                    beat(clock, when_stopped())
-                );
-                summary
+                let polled = worker::run(app.ingest.clone(), sources, options, when_stopped(), on_report);
+                tokio::join!(polled, beat(clock, when_stopped())).0
             }
             _ => scheduler::run(app.ingest.clone(), sources, clock, when_stopped(), on_report).await,
         }
@@ -200,6 +177,34 @@ fn open_api_door(app: &App, listener: &tokio::net::TcpListener) -> (web::api::Ap
         Err(_) => None,
     };
     (api, service_file)
+}
+
+/// What the service does with each poll's report: log it, queue `item.new`
+/// webhooks, count it for `/metrics`, and show its items in the review queue.
+fn reporter(
+    webhooks: Option<Arc<crate::notify::Webhooks>>,
+    store: Arc<dyn crate::store::Store>,
+    metrics: Arc<web::metrics::Metrics>,
+    editorial: crate::editorial::Editorial,
+) -> impl FnMut(&crate::ingest::SourceReport, Duration) {
+    move |report, elapsed| {
+        tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");
+        if let Some(webhooks) = &webhooks
+            && report.new_items > 0
+        {
+            let now = chrono::Utc::now();
+            // A little slack: `first_seen` is stamped inside the poll.
+            let since = now - chrono::Duration::from_std(elapsed + Duration::from_secs(1)).unwrap_or_default();
+            if let Err(error) = webhooks.items_seen(store.as_ref(), &report.changed, since, now) {
+                tracing::error!(%error, "queueing item.new webhooks failed");
+            }
+        }
+        metrics.record_poll(report, elapsed);
+        // The review queue is an in-memory index: show new and changed items at once.
+        if let Err(error) = editorial.refresh(&report.changed) {
+            tracing::error!(%error, "review queue refresh failed");
+        }
+    }
 }
 
 /// Reads `clock` (the heartbeat's) every [`crate::app::HEARTBEAT_EVERY`]
