@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use gleaner::daemon::{Scheduled, publish_due};
 use gleaner::publish::PublishOutcome;
 use gleaner::store::prelude::*;
-use gleaner::store::{PgStore, SharedWork};
+use gleaner::store::{ItemQuery, PgStore, SharedWork};
 
 use crate::ingest::rss;
 use crate::publish::use_case::{approve, publisher, stored_items};
@@ -85,7 +85,7 @@ fn a_worker_killed_mid_poll_loses_its_sources_to_the_others_after_its_lease_and_
         .collect();
     let dir = tempfile::tempdir().expect("temp dir");
     let configs: Vec<PathBuf> = (0..3).map(|n| worker_config(dir.path(), n, &options.url, &sources)).collect();
-    let mut workers: Vec<Child> = configs.iter().map(|config| worker(config)).collect();
+    let mut workers: Vec<Child> = configs.iter().map(PathBuf::as_path).map(worker).collect();
 
     // Kill worker 0 once it has a poll in flight.
     let began = Instant::now();
