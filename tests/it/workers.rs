@@ -207,3 +207,95 @@ fn worker_and_web_roles_refuse_a_sled_store_with_a_clear_message() {
         assert!(err.contains("needs a PostgreSQL store"), "{args:?}: {err}");
     }
 }
+
+/// The deployment of `compose.yaml` in small: one `serve --role web` and two
+/// workers on one database. The web process takes in what the workers
+/// store, and an editor approves and publishes through it.
+#[test]
+fn a_web_process_shows_what_the_workers_poll_and_publishes_it() {
+    use crate::api::{free_port, request};
+    let options = pg::cluster().database();
+    let server = TestServer::start(|request| {
+        let feed = request.path().trim_start_matches("/f").to_owned();
+        let items: Vec<(String, String, String)> = (0..3)
+            .map(|i| (format!("g{feed}-{i}"), format!("Story {feed}.{i}"), format!("http://example.org/{feed}/{i}")))
+            .collect();
+        let borrowed: Vec<(&str, &str, &str)> =
+            items.iter().map(|(g, t, l)| (g.as_str(), t.as_str(), l.as_str())).collect();
+        Reply::ok(rss(&borrowed)).header("Content-Type", "application/rss+xml")
+    });
+    let sources: String =
+        (0..2).map(|n| format!("[[source]]\nid = \"s{n}\"\nurl = \"{}\"\n\n", server.url(&format!("/f{n}")))).collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let config = dir.path().join("gleaner.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\n\n[fetch]\nallow_private_networks = true\n\n[server]\nbind = \"127.0.0.1:{port}\"\n\n\
+             [publish]\noutput_dir = \"out\"\n\n{sources}",
+            options.url
+        ),
+    )
+    .expect("config");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gleaner"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("GLEANER_STORE_PASSWORD", pg::PASSWORD)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("gleaner runs")
+    };
+    assert!(run(&["migrate"]).status.success());
+    let created = run(&["token", "create", "desk", "--scope", "edit"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    let spawn = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gleaner"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("GLEANER_STORE_PASSWORD", pg::PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gleaner starts")
+    };
+    let mut children = vec![spawn(&["serve", "--role", "web"]), spawn(&["worker"]), spawn(&["worker"])];
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+
+    // Within a catch-up or two, the web process's queue holds the workers' six items.
+    let began = Instant::now();
+    let queue = loop {
+        let (status, body) = match std::net::TcpStream::connect(addr) {
+            Ok(_) => request(addr, "GET", "/api/v1/items?state=new", Some(&token), None),
+            Err(_) => (0, serde_json::Value::Null),
+        };
+        if status == 200 && body["total"] == 6 {
+            break body;
+        }
+        assert!(began.elapsed() < Duration::from_secs(60), "the web process never showed the items: {status} {body}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(server.hits(), 2, "each feed polled once between the two workers");
+    let id = queue["items"][0]["id"].as_str().expect("an id").to_owned();
+    let (_, shown) = request(addr, "GET", &format!("/api/v1/items/{id}"), Some(&token), None);
+    let revision = shown["revision"].as_u64().expect("revision");
+    let approve = format!("/api/v1/items/{id}/approve");
+    let (status, body) = request(addr, "POST", &approve, Some(&token), Some(&format!("{{\"revision\":{revision}}}")));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = request(addr, "POST", "/api/v1/issues/publish", Some(&token), Some("{}"));
+    assert_eq!(status, 200, "{body}");
+    let (status, health) = request(addr, "GET", "/healthz", None, None);
+    assert_eq!(status, 200, "{health}");
+    for child in &mut children {
+        let (status, _) = crate::support::terminate(child);
+        assert!(status.success(), "a clean stop on SIGTERM");
+    }
+    let store = PgStore::connect(&options).expect("connect");
+    assert_eq!(store.issues().expect("issues").len(), 1);
+    assert_eq!(store.item_count().expect("items"), 6);
+}
