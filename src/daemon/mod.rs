@@ -213,9 +213,10 @@ fn reporter(
 async fn beat(clock: impl Fn() -> chrono::DateTime<chrono::Utc>, stopped: impl std::future::Future<Output = ()>) {
     tokio::pin!(stopped);
     loop {
+        clock();
         tokio::select! {
             () = &mut stopped => return,
-            () = tokio::time::sleep(crate::app::HEARTBEAT_EVERY) => { clock(); }
+            () = tokio::time::sleep(crate::app::HEARTBEAT_EVERY) => {}
         }
     }
 }
