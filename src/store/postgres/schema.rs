@@ -143,13 +143,13 @@ CREATE INDEX source_leases_by_due ON source_leases (next_due NULLS FIRST, source
 
 /// Version 3: one row per scheduled publish that ran (`lease.rs`), so each
 /// due time is published by one process however many serve.
-const V3: &str = r#"
+const V3: &str = r"
 CREATE TABLE publish_claims (
     due        timestamptz PRIMARY KEY,
     claimed_by text NOT NULL,
     claimed_at timestamptz NOT NULL DEFAULT now()
 );
-"#;
+";
 
 /// What `gleaner migrate` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
