@@ -147,7 +147,9 @@ for n in "${RUNS[@]}"; do
         left=$("${PSQL[@]}" -d "$db" -c \
             "SELECT count(*) FROM source_leases WHERE next_due IS NULL OR lease_token IS NOT NULL" 2>/dev/null || echo -1)
         synced=$("${PSQL[@]}" -d "$db" -c "SELECT count(*) FROM source_leases" 2>/dev/null || echo 0)
-        [ "$synced" = "$FEEDS" ] && [ "$left" = 0 ] && break
+        items=$("${PSQL[@]}" -d "$db" -c "SELECT count(*) FROM items" 2>/dev/null || echo 0)
+        [ "$synced" = "$FEEDS" ] && [ "$left" = 0 ] && [ "$items" -ge "$TOTAL" ] && break
+        [ "$(python3 -c "print(int($(date +%s.%N) - $began))")" -ge "${MAX_SECS:-1800}" ] && { echo "  gave up after ${MAX_SECS:-1800} s: $items items, $left sources left" >&2; break; }
         sleep 0.2
     done
     ended=$(date +%s.%N)
@@ -157,7 +159,7 @@ for n in "${RUNS[@]}"; do
     WORKER_PIDS=()
     stored=$("${PSQL[@]}" -d "$db" -c "SELECT count(*) FROM items")
     urls=$("${PSQL[@]}" -d "$db" -c "SELECT count(*) FROM item_urls")
-    worker_cpu=$(cat "$WORK/$db"/*/time | awk '{s += $1 + $2} END {printf "%.2f", s}')
+    worker_cpu=$(for t in "$WORK/$db"/*/time; do tail -n 1 "$t"; done | awk '{s += $1 + $2} END {printf "%.2f", s}')
     wall=$(python3 -c "print(f'{$ended-$began:.2f}')")
     printf '%-12s wall %7.2f s  %8.0f items/s  stored %s (urls %s)  db cpu %.2f s  workers cpu %s s\n' \
         "pg ${n}-worker" "$wall" "$(python3 -c "print($stored/max($wall,0.001))")" "$stored" "$urls" \

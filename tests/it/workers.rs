@@ -5,6 +5,7 @@
 //! publishes. sled refuses the roles that need a shared store.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -75,14 +76,11 @@ fn a_worker_killed_mid_poll_loses_its_sources_to_the_others_after_its_lease_and_
         // Slow enough that a kill lands while polls are in flight.
         Reply::ok(rss(&borrowed)).header("Content-Type", "application/rss+xml").delay(Duration::from_millis(400))
     });
-    let sources: String = (0..FEEDS)
-        .map(|n| {
-            format!(
-                "[[source]]\nid = \"s{n:02}\"\nurl = \"{}\"\nschedule = \"@daily\"\n\n",
-                server.url(&format!("/f{n}"))
-            )
-        })
-        .collect();
+    let sources = (0..FEEDS).fold(String::new(), |mut text, n| {
+        let url = server.url(&format!("/f{n}"));
+        let _ = write!(text, "[[source]]\nid = \"s{n:02}\"\nurl = \"{url}\"\nschedule = \"@daily\"\n\n");
+        text
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     let configs: Vec<PathBuf> = (0..3).map(|n| worker_config(dir.path(), n, &options.url, &sources)).collect();
     let mut workers: Vec<Child> = configs.iter().map(PathBuf::as_path).map(worker).collect();
@@ -224,8 +222,10 @@ fn a_web_process_shows_what_the_workers_poll_and_publishes_it() {
             items.iter().map(|(g, t, l)| (g.as_str(), t.as_str(), l.as_str())).collect();
         Reply::ok(rss(&borrowed)).header("Content-Type", "application/rss+xml")
     });
-    let sources: String =
-        (0..2).map(|n| format!("[[source]]\nid = \"s{n}\"\nurl = \"{}\"\n\n", server.url(&format!("/f{n}")))).collect();
+    let sources = (0..2).fold(String::new(), |mut text, n| {
+        let _ = write!(text, "[[source]]\nid = \"s{n}\"\nurl = \"{}\"\n\n", server.url(&format!("/f{n}")));
+        text
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let config = dir.path().join("gleaner.toml");
