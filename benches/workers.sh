@@ -35,7 +35,7 @@ AS=()
 [ "$(id -u)" = 0 ] && AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 WORKER_PIDS=()
 cleanup() {
-    for pid in "${WORKER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${WORKER_PIDS[@]}"; do pkill -TERM -P "$pid" 2>/dev/null || true; done
     [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
     [ -d "$WORK/pg/data" ] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1 || true
     sleep 0.3
@@ -154,7 +154,8 @@ for n in "${RUNS[@]}"; do
     done
     ended=$(date +%s.%N)
     cpu_after=$(db_cpu)
-    for pid in "${WORKER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    # Each pid is `time`'s; the worker is its child (time would not pass the signal on).
+    for pid in "${WORKER_PIDS[@]}"; do pkill -TERM -P "$pid" 2>/dev/null || true; done
     wait "${WORKER_PIDS[@]}" 2>/dev/null || true
     WORKER_PIDS=()
     stored=$("${PSQL[@]}" -d "$db" -c "SELECT count(*) FROM items")
