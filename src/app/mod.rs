@@ -55,6 +55,37 @@ pub enum AppError {
     /// The full-text index beside the store could not be opened or brought up to date.
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
+    /// A role of its own (a worker, a web tier) asked of a sled store, which one process holds.
+    #[error(
+        "{0} needs a PostgreSQL store (`store = \"postgres://USER@HOST/DB\"`): a sled store is held by one \
+         process, so there plain `gleaner serve` polls the sources and serves the UI together"
+    )]
+    OneProcess(&'static str),
+}
+
+/// What this process does with the parts (issue 17). One process on sled
+/// does everything; on PostgreSQL any number of workers and web processes
+/// share the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Polls and serves (`gleaner serve`, and every command).
+    Both,
+    /// The UI, the API and the publisher; no polling (`gleaner serve --role web`).
+    Web,
+    /// Polling only, sources leased from the database (`gleaner worker`).
+    /// It keeps no search index: that folder is the web process's.
+    Worker,
+}
+
+impl Role {
+    /// The command that asks for this role, for messages.
+    fn command(self) -> &'static str {
+        match self {
+            Self::Both => "`gleaner serve`",
+            Self::Web => "`gleaner serve --role web`",
+            Self::Worker => "`gleaner worker`",
+        }
+    }
 }
 
 /// Whether the editorial queue index is loaded when the app is built.
@@ -79,8 +110,10 @@ pub struct App {
     pub publisher: Arc<Publisher>,
     pub editorial: Editorial,
     /// The full-text index beside the store (`<store>.search/`), kept
-    /// current by ingest, editorial and the publisher.
-    pub search: Search,
+    /// current by ingest, editorial and the publisher; none in a worker.
+    pub search: Option<Search>,
+    /// What this process does (see [`Role`]).
+    pub role: Role,
     /// The config in force: the one shared source list and refused edits.
     pub status: ConfigStatus,
     /// The scheduler's heartbeat, read by `/healthz`.
@@ -100,14 +133,30 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens the store and builds every part over it.
     pub fn build(config_path: &Path, config: Config, queue: Queue) -> Result<Self, AppError> {
+        Self::build_as(config_path, config, queue, Role::Both)
+    }
+
+    /// [`App::build`] for one [`Role`]; a role other than [`Role::Both`]
+    /// needs a store that several processes share.
+    pub fn build_as(config_path: &Path, config: Config, queue: Queue, role: Role) -> Result<Self, AppError> {
+        if role != Role::Both && config.settings.store_url.is_none() {
+            return Err(AppError::OneProcess(role.command()));
+        }
         // Templates first: a broken override is a config error, reported before the store is locked.
         let renderer = load_templates(&config.settings.publish).map_err(AppError::Templates)?;
         let store = open_store(&config)?;
         // The service compares the index with the store at every start; a
-        // one-shot command only after an unclean stop (see `search`).
+        // one-shot command only after an unclean stop (see `search`). Workers
+        // keep none: several on one machine would fight over its folder.
         let check = if queue == Queue::Loaded { Check::Always } else { Check::IfDirty };
-        let (search, _) = Search::open(&search_folder(&config), Arc::clone(&store), check)?;
-        let ingest = ingest_over(Arc::clone(&store), &config)?.with_search(search.clone());
+        let search = match role {
+            Role::Worker => None,
+            Role::Both | Role::Web => Some(Search::open(&search_folder(&config), Arc::clone(&store), check)?.0),
+        };
+        let mut ingest = ingest_over(Arc::clone(&store), &config)?;
+        if let Some(search) = &search {
+            ingest = ingest.with_search(search.clone());
+        }
         let status = ConfigStatus::new(config.sources.clone());
         let mut publisher =
             Publisher::new(config.settings.publish.clone(), renderer, &[]).following(status.subscribe());
@@ -119,9 +168,11 @@ impl App {
         if let Some(webhooks) = &webhooks {
             publisher = publisher.with_hook(Arc::clone(webhooks) as Arc<dyn crate::publish::PublishHook>);
         }
-        publisher = publisher.with_hook(Arc::new(search.clone()) as Arc<dyn crate::publish::PublishHook>);
-        let editorial =
-            Editorial::without_queue(Arc::clone(&store)).following(status.subscribe()).with_search(search.clone());
+        let mut editorial = Editorial::without_queue(Arc::clone(&store)).following(status.subscribe());
+        if let Some(search) = &search {
+            publisher = publisher.with_hook(Arc::new(search.clone()) as Arc<dyn crate::publish::PublishHook>);
+            editorial = editorial.with_search(search.clone());
+        }
         if queue == Queue::Loaded {
             editorial.load_queue().map_err(Box::new)?;
         }
@@ -130,6 +181,7 @@ impl App {
             publisher: Arc::new(publisher),
             editorial,
             search,
+            role,
             store,
             status,
             heartbeat: Heartbeat::default(),
@@ -187,7 +239,7 @@ impl App {
         let report = backup::import(self.store.as_ref(), input)?;
         // The restored items are searchable at once; a failure leaves the
         // marker, and the next start rebuilds what is missing.
-        if let Err(error) = self.search.reconcile() {
+        if let Some(Err(error)) = self.search.as_ref().map(Search::reconcile) {
             tracing::error!(%error, "indexing the restored items for search failed");
         }
         Ok(report)
@@ -195,7 +247,7 @@ impl App {
 
     /// Rebuilds the full-text index from the store (`gleaner reindex`).
     pub fn reindex(&self) -> Result<crate::search::SyncReport, crate::search::SearchError> {
-        self.search.rebuild()
+        self.search.as_ref().map_or_else(|| Ok(crate::search::SyncReport::default()), Search::rebuild)
     }
 
     /// Makes every acknowledged write durable (one-shot commands end with it).

@@ -48,6 +48,15 @@ struct Cli {
     command: Command,
 }
 
+/// What `serve` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ServeRole {
+    /// Polling and the web tier in one process.
+    All,
+    /// The web tier only.
+    Web,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum LogFormat {
     Text,
@@ -68,7 +77,23 @@ enum Command {
     },
     /// Poll sources on schedule, serve /feeds/ over HTTP and publish on
     /// `publish.schedule`, until SIGTERM or Ctrl-C.
-    Serve,
+    Serve {
+        /// `web`: the UI, the API and the publisher only, with `gleaner
+        /// worker` processes polling (PostgreSQL stores only).
+        #[arg(long, value_enum, default_value_t = ServeRole::All)]
+        role: ServeRole,
+    },
+    /// Poll the sources leased from a shared PostgreSQL store, until SIGTERM
+    /// or Ctrl-C; run any number of these beside one `serve --role web`.
+    Worker {
+        /// Seconds a leased source is this worker's; after that a dead
+        /// worker's sources go to the others.
+        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        lease: u64,
+        /// Sources polled at once.
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+    },
     /// The offline demo: poll the bundled sources, create a demo editor, publish
     /// a first issue from items with quotes, then `serve` (use with config/demo.toml).
     Demo,
@@ -297,7 +322,7 @@ type CmdResult = Result<(), Failure>;
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format, matches!(cli.command, Command::Serve | Command::Demo));
+    init_logging(cli.log_format, matches!(cli.command, Command::Serve { .. } | Command::Worker { .. } | Command::Demo));
     match run(cli) {
         Ok(()) | Err(Failure::Closed) => ExitCode::SUCCESS,
         Err(Failure::Partial) => ExitCode::from(1),
@@ -345,7 +370,15 @@ fn run(cli: Cli) -> CmdResult {
     match cli.command {
         Command::Check => sources::check(path),
         Command::Fetch { sources, json } => sources::fetch(&backend::open(path)?, &sources, json),
-        Command::Serve => ops::serve(build(path, Queue::Loaded)?),
+        Command::Serve { role: ServeRole::All } => ops::serve(build(path, Queue::Loaded)?),
+        Command::Serve { role: ServeRole::Web } => {
+            ops::serve(built(App::build_as(path, load(path)?, Queue::Loaded, app::Role::Web))?)
+        }
+        Command::Worker { lease, batch } => ops::worker(
+            built(App::build_as(path, load(path)?, Queue::OnDemand, app::Role::Worker))?,
+            std::time::Duration::from_secs(lease.max(1)),
+            batch,
+        ),
         Command::Demo => ops::demo(path),
         Command::Publish { dry_run, correct: None, .. } => publish::publish(&backend::open(path)?, dry_run),
         Command::Publish { correct: Some(number), note, as_name, .. } => {

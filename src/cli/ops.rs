@@ -24,6 +24,13 @@ pub(super) fn serve(app: App) -> CmdResult {
     Ok(())
 }
 
+/// `gleaner worker`: polls leased sources until stopped.
+pub(super) fn worker(app: App, lease_for: std::time::Duration, batch: usize) -> CmdResult {
+    let options = crate::daemon::worker::WorkerOptions { lease_for, batch, ..Default::default() };
+    crate::daemon::worker::work(app, options).context("worker")?;
+    Ok(())
+}
+
 /// The demo editor's login, printed by `demo`; only ever created by `demo`.
 pub(super) const DEMO_USER: &str = "editor";
 pub(super) const DEMO_PASSWORD: &str = "gleaner-demo";

@@ -12,14 +12,15 @@ pub mod reload;
 pub mod scheduler;
 pub mod service_file;
 mod signal;
+pub mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use publishing::{announce, publish_on_schedule};
+pub use publishing::{Scheduled, announce, publish_due, publish_on_schedule};
 pub use signal::shutdown_signal;
 
-use crate::app::App;
+use crate::app::{App, Role};
 use crate::web::{self, WebState};
 
 /// How long blocking work (an extraction, a publish) may go on after the
@@ -122,29 +123,31 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     };
     let editorial = app.editorial.clone();
     assign_missing_stories(editorial.clone());
-    let webhooks = app.webhooks.clone();
-    let store = Arc::clone(&app.store);
-    let (summary, ()) = tokio::join!(
-        scheduler::run(app.ingest.clone(), sources, app.heartbeat.clock(), when_stopped(), |report, elapsed| {
-            tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");
-            if let Some(webhooks) = &webhooks
-                && report.new_items > 0
-            {
-                let now = chrono::Utc::now();
-                // A little slack: `first_seen` is stamped inside the poll.
-                let since = now - chrono::Duration::from_std(elapsed + Duration::from_secs(1)).unwrap_or_default();
-                if let Err(error) = webhooks.items_seen(store.as_ref(), &report.changed, since, now) {
-                    tracing::error!(%error, "queueing item.new webhooks failed");
-                }
+    let shared = app.store.shared().is_some();
+    let catching_up = shared.then(|| tokio::spawn(catch_up(editorial.clone(), app.search.clone(), when_stopped())));
+    let on_report = reporter(app.webhooks.clone(), Arc::clone(&app.store), metrics, editorial);
+    let clock = app.heartbeat.clock();
+    let polling = async {
+        match (app.role, shared) {
+            // The workers poll; the heartbeat still shows `/healthz` the process is alive.
+            (Role::Web, _) => {
+                beat(clock, when_stopped()).await;
+                scheduler::RunSummary::default()
             }
-            metrics.record_poll(report, elapsed);
-            // The review queue is an in-memory index: show new and changed items at once.
-            if let Err(error) = editorial.refresh(&report.changed) {
-                tracing::error!(%error, "review queue refresh failed");
+            // On a shared store plain `serve` is one more worker: it leases
+            // its sources, so it never polls one that a worker has.
+            (_, true) => {
+                let options = worker::WorkerOptions::default();
+                let polled = worker::run(app.ingest.clone(), sources, options, when_stopped(), on_report);
+                tokio::join!(polled, beat(clock, when_stopped())).0
             }
-        }),
-        signal,
-    );
+            _ => scheduler::run(app.ingest.clone(), sources, clock, when_stopped(), on_report).await,
+        }
+    };
+    let (summary, ()) = tokio::join!(polling, signal);
+    if let Some(task) = catching_up {
+        let _ = task.await;
+    }
     if let Ok(Err(e)) = server.await {
         tracing::error!(error = %e, "HTTP server failed");
     }
@@ -174,6 +177,89 @@ fn open_api_door(app: &App, listener: &tokio::net::TcpListener) -> (web::api::Ap
         Err(_) => None,
     };
     (api, service_file)
+}
+
+/// What the service does with each poll's report: log it, queue `item.new`
+/// webhooks, count it for `/metrics`, and show its items in the review queue.
+fn reporter(
+    webhooks: Option<Arc<crate::notify::Webhooks>>,
+    store: Arc<dyn crate::store::Store>,
+    metrics: Arc<web::metrics::Metrics>,
+    editorial: crate::editorial::Editorial,
+) -> impl FnMut(&crate::ingest::SourceReport, Duration) {
+    move |report, elapsed| {
+        tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");
+        if let Some(webhooks) = &webhooks
+            && report.new_items > 0
+        {
+            let now = chrono::Utc::now();
+            // A little slack: `first_seen` is stamped inside the poll.
+            let since = now - chrono::Duration::from_std(elapsed + Duration::from_secs(1)).unwrap_or_default();
+            if let Err(error) = webhooks.items_seen(store.as_ref(), &report.changed, since, now) {
+                tracing::error!(%error, "queueing item.new webhooks failed");
+            }
+        }
+        metrics.record_poll(report, elapsed);
+        // The review queue is an in-memory index: show new and changed items at once.
+        if let Err(error) = editorial.refresh(&report.changed) {
+            tracing::error!(%error, "review queue refresh failed");
+        }
+    }
+}
+
+/// Reads `clock` (the heartbeat's) every [`crate::app::HEARTBEAT_EVERY`]
+/// until `stopped`: what the scheduler loop does when it runs, for a process
+/// whose polling is leased or done elsewhere.
+async fn beat(clock: impl Fn() -> chrono::DateTime<chrono::Utc>, stopped: impl std::future::Future<Output = ()>) {
+    tokio::pin!(stopped);
+    loop {
+        clock();
+        tokio::select! {
+            () = &mut stopped => return,
+            () = tokio::time::sleep(crate::app::HEARTBEAT_EVERY) => {}
+        }
+    }
+}
+
+/// How often a process serving a shared store takes in what the workers
+/// stored: their new items get stories, queue rows and search entries.
+pub const CATCH_UP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The web tier's view of the workers' polls: every [`CATCH_UP_EVERY`], the
+/// items without a story (what workers stored since) are placed in stories,
+/// shown in the review queue and indexed for search. An item a worker
+/// refetched with changes shows its new fields on the item page at once (it
+/// is read from the store) and in the queue row at the next start.
+async fn catch_up(
+    editorial: crate::editorial::Editorial,
+    search: Option<crate::search::Search>,
+    stopped: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            () = &mut stopped => return,
+            () = tokio::time::sleep(CATCH_UP_EVERY) => {}
+        }
+        let (editorial, search) = (editorial.clone(), search.clone());
+        let caught = tokio::task::spawn_blocking(move || {
+            let ids = editorial.assign_missing_stories()?;
+            if !ids.is_empty() {
+                editorial.refresh_rows(&ids)?;
+                if let Some(search) = &search {
+                    search.update(&ids);
+                }
+            }
+            Ok::<_, crate::editorial::EditorialError>(ids.len())
+        })
+        .await;
+        match caught {
+            Ok(Ok(0)) => {}
+            Ok(Ok(items)) => tracing::info!(items, "took in the workers' new items"),
+            Ok(Err(error)) => tracing::error!(%error, "taking in the workers' new items failed"),
+            Err(error) => tracing::error!(%error, "taking in the workers' new items panicked"),
+        }
+    }
 }
 
 /// Items stored before stories existed (or while a poll's assignment

@@ -30,13 +30,10 @@ pub async fn publish_on_schedule(
         let (job_publisher, job_store) = (Arc::clone(&publisher), Arc::clone(&store));
         // Rendering and the store are synchronous; keep them off the server's threads.
         // A stop signal waits for this to finish: a publish is never cut short on purpose.
-        let result = tokio::task::spawn_blocking(move || {
-            let output = DirOutput::new(&job_publisher.settings().output_dir);
-            job_publisher.publish_next(job_store.as_ref(), &output, Utc::now(), false)
-        })
-        .await;
+        let result = tokio::task::spawn_blocking(move || publish_due(&job_publisher, job_store.as_ref(), next)).await;
         match result {
-            Ok(Ok(PublishOutcome::Issue(report))) => {
+            Ok(Ok(Scheduled::Elsewhere)) => tracing::info!(due = %next, "scheduled publish: another process has it"),
+            Ok(Ok(Scheduled::Ran(PublishOutcome::Issue(report)))) => {
                 tracing::info!(
                     issue = report.number,
                     items = report.items,
@@ -46,11 +43,50 @@ pub async fn publish_on_schedule(
                 // Already logged; a scheduled publish has nobody to show it to.
                 let _ = announce(&publisher, &user_agent).await;
             }
-            Ok(Ok(PublishOutcome::NothingApproved)) => tracing::info!("scheduled publish: nothing approved"),
+            Ok(Ok(Scheduled::Ran(PublishOutcome::NothingApproved))) => {
+                tracing::info!("scheduled publish: nothing approved");
+            }
             Ok(Err(e)) => tracing::error!(error = %e, "scheduled publish failed"),
             Err(e) => tracing::error!(error = %e, "scheduled publish panicked"),
         }
     }
+}
+
+/// What one scheduled publish did.
+#[derive(Debug)]
+pub enum Scheduled {
+    Ran(PublishOutcome),
+    /// Another process sharing the store claimed this due time first.
+    Elsewhere,
+}
+
+/// The scheduled publish due at `due`, into `publish.output_dir`. On a
+/// store that several processes share it runs only when this process wins
+/// the due time's claim, so it runs once however many web processes serve
+/// (a claimant that dies mid-publish leaves an interrupted issue, which the
+/// next publish completes).
+pub fn publish_due(
+    publisher: &Publisher,
+    store: &dyn Store,
+    due: chrono::DateTime<Utc>,
+) -> Result<Scheduled, publish::PublishError> {
+    if let Some(shared) = store.shared() {
+        let by = format!("{}:{}", hostname(), std::process::id());
+        if !shared.claim_publish(due, &by).map_err(publish::PublishError::from)? {
+            return Ok(Scheduled::Elsewhere);
+        }
+    }
+    let output = DirOutput::new(&publisher.settings().output_dir);
+    publisher.publish_next(store, &output, Utc::now(), false).map(Scheduled::Ran)
+}
+
+/// This machine's name, for the claim's record (which process published).
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|name| name.trim().to_owned()))
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Tells the `WebSub` hub (if any) that the feeds changed. A failure is

@@ -13,6 +13,7 @@ mod codec;
 mod dump;
 mod migrate;
 mod postgres;
+pub mod shared;
 mod sled;
 
 use chrono::{DateTime, Utc};
@@ -20,8 +21,8 @@ use chrono::{DateTime, Utc};
 pub use self::migrate::CURRENT_VERSION as SCHEMA_VERSION;
 pub use self::postgres::{
     DEFAULT_MAX_CONNECTIONS as PG_DEFAULT_MAX_CONNECTIONS, MigrateReport, PG_SCHEMA_VERSION, PgOptions, PgStore,
-    SourceLease,
 };
+pub use self::shared::{SharedWork, SourceLease};
 pub use self::sled::SledStore;
 pub use crate::model::Extraction;
 use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};
@@ -460,6 +461,12 @@ pub trait OpsStore: ItemStore + UserStore + IssueStore {
     fn import_records(&self, records: &[RawRecord]) -> Result<(), StoreError> {
         let _ = records;
         Err(StoreError::Io("this store cannot import records".to_owned()))
+    }
+
+    /// The work several processes share through this store (fetch leases,
+    /// the publish claim); `None` for a store one process holds (sled).
+    fn shared(&self) -> Option<&dyn shared::SharedWork> {
+        None
     }
 }
 

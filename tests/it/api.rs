@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::ingest::{rss, write_config};
 use crate::support::{gleaner, start_serve, terminate};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port()
 }
 
@@ -57,7 +57,13 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// One HTTP/1.1 request; the status and the JSON body.
-fn request(addr: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+pub(crate) fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Value) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let body = body.unwrap_or("");

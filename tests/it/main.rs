@@ -35,3 +35,4 @@ mod ui_quotes;
 mod web;
 mod web_hostile;
 mod webhooks;
+mod workers;

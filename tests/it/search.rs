@@ -276,5 +276,9 @@ async fn the_queue_search_box_uses_the_index_with_snippets_and_saved_views() {
     let (_, body) = get(&router, &cookie, &link).await;
     assert!(body.contains("Council delays the budget vote"));
     assert!(!body.contains("Central bank holds interest rates"));
-    assert_eq!(app.search.views().expect("views").len(), 1, "kept beside the index");
+    assert_eq!(
+        app.search.as_ref().expect("the service keeps a search index").views().expect("views").len(),
+        1,
+        "kept beside the index"
+    );
 }

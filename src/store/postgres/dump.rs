@@ -79,11 +79,103 @@ pub(super) async fn export(
         let number = u32::try_from(number).unwrap_or_default();
         visit(raw(&codec::issue_key(number), record.as_bytes().to_vec())?)?;
     }
+    mail_and_outbox(tx, visit).await
+}
+
+/// A record of the mailing list's or the outbox's space (see `dump::MAIL_SPACE`).
+fn side(space: &str, key: Vec<u8>, value: impl Into<Vec<u8>>) -> RawRecord {
+    RawRecord { space: space.to_owned(), key, value: value.into() }
+}
+
+/// An issue number as the sled mail tree keys it (4 bytes, big-endian).
+fn number_bytes(number: i64) -> [u8; 4] {
+    u32::try_from(number).unwrap_or_default().to_be_bytes()
+}
+
+/// The mailing list and the webhook outbox, in the keys and byte order of
+/// sled's trees (`sled/notify.rs`), so a backup of either store is the same.
+async fn mail_and_outbox(
+    tx: &Tx<'_>,
+    visit: &mut dyn FnMut(RawRecord) -> Result<(), StoreError>,
+) -> Result<(), Failure> {
+    use dump::{MAIL_SPACE, OUTBOX_SPACE};
+    // `job/` < `send/` < `sub/` < `tok/`: the tree's order.
+    for row in query(tx, "SELECT number, done FROM mail_jobs ORDER BY number", &[]).await? {
+        let (number, done): (i64, bool) = (row.get(0), row.get(1));
+        let key = [b"job/".as_slice(), &number_bytes(number)].concat();
+        visit(side(MAIL_SPACE, key, if done { b"done".as_slice() } else { b"open".as_slice() }))?;
+    }
+    for row in query(tx, "SELECT number, email, record::text FROM mail_sends ORDER BY number, email", &[]).await? {
+        let (number, email, record): (i64, &str, &str) = (row.get(0), row.get(1), row.get(2));
+        let key = [b"send/".as_slice(), &number_bytes(number), b"/", email.as_bytes()].concat();
+        visit(side(MAIL_SPACE, key, record.as_bytes()))?;
+    }
+    for row in query(tx, "SELECT email, record::text FROM subscribers ORDER BY email", &[]).await? {
+        let (email, record): (&str, &str) = (row.get(0), row.get(1));
+        visit(side(MAIL_SPACE, [b"sub/".as_slice(), email.as_bytes()].concat(), record.as_bytes()))?;
+    }
+    for row in query(tx, "SELECT token, email FROM subscriber_tokens ORDER BY token", &[]).await? {
+        let (token, email): (&str, &str) = (row.get(0), row.get(1));
+        visit(side(MAIL_SPACE, [b"tok/".as_slice(), token.as_bytes()].concat(), email.as_bytes()))?;
+    }
+    // `cursor/` < `d/`.
+    for row in query(tx, "SELECT name, record::text FROM outbox_cursors ORDER BY name", &[]).await? {
+        let (name, record): (&str, &str) = (row.get(0), row.get(1));
+        visit(side(OUTBOX_SPACE, [b"cursor/".as_slice(), name.as_bytes()].concat(), record.as_bytes()))?;
+    }
+    for row in query(tx, "SELECT id, record::text FROM webhook_deliveries ORDER BY id", &[]).await? {
+        let (id, record): (&str, &str) = (row.get(0), row.get(1));
+        visit(side(OUTBOX_SPACE, [b"d/".as_slice(), id.as_bytes()].concat(), record.as_bytes()))?;
+    }
+    Ok(())
+}
+
+/// Writes one checked record of the mailing list or the outbox into its table.
+async fn import_side(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
+    // The same check as sled's import (`dump::restore_target`).
+    let (_, key) = dump::restore_target(record)?;
+    let bad = |reason: &str| codec::corrupt("backup", &key, reason.to_owned());
+    let text = |bytes: &[u8]| std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| bad("not UTF-8"));
+    let value = text(&record.value)?;
+    let number =
+        |rest: &[u8]| rest.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(|b| i64::from(u32::from_be_bytes(b)));
+    if let Some(rest) = key.strip_prefix(b"job/") {
+        let number = number(rest).ok_or_else(|| bad("job key without an issue number"))?;
+        let sql = "INSERT INTO mail_jobs (number, done) VALUES ($1, $2)";
+        execute(tx, sql, &[&number, &(value == "done")]).await?;
+    } else if let Some(rest) = key.strip_prefix(b"send/") {
+        let number = number(rest).ok_or_else(|| bad("send key without an issue number"))?;
+        let email = text(rest.get(5..).unwrap_or_default())?;
+        let sql = "INSERT INTO mail_sends (number, email, record) VALUES ($1, $2, $3::text::json)";
+        execute(tx, sql, &[&number, &email, &value]).await?;
+    } else if let Some(email) = key.strip_prefix(b"sub/") {
+        let sql = "INSERT INTO subscribers (email, record) VALUES ($1, $2::text::json)";
+        execute(tx, sql, &[&text(email)?, &value]).await?;
+    } else if let Some(token) = key.strip_prefix(b"tok/") {
+        let sql = "INSERT INTO subscriber_tokens (token, email) VALUES ($1, $2)";
+        execute(tx, sql, &[&text(token)?, &value]).await?;
+    } else if let Some(name) = key.strip_prefix(b"cursor/") {
+        let sql = "INSERT INTO outbox_cursors (name, record) VALUES ($1, $2::text::json)";
+        execute(tx, sql, &[&text(name)?, &value]).await?;
+    } else if key.starts_with(b"d/") {
+        let delivery: crate::model::Delivery = serde_json::from_str(&value).map_err(|e| bad(&e.to_string()))?;
+        execute(
+            tx,
+            "INSERT INTO webhook_deliveries (id, created_at, finished, record) VALUES ($1, $2, $3, $4::text::json)",
+            &[&delivery.id, &delivery.created_at, &(delivery.state != crate::model::DeliveryState::Pending), &value],
+        )
+        .await?;
+    } else {
+        return Err(bad("not a key of the mailing list or the webhook outbox").into());
+    }
     Ok(())
 }
 
 /// Writes one checked record into its table.
 async fn import_one(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
+    if record.space == dump::MAIL_SPACE || record.space == dump::OUTBOX_SPACE {
+        return import_side(tx, record).await;
+    }
     // The same check as sled's import: a known record must decode.
     let full = dump::restore_key(record)?;
     let bad = |reason: &str| codec::corrupt("backup", &full, reason.to_owned());

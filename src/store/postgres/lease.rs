@@ -12,16 +12,8 @@
 use chrono::{DateTime, Utc};
 
 use super::super::StoreError;
+use super::super::shared::{SharedWork, SourceLease};
 use super::{PgStore, execute, query};
-
-/// A source leased to one worker until `until`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceLease {
-    pub source_id: String,
-    /// Unique per lease: what [`PgStore::finish_source`] must present.
-    pub token: i64,
-    pub until: DateTime<Utc>,
-}
 
 impl PgStore {
     /// Makes the leasable sources exactly `ids` (the config's enabled
@@ -87,5 +79,48 @@ impl PgStore {
             .await?;
             Ok(written == 1)
         })
+    }
+}
+
+impl PgStore {
+    /// Claims the scheduled publish due at `due`: the first `INSERT` of that
+    /// due time wins, every later one (another process, the same one after
+    /// a restart) finds the row and stands down.
+    pub fn claim_publish(&self, due: DateTime<Utc>, by: &str) -> Result<bool, StoreError> {
+        self.transaction(async |tx| {
+            let written = execute(
+                tx,
+                "INSERT INTO publish_claims (due, claimed_by) VALUES ($1, $2) ON CONFLICT (due) DO NOTHING",
+                &[&due, &by],
+            )
+            .await?;
+            Ok(written == 1)
+        })
+    }
+}
+
+// The inherent methods above are the implementation (tests call them on a
+// `PgStore`); the trait is how the workers and the publisher reach them
+// through an `Arc<dyn Store>`.
+impl SharedWork for PgStore {
+    fn sync_sources(&self, ids: &[String]) -> Result<(), StoreError> {
+        PgStore::sync_sources(self, ids)
+    }
+
+    fn lease_due_sources(
+        &self,
+        now: DateTime<Utc>,
+        lease_for: chrono::Duration,
+        limit: usize,
+    ) -> Result<Vec<SourceLease>, StoreError> {
+        PgStore::lease_due_sources(self, now, lease_for, limit)
+    }
+
+    fn finish_source(&self, lease: &SourceLease, next_due: DateTime<Utc>) -> Result<bool, StoreError> {
+        PgStore::finish_source(self, lease, next_due)
+    }
+
+    fn claim_publish(&self, due: DateTime<Utc>, by: &str) -> Result<bool, StoreError> {
+        PgStore::claim_publish(self, due, by)
     }
 }

@@ -53,7 +53,6 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
-pub use self::lease::SourceLease;
 pub use self::schema::{CURRENT_VERSION as PG_SCHEMA_VERSION, MigrateReport};
 use super::StoreError;
 

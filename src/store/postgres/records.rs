@@ -362,4 +362,8 @@ impl OpsStore for PgStore {
     fn import_records(&self, records: &[super::super::RawRecord]) -> Result<(), StoreError> {
         self.import_all(records)
     }
+
+    fn shared(&self) -> Option<&dyn super::super::SharedWork> {
+        Some(self)
+    }
 }

@@ -15,7 +15,7 @@ use super::{Failure, Tx, query};
 use crate::store::StoreError;
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 
 /// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
 const MIGRATE_LOCK: i64 = 0x0067_6c65_616e_6572;
@@ -30,6 +30,7 @@ struct Step {
 const STEPS: &[Step] = &[
     Step { to: 1, what: "items, indexes, editorial, issues, mail and outbox tables", sql: V1 },
     Step { to: 2, what: "source leases for fetch workers", sql: V2 },
+    Step { to: 3, what: "claims on scheduled publishes", sql: V3 },
 ];
 
 /// Version 1: the records of the sled layout (`codec.rs`) as tables. Each
@@ -139,6 +140,16 @@ CREATE TABLE source_leases (
 );
 CREATE INDEX source_leases_by_due ON source_leases (next_due NULLS FIRST, source_id);
 "#;
+
+/// Version 3: one row per scheduled publish that ran (`lease.rs`), so each
+/// due time is published by one process however many serve.
+const V3: &str = r"
+CREATE TABLE publish_claims (
+    due        timestamptz PRIMARY KEY,
+    claimed_by text NOT NULL,
+    claimed_at timestamptz NOT NULL DEFAULT now()
+);
+";
 
 /// What `gleaner migrate` did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -260,6 +260,7 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
         .expect("fs");
     sled.put_page_cache("https://example.org/one", &PageCache { etag: Some("e".to_owned()), ..PageCache::default() })
         .expect("page");
+    seed_mail_and_outbox(&sled);
 
     let mut first = Vec::new();
     backup::export(&sled, &mut first).expect("export sled");
@@ -277,6 +278,14 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
     assert_eq!(pg.issues().expect("issues"), vec![issue]);
     assert_eq!((pg.users().expect("users"), pg.tokens().expect("tokens")), (vec![user], vec![token]));
     assert_eq!(pg.counts_by_state().expect("counts"), sled.counts_by_state().expect("counts"));
+    assert!(report.records.get("mail_list.v1").is_some_and(|n| *n >= 8), "{report:?}");
+    assert_eq!(report.records.get("webhook_outbox.v1"), Some(&2), "{report:?}");
+    assert_eq!(pg.open_mail_jobs().expect("jobs"), vec![7]);
+    assert_eq!(pg.sends(7).expect("sends"), sled.sends(7).expect("sends"));
+    let emails = |list: Vec<gleaner::model::Subscriber>| list.into_iter().map(|s| s.email).collect::<Vec<_>>();
+    assert_eq!(emails(pg.subscribers().expect("list")), emails(sled.subscribers().expect("list")));
+    assert_eq!(pg.deliveries().expect("outbox"), sled.deliveries().expect("outbox"));
+    assert_eq!(pg.outbox_cursor("items").expect("cursor"), Some(at(62)));
     // The merged source still finds its item by guid: the guid index came along.
     let mut moved = entry("b", "one", 0);
     moved.url = Some("https://example.org/one-moved".to_owned());
@@ -291,6 +300,34 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
 
     assert_eq!(pg.upsert_items(&[moved.clone()]).expect("pg").unchanged, 1);
     assert_eq!(back.upsert_items(&[moved]).expect("sled").unchanged, 1);
+}
+
+/// The mailing list with one issue's send state half way, and the webhook
+/// outbox (a delivery and a cursor), for the round trip.
+fn seed_mail_and_outbox(sled: &gleaner::store::SledStore) {
+    let at = super::at;
+    gleaner::mail::list::add(sled, "reader@example.org", true, at(61)).expect("subscriber");
+    gleaner::mail::list::add(sled, "pending@example.org", false, at(61)).expect("pending subscriber");
+    let recipients = ["reader@example.org".to_owned(), "later@example.org".to_owned()];
+    assert!(sled.queue_issue_mail(7, &recipients).expect("queue"));
+    assert!(sled.queue_issue_mail(6, &recipients[..1]).expect("queue"));
+    sled.close_mail_job(6).expect("closed");
+    sled.put_send(7, "reader@example.org", &gleaner::model::SendState::Sent { at: at(62) }).expect("send");
+    let delivery = gleaner::model::Delivery {
+        id: "wh_1".to_owned(),
+        url: "http://127.0.0.1:9/hook".to_owned(),
+        event: gleaner::model::WebhookEvent::IssuePublished,
+        body: "{\"event\":\"issue.published\"}".to_owned(),
+        created_at: at(62),
+        after_issue: Some(7),
+        state: gleaner::model::DeliveryState::Pending,
+        attempts: 2,
+        next_attempt_at: at(63),
+        last_result: Some("HTTP 500".to_owned()),
+        delivered_at: None,
+    };
+    sled.enqueue_deliveries(&[delivery]).expect("delivery");
+    sled.put_outbox_cursor("items", at(62)).expect("cursor");
 }
 
 /// Part 2's first step: sources leased with `FOR UPDATE SKIP LOCKED`.

@@ -1,0 +1,301 @@
+//! Issue 17, part 2: several processes on one PostgreSQL store. Real
+//! `gleaner worker` processes poll feeds from a scripted loopback server;
+//! one is killed with SIGKILL mid-poll and the others finish its work once
+//! its leases expire. Two publishers race for one scheduled due time and one
+//! publishes. sled refuses the roles that need a shared store.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gleaner::daemon::{Scheduled, publish_due};
+use gleaner::publish::PublishOutcome;
+use gleaner::store::prelude::*;
+use gleaner::store::{ItemQuery, PgStore, SharedWork};
+
+use crate::ingest::rss;
+use crate::publish::use_case::{approve, publisher, stored_items};
+use crate::support::http::{Reply, TestServer};
+use crate::support::pg;
+
+/// Feeds and items per feed of the crash test (small: CI time).
+const FEEDS: usize = 36;
+const PER_FEED: usize = 5;
+/// The workers' lease in the crash test: short, so the takeover is quick.
+const LEASE_SECS: u64 = 3;
+
+fn worker(config: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(config)
+        .args(["worker", "--lease", &LEASE_SECS.to_string(), "--batch", "3"])
+        .env("GLEANER_STORE_PASSWORD", pg::PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gleaner worker starts")
+}
+
+/// A config of its own per worker (its own folder, its own User-Agent, so
+/// the server can tell the workers apart), all on one database.
+fn worker_config(dir: &Path, n: usize, url: &str, sources: &str) -> PathBuf {
+    let folder = dir.join(format!("w{n}"));
+    std::fs::create_dir_all(&folder).expect("worker folder");
+    let path = folder.join("gleaner.toml");
+    let text = format!(
+        "store = \"{url}\"\n\n[fetch]\nallow_private_networks = true\ntimeout_secs = 10\n\
+         user_agent = \"worker-{n}\"\n\n{sources}"
+    );
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+#[test]
+fn a_worker_killed_mid_poll_loses_its_sources_to_the_others_after_its_lease_and_nothing_is_stored_twice() {
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let store = PgStore::connect(&options).expect("connect");
+    // Who asked for which feed, and when (the handler runs as a request arrives).
+    let seen: Arc<Mutex<Vec<(String, String, Instant)>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let server = TestServer::start(move |request| {
+        let agent = request.header("user-agent").unwrap_or_default().to_owned();
+        log.lock().expect("log").push((request.path().to_owned(), agent, Instant::now()));
+        let feed = request.path().trim_start_matches("/f");
+        let items: Vec<(String, String, String)> = (0..PER_FEED)
+            .map(|i| {
+                (format!("f{feed}-{i}"), format!("Feed {feed} item {i}"), format!("http://example.org/{feed}/{i}"))
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str, &str)> =
+            items.iter().map(|(g, t, l)| (g.as_str(), t.as_str(), l.as_str())).collect();
+        // Slow enough that a kill lands while polls are in flight.
+        Reply::ok(rss(&borrowed)).header("Content-Type", "application/rss+xml").delay(Duration::from_millis(400))
+    });
+    let sources = (0..FEEDS).fold(String::new(), |mut text, n| {
+        let url = server.url(&format!("/f{n}"));
+        let _ = write!(text, "[[source]]\nid = \"s{n:02}\"\nurl = \"{url}\"\nschedule = \"@daily\"\n\n");
+        text
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let configs: Vec<PathBuf> = (0..3).map(|n| worker_config(dir.path(), n, &options.url, &sources)).collect();
+    let mut workers: Vec<Child> = configs.iter().map(PathBuf::as_path).map(worker).collect();
+
+    // Kill worker 0 once it has a poll in flight.
+    let began = Instant::now();
+    while !seen.lock().expect("log").iter().any(|(_, agent, _)| agent == "worker-0") {
+        assert!(began.elapsed() < Duration::from_secs(60), "worker 0 never polled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    workers[0].kill().expect("SIGKILL");
+    let killed_at = Instant::now();
+    let _ = workers[0].wait();
+
+    let total = FEEDS * PER_FEED;
+    let began = Instant::now();
+    while store.item_count().expect("count") < total || unfinished(&options) > 0 {
+        assert!(began.elapsed() < Duration::from_secs(90), "the other workers never finished");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for child in &mut workers[1..] {
+        child.kill().expect("stop");
+        let _ = child.wait();
+    }
+
+    assert_eq!(store.item_count().expect("count"), total, "every item stored once, none twice");
+    let items = store.items(&ItemQuery::default()).expect("items");
+    let mut urls: Vec<&str> = items.iter().filter_map(|item| item.url.as_deref()).collect();
+    urls.sort_unstable();
+    urls.dedup();
+    assert_eq!(urls.len(), total);
+
+    // The killed worker's last feeds: asked by worker 0 just before the kill
+    // (so never finished by it) and then by another worker, not before its
+    // lease ran out.
+    let seen = seen.lock().expect("log").clone();
+    let mut by_feed: HashMap<&str, Vec<(&str, Instant)>> = HashMap::new();
+    for (path, agent, when) in &seen {
+        by_feed.entry(path.as_str()).or_default().push((agent.as_str(), *when));
+    }
+    let lease = Duration::from_secs(LEASE_SECS);
+    let mut taken_over = 0;
+    for requests in by_feed.values() {
+        let Some(&(_, asked)) = requests.iter().find(|(agent, _)| *agent == "worker-0") else { continue };
+        if killed_at.duration_since(asked) > Duration::from_millis(390) {
+            continue; // answered before the kill: worker 0 finished it
+        }
+        let again = requests.iter().find(|(agent, when)| *agent != "worker-0" && *when > asked);
+        let (_, when) = again.expect("a feed of the killed worker is polled by another");
+        // The lease was taken just before the request (a loaded machine: a second of slack).
+        assert!(when.duration_since(asked) + Duration::from_secs(1) >= lease, "taken before the lease expired");
+        taken_over += 1;
+    }
+    assert!(taken_over >= 1, "the kill landed mid-poll: some source was taken over ({seen:?})");
+}
+
+/// Sources still leased or never finished.
+fn unfinished(options: &gleaner::store::PgOptions) -> i64 {
+    let count = std::sync::atomic::AtomicI64::new(0);
+    let database = options.url.rsplit('/').next().unwrap_or_default().to_owned();
+    let found = &count;
+    pg::cluster()
+        .on(&database, |client| async move {
+            let row = client
+                .query_one("SELECT count(*) FROM source_leases WHERE lease_token IS NOT NULL OR next_due IS NULL", &[])
+                .await?;
+            found.store(row.get(0), std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        })
+        .expect("count leases");
+    count.into_inner()
+}
+
+#[test]
+fn two_processes_racing_for_one_scheduled_publish_publish_once() {
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let stores: Vec<PgStore> = (0..2).map(|_| PgStore::connect(&options).expect("connect")).collect();
+    let ids = stored_items(&stores[0], "race", 3);
+    approve(&stores[0], &ids);
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().expect("temp dir")).collect();
+    let due = chrono::Utc::now();
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let outcomes: Vec<Scheduled> = std::thread::scope(|scope| {
+        let runs: Vec<_> = stores
+            .iter()
+            .zip(&dirs)
+            .map(|(store, dir)| {
+                let barrier = Arc::clone(&barrier);
+                scope.spawn(move || {
+                    let publisher = publisher(dir.path());
+                    barrier.wait();
+                    publish_due(&publisher, store, due).expect("publish")
+                })
+            })
+            .collect();
+        runs.into_iter().map(|run| run.join().expect("no panic")).collect()
+    });
+    let ran = outcomes.iter().filter(|o| matches!(o, Scheduled::Ran(PublishOutcome::Issue(_)))).count();
+    let elsewhere = outcomes.iter().filter(|o| matches!(o, Scheduled::Elsewhere)).count();
+    assert_eq!((ran, elsewhere), (1, 1), "{outcomes:?}");
+    assert_eq!(stores[1].issues().expect("issues").len(), 1);
+    // The same due time again (a restart that recomputes it) stands down too.
+    let again = publish_due(&publisher(dirs[0].path()), &stores[0], due).expect("publish");
+    assert!(matches!(again, Scheduled::Elsewhere), "{again:?}");
+    assert!(
+        stores[0].claim_publish(due + chrono::Duration::hours(1), "next").expect("claim"),
+        "the next due time is free"
+    );
+    assert!(SharedWork::claim_publish(&stores[1], due, "late").is_ok_and(|won| !won));
+}
+
+#[test]
+fn worker_and_web_roles_refuse_a_sled_store_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = crate::ingest::write_config(dir.path(), "");
+    for args in [&["worker"][..], &["serve", "--role", "web"][..]] {
+        let out = crate::support::gleaner(&config, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("needs a PostgreSQL store"), "{args:?}: {err}");
+    }
+}
+
+/// The deployment of `compose.yaml` in small: one `serve --role web` and two
+/// workers on one database. The web process takes in what the workers
+/// store, and an editor approves and publishes through it.
+#[test]
+fn a_web_process_shows_what_the_workers_poll_and_publishes_it() {
+    use crate::api::{free_port, request};
+    let options = pg::cluster().database();
+    let server = TestServer::start(|request| {
+        let feed = request.path().trim_start_matches("/f").to_owned();
+        let items: Vec<(String, String, String)> = (0..3)
+            .map(|i| (format!("g{feed}-{i}"), format!("Story {feed}.{i}"), format!("http://example.org/{feed}/{i}")))
+            .collect();
+        let borrowed: Vec<(&str, &str, &str)> =
+            items.iter().map(|(g, t, l)| (g.as_str(), t.as_str(), l.as_str())).collect();
+        Reply::ok(rss(&borrowed)).header("Content-Type", "application/rss+xml")
+    });
+    let sources = (0..2).fold(String::new(), |mut text, n| {
+        let _ = write!(text, "[[source]]\nid = \"s{n}\"\nurl = \"{}\"\n\n", server.url(&format!("/f{n}")));
+        text
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let config = dir.path().join("gleaner.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "store = \"{}\"\n\n[fetch]\nallow_private_networks = true\n\n[server]\nbind = \"127.0.0.1:{port}\"\n\n\
+             [publish]\noutput_dir = \"out\"\n\n{sources}",
+            options.url
+        ),
+    )
+    .expect("config");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gleaner"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("GLEANER_STORE_PASSWORD", pg::PASSWORD)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("gleaner runs")
+    };
+    assert!(run(&["migrate"]).status.success());
+    let created = run(&["token", "create", "desk", "--scope", "edit"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    let spawn = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gleaner"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("GLEANER_STORE_PASSWORD", pg::PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gleaner starts")
+    };
+    let mut children = vec![spawn(&["serve", "--role", "web"]), spawn(&["worker"]), spawn(&["worker"])];
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+
+    // Within a catch-up or two, the web process's queue holds the workers' six items.
+    let began = Instant::now();
+    let queue = loop {
+        let (status, body) = match std::net::TcpStream::connect(addr) {
+            Ok(_) => request(addr, "GET", "/api/v1/items?state=new", Some(&token), None),
+            Err(_) => (0, serde_json::Value::Null),
+        };
+        if status == 200 && body["total"] == 6 {
+            break body;
+        }
+        assert!(began.elapsed() < Duration::from_secs(60), "the web process never showed the items: {status} {body}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(server.hits(), 2, "each feed polled once between the two workers");
+    let id = queue["items"][0]["id"].as_str().expect("an id").to_owned();
+    let (_, shown) = request(addr, "GET", &format!("/api/v1/items/{id}"), Some(&token), None);
+    let revision = shown["revision"].as_u64().expect("revision");
+    let approve = format!("/api/v1/items/{id}/approve");
+    let (status, body) = request(addr, "POST", &approve, Some(&token), Some(&format!("{{\"revision\":{revision}}}")));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = request(addr, "POST", "/api/v1/issues/publish", Some(&token), Some("{}"));
+    assert_eq!(status, 200, "{body}");
+    let (status, health) = request(addr, "GET", "/healthz", None, None);
+    assert_eq!(status, 200, "{health}");
+    for child in &mut children {
+        let (status, _) = crate::support::terminate(child);
+        assert!(status.success(), "a clean stop on SIGTERM");
+    }
+    let store = PgStore::connect(&options).expect("connect");
+    assert_eq!(store.issues().expect("issues").len(), 1);
+    assert_eq!(store.item_count().expect("items"), 6);
+}
