@@ -686,6 +686,9 @@ impl Editorial {
     /// the index.
     fn after_write(&self, items: &[Item]) -> Result<(), EditorialError> {
         self.store.flush()?;
+        // An editor's speaker correction or added quote moves provenance.
+        let ids: Vec<ItemId> = items.iter().map(|item| item.id.clone()).collect();
+        crate::store::record_provenance(self.store.as_ref(), &ids);
         if let Some(search) = &self.search {
             search.update_items(items);
         }

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use super::aliases::SpeakerMap;
 use crate::model::ItemId;
 use crate::search::fold::{is_word_char, push_folded};
 
@@ -72,12 +73,13 @@ struct Counts {
     latest: Option<DateTime<Utc>>,
 }
 
-/// Every speaker of `sightings`, most quoted first (then most recent, then by id).
-pub fn tally(sightings: &[Sighting]) -> Vec<SpeakerSummary> {
+/// Every speaker of `sightings`, most quoted first (then most recent, then
+/// by id), each name resolved through the editors' `map`.
+pub fn tally(sightings: &[Sighting], map: &SpeakerMap) -> Vec<SpeakerSummary> {
     let mut by_id: HashMap<String, Counts> = HashMap::new();
     for sighting in sightings {
         let name = sighting.speaker.split_whitespace().collect::<Vec<_>>().join(" ");
-        let Some(id) = speaker_id(&name) else { continue };
+        let Some(id) = map.resolve(&name) else { continue };
         let counts = by_id.entry(id).or_default();
         *counts.spellings.entry(name).or_default() += 1;
         counts.quotes += 1;
@@ -143,12 +145,15 @@ mod tests {
 
     #[test]
     fn spellings_merge_and_counts_add_up() {
-        let speakers = tally(&[
-            seen("Ann Mayor", "Ledger", "a", 1),
-            seen("Ann Mayor", "Ledger", "a", 1),
-            seen("ANN MAYOR", "Wire", "b", 3),
-            seen("Bob Banker", "Wire", "c", 2),
-        ]);
+        let speakers = tally(
+            &[
+                seen("Ann Mayor", "Ledger", "a", 1),
+                seen("Ann Mayor", "Ledger", "a", 1),
+                seen("ANN MAYOR", "Wire", "b", 3),
+                seen("Bob Banker", "Wire", "c", 2),
+            ],
+            &SpeakerMap::default(),
+        );
         assert_eq!(speakers.len(), 2);
         let ann = &speakers[0];
         assert_eq!((ann.id.as_str(), ann.name.as_str(), ann.quotes, ann.items), ("ann-mayor", "Ann Mayor", 3, 2));
