@@ -198,6 +198,8 @@ pub struct ItemView {
     pub cited: Vec<CitedItem>,
     /// The other items of its story (other outlets' tellings), newest first.
     pub story: Vec<StoryMember>,
+    /// Where its quotes were first reported and who repeated them (issue 16.3).
+    pub provenance: Vec<crate::speakers::QuoteRecord>,
 }
 
 impl ItemView {
@@ -532,6 +534,7 @@ impl Editorial {
             audit: self.store.audit_for(id)?,
             cited: self.cited(&item)?,
             story: self.story_members(&item)?,
+            provenance: self.store.quote_records_of(id)?,
             item,
         })
     }

@@ -20,6 +20,7 @@ mod mail;
 mod metrics;
 mod ops;
 mod parse;
+mod provenance;
 mod publish;
 mod quotes;
 mod reload;
