@@ -202,13 +202,24 @@ fn settle(record: &mut QuoteRecord) {
     }
 }
 
-fn new_id(speaker: &str, occurrence: &Occurrence) -> String {
-    let mut hasher = blake3::Hasher::new();
-    for part in [speaker, occurrence.item.as_str(), occurrence.quote.as_str()] {
-        hasher.update(part.as_bytes());
-        hasher.update(b"\0");
+/// A fresh id: the record that first held this occurrence may still exist
+/// under the plain hash (its other occurrences kept it), so a taken id is
+/// salted until free. The store only ever sees ids from here.
+fn new_id(speaker: &str, occurrence: &Occurrence, taken: &BTreeMap<String, QuoteRecord>) -> String {
+    let mut salt = 0u32;
+    loop {
+        let mut hasher = blake3::Hasher::new();
+        for part in [speaker, occurrence.item.as_str(), occurrence.quote.as_str(), occurrence.text.as_str()] {
+            hasher.update(part.as_bytes());
+            hasher.update(b"\0");
+        }
+        hasher.update(&salt.to_be_bytes());
+        let id = hasher.finalize().to_hex()[..24].to_owned();
+        if !taken.contains_key(&id) {
+            return id;
+        }
+        salt += 1;
     }
-    hasher.finalize().to_hex()[..24].to_owned()
 }
 
 /// Records `item`'s quotes (`sightings`, all of that item's) among the
@@ -241,7 +252,7 @@ pub fn apply(item: &ItemId, sightings: &[QuoteSighting], known: &[QuoteRecord]) 
         let mut target = match ids.first() {
             Some(id) => records.remove(id).expect("the id was just read from the map"),
             None => QuoteRecord {
-                id: new_id(&sighting.speaker, &sighting.occurrence),
+                id: new_id(&sighting.speaker, &sighting.occurrence, &records),
                 speaker: sighting.speaker.clone(),
                 text: String::new(),
                 occurrences: Vec::new(),
