@@ -150,7 +150,7 @@ impl Editorial {
         let actor = checked_actor(actor)?;
         self.edit_speakers(|map| {
             let (from, into) = (resolved(map, from)?, resolved(map, into)?);
-            map.merge(&from, &into, actor, now).map_err(invalid)?;
+            map.merge(&from, &into, actor, now).map_err(|e| invalid(&e))?;
             Ok(map.resolve_id(&into))
         })
     }
@@ -169,7 +169,7 @@ impl Editorial {
             .ok_or_else(|| EditorialError::Invalid { message: format!("nobody by the id {id:?} was quoted") })?;
         let mut names = page.speaker.aliases.clone();
         names.push(page.speaker.name.clone());
-        self.edit_speakers(|map| map.split(&page.speaker.id, alias, &names, actor, now).map_err(invalid))
+        self.edit_speakers(|map| map.split(&page.speaker.id, alias, &names, actor, now).map_err(|e| invalid(&e)))
     }
 
     /// A read-change-swap of the speaker map, retried when another editor
@@ -222,6 +222,6 @@ fn resolved(map: &SpeakerMap, id_or_name: &str) -> Result<String, EditorialError
         .ok_or_else(|| EditorialError::Invalid { message: format!("{id_or_name:?} names no speaker") })
 }
 
-fn invalid(error: crate::speakers::SpeakerEditError) -> EditorialError {
+fn invalid(error: &crate::speakers::SpeakerEditError) -> EditorialError {
     EditorialError::Invalid { message: error.to_string() }
 }

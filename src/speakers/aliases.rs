@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::tally::speaker_id;
+use crate::search::fold::{is_word_char, push_folded};
 
 /// Longest chain of merges followed (a cycle cannot be stored, but a hand-edited
 /// record could hold one: resolution stops rather than loops).
@@ -40,6 +40,25 @@ pub enum SpeakerEditError {
     SameSpeaker { id: String },
     #[error("{alias:?} is the only name of {id:?}: there is nothing to split off")]
     NothingToSplit { id: String, alias: String },
+}
+
+/// The id of a speaker's name: its folded words joined by `-`; `None` for
+/// a name with no word in it.
+pub fn speaker_id(name: &str) -> Option<String> {
+    let mut id = String::new();
+    let mut word = String::new();
+    for c in name.chars().chain(std::iter::once(' ')) {
+        if is_word_char(c) {
+            push_folded(c, &mut word);
+        } else if !word.is_empty() {
+            if !id.is_empty() {
+                id.push('-');
+            }
+            id.push_str(&word);
+            word.clear();
+        }
+    }
+    (!id.is_empty()).then_some(id)
 }
 
 /// Editors' merges and splits, with who made them.
@@ -167,7 +186,11 @@ impl SpeakerMap {
             }
             let taken: BTreeSet<&String> =
                 self.merges.keys().chain(self.merges.values()).chain(self.splits.values()).collect();
-            let fresh = (2..).map(|n| format!("{id}-{n}")).find(|c| !taken.contains(c)).expect("ids are unbounded");
+            // At most `taken.len()` candidates are taken, so this many tries find a free one.
+            let fresh = (2..taken.len() + 3)
+                .map(|n| format!("{id}-{n}"))
+                .find(|c| !taken.contains(c))
+                .expect("one of taken.len() + 1 candidates is free");
             self.splits.insert(alias.clone(), fresh.clone());
             fresh
         };

@@ -7,6 +7,6 @@ pub mod aliases;
 pub mod provenance;
 pub mod tally;
 
-pub use self::aliases::{SpeakerEdit, SpeakerEditError, SpeakerMap};
+pub use self::aliases::{SpeakerEdit, SpeakerEditError, SpeakerMap, speaker_id};
 pub use self::provenance::{Change, Occurrence, QuoteRecord, QuoteSighting};
-pub use self::tally::{Sighting, SpeakerSummary, speaker_id, tally};
+pub use self::tally::{Sighting, SpeakerSummary, tally};

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::tally::speaker_id;
+use super::aliases::speaker_id;
 use crate::model::{Item, ItemId, Quote};
 use crate::search::fold::{is_word_char, push_folded};
 

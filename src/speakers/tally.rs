@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 
 use super::aliases::SpeakerMap;
 use crate::model::ItemId;
-use crate::search::fold::{is_word_char, push_folded};
 
 /// One quote by one speaker in one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,25 +42,6 @@ pub struct SpeakerSummary {
     /// Quotes per outlet, most first.
     pub outlets: Vec<(String, usize)>,
     pub latest: DateTime<Utc>,
-}
-
-/// The id of a speaker's name: its folded words joined by `-`; `None` for
-/// a name with no word in it.
-pub fn speaker_id(name: &str) -> Option<String> {
-    let mut id = String::new();
-    let mut word = String::new();
-    for c in name.chars().chain(std::iter::once(' ')) {
-        if is_word_char(c) {
-            push_folded(c, &mut word);
-        } else if !word.is_empty() {
-            if !id.is_empty() {
-                id.push('-');
-            }
-            id.push_str(&word);
-            word.clear();
-        }
-    }
-    (!id.is_empty()).then_some(id)
 }
 
 #[derive(Default)]
@@ -121,6 +101,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::speakers::speaker_id;
 
     fn at(day: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, day, 9, 0, 0).single().expect("valid")

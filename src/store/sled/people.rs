@@ -68,9 +68,9 @@ impl SledStore {
     fn quote_records_by_id(&self, ids: impl IntoIterator<Item = String>) -> Result<Vec<QuoteRecord>, StoreError> {
         let mut out = BTreeMap::new();
         for id in ids {
-            if !out.contains_key(&id) {
-                if let Some(record) = self.quote_record(&id)? {
-                    out.insert(id, record);
+            if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(id) {
+                if let Some(record) = self.quote_record(slot.key())? {
+                    slot.insert(record);
                 }
             }
         }
