@@ -155,3 +155,35 @@ fn gleaner_quotes_and_speakers_merge_on_the_command_line() {
     let refused = gleaner(&config, &["speakers", "merge", "ann-mayor", "ann-mayor", "--as", "ed"]);
     assert!(!refused.status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_searches_by_speaker_and_opens_the_speaker_page() {
+    if !crate::browser::browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_path_buf();
+    let app = tokio::task::spawn_blocking(move || crate::support::polled_app(&config_in(&path))).await.expect("app");
+    app.editorial.add_user("ann", "correct horse battery", chrono::Utc::now()).expect("user");
+    let preview = Preview::new(Arc::clone(&app.publisher), Arc::clone(&app.store));
+    let state = UiState::new(app.editorial.clone(), Pages::builtin(), preview, UiOptions::default());
+    let served = crate::browser::ServedUi::start(review::routes(state)).await;
+    let base = served.base.clone();
+    let driver = crate::browser::Driver::start();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let client = crate::browser::browser(&driver, profile.path()).await;
+    crate::browser::log_in_at(&client, &base, "/speakers").await;
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("state", "all")
+        .append_pair("q", "speaker:\"Bob Banker\"")
+        .finish();
+    client.goto(&format!("{base}/queue?{query}")).await.expect("goto");
+    crate::browser::wait_for_text(&client, "body", "Banker echoes the mayor").await;
+    let shown = crate::browser::texts(&client, "body").await.join(" ");
+    assert!(!shown.contains("Taxes stay flat"), "only Bob's item: {shown}");
+    client.goto(&format!("{base}/speakers/ann-mayor")).await.expect("goto");
+    crate::browser::wait_for_text(&client, ".speaker-quote blockquote", "We will not raise taxes").await;
+    assert_eq!(crate::browser::texts(&client, ".speaker-quote").await.len(), 5);
+    let _ = client.close().await;
+    served.stop().await;
+}
