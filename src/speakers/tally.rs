@@ -41,6 +41,9 @@ pub struct SpeakerSummary {
     pub items: usize,
     /// Quotes per outlet, most first.
     pub outlets: Vec<(String, usize)>,
+    /// Quotes per ISO week of publication (`2026-W47`), oldest first.
+    #[serde(default)]
+    pub weeks: Vec<(String, usize)>,
     pub latest: DateTime<Utc>,
 }
 
@@ -50,6 +53,7 @@ struct Counts {
     quotes: usize,
     items: HashSet<ItemId>,
     outlets: HashMap<String, usize>,
+    weeks: BTreeMap<String, usize>,
     latest: Option<DateTime<Utc>>,
 }
 
@@ -67,6 +71,8 @@ pub fn tally(sightings: &[Sighting], map: &SpeakerMap) -> Vec<SpeakerSummary> {
         if let Some(outlet) = sighting.outlet.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
             *counts.outlets.entry(outlet.to_owned()).or_default() += 1;
         }
+        let week = chrono::Datelike::iso_week(&sighting.published);
+        *counts.weeks.entry(format!("{}-W{:02}", week.year(), week.week())).or_default() += 1;
         counts.latest = counts.latest.max(Some(sighting.published));
     }
     let mut out: Vec<SpeakerSummary> = by_id
@@ -88,6 +94,7 @@ pub fn tally(sightings: &[Sighting], map: &SpeakerMap) -> Vec<SpeakerSummary> {
                 quotes: counts.quotes,
                 items: counts.items.len(),
                 outlets,
+                weeks: counts.weeks.into_iter().collect(),
                 latest: counts.latest?,
             })
         })
@@ -141,6 +148,7 @@ mod tests {
         assert_eq!(ann.aliases, ["ANN MAYOR"]);
         assert_eq!(ann.outlets, [("Ledger".to_owned(), 2), ("Wire".to_owned(), 1)]);
         assert_eq!(ann.latest, at(3));
+        assert_eq!(ann.weeks, [("2026-W44".to_owned(), 2), ("2026-W45".to_owned(), 1)]);
         assert_eq!(speakers[1].id, "bob-banker");
     }
 }
