@@ -145,11 +145,24 @@ enum Command {
     },
     /// Rebuild the full-text index (`<store>.search/`) from the store.
     Reindex,
-    /// The most quoted speakers, with counts per outlet.
+    /// The most quoted speakers, with counts per outlet; `merge` and `split` them.
+    #[command(args_conflicts_with_subcommands = true)]
     Speakers {
+        #[command(subcommand)]
+        what: Option<speakers::SpeakersCommand>,
         /// Only items published in the last N days.
         #[arg(long)]
         days: Option<u32>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Quote records: each quote once, with every article that ran it.
+    Quotes {
+        /// Only this speaker's (an id or a name).
+        #[arg(long)]
+        speaker: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: usize,
         #[arg(long)]
@@ -392,7 +405,13 @@ fn run(cli: Cli) -> CmdResult {
         Command::Show { id, json } => items::show(&backend::open(path)?, &id, json),
         Command::Search { query, limit, json } => search::search(&backend::open(path)?, &query, limit, json),
         Command::Reindex => search::reindex(&backend::offline(path, "reindex")?),
-        Command::Speakers { days, limit, json } => speakers::speakers(&backend::open(path)?, days, limit, json),
+        Command::Speakers { what: Some(what), .. } => speakers::edit(&backend::open(path)?, &what),
+        Command::Speakers { what: None, days, limit, json } => {
+            speakers::speakers(&backend::open(path)?, days, limit, json)
+        }
+        Command::Quotes { speaker, limit, json } => {
+            speakers::quotes(&backend::open(path)?, speaker.as_deref(), limit, json)
+        }
         Command::Preview { id, json } => sources::preview(&load(path)?, &id, json),
         Command::Parse { target, json } => sources::parse_command(path, &target, json),
         Command::Extract { target, source, json } => sources::extract_command(path, &target, source.as_deref(), json),

@@ -207,6 +207,8 @@ pub struct ItemView {
     pub cited: Vec<CitedItem>,
     /// The other items of its story (other outlets' tellings), newest first.
     pub story: Vec<StoryMember>,
+    /// Where its quotes were first reported and who repeated them (issue 16.3).
+    pub provenance: Vec<crate::speakers::QuoteRecord>,
 }
 
 impl ItemView {
@@ -549,6 +551,7 @@ impl Editorial {
             audit: self.store.audit_for(id)?,
             cited: self.cited(&item)?,
             story: self.story_members(&item)?,
+            provenance: self.store.quote_records_of(id)?,
             item,
         })
     }
@@ -703,6 +706,9 @@ impl Editorial {
     /// the index.
     fn after_write(&self, items: &[Item]) -> Result<(), EditorialError> {
         self.store.flush()?;
+        // An editor's speaker correction or added quote moves provenance.
+        let ids: Vec<ItemId> = items.iter().map(|item| item.id.clone()).collect();
+        crate::store::record_provenance(self.store.as_ref(), &ids);
         if let Some(search) = &self.search {
             search.update_items(items);
         }

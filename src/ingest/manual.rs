@@ -112,6 +112,7 @@ impl Ingest {
             // Another source stored the URL meanwhile and the upsert merged into it.
             None => self.store.item_by_url(page.as_str())?.ok_or(StoreError::UnknownItem { id })?,
         };
+        crate::store::record_provenance(self.store.as_ref(), std::slice::from_ref(&item.id));
         if let Some(search) = &self.search {
             search.update_items(std::slice::from_ref(&item));
         }

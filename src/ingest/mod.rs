@@ -237,7 +237,6 @@ impl Ingest {
     /// files, so it runs on the blocking pool, never on the executor that
     /// answers `/healthz`.
     async fn update_search(&self, reports: &[SourceReport]) {
-        let Some(search) = &self.search else { return };
         let written: HashSet<&ItemId> = reports
             .iter()
             .flat_map(|report| report.changed.iter().chain(&report.settled).chain(&report.articles_done))
@@ -245,6 +244,13 @@ impl Ingest {
         if written.is_empty() {
             return;
         }
+        let (store, ids) = (self.store.clone(), written.iter().map(|id| (*id).clone()).collect::<Vec<_>>());
+        if let Err(error) =
+            tokio::task::spawn_blocking(move || crate::store::record_provenance(store.as_ref(), &ids)).await
+        {
+            tracing::error!(%error, "the quote provenance update did not finish");
+        }
+        let Some(search) = &self.search else { return };
         let (search, ids) = (search.clone(), written.into_iter().cloned().collect::<Vec<_>>());
         if let Err(error) = tokio::task::spawn_blocking(move || search.update(&ids)).await {
             tracing::error!(%error, "the search index update did not finish");

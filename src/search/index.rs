@@ -228,9 +228,10 @@ impl SearchIndex {
         &self,
         query: &SearchQuery,
         sections: &HashMap<String, String>,
+        speakers: &HashMap<String, Vec<String>>,
         limit: usize,
     ) -> Result<(Vec<Hit>, usize), IndexError> {
-        let compiled = self.compile(query, sections);
+        let compiled = self.compile(query, sections, speakers);
         let searcher = self.reader.searcher();
         let limit = limit.max(1);
         let (addresses, total): (Vec<(f32, DocAddress)>, usize) = if query.is_ranked() {
@@ -271,7 +272,7 @@ impl SearchIndex {
                 .collect(),
             warnings: Vec::new(),
         };
-        let compiled = self.compile(&marked, &HashMap::new());
+        let compiled = self.compile(&marked, &HashMap::new(), &HashMap::new());
         let searcher = self.reader.searcher();
         let mut generators = Vec::new();
         for field in [self.fields.body, self.fields.quotes, self.fields.title, self.fields.commentary] {
@@ -282,7 +283,14 @@ impl SearchIndex {
         Ok(Highlighter { generators })
     }
 
-    fn compile(&self, query: &SearchQuery, sections: &HashMap<String, String>) -> Box<dyn Query> {
+    /// `speakers` maps a merged speaker's id to the names of everyone merged
+    /// with them (`SpeakerMap::search_groups`): `speaker:` matches any of them.
+    fn compile(
+        &self,
+        query: &SearchQuery,
+        sections: &HashMap<String, String>,
+        speakers: &HashMap<String, Vec<String>>,
+    ) -> Box<dyn Query> {
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for clause in &query.clauses {
@@ -298,7 +306,17 @@ impl SearchIndex {
                     ],
                     text,
                 ),
-                Clause::Speaker(text) => text_query(&[(f.speakers, 1.0)], text),
+                Clause::Speaker(text) => match crate::speakers::speaker_id(text).and_then(|id| speakers.get(&id)) {
+                    Some(names) => {
+                        let any: Vec<(Occur, Box<dyn Query>)> = names
+                            .iter()
+                            .filter_map(|name| text_query(&[(f.speakers, 1.0)], name))
+                            .map(|q| (Occur::Should, q))
+                            .collect();
+                        (!any.is_empty()).then(|| Box::new(BooleanQuery::new(any)) as Box<dyn Query>)
+                    }
+                    None => text_query(&[(f.speakers, 1.0)], text),
+                },
                 Clause::Outlet(text) => text_query(&[(f.outlets, 1.0)], text),
                 Clause::Source(id) => Some(raw(f.source, id)),
                 Clause::Language(language) => Some(raw(f.lang, language)),

@@ -317,7 +317,8 @@ impl Search {
         if query.is_empty() {
             return Ok(SearchResults { warnings: query.warnings, ..SearchResults::default() });
         }
-        let (hits, total) = self.inner.index.search(&query, sections, limit.clamp(1, MAX_LIMIT))?;
+        let speakers = self.inner.store.speaker_map()?.search_groups();
+        let (hits, total) = self.inner.index.search(&query, sections, &speakers, limit.clamp(1, MAX_LIMIT))?;
         let highlighter = self.inner.index.highlighter(&query)?;
         let mut results = Vec::with_capacity(hits.len());
         for hit in hits {
@@ -347,7 +348,8 @@ impl Search {
         sections: &HashMap<String, String>,
         cap: usize,
     ) -> Result<Vec<Hit>, SearchError> {
-        Ok(self.inner.index.search(query, sections, cap)?.0)
+        let speakers = self.inner.store.speaker_map()?.search_groups();
+        Ok(self.inner.index.search(query, sections, &speakers, cap)?.0)
     }
 
     /// What makes snippets for `query` (the queue shows one per row).

@@ -1,6 +1,12 @@
-//! Who was quoted (issue 16.2): speaker identities and counts, pure. The
-//! use-case that reads the store and the index is `editorial/speakers.rs`.
+//! Who was quoted (issue 16.2) and where their words went (16.3): speaker
+//! identities, editors' merges and splits, counts and quote provenance,
+//! pure. The use-cases that read the store and the index are
+//! `editorial/speakers.rs` and `editorial/quotes.rs`.
 
+pub mod aliases;
+pub mod provenance;
 pub mod tally;
 
-pub use self::tally::{Sighting, SpeakerSummary, speaker_id, tally};
+pub use self::aliases::{SpeakerEdit, SpeakerEditError, SpeakerMap, speaker_id};
+pub use self::provenance::{Change, Occurrence, QuoteRecord, QuoteSighting};
+pub use self::tally::{Sighting, SpeakerSummary, tally};

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use super::aliases::SpeakerMap;
 use crate::model::ItemId;
-use crate::search::fold::{is_word_char, push_folded};
 
 /// One quote by one speaker in one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,26 +41,10 @@ pub struct SpeakerSummary {
     pub items: usize,
     /// Quotes per outlet, most first.
     pub outlets: Vec<(String, usize)>,
+    /// Quotes per ISO week of publication (`2026-W47`), oldest first.
+    #[serde(default)]
+    pub weeks: Vec<(String, usize)>,
     pub latest: DateTime<Utc>,
-}
-
-/// The id of a speaker's name: its folded words joined by `-`; `None` for
-/// a name with no word in it.
-pub fn speaker_id(name: &str) -> Option<String> {
-    let mut id = String::new();
-    let mut word = String::new();
-    for c in name.chars().chain(std::iter::once(' ')) {
-        if is_word_char(c) {
-            push_folded(c, &mut word);
-        } else if !word.is_empty() {
-            if !id.is_empty() {
-                id.push('-');
-            }
-            id.push_str(&word);
-            word.clear();
-        }
-    }
-    (!id.is_empty()).then_some(id)
 }
 
 #[derive(Default)]
@@ -69,15 +53,17 @@ struct Counts {
     quotes: usize,
     items: HashSet<ItemId>,
     outlets: HashMap<String, usize>,
+    weeks: BTreeMap<String, usize>,
     latest: Option<DateTime<Utc>>,
 }
 
-/// Every speaker of `sightings`, most quoted first (then most recent, then by id).
-pub fn tally(sightings: &[Sighting]) -> Vec<SpeakerSummary> {
+/// Every speaker of `sightings`, most quoted first (then most recent, then
+/// by id), each name resolved through the editors' `map`.
+pub fn tally(sightings: &[Sighting], map: &SpeakerMap) -> Vec<SpeakerSummary> {
     let mut by_id: HashMap<String, Counts> = HashMap::new();
     for sighting in sightings {
         let name = sighting.speaker.split_whitespace().collect::<Vec<_>>().join(" ");
-        let Some(id) = speaker_id(&name) else { continue };
+        let Some(id) = map.resolve(&name) else { continue };
         let counts = by_id.entry(id).or_default();
         *counts.spellings.entry(name).or_default() += 1;
         counts.quotes += 1;
@@ -85,6 +71,8 @@ pub fn tally(sightings: &[Sighting]) -> Vec<SpeakerSummary> {
         if let Some(outlet) = sighting.outlet.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
             *counts.outlets.entry(outlet.to_owned()).or_default() += 1;
         }
+        let week = chrono::Datelike::iso_week(&sighting.published);
+        *counts.weeks.entry(format!("{}-W{:02}", week.year(), week.week())).or_default() += 1;
         counts.latest = counts.latest.max(Some(sighting.published));
     }
     let mut out: Vec<SpeakerSummary> = by_id
@@ -106,6 +94,7 @@ pub fn tally(sightings: &[Sighting]) -> Vec<SpeakerSummary> {
                 quotes: counts.quotes,
                 items: counts.items.len(),
                 outlets,
+                weeks: counts.weeks.into_iter().collect(),
                 latest: counts.latest?,
             })
         })
@@ -119,6 +108,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::speakers::speaker_id;
 
     fn at(day: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, day, 9, 0, 0).single().expect("valid")
@@ -143,18 +133,22 @@ mod tests {
 
     #[test]
     fn spellings_merge_and_counts_add_up() {
-        let speakers = tally(&[
-            seen("Ann Mayor", "Ledger", "a", 1),
-            seen("Ann Mayor", "Ledger", "a", 1),
-            seen("ANN MAYOR", "Wire", "b", 3),
-            seen("Bob Banker", "Wire", "c", 2),
-        ]);
+        let speakers = tally(
+            &[
+                seen("Ann Mayor", "Ledger", "a", 1),
+                seen("Ann Mayor", "Ledger", "a", 1),
+                seen("ANN MAYOR", "Wire", "b", 3),
+                seen("Bob Banker", "Wire", "c", 2),
+            ],
+            &SpeakerMap::default(),
+        );
         assert_eq!(speakers.len(), 2);
         let ann = &speakers[0];
         assert_eq!((ann.id.as_str(), ann.name.as_str(), ann.quotes, ann.items), ("ann-mayor", "Ann Mayor", 3, 2));
         assert_eq!(ann.aliases, ["ANN MAYOR"]);
         assert_eq!(ann.outlets, [("Ledger".to_owned(), 2), ("Wire".to_owned(), 1)]);
         assert_eq!(ann.latest, at(3));
+        assert_eq!(ann.weeks, [("2026-W44".to_owned(), 2), ("2026-W45".to_owned(), 1)]);
         assert_eq!(speakers[1].id, "bob-banker");
     }
 }

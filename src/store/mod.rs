@@ -430,6 +430,35 @@ pub trait OutboxStore: Send + Sync {
     fn put_outbox_cursor(&self, name: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError>;
 }
 
+/// Quote provenance records and the editors' speaker map (issue 16.2, 16.3).
+/// Matching is `speakers::provenance` (pure); a store keeps the records
+/// with their key index (`QuoteRecord::keys`) and item index, and runs the
+/// read-match-write of one item under its writer lock.
+pub trait PeopleStore: Send + Sync {
+    /// Replaces what is recorded for `item` by `sightings` (all of its
+    /// quotes) in one atomic write: reads the records holding the item or
+    /// sharing a key with a sighting, applies `speakers::provenance::apply`,
+    /// writes the change. A second call with the same sightings writes nothing.
+    fn record_quotes(&self, item: &ItemId, sightings: &[crate::speakers::QuoteSighting]) -> Result<(), StoreError>;
+
+    /// The records holding an occurrence in `item`.
+    fn quote_records_of(&self, item: &ItemId) -> Result<Vec<crate::speakers::QuoteRecord>, StoreError>;
+
+    /// Every record, or those of the listed speaker ids, in no particular order.
+    fn quote_records(&self, speakers: Option<&[String]>) -> Result<Vec<crate::speakers::QuoteRecord>, StoreError>;
+
+    /// The editors' merges and splits (empty when none was made).
+    fn speaker_map(&self) -> Result<crate::speakers::SpeakerMap, StoreError>;
+
+    /// Replaces the speaker map if it is still `expected` (compare and swap);
+    /// `Ok(false)` and nothing written when someone changed it meanwhile.
+    fn swap_speaker_map(
+        &self,
+        expected: &crate::speakers::SpeakerMap,
+        map: &crate::speakers::SpeakerMap,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Operations: durability, the health probe, backup dump and restore.
 pub trait OpsStore: ItemStore + UserStore + IssueStore {
     /// Makes everything written so far durable (a commit point).
@@ -474,12 +503,20 @@ pub trait OpsStore: ItemStore + UserStore + IssueStore {
 /// every concern. A caller names the concern traits whose methods it calls,
 /// and a test wrapper injects faults into one concern by delegating the rest.
 pub trait Store:
-    ItemStore + FetchStateStore + EditorialStore + UserStore + IssueStore + OpsStore + MailStore + OutboxStore
+    ItemStore + FetchStateStore + EditorialStore + UserStore + IssueStore + OpsStore + MailStore + OutboxStore + PeopleStore
 {
 }
 
 impl<S> Store for S where
-    S: ItemStore + FetchStateStore + EditorialStore + UserStore + IssueStore + OpsStore + MailStore + OutboxStore
+    S: ItemStore
+        + FetchStateStore
+        + EditorialStore
+        + UserStore
+        + IssueStore
+        + OpsStore
+        + MailStore
+        + OutboxStore
+        + PeopleStore
 {
 }
 
@@ -487,8 +524,25 @@ impl<S> Store for S where
 /// are callable only with their trait in scope.
 pub mod prelude {
     pub use super::{
-        EditorialStore, FetchStateStore, IssueStore, ItemStore, MailStore, OpsStore, OutboxStore, Store, UserStore,
+        EditorialStore, FetchStateStore, IssueStore, ItemStore, MailStore, OpsStore, OutboxStore, PeopleStore, Store,
+        UserStore,
     };
+}
+
+/// Keeps the quote provenance records (issue 16.3) current for `ids`, as
+/// stored now. A failure is logged, not returned: provenance is derived
+/// from the items, and the next write of the item records it again.
+pub fn record_provenance(store: &dyn Store, ids: &[ItemId]) {
+    for id in ids {
+        let recorded = store.item(id).and_then(|item| {
+            let Some(item) = item else { return store.record_quotes(id, &[]) };
+            let sightings = crate::speakers::provenance::sightings_of(&item, store.quotes(id)?);
+            store.record_quotes(id, &sightings)
+        });
+        if let Err(error) = recorded {
+            tracing::warn!(item = %id, %error, "quote provenance not recorded");
+        }
+    }
 }
 
 /// One stored key and value of the current schema, exactly as stored.

@@ -21,6 +21,7 @@ mod mail_tls;
 mod metrics;
 mod ops;
 mod parse;
+mod provenance;
 mod publish;
 mod quotes;
 mod reload;

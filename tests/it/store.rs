@@ -62,6 +62,7 @@ every_store!(
     retention_removes_only_untouched_single_source_items,
     page_cache_round_trips,
     mail_queue_is_written_once_per_issue,
+    quote_records_follow_each_item_and_a_rerecord_changes_nothing,
 );
 
 pub(crate) fn at(secs: i64) -> DateTime<Utc> {
@@ -556,4 +557,53 @@ fn a_store_opened_with_the_configured_cache_size_works_and_reopens() {
     let store = gleaner::app::open_store(&config).expect("reopens");
     assert_eq!(store.item_count().expect("counts"), 200);
     assert_eq!(store.upsert_items(&entries).expect("stores").unchanged, 200);
+}
+
+fn sighting(
+    speaker: &str,
+    item: &gleaner::model::ItemId,
+    outlet: &str,
+    secs: i64,
+    text: &str,
+) -> gleaner::speakers::QuoteSighting {
+    gleaner::speakers::QuoteSighting {
+        speaker: speaker.to_owned(),
+        occurrence: gleaner::speakers::Occurrence {
+            item: item.clone(),
+            quote: format!("q-{}", item.as_str()),
+            outlet: Some(outlet.to_owned()),
+            published: at(secs),
+            text: text.to_owned(),
+        },
+    }
+}
+
+/// Issue 16.3 on every store: a trimmed copy joins the record, another
+/// speaker's copy does not, a second recording writes nothing, an edited
+/// page moves its occurrence out; and the speaker map swaps only from the
+/// state it was read in.
+fn quote_records_follow_each_item_and_a_rerecord_changes_nothing(store: &dyn Store) {
+    let (a, b, c) = (ItemId::derive("s", "a"), ItemId::derive("s", "b"), ItemId::derive("s", "c"));
+    store.record_quotes(&a, &[sighting("ann", &a, "Ledger", 1, "We will not raise taxes this year")]).expect("a");
+    store.record_quotes(&b, &[sighting("ann", &b, "Wire", 2, "“we will not raise taxes”")]).expect("b");
+    store.record_quotes(&c, &[sighting("bob", &c, "Post", 3, "We will not raise taxes this year")]).expect("c");
+    let ann = store.quote_records(Some(&["ann".to_owned()])).expect("ann");
+    assert_eq!(ann.len(), 1, "{ann:#?}");
+    assert_eq!(ann[0].occurrences.len(), 2);
+    assert_eq!(ann[0].first().and_then(|o| o.outlet.as_deref()), Some("Ledger"));
+    assert_eq!(store.quote_records(None).expect("all").len(), 2);
+    store.record_quotes(&b, &[sighting("ann", &b, "Wire", 2, "“we will not raise taxes”")]).expect("again");
+    assert_eq!(store.quote_records(Some(&["ann".to_owned()])).expect("ann"), ann);
+    store.record_quotes(&b, &[sighting("ann", &b, "Wire", 2, "Something else entirely was said")]).expect("edit");
+    assert_eq!(store.quote_records(Some(&["ann".to_owned()])).expect("ann").len(), 2);
+    assert_eq!(store.quote_records_of(&a).expect("of a")[0].occurrences.len(), 1);
+    store.record_quotes(&c, &[]).expect("gone");
+    assert!(store.quote_records(Some(&["bob".to_owned()])).expect("bob").is_empty());
+
+    let empty = gleaner::speakers::SpeakerMap::default();
+    let mut merged = empty.clone();
+    merged.merges.insert("bob".to_owned(), "ann".to_owned());
+    assert!(store.swap_speaker_map(&empty, &merged).expect("swap"));
+    assert!(!store.swap_speaker_map(&empty, &empty).expect("stale swap"), "a stale map is refused");
+    assert_eq!(store.speaker_map().expect("map"), merged);
 }

@@ -44,6 +44,7 @@ mod dump;
 mod items;
 mod lease;
 mod notify;
+mod people;
 mod records;
 mod schema;
 

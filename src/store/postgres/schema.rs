@@ -15,7 +15,7 @@ use super::{Failure, Tx, query};
 use crate::store::StoreError;
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 3;
+pub const CURRENT_VERSION: u32 = 4;
 
 /// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
 const MIGRATE_LOCK: i64 = 0x0067_6c65_616e_6572;
@@ -31,6 +31,7 @@ const STEPS: &[Step] = &[
     Step { to: 1, what: "items, indexes, editorial, issues, mail and outbox tables", sql: V1 },
     Step { to: 2, what: "source leases for fetch workers", sql: V2 },
     Step { to: 3, what: "claims on scheduled publishes", sql: V3 },
+    Step { to: 4, what: "quote provenance records and the speaker map", sql: V4 },
 ];
 
 /// Version 1: the records of the sled layout (`codec.rs`) as tables. Each
@@ -150,6 +151,33 @@ CREATE TABLE publish_claims (
     claimed_at timestamptz NOT NULL DEFAULT now()
 );
 ";
+
+/// Version 4: quote provenance (`people.rs`): records with their shingle
+/// and item indexes, and the editors' speaker map (one row).
+const V4: &str = r#"
+CREATE TABLE quote_records (
+    id      text COLLATE "C" PRIMARY KEY,
+    speaker text COLLATE "C" NOT NULL,
+    record  json NOT NULL
+);
+CREATE INDEX quote_records_by_speaker ON quote_records (speaker);
+CREATE TABLE quote_keys (
+    key       text COLLATE "C" NOT NULL,
+    record_id text COLLATE "C" NOT NULL,
+    PRIMARY KEY (key, record_id)
+);
+CREATE INDEX quote_keys_by_record ON quote_keys (record_id);
+CREATE TABLE quote_items (
+    item_id   text COLLATE "C" NOT NULL,
+    record_id text COLLATE "C" NOT NULL,
+    PRIMARY KEY (item_id, record_id)
+);
+CREATE INDEX quote_items_by_record ON quote_items (record_id);
+CREATE TABLE speaker_map (
+    id     integer PRIMARY KEY,
+    record json NOT NULL
+);
+"#;
 
 /// What `gleaner migrate` did.
 #[derive(Debug, Clone, PartialEq, Eq)]

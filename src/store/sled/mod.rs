@@ -45,6 +45,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 mod notify;
 mod open;
+mod people;
 mod writer;
 
 use sled::{Batch, Db, IVec, Tree};
@@ -96,6 +97,8 @@ pub struct SledStore {
     mail: Tree,
     /// Webhook deliveries ([`notify`]).
     outbox: Tree,
+    /// Quote provenance and the speaker map ([`people`]).
+    people: Tree,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -140,7 +143,8 @@ impl SledStore {
         let tree = db.open_tree(codec::TREE).map_err(io)?;
         let mail = db.open_tree(notify::MAIL_TREE).map_err(io)?;
         let outbox = db.open_tree(notify::OUTBOX_TREE).map_err(io)?;
-        Ok(Self { db, tree, mail, outbox, writer: Arc::new(Mutex::new(())), path: path.into() })
+        let people = db.open_tree(people::PEOPLE_TREE).map_err(io)?;
+        Ok(Self { db, tree, mail, outbox, people, writer: Arc::new(Mutex::new(())), path: path.into() })
     }
 
     /// The writer lock. Poisoning carries no meaning here: the lock guards no

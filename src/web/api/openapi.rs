@@ -37,6 +37,8 @@ pub fn body_schemas() -> Vec<(&'static str, &'static [&'static str], &'static [&
         ("NewSubscriber", &["email"], &["confirmed"]),
         ("SubscriberImport", &["csv"], &["confirmed"]),
         ("MailTestBody", &["address"], &[]),
+        ("MergeBody", &["into"], &["actor"]),
+        ("SplitBody", &["alias"], &["actor"]),
     ]
 }
 
@@ -138,8 +140,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::super::wire::{
-        ActBody, AddBody, CiteBody, CorrectBody, EditBody, EnabledBody, MailTestBody, NewSubscriber, NewToken, NewUser,
-        NoteBody, PasswordBody, PublishBody, RoleBody, StoriesBody, SubscriberImport,
+        ActBody, AddBody, CiteBody, CorrectBody, EditBody, EnabledBody, MailTestBody, MergeBody, NewSubscriber,
+        NewToken, NewUser, NoteBody, PasswordBody, PublishBody, RoleBody, SplitBody, StoriesBody, SubscriberImport,
     };
     use super::*;
     use crate::model::{Role, Scope};
@@ -189,6 +191,8 @@ mod tests {
             ("NewSubscriber", names(&NewSubscriber { email: "e".into(), confirmed: true })),
             ("SubscriberImport", names(&SubscriberImport { csv: "c".into(), confirmed: true })),
             ("MailTestBody", names(&MailTestBody { address: "a".into() })),
+            ("MergeBody", names(&MergeBody { into: "i".into(), actor: Some("a".into()) })),
+            ("SplitBody", names(&SplitBody { alias: "s".into(), actor: Some("a".into()) })),
         ];
         let schemas = body_schemas();
         assert_eq!(schemas.len(), full.len(), "every body schema is checked");

@@ -690,3 +690,29 @@ mod tests {
         assert!(serde_json::from_str::<EditBody>(r#"{"revision":1,"headlin":"x"}"#).is_err(), "typos are refused");
     }
 }
+
+/// `POST /api/v1/speakers/{id}/merge`: merge the speaker into another (`gleaner speakers merge`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    /// The speaker (id or name) it is merged into.
+    pub into: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
+/// `POST /api/v1/speakers/{id}/split`: split a name off the speaker (`gleaner speakers split`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitBody {
+    /// The name, as written, that becomes a speaker of its own.
+    pub alias: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
+/// What a merge or split answers: the speaker id that now holds the name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SpeakerEdited {
+    pub id: String,
+}

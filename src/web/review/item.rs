@@ -208,6 +208,7 @@ fn quote_rows<'a>(
                 highlighted => highlight == Some(q.id.as_str()),
                 added => q.id.starts_with("ed-"),
                 confidence => format!("{:.0}%", q.confidence * 100.0),
+                provenance => provenance_line(view, &q.id),
             }
         })
         .collect();
@@ -216,6 +217,30 @@ fn quote_rows<'a>(
         (q, words)
     });
     (quotes, marked)
+}
+
+/// "first reported by Outlet on DATE; repeated by N outlets" for a quote
+/// that more than one article ran; `None` for a quote seen only here.
+fn provenance_line(view: &ItemView, quote: &str) -> Option<String> {
+    let record = view
+        .provenance
+        .iter()
+        .find(|r| r.occurrences.iter().any(|o| o.item == view.item.id && o.quote == quote))
+        .filter(|r| r.occurrences.len() > 1)?;
+    let first = record.first()?;
+    let by = match (&first.outlet, first.item == view.item.id) {
+        (_, true) => "this article".to_owned(),
+        (Some(outlet), false) => outlet.clone(),
+        (None, false) => "another article".to_owned(),
+    };
+    let repeated = record.repeated_by().len();
+    let times = record.occurrences.len() - 1;
+    let outlets = if repeated == 1 { "outlet" } else { "outlets" };
+    Some(format!(
+        "first reported by {by} on {}; repeated by {repeated} {outlets} ({times} later {})",
+        first.published.format("%Y-%m-%d"),
+        if times == 1 { "article" } else { "articles" }
+    ))
 }
 
 /// Quotes whose attribution confidence is below this are marked "check the

@@ -213,6 +213,8 @@ pub fn routes(state: UiState) -> Router {
         .route("/sources", get(sources::show))
         .route("/speakers", get(speakers::list))
         .route("/speakers/{id}", get(speakers::show))
+        .route("/speakers/{id}/merge", post(speakers::merge))
+        .route("/speakers/{id}/split", post(speakers::split))
         .route("/admin", get(admin::show))
         .route("/admin/users", post(admin::add_user))
         .route("/admin/users/role", post(admin::set_role))

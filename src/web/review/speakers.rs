@@ -6,13 +6,15 @@
 
 use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
 use minijinja::context;
 use serde::Deserialize;
 
 use super::auth::Editor;
+use super::form::Fields;
 use super::{UiError, UiState, blocking};
+use crate::editorial::EditorialError;
 
 /// The default period: the digest's week.
 const DEFAULT_DAYS: i64 = 7;
@@ -81,14 +83,80 @@ pub(crate) async fn show(
     state.inner.pages.render(
         "speaker.html.j2",
         context! {
-            user => &editor.name, csrf => &editor.csrf,
+            user => &editor.name, csrf => &editor.csrf, flash => state.inner.sessions.take_flash(&editor),
             speaker => context! {
                 id => &s.id, name => &s.name, aliases => &s.aliases, quotes => s.quotes, items => s.items,
                 outlets => s.outlets.iter().map(|(o, n)| format!("{o} ({n})")).collect::<Vec<_>>(),
             },
             quotes => quotes,
+            history => page.history.iter().map(|h| context! {
+                at => h.at.format("%Y-%m-%d %H:%M").to_string(), actor => &h.actor, action => &h.action, detail => &h.detail,
+            }).collect::<Vec<_>>(),
             search => format!("/queue?{}", url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("state", "all").append_pair("q", &format!("speaker:\"{}\"", s.name)).finish()),
         },
     )
+}
+
+/// Flashes a merge's or split's outcome and goes to the speaker that now
+/// holds the name (back to `from` when it was refused).
+fn edited(
+    state: &UiState,
+    editor: &Editor,
+    outcome: Result<String, EditorialError>,
+    from: &str,
+    done: &str,
+) -> Response {
+    match outcome {
+        Ok(id) => {
+            state.inner.sessions.flash(editor, done.to_owned());
+            Redirect::to(&format!("/speakers/{}", encode(&id))).into_response()
+        }
+        Err(error) => {
+            state.inner.sessions.flash(editor, format!("Not changed: {error}"));
+            Redirect::to(&format!("/speakers/{}", encode(from))).into_response()
+        }
+    }
+}
+
+fn encode(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+/// The outcome of a use-case call: an editor's mistake is flashed, a store failure is an error page.
+fn refused(result: Result<String, EditorialError>) -> Result<Result<String, EditorialError>, UiError> {
+    match result {
+        Err(EditorialError::Invalid { message }) => Ok(Err(EditorialError::Invalid { message })),
+        other => other.map(Ok).map_err(UiError::from),
+    }
+}
+
+/// POST /speakers/{id}/merge: merge this speaker into `into` (an id or a name).
+pub(crate) async fn merge(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let into = fields.need("into")?.to_owned();
+    let (from, actor) = (id.clone(), editor.name.clone());
+    let outcome =
+        blocking(&state, move |ui| refused(ui.editorial.merge_speakers(&from, &into, &actor, Utc::now()))).await?;
+    Ok(edited(&state, &editor, outcome, &id, "Merged."))
+}
+
+/// POST /speakers/{id}/split: split the name `alias` off this speaker.
+pub(crate) async fn split(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let alias = fields.need("alias")?.to_owned();
+    let (from, actor) = (id.clone(), editor.name.clone());
+    let outcome =
+        blocking(&state, move |ui| refused(ui.editorial.split_speaker(&from, &alias, &actor, Utc::now()))).await?;
+    // Back to the speaker split from: the editor likely has more to do there.
+    let outcome = outcome.map(|_| id.clone());
+    Ok(edited(&state, &editor, outcome, &id, "Split off into a speaker of its own."))
 }

@@ -15,7 +15,7 @@ use gleaner::model::{
 };
 use gleaner::store::{
     EditorialStore, EditorialWrite, Extraction, FetchStateStore, IssueStore, ItemQuery, ItemStore, MailStore, OpsStore,
-    OutboxStore, PageCache, SledStore, StoreError, UpsertReport, UserStore,
+    OutboxStore, PageCache, PeopleStore, SledStore, StoreError, UpsertReport, UserStore,
 };
 
 /// Which writes fail.
@@ -275,5 +275,29 @@ impl OutboxStore for FaultyStore {
     fn put_outbox_cursor(&self, name: &str, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
         self.any_write()?;
         self.inner.put_outbox_cursor(name, at)
+    }
+}
+
+impl PeopleStore for FaultyStore {
+    fn record_quotes(&self, item: &ItemId, sightings: &[gleaner::speakers::QuoteSighting]) -> Result<(), StoreError> {
+        self.any_write()?;
+        self.inner.record_quotes(item, sightings)
+    }
+    fn quote_records_of(&self, item: &ItemId) -> Result<Vec<gleaner::speakers::QuoteRecord>, StoreError> {
+        self.inner.quote_records_of(item)
+    }
+    fn quote_records(&self, speakers: Option<&[String]>) -> Result<Vec<gleaner::speakers::QuoteRecord>, StoreError> {
+        self.inner.quote_records(speakers)
+    }
+    fn speaker_map(&self) -> Result<gleaner::speakers::SpeakerMap, StoreError> {
+        self.inner.speaker_map()
+    }
+    fn swap_speaker_map(
+        &self,
+        expected: &gleaner::speakers::SpeakerMap,
+        map: &gleaner::speakers::SpeakerMap,
+    ) -> Result<bool, StoreError> {
+        self.any_write()?;
+        self.inner.swap_speaker_map(expected, map)
     }
 }
