@@ -252,14 +252,6 @@ pub fn read_name(tokens: &[Token], start: usize, end: usize) -> Option<Name> {
             name_from = k + 1;
         }
     }
-    // "Democratic National Committee Chairman Ed Rendell": a role after the
-    // organisation's name, followed by a person's name of two or more words.
-    if let Some(k) = (org_at..run.len().saturating_sub(2)).rev().find(|&k| ROLES.contains(&run[k].lower.as_str()))
-        && org_at < run.len()
-        && run[k + 1..].iter().all(|t| !ORG_WORDS.contains(&t.text.as_str()) && !ROLES.contains(&t.lower.as_str()))
-    {
-        name_from = name_from.max(k + 1);
-    }
     let roles: Vec<String> =
         stripped_role.into_iter().chain(run[..name_from].iter().map(|t| t.lower.clone())).collect();
     let mut words: Vec<String> = run[name_from..].iter().map(|t| t.text.clone()).collect();

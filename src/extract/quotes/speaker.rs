@@ -4,7 +4,8 @@
 //!
 //! Frames are read from the words around the quote, outside any quote: first
 //! after it (`Q, said S`; `Q, S said`; `Q, <role> S told …`), then before it
-//! (`S said: Q`; `according to S, Q`), then the next sentence. Resolving
+//! (`S said: Q`; `according to S, Q`), then the subject the quote's own
+//! sentence opens on (`S issued a statement, Q`), then the next sentence. Resolving
 //! pronouns and surnames needs the whole article and happens in the parent
 //! module. Must not: look beyond its paragraph. Main type: [`Frame`].
 
