@@ -807,21 +807,28 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
             kind: FrameKind::Topic,
         });
     }
-    if let Some(subject) = sentence_opening(tokens, qa) {
-        let cue = participle.map(|(start, end, class, ..)| cue_text(tokens, &Cue { start, end, class }));
-        return Some(Frame {
-            subject,
-            cue: cue.or_else(|| weak.as_ref().map(|w| w.cue.clone())).unwrap_or_default(),
-            via,
-            confidence: 0.6,
-            adjacent: false,
-            kind: FrameKind::SentenceSubject,
-        });
+    let before = participle.map(|(start, end, class, ..)| Cue { start, end, class });
+    if let Some(frame) = sentence_subject_frame(tokens, qa, before.as_ref(), weak.as_ref(), via.as_ref()) {
+        return Some(frame);
     }
     if weak.is_some() {
         return weak;
     }
     next_sentence_frame(tokens, post_hi, via)
+}
+
+/// A frame crediting the subject of the quote's own sentence, with the
+/// nearest cue before the quote (else the subjectless one after it) as its cue.
+fn sentence_subject_frame(
+    tokens: &[Token],
+    qa: usize,
+    cue: Option<&Cue>,
+    weak: Option<&Frame>,
+    via: Option<&String>,
+) -> Option<Frame> {
+    let subject = sentence_opening(tokens, qa)?;
+    let cue = cue.map(|c| cue_text(tokens, c)).or_else(|| weak.map(|w| w.cue.clone())).unwrap_or_default();
+    Some(Frame { subject, cue, via: via.cloned(), confidence: 0.6, adjacent: false, kind: FrameKind::SentenceSubject })
 }
 
 /// The subject the sentence holding the quote at `qa` opens on, when the
