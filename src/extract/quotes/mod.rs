@@ -353,7 +353,11 @@ fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
         // A role or group nobody named before ("a senior official said", "the
         // Illinois Board of Elections") is credited as written: an editor can
         // publish "a White House spokesman" but not a blank.
-        Subject::Description(head, phrase) => match book.resolve_description(head, pos) {
+        // An indefinite description ("one Clinton aide", "a senior official")
+        // brings in someone new: only a definite one ("the senator") points
+        // back to a person named before.
+        Subject::Description(head, phrase) => match book.resolve_description(head, pos).filter(|_| !indefinite(phrase))
+        {
             Some(found) => (Some(found), described_as(phrase), Mention::Described),
             None => (described_as(phrase), described_as(phrase), Mention::Phrase),
         },
@@ -395,6 +399,18 @@ fn described_as(phrase: &str) -> Option<String> {
     let from = words.iter().position(|w| PHRASE_LEADS.contains(&w.to_lowercase().as_str())).unwrap_or(0);
     let kept = words.get(from..).filter(|w| !w.is_empty())?;
     Some(kept.join(" "))
+}
+
+/// Determiners that introduce a new referent rather than point back to one.
+const INDEFINITES: &[&str] =
+    &["a", "an", "one", "another", "un", "une", "ein", "eine", "einer", "einen", "einem", "uno", "una", "otro", "otra"];
+
+/// Whether a description phrase opens on an indefinite determiner ("one
+/// longtime adviser", "another source"), read from its first determiner.
+fn indefinite(phrase: &str) -> bool {
+    described_as(phrase)
+        .and_then(|p| p.split_whitespace().next().map(str::to_lowercase))
+        .is_some_and(|first| INDEFINITES.contains(&first.as_str()))
 }
 
 /// Whether `a` repeats `b`: equal, contained, or sharing ≥ 80% of `a`'s words.
@@ -819,6 +835,51 @@ mod tests {
         let all = speakers(&paragraphs);
         assert_eq!(all.len(), 1, "{all:?}");
         assert_eq!(all[0].1.as_deref(), Some("Pavel Kroll"));
+    }
+
+    #[test]
+    fn a_quote_inside_a_sentence_without_a_cue_is_its_subjects() {
+        let statement = "Mayor Ellen Roark issued a statement on Friday, “We will rebuild every house on this road.”";
+        assert_eq!(speaker_of(&[statement], "We will rebuild").as_deref(), Some("Ellen Roark"));
+        // A cue with no subject of its own ("to say") takes the sentence's.
+        let prompted =
+            "Councillor Ines Varga was prompted to say, “So far this has been the calmest meeting of the year.”";
+        assert_eq!(speaker_of(&[prompted], "So far").as_deref(), Some("Ines Varga"));
+        let apposed = "Tomas Brenner, who founded the river trust, welcomed “the first honest plan for the valley in twenty years.”";
+        assert_eq!(speaker_of(&[apposed], "the first honest").as_deref(), Some("Tomas Brenner"));
+    }
+
+    #[test]
+    fn an_indefinite_description_is_not_a_person_named_before() {
+        let paragraphs = [
+            "Pavel Kroll, a senior adviser to the mayor, spoke to the council on Monday.",
+            "“Nobody in the building believes these numbers,” said one adviser.",
+        ];
+        assert_eq!(speaker_of(&paragraphs, "Nobody").as_deref(), Some("one adviser"));
+    }
+
+    #[test]
+    fn titles_joined_by_and_share_the_name_after_them() {
+        let lower = "“Turnout decides this one,” said former Lowmoor Gov. and party Chairman Ed Rennick.";
+        assert_eq!(speaker_of(&[lower], "Turnout").as_deref(), Some("Ed Rennick"));
+    }
+
+    #[test]
+    fn a_sentence_opening_on_an_article_has_a_description_for_subject() {
+        let adding = "The spokeswoman declined to name a date, adding: “The board will decide in the spring.”";
+        assert_eq!(speaker_of(&[adding], "The board").as_deref(), Some("The spokeswoman"));
+        // The comma after an article's phrase closes the subject, not an adverbial.
+        let colon = "The campaign, in a note to its donors, put it plainly: “We need every volunteer we can find.”";
+        assert_eq!(speaker_of(&[colon], "We need").as_deref(), Some("The campaign"));
+    }
+
+    #[test]
+    fn as_the_speaker_put_it_credits_the_clauses_subject() {
+        let long = "As Tomas Brenner, who has studied the river for thirty years and written two books about its floods, put it, “The water always comes back.”";
+        assert_eq!(speaker_of(&[long], "The water").as_deref(), Some("Tomas Brenner"));
+        let written =
+            "As the columnist Mara Quell had written a year earlier, “Nobody reads the small print until it bites.”";
+        assert_eq!(speaker_of(&[written], "Nobody reads").as_deref(), Some("Mara Quell"));
     }
 
     #[test]

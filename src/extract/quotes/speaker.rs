@@ -4,12 +4,15 @@
 //!
 //! Frames are read from the words around the quote, outside any quote: first
 //! after it (`Q, said S`; `Q, S said`; `Q, <role> S told …`), then before it
-//! (`S said: Q`; `according to S, Q`), then the next sentence. Resolving
+//! (`S said: Q`; `according to S, Q`), then the subject the quote's own
+//! sentence opens on (`S issued a statement, Q`), then the next sentence. Resolving
 //! pronouns and surnames needs the whole article and happens in the parent
 //! module. Must not: look beyond its paragraph. Main type: [`Frame`].
 
 use super::lexicon::STOP_CAPS;
-use super::lexicon::{AUXILIARIES, CueClass, DESCRIPTION_NOUNS, ROLES, match_cue, pronoun_gender};
+use super::lexicon::{
+    AUXILIARIES, CueClass, DESCRIPTION_NOUNS, ROLES, is_title_abbreviation, match_cue, pronoun_gender,
+};
 use super::names::{Name, Subject, read_name, run_left, run_right};
 use super::persian::{persian_coordinated, persian_left, persian_name};
 use super::text::{Token, ends_sentence};
@@ -55,6 +58,9 @@ pub enum FrameKind {
     ColonIntro,
     /// The last sentence of a previous paragraph that quotes nobody.
     PreviousParagraph,
+    /// The subject the quote's own sentence opens on, when no cue there
+    /// has a subject of its own (`S issued a statement, Q`).
+    SentenceSubject,
 }
 
 /// Determiners skipped before a description or a name.
@@ -183,6 +189,19 @@ fn subject_right(tokens: &[Token], from: usize, hi: usize) -> Option<Subject> {
                     && !ROLES.contains(&n.lower.as_str())
                     && !["er", "or", "ist", "ian", "man", "woman", "ess"].iter().any(|x| n.lower.ends_with(x))
             });
+            // "said former Pennsylvania Gov. and party Chairman Ed Rendell":
+            // titles joined by "and" share the one name after the last.
+            let after_title = end + usize::from(tokens.get(end).is_some_and(|t| t.is_punct('.')));
+            let last = &tokens[end - 1];
+            let titled = is_title_abbreviation(&last.text)
+                || ROLES.contains(&last.lower.as_str()) && DESCRIPTION_NOUNS.contains(&last.lower.as_str());
+            if titled
+                && tokens.get(after_title).is_some_and(|t| t.lower == "and" && t.quote.is_none())
+                && tokens.get(after_title + 1).is_some_and(|t| after_title + 1 < hi && t.is_word())
+            {
+                i = after_title + 1;
+                continue;
+            }
             if possessive || modifier || (determined && noun_after) {
                 if determined && noun_after && modifier_name.is_none() {
                     modifier_name = read_name(tokens, i, end);
@@ -304,6 +323,10 @@ fn subject_left(tokens: &[Token], lo: usize, cue_start: usize) -> Option<Subject
 /// phrase of up to six words is passed over.
 fn opening_subject(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
     let mut start = lo;
+    // "As Jane Doe, professor of law at …, put it, “…”": the clause's subject.
+    if tokens.get(start).is_some_and(|t| start < end && t.text == "As") {
+        start += 1;
+    }
     for _ in 0..2 {
         while start < end && !tokens[start].is_word() {
             if tokens[start].quote.is_some() {
@@ -345,14 +368,20 @@ fn participle_subject(tokens: &[Token], lo: usize, cue: &Cue) -> Option<Subject>
         return None;
     }
     let start = sentence_start(tokens, lo);
-    opening_subject(tokens, start, cue.start - 1).or_else(|| {
-        // No comma after the subject: the name the sentence opens on ("Carson
-        // shared a syllabus on his Facebook page, writing").
-        leading_name(tokens, start, cue.start).or_else(|| {
-            let first = (start..cue.start).find(|&k| tokens[k].is_word())?;
-            tokens[first].is_capitalized().then(|| first_person(tokens, first, cue.start)).flatten().map(Subject::Name)
+    opening_subject(tokens, start, cue.start - 1)
+        .or_else(|| {
+            // No comma after the subject: the name the sentence opens on ("Carson
+            // shared a syllabus on his Facebook page, writing").
+            leading_name(tokens, start, cue.start).or_else(|| {
+                let first = (start..cue.start).find(|&k| tokens[k].is_word())?;
+                tokens[first]
+                    .is_capitalized()
+                    .then(|| first_person(tokens, first, cue.start))
+                    .flatten()
+                    .map(Subject::Name)
+            })
         })
-    })
+        .or_else(|| leading_description(tokens, start, cue.start))
 }
 
 /// The pronoun or person's name (an organisation's too when possessive:
@@ -379,6 +408,30 @@ pub(super) fn leading_name(tokens: &[Token], start: usize, end: usize) -> Option
     read_name(tokens, first, run).filter(|n| !n.is_org() && followed).map(Subject::Name)
 }
 
+/// Articles: a phrase opening on one is a noun phrase.
+const ARTICLES: &[&str] = &["the", "a", "an", "another"];
+
+/// A description the sentence `[start, end)` opens on ("The spokesman
+/// refused …", "Another child responded"): an article, at most three
+/// modifiers and a speaking noun, then a lower-case word or a comma.
+fn leading_description(tokens: &[Token], start: usize, end: usize) -> Option<Subject> {
+    let first = (start..end).find(|&k| tokens[k].is_word())?;
+    let first = past_sentence_opener(tokens, first, end);
+    if !tokens.get(first).is_some_and(|t| first < end && ARTICLES.contains(&t.lower.as_str())) {
+        return None;
+    }
+    let mut k = first + 1;
+    while k < end.min(first + 5) && tokens[k].is_word() && tokens[k].quote.is_none() {
+        let next = tokens.get(k + 1).filter(|_| k + 1 < end)?;
+        let closes = next.is_punct(',') || next.is_word() && !next.is_capitalized() && next.lower != "of";
+        if DESCRIPTION_NOUNS.contains(&tokens[k].lower.as_str()) && closes && next.quote.is_none() {
+            return Some(Subject::Description(tokens[k].lower.clone(), phrase(tokens, first, k + 1)));
+        }
+        k += 1;
+    }
+    None
+}
+
 /// Where the subject of a sentence whose first word is token `first` starts:
 /// after a short adverbial closed by a comma ("Back in 1999, Trump …",
 /// "Here in Columbia, Sanders …"), then after a connective and one adverb
@@ -390,7 +443,10 @@ fn past_sentence_opener(tokens: &[Token], first: usize, end: usize) -> usize {
         return at;
     }
     let comma = (at..end.min(at + 7)).find(|&k| !tokens[k].is_word() || tokens[k].quote.is_some());
-    if let Some(c) = comma.filter(|&c| tokens[c].is_punct(',') && tokens[c].quote.is_none())
+    // "The Clinton campaign, in a statement, …": a phrase opening on an
+    // article is a noun phrase, the subject itself, not an adverbial.
+    let article = ARTICLES.contains(&tokens[at].lower.as_str());
+    if let Some(c) = comma.filter(|&c| tokens[c].is_punct(',') && tokens[c].quote.is_none() && !article)
         && !(tokens[at].is_capitalized()
             && run_right(tokens, at, end) == c
             && !STOP_CAPS.contains(&tokens[at].text.as_str()))
@@ -751,10 +807,43 @@ pub fn frame(tokens: &[Token], qa: usize, qb: usize) -> Option<Frame> {
             kind: FrameKind::Topic,
         });
     }
+    let before = participle.map(|(start, end, class, ..)| Cue { start, end, class });
+    if let Some(frame) = sentence_subject_frame(tokens, qa, before.as_ref(), weak.as_ref(), via.as_ref()) {
+        return Some(frame);
+    }
     if weak.is_some() {
         return weak;
     }
     next_sentence_frame(tokens, post_hi, via)
+}
+
+/// A frame crediting the subject of the quote's own sentence, with the
+/// nearest cue before the quote (else the subjectless one after it) as its cue.
+fn sentence_subject_frame(
+    tokens: &[Token],
+    qa: usize,
+    cue: Option<&Cue>,
+    weak: Option<&Frame>,
+    via: Option<&String>,
+) -> Option<Frame> {
+    let subject = sentence_opening(tokens, qa)?;
+    let cue = cue.map(|c| cue_text(tokens, c)).or_else(|| weak.map(|w| w.cue.clone())).unwrap_or_default();
+    Some(Frame { subject, cue, via: via.cloned(), confidence: 0.6, adjacent: false, kind: FrameKind::SentenceSubject })
+}
+
+/// The subject the sentence holding the quote at `qa` opens on, when the
+/// quote sits inside that sentence and no cue there names anyone else
+/// ("Trump issued a statement, “…”", "Mr. Trump was prompted to say, “…”",
+/// "Nordhaus, co-founder of …, welcomed “…”"): news prose quotes a
+/// sentence's subject unless it names another speaker.
+fn sentence_opening(tokens: &[Token], qa: usize) -> Option<Subject> {
+    let lo = window_before(tokens, qa);
+    if lo >= qa {
+        return None;
+    }
+    opening_subject(tokens, lo, qa)
+        .or_else(|| leading_name(tokens, lo, qa))
+        .or_else(|| leading_description(tokens, lo, qa))
 }
 
 /// A frame in the sentence after the quote's (which ends at `post_hi`),
@@ -822,7 +911,9 @@ fn colon_frame(tokens: &[Token], pre_lo: usize, qa: usize, via: Option<&String>)
     // whose clause ends in a colon introduces the quote as its subject's.
     if qa >= 2
         && tokens[qa - 1].is_punct(':')
-        && let Some(subject) = opening_subject(tokens, pre_lo, qa - 1).or_else(|| leading_name(tokens, pre_lo, qa - 1))
+        && let Some(subject) = opening_subject(tokens, pre_lo, qa - 1)
+            .or_else(|| leading_name(tokens, pre_lo, qa - 1))
+            .or_else(|| leading_description(tokens, pre_lo, qa - 1))
     {
         return Some(Frame {
             subject,
