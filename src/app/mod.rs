@@ -103,9 +103,10 @@ impl App {
         // Templates first: a broken override is a config error, reported before the store is locked.
         let renderer = load_templates(&config.settings.publish).map_err(AppError::Templates)?;
         let store = open_store(&config)?;
-        // The service compares the index with the store at every start; a
-        // one-shot command only after an unclean stop (see `search`).
-        let check = if queue == Queue::Loaded { Check::Always } else { Check::IfDirty };
+        // The service compares the index with the store at every start, in
+        // the background so that it answers meanwhile; a one-shot command
+        // only after an unclean stop, before it runs (see `search`).
+        let check = if queue == Queue::Loaded { Check::InBackground } else { Check::IfDirty };
         let (search, _) = Search::open(&search_folder(&config), Arc::clone(&store), check)?;
         let ingest = ingest_over(Arc::clone(&store), &config)?.with_search(search.clone());
         let status = ConfigStatus::new(config.sources.clone());
