@@ -191,22 +191,22 @@ fn the_service_reconciles_in_the_background_and_a_clean_one_shot_open_not_at_all
     let folder = dir.path().join("store.sled.search");
     let store: Arc<dyn gleaner::store::Store> =
         Arc::new(gleaner::store::SledStore::open(&dir.path().join("store.sled")).expect("store"));
-    let entry = crate::support::items::entry("ledger", "late", "Late harbour story", "<p>Ferries.</p>", 0, "en");
+    let entry = crate::support::items::entry("ledger", "late", "Late zeppelin story", "<p>Airships.</p>", 0, "en");
     store.upsert_items(&[entry]).expect("upsert");
-    let harbour = |search: &Search| search.search("harbour", &Default::default(), 10).expect("search").total;
+    let zeppelin = |search: &Search| search.search("zeppelin", &Default::default(), 10).expect("search").total;
 
     let (search, report) = Search::open(&folder, Arc::clone(&store), Check::IfDirty).expect("open");
     assert_eq!(report, SyncReport::default(), "a clean stop: nothing compared");
-    assert_eq!(harbour(&search), 0);
+    assert_eq!(zeppelin(&search), 0);
     drop(search);
 
     let (search, report) = Search::open(&folder, Arc::clone(&store), Check::InBackground).expect("open");
     assert_eq!(report, SyncReport::default(), "nothing done before open returns");
     let started = Instant::now();
-    while harbour(&search) == 0 && started.elapsed() < Duration::from_secs(20) {
+    while zeppelin(&search) == 0 && started.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(harbour(&search), 1, "the background comparison indexed the item");
+    assert_eq!(zeppelin(&search), 1, "the background comparison indexed the item");
 }
 
 /// The service's updates wait for a window and commit together; a search
