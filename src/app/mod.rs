@@ -145,10 +145,11 @@ impl App {
         // Templates first: a broken override is a config error, reported before the store is locked.
         let renderer = load_templates(&config.settings.publish).map_err(AppError::Templates)?;
         let store = open_store(&config)?;
-        // The service compares the index with the store at every start; a
-        // one-shot command only after an unclean stop (see `search`). Workers
+        // The service compares the index with the store at every start, in
+        // the background so that it answers meanwhile; a one-shot command
+        // only after an unclean stop, before it runs (see `search`). Workers
         // keep none: several on one machine would fight over its folder.
-        let check = if queue == Queue::Loaded { Check::Always } else { Check::IfDirty };
+        let check = if queue == Queue::Loaded { Check::InBackground } else { Check::IfDirty };
         let search = match role {
             Role::Worker => None,
             Role::Both | Role::Web => Some(Search::open(&search_folder(&config), Arc::clone(&store), check)?.0),

@@ -58,6 +58,10 @@ fn with_mail_pages(app: &App, state: WebState) -> WebState {
     })
 }
 
+/// How long a poll's search index update may wait to be committed with
+/// the next ones (see [`crate::search::Search::defer_updates`]).
+const SEARCH_COMMIT_WINDOW: Duration = Duration::from_secs(5);
+
 pub fn serve(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(DaemonError::Runtime)?;
     let result = runtime.block_on(run(app));
@@ -121,6 +125,8 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
         tracing::info!("stopping");
         let _ = stop.send(true);
     };
+    // A commit per polled source was most of a steady poll's index cost.
+    app.search.defer_updates(SEARCH_COMMIT_WINDOW);
     let editorial = app.editorial.clone();
     assign_missing_stories(editorial.clone());
     let shared = app.store.shared().is_some();
@@ -156,6 +162,7 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
         let _ = task.await;
     }
     let _ = reloading.await;
+    app.search.flush();
     if let Err(error) = app.store.flush() {
         tracing::error!(%error, "flushing the store at shutdown failed");
     }

@@ -107,6 +107,40 @@ pub struct Snippet {
     pub highlights: Vec<(usize, usize)>,
 }
 
+/// Changes to the index not committed yet (see [`SearchIndex::stage`]).
+/// Dropped without a commit, they are committed with the next one: each is
+/// a current version of its item, so that is never wrong.
+pub struct Staged<'a> {
+    index: &'a SearchIndex,
+    writer: std::sync::MutexGuard<'a, IndexWriter>,
+}
+
+impl Staged<'_> {
+    /// Replaces the documents of these items.
+    pub fn add(&mut self, docs: &[SearchDoc]) -> Result<(), IndexError> {
+        let id = self.index.fields.id;
+        for doc in docs {
+            self.writer.delete_term(Term::from_field_text(id, doc.id.as_str()));
+            self.writer.add_document(self.index.document(doc)).map_err(|e| self.index.error(&e))?;
+        }
+        Ok(())
+    }
+
+    /// Removes the documents of these items.
+    pub fn remove(&mut self, ids: &[ItemId]) {
+        for id in ids {
+            self.writer.delete_term(Term::from_field_text(self.index.fields.id, id.as_str()));
+        }
+    }
+
+    /// Commits every staged change at once and makes them visible to searches.
+    pub fn commit(mut self) -> Result<(), IndexError> {
+        self.writer.commit().map_err(|e| self.index.error(&e))?;
+        drop(self.writer);
+        self.index.reader.reload().map_err(|e| self.index.error(&e))
+    }
+}
+
 /// An open index with its one writer.
 pub struct SearchIndex {
     path: PathBuf,
@@ -145,17 +179,19 @@ impl SearchIndex {
     /// one commit (atomic: a crash leaves the previous commit or this one),
     /// then makes them visible to searches.
     pub fn apply(&self, docs: &[SearchDoc], removed: &[ItemId]) -> Result<(), IndexError> {
-        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let f = self.fields;
-        for id in removed.iter().chain(docs.iter().map(|d| &d.id)) {
-            writer.delete_term(Term::from_field_text(f.id, id.as_str()));
-        }
-        for doc in docs {
-            writer.add_document(self.document(doc)).map_err(|e| self.error(&e))?;
-        }
-        writer.commit().map_err(|e| self.error(&e))?;
-        drop(writer);
-        self.reader.reload().map_err(|e| self.error(&e))
+        let mut staged = self.stage();
+        staged.remove(removed);
+        staged.add(docs)?;
+        staged.commit()
+    }
+
+    /// Takes the writer for changes added a part at a time and committed
+    /// once ([`Staged::commit`]): a poll's thousands of items need not be
+    /// documents in memory all at once. Other writers wait until the commit,
+    /// so what a caller reads from the store while holding it is not
+    /// overtaken by an older version written after it.
+    pub fn stage(&self) -> Staged<'_> {
+        Staged { index: self, writer: self.writer.lock().unwrap_or_else(PoisonError::into_inner) }
     }
 
     /// Removes every document (a rebuild starts from nothing), in one commit.

@@ -17,8 +17,9 @@
 //! through. Opening an index whose `dirty` file is there (a crash, a kill
 //! -9, a failed update) reconciles it with the store: every item's stamp
 //! (`doc::stamp`) is compared with the one indexed, and only what differs
-//! is indexed again. The service reconciles at every start anyway, so even
-//! a write path that forgot to tell us is caught at the next start. An index
+//! is indexed again. The service reconciles at every start anyway, on a
+//! thread of its own once it is up ([`Check::InBackground`]), so even a
+//! write path that forgot to tell us is caught at the next start. An index
 //! of another schema version, or one that does not open, is rebuilt.
 //!
 //! Layers: `fold.rs`, `query.rs` and `doc.rs` are pure; `tokenizer.rs` and
@@ -35,8 +36,9 @@ mod views;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -52,6 +54,13 @@ use crate::store::{ItemQuery, Store, StoreError};
 pub const MAX_LIMIT: usize = 1_000;
 /// Items indexed per commit while rebuilding or reconciling.
 const BATCH: usize = 1_000;
+/// Items read from the store and made documents at a time within one
+/// commit: a cold poll's 4,000 items and their documents were about 30 MiB
+/// held at once.
+const PART: usize = 256;
+/// Deferred updates ([`Search::defer_updates`]) waiting at most this many
+/// items: then they are committed at once.
+const DEFER_MAX: usize = 1_000;
 
 /// Why a search or an index update failed.
 #[derive(Debug, thiserror::Error)]
@@ -72,8 +81,13 @@ pub enum SearchError {
 pub enum Check {
     /// Only after an unclean stop (the `dirty` marker) or a version change.
     IfDirty,
-    /// Always (the service, at start).
+    /// Always, before [`Search::open`] returns.
     Always,
+    /// Always, on a thread of its own after [`Search::open`] returns (the
+    /// service, at start: with a large archive the comparison takes seconds,
+    /// and the service answers meanwhile; an item written behind the
+    /// index's back is found once it is done).
+    InBackground,
 }
 
 /// What [`Search::open`], [`Search::reconcile`] or [`Search::rebuild`] did.
@@ -126,7 +140,37 @@ struct Inner {
     /// An update failed: the index may lag, so the marker stays for the next open.
     lagging: AtomicBool,
     /// One read-modify-write of `views.json` at a time.
-    views: std::sync::Mutex<()>,
+    views: Mutex<()>,
+    /// Updates waiting for the next commit (see [`Search::defer_updates`]).
+    deferred: Arc<Mutex<Deferred>>,
+}
+
+/// Ids whose update waits, and for how long updates may wait.
+#[derive(Default)]
+struct Deferred {
+    /// `None`: every update commits at once.
+    window: Option<Duration>,
+    ids: HashSet<ItemId>,
+    /// When the oldest waiting id arrived.
+    since: Option<Instant>,
+}
+
+impl Deferred {
+    /// The waiting ids, when they have waited long enough (or are many).
+    fn take_due(&mut self, now: Instant) -> Option<Vec<ItemId>> {
+        self.is_due(now).then(|| self.take())
+    }
+
+    fn is_due(&self, now: Instant) -> bool {
+        let Some(window) = self.window else { return false };
+        let due = self.ids.len() >= DEFER_MAX || self.since.is_some_and(|since| now - since >= window);
+        due && !self.ids.is_empty()
+    }
+
+    fn take(&mut self) -> Vec<ItemId> {
+        self.since = None;
+        self.ids.drain().collect()
+    }
 }
 
 impl std::fmt::Debug for Search {
@@ -135,8 +179,55 @@ impl std::fmt::Debug for Search {
     }
 }
 
+impl Inner {
+    /// Reads these items from the store into the index, [`PART`] at a time,
+    /// in one commit; returns how many were indexed and how many removed.
+    /// The reads happen while the writer is held: a store write after a
+    /// read has its own update wait for this commit, so an older version
+    /// never lands after a newer one.
+    fn reread(&self, ids: &[ItemId]) -> Result<(usize, usize), SearchError> {
+        let mut seen = HashSet::new();
+        let unique: Vec<&ItemId> = ids.iter().filter(|id| seen.insert(*id)).collect();
+        let mut staged = self.index.stage();
+        let (mut indexed, mut removed) = (0, 0);
+        for part in unique.chunks(PART) {
+            let mut items = Vec::with_capacity(part.len());
+            let mut gone = Vec::new();
+            for &id in part {
+                match self.store.item(id)? {
+                    Some(item) => items.push(item),
+                    None => gone.push(id.clone()),
+                }
+            }
+            staged.remove(&gone);
+            staged.add(&self.docs(&items)?)?;
+            indexed += items.len();
+            removed += gone.len();
+        }
+        staged.commit()?;
+        Ok((indexed, removed))
+    }
+
+    fn docs(&self, items: &[Item]) -> Result<Vec<SearchDoc>, SearchError> {
+        let mut docs = Vec::with_capacity(items.len());
+        for item in items {
+            let quotes = item.editor.with_added(self.store.quotes(&item.id)?);
+            docs.push(SearchDoc::new(item, &quotes));
+        }
+        Ok(docs)
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
+        // The last handle is gone (a clean stop): what waits is committed now.
+        let waiting = self.deferred.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if !waiting.is_empty() {
+            if let Err(error) = self.reread(&waiting) {
+                self.lagging.store(true, Ordering::SeqCst);
+                tracing::error!(%error, "updating the search index failed; it is brought up to date at the next start");
+            }
+        }
         if !self.lagging.load(Ordering::SeqCst) {
             let _ = std::fs::remove_file(self.folder.join(DIRTY));
         }
@@ -191,7 +282,8 @@ impl Search {
                 index,
                 store,
                 lagging: AtomicBool::new(false),
-                views: std::sync::Mutex::new(()),
+                views: Mutex::new(()),
+                deferred: Arc::default(),
             }),
         };
         let report = if fresh {
@@ -202,6 +294,9 @@ impl Search {
                     source: std::io::Error::other(e),
                 })?;
             report
+        } else if check == Check::InBackground {
+            search.reconcile_in_background();
+            SyncReport::default()
         } else if was_dirty || check == Check::Always {
             search.reconcile()?
         } else {
@@ -224,24 +319,25 @@ impl Search {
 
     /// Brings the index in line with the store: items whose stamp differs
     /// (or that are missing) are indexed, entries of removed items dropped.
+    ///
+    /// Safe beside updates: the comparison reads no snapshot, so every item
+    /// it finds stale or gone is read again while the writer is held (see
+    /// [`Search::update`]), and an item the listing missed (its state
+    /// changed mid-scan) is kept, not dropped.
     pub fn reconcile(&self) -> Result<SyncReport, SearchError> {
         let mut indexed = self.inner.index.stamps()?;
-        let mut stale = Vec::new();
-        let mut report = SyncReport::default();
+        let mut differ = Vec::new();
         for item in self.inner.store.items(&ItemQuery::default())? {
             if indexed.remove(&item.id) != Some(doc::stamp(&item)) {
-                stale.push(item);
-            }
-            if stale.len() == BATCH {
-                report.indexed += stale.len();
-                self.index_items(&std::mem::take(&mut stale), &[])?;
+                differ.push(item.id);
             }
         }
-        let removed: Vec<ItemId> = indexed.into_keys().collect();
-        report.indexed += stale.len();
-        report.removed = removed.len();
-        if !stale.is_empty() || !removed.is_empty() {
-            self.index_items(&stale, &removed)?;
+        differ.extend(indexed.into_keys());
+        let mut report = SyncReport::default();
+        for chunk in differ.chunks(BATCH) {
+            let (indexed, removed) = self.inner.reread(chunk)?;
+            report.indexed += indexed;
+            report.removed += removed;
         }
         if report.indexed + report.removed > 0 {
             tracing::info!(indexed = report.indexed, removed = report.removed, "search index brought up to date");
@@ -249,28 +345,72 @@ impl Search {
         Ok(report)
     }
 
+    /// [`Search::reconcile`] on a thread of its own; a failure is logged and
+    /// leaves the marker for the next open.
+    fn reconcile_in_background(&self) {
+        let search = self.clone();
+        let spawned = std::thread::Builder::new().name("search-reconcile".to_owned()).spawn(move || {
+            let result = search.reconcile().map(drop);
+            search.settle(result);
+        });
+        if let Err(error) = spawned {
+            self.settle(Err(SearchError::Io { path: self.inner.folder.display().to_string(), source: error }));
+        }
+    }
+
     /// Re-reads these items from the store into the index (ids no longer
-    /// stored are removed). A failure is logged and remembered (the next
+    /// stored are removed), at once or, after [`Search::defer_updates`],
+    /// with the next commit. A failure is logged and remembered (the next
     /// open reconciles), never passed on: the store write it follows stands.
     pub fn update(&self, ids: &[ItemId]) {
         if ids.is_empty() {
             return;
         }
-        let result = self.reread(ids);
-        self.settle(result);
+        let due = {
+            let mut deferred = self.deferred();
+            if deferred.window.is_some() {
+                deferred.since.get_or_insert_with(Instant::now);
+                deferred.ids.extend(ids.iter().cloned());
+                deferred.take_due(Instant::now())
+            } else {
+                Some(ids.to_vec())
+            }
+        };
+        if let Some(ids) = due {
+            let result = self.inner.reread(&ids).map(drop);
+            self.settle(result);
+        }
     }
 
-    fn reread(&self, ids: &[ItemId]) -> Result<(), SearchError> {
-        let unique: HashSet<&ItemId> = ids.iter().collect();
-        let mut items = Vec::with_capacity(unique.len());
-        let mut removed = Vec::new();
-        for id in unique {
-            match self.inner.store.item(id)? {
-                Some(item) => items.push(item),
-                None => removed.push(id.clone()),
-            }
+    /// Lets [`Search::update`] wait up to `window` (or [`DEFER_MAX`] items)
+    /// and commit what came meanwhile at once: the service's scheduler
+    /// updates after every source it polls, and a commit writes and syncs
+    /// files. Searches commit what waits first, so they never miss it; a
+    /// kill meanwhile leaves the `dirty` marker, so the next open
+    /// reconciles; the last handle's drop commits it.
+    pub fn defer_updates(&self, window: Duration) {
+        self.deferred().window = Some(window);
+        let (inner, deferred) = (Arc::downgrade(&self.inner), Arc::clone(&self.inner.deferred));
+        let spawned = std::thread::Builder::new()
+            .name("search-commit".to_owned())
+            .spawn(move || commit_when_due(&inner, &deferred, window));
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "no thread for deferred search updates; each update commits at once");
+            self.deferred().window = None;
         }
-        self.index_items(&items, &removed)
+    }
+
+    /// Commits the updates that wait (see [`Search::defer_updates`]).
+    pub fn flush(&self) {
+        let waiting = self.deferred().take();
+        if !waiting.is_empty() {
+            let result = self.inner.reread(&waiting).map(drop);
+            self.settle(result);
+        }
+    }
+
+    fn deferred(&self) -> std::sync::MutexGuard<'_, Deferred> {
+        self.inner.deferred.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// [`Search::update`] with the items in hand (an editorial write returns them).
@@ -287,16 +427,12 @@ impl Search {
     }
 
     fn index_items(&self, items: &[Item], removed: &[ItemId]) -> Result<(), SearchError> {
-        let mut docs = Vec::with_capacity(items.len());
-        for item in items {
-            let quotes = item.editor.with_added(self.inner.store.quotes(&item.id)?);
-            docs.push(SearchDoc::new(item, &quotes));
-        }
-        self.inner.index.apply(&docs, removed)?;
+        self.inner.index.apply(&self.inner.docs(items)?, removed)?;
         Ok(())
     }
 
-    /// How many items are indexed.
+    /// How many items are indexed (by the last commit: deferred updates
+    /// are not counted until they are committed).
     pub fn len(&self) -> u64 {
         self.inner.index.len()
     }
@@ -313,6 +449,7 @@ impl Search {
         sections: &HashMap<String, String>,
         limit: usize,
     ) -> Result<SearchResults, SearchError> {
+        self.flush();
         let query = parse(text);
         if query.is_empty() {
             return Ok(SearchResults { warnings: query.warnings, ..SearchResults::default() });
@@ -348,6 +485,7 @@ impl Search {
         sections: &HashMap<String, String>,
         cap: usize,
     ) -> Result<Vec<Hit>, SearchError> {
+        self.flush();
         let speakers = self.inner.store.speaker_map()?.search_groups();
         Ok(self.inner.index.search(query, sections, &speakers, cap)?.0)
     }
@@ -402,6 +540,28 @@ impl crate::publish::PublishHook for Search {
         let ids: Vec<ItemId> = issue.item_ids().cloned().collect();
         self.update(&ids);
         Ok(())
+    }
+}
+
+/// The loop of [`Search::defer_updates`]' thread: commits what has waited
+/// its window, until the last handle is dropped. It holds a handle only
+/// while it commits, so a drop elsewhere is the last one (and commits what
+/// waits) nearly always.
+fn commit_when_due(inner: &Weak<Inner>, deferred: &Mutex<Deferred>, window: Duration) {
+    let tick = (window / 4).max(Duration::from_millis(10));
+    while inner.strong_count() > 0 {
+        std::thread::sleep(tick);
+        if !deferred.lock().unwrap_or_else(PoisonError::into_inner).is_due(Instant::now()) {
+            continue;
+        }
+        // Taken only under a handle: what is taken is committed, not lost to a drop meanwhile.
+        let Some(inner) = inner.upgrade() else { return };
+        let search = Search { inner };
+        let due = search.deferred().take_due(Instant::now());
+        if let Some(ids) = due {
+            let result = search.inner.reread(&ids).map(drop);
+            search.settle(result);
+        }
     }
 }
 

@@ -174,6 +174,93 @@ fn a_store_written_behind_the_index_s_back_is_reconciled_at_the_next_open() {
     assert_eq!(lines, 2, "the new item is found: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// The service's start: the comparison with the store runs after `open`
+/// returns (a large archive would hold the start for seconds), and still
+/// finds what was written behind the index's back. A one-shot open after a
+/// clean stop does not compare at all.
+#[test]
+fn the_service_reconciles_in_the_background_and_a_clean_one_shot_open_not_at_all() {
+    use gleaner::search::{Check, Search, SyncReport};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config_in(dir.path());
+    assert!(gleaner(&config, &["fetch"]).status.success());
+    let folder = dir.path().join("store.sled.search");
+    let store: Arc<dyn gleaner::store::Store> =
+        Arc::new(gleaner::store::SledStore::open(&dir.path().join("store.sled")).expect("store"));
+    let entry = crate::support::items::entry("ledger", "late", "Late zeppelin story", "<p>Airships.</p>", 0, "en");
+    store.upsert_items(&[entry]).expect("upsert");
+    let zeppelin = |search: &Search| search.search("zeppelin", &Default::default(), 10).expect("search").total;
+
+    let (search, report) = Search::open(&folder, Arc::clone(&store), Check::IfDirty).expect("open");
+    assert_eq!(report, SyncReport::default(), "a clean stop: nothing compared");
+    assert_eq!(zeppelin(&search), 0);
+    drop(search);
+
+    let (search, report) = Search::open(&folder, Arc::clone(&store), Check::InBackground).expect("open");
+    assert_eq!(report, SyncReport::default(), "nothing done before open returns");
+    let started = Instant::now();
+    while zeppelin(&search) == 0 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(zeppelin(&search), 1, "the background comparison indexed the item");
+}
+
+/// The service's updates wait for a window and commit together; a search
+/// commits what waits first, the marker stays while anything may wait, and
+/// the last handle's drop commits the rest.
+#[test]
+fn deferred_updates_wait_for_their_window_but_never_hide_from_a_search() {
+    use gleaner::search::{Check, Search};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config_in(dir.path());
+    assert!(gleaner(&config, &["fetch"]).status.success());
+    let folder = dir.path().join("store.sled.search");
+    let store: Arc<dyn gleaner::store::Store> =
+        Arc::new(gleaner::store::SledStore::open(&dir.path().join("store.sled")).expect("store"));
+    let add = |guid: &str, title: &str| {
+        let entry = crate::support::items::entry("ledger", guid, title, "<p>Quay.</p>", 0, "en");
+        store.upsert_items(&[entry]).expect("upsert").new
+    };
+    let total = |search: &Search, word: &str| search.search(word, &Default::default(), 10).expect("search").total;
+
+    let (search, _) = Search::open(&folder, Arc::clone(&store), Check::IfDirty).expect("open");
+    search.defer_updates(Duration::from_millis(300));
+    let before = search.len();
+    search.update(&add("a", "Harbour story"));
+    assert_eq!(search.len(), before, "waits for its window");
+    assert!(folder.join("dirty").exists(), "the marker covers what waits");
+    let started = Instant::now();
+    while search.len() == before && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(search.len(), before + 1, "committed once the window passed");
+
+    search.update(&add("b", "Lighthouse story"));
+    assert_eq!(total(&search, "lighthouse"), 1, "a search commits what waits first");
+
+    search.update(&add("c", "Lantern story"));
+    drop(search);
+    // The commit thread may hold the last handle for a moment: the drop is then its.
+    let started = Instant::now();
+    while folder.join("dirty").exists() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!folder.join("dirty").exists(), "a clean drop commits and removes the marker");
+    // Its index writer goes with that drop too: retry until it has.
+    let reopened = loop {
+        match Search::open(&folder, Arc::clone(&store), Check::IfDirty) {
+            Ok(reopened) => break reopened,
+            Err(error) if started.elapsed() > Duration::from_secs(10) => panic!("reopen: {error}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    let (search, report) = reopened;
+    assert_eq!(report.indexed, 0, "nothing to reconcile");
+    assert_eq!(total(&search, "lantern"), 1, "the drop committed the waiting update");
+}
+
 #[test]
 fn killed_mid_ingest_the_index_matches_the_store_at_the_next_start() {
     const SOURCES: usize = 16;

@@ -28,6 +28,12 @@
 //! | `extracts.v3/` | item id | JSON [`ExtractRecord`]: the item's quotes and links |
 //! | `pages.v2/` | canonical article URL | JSON [`PageCache`] |
 //! | `issues.v2/` | issue number (`u32` big-endian) | JSON [`Issue`](crate::model::Issue) |
+//! | `stories.v1/` | item id | story id, then signature (binary, [`encode_story_print`]) |
+//!
+//! An item's story is its print's when it has one: the story pass writes the
+//! print only, and the record's own `story` field is what an older version
+//! or `put_stories` wrote (sled's `item` reads both; an export carries the
+//! print's story in the record).
 //!
 //! Version 2 kept each quote and each link as a record of its own under
 //! `quotes.v2/` and `links.v2/` (item id, `u32` big-endian sequence), and
@@ -77,8 +83,8 @@ pub const RETIRED_LINKS: Space = Space { prefix: b"links.v2/", name: "links.v2" 
 /// The spaces the v4 step empties.
 pub const RETIRED: [Space; 3] = [RETIRED_IDX_SOURCE, RETIRED_QUOTES, RETIRED_LINKS];
 pub const PAGES: Space = Space { prefix: b"pages.v2/", name: "pages.v2" };
-/// Story signatures by item id (see [`encode_story_print`]); written by the
-/// story pass beside the item's story, not by ingest.
+/// Story prints by item id (see [`encode_story_print`]): the item's story
+/// and signature, written by the story pass, not by ingest.
 pub const STORIES: Space = Space { prefix: b"stories.v1/", name: "stories.v1" };
 
 /// Every space, for tests and dumps.
@@ -137,8 +143,14 @@ pub fn decode_story_print(
     key: &[u8],
     bytes: &[u8],
 ) -> Result<Option<(ItemId, Signature)>, StoreError> {
-    let story = bytes.get(..ID_LEN).and_then(decode_item_id).ok_or_else(|| corrupt(tree, key, "no story id"))?;
+    let story = decode_print_story(tree, key, bytes)?;
     Ok(Signature::from_bytes(&bytes[ID_LEN..]).map(|signature| (story, signature)))
+}
+
+/// The story id alone of an [`encode_story_print`] value (any signature
+/// scheme): what reading an item takes from its print.
+pub fn decode_print_story(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<ItemId, StoreError> {
+    bytes.get(..ID_LEN).and_then(decode_item_id).ok_or_else(|| corrupt(tree, key, "no story id"))
 }
 
 /// `space`'s prefix followed by `parts`.

@@ -273,3 +273,84 @@ mod issues {
         assert_eq!(published_ids(&store), vec![ids[0].clone()]);
     }
 }
+
+mod stories {
+    use super::super::*;
+    use crate::story::Signature;
+
+    fn entry(n: u32) -> NewItem {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(n), 0).expect("valid test time");
+        NewItem {
+            source_id: "src".to_owned(),
+            guid: Some(format!("g-{n}")),
+            url: Some(format!("https://e.org/{n}")),
+            title: format!("Item {n}"),
+            authors: vec![],
+            published: at,
+            published_is_fetch_time: false,
+            updated: None,
+            summary: format!("<p>The council voted on bridge number {n} late on Monday.</p>"),
+            content: String::new(),
+            language: None,
+            fetched_at: at,
+        }
+    }
+
+    fn print(store: &SledStore, id: &ItemId, story: &ItemId) -> StoryPrint {
+        let item = store.item(id).expect("read").expect("stored");
+        StoryPrint {
+            id: id.clone(),
+            published: item.published,
+            story: story.clone(),
+            signature: Signature::of("", "x"),
+        }
+    }
+
+    fn raw(store: &SledStore, key: &[u8]) -> Option<Vec<u8>> {
+        store.tree.get(key).expect("read").map(|bytes| bytes.to_vec())
+    }
+
+    #[test]
+    fn a_print_sets_the_story_without_rewriting_the_item_record() {
+        let store = SledStore::temporary().expect("store");
+        let ids = store.upsert_items(&[entry(1), entry(2)]).expect("upsert").new;
+        let (a, b) = (&ids[0], &ids[1]);
+        let record = raw(&store, &codec::item_key(b));
+        store.put_story_prints(&[print(&store, a, a), print(&store, b, a)]).expect("prints");
+        assert_eq!(raw(&store, &codec::item_key(b)), record, "the record is not written again");
+        assert_eq!(store.item(b).expect("read").expect("stored").story.as_ref(), Some(a));
+        let listed = store.items(&ItemQuery::default()).expect("lists");
+        assert!(listed.iter().all(|item| item.story.as_ref() == Some(a)), "listings read the print too");
+
+        // The print wins over an older story in the record; put_stories wins over the print.
+        store.put_stories(&[(b.clone(), b.clone())]).expect("stories");
+        assert_eq!(store.item(b).expect("read").expect("stored").story.as_ref(), Some(b));
+        assert_eq!(raw(&store, &codec::story_key(b)), None, "put_stories drops the print naming the old story");
+        store.put_story_prints(&[print(&store, b, a)]).expect("prints");
+        assert_eq!(store.item(b).expect("read").expect("stored").story.as_ref(), Some(a));
+
+        // An unknown id gets no print.
+        let gone = ItemId::derive("src", "gone");
+        store.put_story_prints(&[StoryPrint { id: gone.clone(), ..print(&store, a, a) }]).expect("prints");
+        assert_eq!(raw(&store, &codec::story_key(&gone)), None);
+    }
+
+    #[test]
+    fn an_export_carries_each_story_in_its_item_record() {
+        let store = SledStore::temporary().expect("store");
+        let ids = store.upsert_items(&[entry(1), entry(2)]).expect("upsert").new;
+        store.put_story_prints(&[print(&store, &ids[0], &ids[0]), print(&store, &ids[1], &ids[0])]).expect("prints");
+        let mut stories = Vec::new();
+        store
+            .export_records(&mut |record| {
+                if record.space == codec::ITEMS.name {
+                    let key = [codec::ITEMS.prefix, record.key.as_slice()].concat();
+                    stories.push(codec::decode_item("test", &key, &record.value)?.story);
+                }
+                Ok(())
+            })
+            .expect("export");
+        assert_eq!(stories.len(), 2);
+        assert!(stories.iter().all(|story| story.as_ref() == Some(&ids[0])), "{stories:?}");
+    }
+}
