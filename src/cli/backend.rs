@@ -188,7 +188,11 @@ impl Backend {
 
     /// Publishes (or only composes, with `dry_run`) the next issue; the
     /// report, if anything was approved, and the `WebSub` ping's failure.
-    pub(super) fn publish(&self, dry_run: bool) -> anyhow::Result<(Option<IssueReport>, Option<String>)> {
+    pub(super) fn publish(
+        &self,
+        dry_run: bool,
+        accept_unverified: bool,
+    ) -> anyhow::Result<(Option<IssueReport>, Option<String>)> {
         match self {
             Self::Local(app) => {
                 let outcome = app.publish_next(Utc::now(), dry_run).context("publishing")?;
@@ -204,7 +208,7 @@ impl Backend {
             }
             Self::Remote { remote, .. } => {
                 let result: PublishResult = remote
-                    .call(Method::POST, "/api/v1/issues/publish", Some(&PublishBody { dry_run }))
+                    .call(Method::POST, "/api/v1/issues/publish", Some(&PublishBody { dry_run, accept_unverified }))
                     .map_err(|e| anyhow!(e).context("publishing"))?;
                 Ok((result.issue, result.warning))
             }

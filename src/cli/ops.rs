@@ -84,7 +84,7 @@ pub(super) fn demo(path: &Path) -> CmdResult {
     }
     if app.issue_count().context("reading issues")? == 0 {
         outln!("\n== 3. Publishing");
-        publish(&backend, false)?;
+        publish(&backend, false, true)?;
     }
     let approved = editorial.items(Some(ReviewState::Approved), None, None).context("listing items")?;
     if approved.is_empty() {

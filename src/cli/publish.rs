@@ -5,8 +5,12 @@ use super::CmdResult;
 use super::backend::Backend;
 use super::output::print_issue_report;
 
-pub(super) fn publish(backend: &Backend, dry_run: bool) -> CmdResult {
-    let (report, warning) = backend.publish(dry_run)?;
+pub(super) fn publish(backend: &Backend, dry_run: bool, accept_unverified: bool) -> CmdResult {
+    if !dry_run {
+        let actor = super::items::cli_actor(None)?;
+        backend.verify_before_publish(accept_unverified, &actor)?;
+    }
+    let (report, warning) = backend.publish(dry_run, accept_unverified)?;
     let Some(report) = report else {
         outln!("nothing approved: no issue published");
         return Ok(());

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod added_quotes;
+mod checks;
 mod entries;
 mod issue_audit;
 mod queue;
@@ -28,6 +29,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWrite
 use chrono::{DateTime, Utc};
 
 pub use self::accounts::{TOKEN_PREFIX, new_token, token_hash};
+pub use self::checks::{ChosenQuote, summary as check_summary};
 pub use self::entries::{CitedItem, MAX_CITED};
 use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::rules::EditChanges;

@@ -31,6 +31,7 @@ mod store;
 mod stories;
 mod ui;
 mod ui_quotes;
+mod verify;
 mod web;
 mod web_hostile;
 mod webhooks;

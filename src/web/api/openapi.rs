@@ -23,7 +23,8 @@ pub fn body_schemas() -> Vec<(&'static str, &'static [&'static str], &'static [&
             &["actor", "headline", "commentary", "quote_ids", "quote_overrides", "section", "position"],
         ),
         ("ActBody", &[], &["revision", "actor"]),
-        ("PublishBody", &[], &["dry_run"]),
+        ("PublishBody", &[], &["dry_run", "accept_unverified"]),
+        ("VerifyBody", &[], &["item", "issue", "actor"]),
         ("NewUser", &["name", "password"], &["role"]),
         ("PasswordBody", &["password"], &[]),
         ("RoleBody", &["role"], &[]),
@@ -139,7 +140,7 @@ mod tests {
 
     use super::super::wire::{
         ActBody, AddBody, CiteBody, CorrectBody, EditBody, EnabledBody, MailTestBody, NewSubscriber, NewToken, NewUser,
-        NoteBody, PasswordBody, PublishBody, RoleBody, StoriesBody, SubscriberImport,
+        NoteBody, PasswordBody, PublishBody, RoleBody, StoriesBody, SubscriberImport, VerifyBody,
     };
     use super::*;
     use crate::model::{Role, Scope};
@@ -167,7 +168,8 @@ mod tests {
                 }),
             ),
             ("ActBody", names(&ActBody { revision: Some(1), actor: Some("a".into()) })),
-            ("PublishBody", names(&PublishBody { dry_run: true })),
+            ("PublishBody", names(&PublishBody { dry_run: true, accept_unverified: true })),
+            ("VerifyBody", names(&VerifyBody { item: Some("i".into()), issue: Some(1), actor: Some("a".into()) })),
             ("NewUser", names(&NewUser { name: "n".into(), password: "p".into(), role: Some(Role::Admin) })),
             ("PasswordBody", names(&PasswordBody { password: "p".into() })),
             ("RoleBody", names(&RoleBody { role: Role::Editor })),

@@ -48,7 +48,23 @@ fn render(
                 .enumerate()
                 .map(|(n, item)| {
                     let headline = item.editor.headline.as_deref().filter(|h| !h.trim().is_empty());
+                    let checks: Vec<Value> = item
+                        .editor
+                        .quote_ids
+                        .iter()
+                        .map(|id| match item.editor.quote_checks.get(id) {
+                            Some(check) => context! {
+                                state => check.state.as_str(),
+                                day => check.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                                published => &check.published,
+                                current => &check.current,
+                                detail => &check.detail,
+                            },
+                            None => context! { state => "unchecked" },
+                        })
+                        .collect();
                     context! {
+                        checks => checks,
                         id => item.id.as_str(),
                         target => format!("{}:{}", item.id, item.revision),
                         headline => headline.unwrap_or(&item.title),
@@ -65,6 +81,15 @@ fn render(
             context! { name => &section.name, items => items }
         })
         .collect();
+    let unverified = draft
+        .iter()
+        .flat_map(|s| &s.items)
+        .flat_map(|item| {
+            item.editor.quote_ids.iter().filter(|id| {
+                item.editor.quote_checks.get(*id).is_none_or(|c| c.state != crate::model::CheckState::Verified)
+            })
+        })
+        .count();
     let names: Vec<&str> = draft.iter().map(|s| s.name.as_str()).collect();
     let total: usize = draft.iter().map(|s| s.items.len()).sum();
     let flash = state.inner.sessions.take_flash(editor);
@@ -74,6 +99,7 @@ fn render(
             user => &editor.name, csrf => &editor.csrf, flash => flash, error => error,
             sections => sections, section_names => names, total => total,
             publishing => Value::from_serialize(&loaded.publishing), confirm => confirm,
+            unverified => unverified, can_verify => state.inner.verifier.is_some(),
         },
     )?;
     Ok((status, html).into_response())
@@ -174,6 +200,35 @@ async fn refused(
     }
     let loaded = load(state).await?;
     render(state, editor, &loaded, false, Some(&format!("{error}. Nothing was changed.")), status)
+}
+
+/// A publish refused because chosen quotes are not verified: the composer
+/// with the checks just made and the confirmation open again (409).
+pub(super) async fn unverified_publish(state: &UiState, editor: &Editor, message: &str) -> Result<Response, UiError> {
+    let loaded = load(state).await?;
+    let error = format!("{message}. Nothing was published: tick the confirmation to publish anyway.");
+    render(state, editor, &loaded, true, Some(&error), StatusCode::CONFLICT)
+}
+
+/// POST /composer/verify: every chosen quote of the draft checked against
+/// its page now; the composer then shows each one's state.
+pub(crate) async fn verify(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+) -> Result<Response, UiError> {
+    let Some(verifier) = state.inner.verifier.clone() else {
+        return Err(UiError::BadRequest("quote checks are not available here".to_owned()));
+    };
+    let checks = verifier.verify_draft(&editor.name, Utc::now()).await.map_err(|e| UiError::Internal(e.to_string()))?;
+    let quotes: usize = checks.iter().map(|e| e.quotes.len()).sum();
+    let bad = crate::verify::unverified(&checks).len();
+    let message = if bad == 0 {
+        format!("Checked {quotes} chosen quotes: all verified.")
+    } else {
+        format!("Checked {quotes} chosen quotes: {bad} not verified (see below).")
+    };
+    state.inner.sessions.flash(&editor, message);
+    Ok(Redirect::to("/composer").into_response())
 }
 
 /// GET /composer/preview: the next issue's page, exactly as published;

@@ -208,6 +208,13 @@ fn quote_rows<'a>(
                 highlighted => highlight == Some(q.id.as_str()),
                 added => q.id.starts_with("ed-"),
                 confidence => format!("{:.0}%", q.confidence * 100.0),
+                verification => view.item.editor.quote_checks.get(&q.id).map(|c| context! {
+                    state => c.state.as_str(),
+                    day => c.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    published => &c.published,
+                    current => &c.current,
+                    detail => &c.detail,
+                }),
             }
         })
         .collect();
