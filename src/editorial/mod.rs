@@ -20,6 +20,7 @@ mod queue;
 pub mod rules;
 mod speakers;
 mod stories;
+mod tags;
 mod users;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -112,6 +112,10 @@ pub struct EditorFields {
     /// items have none.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub quote_checks: std::collections::BTreeMap<String, super::QuoteCheck>,
+    /// Editors' tags, cleaned (`editorial::rules::clean_tag`), in the order
+    /// added. `serde(default)`: older items have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl EditorFields {

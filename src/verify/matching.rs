@@ -22,9 +22,9 @@ use crate::search::fold::{is_word_char, push_folded};
 /// anything: two words "nearly" match half the sentences of a page.
 pub const MIN_NEAR_WORDS: usize = 4;
 
-/// Most edits per quote word for a near match (one word in three changed,
-/// dropped or added); beyond it the alignment is chance, not an edit.
-pub const MAX_EDIT_RATIO: f64 = 0.34;
+/// Most edits per hundred quote words for a near match (one word in three
+/// changed, dropped or added); beyond it the alignment is chance, not an edit.
+pub const MAX_EDITS_PER_HUNDRED: usize = 34;
 
 /// Words of a quote aligned; a longer quote is checked by its first words
 /// (bounding the alignment's cost at this times the page's words).
@@ -135,10 +135,7 @@ pub fn find_quote(quote: &str, text: &str) -> Found {
 
 /// The most word edits a near match of `words` words may take.
 fn max_edits(words: usize) -> usize {
-    // Quote lengths are capped at MAX_QUOTE_WORDS, so the float is exact.
-    #[expect(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let edits = (words as f64 * MAX_EDIT_RATIO).floor() as usize;
-    edits
+    words.saturating_mul(MAX_EDITS_PER_HUNDRED) / 100
 }
 
 /// The best alignment: fewest edits, then the shortest span of page words
@@ -154,14 +151,14 @@ struct Alignment {
 /// column for page word `j` holds the fewest edits that turn the quote's
 /// first `i` words into page words `start..j`, with that `start`.
 fn align(quote: &[Word], page: &[Word]) -> Option<Alignment> {
-    let m = quote.len();
+    let len = quote.len();
     // (edits, start) per quote prefix; before any page word, `i` deletions.
-    let mut column: Vec<(usize, usize)> = (0..=m).map(|i| (i, 0)).collect();
+    let mut column: Vec<(usize, usize)> = (0..=len).map(|i| (i, 0)).collect();
     let mut next = column.clone();
-    let mut best = Alignment { edits: m, start: 0, end: 0 };
+    let mut best = Alignment { edits: len, start: 0, end: 0 };
     for (j, word) in page.iter().enumerate() {
         next[0] = (0, j + 1);
-        for i in 1..=m {
+        for i in 1..=len {
             let substitute = usize::from(quote[i - 1].folded != word.folded);
             let diagonal = (column[i - 1].0 + substitute, column[i - 1].1);
             let extra_page_word = (column[i].0 + 1, column[i].1);
@@ -169,10 +166,10 @@ fn align(quote: &[Word], page: &[Word]) -> Option<Alignment> {
             next[i] = [diagonal, extra_page_word, missing_quote_word]
                 .into_iter()
                 // Fewest edits; then the latest start, the shortest span.
-                .min_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+                .min_by(|one, other| one.0.cmp(&other.0).then(other.1.cmp(&one.1)))
                 .expect("three candidates");
         }
-        let (edits, start) = next[m];
+        let (edits, start) = next[len];
         let end = j + 1;
         if edits < best.edits || (edits == best.edits && end - start < best.end - best.start) {
             best = Alignment { edits, start, end };

@@ -29,6 +29,7 @@ mod source_rules;
 mod speakers;
 mod store;
 mod stories;
+mod tags;
 mod ui;
 mod ui_quotes;
 mod verify;

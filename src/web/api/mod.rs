@@ -24,6 +24,7 @@ pub mod openapi;
 mod search;
 mod sources;
 mod speakers;
+mod tags;
 mod verify;
 pub mod wire;
 
@@ -181,6 +182,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         e(Method::PATCH, "/api/v1/items/{id}", Edit, "Edit an item's editor fields; 409 when `revision` is stale", &[], Some("EditBody"), patch(items::edit)),
         e(Method::POST, "/api/v1/items", Edit, "Fetch, extract and queue one article by URL (as `new`, source `manual`)", &[], Some("AddBody"), post(entries::add)),
         e(Method::POST, "/api/v1/items/{id}/attach", Edit, "Make an entry cite more items", &[], Some("CiteBody"), post(entries::attach)),
+        e(Method::POST, "/api/v1/items/{id}/tags", Edit, "Add and remove an item's tags", &[], Some("TagBody"), post(tags::tag)),
         e(Method::POST, "/api/v1/items/{id}/detach", Edit, "Make an entry cite fewer items", &[], Some("CiteBody"), post(entries::detach)),
         e(Method::POST, "/api/v1/notes", Edit, "A commentary-only entry, approved for the next issue", &[], Some("NoteBody"), post(entries::note)),
         e(Method::POST, "/api/v1/stories", Edit, "Group items into stories: those without one, or all again", &[], Some("StoriesBody"), post(entries::stories)),

@@ -25,6 +25,7 @@ pub fn body_schemas() -> Vec<(&'static str, &'static [&'static str], &'static [&
         ("ActBody", &[], &["revision", "actor"]),
         ("PublishBody", &[], &["dry_run", "accept_unverified"]),
         ("VerifyBody", &[], &["item", "issue", "actor"]),
+        ("TagBody", &[], &["add", "remove", "revision", "actor"]),
         ("NewUser", &["name", "password"], &["role"]),
         ("PasswordBody", &["password"], &[]),
         ("RoleBody", &["role"], &[]),
@@ -140,7 +141,7 @@ mod tests {
 
     use super::super::wire::{
         ActBody, AddBody, CiteBody, CorrectBody, EditBody, EnabledBody, MailTestBody, NewSubscriber, NewToken, NewUser,
-        NoteBody, PasswordBody, PublishBody, RoleBody, StoriesBody, SubscriberImport, VerifyBody,
+        NoteBody, PasswordBody, PublishBody, RoleBody, StoriesBody, SubscriberImport, TagBody, VerifyBody,
     };
     use super::*;
     use crate::model::{Role, Scope};

@@ -292,6 +292,20 @@ pub struct PublishBody {
     pub accept_unverified: bool,
 }
 
+/// `POST /api/v1/items/{id}/tags`: tags to add and to remove.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TagBody {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
+    /// The revision the caller saw; without it, the item as it is now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
 /// `POST /api/v1/verify`: one item's chosen quotes, or a published issue's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VerifyBody {

@@ -294,6 +294,7 @@ fn render(
             flash => flash,
             error => error,
             item => context! {
+                tags => &item.editor.tags,
                 id => item.id.as_str(),
                 title => &item.title,
                 source => item.source(),

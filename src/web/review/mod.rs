@@ -31,6 +31,7 @@ mod publishing;
 mod queue;
 mod sources;
 mod speakers;
+mod tags;
 mod views;
 
 use std::sync::Arc;
@@ -231,6 +232,7 @@ pub fn routes(state: UiState) -> Router {
         .route("/items/{id}/detach", post(entries::detach))
         .route("/queue/add", post(entries::add))
         .route("/items/{id}/quotes", post(item::add_quote))
+        .route("/items/{id}/tags", post(tags::tag))
         .route("/composer", get(composer::show))
         .route("/composer/reorder", post(composer::reorder))
         .route("/composer/remove", post(composer::remove))
