@@ -42,7 +42,11 @@ fn has_run(hay: &[String], needle: &[String]) -> bool {
 /// `sections` maps a source id to its configured section, for items whose
 /// editor chose none. An empty query matches nothing: a rule must ask for
 /// something.
-pub fn matches(query: &SearchQuery, doc: &SearchDoc, sections: &HashMap<String, String>) -> bool {
+pub fn matches<S: std::hash::BuildHasher>(
+    query: &SearchQuery,
+    doc: &SearchDoc,
+    sections: &HashMap<String, String, S>,
+) -> bool {
     if query.clauses.is_empty() {
         return false;
     }

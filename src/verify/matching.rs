@@ -94,13 +94,11 @@ fn words(text: &str, cap: usize) -> Vec<Word> {
 /// Keeps a word without the apostrophes around it (those were single
 /// quotation marks, 'like this'); a word of apostrophes only is no word.
 fn push_word(out: &mut Vec<Word>, mut word: Word) {
-    let trimmed = word.folded.trim_matches('\'');
+    let trimmed = String::from(word.folded.trim_matches('\''));
     if trimmed.is_empty() {
         return;
     }
-    if trimmed.len() != word.folded.len() {
-        word.folded = trimmed.to_owned();
-    }
+    word.folded = trimmed;
     out.push(word);
 }
 

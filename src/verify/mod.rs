@@ -16,6 +16,7 @@
 pub mod matching;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -83,9 +84,9 @@ pub fn describe_unverified(entries: &[EntryChecks]) -> Vec<String> {
             let check = &quote.check;
             let mut line = format!("{} ({}): “{}” is {}", entry.title, entry.id, check.published, check.state);
             if let Some(current) = &check.current {
-                line.push_str(&format!("; the page now says “{current}”"));
+                let _ = write!(line, "; the page now says “{current}”");
             } else if let Some(detail) = &check.detail {
-                line.push_str(&format!(": {detail}"));
+                let _ = write!(line, ": {detail}");
             }
             line
         })

@@ -26,7 +26,7 @@ pub enum TagError {
 
 /// `raw` as a tag is stored and matched ("Climate Policy" → "climate-policy").
 pub fn clean_tag(raw: &str) -> Result<String, TagError> {
-    let tag: String = raw.trim().split_whitespace().collect::<Vec<_>>().join("-").to_lowercase();
+    let tag: String = raw.split_whitespace().collect::<Vec<_>>().join("-").to_lowercase();
     if tag.is_empty() {
         return Err(TagError::Empty);
     }

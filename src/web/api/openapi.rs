@@ -171,6 +171,15 @@ mod tests {
             ("ActBody", names(&ActBody { revision: Some(1), actor: Some("a".into()) })),
             ("PublishBody", names(&PublishBody { dry_run: true, accept_unverified: true })),
             ("VerifyBody", names(&VerifyBody { item: Some("i".into()), issue: Some(1), actor: Some("a".into()) })),
+            (
+                "TagBody",
+                names(&TagBody {
+                    add: vec!["a".into()],
+                    remove: vec!["r".into()],
+                    revision: Some(1),
+                    actor: Some("a".into()),
+                }),
+            ),
             ("NewUser", names(&NewUser { name: "n".into(), password: "p".into(), role: Some(Role::Admin) })),
             ("PasswordBody", names(&PasswordBody { password: "p".into() })),
             ("RoleBody", names(&RoleBody { role: Role::Editor })),

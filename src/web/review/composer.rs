@@ -52,15 +52,17 @@ fn render(
                         .editor
                         .quote_ids
                         .iter()
-                        .map(|id| match item.editor.quote_checks.get(id) {
-                            Some(check) => context! {
+                        .map(|id| {
+                            let Some(check) = item.editor.quote_checks.get(id) else {
+                                return context! { state => "unchecked" };
+                            };
+                            context! {
                                 state => check.state.as_str(),
                                 day => check.at.format("%Y-%m-%d %H:%M UTC").to_string(),
                                 published => &check.published,
                                 current => &check.current,
                                 detail => &check.detail,
-                            },
-                            None => context! { state => "unchecked" },
+                            }
                         })
                         .collect();
                     context! {
