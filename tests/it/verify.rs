@@ -258,9 +258,9 @@ async fn the_composer_asks_for_confirmation_before_publishing_an_unverified_quot
         html.select(&scraper::Selector::parse(css).expect("selector")).map(|e| e.text().collect()).collect()
     };
     assert_eq!(select("input[name=accept_unverified]").len(), 1, "the confirmation asks: {body}");
-    let mut states: Vec<String> = select(".quote-check strong");
-    states.sort();
-    assert_eq!(states, ["changed", "gone", "gone", "verified"], "{body}");
+    let mut shown: Vec<String> = select(".quote-check strong");
+    shown.sort();
+    assert_eq!(shown, ["changed", "gone", "gone", "verified"], "{body}");
     assert!(select(".quote-check.changed .now").iter().any(|t| t.contains("until the quay is repaired")));
     assert!(!dir.path().join("feeds/digest.xml").exists(), "nothing went out");
 
