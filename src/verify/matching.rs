@@ -136,8 +136,8 @@ fn max_edits(words: usize) -> usize {
     words.saturating_mul(MAX_EDITS_PER_HUNDRED) / 100
 }
 
-/// The best alignment: fewest edits, then the shortest span of page words
-/// `start..end`.
+/// The best alignment: fewest edits, then the span of page words
+/// `start..end` closest in length to the quote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Alignment {
     edits: usize,
@@ -169,7 +169,10 @@ fn align(quote: &[Word], page: &[Word]) -> Option<Alignment> {
         }
         let (edits, start) = next[len];
         let end = j + 1;
-        if edits < best.edits || (edits == best.edits && end - start < best.end - best.start) {
+        // Equal edits: the span closest to the quote's length, so a changed
+        // last word reads as changed, not as dropped.
+        let closer = (end - start).abs_diff(len) < (best.end - best.start).abs_diff(len);
+        if edits < best.edits || (edits == best.edits && closer) {
             best = Alignment { edits, start, end };
         }
         std::mem::swap(&mut column, &mut next);
