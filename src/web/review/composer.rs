@@ -204,12 +204,31 @@ async fn refused(
     render(state, editor, &loaded, false, Some(&format!("{error}. Nothing was changed.")), status)
 }
 
-/// A publish refused because chosen quotes are not verified: the composer
-/// with the checks just made and the confirmation open again (409).
-pub(super) async fn unverified_publish(state: &UiState, editor: &Editor, message: &str) -> Result<Response, UiError> {
-    let loaded = load(state).await?;
-    let error = format!("{message}. Nothing was published: tick the confirmation to publish anyway.");
-    render(state, editor, &loaded, true, Some(&error), StatusCode::CONFLICT)
+/// POST /composer/publish: each chosen quote checked against its page
+/// first (issue 16.4); when one is not verified and the editor did not tick
+/// `accept_unverified`, the composer again with the checks just made and the
+/// confirmation open (409), else the publish itself (`publishing::publish`).
+pub(crate) async fn publish(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    if let Some(verifier) = state.inner.verifier.clone() {
+        let checks =
+            verifier.verify_draft(&editor.name, Utc::now()).await.map_err(|e| UiError::Internal(e.to_string()))?;
+        let bad = crate::verify::unverified(&checks).len();
+        if bad > 0 && fields.get("accept_unverified") != Some("1") {
+            let (verb, whose) = if bad == 1 { ("is", "its") } else { ("are", "their") };
+            let error = format!(
+                "{bad} chosen quote{} {verb} not verified against {whose} page. Nothing was published: tick the \
+                 confirmation to publish anyway.",
+                if bad == 1 { "" } else { "s" }
+            );
+            let loaded = load(&state).await?;
+            return render(&state, &editor, &loaded, true, Some(&error), StatusCode::CONFLICT);
+        }
+    }
+    super::publishing::publish(State(state), Extension(editor), fields).await
 }
 
 /// POST /composer/verify: every chosen quote of the draft checked against

@@ -237,7 +237,7 @@ pub fn routes(state: UiState) -> Router {
         .route("/composer/reorder", post(composer::reorder))
         .route("/composer/remove", post(composer::remove))
         .route("/composer/preview", get(composer::preview))
-        .route("/composer/publish", post(publishing::publish))
+        .route("/composer/publish", post(composer::publish))
         .route("/composer/verify", post(composer::verify))
         .route("/issues/{number}/correct", post(publishing::correct))
         .route("/sources", get(sources::show))

@@ -81,21 +81,6 @@ pub(crate) async fn publish(
 ) -> Result<Response, UiError> {
     let expected = number(fields.need("number")?)?;
     let by = editor.name.clone();
-    // Each chosen quote checked against its page first (issue 16.4); one
-    // that is not verified needs the editor's explicit confirmation.
-    if let Some(verifier) = state.inner.verifier.clone() {
-        let checks = verifier.verify_draft(&by, Utc::now()).await.map_err(|e| UiError::Internal(e.to_string()))?;
-        let confirmed = fields.get("accept_unverified") == Some("1");
-        let bad = crate::verify::unverified(&checks).len();
-        if bad > 0 && !confirmed {
-            let message = format!(
-                "{bad} chosen quote{} not verified against {} page",
-                if bad == 1 { " is" } else { "s are" },
-                if bad == 1 { "its" } else { "their" }
-            );
-            return super::composer::unverified_publish(&state, &editor, &message).await;
-        }
-    }
     let outcome = blocking(&state, move |ui| {
         let now = Utc::now();
         let outcome = ui.preview.publish(expected, &by, now).map_err(ui_error)?;
