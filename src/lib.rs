@@ -33,4 +33,5 @@ pub mod search;
 pub mod speakers;
 pub mod store;
 pub mod story;
+pub mod verify;
 pub mod web;

@@ -122,6 +122,8 @@ pub struct App {
     pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Webhook targets, when any is configured (a publish hook).
     pub webhooks: Option<Arc<crate::notify::Webhooks>>,
+    /// Checks chosen quotes against their pages (`gleaner verify`, before publishing).
+    pub verifier: crate::verify::Verifier,
 }
 
 impl std::fmt::Debug for App {
@@ -177,7 +179,9 @@ impl App {
         if queue == Queue::Loaded {
             editorial.load_queue().map_err(Box::new)?;
         }
+        let verifier = crate::verify::Verifier::new(ingest.clone(), editorial.clone(), status.subscribe());
         Ok(Self {
+            verifier,
             ingest,
             publisher: Arc::new(publisher),
             editorial,

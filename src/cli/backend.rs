@@ -186,14 +186,49 @@ impl Backend {
         }
     }
 
+    /// Adds and removes tags of item `id` (at `revision`, else as it is now).
+    pub(super) fn tag(
+        &self,
+        id: &ItemId,
+        revision: Option<u64>,
+        add: &[String],
+        remove: &[String],
+        actor: &str,
+    ) -> Result<Item, EditorialError> {
+        match self {
+            Self::Local(app) => {
+                let revision = match revision {
+                    Some(revision) => revision,
+                    None => {
+                        app.editorial.item(id)?.ok_or_else(|| EditorialError::NotFound { id: id.clone() })?.revision
+                    }
+                };
+                app.editorial.tag(id, revision, add, remove, actor, Utc::now())
+            }
+            Self::Remote { remote, .. } => {
+                let body = crate::web::api::wire::TagBody {
+                    add: add.to_vec(),
+                    remove: remove.to_vec(),
+                    revision,
+                    actor: Some(actor.to_owned()),
+                };
+                remote.call(Method::POST, &format!("{}/tags", path_id(id)), Some(&body))
+            }
+        }
+    }
+
     /// Publishes (or only composes, with `dry_run`) the next issue; the
     /// report, if anything was approved, and the `WebSub` ping's failure.
-    pub(super) fn publish(&self, dry_run: bool) -> anyhow::Result<(Option<IssueReport>, Option<String>)> {
+    pub(super) fn publish(
+        &self,
+        dry_run: bool,
+        accept_unverified: bool,
+    ) -> anyhow::Result<(Option<IssueReport>, Option<String>)> {
         match self {
             Self::Local(app) => publish_here(app, dry_run),
             Self::Remote { remote, .. } => {
                 let result: PublishResult = remote
-                    .call(Method::POST, "/api/v1/issues/publish", Some(&PublishBody { dry_run }))
+                    .call(Method::POST, "/api/v1/issues/publish", Some(&PublishBody { dry_run, accept_unverified }))
                     .map_err(|e| anyhow!(e).context("publishing"))?;
                 Ok((result.issue, result.warning))
             }

@@ -127,6 +127,45 @@ pub(super) enum ReviewCommand {
     Attach(ReviewCiteArgs),
     /// Stop entry ID citing these items (their chosen quotes go with them).
     Detach(ReviewCiteArgs),
+    /// Add and remove an item's tags (search and the queue filter by `tag:NAME`).
+    Tag(ReviewTagArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct ReviewTagArgs {
+    #[arg(value_name = "ID")]
+    id: String,
+    /// A tag to add (repeatable).
+    #[arg(long = "add", value_name = "TAG")]
+    add: Vec<String>,
+    /// A tag to remove (repeatable).
+    #[arg(long = "remove", value_name = "TAG")]
+    remove: Vec<String>,
+    #[arg(long = "as", value_name = "NAME")]
+    actor: Option<String>,
+    #[arg(long)]
+    revision: Option<u64>,
+}
+
+/// `gleaner review tag ID --add T --remove T`.
+fn review_tag(backend: &Backend, args: &ReviewTagArgs) -> CmdResult {
+    if args.add.is_empty() && args.remove.is_empty() {
+        eprintln!("nothing to change: give --add TAG or --remove TAG");
+        return Err(Failure::Usage);
+    }
+    let actor = cli_actor(args.actor.as_deref())?;
+    let id = parse_item_id(&args.id)?;
+    match backend.tag(&id, args.revision, &args.add, &args.remove, &actor) {
+        Ok(item) => {
+            outln!(
+                "{id}: tags {} (revision {})",
+                if item.editor.tags.is_empty() { "none".to_owned() } else { item.editor.tags.join(", ") },
+                item.revision
+            );
+            Ok(())
+        }
+        Err(error) => Err(editorial_failure(error)),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -215,6 +254,7 @@ pub(super) fn review(backend: &Backend, what: ReviewCommand) -> CmdResult {
         ReviewCommand::Edit(args) => return review_edit(backend, &args),
         ReviewCommand::Attach(args) => return cite(backend, &args, true),
         ReviewCommand::Detach(args) => return cite(backend, &args, false),
+        ReviewCommand::Tag(args) => return review_tag(backend, &args),
     };
     if args.revision.is_some() && args.ids.len() > 1 {
         eprintln!("--revision names one item's revision: give a single ID with it");

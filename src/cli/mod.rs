@@ -24,6 +24,7 @@ mod remote;
 mod search;
 mod sources;
 mod speakers;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -113,6 +114,22 @@ enum Command {
         /// Who corrects, for the audit trail (default: the OS user); with --correct.
         #[arg(long = "as", value_name = "NAME", requires = "correct")]
         as_name: Option<String>,
+        /// Publish even though some chosen quotes are not verified against
+        /// their pages now (each is checked first; see `gleaner verify`).
+        #[arg(long, conflicts_with = "correct")]
+        accept_unverified: bool,
+    },
+    /// Check chosen quotes against their pages now: verified, changed, gone
+    /// or unreachable (exit 1 when any is not verified).
+    Verify {
+        /// An item whose chosen quotes to check.
+        #[arg(required_unless_present = "issue", conflicts_with = "issue")]
+        item: Option<String>,
+        /// Every entry of this published issue.
+        #[arg(long, value_name = "N")]
+        issue: Option<u32>,
+        #[arg(long)]
+        json: bool,
     },
     /// Per source: last success, consecutive failures, next due, last error;
     /// or enable or disable one (in its config file).
@@ -393,7 +410,17 @@ fn run(cli: Cli) -> CmdResult {
             batch,
         ),
         Command::Demo => ops::demo(path),
-        Command::Publish { dry_run, correct: None, .. } => publish::publish(&backend::open(path)?, dry_run),
+        Command::Publish { dry_run, correct: None, accept_unverified, .. } => {
+            publish::publish(&backend::open(path)?, dry_run, accept_unverified)
+        }
+        Command::Verify { item, issue, json } => {
+            let target = match (item, issue) {
+                (_, Some(number)) => verify::Target::Issue(number),
+                (Some(id), None) => verify::Target::Item(id),
+                (None, None) => return Err(Failure::Usage),
+            };
+            verify::verify(&backend::open(path)?, &target, json)
+        }
         Command::Publish { correct: Some(number), note, as_name, .. } => {
             publish::correct(&backend::open(path)?, number, note.as_deref(), as_name.as_deref())
         }

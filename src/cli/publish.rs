@@ -6,8 +6,12 @@ use super::backend::Backend;
 use super::output::print_issue_report;
 use crate::web::api::wire::IssueReport;
 
-pub(super) fn publish(backend: &Backend, dry_run: bool) -> CmdResult {
-    print_published(backend.publish(dry_run)?, &backend.config().settings.publish.output_dir)
+pub(super) fn publish(backend: &Backend, dry_run: bool, accept_unverified: bool) -> CmdResult {
+    if !dry_run {
+        let actor = super::items::cli_actor(None)?;
+        backend.verify_before_publish(accept_unverified, &actor)?;
+    }
+    print_published(backend.publish(dry_run, accept_unverified)?, &backend.config().settings.publish.output_dir)
 }
 
 /// What `publish` prints: the issue, or that nothing was approved, and the ping's failure.

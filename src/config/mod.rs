@@ -140,6 +140,9 @@ pub struct PublishSettings {
     pub websub_hub: Option<url::Url>,
     /// Where operator overrides of the digest templates live (may not exist).
     pub templates_dir: PathBuf,
+    /// Whether a quote found verbatim on its page before publishing says
+    /// "quote checked on DATE" (the templates' `quote_checks` variable).
+    pub quote_checks: bool,
 }
 
 impl PublishSettings {
@@ -154,6 +157,7 @@ impl PublishSettings {
             title_template: defaults::TITLE_TEMPLATE.to_owned(),
             sections: Vec::new(),
             item_marker: defaults::ITEM_MARKER.to_owned(),
+            quote_checks: true,
             feed_items: defaults::FEED_ITEMS,
             description: String::new(),
             language: None,

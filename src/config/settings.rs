@@ -57,6 +57,7 @@ const PUBLISH_KEYS: &[&str] = &[
     "language",
     "websub_hub",
     "templates_dir",
+    "quote_checks",
 ];
 const SERVER_KEYS: &[&str] = &["bind", "secure_cookies", "max_connections"];
 
@@ -292,6 +293,9 @@ fn publish_layout(diag: &mut Diag<'_>, section: &Section<'_, '_>, publish: &mut 
     }
     if let Some(n) = section.integer(diag, "feed_items", 1, 1000) {
         publish.feed_items = to_usize(n);
+    }
+    if let Some(show) = section.boolean(diag, "quote_checks") {
+        publish.quote_checks = show;
     }
     if let Some((text, _)) = section.string(diag, "description") {
         text.trim().clone_into(&mut publish.description);

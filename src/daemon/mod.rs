@@ -116,6 +116,7 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
     let publishing = tokio::spawn(publish_on_schedule(
         Arc::clone(&app.publisher),
         Arc::clone(&app.store),
+        Some(app.verifier.clone()),
         user_agent,
         when_stopped(),
     ));

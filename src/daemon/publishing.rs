@@ -13,6 +13,7 @@ use crate::store::Store;
 pub async fn publish_on_schedule(
     publisher: Arc<Publisher>,
     store: Arc<dyn Store>,
+    verifier: Option<crate::verify::Verifier>,
     user_agent: String,
     stopped: impl std::future::Future<Output = ()>,
 ) {
@@ -26,6 +27,20 @@ pub async fn publish_on_schedule(
         tokio::select! {
             () = &mut stopped => break,
             () = tokio::time::sleep(wait) => {}
+        }
+        // Each chosen quote checked against its page first (issue 16.4). An
+        // unattended publish has nobody to confirm, so it goes out (the
+        // operator chose a schedule) and says which quotes were not verified;
+        // those carry no "quote checked on" line.
+        if let Some(verifier) = &verifier {
+            match verifier.verify_draft("schedule", Utc::now()).await {
+                Ok(checks) => {
+                    for line in crate::verify::describe_unverified(&checks) {
+                        tracing::warn!(quote = %line, "scheduled publish: a chosen quote is not verified");
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "scheduled publish: checking the chosen quotes failed"),
+            }
         }
         let (job_publisher, job_store) = (Arc::clone(&publisher), Arc::clone(&store));
         // Rendering and the store are synchronous; keep them off the server's threads.

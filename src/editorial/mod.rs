@@ -13,12 +13,14 @@
 
 mod accounts;
 mod added_quotes;
+mod checks;
 mod entries;
 mod issue_audit;
 mod queue;
 pub mod rules;
 mod speakers;
 mod stories;
+mod tags;
 mod users;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -28,6 +30,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWrite
 use chrono::{DateTime, Utc};
 
 pub use self::accounts::{TOKEN_PREFIX, new_token, token_hash};
+pub use self::checks::{ChosenQuote, summary as check_summary};
 pub use self::entries::{CitedItem, MAX_CITED};
 use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::rules::EditChanges;

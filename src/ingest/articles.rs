@@ -86,6 +86,30 @@ impl Ingest {
         })
     }
 
+    /// The fetch of a stored item's page for a recheck (`ingest::recheck`):
+    /// as a poll would fetch it under its source's settings, else (a source
+    /// no longer configured, an article added by hand) as an added link is.
+    pub(super) fn recheck_job(&self, item: &Item, source: Option<&Source>, now: DateTime<Utc>) -> Option<PageJob> {
+        if let Some(source) = source {
+            return self.page_job(item, source, now);
+        }
+        let page = Url::parse(item.url.as_deref()?).ok()?;
+        let cache =
+            if item.extracted_at.is_some() { self.store.page_cache(page.as_str()).ok().flatten() } else { None };
+        Some(PageJob {
+            id: item.id.clone(),
+            content_hash: item.content_hash.clone(),
+            fetch: page.clone(),
+            cache,
+            outlet: item.outlet.clone().unwrap_or_default(),
+            purpose: Purpose::ItemLink { from_file_source: false },
+            overrides: None,
+            rules: Arc::new(ExtractRules::default()),
+            page,
+            now,
+        })
+    }
+
     /// Stores each batch of article results as its task finishes.
     pub(super) async fn store_as_they_finish(
         &self,
@@ -170,7 +194,7 @@ impl Ingest {
                         report.warnings.push(warning);
                     }
                 }
-                ArticleOutcome::Failed { error, transient } => {
+                ArticleOutcome::Failed { error, transient, .. } => {
                     self.store_failure(&id, &content_hash, page.as_ref(), &error, report);
                     if transient {
                         report.articles_to_retry.push(id);
@@ -285,6 +309,7 @@ impl PageJob {
             Ok(FetchOutcome::NotModified) => ArticleOutcome::Failed {
                 error: "the server answered 304 to an unconditional request".to_owned(),
                 transient: false,
+                status: None,
             },
             Ok(FetchOutcome::Fetched(body)) => {
                 let fresh = PageCache {
@@ -301,6 +326,7 @@ impl PageJob {
                     ArticleOutcome::Failed {
                         error: format!("the article is {what}, not a page; not extracted"),
                         transient: false,
+                        status: None,
                     }
                 } else {
                     let outlet = self.outlet;
@@ -330,11 +356,16 @@ impl PageJob {
                         Err(error) => ArticleOutcome::Failed {
                             error: format!("extraction did not finish: {error}"),
                             transient: false,
+                            status: None,
                         },
                     }
                 }
             }
-            Err(error) => ArticleOutcome::Failed { error: error.to_string(), transient: error.is_transient() },
+            Err(error) => ArticleOutcome::Failed {
+                error: error.to_string(),
+                transient: error.is_transient(),
+                status: error.status(),
+            },
         };
         vec![ArticleResult { id: self.id, content_hash: self.content_hash, page: Some(self.page), outcome }]
     }
@@ -429,7 +460,9 @@ pub(super) enum ArticleOutcome {
     Unchanged(PageCache),
     /// The page could not be fetched; `transient` when trying later may work
     /// (see [`crate::fetch::FetchError::is_transient`]).
-    Failed { error: String, transient: bool },
+    /// `status`: the HTTP status the server refused with, if any (a
+    /// recheck reads 404 and 410 as "gone").
+    Failed { error: String, transient: bool, status: Option<u16> },
 }
 
 /// What the store keeps of an article.

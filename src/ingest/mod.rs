@@ -42,6 +42,7 @@
 mod articles;
 mod manual;
 mod paging;
+mod recheck;
 mod report;
 mod retention;
 mod retry;
@@ -64,6 +65,7 @@ pub use self::articles::extract_bodies;
 use self::articles::{ArticleOutcome, extraction_of};
 pub use self::manual::{AddError, Added};
 pub use self::paging::{MAX_PAGES, follow_pages, overrides_for};
+pub use self::recheck::{PageNow, RecheckError};
 pub use self::report::{Outcome, PollReport, SourceReport};
 use self::retry::note_article_outcomes;
 

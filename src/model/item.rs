@@ -105,6 +105,17 @@ pub struct EditorFields {
     /// extractor missed them); chosen, ordered and overridden like any other.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub added_quotes: Vec<AddedQuote>,
+    /// The last check of each chosen quote against its page, by quote id
+    /// (`gleaner verify`, and before each publish). Not an editor's
+    /// choice, but kept here because it travels with the choice it checks
+    /// and every store keeps these fields whole. `serde(default)`: older
+    /// items have none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub quote_checks: std::collections::BTreeMap<String, super::QuoteCheck>,
+    /// Editors' tags, cleaned (`editorial::rules::clean_tag`), in the order
+    /// added. `serde(default)`: older items have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl EditorFields {

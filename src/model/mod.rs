@@ -6,6 +6,7 @@
 mod access;
 mod article;
 mod canonical;
+mod check;
 mod issue;
 mod item;
 mod notify;
@@ -16,6 +17,7 @@ mod source;
 pub use access::{ApiToken, Role, Scope};
 pub use article::{Article, Extraction, Link, Quote, QuoteKind};
 pub use canonical::{canonical_url, canonicalize};
+pub use check::{CheckState, QuoteCheck};
 pub use issue::{Correction, Issue, IssueSection, IssueState, Period};
 pub use item::{
     AddedQuote, ArticleRetry, EditorFields, FetchState, Item, ItemId, MANUAL_SOURCE, NOTE_SOURCE, NewItem,

@@ -68,6 +68,9 @@ pub struct QuoteView {
     /// The quotation marks of that language (“ ” or « »).
     pub open: &'static str,
     pub close: &'static str,
+    /// When the words were last found verbatim on their page (issue 16.4):
+    /// only a `verified` check of exactly the words shown counts.
+    pub checked: Option<DateTime<Utc>>,
 }
 
 /// One item as the digest shows it.
@@ -232,9 +235,14 @@ pub fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
             })
         })
         // An editor's correction of speaker or outlet wins over extraction's guess.
-        .map(|(q, outlet, lang)| match item.editor.quote_overrides.get(&q.id) {
-            Some(correction) => quote_view(&correction.apply(q), outlet, lang),
-            None => quote_view(q, outlet, lang),
+        .map(|(q, outlet, lang)| {
+            let shown = match item.editor.quote_overrides.get(&q.id) {
+                Some(correction) => correction.apply(q),
+                None => q.clone(),
+            };
+            let mut view = quote_view(&shown, outlet, lang);
+            view.checked = checked_at(item, &q.id, &shown.text);
+            view
         })
         .collect();
     let also = candidate
@@ -376,7 +384,14 @@ fn quote_view(quote: &Quote, item_outlet: Option<&str>, lang: Option<&str>) -> Q
         outlet: outlet.map(str::to_owned),
         via: quote.via.clone(),
         attribution: attribution(quote.speaker.as_deref(), outlet, quote.via.as_deref()),
+        checked: None,
     }
+}
+
+/// The time `item`'s check of quote `id` verified exactly `text`, if it did.
+fn checked_at(item: &Item, id: &str, text: &str) -> Option<DateTime<Utc>> {
+    let check = item.editor.quote_checks.get(id)?;
+    (check.state == crate::model::CheckState::Verified && check.published == text).then_some(check.at)
 }
 
 /// The quoted words as the digest prints them. A comma or semicolon closing a

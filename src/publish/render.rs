@@ -227,6 +227,7 @@ impl Renderer {
             .collect();
         let context = minijinja::context! {
             marker => settings.item_marker.as_str(),
+            quote_checks => settings.quote_checks,
             sections => Value::from_serialize(&sections),
             issue => minijinja::context! { number => composition.number, title => composition.title.as_str() },
             corrections => corrections,
@@ -465,6 +466,10 @@ struct QuoteContext<'a> {
     dir: &'static str,
     open: &'static str,
     close: &'static str,
+    /// RFC 3339 and day of the last check that found the words verbatim on
+    /// their page; absent when none did ("quote checked on DATE").
+    checked: Option<String>,
+    checked_day: Option<String>,
 }
 
 impl<'a> From<&'a QuoteView> for QuoteContext<'a> {
@@ -480,6 +485,8 @@ impl<'a> From<&'a QuoteView> for QuoteContext<'a> {
             dir: quote.dir,
             open: quote.open,
             close: quote.close,
+            checked: quote.checked.map(rfc3339),
+            checked_day: quote.checked.map(day),
         }
     }
 }
@@ -620,6 +627,7 @@ fn sample_composition(settings: &PublishSettings) -> Composition {
             dir: super::script::direction(lang),
             open: frame.open,
             close: frame.close,
+            checked: Some(at),
         }
     };
     let entry = Entry {

@@ -35,6 +35,8 @@ pub struct SearchDoc {
     pub state: &'static str,
     /// The editor's section, lower-cased, else [`NO_SECTION`].
     pub section: String,
+    /// The editors' tags (cleaned, so matched exactly).
+    pub tags: Vec<String>,
     pub published: DateTime<Utc>,
 }
 
@@ -94,6 +96,7 @@ impl SearchDoc {
                 .filter(|l| !l.is_empty()),
             state: item.state.as_str(),
             section: section.map_or_else(|| NO_SECTION.to_owned(), str::to_lowercase),
+            tags: item.editor.tags.clone(),
             published: item.published,
         }
     }

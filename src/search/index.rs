@@ -32,7 +32,7 @@ use crate::model::ItemId;
 
 /// Bumped when the schema or the analyzer changes: an index of another
 /// version is rebuilt from the store at open.
-pub const INDEX_VERSION: u32 = 1;
+pub const INDEX_VERSION: u32 = 2;
 
 /// The writer's indexing arena: tantivy's minimum for one thread. Updates
 /// are a poll's or an edit's worth of items, committed at once.
@@ -67,6 +67,7 @@ struct Fields {
     lang: Field,
     state: Field,
     section: Field,
+    tag: Field,
     published: Field,
 }
 
@@ -88,6 +89,7 @@ fn schema() -> (Schema, Fields) {
         lang: builder.add_text_field("lang", STRING),
         state: builder.add_text_field("state", STRING),
         section: builder.add_text_field("section", STRING),
+        tag: builder.add_text_field("tag", STRING),
         published: builder.add_date_field("published", INDEXED | tantivy::schema::FAST),
     };
     (builder.build(), fields)
@@ -226,6 +228,9 @@ impl SearchIndex {
         }
         out.add_text(f.state, doc.state);
         out.add_text(f.section, &doc.section);
+        for tag in &doc.tags {
+            out.add_text(f.tag, tag);
+        }
         out.add_date(f.published, tantivy::DateTime::from_timestamp_micros(doc.published.timestamp_micros()));
         out
     }
@@ -358,6 +363,7 @@ impl SearchIndex {
                 Clause::Language(language) => Some(raw(f.lang, language)),
                 Clause::State(state) => Some(raw(f.state, state.as_str())),
                 Clause::Section(name) => Some(section_query(f, name, sections)),
+                Clause::Tag(tag) => Some(raw(f.tag, tag)),
                 Clause::Since(day) => Some(date_range(f.published, Bound::Included(start_of(*day)), Bound::Unbounded)),
                 Clause::Until(day) => {
                     Some(date_range(f.published, Bound::Unbounded, Bound::Excluded(start_of(*day) + Duration::days(1))))

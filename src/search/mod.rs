@@ -28,6 +28,7 @@
 //! same folder, outside the part a rebuild wipes.
 
 pub mod doc;
+pub mod eval;
 pub mod fold;
 pub mod index;
 pub mod query;

@@ -62,6 +62,8 @@ pub enum Term {
     State(ReviewState),
     /// The effective section (the editor's, else the source's), case-insensitive.
     Section(String),
+    /// An editor's tag, in its cleaned form (`editorial::rules::clean_tag`).
+    Tag(String),
     /// Published on or after this day (UTC).
     Since(NaiveDate),
     /// Published on or before this day (UTC).
@@ -171,6 +173,7 @@ fn field(name: &str) -> Option<&'static str> {
         "lang" | "language" => "lang",
         "state" => "state",
         "section" => "section",
+        "tag" => "tag",
         "since" => "since",
         "until" => "until",
         _ => return None,
@@ -189,6 +192,8 @@ fn filter(name: &str, value: &str, warnings: &mut Vec<String>) -> Option<Term> {
         "source" => Term::Source(value.to_owned()),
         "lang" => Term::Language(value.split(['-', '_']).next().unwrap_or(value).to_ascii_lowercase()),
         "section" => Term::Section(value.to_owned()),
+        // As tags are stored: lower-cased, inner spaces as '-'.
+        "tag" => Term::Tag(value.split_whitespace().collect::<Vec<_>>().join("-").to_lowercase()),
         "state" => {
             let Some(state) = ReviewState::parse(&value.to_ascii_lowercase()) else {
                 let known: Vec<&str> = ReviewState::ALL.iter().map(|s| s.as_str()).collect();

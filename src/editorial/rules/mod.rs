@@ -13,6 +13,7 @@
 
 mod edit;
 mod quotes;
+mod tags;
 
 use std::fmt;
 
@@ -22,6 +23,7 @@ pub use edit::{
     EditChanges, EditError, MAX_COMMENTARY_CHARS, MAX_HEADLINE_CHARS, MAX_SECTION_CHARS, changed_fields, clean_text,
 };
 pub use quotes::{MAX_ADDED_QUOTE_CHARS, added_quote_text, check_trims};
+pub use tags::{MAX_TAG_CHARS, MAX_TAGS, TagError, change_tags, clean_tag};
 
 /// What an editor can do to an item's review state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -91,6 +91,18 @@ pub(crate) async fn preview(State(state): State<ApiState>) -> Result<Response, A
 pub(crate) async fn publish(State(state): State<ApiState>, bytes: Bytes) -> Result<Response, ApiError> {
     let request: PublishBody = body(&bytes)?;
     let _one_at_a_time = state.inner.publishing.lock().await;
+    if !request.dry_run {
+        // Each chosen quote checked against its page first (issue 16.4).
+        let checks = state
+            .inner
+            .verifier
+            .verify_draft("api", Utc::now())
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        if let Some(message) = crate::verify::refusal(&checks).filter(|_| !request.accept_unverified) {
+            return Err(ApiError::Conflict(message));
+        }
+    }
     let (outcome, approved) = blocking(&state, move |api| {
         let store = api.store.as_ref();
         let internal = |e: &dyn std::fmt::Display| ApiError::Internal(e.to_string());

@@ -24,6 +24,8 @@ pub mod openapi;
 mod search;
 mod sources;
 mod speakers;
+mod tags;
+mod verify;
 pub mod wire;
 
 use std::path::PathBuf;
@@ -63,6 +65,8 @@ pub(crate) struct Inner {
     pub(crate) user_agent: String,
     /// The digest's mailer, when `[mail]` is configured (`mail test`).
     pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
+    /// Checks chosen quotes against their pages (`/api/v1/verify`, before a publish).
+    pub(crate) verifier: crate::verify::Verifier,
     /// Hash of the operator token (see [`ApiState::with_operator_token`]).
     operator: Option<String>,
     /// One API publish at a time: two would compose the same issue number.
@@ -83,6 +87,7 @@ impl ApiState {
                 config_path: app.config_path.clone(),
                 user_agent: app.config.settings.fetch.user_agent.clone(),
                 mailer: app.mailer.clone(),
+                verifier: app.verifier.clone(),
                 operator: None,
                 publishing: tokio::sync::Mutex::new(()),
             }),
@@ -177,6 +182,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         e(Method::PATCH, "/api/v1/items/{id}", Edit, "Edit an item's editor fields; 409 when `revision` is stale", &[], Some("EditBody"), patch(items::edit)),
         e(Method::POST, "/api/v1/items", Edit, "Fetch, extract and queue one article by URL (as `new`, source `manual`)", &[], Some("AddBody"), post(entries::add)),
         e(Method::POST, "/api/v1/items/{id}/attach", Edit, "Make an entry cite more items", &[], Some("CiteBody"), post(entries::attach)),
+        e(Method::POST, "/api/v1/items/{id}/tags", Edit, "Add and remove an item's tags", &[], Some("TagBody"), post(tags::tag)),
         e(Method::POST, "/api/v1/items/{id}/detach", Edit, "Make an entry cite fewer items", &[], Some("CiteBody"), post(entries::detach)),
         e(Method::POST, "/api/v1/notes", Edit, "A commentary-only entry, approved for the next issue", &[], Some("NoteBody"), post(entries::note)),
         e(Method::POST, "/api/v1/stories", Edit, "Group items into stories: those without one, or all again", &[], Some("StoriesBody"), post(entries::stories)),
@@ -190,6 +196,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         e(Method::GET, "/api/v1/issues/draft", Read, "The next issue as it stands: approved items by section, in order", &[], None, get(issues::draft)),
         e(Method::GET, "/api/v1/issues/preview", Read, "The next issue's HTML page as `publish` would write it", &[], None, get(issues::preview)),
         e(Method::POST, "/api/v1/issues/publish", Edit, "Publish the next issue (or complete an interrupted one)", &[], Some("PublishBody"), post(issues::publish)),
+        e(Method::POST, "/api/v1/verify", Edit, "Check chosen quotes against their pages now (an item's, or a published issue's)", &[], Some("VerifyBody"), post(verify::verify)),
         e(Method::GET, "/api/v1/issues/{number}", Read, "One digest issue", &[], None, get(issues::show)),
         e(Method::POST, "/api/v1/issues/{number}/correct", Edit, "Re-render a published issue with a correction note", &[], Some("CorrectBody"), post(corrections::correct)),
         e(Method::GET, "/api/v1/sources", Read, "Every source with its fetch state", &[], None, get(sources::list)),

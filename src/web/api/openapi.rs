@@ -23,7 +23,9 @@ pub fn body_schemas() -> Vec<(&'static str, &'static [&'static str], &'static [&
             &["actor", "headline", "commentary", "quote_ids", "quote_overrides", "section", "position"],
         ),
         ("ActBody", &[], &["revision", "actor"]),
-        ("PublishBody", &[], &["dry_run"]),
+        ("PublishBody", &[], &["dry_run", "accept_unverified"]),
+        ("VerifyBody", &[], &["item", "issue", "actor"]),
+        ("TagBody", &[], &["add", "remove", "revision", "actor"]),
         ("NewUser", &["name", "password"], &["role"]),
         ("PasswordBody", &["password"], &[]),
         ("RoleBody", &["role"], &[]),
@@ -142,6 +144,7 @@ mod tests {
     use super::super::wire::{
         ActBody, AddBody, CiteBody, CorrectBody, EditBody, EnabledBody, MailTestBody, MergeBody, NewSubscriber,
         NewToken, NewUser, NoteBody, PasswordBody, PublishBody, RoleBody, SplitBody, StoriesBody, SubscriberImport,
+        TagBody, VerifyBody,
     };
     use super::*;
     use crate::model::{Role, Scope};
@@ -169,7 +172,17 @@ mod tests {
                 }),
             ),
             ("ActBody", names(&ActBody { revision: Some(1), actor: Some("a".into()) })),
-            ("PublishBody", names(&PublishBody { dry_run: true })),
+            ("PublishBody", names(&PublishBody { dry_run: true, accept_unverified: true })),
+            ("VerifyBody", names(&VerifyBody { item: Some("i".into()), issue: Some(1), actor: Some("a".into()) })),
+            (
+                "TagBody",
+                names(&TagBody {
+                    add: vec!["a".into()],
+                    remove: vec!["r".into()],
+                    revision: Some(1),
+                    actor: Some("a".into()),
+                }),
+            ),
             ("NewUser", names(&NewUser { name: "n".into(), password: "p".into(), role: Some(Role::Admin) })),
             ("PasswordBody", names(&PasswordBody { password: "p".into() })),
             ("RoleBody", names(&RoleBody { role: Role::Editor })),

@@ -286,6 +286,36 @@ pub struct PublishBody {
     /// Compose and render only; store and write nothing.
     #[serde(default)]
     pub dry_run: bool,
+    /// Publish even though some chosen quotes are not verified against
+    /// their pages (each is checked first; without this, a 409 lists them).
+    #[serde(default)]
+    pub accept_unverified: bool,
+}
+
+/// `POST /api/v1/items/{id}/tags`: tags to add and to remove.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TagBody {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
+    /// The revision the caller saw; without it, the item as it is now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}
+
+/// `POST /api/v1/verify`: one item's chosen quotes, or a published issue's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<u32>,
+    /// Who asked, for the audit trail (the operator token only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
 }
 
 /// What a publish did: `issue` is absent when nothing was approved.

@@ -48,7 +48,25 @@ fn render(
                 .enumerate()
                 .map(|(n, item)| {
                     let headline = item.editor.headline.as_deref().filter(|h| !h.trim().is_empty());
+                    let checks: Vec<Value> = item
+                        .editor
+                        .quote_ids
+                        .iter()
+                        .map(|id| {
+                            let Some(check) = item.editor.quote_checks.get(id) else {
+                                return context! { state => "unchecked" };
+                            };
+                            context! {
+                                state => check.state.as_str(),
+                                day => check.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                                published => &check.published,
+                                current => &check.current,
+                                detail => &check.detail,
+                            }
+                        })
+                        .collect();
                     context! {
+                        checks => checks,
                         id => item.id.as_str(),
                         target => format!("{}:{}", item.id, item.revision),
                         headline => headline.unwrap_or(&item.title),
@@ -65,6 +83,15 @@ fn render(
             context! { name => &section.name, items => items }
         })
         .collect();
+    let unverified = draft
+        .iter()
+        .flat_map(|s| &s.items)
+        .flat_map(|item| {
+            item.editor.quote_ids.iter().filter(|id| {
+                item.editor.quote_checks.get(*id).is_none_or(|c| c.state != crate::model::CheckState::Verified)
+            })
+        })
+        .count();
     let names: Vec<&str> = draft.iter().map(|s| s.name.as_str()).collect();
     let total: usize = draft.iter().map(|s| s.items.len()).sum();
     let flash = state.inner.sessions.take_flash(editor);
@@ -74,6 +101,7 @@ fn render(
             user => &editor.name, csrf => &editor.csrf, flash => flash, error => error,
             sections => sections, section_names => names, total => total,
             publishing => Value::from_serialize(&loaded.publishing), confirm => confirm,
+            unverified => unverified, can_verify => state.inner.verifier.is_some(),
         },
     )?;
     Ok((status, html).into_response())
@@ -174,6 +202,54 @@ async fn refused(
     }
     let loaded = load(state).await?;
     render(state, editor, &loaded, false, Some(&format!("{error}. Nothing was changed.")), status)
+}
+
+/// POST /composer/publish: each chosen quote checked against its page
+/// first (issue 16.4); when one is not verified and the editor did not tick
+/// `accept_unverified`, the composer again with the checks just made and the
+/// confirmation open (409), else the publish itself (`publishing::publish`).
+pub(crate) async fn publish(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    if let Some(verifier) = state.inner.verifier.clone() {
+        let checks =
+            verifier.verify_draft(&editor.name, Utc::now()).await.map_err(|e| UiError::Internal(e.to_string()))?;
+        let bad = crate::verify::unverified(&checks).len();
+        if bad > 0 && fields.get("accept_unverified") != Some("1") {
+            let (verb, whose) = if bad == 1 { ("is", "its") } else { ("are", "their") };
+            let error = format!(
+                "{bad} chosen quote{} {verb} not verified against {whose} page. Nothing was published: tick the \
+                 confirmation to publish anyway.",
+                if bad == 1 { "" } else { "s" }
+            );
+            let loaded = load(&state).await?;
+            return render(&state, &editor, &loaded, true, Some(&error), StatusCode::CONFLICT);
+        }
+    }
+    super::publishing::publish(State(state), Extension(editor), fields).await
+}
+
+/// POST /composer/verify: every chosen quote of the draft checked against
+/// its page now; the composer then shows each one's state.
+pub(crate) async fn verify(
+    State(state): State<UiState>,
+    Extension(editor): Extension<Editor>,
+) -> Result<Response, UiError> {
+    let Some(verifier) = state.inner.verifier.clone() else {
+        return Err(UiError::BadRequest("quote checks are not available here".to_owned()));
+    };
+    let checks = verifier.verify_draft(&editor.name, Utc::now()).await.map_err(|e| UiError::Internal(e.to_string()))?;
+    let quotes: usize = checks.iter().map(|e| e.quotes.len()).sum();
+    let bad = crate::verify::unverified(&checks).len();
+    let message = if bad == 0 {
+        format!("Checked {quotes} chosen quotes: all verified.")
+    } else {
+        format!("Checked {quotes} chosen quotes: {bad} not verified (see below).")
+    };
+    state.inner.sessions.flash(&editor, message);
+    Ok(Redirect::to("/composer").into_response())
 }
 
 /// GET /composer/preview: the next issue's page, exactly as published;

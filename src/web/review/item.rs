@@ -209,6 +209,13 @@ fn quote_rows<'a>(
                 added => q.id.starts_with("ed-"),
                 confidence => format!("{:.0}%", q.confidence * 100.0),
                 provenance => provenance_line(view, &q.id),
+                verification => view.item.editor.quote_checks.get(&q.id).map(|c| context! {
+                    state => c.state.as_str(),
+                    day => c.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    published => &c.published,
+                    current => &c.current,
+                    detail => &c.detail,
+                }),
             }
         })
         .collect();
@@ -312,6 +319,7 @@ fn render(
             flash => flash,
             error => error,
             item => context! {
+                tags => &item.editor.tags,
                 id => item.id.as_str(),
                 title => &item.title,
                 source => item.source(),

@@ -31,6 +31,7 @@ mod publishing;
 mod queue;
 mod sources;
 mod speakers;
+mod tags;
 mod views;
 
 use std::sync::Arc;
@@ -129,6 +130,9 @@ pub(crate) struct Inner {
     /// Fetches what an editor adds by URL; `None` where the UI runs without
     /// a fetcher (then the queue's "Add by URL" box says so).
     pub(crate) ingest: Option<crate::ingest::Ingest>,
+    /// Checks chosen quotes against their pages before a publish (and on
+    /// the composer's "Check quotes now"); `None`: the UI publishes unchecked.
+    pub(crate) verifier: Option<crate::verify::Verifier>,
 }
 
 /// Why the UI could not be assembled.
@@ -147,7 +151,17 @@ impl UiState {
         let sections = preview.settings().sections.clone();
         let sessions = Sessions::new(options.session_ttl, options.login_attempts, options.login_window);
         let password_checks = Arc::new(tokio::sync::Semaphore::new(options.password_checks.max(1)));
-        let inner = Inner { editorial, pages, sessions, password_checks, preview, sections, options, ingest: None };
+        let inner = Inner {
+            editorial,
+            pages,
+            sessions,
+            password_checks,
+            preview,
+            sections,
+            options,
+            ingest: None,
+            verifier: None,
+        };
         Self { inner: Arc::new(inner) }
     }
 
@@ -161,6 +175,18 @@ impl UiState {
         self
     }
 
+    /// Checks chosen quotes with `verifier` before each publish, and asks
+    /// for confirmation when one is not verified.
+    ///
+    /// # Panics
+    /// When called after the state was cloned (it is set while assembling).
+    #[must_use]
+    pub fn with_verifier(mut self, verifier: crate::verify::Verifier) -> Self {
+        Arc::get_mut(&mut self.inner).expect("with_verifier is called before the state is shared").verifier =
+            Some(verifier);
+        self
+    }
+
     /// The UI over the service's own parts (one editorial, one publisher
     /// for the preview, the config in force), with the UI templates and
     /// their overrides from `{publish.templates_dir}/review/`.
@@ -169,7 +195,9 @@ impl UiState {
         let pages = pages.with_config_status(app.status.clone());
         let preview = Preview::new(Arc::clone(&app.publisher), Arc::clone(&app.store))
             .with_user_agent(&app.config.settings.fetch.user_agent);
-        Ok(Self::new(app.editorial.clone(), pages, preview, options).with_ingest(app.ingest.clone()))
+        Ok(Self::new(app.editorial.clone(), pages, preview, options)
+            .with_ingest(app.ingest.clone())
+            .with_verifier(app.verifier.clone()))
     }
 
     /// The editorial use-case behind the UI: `serve` refreshes its queue after each poll.
@@ -204,11 +232,13 @@ pub fn routes(state: UiState) -> Router {
         .route("/items/{id}/detach", post(entries::detach))
         .route("/queue/add", post(entries::add))
         .route("/items/{id}/quotes", post(item::add_quote))
+        .route("/items/{id}/tags", post(tags::tag))
         .route("/composer", get(composer::show))
         .route("/composer/reorder", post(composer::reorder))
         .route("/composer/remove", post(composer::remove))
         .route("/composer/preview", get(composer::preview))
-        .route("/composer/publish", post(publishing::publish))
+        .route("/composer/publish", post(composer::publish))
+        .route("/composer/verify", post(composer::verify))
         .route("/issues/{number}/correct", post(publishing::correct))
         .route("/sources", get(sources::show))
         .route("/speakers", get(speakers::list))
