@@ -127,7 +127,9 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
         let _ = stop.send(true);
     };
     // A commit per polled source was most of a steady poll's index cost.
-    app.search.defer_updates(SEARCH_COMMIT_WINDOW);
+    if let Some(search) = &app.search {
+        search.defer_updates(SEARCH_COMMIT_WINDOW);
+    }
     let editorial = app.editorial.clone();
     assign_missing_stories(editorial.clone());
     let shared = app.store.shared().is_some();
@@ -163,7 +165,9 @@ async fn run(app: App) -> Result<scheduler::RunSummary, DaemonError> {
         let _ = task.await;
     }
     let _ = reloading.await;
-    app.search.flush();
+    if let Some(search) = &app.search {
+        search.flush();
+    }
     if let Err(error) = app.store.flush() {
         tracing::error!(%error, "flushing the store at shutdown failed");
     }

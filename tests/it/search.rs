@@ -4,8 +4,10 @@
 //! review router, `gleaner search` / `reindex` through the binary, and the
 //! index after a kill -9 mid-ingest.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -190,7 +192,7 @@ fn the_service_reconciles_in_the_background_and_a_clean_one_shot_open_not_at_all
         Arc::new(gleaner::store::SledStore::open(&dir.path().join("store.sled")).expect("store"));
     let entry = crate::support::items::entry("ledger", "late", "Late zeppelin story", "<p>Airships.</p>", 0, "en");
     store.upsert_items(&[entry]).expect("upsert");
-    let zeppelin = |search: &Search| search.search("zeppelin", &Default::default(), 10).expect("search").total;
+    let zeppelin = |search: &Search| search.search("zeppelin", &HashMap::default(), 10).expect("search").total;
 
     let (search, report) = Search::open(&folder, Arc::clone(&store), Check::IfDirty).expect("open");
     assert_eq!(report, SyncReport::default(), "a clean stop: nothing compared");
@@ -223,7 +225,7 @@ fn deferred_updates_wait_for_their_window_but_never_hide_from_a_search() {
         let entry = crate::support::items::entry("ledger", guid, title, "<p>Quay.</p>", 0, "en");
         store.upsert_items(&[entry]).expect("upsert").new
     };
-    let total = |search: &Search, word: &str| search.search(word, &Default::default(), 10).expect("search").total;
+    let total = |search: &Search, word: &str| search.search(word, &HashMap::default(), 10).expect("search").total;
 
     let (search, _) = Search::open(&folder, Arc::clone(&store), Check::IfDirty).expect("open");
     search.defer_updates(Duration::from_millis(300));

@@ -296,12 +296,12 @@ mod stories {
         }
     }
 
-    fn print(store: &SledStore, id: &ItemId, story: &ItemId) -> StoryPrint {
+    fn print(store: &SledStore, id: &ItemId, story_id: &ItemId) -> StoryPrint {
         let item = store.item(id).expect("read").expect("stored");
         StoryPrint {
             id: id.clone(),
             published: item.published,
-            story: story.clone(),
+            story: story_id.clone(),
             signature: Signature::of("", "x"),
         }
     }
