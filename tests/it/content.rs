@@ -81,3 +81,28 @@ fn extract_refuses_a_png_with_exit_1() {
     assert!(stderr.contains("not an HTML page (looks like a PNG image)"), "{stderr}");
     assert!(output.stdout.is_empty(), "printed: {}", String::from_utf8_lossy(&output.stdout));
 }
+
+#[test]
+fn a_listing_pages_content_is_its_grid_of_cards() {
+    let text = text_of("listing_cards.html");
+    for title in ["Why our rye loaf rests", "The new oven arrives", "Meet the apprentice", "farmers' market"] {
+        assert!(text.contains(title), "missing card {title:?}: {text}");
+    }
+    assert!(text.contains("Stone-ground, delivered by barge"), "a card's teaser is content too: {text}");
+    assert!(!text.contains("All rights reserved"), "{text}");
+}
+
+#[test]
+fn an_articles_teaser_grid_stays_out() {
+    let text = text_of("article_with_teaser_grid.html");
+    assert!(text.contains("extra crossing every weekday"), "{text}");
+    assert!(text.contains("season tickets bought before June"), "{text}");
+    assert!(!text.contains("Lifeboat crew"), "the article, not its teasers: {text}");
+}
+
+#[test]
+fn a_paragraph_repeated_for_another_screen_size_is_read_once() {
+    let text = text_of("responsive_copies.html");
+    assert_eq!(text.matches("roof terraces that feel larger").count(), 1, "{text}");
+    assert!(text.contains("between two and six weeks"), "{text}");
+}

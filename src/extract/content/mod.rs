@@ -29,13 +29,17 @@
 //!    (`blocks.rs`).
 //!
 //! If that leaves almost nothing (an over-eager class filter on a wrapper), the
-//! page is read again with the filters relaxed, as Readability.js does. Tuned
+//! page is read again with the filters relaxed, as Readability.js does; if
+//! even that finds no body, a grid of repeated cards holding far more text is
+//! the content (a listing page, `cards.rs`). A paragraph repeated word for
+//! word (a copy for another screen size) is read once. Tuned
 //! on the article-extraction benchmark (`gleaner eval articles`) and the tuning
 //! half of WCXB (`gleaner eval wcxb DIR --split tune`). `sniff.rs` says whether
 //! a document is a page at all. Pure; must not panic on any input.
 
 mod arena;
 mod blocks;
+mod cards;
 mod clean;
 mod hints;
 mod score;
@@ -95,6 +99,12 @@ struct Flags {
 
 /// The main content of `doc`.
 pub(crate) fn main_content(doc: &Html) -> Content<'_> {
+    let mut content = body_or_listing(doc);
+    drop_repeats(&mut content);
+    content
+}
+
+fn body_or_listing(doc: &Html) -> Content<'_> {
     let strict = Flags { strip_unlikely: true, weigh_classes: true, clean_conditionally: true, skip_comments: true };
     let first = extract_with(doc, strict);
     if text_len(&first) >= RETRY_BELOW {
@@ -102,12 +112,12 @@ pub(crate) fn main_content(doc: &Html) -> Content<'_> {
     }
     // A short body of real text (an open thread's few lines) must not give
     // way to its own comments when the filters are relaxed.
-    let strict = Flags { skip_comments: text_len(&first) >= RETRY_KEEPS, ..strict };
+    let relaxed = Flags { skip_comments: text_len(&first) >= RETRY_KEEPS, ..strict };
     let mut best = first;
     for flags in [
-        Flags { strip_unlikely: false, ..strict },
-        Flags { strip_unlikely: false, weigh_classes: false, ..strict },
-        Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, ..strict },
+        Flags { strip_unlikely: false, ..relaxed },
+        Flags { strip_unlikely: false, weigh_classes: false, ..relaxed },
+        Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, ..relaxed },
     ] {
         let next = extract_with(doc, flags);
         // Short but real text (a brief notice) is kept unless relaxing the
@@ -121,7 +131,48 @@ pub(crate) fn main_content(doc: &Html) -> Content<'_> {
             break;
         }
     }
+    // Nothing on the page reads as a body, even with the filters relaxed
+    // (one card, a cookie notice): a listing page's content is its cards,
+    // when they hold far more text than that.
+    if let Some(grid) = listing(doc, strict)
+        && text_len(&grid) >= RETRY_BELOW
+        && text_len(&grid) > 2 * text_len(&best)
+    {
+        return grid;
+    }
     best
+}
+
+/// Blocks this long (bytes) or longer are read once: the same paragraph
+/// twice in one page is a copy for another screen size (`show-desktop` and
+/// `show-mobile` boxes, a slider's cloned slides), not something the author
+/// wrote twice. Shorter lines ("Add to cart", a repeated price) stay.
+const REPEAT_MIN: usize = 40;
+
+/// Drops a block whose text, [`REPEAT_MIN`] bytes or longer, repeats an
+/// earlier block's word for word, and renumbers the anchors.
+fn drop_repeats(content: &mut Content<'_>) {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let keep: Vec<bool> = content
+        .blocks
+        .iter()
+        .map(|b| b.kind == BlockKind::Caption || b.text.len() < REPEAT_MIN || seen.insert(b.text.as_str()))
+        .collect();
+    if keep.iter().all(|&k| k) {
+        return;
+    }
+    let mut new_index = Vec::with_capacity(keep.len());
+    let mut next = 0;
+    for &k in &keep {
+        new_index.push(next);
+        next += usize::from(k);
+    }
+    content.anchors.retain(|a| keep.get(a.block).copied().unwrap_or(false));
+    for anchor in &mut content.anchors {
+        anchor.block = new_index[anchor.block];
+    }
+    let mut keep = keep.into_iter();
+    content.blocks.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// Raw `<noscript>` content this long (in bytes), holding markup, is a body
@@ -209,6 +260,16 @@ pub(crate) fn strip(doc: &mut Html, selectors: &[Selector]) {
 
 fn text_len(content: &Content<'_>) -> usize {
     content.blocks.iter().filter(|b| b.kind != BlockKind::Caption).map(|b| b.text.len()).sum()
+}
+
+/// The page's best grid of cards (see [`cards`]), read whole: no cleaning,
+/// since a card is the link-heavy box cleaning removes.
+fn listing(doc: &Html, flags: Flags) -> Option<Content<'_>> {
+    let arena = Arena::build(doc, flags);
+    let grid = arena.best_grid()?;
+    let mut writer = BlockWriter::new(&arena);
+    writer.walk(grid.at);
+    Some(writer.finish())
 }
 
 fn extract_with(doc: &Html, flags: Flags) -> Content<'_> {
