@@ -99,10 +99,3 @@ fn an_articles_teaser_grid_stays_out() {
     assert!(text.contains("season tickets bought before June"), "{text}");
     assert!(!text.contains("Lifeboat crew"), "the article, not its teasers: {text}");
 }
-
-#[test]
-fn a_paragraph_repeated_for_another_screen_size_is_read_once() {
-    let text = text_of("responsive_copies.html");
-    assert_eq!(text.matches("roof terraces that feel larger").count(), 1, "{text}");
-    assert!(text.contains("between two and six weeks"), "{text}");
-}

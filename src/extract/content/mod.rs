@@ -31,8 +31,7 @@
 //! If that leaves almost nothing (an over-eager class filter on a wrapper), the
 //! page is read again with the filters relaxed, as Readability.js does; if
 //! even that finds no body, a grid of repeated cards holding far more text is
-//! the content (a listing page, `cards.rs`). A paragraph repeated word for
-//! word (a copy for another screen size) is read once. Tuned
+//! the content (a listing page, `cards.rs`). Tuned
 //! on the article-extraction benchmark (`gleaner eval articles`) and the tuning
 //! half of WCXB (`gleaner eval wcxb DIR --split tune`). `sniff.rs` says whether
 //! a document is a page at all. Pure; must not panic on any input.
@@ -99,12 +98,6 @@ struct Flags {
 
 /// The main content of `doc`.
 pub(crate) fn main_content(doc: &Html) -> Content<'_> {
-    let mut content = body_or_listing(doc);
-    drop_repeats(&mut content);
-    content
-}
-
-fn body_or_listing(doc: &Html) -> Content<'_> {
     let strict = Flags { strip_unlikely: true, weigh_classes: true, clean_conditionally: true, skip_comments: true };
     let first = extract_with(doc, strict);
     if text_len(&first) >= RETRY_BELOW {
@@ -141,38 +134,6 @@ fn body_or_listing(doc: &Html) -> Content<'_> {
         return grid;
     }
     best
-}
-
-/// Blocks this long (bytes) or longer are read once: the same paragraph
-/// twice in one page is a copy for another screen size (`show-desktop` and
-/// `show-mobile` boxes, a slider's cloned slides), not something the author
-/// wrote twice. Shorter lines ("Add to cart", a repeated price) stay.
-const REPEAT_MIN: usize = 40;
-
-/// Drops a block whose text, [`REPEAT_MIN`] bytes or longer, repeats an
-/// earlier block's word for word, and renumbers the anchors.
-fn drop_repeats(content: &mut Content<'_>) {
-    let mut seen: HashSet<&str> = HashSet::new();
-    let keep: Vec<bool> = content
-        .blocks
-        .iter()
-        .map(|b| b.kind == BlockKind::Caption || b.text.len() < REPEAT_MIN || seen.insert(b.text.as_str()))
-        .collect();
-    if keep.iter().all(|&k| k) {
-        return;
-    }
-    let mut new_index = Vec::with_capacity(keep.len());
-    let mut next = 0;
-    for &k in &keep {
-        new_index.push(next);
-        next += usize::from(k);
-    }
-    content.anchors.retain(|a| keep.get(a.block).copied().unwrap_or(false));
-    for anchor in &mut content.anchors {
-        anchor.block = new_index[anchor.block];
-    }
-    let mut keep = keep.into_iter();
-    content.blocks.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// Raw `<noscript>` content this long (in bytes), holding markup, is a body
