@@ -81,3 +81,21 @@ fn extract_refuses_a_png_with_exit_1() {
     assert!(stderr.contains("not an HTML page (looks like a PNG image)"), "{stderr}");
     assert!(output.stdout.is_empty(), "printed: {}", String::from_utf8_lossy(&output.stdout));
 }
+
+#[test]
+fn a_listing_pages_content_is_its_grid_of_cards() {
+    let text = text_of("listing_cards.html");
+    for card in ["Seeded rye loaf", "Cinnamon buns", "Rye crispbread, a tin of twenty"] {
+        assert!(text.contains(card), "missing card {card:?}: {text}");
+    }
+    assert!(text.contains("£4.20"), "a card's price is content too: {text}");
+    assert!(!text.contains("All rights reserved"), "{text}");
+}
+
+#[test]
+fn an_articles_teaser_grid_stays_out() {
+    let text = text_of("article_with_teaser_grid.html");
+    assert!(text.contains("extra crossing every weekday"), "{text}");
+    assert!(text.contains("season tickets bought before June"), "{text}");
+    assert!(!text.contains("Lifeboat crew"), "the article, not its teasers: {text}");
+}

@@ -29,13 +29,16 @@
 //!    (`blocks.rs`).
 //!
 //! If that leaves almost nothing (an over-eager class filter on a wrapper), the
-//! page is read again with the filters relaxed, as Readability.js does. Tuned
+//! page is read again with the filters relaxed, as Readability.js does; if
+//! even that finds no body, a grid of repeated cards holding far more text is
+//! the content (a listing page, `cards.rs`). Tuned
 //! on the article-extraction benchmark (`gleaner eval articles`) and the tuning
 //! half of WCXB (`gleaner eval wcxb DIR --split tune`). `sniff.rs` says whether
 //! a document is a page at all. Pure; must not panic on any input.
 
 mod arena;
 mod blocks;
+mod cards;
 mod clean;
 mod hints;
 mod score;
@@ -102,12 +105,12 @@ pub(crate) fn main_content(doc: &Html) -> Content<'_> {
     }
     // A short body of real text (an open thread's few lines) must not give
     // way to its own comments when the filters are relaxed.
-    let strict = Flags { skip_comments: text_len(&first) >= RETRY_KEEPS, ..strict };
+    let relaxed = Flags { skip_comments: text_len(&first) >= RETRY_KEEPS, ..strict };
     let mut best = first;
     for flags in [
-        Flags { strip_unlikely: false, ..strict },
-        Flags { strip_unlikely: false, weigh_classes: false, ..strict },
-        Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, ..strict },
+        Flags { strip_unlikely: false, ..relaxed },
+        Flags { strip_unlikely: false, weigh_classes: false, ..relaxed },
+        Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, ..relaxed },
     ] {
         let next = extract_with(doc, flags);
         // Short but real text (a brief notice) is kept unless relaxing the
@@ -120,6 +123,15 @@ pub(crate) fn main_content(doc: &Html) -> Content<'_> {
         if text_len(&best) >= RETRY_BELOW {
             break;
         }
+    }
+    // Nothing on the page reads as a body, even with the filters relaxed
+    // (one card, a cookie notice): a listing page's content is its cards,
+    // when they hold far more text than that.
+    if let Some(grid) = listing(doc, strict)
+        && text_len(&grid) >= RETRY_BELOW
+        && text_len(&grid) > 2 * text_len(&best)
+    {
+        return grid;
     }
     best
 }
@@ -209,6 +221,16 @@ pub(crate) fn strip(doc: &mut Html, selectors: &[Selector]) {
 
 fn text_len(content: &Content<'_>) -> usize {
     content.blocks.iter().filter(|b| b.kind != BlockKind::Caption).map(|b| b.text.len()).sum()
+}
+
+/// The page's best grid of cards (see [`cards`]), read whole: no cleaning,
+/// since a card is the link-heavy box cleaning removes.
+fn listing(doc: &Html, flags: Flags) -> Option<Content<'_>> {
+    let arena = Arena::build(doc, flags);
+    let grid = arena.best_grid()?;
+    let mut writer = BlockWriter::new(&arena);
+    writer.walk(grid.at);
+    Some(writer.finish())
 }
 
 fn extract_with(doc: &Html, flags: Flags) -> Content<'_> {
