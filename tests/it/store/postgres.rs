@@ -218,6 +218,15 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
         vec![super::link("https://example.net/r")],
     );
     sled.put_extraction(&a.id(), &found).expect("extraction");
+    // b joins a's story through its print alone (sled keeps a placed item's
+    // story there); the story must come through, the derived print need not.
+    let print = |id: &gleaner::model::ItemId, published| gleaner::store::StoryPrint {
+        id: id.clone(),
+        published,
+        story: a.id(),
+        signature: gleaner::story::Signature::of("one", "the same story"),
+    };
+    sled.put_story_prints(&[print(&a.id(), a.published), print(&b.id(), b.published)]).expect("prints");
     let at = super::at;
     let audit = AuditEntry {
         at: at(50),
@@ -278,6 +287,7 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
     assert_eq!(pg.issues().expect("issues"), vec![issue]);
     assert_eq!((pg.users().expect("users"), pg.tokens().expect("tokens")), (vec![user], vec![token]));
     assert_eq!(pg.counts_by_state().expect("counts"), sled.counts_by_state().expect("counts"));
+    assert_eq!(pg.item(&b.id()).expect("read").and_then(|item| item.story), Some(a.id()), "the story came along");
     assert!(report.records.get("mail_list.v1").is_some_and(|n| *n >= 8), "{report:?}");
     assert_eq!(report.records.get("webhook_outbox.v1"), Some(&2), "{report:?}");
     assert_eq!(pg.open_mail_jobs().expect("jobs"), vec![7]);
