@@ -34,29 +34,8 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BASE="http://127.0.0.1:$PORT"
-python3 "$ROOT/benches/corpus.py" "$WORK/corpus" "$FEEDS" "$ITEMS" "$BASE"
-
-cat >"$WORK/nginx.conf" <<EOF
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-daemon on;
-events { worker_connections 1024; }
-http {
-    types { application/rss+xml xml; application/feed+json json; text/html html; text/plain toml; }
-    default_type application/octet-stream;
-    access_log off;
-    client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
-    uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
-    keepalive_requests 100000;
-    server { listen 127.0.0.1:$PORT; root $WORK/corpus; }
-}
-EOF
-mkdir -p "$WORK/tmp"
-"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" -e "$WORK/nginx-error.log"
-for _ in $(seq 50); do curl -fs -o /dev/null "$BASE/sources.toml" && break; sleep 0.1; done
+# The corpus, served by nginx on loopback.
+source "$ROOT/benches/serve-corpus.sh"
 
 poll() { # label
     local store=$1

@@ -185,11 +185,7 @@ fn the_service_reconciles_in_the_background_and_a_clean_one_shot_open_not_at_all
     use gleaner::search::{Check, Search, SyncReport};
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = config_in(dir.path());
-    assert!(gleaner(&config, &["fetch"]).status.success());
-    let folder = dir.path().join("store.sled.search");
-    let store: Arc<dyn gleaner::store::Store> =
-        Arc::new(gleaner::store::SledStore::open(&dir.path().join("store.sled")).expect("store"));
+    let (folder, store) = fetched_store(dir.path());
     let entry = crate::support::items::entry("ledger", "late", "Late zeppelin story", "<p>Airships.</p>", 0, "en");
     store.upsert_items(&[entry]).expect("upsert");
     let zeppelin = |search: &Search| search.search("zeppelin", &HashMap::default(), 10).expect("search").total;
@@ -216,11 +212,7 @@ fn deferred_updates_wait_for_their_window_but_never_hide_from_a_search() {
     use gleaner::search::{Check, Search};
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = config_in(dir.path());
-    assert!(gleaner(&config, &["fetch"]).status.success());
-    let folder = dir.path().join("store.sled.search");
-    let store: Arc<dyn gleaner::store::Store> =
-        Arc::new(gleaner::store::SledStore::open(&dir.path().join("store.sled")).expect("store"));
+    let (folder, store) = fetched_store(dir.path());
     let add = |guid: &str, title: &str| {
         let entry = crate::support::items::entry("ledger", guid, title, "<p>Quay.</p>", 0, "en");
         store.upsert_items(&[entry]).expect("upsert").new
@@ -370,4 +362,13 @@ async fn the_queue_search_box_uses_the_index_with_snippets_and_saved_views() {
         1,
         "kept beside the index"
     );
+}
+
+/// A store `gleaner fetch` filled from our fixtures in `dir`, opened here
+/// after the command's clean stop, and the search folder beside it.
+fn fetched_store(dir: &Path) -> (PathBuf, Arc<dyn gleaner::store::Store>) {
+    let config = config_in(dir);
+    assert!(gleaner(&config, &["fetch"]).status.success());
+    let store = gleaner::store::SledStore::open(&dir.join("store.sled")).expect("store");
+    (dir.join("store.sled.search"), Arc::new(store))
 }
