@@ -29,13 +29,16 @@ fn well_formed(name: &str) -> bool {
         && version.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// The backup's names for the two trees beside the records tree (see
-/// `sled/notify.rs`): the mailing list with its tokens, jobs and per-issue
-/// send state, and the webhook outbox with its deliveries and cursors. A
-/// record of these spaces carries its key within that tree as `key`. They
-/// are backup names only: no key of the records tree starts with them.
+/// The backup's names for the trees beside the records tree (see
+/// `sled/notify.rs` and `sled/people.rs`): the mailing list with its tokens,
+/// jobs and per-issue send state, the webhook outbox with its deliveries and
+/// cursors, and the people tree with the quote provenance records, their
+/// indexes and the editors' speaker map. A record of these spaces carries
+/// its key within that tree as `key`. They are backup names only: no key of
+/// the records tree starts with them.
 pub const MAIL_SPACE: &str = "mail_list.v1";
 pub const OUTBOX_SPACE: &str = "webhook_outbox.v1";
+pub const PEOPLE_SPACE: &str = "people.v1";
 
 /// Where a restored record goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +49,8 @@ pub enum Target {
     Mail,
     /// The webhook outbox's tree.
     Outbox,
+    /// Quote provenance and the speaker map.
+    People,
 }
 
 /// Checks a record from a backup and returns where it goes and its key
@@ -79,6 +84,16 @@ pub fn restore_target(record: &RawRecord) -> Result<(Target, Vec<u8>), StoreErro
                 return Err(codec::corrupt(BACKUP, &record.key, "not a key of the webhook outbox"));
             }
             Ok((Target::Outbox, record.key.clone()))
+        }
+        PEOPLE_SPACE => {
+            if starts(b"rec/") {
+                decoded(serde_json::from_slice::<crate::speakers::QuoteRecord>(&record.value).map(drop))?;
+            } else if record.key == b"map" {
+                decoded(serde_json::from_slice::<crate::speakers::SpeakerMap>(&record.value).map(drop))?;
+            } else if !(starts(b"key/") || starts(b"item/") || starts(b"spk/")) || !record.value.is_empty() {
+                return Err(codec::corrupt(BACKUP, &record.key, "not a key of the people tree"));
+            }
+            Ok((Target::People, record.key.clone()))
         }
         _ => restore_key(record).map(|key| (Target::Records, key)),
     }
@@ -152,5 +167,21 @@ mod tests {
         assert_eq!(restore_target(&cursor).expect("a cursor").0, Target::Outbox);
         let item = RawRecord { space: "idx.url.v2".into(), key: b"u".to_vec(), value: b"id".to_vec() };
         assert_eq!(restore_target(&item).expect("records tree").0, Target::Records);
+    }
+
+    #[test]
+    fn people_records_go_to_their_tree_and_must_decode() {
+        let people = |key: &[u8], value: &[u8]| RawRecord {
+            space: PEOPLE_SPACE.into(),
+            key: key.to_vec(),
+            value: value.to_vec(),
+        };
+        let map = people(b"map", br#"{"merges":{"bob":"ann"}}"#);
+        assert_eq!(restore_target(&map).expect("the map"), (Target::People, b"map".to_vec()));
+        assert_eq!(restore_target(&people(b"spk/ann/q1", b"")).expect("an index entry").0, Target::People);
+        assert!(restore_target(&people(b"map", b"\"merged\"")).is_err(), "a map that does not decode");
+        assert!(restore_target(&people(b"rec/q1", b"{}")).is_err(), "a record that does not decode");
+        assert!(restore_target(&people(b"key/k/q1", b"x")).is_err(), "index entries are empty");
+        assert!(restore_target(&people(b"zzz", b"")).is_err());
     }
 }

@@ -79,7 +79,8 @@ pub(super) async fn export(
         let number = u32::try_from(number).unwrap_or_default();
         visit(raw(&codec::issue_key(number), record.as_bytes().to_vec())?)?;
     }
-    mail_and_outbox(tx, visit).await
+    mail_and_outbox(tx, visit).await?;
+    people(tx, visit).await
 }
 
 /// A record of the mailing list's or the outbox's space (see `dump::MAIL_SPACE`).
@@ -130,6 +131,58 @@ async fn mail_and_outbox(
     Ok(())
 }
 
+/// Quote provenance and the speaker map, in the keys and byte order of
+/// sled's people tree (`sled/people.rs`): `item/` < `key/` < `map` < `rec/`
+/// < `spk/`, each index ordered by its whole key in bytes (`COLLATE "C"`),
+/// since an item id's `-` sorts before the `/` that follows a shorter one.
+async fn people(tx: &Tx<'_>, visit: &mut dyn FnMut(RawRecord) -> Result<(), StoreError>) -> Result<(), Failure> {
+    use dump::PEOPLE_SPACE;
+    let entries = [
+        (
+            "item/",
+            r#"SELECT item_id || '/' || record_id FROM quote_items ORDER BY (item_id || '/' || record_id) COLLATE "C""#,
+        ),
+        ("key/", r#"SELECT key || '/' || record_id FROM quote_keys ORDER BY (key || '/' || record_id) COLLATE "C""#),
+    ];
+    for (prefix, sql) in entries {
+        for row in query(tx, sql, &[]).await? {
+            let rest: &str = row.get(0);
+            visit(side(PEOPLE_SPACE, [prefix.as_bytes(), rest.as_bytes()].concat(), Vec::new()))?;
+        }
+    }
+    for row in query(tx, "SELECT record::text FROM speaker_map WHERE id = 1", &[]).await? {
+        let record: &str = row.get(0);
+        visit(side(PEOPLE_SPACE, b"map".to_vec(), record.as_bytes()))?;
+    }
+    for row in query(tx, "SELECT id, record::text FROM quote_records ORDER BY id", &[]).await? {
+        let (id, record): (&str, &str) = (row.get(0), row.get(1));
+        visit(side(PEOPLE_SPACE, [b"rec/".as_slice(), id.as_bytes()].concat(), record.as_bytes()))?;
+    }
+    let sql = r#"SELECT speaker || '/' || id FROM quote_records ORDER BY (speaker || '/' || id) COLLATE "C""#;
+    for row in query(tx, sql, &[]).await? {
+        let rest: &str = row.get(0);
+        visit(side(PEOPLE_SPACE, [b"spk/".as_slice(), rest.as_bytes()].concat(), Vec::new()))?;
+    }
+    Ok(())
+}
+
+/// Writes one checked record of the people tree: a quote record with its
+/// indexes (`people::insert`), or the speaker map. Index entries are skipped:
+/// the record they index writes them, as it does on every store.
+async fn import_people(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
+    let (_, key) = dump::restore_target(record)?;
+    let bad = |reason: String| codec::corrupt("backup", &key, reason);
+    if key.starts_with(b"rec/") {
+        let quote: crate::speakers::QuoteRecord =
+            serde_json::from_slice(&record.value).map_err(|e| bad(e.to_string()))?;
+        super::people::insert(tx, &quote).await?;
+    } else if key == b"map" {
+        let value = std::str::from_utf8(&record.value).map_err(|_| bad("not UTF-8".to_owned()))?;
+        execute(tx, "INSERT INTO speaker_map (id, record) VALUES (1, $1::text::json)", &[&value]).await?;
+    }
+    Ok(())
+}
+
 /// Writes one checked record of the mailing list or the outbox into its table.
 async fn import_side(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
     // The same check as sled's import (`dump::restore_target`).
@@ -175,6 +228,9 @@ async fn import_side(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
 async fn import_one(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
     if record.space == dump::MAIL_SPACE || record.space == dump::OUTBOX_SPACE {
         return import_side(tx, record).await;
+    }
+    if record.space == dump::PEOPLE_SPACE {
+        return import_people(tx, record).await;
     }
     // The same check as sled's import: a known record must decode.
     let full = dump::restore_key(record)?;

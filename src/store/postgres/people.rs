@@ -50,7 +50,7 @@ async fn unindex(tx: &Tx<'_>, id: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn insert(tx: &Tx<'_>, record: &QuoteRecord) -> Result<(), Failure> {
+pub(super) async fn insert(tx: &Tx<'_>, record: &QuoteRecord) -> Result<(), Failure> {
     execute(
         tx,
         "INSERT INTO quote_records (id, speaker, record) VALUES ($1, $2, $3::text::json)",

@@ -344,7 +344,8 @@ impl OpsStore for PgStore {
                 "SELECT NOT (EXISTS (SELECT 1 FROM items) OR EXISTS (SELECT 1 FROM item_urls)
                      OR EXISTS (SELECT 1 FROM fetch_states) OR EXISTS (SELECT 1 FROM page_caches)
                      OR EXISTS (SELECT 1 FROM audit) OR EXISTS (SELECT 1 FROM users)
-                     OR EXISTS (SELECT 1 FROM api_tokens) OR EXISTS (SELECT 1 FROM issues))",
+                     OR EXISTS (SELECT 1 FROM api_tokens) OR EXISTS (SELECT 1 FROM issues)
+                     OR EXISTS (SELECT 1 FROM quote_records) OR EXISTS (SELECT 1 FROM speaker_map))",
                 &[],
             )
             .await?;

@@ -746,7 +746,7 @@ impl OpsStore for SledStore {
     }
 
     fn is_empty(&self) -> Result<bool, StoreError> {
-        Ok(self.tree.is_empty() && self.mail.is_empty() && self.outbox.is_empty())
+        Ok(self.tree.is_empty() && self.mail.is_empty() && self.outbox.is_empty() && self.people.is_empty())
     }
 
     fn export_records(
@@ -770,7 +770,15 @@ impl OpsStore for SledStore {
         }
         // The mailing list with its send state, and the webhook outbox: a
         // restore that dropped them would mail an issue twice or lose a delivery.
-        for (tree, space) in [(&self.mail, super::dump::MAIL_SPACE), (&self.outbox, super::dump::OUTBOX_SPACE)] {
+        // The people tree: the editors' speaker map cannot be recomputed, and
+        // the quote records go with their indexes so a restore is the same
+        // store, not a rebuild whose first-seen order could differ.
+        let side = [
+            (&self.mail, super::dump::MAIL_SPACE),
+            (&self.outbox, super::dump::OUTBOX_SPACE),
+            (&self.people, super::dump::PEOPLE_SPACE),
+        ];
+        for (tree, space) in side {
             for entry in tree {
                 let (key, value) = entry.map_err(io)?;
                 visit(super::RawRecord { space: space.to_owned(), key: key.to_vec(), value: value.to_vec() })?;
@@ -781,13 +789,15 @@ impl OpsStore for SledStore {
 
     fn import_records(&self, records: &[super::RawRecord]) -> Result<(), StoreError> {
         use super::dump::Target;
-        let (mut batch, mut mail, mut outbox) = (Batch::default(), Batch::default(), Batch::default());
+        let (mut batch, mut mail, mut outbox, mut people) =
+            (Batch::default(), Batch::default(), Batch::default(), Batch::default());
         for record in records {
             let (target, key) = super::dump::restore_target(record)?;
             let batch = match target {
                 Target::Records => &mut batch,
                 Target::Mail => &mut mail,
                 Target::Outbox => &mut outbox,
+                Target::People => &mut people,
             };
             batch.insert(key, record.value.as_slice());
         }
@@ -795,6 +805,7 @@ impl OpsStore for SledStore {
         self.tree.apply_batch(batch).map_err(io)?;
         self.mail.apply_batch(mail).map_err(io)?;
         self.outbox.apply_batch(outbox).map_err(io)?;
+        self.people.apply_batch(people).map_err(io)?;
         Ok(())
     }
 }
