@@ -237,6 +237,8 @@ fn filled_store() -> Arc<dyn Store> {
     };
     store.enqueue_deliveries(&[delivery]).expect("delivery");
     store.put_outbox_cursor("items", at(62_500)).expect("cursor");
+    // The editors' speaker map (the edit above recorded Sara Lee's quotes).
+    crate::store::seed_speaker_map(store.as_ref());
     store.flush().expect("flush");
     store
 }
@@ -277,6 +279,10 @@ fn everything(store: &dyn Store) -> String {
     parts.push(format!("{:?}", store.sends(7).expect("sends")));
     parts.push(format!("{:?}", store.deliveries().expect("deliveries")));
     parts.push(format!("{:?}", store.outbox_cursor("items").expect("cursor")));
+    parts.push(format!("{:?}", store.speaker_map().expect("speaker map")));
+    let mut records = store.quote_records(None).expect("quote records");
+    records.sort_by(|a, b| a.id.cmp(&b.id));
+    parts.push(format!("{records:#?}"));
     parts.join("\n")
 }
 
@@ -295,6 +301,7 @@ fn export_then_import_into_a_fresh_store_is_lossless() {
         "pages.v2",
         "mail_list.v1",
         "webhook_outbox.v1",
+        "people.v1",
     ];
     for kind in kinds {
         assert!(backup.contains(&format!("\"kind\":\"{kind}\"")), "{kind} missing from the backup");
@@ -319,6 +326,12 @@ fn export_then_import_into_a_fresh_store_is_lossless() {
     assert!(sends.iter().any(|(email, state)| email == "later@example.org" && state.is_pending()), "{sends:?}");
     let deliveries = restored.deliveries().expect("deliveries");
     assert_eq!((deliveries.len(), deliveries[0].id.as_str(), deliveries[0].attempts), (1, "wh_1", 2));
+    // The editors' merge and split came back, and so did the quote records.
+    let map = restored.speaker_map().expect("speaker map");
+    assert_eq!(map, original.speaker_map().expect("speaker map"));
+    assert_eq!(map.resolve("Bob Banker").as_deref(), Some("sara-lee"), "the merge");
+    assert_eq!(map.resolve("SARA LEE").as_deref(), Some("sara-lee-2"), "the split");
+    assert_eq!(restored.quote_records(Some(&["sara-lee".to_owned()])).expect("records").len(), 2);
     // The restored store works on: a re-fetch still finds the item by URL and keeps the editor's work.
     let report = restored.upsert_items(&[entry("src", "one", 0)]).expect("upsert");
     assert!(report.new.is_empty(), "{report:?}");
@@ -337,6 +350,11 @@ fn import_refuses_a_store_that_is_not_empty() {
     let listed: Arc<dyn Store> = Arc::new(SledStore::temporary().expect("store"));
     gleaner::mail::list::add(listed.as_ref(), "a@example.org", true, at(0)).expect("subscriber");
     let error = gleaner::store::backup::import(listed.as_ref(), &mut backup.as_bytes()).expect_err("refused");
+    assert!(matches!(error, gleaner::store::backup::BackupError::NotEmpty), "{error}");
+    // Nor is one holding only an editor's speaker map.
+    let mapped: Arc<dyn Store> = Arc::new(SledStore::temporary().expect("store"));
+    crate::store::seed_speaker_map(mapped.as_ref());
+    let error = gleaner::store::backup::import(mapped.as_ref(), &mut backup.as_bytes()).expect_err("refused");
     assert!(matches!(error, gleaner::store::backup::BackupError::NotEmpty), "{error}");
 }
 

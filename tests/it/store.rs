@@ -607,3 +607,16 @@ fn quote_records_follow_each_item_and_a_rerecord_changes_nothing(store: &dyn Sto
     assert!(!store.swap_speaker_map(&empty, &empty).expect("stale swap"), "a stale map is refused");
     assert_eq!(store.speaker_map().expect("map"), merged);
 }
+
+/// An editor's merge and split in the speaker map, for the backup round
+/// trips: `bob-banker` merged into `sara-lee`, and the shouted spelling
+/// `SARA LEE` split off as `sara-lee-2`. Returns the map as stored.
+pub(crate) fn seed_speaker_map(store: &dyn Store) -> gleaner::speakers::SpeakerMap {
+    let empty = gleaner::speakers::SpeakerMap::default();
+    let mut map = empty.clone();
+    map.merge("bob-banker", "sara-lee", "ann", at(45)).expect("merge");
+    let names = ["Sara Lee".to_owned(), "SARA LEE".to_owned()];
+    assert_eq!(map.split("sara-lee", "SARA  LEE", &names, "ann", at(46)).as_deref(), Ok("sara-lee-2"));
+    assert!(store.swap_speaker_map(&empty, &map).expect("swap"), "a fresh store has no map");
+    map
+}

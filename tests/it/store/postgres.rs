@@ -218,6 +218,7 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
         vec![super::link("https://example.net/r")],
     );
     sled.put_extraction(&a.id(), &found).expect("extraction");
+    gleaner::store::record_provenance(&sled, &[a.id()]);
     // b joins a's story through its print alone (sled keeps a placed item's
     // story there); the story must come through, the derived print need not.
     let print = |id: &gleaner::model::ItemId, published| gleaner::store::StoryPrint {
@@ -270,6 +271,7 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
     sled.put_page_cache("https://example.org/one", &PageCache { etag: Some("e".to_owned()), ..PageCache::default() })
         .expect("page");
     seed_mail_and_outbox(&sled);
+    let map = super::seed_speaker_map(&sled);
 
     let mut first = Vec::new();
     backup::export(&sled, &mut first).expect("export sled");
@@ -296,6 +298,15 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
     assert_eq!(emails(pg.subscribers().expect("list")), emails(sled.subscribers().expect("list")));
     assert_eq!(pg.deliveries().expect("outbox"), sled.deliveries().expect("outbox"));
     assert_eq!(pg.outbox_cursor("items").expect("cursor"), Some(at(62)));
+    // The editors' merge and split, and the quote records with their indexes.
+    assert_eq!(pg.speaker_map().expect("map"), map);
+    assert_eq!(pg.speaker_map().expect("map").resolve("Bob Banker").as_deref(), Some("sara-lee"));
+    let records = sled.quote_records(None).expect("records");
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(pg.quote_records(None).expect("records"), records);
+    assert_eq!(pg.quote_records(Some(&["ann".to_owned()])).expect("by speaker"), records);
+    assert_eq!(pg.quote_records_of(&a.id()).expect("by item"), records);
+    assert!(report.records.get("people.v1").is_some_and(|n| *n >= 4), "{report:?}");
     // The merged source still finds its item by guid: the guid index came along.
     let mut moved = entry("b", "one", 0);
     moved.url = Some("https://example.org/one-moved".to_owned());
