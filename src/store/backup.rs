@@ -12,7 +12,13 @@
 //! per-issue send state: kind `mail_list.v1`) and the webhook outbox
 //! (deliveries, cursors: `webhook_outbox.v1`), each keyed within its own
 //! tree (see `store/dump.rs`), so a restored store neither mails an issue
-//! twice nor loses a delivery.
+//! twice nor loses a delivery. Last comes the people tree (`people.v1`):
+//! the editors' speaker map (merges and splits, which nothing can
+//! recompute) and the quote provenance records with their indexes. The
+//! records are derivable from the items, but they are carried rather than
+//! rebuilt: a rebuild replays items in another order than they arrived, so
+//! a record's first occurrence, longest form and id could differ, and the
+//! round trip would no longer be the same store byte for byte.
 //!
 //! Import goes into an empty store only, and only from a backup of the same
 //! schema version: an older backup is restored by the Gleaner that wrote it,
