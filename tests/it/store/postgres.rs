@@ -298,15 +298,7 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
     assert_eq!(emails(pg.subscribers().expect("list")), emails(sled.subscribers().expect("list")));
     assert_eq!(pg.deliveries().expect("outbox"), sled.deliveries().expect("outbox"));
     assert_eq!(pg.outbox_cursor("items").expect("cursor"), Some(at(62)));
-    // The editors' merge and split, and the quote records with their indexes.
-    assert_eq!(pg.speaker_map().expect("map"), map);
-    assert_eq!(pg.speaker_map().expect("map").resolve("Bob Banker").as_deref(), Some("sara-lee"));
-    let records = sled.quote_records(None).expect("records");
-    assert_eq!(records.len(), 1, "{records:#?}");
-    assert_eq!(pg.quote_records(None).expect("records"), records);
-    assert_eq!(pg.quote_records(Some(&["ann".to_owned()])).expect("by speaker"), records);
-    assert_eq!(pg.quote_records_of(&a.id()).expect("by item"), records);
-    assert!(report.records.get("people.v1").is_some_and(|n| *n >= 4), "{report:?}");
+    people_came_along(&report, &sled, &pg, &a.id(), &map);
     // The merged source still finds its item by guid: the guid index came along.
     let mut moved = entry("b", "one", 0);
     moved.url = Some("https://example.org/one-moved".to_owned());
@@ -321,6 +313,25 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
 
     assert_eq!(pg.upsert_items(&[moved.clone()]).expect("pg").unchanged, 1);
     assert_eq!(back.upsert_items(&[moved]).expect("sled").unchanged, 1);
+}
+
+/// The editors' merge and split, and the quote records with their indexes
+/// (found by speaker and by item), as PostgreSQL answers after the import.
+fn people_came_along(
+    report: &gleaner::store::backup::BackupReport,
+    sled: &gleaner::store::SledStore,
+    pg: &dyn Store,
+    item: &gleaner::model::ItemId,
+    map: &gleaner::speakers::SpeakerMap,
+) {
+    assert!(report.records.get("people.v1").is_some_and(|n| *n >= 4), "{report:?}");
+    assert_eq!(&pg.speaker_map().expect("map"), map);
+    assert_eq!(pg.speaker_map().expect("map").resolve("Bob Banker").as_deref(), Some("sara-lee"));
+    let records = sled.quote_records(None).expect("records");
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(pg.quote_records(None).expect("records"), records);
+    assert_eq!(pg.quote_records(Some(&["ann".to_owned()])).expect("by speaker"), records);
+    assert_eq!(pg.quote_records_of(item).expect("by item"), records);
 }
 
 /// The mailing list with one issue's send state half way, and the webhook
