@@ -295,7 +295,7 @@ impl Ingest {
     /// each item's record written once); whatever that write could not settle
     /// is left to [`Ingest::extract_delivered`].
     async fn store_body(&self, source: &Source, body: FetchedBody, now: DateTime<Utc>) -> Result<SourceReport, String> {
-        let (feed, normalized) = self.parse_off_executor(source, body, now).await?;
+        let (warnings, normalized) = self.parse_off_executor(source, body, now).await?;
         let follow = source.follow || source.kind == SourceKind::Page;
         let (jobs, current) = if follow { (Vec::new(), Vec::new()) } else { self.feed_jobs(&normalized.items) };
         let extractions: Vec<(ItemId, Extraction)> = self
@@ -320,7 +320,7 @@ impl Ingest {
         report.new_items = upsert.new.len();
         report.updated_items = upsert.updated.len();
         report.excluded_items = normalized.excluded.len();
-        report.warnings = feed.warnings;
+        report.warnings = warnings;
         report.changed = upsert.new.into_iter().chain(upsert.updated).collect();
         // Settled: extracted in the write above, or already current and left unchanged by it.
         let changed: HashSet<&ItemId> = report.changed.iter().collect();
@@ -335,12 +335,16 @@ impl Ingest {
     /// Parses (and normalizes) a body on the blocking pool under a parse
     /// permit: parsing is CPU work that hostile input stretches to seconds,
     /// and on the executor it stalls every other task, the web server's included.
+    /// Only the feed's warnings come back with the normalized items: the
+    /// parsed items are a second copy of every entry's content, and holding
+    /// them through extraction and the store write raised the peak of a feed
+    /// of big items by that much (issue 11.14).
     async fn parse_off_executor(
         &self,
         source: &Source,
         body: FetchedBody,
         now: DateTime<Utc>,
-    ) -> Result<(ParsedFeed, parse::Normalized), String> {
+    ) -> Result<(Vec<String>, parse::Normalized), String> {
         let _permit = Arc::clone(&self.parsing).acquire_owned().await.expect("the parse semaphore is never closed");
         let id = source.id.clone();
         let source = source.clone();
@@ -350,7 +354,7 @@ impl Ingest {
             drop(body);
             parse::keep_newest(&mut feed, max_items);
             let normalized = parse::normalize(&feed, &source, now);
-            Ok((feed, normalized))
+            Ok((feed.warnings, normalized))
         })
         .await
         .unwrap_or_else(|error| {

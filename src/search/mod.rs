@@ -59,6 +59,10 @@ const BATCH: usize = 1_000;
 /// commit: a cold poll's 4,000 items and their documents were about 30 MiB
 /// held at once.
 const PART: usize = 256;
+/// Most text (content, summary, article text) read at a time: 256 items of
+/// 200 KB each, with their documents, were a poll's peak memory on a feed of
+/// big items under the body cap (issue 11.14).
+const PART_BYTES: usize = 4 * 1024 * 1024;
 /// Deferred updates ([`Search::defer_updates`]) waiting at most this many
 /// items: then they are committed at once.
 const DEFER_MAX: usize = 1_000;
@@ -191,19 +195,22 @@ impl Inner {
         let unique: Vec<&ItemId> = ids.iter().filter(|id| seen.insert(*id)).collect();
         let mut staged = self.index.stage();
         let (mut indexed, mut removed) = (0, 0);
-        for part in unique.chunks(PART) {
-            let mut items = Vec::with_capacity(part.len());
-            let mut gone = Vec::new();
-            for &id in part {
-                match self.store.item(id)? {
-                    Some(item) => items.push(item),
-                    None => gone.push(id.clone()),
+        let (mut items, mut gone, mut bytes) = (Vec::new(), Vec::new(), 0);
+        for (n, &id) in unique.iter().enumerate() {
+            match self.store.item(id)? {
+                Some(item) => {
+                    bytes += item.content.len() + item.summary.len() + item.text.len();
+                    items.push(item);
                 }
+                None => gone.push(id.clone()),
             }
-            staged.remove(&gone);
-            staged.add(&self.docs(&items)?)?;
-            indexed += items.len();
-            removed += gone.len();
+            if items.len() + gone.len() == PART || bytes >= PART_BYTES || n + 1 == unique.len() {
+                staged.remove(&gone);
+                staged.add(&self.docs(&items)?)?;
+                indexed += items.len();
+                removed += gone.len();
+                (items, gone, bytes) = (Vec::new(), Vec::new(), 0);
+            }
         }
         staged.commit()?;
         Ok((indexed, removed))

@@ -372,3 +372,30 @@ fn fetched_store(dir: &Path) -> (PathBuf, Arc<dyn gleaner::store::Store>) {
     let store = gleaner::store::SledStore::open(&dir.join("store.sled")).expect("store");
     (dir.join("store.sled.search"), Arc::new(store))
 }
+
+/// A poll's items are read into the index a bounded amount of text at a
+/// time (issue 11.14): items whose content passes that bound across one
+/// update are all indexed, whichever part each fell in.
+#[test]
+fn an_update_of_big_items_indexes_every_one_of_them() {
+    use gleaner::search::{Check, Search};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (folder, store) = fetched_store(dir.path());
+    let body = format!("<p>{}</p>", "Tide tables and harbour dues. ".repeat(70_000));
+    let words = ["Anchor", "Bollard", "Capstan", "Davit"];
+    let ids: Vec<_> = words
+        .iter()
+        .flat_map(|word| {
+            let entry = crate::support::items::entry("ledger", word, &format!("{word} story"), &body, 0, "en");
+            store.upsert_items(&[entry]).expect("upsert").new
+        })
+        .collect();
+    assert_eq!(ids.len(), words.len());
+    let (search, _) = Search::open(&folder, Arc::clone(&store), Check::IfDirty).expect("open");
+    search.update(&ids);
+    for word in words {
+        let found = search.search(&word.to_lowercase(), &HashMap::default(), 10).expect("search").total;
+        assert_eq!(found, 1, "{word}");
+    }
+}

@@ -77,6 +77,33 @@ const CACHE_CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
 /// other writers are not held up for long and a huge feed is not one huge batch.
 const ITEMS_PER_BATCH: usize = 256;
 
+/// Most text per batch (entries' content and summaries, their extractions'
+/// text), counted before encoding. A batch is held two or three times over
+/// while it is written (the staged records, sled's batch, its log buffers),
+/// so 256 items of 200 KB each made one poll of a feed under the body cap
+/// cost tens of MiB more than the feed itself (issue 11.14).
+const BYTES_PER_BATCH: usize = 4 * 1024 * 1024;
+
+/// Splits `items` into the runs written as one batch each: at most
+/// [`ITEMS_PER_BATCH`] items and, past the first item of a run, at most
+/// `max_bytes` of text by `weight`.
+fn batches<T>(items: &[T], max_bytes: usize, weight: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let w = weight(item);
+        if i > start && (i - start == ITEMS_PER_BATCH || bytes + w > max_bytes) {
+            out.push(&items[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += w;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
 const META: &str = "meta";
 const SCHEMA_VERSION_KEY: &[u8] = b"schema_version";
 /// Written and removed again by [`OpsStore::health_check`].
@@ -263,7 +290,12 @@ impl ItemStore for SledStore {
         let mut report = UpsertReport::default();
         let mut new_ids = HashSet::new();
         let mut updated_ids = HashSet::new();
-        for chunk in prepared.chunks(ITEMS_PER_BATCH) {
+        let weight = |(id, _, new): &(ItemId, String, &NewItem)| {
+            let text = pending.get(id).map_or(0, |(e, _)| e.text.len());
+            new.content.len() + new.summary.len() + text
+        };
+        let runs = batches(&prepared, BYTES_PER_BATCH, weight);
+        for chunk in runs {
             let part = self.upsert_chunk(chunk, &mut pending, &mut extracted)?;
             report.unchanged += part.unchanged;
             for id in part.new {

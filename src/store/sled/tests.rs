@@ -354,3 +354,26 @@ mod stories {
         assert!(stories.iter().all(|story| story.as_ref() == Some(&ids[0])), "{stories:?}");
     }
 }
+
+mod batching {
+    use super::super::{ITEMS_PER_BATCH, batches};
+
+    #[test]
+    fn a_run_of_big_items_is_split_by_bytes_and_small_ones_by_count() {
+        let sizes: Vec<usize> = (0..10).map(|_| 300).collect();
+        let runs: Vec<usize> = batches(&sizes, 1_000, |&w| w).iter().map(|r| r.len()).collect();
+        assert_eq!(runs, [3, 3, 3, 1]);
+
+        let small = vec![1usize; ITEMS_PER_BATCH * 2 + 5];
+        let runs: Vec<usize> = batches(&small, 1_000_000, |&w| w).iter().map(|r| r.len()).collect();
+        assert_eq!(runs, [ITEMS_PER_BATCH, ITEMS_PER_BATCH, 5]);
+    }
+
+    #[test]
+    fn an_item_over_the_budget_is_a_batch_of_its_own() {
+        let sizes = [10usize, 5_000, 10, 10];
+        let runs: Vec<Vec<usize>> = batches(&sizes, 1_000, |&w| w).iter().map(|r| r.to_vec()).collect();
+        assert_eq!(runs, [vec![10], vec![5_000], vec![10, 10]]);
+        assert!(batches(&[] as &[usize], 1_000, |&w| w).is_empty());
+    }
+}
