@@ -68,10 +68,7 @@ impl Ingest {
     /// The fetch of `item`'s article page, or `None` when it has no usable URL.
     pub(super) fn page_job(&self, item: &Item, source: &Source, now: DateTime<Utc>) -> Option<PageJob> {
         let page = Url::parse(item.url.as_deref()?).ok()?;
-        // Validators only when there is an extraction to keep: a 304
-        // for an item never extracted would leave it empty for good.
-        let cache =
-            if item.extracted_at.is_some() { self.store.page_cache(page.as_str()).ok().flatten() } else { None };
+        let cache = self.stored_validators(item, &page);
         Some(PageJob {
             id: item.id.clone(),
             content_hash: item.content_hash.clone(),
@@ -94,8 +91,7 @@ impl Ingest {
             return self.page_job(item, source, now);
         }
         let page = Url::parse(item.url.as_deref()?).ok()?;
-        let cache =
-            if item.extracted_at.is_some() { self.store.page_cache(page.as_str()).ok().flatten() } else { None };
+        let cache = self.stored_validators(item, &page);
         Some(PageJob {
             id: item.id.clone(),
             content_hash: item.content_hash.clone(),
@@ -108,6 +104,13 @@ impl Ingest {
             page,
             now,
         })
+    }
+
+    /// The validators for a conditional GET of `item`'s page: only when there
+    /// is an extraction to keep, since a 304 for an item never extracted
+    /// would leave it empty for good.
+    fn stored_validators(&self, item: &Item, page: &Url) -> Option<PageCache> {
+        if item.extracted_at.is_some() { self.store.page_cache(page.as_str()).ok().flatten() } else { None }
     }
 
     /// Stores each batch of article results as its task finishes.

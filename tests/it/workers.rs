@@ -238,32 +238,19 @@ fn a_web_process_shows_what_the_workers_poll_and_publishes_it() {
         ),
     )
     .expect("config");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_gleaner"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .env("GLEANER_STORE_PASSWORD", pg::PASSWORD)
-            .env("RUST_LOG", "warn")
-            .output()
-            .expect("gleaner runs")
+    let gleaner = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gleaner"));
+        command.arg("--config").arg(&config).args(args);
+        command.env("GLEANER_STORE_PASSWORD", pg::PASSWORD).env("RUST_LOG", "warn");
+        command
     };
+    let run = |args: &[&str]| gleaner(args).output().expect("gleaner runs");
     assert!(run(&["migrate"]).status.success());
     let created = run(&["token", "create", "desk", "--scope", "edit"]);
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
-    let spawn = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_gleaner"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .env("GLEANER_STORE_PASSWORD", pg::PASSWORD)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("gleaner starts")
-    };
+    let spawn =
+        |args: &[&str]| gleaner(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("gleaner starts");
     let mut children = vec![spawn(&["serve", "--role", "web"]), spawn(&["worker"]), spawn(&["worker"])];
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
 
