@@ -194,20 +194,19 @@ impl Editorial {
     /// record, or those of one speaker (an id or name, with everyone merged
     /// into them).
     pub fn quote_records(&self, speaker: Option<&str>, limit: usize) -> Result<Vec<QuoteRecord>, EditorialError> {
-        let mut records = match speaker {
+        let mut summaries = match speaker {
             Some(speaker) => {
                 let map = self.store.speaker_map()?;
                 let Some(id) = resolved(&map, speaker).ok() else { return Ok(Vec::new()) };
-                self.store.quote_records(Some(&map.group(&id)))?
+                self.store.quote_summaries(Some(&map.group(&id)))?
             }
-            None => self.store.quote_records(None)?,
+            None => self.store.quote_summaries(None)?,
         };
-        let last = |r: &QuoteRecord| r.occurrences.last().map(|o| o.published);
-        records.sort_by(|a, b| {
-            b.occurrences.len().cmp(&a.occurrences.len()).then(last(b).cmp(&last(a))).then(a.id.cmp(&b.id))
-        });
-        records.truncate(limit);
-        Ok(records)
+        // Sorted by summary, so only the records shown have their occurrences read.
+        summaries
+            .sort_by(|a, b| b.count.cmp(&a.count).then(b.last.published.cmp(&a.last.published)).then(a.id.cmp(&b.id)));
+        summaries.truncate(limit);
+        Ok(self.store.with_occurrences(summaries)?)
     }
 
     /// The records of an item's quotes: where each was first reported.

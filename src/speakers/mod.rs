@@ -8,5 +8,5 @@ pub mod provenance;
 pub mod tally;
 
 pub use self::aliases::{SpeakerEdit, SpeakerEditError, SpeakerMap, speaker_id};
-pub use self::provenance::{Change, Occurrence, QuoteRecord, QuoteSighting};
+pub use self::provenance::{Change, Known, Occurrence, QuoteRecord, QuoteSighting, QuoteSummary, Reread, Spot};
 pub use self::tally::{Sighting, SpeakerSummary, tally};

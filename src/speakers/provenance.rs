@@ -16,6 +16,16 @@
 //! one shingle with it. The store keeps that index beside the records and
 //! hands [`apply`] only the records sharing a key with the item's quotes.
 //!
+//! A record is stored as its [`QuoteSummary`] (speaker, longest form, first
+//! and last occurrence, count), its occurrences apart, one entry each: a
+//! popular quote is repeated by hundreds of articles, and a record that held
+//! them inline was read, re-folded and rewritten whole for each new one
+//! (quadratic; a cold poll of 4,000 copies of one quote took 12 times as
+//! long). [`apply`] works over summaries, so adding an occurrence costs the
+//! same however many the record has; only taking out an occurrence the
+//! summary names (first, last or longest) needs them all ([`Reread`]).
+//! Readers get [`QuoteRecord`]: the summary's fields with every occurrence.
+//!
 //! Pure: the caller reads the candidates and writes the [`Change`].
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +57,26 @@ pub struct Occurrence {
     pub text: String,
 }
 
+impl Occurrence {
+    /// Where it sorts among its record's occurrences.
+    pub fn spot(&self) -> Spot {
+        Spot { published: self.published, item: self.item.clone(), quote: self.quote.clone() }
+    }
+
+    fn is(&self, spot: &Spot) -> bool {
+        self.published == spot.published && self.item == spot.item && self.quote == spot.quote
+    }
+}
+
+/// An occurrence's place in its record: oldest first, then by item and
+/// quote id (the field order is the order).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Spot {
+    pub published: DateTime<Utc>,
+    pub item: ItemId,
+    pub quote: String,
+}
+
 /// A quote of an item, as [`apply`] takes it: who said it (a speaker id,
 /// `""` for unknown) and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,10 +85,103 @@ pub struct QuoteSighting {
     pub occurrence: Occurrence,
 }
 
-/// One quote across the archive.
+/// One quote across the archive as stored: what its occurrences add up to,
+/// without them (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteSummary {
+    /// Stable: made from the speaker and the first occurrence it was created for.
+    pub id: String,
+    /// The speaker's id (`speakers::speaker_id`), `""` when unknown.
+    pub speaker: String,
+    /// The longest form seen (the earliest of equal length).
+    pub text: String,
+    /// Its words as [`words`] counts them.
+    pub words: usize,
+    /// The occurrence that ran it.
+    pub longest: Spot,
+    /// Where it first appeared.
+    pub first: Occurrence,
+    /// The newest occurrence.
+    pub last: Spot,
+    pub count: usize,
+}
+
+impl QuoteSummary {
+    /// The keys this record is found under (see the module docs).
+    pub fn keys(&self) -> Vec<String> {
+        keys_of(&self.speaker, &words(&self.text))
+    }
+
+    /// A record of one occurrence.
+    fn of(id: String, speaker: String, occurrence: Occurrence, words: usize) -> Self {
+        let spot = occurrence.spot();
+        Self {
+            id,
+            speaker,
+            text: occurrence.text.clone(),
+            words,
+            longest: spot.clone(),
+            last: spot,
+            first: occurrence,
+            count: 1,
+        }
+    }
+
+    /// Counts in one more occurrence of `words` words.
+    fn absorb(&mut self, occurrence: &Occurrence, words: usize) {
+        let spot = occurrence.spot();
+        if words > self.words || (words == self.words && spot < self.longest) {
+            self.text.clone_from(&occurrence.text);
+            self.words = words;
+            self.longest = spot.clone();
+        }
+        if spot < self.first.spot() {
+            self.first = occurrence.clone();
+        }
+        if spot > self.last {
+            self.last = spot;
+        }
+        self.count += 1;
+    }
+
+    /// Counts in another record's occurrences (none shared with these).
+    fn join(&mut self, other: Self) {
+        if other.words > self.words || (other.words == self.words && other.longest < self.longest) {
+            self.text = other.text;
+            self.words = other.words;
+            self.longest = other.longest;
+        }
+        if other.first.spot() < self.first.spot() {
+            self.first = other.first;
+        }
+        if other.last > self.last {
+            self.last = other.last;
+        }
+        self.count += other.count;
+    }
+
+    /// Whether taking `occurrence` out changes more than the count.
+    fn names(&self, occurrence: &Occurrence) -> bool {
+        occurrence.is(&self.first.spot()) || occurrence.is(&self.last) || occurrence.is(&self.longest)
+    }
+}
+
+/// The summary of `occurrences` (any order; one per item and quote), `None`
+/// when there are none.
+pub fn summarize(id: &str, speaker: &str, occurrences: &[Occurrence]) -> Option<QuoteSummary> {
+    let mut them = occurrences.iter();
+    let first = them.next()?;
+    let mut summary = QuoteSummary::of(id.to_owned(), speaker.to_owned(), first.clone(), words(&first.text).len());
+    for occurrence in them {
+        summary.absorb(occurrence, words(&occurrence.text).len());
+    }
+    Some(summary)
+}
+
+/// One quote across the archive as readers see it: the record with every
+/// occurrence, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteRecord {
-    /// Stable: made from the speaker and the first occurrence it was created for.
     pub id: String,
     /// The speaker's id (`speakers::speaker_id`), `""` when unknown.
     pub speaker: String,
@@ -69,6 +192,12 @@ pub struct QuoteRecord {
 }
 
 impl QuoteRecord {
+    /// A summary with its occurrences (as stored, in any order).
+    pub fn from_parts(summary: QuoteSummary, mut occurrences: Vec<Occurrence>) -> Self {
+        occurrences.sort_by_cached_key(Occurrence::spot);
+        Self { id: summary.id, speaker: summary.speaker, text: summary.text, occurrences }
+    }
+
     /// Where it first appeared.
     pub fn first(&self) -> Option<&Occurrence> {
         self.occurrences.first()
@@ -86,25 +215,51 @@ impl QuoteRecord {
             .filter(|outlet| Some(*outlet) != first && seen.insert(*outlet))
             .collect()
     }
+}
 
-    /// The keys this record is found under (see the module docs).
-    pub fn keys(&self) -> Vec<String> {
-        keys_of(&self.speaker, &words(&self.text))
+/// A record [`apply`] may change, as the store read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    pub summary: QuoteSummary,
+    /// The item's own occurrences in it (the store's item index).
+    pub held: Vec<Occurrence>,
+    /// Every occurrence it has, only when [`apply`] asked for them ([`Reread`]).
+    pub all: Option<Vec<Occurrence>>,
+}
+
+impl Known {
+    pub fn new(summary: QuoteSummary, held: Vec<Occurrence>) -> Self {
+        Self { summary, held, all: None }
     }
 }
 
-/// What [`apply`] decided: records to write (new or changed) and records to drop.
+/// What [`apply`] decided.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Change {
-    pub put: Vec<QuoteRecord>,
+    /// Summaries new or changed.
+    pub put: Vec<QuoteSummary>,
+    /// Records gone: emptied, or merged into another.
     pub removed: Vec<String>,
+    /// `(from, into)`: every occurrence a known record `from` still holds
+    /// (those in [`Change::dropped`] aside) now belongs to `into`.
+    pub merged: Vec<(String, String)>,
+    /// The item's occurrences taken out, with the record that held them.
+    pub dropped: Vec<(String, Occurrence)>,
+    /// The item's occurrences put in, with the record that now holds them.
+    pub added: Vec<(String, Occurrence)>,
 }
 
 impl Change {
     pub fn is_empty(&self) -> bool {
-        self.put.is_empty() && self.removed.is_empty()
+        self.put.is_empty() && self.removed.is_empty() && self.dropped.is_empty() && self.added.is_empty()
     }
 }
+
+/// [`apply`] takes out an occurrence that a record's summary names (its
+/// first, last or longest): it needs every occurrence of these records
+/// ([`Known::all`]) to say what the summary becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reread(pub Vec<String>);
 
 /// An item's quotes as provenance records them: the words as the article
 /// ran them, the speaker as the editor corrected it (else as extracted,
@@ -186,26 +341,10 @@ pub fn same_quote(a: &[String], b: &[String]) -> bool {
     within(a, b) || within(b, a)
 }
 
-fn order(a: &Occurrence, b: &Occurrence) -> std::cmp::Ordering {
-    a.published.cmp(&b.published).then_with(|| a.item.cmp(&b.item)).then_with(|| a.quote.cmp(&b.quote))
-}
-
-/// Sorts the occurrences and keeps the longest form (the earliest of equal length).
-fn settle(record: &mut QuoteRecord) {
-    record.occurrences.sort_by(order);
-    record.occurrences.dedup_by(|a, b| a.item == b.item && a.quote == b.quote);
-    let longest = record.occurrences.iter().map(|o| (words(&o.text).len(), o)).max_by(|a, b| {
-        a.0.cmp(&b.0).then_with(|| order(b.1, a.1)) // longer wins; then the earlier
-    });
-    if let Some((_, o)) = longest {
-        record.text.clone_from(&o.text);
-    }
-}
-
 /// A fresh id: the record that first held this occurrence may still exist
 /// under the plain hash (its other occurrences kept it), so a taken id is
 /// salted until free. The store only ever sees ids from here.
-fn new_id(speaker: &str, occurrence: &Occurrence, taken: &BTreeMap<String, QuoteRecord>) -> String {
+fn new_id(speaker: &str, occurrence: &Occurrence, taken: impl Fn(&str) -> bool) -> String {
     let mut salt = 0u32;
     loop {
         let mut hasher = blake3::Hasher::new();
@@ -215,7 +354,7 @@ fn new_id(speaker: &str, occurrence: &Occurrence, taken: &BTreeMap<String, Quote
         }
         hasher.update(&salt.to_be_bytes());
         let id = hasher.finalize().to_hex()[..24].to_owned();
-        if !taken.contains_key(&id) {
+        if !taken(&id) {
             return id;
         }
         salt += 1;
@@ -223,55 +362,137 @@ fn new_id(speaker: &str, occurrence: &Occurrence, taken: &BTreeMap<String, Quote
 }
 
 /// Records `item`'s quotes (`sightings`, all of that item's) among the
-/// `known` records: those already holding an occurrence in `item` and those
-/// sharing a key with a sighting (more do no harm). What the item had
-/// before is replaced, so a refetch with the same quotes changes nothing.
+/// `known` records: those already holding an occurrence in `item` (with
+/// [`Known::held`]) and those sharing a key with a sighting (more do no
+/// harm). What the item had before is replaced: an occurrence that did not
+/// change stays in its record, so a refetch with the same quotes changes
+/// nothing; the others are taken out and the new ones recorded.
 ///
 /// A sighting joins every record of its speaker that holds the same quote;
 /// when it joins several, they are merged into the oldest (the words were
 /// one quote all along: a long form bridging two trimmed ones).
-pub fn apply(item: &ItemId, sightings: &[QuoteSighting], known: &[QuoteRecord]) -> Change {
-    let mut records: BTreeMap<String, QuoteRecord> = known.iter().map(|r| (r.id.clone(), r.clone())).collect();
-    for record in records.values_mut() {
-        record.occurrences.retain(|o| &o.item != item);
-        settle(record);
-    }
-    records.retain(|_, r| !r.occurrences.is_empty());
+///
+/// Adding never needs a record's other occurrences; taking out one its
+/// summary names does, and then this returns [`Reread`]: call again with
+/// [`Known::all`] filled for those records.
+pub fn apply(item: &ItemId, sightings: &[QuoteSighting], known: &[Known]) -> Result<Change, Reread> {
+    let mut records: BTreeMap<String, QuoteSummary> =
+        known.iter().map(|k| (k.summary.id.clone(), k.summary.clone())).collect();
+    let mut once = BTreeSet::new();
+    let sightings: Vec<&QuoteSighting> =
+        sightings.iter().filter(|s| once.insert((&s.occurrence.item, &s.occurrence.quote))).collect();
+
+    // An unchanged occurrence stays where it is.
+    let mut kept: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut fresh = Vec::new();
     for sighting in sightings {
-        let form = words(&sighting.occurrence.text);
+        let home = known.iter().find(|k| {
+            k.summary.speaker == sighting.speaker
+                && k.held.contains(&sighting.occurrence)
+                && !kept.contains(&(k.summary.id.as_str(), sighting.occurrence.quote.as_str()))
+        });
+        match home {
+            Some(k) => {
+                kept.insert((&k.summary.id, &sighting.occurrence.quote));
+            }
+            None => fresh.push(sighting),
+        }
+    }
+
+    // The item's other occurrences are taken out.
+    let mut change = Change::default();
+    let mut reread = Vec::new();
+    for k in known {
+        let id = k.summary.id.as_str();
+        let out: Vec<&Occurrence> =
+            k.held.iter().filter(|o| &o.item == item && !kept.contains(&(id, o.quote.as_str()))).collect();
+        if out.is_empty() {
+            continue;
+        }
+        change.dropped.extend(out.iter().map(|o| (id.to_owned(), (*o).clone())));
+        let summary = records.get_mut(id).expect("every known record was put in the map");
+        if !out.iter().any(|o| summary.names(o)) {
+            summary.count = summary.count.saturating_sub(out.len());
+            continue;
+        }
+        let Some(all) = &k.all else {
+            reread.push(id.to_owned());
+            continue;
+        };
+        let rest: Vec<Occurrence> =
+            all.iter().filter(|o| !out.iter().any(|d| d.item == o.item && d.quote == o.quote)).cloned().collect();
+        match summarize(id, &k.summary.speaker, &rest) {
+            Some(fresh) => *summary = fresh,
+            None => {
+                records.remove(id);
+            }
+        }
+    }
+    if !reread.is_empty() {
+        return Err(Reread(reread));
+    }
+
+    // The new ones join the records holding the same quote; each record's
+    // form is folded once, not per comparison.
+    let mut forms: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut merged_into: BTreeMap<String, String> = BTreeMap::new();
+    let was_known: BTreeSet<&str> = known.iter().map(|k| k.summary.id.as_str()).collect();
+    for sighting in fresh {
+        let occurrence = &sighting.occurrence;
+        let form = words(&occurrence.text);
         if form.is_empty() {
             continue;
         }
-        let mut matching: Vec<&QuoteRecord> =
-            records.values().filter(|r| r.speaker == sighting.speaker && same_quote(&words(&r.text), &form)).collect();
-        matching.sort_by(|a, b| match (a.first(), b.first()) {
-            (Some(x), Some(y)) => order(x, y).then_with(|| a.id.cmp(&b.id)),
-            _ => a.id.cmp(&b.id),
-        });
-        let ids: Vec<String> = matching.iter().map(|r| r.id.clone()).collect();
-        let mut target = match ids.first() {
-            Some(id) => records.remove(id).expect("the id was just read from the map"),
-            None => QuoteRecord {
-                id: new_id(&sighting.speaker, &sighting.occurrence, &records),
-                speaker: sighting.speaker.clone(),
-                text: String::new(),
-                occurrences: Vec::new(),
-            },
-        };
-        for id in ids.iter().skip(1) {
-            if let Some(other) = records.remove(id) {
-                target.occurrences.extend(other.occurrences);
+        let mut matching: Vec<(Spot, String)> = Vec::new();
+        for record in records.values().filter(|r| r.speaker == sighting.speaker) {
+            let theirs = forms.entry(record.id.clone()).or_insert_with(|| words(&record.text));
+            if same_quote(theirs, &form) {
+                matching.push((record.first.spot(), record.id.clone()));
             }
         }
-        target.occurrences.push(sighting.occurrence.clone());
-        settle(&mut target);
-        records.insert(target.id.clone(), target);
+        matching.sort();
+        let Some((_, target)) = matching.first().cloned() else {
+            let id = new_id(&sighting.speaker, occurrence, |id| {
+                records.contains_key(id) || was_known.contains(id) || merged_into.contains_key(id)
+            });
+            let record = QuoteSummary::of(id.clone(), sighting.speaker.clone(), occurrence.clone(), form.len());
+            records.insert(id.clone(), record);
+            forms.insert(id.clone(), form);
+            change.added.push((id, occurrence.clone()));
+            continue;
+        };
+        for (_, other) in matching.iter().skip(1) {
+            let other_record = records.remove(other).expect("a matching record is in the map");
+            forms.remove(other);
+            forms.remove(&target);
+            records.get_mut(&target).expect("the target is in the map").join(other_record);
+            merged_into.insert(other.clone(), target.clone());
+        }
+        let record = records.get_mut(&target).expect("the target is in the map");
+        let longest = record.longest.clone();
+        record.absorb(occurrence, form.len());
+        if record.longest != longest {
+            forms.insert(target.clone(), form);
+        }
+        change.added.push((target, occurrence.clone()));
     }
-    let before: BTreeMap<&str, &QuoteRecord> = known.iter().map(|r| (r.id.as_str(), r)).collect();
-    Change {
-        put: records.values().filter(|r| before.get(r.id.as_str()) != Some(r)).cloned().collect(),
-        removed: before.keys().filter(|id| !records.contains_key(**id)).map(|id| (*id).to_owned()).collect(),
+
+    let resolve = |id: &str| {
+        let mut id = id.to_owned();
+        while let Some(next) = merged_into.get(&id) {
+            id.clone_from(next);
+        }
+        id
+    };
+    for (record, _) in &mut change.added {
+        *record = resolve(record);
     }
+    change.merged =
+        merged_into.keys().filter(|id| was_known.contains(id.as_str())).map(|id| (id.clone(), resolve(id))).collect();
+    let before: BTreeMap<&str, &QuoteSummary> = known.iter().map(|k| (k.summary.id.as_str(), &k.summary)).collect();
+    change.put = records.values().filter(|r| before.get(r.id.as_str()) != Some(r)).cloned().collect();
+    change.removed = before.keys().filter(|id| !records.contains_key(**id)).map(|id| (*id).to_owned()).collect();
+    Ok(change)
 }
 
 #[cfg(test)]
@@ -297,12 +518,69 @@ mod tests {
         }
     }
 
-    /// Applies each sighting as its own item's ingest, the way the store does.
-    fn ingest(records: &mut Vec<QuoteRecord>, sighting: &QuoteSighting) -> Change {
-        let change = apply(&sighting.occurrence.item, std::slice::from_ref(sighting), records);
-        records.retain(|r| !change.removed.contains(&r.id) && !change.put.iter().any(|p| p.id == r.id));
-        records.extend(change.put.iter().cloned());
-        change
+    /// A store as the real ones keep it: summaries, occurrences apart.
+    #[derive(Default)]
+    struct Sim {
+        records: BTreeMap<String, QuoteSummary>,
+        occurrences: BTreeMap<String, Vec<Occurrence>>,
+        rereads: usize,
+    }
+
+    impl Sim {
+        /// Records one item's sightings the way a store does: every record
+        /// as a candidate, a second call when `apply` asks for occurrences.
+        fn record(&mut self, item: &ItemId, sightings: &[QuoteSighting]) -> Change {
+            let mut known: Vec<Known> = self
+                .records
+                .values()
+                .map(|r| {
+                    let held = self.occurrences[&r.id].iter().filter(|o| &o.item == item).cloned().collect();
+                    Known::new(r.clone(), held)
+                })
+                .collect();
+            let change = match apply(item, sightings, &known) {
+                Ok(change) => change,
+                Err(Reread(ids)) => {
+                    self.rereads += 1;
+                    for k in &mut known {
+                        if ids.contains(&k.summary.id) {
+                            k.all = Some(self.occurrences[&k.summary.id].clone());
+                        }
+                    }
+                    apply(item, sightings, &known).expect("every record asked for was read")
+                }
+            };
+            for (id, o) in &change.dropped {
+                self.occurrences.entry(id.clone()).or_default().retain(|x| x != o);
+            }
+            for (from, into) in &change.merged {
+                let moved = self.occurrences.remove(from).unwrap_or_default();
+                self.occurrences.entry(into.clone()).or_default().extend(moved);
+            }
+            for (id, o) in &change.added {
+                self.occurrences.entry(id.clone()).or_default().push(o.clone());
+            }
+            for id in &change.removed {
+                self.records.remove(id);
+                assert!(self.occurrences.remove(id).is_none_or(|o| o.is_empty()), "{id} removed with occurrences");
+            }
+            for record in &change.put {
+                self.records.insert(record.id.clone(), record.clone());
+            }
+            for record in self.records.values() {
+                let all = &self.occurrences[&record.id];
+                assert_eq!(Some(record), summarize(&record.id, &record.speaker, all).as_ref(), "kept up to date");
+            }
+            change
+        }
+
+        fn ingest(&mut self, sighting: &QuoteSighting) -> Change {
+            self.record(&sighting.occurrence.item.clone(), std::slice::from_ref(sighting))
+        }
+
+        fn all(&self) -> Vec<QuoteRecord> {
+            self.records.values().map(|r| QuoteRecord::from_parts(r.clone(), self.occurrences[&r.id].clone())).collect()
+        }
     }
 
     #[test]
@@ -313,10 +591,11 @@ mod tests {
 
     #[test]
     fn trimmed_and_extended_forms_are_one_record_with_the_longest_kept() {
-        let mut records = Vec::new();
-        ingest(&mut records, &seen("ann", "a", "Ledger", 2, "We will not back down on the budget"));
-        ingest(&mut records, &seen("ann", "b", "Wire", 1, "“we will not back down”"));
-        ingest(&mut records, &seen("ann", "c", "Post", 3, "We will not back down on the budget, whatever it costs"));
+        let mut sim = Sim::default();
+        sim.ingest(&seen("ann", "a", "Ledger", 2, "We will not back down on the budget"));
+        sim.ingest(&seen("ann", "b", "Wire", 1, "“we will not back down”"));
+        sim.ingest(&seen("ann", "c", "Post", 3, "We will not back down on the budget, whatever it costs"));
+        let records = sim.all();
         assert_eq!(records.len(), 1);
         let record = &records[0];
         assert_eq!(record.occurrences.len(), 3);
@@ -327,47 +606,94 @@ mod tests {
 
     #[test]
     fn same_words_by_another_speaker_stay_apart() {
-        let mut records = Vec::new();
-        ingest(&mut records, &seen("ann", "a", "Ledger", 1, "We will not back down"));
-        ingest(&mut records, &seen("bob", "b", "Ledger", 2, "We will not back down"));
-        assert_eq!(records.len(), 2);
+        let mut sim = Sim::default();
+        sim.ingest(&seen("ann", "a", "Ledger", 1, "We will not back down"));
+        sim.ingest(&seen("bob", "b", "Ledger", 2, "We will not back down"));
+        assert_eq!(sim.records.len(), 2);
     }
 
     #[test]
     fn short_forms_join_only_their_equal() {
-        let mut records = Vec::new();
-        ingest(&mut records, &seen("ann", "a", "Ledger", 1, "we will win the vote today"));
-        ingest(&mut records, &seen("ann", "b", "Wire", 2, "we will win"));
-        assert_eq!(records.len(), 2);
-        ingest(&mut records, &seen("ann", "c", "Post", 3, "We will win!"));
-        assert_eq!(records.len(), 2);
+        let mut sim = Sim::default();
+        sim.ingest(&seen("ann", "a", "Ledger", 1, "we will win the vote today"));
+        sim.ingest(&seen("ann", "b", "Wire", 2, "we will win"));
+        assert_eq!(sim.records.len(), 2);
+        sim.ingest(&seen("ann", "c", "Post", 3, "We will win!"));
+        assert_eq!(sim.records.len(), 2);
     }
 
     #[test]
     fn a_refetch_changes_nothing_and_an_edit_moves_the_occurrence() {
-        let mut records = Vec::new();
+        let mut sim = Sim::default();
         let first = seen("ann", "a", "Ledger", 1, "We will not back down now");
-        ingest(&mut records, &first);
-        ingest(&mut records, &seen("ann", "b", "Wire", 2, "We will not back down now"));
-        assert!(ingest(&mut records, &first).is_empty());
+        sim.ingest(&first);
+        sim.ingest(&seen("ann", "b", "Wire", 2, "We will not back down now"));
+        assert!(sim.ingest(&first).is_empty());
         // The page was edited: its quote is now other words.
         let edited = seen("ann", "a", "Ledger", 1, "Nothing of the kind was ever agreed");
-        let change = ingest(&mut records, &edited);
+        let change = sim.ingest(&edited);
         assert_eq!(change.put.len(), 2, "{change:?}");
-        assert_eq!(records.len(), 2);
-        assert!(records.iter().all(|r| r.occurrences.len() == 1));
+        assert_eq!(sim.records.len(), 2);
+        assert!(sim.all().iter().all(|r| r.occurrences.len() == 1));
+        assert!(sim.record(&ItemId::derive("s", "b"), &[]).removed.len() == 1, "an item gone takes its record");
     }
 
     #[test]
     fn a_bridging_form_merges_two_records_into_the_oldest() {
-        let mut records = Vec::new();
-        ingest(&mut records, &seen("ann", "a", "Ledger", 1, "alpha beta gamma delta"));
-        ingest(&mut records, &seen("ann", "b", "Wire", 2, "epsilon zeta eta theta"));
-        let change =
-            ingest(&mut records, &seen("ann", "c", "Post", 3, "alpha beta gamma delta epsilon zeta eta theta"));
+        let mut sim = Sim::default();
+        sim.ingest(&seen("ann", "a", "Ledger", 1, "alpha beta gamma delta"));
+        sim.ingest(&seen("ann", "b", "Wire", 2, "epsilon zeta eta theta"));
+        let change = sim.ingest(&seen("ann", "c", "Post", 3, "alpha beta gamma delta epsilon zeta eta theta"));
         assert_eq!(change.removed.len(), 1);
+        assert_eq!(change.merged.len(), 1);
+        let records = sim.all();
         assert_eq!(records.len(), 1);
+        assert_eq!(records[0].occurrences.len(), 3);
         assert_eq!(records[0].first().map(|o| o.item.clone()), Some(ItemId::derive("s", "a")));
+    }
+
+    #[test]
+    fn adding_to_a_much_repeated_quote_reads_and_writes_only_its_summary() {
+        let mut sim = Sim::default();
+        for n in 0..300 {
+            let change = sim.ingest(&seen(
+                "ann",
+                &format!("i{n}"),
+                &format!("Outlet {}", n % 7),
+                1,
+                "we will not back down now",
+            ));
+            assert_eq!((change.put.len(), change.added.len(), change.dropped.len()), (1, 1, 0));
+        }
+        assert_eq!((sim.records.len(), sim.rereads), (1, 0), "no occurrence was read back");
+        let record = sim.records.values().next().expect("one record");
+        assert_eq!(record.count, 300);
+        // Taking out an occurrence the summary does not name needs no reread;
+        // taking out the first does, and the next one becomes first.
+        sim.record(&ItemId::derive("s", "i150"), &[]);
+        assert_eq!(sim.rereads, 0);
+        let first = sim.records.values().next().expect("one record").first.item.clone();
+        sim.record(&first, &[]);
+        assert_eq!(sim.rereads, 1);
+        assert_ne!(sim.records.values().next().expect("one record").first.item, first);
+    }
+
+    #[test]
+    fn summaries_stay_what_their_occurrences_add_up_to() {
+        // `Sim::record` checks every summary against `summarize` after each step.
+        let texts =
+            ["we will not back down now", "We will not back down now, not ever", "we will not", "not back down now"];
+        let mut sim = Sim::default();
+        for step in 0u32..60 {
+            let n = step * 7 % 13;
+            let text = texts[(step * 5 % 4) as usize];
+            let speaker = if step % 9 == 0 { "bob" } else { "ann" };
+            sim.ingest(&seen(speaker, &format!("i{n}"), &format!("O{}", step % 3), 1 + step % 5, text));
+            if step % 11 == 0 {
+                sim.record(&ItemId::derive("s", &format!("i{}", step % 13)), &[]);
+            }
+        }
+        assert!(!sim.records.is_empty());
     }
 
     #[test]

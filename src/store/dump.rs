@@ -87,10 +87,14 @@ pub fn restore_target(record: &RawRecord) -> Result<(Target, Vec<u8>), StoreErro
         }
         PEOPLE_SPACE => {
             if starts(b"rec/") {
-                decoded(serde_json::from_slice::<crate::speakers::QuoteRecord>(&record.value).map(drop))?;
+                decoded(serde_json::from_slice::<crate::speakers::QuoteSummary>(&record.value).map(drop))?;
+            } else if starts(b"occ/") {
+                decoded(serde_json::from_slice::<crate::speakers::Occurrence>(&record.value).map(drop))?;
+            } else if starts(b"item/") {
+                decoded(serde_json::from_slice::<Vec<crate::speakers::Occurrence>>(&record.value).map(drop))?;
             } else if record.key == b"map" {
                 decoded(serde_json::from_slice::<crate::speakers::SpeakerMap>(&record.value).map(drop))?;
-            } else if !(starts(b"key/") || starts(b"item/") || starts(b"spk/")) || !record.value.is_empty() {
+            } else if !(starts(b"key/") || starts(b"spk/")) || !record.value.is_empty() {
                 return Err(codec::corrupt(BACKUP, &record.key, "not a key of the people tree"));
             }
             Ok((Target::People, record.key.clone()))
@@ -182,6 +186,9 @@ mod tests {
         assert!(restore_target(&people(b"map", b"\"merged\"")).is_err(), "a map that does not decode");
         assert!(restore_target(&people(b"rec/q1", b"{}")).is_err(), "a record that does not decode");
         assert!(restore_target(&people(b"key/k/q1", b"x")).is_err(), "index entries are empty");
+        assert!(restore_target(&people(b"occ/q1/t/i/q", b"{}")).is_err(), "an occurrence that does not decode");
+        assert!(restore_target(&people(b"item/i/q1", b"")).is_err(), "the item index holds occurrences");
+        assert_eq!(restore_target(&people(b"item/i/q1", b"[]")).expect("an item entry").0, Target::People);
         assert!(restore_target(&people(b"zzz", b"")).is_err());
     }
 }

@@ -38,13 +38,21 @@
 //!   index); that listing now walks the state index and checks each record's
 //!   sources. Removing is idempotent too.
 //!
+//! Version 5 stores a quote provenance record's occurrences one entry each
+//! (`occ/` in the people tree, see `codec/people.rs`) and the record as
+//! their summary, and the item index holds each item's occurrences: a
+//! record that held them inline was rewritten whole for each new one. The
+//! step converts each `rec/` entry still in the version 4 shape, writing
+//! its occurrences and item entries before the summary that replaces it, so
+//! an interrupted run converts the rest when it runs again.
+//!
 //! This module must not import sled: it works through [`MigrationTarget`],
 //! which `sled.rs` implements, so the plan is unit-tested with an in-memory fake.
 
 use super::{StoreError, codec};
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 4;
+pub const CURRENT_VERSION: u32 = 5;
 
 /// A visitor over a tree's entries, in key order.
 pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
@@ -98,7 +106,49 @@ pub const MIGRATIONS: &[Migration] = &[
         what: "quotes.v2/, links.v2/ and the per-source index idx.source.v2/ removed",
         run: drop_retired_spaces,
     },
+    Migration {
+        to: 5,
+        what: "quote records' occurrences one entry each (people tree occ/) beside the record's summary",
+        run: split_quote_occurrences,
+    },
 ];
+
+/// The v4 → v5 step (see the module docs).
+fn split_quote_occurrences(target: &dyn MigrationTarget) -> Result<(), StoreError> {
+    use crate::speakers::{Occurrence, QuoteRecord, QuoteSummary, provenance};
+    use codec::people::{self, ITEM, REC, key, prefix};
+    let mut old: Vec<(Vec<u8>, QuoteRecord)> = Vec::new();
+    let records = prefix(&[REC]);
+    target.for_each(people::TREE, &mut |k, value| {
+        if k.starts_with(&records) && serde_json::from_slice::<QuoteSummary>(value).is_err() {
+            let record = serde_json::from_slice(value).map_err(|e| codec::corrupt(people::TREE, k, e.to_string()))?;
+            old.push((k.to_vec(), record));
+        }
+        Ok(())
+    })?;
+    for (k, record) in &old {
+        let mut by_item: std::collections::BTreeMap<&crate::model::ItemId, Vec<&Occurrence>> = Default::default();
+        for occurrence in &record.occurrences {
+            let bytes = serde_json::to_vec(occurrence).expect("plain fields serialize");
+            target.insert(people::TREE, &people::occurrence_key(&record.id, occurrence), &bytes)?;
+            by_item.entry(&occurrence.item).or_default().push(occurrence);
+        }
+        for (item, mut held) in by_item {
+            held.sort_by_cached_key(|o| o.spot());
+            let bytes = serde_json::to_vec(&held).expect("plain fields serialize");
+            target.insert(people::TREE, &key(&[ITEM, item.as_str(), &record.id]), &bytes)?;
+        }
+        match provenance::summarize(&record.id, &record.speaker, &record.occurrences) {
+            Some(summary) => {
+                let bytes = serde_json::to_vec(&summary).expect("plain fields serialize");
+                target.insert(people::TREE, k, &bytes)?;
+            }
+            None => target.remove(people::TREE, k)?,
+        }
+    }
+    tracing::info!(records = old.len(), "quote records split");
+    target.flush()
+}
 
 /// The v1 → v2 step (see the module docs).
 fn one_tree_with_prefixes(target: &dyn MigrationTarget) -> Result<(), StoreError> {
@@ -376,6 +426,42 @@ mod tests {
         assert_eq!(v4, expected, "v4 removes the retired spaces and nothing else");
         (MIGRATIONS[3].run)(&fake).expect("v4 again");
         assert_eq!(fake.trees.borrow()[codec::TREE], expected);
+    }
+
+    #[test]
+    fn the_v5_step_splits_inline_occurrences_and_runs_again_to_the_same_tree() {
+        use crate::speakers::{Occurrence, QuoteRecord, QuoteSummary};
+        let occurrence = |item: &str, day: i64, text: &str| Occurrence {
+            item: crate::model::ItemId::derive("s", item),
+            quote: "q1".to_owned(),
+            outlet: Some("Ledger".to_owned()),
+            published: chrono::DateTime::from_timestamp(1_700_000_000 + day * 86_400, 0).expect("valid"),
+            text: text.to_owned(),
+        };
+        let old = QuoteRecord {
+            id: "r1".to_owned(),
+            speaker: "ann".to_owned(),
+            text: "we will not back down now".to_owned(),
+            occurrences: vec![
+                occurrence("a", 1, "we will not back down"),
+                occurrence("b", 2, "we will not back down now"),
+            ],
+        };
+        let fake = Fake::default();
+        let tree = codec::people::TREE;
+        fake.insert(tree, b"rec/r1", &serde_json::to_vec(&old).expect("json")).expect("insert");
+        fake.insert(tree, b"map", b"{}").expect("insert");
+        (MIGRATIONS[4].run)(&fake).expect("v5 step");
+        let after = fake.trees.borrow()[tree].clone();
+        let summary: QuoteSummary = serde_json::from_slice(&after[b"rec/r1".as_slice()]).expect("a summary");
+        assert_eq!((summary.count, summary.text.as_str()), (2, "we will not back down now"));
+        assert_eq!(summary.first, old.occurrences[0]);
+        assert_eq!(after.keys().filter(|k| k.starts_with(b"occ/r1/")).count(), 2);
+        let item = codec::people::key(&["item", old.occurrences[1].item.as_str(), "r1"]);
+        let held: Vec<Occurrence> = serde_json::from_slice(&after[&item]).expect("the item's occurrences");
+        assert_eq!(held, [old.occurrences[1].clone()]);
+        (MIGRATIONS[4].run)(&fake).expect("v5 again");
+        assert_eq!(fake.trees.borrow()[tree], after);
     }
 
     #[test]

@@ -431,21 +431,53 @@ pub trait OutboxStore: Send + Sync {
 }
 
 /// Quote provenance records and the editors' speaker map (issue 16.2, 16.3).
-/// Matching is `speakers::provenance` (pure); a store keeps the records
-/// with their key index (`QuoteRecord::keys`) and item index, and runs the
-/// read-match-write of one item under its writer lock.
+/// Matching is `speakers::provenance` (pure); a store keeps each record's
+/// summary with its key index (`QuoteSummary::keys`), its occurrences one
+/// entry each (listed oldest first by a prefix scan), and an item index that
+/// holds each item's occurrences, and runs the read-match-write of one item
+/// under its writer lock.
 pub trait PeopleStore: Send + Sync {
     /// Replaces what is recorded for `item` by `sightings` (all of its
-    /// quotes) in one atomic write: reads the records holding the item or
-    /// sharing a key with a sighting, applies `speakers::provenance::apply`,
-    /// writes the change. A second call with the same sightings writes nothing.
+    /// quotes) in one atomic write: reads the summaries of the records
+    /// holding the item or sharing a key with a sighting, applies
+    /// `speakers::provenance::apply` (reading a record's occurrences only
+    /// when it asks), writes the change. A second call with the same
+    /// sightings writes nothing; adding an occurrence never rewrites the
+    /// record's others.
     fn record_quotes(&self, item: &ItemId, sightings: &[crate::speakers::QuoteSighting]) -> Result<(), StoreError>;
 
-    /// The records holding an occurrence in `item`.
-    fn quote_records_of(&self, item: &ItemId) -> Result<Vec<crate::speakers::QuoteRecord>, StoreError>;
+    /// The summaries of the records holding an occurrence in `item`, by id.
+    fn quote_summaries_of(&self, item: &ItemId) -> Result<Vec<crate::speakers::QuoteSummary>, StoreError>;
 
-    /// Every record, or those of the listed speaker ids, in no particular order.
-    fn quote_records(&self, speakers: Option<&[String]>) -> Result<Vec<crate::speakers::QuoteRecord>, StoreError>;
+    /// Every record's summary, or those of the listed speaker ids, by id.
+    fn quote_summaries(&self, speakers: Option<&[String]>) -> Result<Vec<crate::speakers::QuoteSummary>, StoreError>;
+
+    /// A record's occurrences, oldest first.
+    fn occurrences(&self, record: &str) -> Result<Vec<crate::speakers::Occurrence>, StoreError>;
+
+    /// The records holding an occurrence in `item`, with every occurrence.
+    fn quote_records_of(&self, item: &ItemId) -> Result<Vec<crate::speakers::QuoteRecord>, StoreError> {
+        self.with_occurrences(self.quote_summaries_of(item)?)
+    }
+
+    /// Every record, or those of the listed speaker ids, with every occurrence, by id.
+    fn quote_records(&self, speakers: Option<&[String]>) -> Result<Vec<crate::speakers::QuoteRecord>, StoreError> {
+        self.with_occurrences(self.quote_summaries(speakers)?)
+    }
+
+    /// Summaries with their occurrences, as readers show them.
+    fn with_occurrences(
+        &self,
+        summaries: Vec<crate::speakers::QuoteSummary>,
+    ) -> Result<Vec<crate::speakers::QuoteRecord>, StoreError> {
+        summaries
+            .into_iter()
+            .map(|summary| {
+                let occurrences = self.occurrences(&summary.id)?;
+                Ok(crate::speakers::QuoteRecord::from_parts(summary, occurrences))
+            })
+            .collect()
+    }
 
     /// The editors' merges and splits (empty when none was made).
     fn speaker_map(&self) -> Result<crate::speakers::SpeakerMap, StoreError>;

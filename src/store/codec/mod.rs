@@ -624,5 +624,7 @@ pub fn decode_issue(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<crat
     serde_json::from_slice(bytes).map_err(|e| corrupt(tree, key, e.to_string()))
 }
 
+pub mod people;
+
 #[cfg(test)]
 mod tests;

@@ -132,27 +132,45 @@ async fn mail_and_outbox(
 }
 
 /// Quote provenance and the speaker map, in the keys and byte order of
-/// sled's people tree (`sled/people.rs`): `item/` < `key/` < `map` < `rec/`
-/// < `spk/`, each index ordered by its whole key in bytes (`COLLATE "C"`),
-/// since an item id's `-` sorts before the `/` that follows a shorter one.
+/// sled's people tree (`codec/people.rs`): `item/` < `key/` < `map` <
+/// `occ/` < `rec/` < `spk/`, each index ordered by its whole key in bytes
+/// (`COLLATE "C"`). An `item/` entry's value is the item's occurrence rows
+/// in that record as one JSON list: the rows keep the JSON text they were
+/// given, and a list of them is what sled's `serde_json` writes.
 async fn people(tx: &Tx<'_>, visit: &mut dyn FnMut(RawRecord) -> Result<(), StoreError>) -> Result<(), Failure> {
     use dump::PEOPLE_SPACE;
-    let entries = [
-        (
-            "item/",
-            r#"SELECT item_id || '/' || record_id FROM quote_items ORDER BY (item_id || '/' || record_id) COLLATE "C""#,
-        ),
-        ("key/", r#"SELECT key || '/' || record_id FROM quote_keys ORDER BY (key || '/' || record_id) COLLATE "C""#),
-    ];
-    for (prefix, sql) in entries {
-        for row in query(tx, sql, &[]).await? {
-            let rest: &str = row.get(0);
-            visit(side(PEOPLE_SPACE, [prefix.as_bytes(), rest.as_bytes()].concat(), Vec::new()))?;
+    let sql = r#"SELECT item_id || '/' || record_id, occurrence::text FROM quote_occurrences
+                 ORDER BY (item_id || '/' || record_id) COLLATE "C", spot"#;
+    let mut entry: Option<(String, Vec<u8>)> = None;
+    let mut flush = |entry: Option<(String, Vec<u8>)>| -> Result<(), StoreError> {
+        let Some((rest, mut list)) = entry else { return Ok(()) };
+        list.push(b']');
+        visit(side(PEOPLE_SPACE, [b"item/".as_slice(), rest.as_bytes()].concat(), list))
+    };
+    for row in query(tx, sql, &[]).await? {
+        let (rest, occurrence): (&str, &str) = (row.get(0), row.get(1));
+        match &mut entry {
+            Some((key, list)) if key == rest => {
+                list.push(b',');
+                list.extend_from_slice(occurrence.as_bytes());
+            }
+            _ => flush(entry.replace((rest.to_owned(), [b"[", occurrence.as_bytes()].concat())))?,
         }
+    }
+    flush(entry)?;
+    let sql = r#"SELECT key || '/' || record_id FROM quote_keys ORDER BY (key || '/' || record_id) COLLATE "C""#;
+    for row in query(tx, sql, &[]).await? {
+        let rest: &str = row.get(0);
+        visit(side(PEOPLE_SPACE, [b"key/".as_slice(), rest.as_bytes()].concat(), Vec::new()))?;
     }
     for row in query(tx, "SELECT record::text FROM speaker_map WHERE id = 1", &[]).await? {
         let record: &str = row.get(0);
         visit(side(PEOPLE_SPACE, b"map".to_vec(), record.as_bytes()))?;
+    }
+    let sql = "SELECT record_id || '/' || spot, occurrence::text FROM quote_occurrences ORDER BY record_id, spot";
+    for row in query(tx, sql, &[]).await? {
+        let (rest, occurrence): (&str, &str) = (row.get(0), row.get(1));
+        visit(side(PEOPLE_SPACE, [b"occ/".as_slice(), rest.as_bytes()].concat(), occurrence.as_bytes()))?;
     }
     for row in query(tx, "SELECT id, record::text FROM quote_records ORDER BY id", &[]).await? {
         let (id, record): (&str, &str) = (row.get(0), row.get(1));
@@ -166,18 +184,23 @@ async fn people(tx: &Tx<'_>, visit: &mut dyn FnMut(RawRecord) -> Result<(), Stor
     Ok(())
 }
 
-/// Writes one checked record of the people tree: a quote record with its
-/// indexes (`people::insert`), or the speaker map. Index entries are skipped:
-/// the record they index writes them, as it does on every store.
+/// Writes one checked record of the people tree: a quote record's summary
+/// with its shingle index (`people::put_summary`), an occurrence row, or
+/// the speaker map. The item and speaker index entries are skipped: the
+/// rows they index carry the same facts, as on every store.
 async fn import_people(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
     let (_, key) = dump::restore_target(record)?;
     let bad = |reason: String| codec::corrupt("backup", &key, reason);
+    let value = std::str::from_utf8(&record.value).map_err(|_| bad("not UTF-8".to_owned()))?;
     if key.starts_with(b"rec/") {
-        let quote: crate::speakers::QuoteRecord =
-            serde_json::from_slice(&record.value).map_err(|e| bad(e.to_string()))?;
-        super::people::insert(tx, &quote).await?;
+        let summary: crate::speakers::QuoteSummary = serde_json::from_str(value).map_err(|e| bad(e.to_string()))?;
+        super::people::put_summary(tx, &summary, None).await?;
+    } else if let Some(rest) = key.strip_prefix(b"occ/") {
+        let (id, spot) =
+            codec::people::split_occurrence(rest).ok_or_else(|| bad("not an occurrence key".to_owned()))?;
+        let occurrence: crate::speakers::Occurrence = serde_json::from_str(value).map_err(|e| bad(e.to_string()))?;
+        super::people::put_occurrence(tx, id, spot, &occurrence, value).await?;
     } else if key == b"map" {
-        let value = std::str::from_utf8(&record.value).map_err(|_| bad("not UTF-8".to_owned()))?;
         execute(tx, "INSERT INTO speaker_map (id, record) VALUES (1, $1::text::json)", &[&value]).await?;
     }
     Ok(())

@@ -15,23 +15,38 @@ use super::{Failure, Tx, query};
 use crate::store::StoreError;
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 4;
+pub const CURRENT_VERSION: u32 = 5;
 
 /// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
 const MIGRATE_LOCK: i64 = 0x0067_6c65_616e_6572;
 
-/// One step: the version it brings the database to, and its SQL.
+/// One step: the version it brings the database to, its SQL, and what
+/// converts existing rows after it, in the same transaction.
 struct Step {
     to: u32,
     what: &'static str,
     sql: &'static str,
+    then: Option<Convert>,
+}
+
+/// A step's conversion of rows that SQL alone cannot do.
+#[derive(Clone, Copy)]
+enum Convert {
+    /// Version 5: quote records' inline occurrences into rows (`people::split_occurrences`).
+    QuoteOccurrences,
 }
 
 const STEPS: &[Step] = &[
-    Step { to: 1, what: "items, indexes, editorial, issues, mail and outbox tables", sql: V1 },
-    Step { to: 2, what: "source leases for fetch workers", sql: V2 },
-    Step { to: 3, what: "claims on scheduled publishes", sql: V3 },
-    Step { to: 4, what: "quote provenance records and the speaker map", sql: V4 },
+    Step { to: 1, what: "items, indexes, editorial, issues, mail and outbox tables", sql: V1, then: None },
+    Step { to: 2, what: "source leases for fetch workers", sql: V2, then: None },
+    Step { to: 3, what: "claims on scheduled publishes", sql: V3, then: None },
+    Step { to: 4, what: "quote provenance records and the speaker map", sql: V4, then: None },
+    Step {
+        to: 5,
+        what: "quote occurrences one row each beside their record's summary",
+        sql: V5,
+        then: Some(Convert::QuoteOccurrences),
+    },
 ];
 
 /// Version 1: the records of the sled layout (`codec.rs`) as tables. Each
@@ -179,6 +194,21 @@ CREATE TABLE speaker_map (
 );
 "#;
 
+/// Version 5: a quote record's occurrences one row each (`people.rs`), so
+/// adding one no longer rewrites the record with all the others; the record
+/// becomes its summary. The rows replace `quote_items` (dropped by the
+/// conversion once it has read the version 4 records).
+const V5: &str = r#"
+CREATE TABLE quote_occurrences (
+    record_id  text COLLATE "C" NOT NULL,
+    spot       text COLLATE "C" NOT NULL,
+    item_id    text COLLATE "C" NOT NULL,
+    occurrence json NOT NULL,
+    PRIMARY KEY (record_id, spot)
+);
+CREATE INDEX quote_occurrences_by_item ON quote_occurrences (item_id, record_id, spot);
+"#;
+
 /// What `gleaner migrate` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrateReport {
@@ -234,6 +264,10 @@ pub(super) async fn migrate(tx: &Tx<'_>, shown: &str) -> Result<MigrateReport, F
     for step in STEPS.iter().filter(|step| from.is_none_or(|v| step.to > v)) {
         tracing::info!(to = step.to, what = step.what, "migrating the PostgreSQL schema");
         tx.batch_execute(step.sql).await?;
+        match step.then {
+            Some(Convert::QuoteOccurrences) => super::people::split_occurrences(tx).await?,
+            None => {}
+        }
         let to = i32::try_from(step.to).unwrap_or(i32::MAX);
         query(tx, "INSERT INTO gleaner_schema (version, what) VALUES ($1, $2)", &[&to, &step.what]).await?;
     }

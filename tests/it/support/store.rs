@@ -283,11 +283,14 @@ impl PeopleStore for FaultyStore {
         self.any_write()?;
         self.inner.record_quotes(item, sightings)
     }
-    fn quote_records_of(&self, item: &ItemId) -> Result<Vec<gleaner::speakers::QuoteRecord>, StoreError> {
-        self.inner.quote_records_of(item)
+    fn quote_summaries_of(&self, item: &ItemId) -> Result<Vec<gleaner::speakers::QuoteSummary>, StoreError> {
+        self.inner.quote_summaries_of(item)
     }
-    fn quote_records(&self, speakers: Option<&[String]>) -> Result<Vec<gleaner::speakers::QuoteRecord>, StoreError> {
-        self.inner.quote_records(speakers)
+    fn quote_summaries(&self, speakers: Option<&[String]>) -> Result<Vec<gleaner::speakers::QuoteSummary>, StoreError> {
+        self.inner.quote_summaries(speakers)
+    }
+    fn occurrences(&self, record: &str) -> Result<Vec<gleaner::speakers::Occurrence>, StoreError> {
+        self.inner.occurrences(record)
     }
     fn speaker_map(&self) -> Result<gleaner::speakers::SpeakerMap, StoreError> {
         self.inner.speaker_map()
