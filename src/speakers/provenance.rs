@@ -398,9 +398,37 @@ pub fn apply(item: &ItemId, sightings: &[QuoteSighting], known: &[Known]) -> Res
             None => fresh.push(sighting),
         }
     }
-
-    // The item's other occurrences are taken out.
     let mut change = Change::default();
+    take_out(item, known, &kept, &mut records, &mut change)?;
+    let merged_into = put_in(&fresh, known, &mut records, &mut change);
+
+    let resolve = |id: &str| {
+        let mut id = id.to_owned();
+        while let Some(next) = merged_into.get(&id) {
+            id.clone_from(next);
+        }
+        id
+    };
+    for (record, _) in &mut change.added {
+        *record = resolve(record);
+    }
+    let before: BTreeMap<&str, &QuoteSummary> = known.iter().map(|k| (k.summary.id.as_str(), &k.summary)).collect();
+    change.merged =
+        merged_into.keys().filter(|id| before.contains_key(id.as_str())).map(|id| (id.clone(), resolve(id))).collect();
+    change.put = records.values().filter(|r| before.get(r.id.as_str()) != Some(r)).cloned().collect();
+    change.removed = before.keys().filter(|id| !records.contains_key(**id)).map(|id| (*id).to_owned()).collect();
+    Ok(change)
+}
+
+/// Takes the item's occurrences that were not `kept` out of their records'
+/// summaries (an emptied record leaves `records`).
+fn take_out(
+    item: &ItemId,
+    known: &[Known],
+    kept: &BTreeSet<(&str, &str)>,
+    records: &mut BTreeMap<String, QuoteSummary>,
+    change: &mut Change,
+) -> Result<(), Reread> {
     let mut reread = Vec::new();
     for k in known {
         let id = k.summary.id.as_str();
@@ -428,12 +456,18 @@ pub fn apply(item: &ItemId, sightings: &[QuoteSighting], known: &[Known]) -> Res
             }
         }
     }
-    if !reread.is_empty() {
-        return Err(Reread(reread));
-    }
+    if reread.is_empty() { Ok(()) } else { Err(Reread(reread)) }
+}
 
-    // The new ones join the records holding the same quote; each record's
-    // form is folded once, not per comparison.
+/// Puts each `fresh` sighting in the records holding the same quote (each
+/// record's form folded once, not per comparison), merging them into the
+/// oldest, or in a new record. Returns which record went into which.
+fn put_in(
+    fresh: &[&QuoteSighting],
+    known: &[Known],
+    records: &mut BTreeMap<String, QuoteSummary>,
+    change: &mut Change,
+) -> BTreeMap<String, String> {
     let mut forms: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut merged_into: BTreeMap<String, String> = BTreeMap::new();
     let was_known: BTreeSet<&str> = known.iter().map(|k| k.summary.id.as_str()).collect();
@@ -476,23 +510,7 @@ pub fn apply(item: &ItemId, sightings: &[QuoteSighting], known: &[Known]) -> Res
         }
         change.added.push((target, occurrence.clone()));
     }
-
-    let resolve = |id: &str| {
-        let mut id = id.to_owned();
-        while let Some(next) = merged_into.get(&id) {
-            id.clone_from(next);
-        }
-        id
-    };
-    for (record, _) in &mut change.added {
-        *record = resolve(record);
-    }
-    change.merged =
-        merged_into.keys().filter(|id| was_known.contains(id.as_str())).map(|id| (id.clone(), resolve(id))).collect();
-    let before: BTreeMap<&str, &QuoteSummary> = known.iter().map(|k| (k.summary.id.as_str(), &k.summary)).collect();
-    change.put = records.values().filter(|r| before.get(r.id.as_str()) != Some(r)).cloned().collect();
-    change.removed = before.keys().filter(|id| !records.contains_key(**id)).map(|id| (*id).to_owned()).collect();
-    Ok(change)
+    merged_into
 }
 
 #[cfg(test)]

@@ -41,6 +41,44 @@ fn a_schema_from_a_newer_gleaner_is_refused_with_a_clear_message() {
     assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err:?}");
 }
 
+/// Schema step 5 (issue 16.3's cost): a version 4 quote record, its
+/// occurrences inline, becomes a summary with one row per occurrence, found
+/// by speaker and by item as before.
+#[test]
+fn migrating_from_version_4_splits_a_quote_records_occurrences_into_rows() {
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let item = gleaner::model::ItemId::derive("s", "a");
+    let occurrence = |item: &gleaner::model::ItemId, secs: i64, text: &str| {
+        serde_json::json!({"item": item, "quote": "q1", "outlet": "Ledger",
+                           "published": super::at(secs), "text": text})
+    };
+    let old = serde_json::json!({"id": "r1", "speaker": "ann", "text": "we will not back down now",
+        "occurrences": [occurrence(&item, 1, "we will not back down"),
+                        occurrence(&gleaner::model::ItemId::derive("s", "b"), 2, "we will not back down now")]});
+    // The database as version 4 left it, with one record.
+    let v4 = format!(
+        "DELETE FROM gleaner_schema WHERE version = 5; DROP TABLE quote_occurrences;
+         CREATE TABLE quote_items (item_id text COLLATE \"C\" NOT NULL, record_id text COLLATE \"C\" NOT NULL,
+                                   PRIMARY KEY (item_id, record_id));
+         INSERT INTO quote_records (id, speaker, record) VALUES ('r1', 'ann', '{old}');
+         INSERT INTO quote_items VALUES ('{item}', 'r1');",
+        item = item.as_str()
+    );
+    let database = options.url.rsplit('/').next().expect("a database").to_owned();
+    pg::cluster().on(&database, |client| async move { client.batch_execute(&v4).await }).expect("back to v4");
+    let report = PgStore::migrate(&options).expect("migrate from 4");
+    assert_eq!((report.from, report.to), (Some(4), PG_SCHEMA_VERSION));
+    let store = PgStore::connect(&options).expect("connect");
+    let records = store.quote_records(Some(&["ann".to_owned()])).expect("by speaker");
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].occurrences.len(), 2);
+    assert_eq!(records[0].text, "we will not back down now");
+    assert_eq!(store.quote_records_of(&item).expect("by item"), records);
+    let summary = &store.quote_summaries(None).expect("summaries")[0];
+    assert_eq!((summary.count, summary.first.item.clone()), (2, item));
+}
+
 #[test]
 fn a_wrong_or_missing_password_and_a_password_in_the_url_are_open_errors() {
     let options = pg::cluster().database();
