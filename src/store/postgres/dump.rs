@@ -11,6 +11,7 @@ use super::super::codec::{self, Space};
 use super::super::{RawRecord, StoreError, dump};
 use super::{Failure, PgStore, Tx, big, execute, query};
 use crate::model::ItemId;
+use crate::speakers::Occurrence;
 
 /// A record from a full sled key and its value.
 fn raw(full_key: &[u8], value: Vec<u8>) -> Result<RawRecord, StoreError> {
@@ -135,26 +136,26 @@ async fn mail_and_outbox(
 /// sled's people tree (`codec/people.rs`): `item/` < `key/` < `map` <
 /// `occ/` < `rec/` < `spk/`, each index ordered by its whole key in bytes
 /// (`COLLATE "C"`). An `item/` entry's value is the item's occurrence rows
-/// in that record as one JSON list: the rows keep the JSON text they were
-/// given, and a list of them is what sled's `serde_json` writes.
+/// in that record, encoded as one list the way sled's writer encodes it (a
+/// row keeps the JSON text it was given, whose key order a backup may have
+/// changed).
 async fn people(tx: &Tx<'_>, visit: &mut dyn FnMut(RawRecord) -> Result<(), StoreError>) -> Result<(), Failure> {
     use dump::PEOPLE_SPACE;
     let sql = r#"SELECT item_id || '/' || record_id, occurrence::text FROM quote_occurrences
                  ORDER BY (item_id || '/' || record_id) COLLATE "C", spot"#;
-    let mut entry: Option<(String, Vec<u8>)> = None;
-    let mut flush = |entry: Option<(String, Vec<u8>)>| -> Result<(), StoreError> {
-        let Some((rest, mut list)) = entry else { return Ok(()) };
-        list.push(b']');
+    let mut entry: Option<(String, Vec<Occurrence>)> = None;
+    let mut flush = |entry: Option<(String, Vec<Occurrence>)>| -> Result<(), StoreError> {
+        let Some((rest, held)) = entry else { return Ok(()) };
+        let list = serde_json::to_vec(&held).expect("plain fields serialize");
         visit(side(PEOPLE_SPACE, [b"item/".as_slice(), rest.as_bytes()].concat(), list))
     };
     for row in query(tx, sql, &[]).await? {
-        let (rest, occurrence): (&str, &str) = (row.get(0), row.get(1));
+        let (rest, text): (&str, &str) = (row.get(0), row.get(1));
+        let occurrence: Occurrence = serde_json::from_str(text)
+            .map_err(|e| codec::corrupt("quote_occurrences", rest.as_bytes(), e.to_string()))?;
         match &mut entry {
-            Some((key, list)) if key == rest => {
-                list.push(b',');
-                list.extend_from_slice(occurrence.as_bytes());
-            }
-            _ => flush(entry.replace((rest.to_owned(), [b"[", occurrence.as_bytes()].concat())))?,
+            Some((key, held)) if key == rest => held.push(occurrence),
+            _ => flush(entry.replace((rest.to_owned(), vec![occurrence])))?,
         }
     }
     flush(entry)?;
