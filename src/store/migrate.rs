@@ -127,7 +127,8 @@ fn split_quote_occurrences(target: &dyn MigrationTarget) -> Result<(), StoreErro
         Ok(())
     })?;
     for (k, record) in &old {
-        let mut by_item: std::collections::BTreeMap<&crate::model::ItemId, Vec<&Occurrence>> = Default::default();
+        let mut by_item: std::collections::BTreeMap<&crate::model::ItemId, Vec<&Occurrence>> =
+            std::collections::BTreeMap::new();
         for occurrence in &record.occurrences {
             let bytes = serde_json::to_vec(occurrence).expect("plain fields serialize");
             target.insert(people::TREE, &people::occurrence_key(&record.id, occurrence), &bytes)?;
