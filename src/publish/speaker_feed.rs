@@ -348,7 +348,8 @@ mod tests {
 
         let many: Vec<QuoteView> =
             (0..=MAX_ENTRIES).map(|n| quote(&format!("q{n}"), "Words.", Some("Ann Mayor"))).collect();
-        let mut gathering = SpeakerFeeds::new(&settings, &SpeakerMap::default());
+        let map = SpeakerMap::default();
+        let mut gathering = SpeakerFeeds::new(&settings, &map);
         let (issue, sections) = issue(1, 0, many);
         gathering.add_issue(&issue, &sections);
         assert!(gathering.is_full());
@@ -407,7 +408,8 @@ mod tests {
         let mut settings = settings(&["ann-mayor"]);
         settings.base_url = None;
         let (issue, sections) = issue(3, 0, vec![quote("q1", "Words.", Some("Ann Mayor"))]);
-        let mut feeds = SpeakerFeeds::new(&settings, &SpeakerMap::default());
+        let map = SpeakerMap::default();
+        let mut feeds = SpeakerFeeds::new(&settings, &map);
         feeds.add_issue(&issue, &sections);
         let feed = feeds.finish().remove(0);
         assert_eq!(feed.entries[0].id, "urn:gleaner:issue:3#quote-q1");
