@@ -225,20 +225,23 @@ pub fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
     // Where a chosen quote id is looked up: the entry's own article first,
     // then the cited ones; each quote is credited to its own article's
     // outlet and marked in its own article's language.
-    let own = std::iter::once((candidate.quotes, outlet.clone(), lang, item.url.as_deref()));
-    let cited = candidate.cited.iter().map(|c| {
-        let outlet = c.item.outlet.clone().or_else(|| c.source_name.map(str::to_owned));
-        (c.quotes, outlet, language_of(c.item), c.item.url.as_deref())
+    let own =
+        std::iter::once(Pool { quotes: candidate.quotes, outlet: outlet.clone(), lang, article: item.url.as_deref() });
+    let cited = candidate.cited.iter().map(|c| Pool {
+        quotes: c.quotes,
+        outlet: c.item.outlet.clone().or_else(|| c.source_name.map(str::to_owned)),
+        lang: language_of(c.item),
+        article: c.item.url.as_deref(),
     });
-    let pools: Vec<(&[Quote], Option<String>, Option<&str>, Option<&str>)> = own.chain(cited).collect();
+    let pools: Vec<Pool<'_>> = own.chain(cited).collect();
     // The editor's order of choice, not page order: editors pick the strongest first.
     let quotes = item
         .editor
         .quote_ids
         .iter()
         .filter_map(|id| {
-            pools.iter().find_map(|(quotes, outlet, lang, article)| {
-                Some((quotes.iter().find(|q| &q.id == id)?, outlet.as_deref(), *lang, *article))
+            pools.iter().find_map(|pool| {
+                Some((pool.quotes.iter().find(|q| &q.id == id)?, pool.outlet.as_deref(), pool.lang, pool.article))
             })
         })
         // An editor's correction of speaker or outlet wins over extraction's guess.
@@ -275,6 +278,15 @@ pub fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
         lang: lang.map(str::to_owned),
         dir: direction(lang),
     }
+}
+
+/// One article's quotes an entry may choose from, with what each is credited with.
+struct Pool<'a> {
+    quotes: &'a [Quote],
+    outlet: Option<String>,
+    lang: Option<&'a str>,
+    /// The article's canonical URL.
+    article: Option<&'a str>,
 }
 
 /// The item's language tag for `lang`, when it has a usable one.

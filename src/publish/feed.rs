@@ -8,10 +8,11 @@
 //!
 //! Pure: no I/O, no clock; every date comes from the entries.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::render::xml_chars;
 use crate::sanitize::escape_text;
 
 /// What a feed says about itself. Serialized as the Atom template's `site`
@@ -193,4 +194,22 @@ pub fn json(meta: &FeedMeta, entries: &[FeedEntry]) -> String {
     let mut text = serde_json::to_string_pretty(&feed).expect("a JSON value always serializes");
     text.push('\n');
     text
+}
+
+/// Text as XML 1.0 allows it (§2.2, `Char`): C0 controls other than tab,
+/// line feed and carriage return, and the noncharacters U+FFFE and U+FFFF,
+/// dropped. No escape can carry them (`&#xFFFF;` is not well-formed either),
+/// and one of them in a title made `digest.xml` and `digest.atom` unreadable
+/// in every XML reader for as long as the issue stayed in the feed. Every
+/// document the `Renderer`'s templates and [`rss`] produce goes through here whole, so no
+/// string can reach the output around it.
+pub fn xml_chars(text: &str) -> Cow<'_, str> {
+    fn allowed(c: char) -> bool {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
+    }
+    if text.chars().all(allowed) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().filter(|&c| allowed(c)).collect())
+    }
 }

@@ -15,7 +15,6 @@
 //! `|safe` in templates, so an override cannot forget it and double-escape,
 //! nor add it somewhere unsafe.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -24,7 +23,7 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use super::compose::{Composition, Entry, QuoteView, SectionView};
-use super::feed::{self, FeedEntry, FeedMeta, rfc3339};
+use super::feed::{self, FeedEntry, FeedMeta, rfc3339, xml_chars};
 use crate::config::PublishSettings;
 use crate::model::{Correction, Issue, ItemId, Period};
 
@@ -499,24 +498,6 @@ fn day(time: DateTime<Utc>) -> String {
 /// `digest.xml`: RSS 2.0 with `issues` newest first.
 pub fn rss(issues: &[&Issue], settings: &PublishSettings) -> String {
     feed::rss(&digest_meta(settings, "", issues), &issue_entries(issues, settings))
-}
-
-/// Text as XML 1.0 allows it (§2.2, `Char`): C0 controls other than tab,
-/// line feed and carriage return, and the noncharacters U+FFFE and U+FFFF,
-/// dropped. No escape can carry them (`&#xFFFF;` is not well-formed either),
-/// and one of them in a title made `digest.xml` and `digest.atom` unreadable
-/// in every XML reader for as long as the issue stayed in the feed. Every
-/// document [`Renderer`] and [`rss`] produce goes through here whole, so no
-/// string can reach the output around it.
-pub fn xml_chars(text: &str) -> Cow<'_, str> {
-    fn allowed(c: char) -> bool {
-        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
-    }
-    if text.chars().all(allowed) {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(text.chars().filter(|&c| allowed(c)).collect())
-    }
 }
 
 /// `digest.json`: JSON Feed 1.1 with `issues` newest first.

@@ -171,17 +171,21 @@ fn meta(settings: &PublishSettings, id: &str, name: &str, updated: chrono::DateT
 fn quote_entry(settings: &PublishSettings, issue: &Issue, quote: &QuoteView) -> FeedEntry {
     let issue_url = format!("{}{}", root(settings, ""), issue_file(issue.number));
     let words = format!("{}{}{}", quote.open, quote.text, quote.close);
-    let mut html = String::with_capacity(quote.text.len() + 256);
-    html.push_str("<blockquote");
-    if let Some(lang) = &quote.lang {
-        html.push_str(&format!(" lang=\"{}\"", escape_text(lang)));
-    }
-    html.push_str(&format!(" dir=\"{}\"><p>{}</p></blockquote>\n<p>", quote.dir, escape_text(&words)));
-    html.push_str(&quote.attribution_html);
-    if let Some(article) = &quote.article {
-        html.push_str(&format!(" · <a href=\"{}\">the article</a>", escape_text(article)));
-    }
-    html.push_str(&format!(" · <a href=\"{}\">{}</a></p>", escape_text(&issue_url), escape_text(&issue.title)));
+    let lang = quote.lang.as_deref().map(|l| format!(" lang=\"{}\"", escape_text(l))).unwrap_or_default();
+    let article = quote
+        .article
+        .as_deref()
+        .map(|a| format!(" · <a href=\"{}\">the article</a>", escape_text(a)))
+        .unwrap_or_default();
+    // `attribution_html` is markup `compose` built from escaped names.
+    let html = format!(
+        "<blockquote{lang} dir=\"{}\"><p>{}</p></blockquote>\n<p>{}{article} · <a href=\"{}\">{}</a></p>",
+        quote.dir,
+        escape_text(&words),
+        quote.attribution_html,
+        escape_text(&issue_url),
+        escape_text(&issue.title)
+    );
     let summary = if quote.attribution.is_empty() {
         format!("{words} ({})", issue.title)
     } else {

@@ -14,7 +14,7 @@ use gleaner::app::App;
 use gleaner::model::{EditorFields, ReviewState};
 use gleaner::publish::PublishOutcome;
 use gleaner::publish::write::DirOutput;
-use gleaner::store::{EditorialStore as _, ItemQuery, ItemStore as _};
+use gleaner::store::ItemQuery;
 use gleaner::web::review::{self, Pages, Preview, UiOptions, UiState};
 use tower::ServiceExt as _;
 
@@ -126,9 +126,9 @@ async fn speaker_feeds_are_served_on_loopback_and_linked_from_the_speaker_page()
     .expect("publish");
     let output = dir.path().join("feeds");
 
-    let served = output.clone();
+    let folder = output.clone();
     let responses = tokio::task::spawn_blocking(move || {
-        let server = Server::start(&served);
+        let server = Server::start(&folder);
         ["/feeds/speakers/ann-mayor.xml", "/feeds/speakers/ann-mayor.json", "/feeds/speakers/bob-banker.xml"]
             .map(|path| server.get(path, &[]))
             .into_iter()
