@@ -19,7 +19,7 @@ use std::collections::HashSet;
 
 use super::compose::{QuoteView, SectionView};
 use super::feed::{self, FeedEntry, FeedMeta};
-use super::render::{INDEX_FILE, issue_file, issue_id, root};
+use super::render::{digest_meta, issue_file, issue_id, root};
 use crate::config::PublishSettings;
 use crate::model::Issue;
 use crate::sanitize::escape_text;
@@ -149,20 +149,19 @@ fn segment(id: &str) -> String {
 fn meta(settings: &PublishSettings, id: &str, name: &str, updated: chrono::DateTime<chrono::Utc>) -> FeedMeta {
     let root = root(settings, "");
     let [rss, atom, json] = url_paths(id);
+    // The digest's own (language, hub, home page), but its own name and files.
     FeedMeta {
         title: format!("{}: {name}", settings.title),
         description: format!("Quotes by {name} in {}", settings.title),
-        language: settings.language.clone(),
-        index_url: format!("{root}{INDEX_FILE}"),
         rss_url: format!("{root}{rss}"),
-        atom_url: format!("{root}{atom}"),
         feed_id: settings
             .base_url
             .as_ref()
             .map_or_else(|| format!("urn:gleaner:speaker:{}", segment(id)), |b| format!("{b}{atom}")),
+        atom_url: format!("{root}{atom}"),
         json_url: format!("{root}{json}"),
-        hub: settings.websub_hub.as_ref().map(url::Url::to_string),
         updated,
+        ..digest_meta(settings, "", &[])
     }
 }
 
