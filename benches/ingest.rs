@@ -9,8 +9,12 @@
 //!    RSS under 100 MiB). The server and the poller run as child processes of
 //!    this binary so the poller's peak RSS is its own.
 //!
-//! `cargo bench --bench ingest -- store` (or `-- poll`) runs one part, e.g.
-//! under a profiler. Only 127.0.0.1 is contacted.
+//! 3. Part 1 again with the search index kept current (issue 16: indexing
+//!    may cost at most 25 % of the items/s), updated once after the run as
+//!    `Ingest::poll_many` does.
+//!
+//! `cargo bench --bench ingest -- store` (or `-- poll`, `-- index`) runs one
+//! part, e.g. under a profiler. Only 127.0.0.1 is contacted.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -81,9 +85,10 @@ fn ingest_serially(
     source: &gleaner::model::Source,
     feeds: &[Vec<u8>],
     now: chrono::DateTime<Utc>,
-) -> (usize, Stages) {
+) -> (usize, Stages, Vec<gleaner::model::ItemId>) {
     let mut stored = 0;
     let mut stages = Stages::default();
+    let mut written = Vec::new();
     for bytes in feeds {
         let t0 = Instant::now();
         let feed = parse_feed(bytes, &ParseInput { url: Some(&source.url), content_type: None, fetched_at: now })
@@ -91,13 +96,15 @@ fn ingest_serially(
         let t1 = Instant::now();
         let normalized = normalize(&feed, source, now);
         let t2 = Instant::now();
-        stored += store.upsert_items(&normalized.items).expect("store").new.len();
+        let report = store.upsert_items(&normalized.items).expect("store");
+        stored += report.new.len();
+        written.extend(report.new);
         let t3 = Instant::now();
         stages.parsing += t1 - t0;
         stages.normalizing += t2 - t1;
         stages.storing += t3 - t2;
     }
-    (stored, stages)
+    (stored, stages, written)
 }
 
 /// Parse + normalize + store of the generated corpus into a fresh store,
@@ -110,24 +117,36 @@ fn run_corpus(
     feeds: &[Vec<u8>],
     workers: usize,
     now: chrono::DateTime<Utc>,
+    index: bool,
 ) -> (f64, Stages) {
-    let store = SledStore::open(&dir.join(format!("parse-store-{workers}.sled"))).expect("open store");
+    let path = dir.join(format!("parse-store-{workers}-{index}.sled"));
+    let store = Arc::new(SledStore::open(&path).expect("open store"));
+    let search = index.then(|| {
+        let folder = gleaner::search::folder_for(&path);
+        let store: Arc<dyn gleaner::store::Store> = Arc::clone(&store) as _;
+        gleaner::search::Search::open(&folder, store, gleaner::search::Check::IfDirty).expect("index opens").0
+    });
     let shares: Vec<Vec<Vec<u8>>> =
         (0..workers).map(|w| feeds.iter().skip(w).step_by(workers).cloned().collect()).collect();
     let start = Instant::now();
-    let results: Vec<(usize, Stages)> = std::thread::scope(|scope| {
+    let results: Vec<(usize, Stages, Vec<gleaner::model::ItemId>)> = std::thread::scope(|scope| {
         let handles: Vec<_> =
             shares.iter().map(|share| scope.spawn(|| ingest_serially(&store, source, share, now))).collect();
         handles.into_iter().map(|h| h.join().expect("worker")).collect()
     });
     let t = Instant::now();
+    if let Some(search) = &search {
+        let written: Vec<gleaner::model::ItemId> = results.iter().flat_map(|(_, _, ids)| ids.iter().cloned()).collect();
+        search.update(&written);
+        assert_eq!(search.len(), written.len() as u64, "every new item indexed");
+    }
     store.flush().expect("flush");
     let flushing = t.elapsed();
     let elapsed = start.elapsed();
-    let stored: usize = results.iter().map(|(n, _)| n).sum();
+    let stored: usize = results.iter().map(|(n, _, _)| n).sum();
     assert_eq!(stored, FEEDS / 2 * ITEMS_PER_FEED, "every generated item is new");
     let mut stages = Stages { storing: flushing, ..Stages::default() };
-    for (_, s) in &results {
+    for (_, s, _) in &results {
         stages.parsing += s.parsing;
         stages.normalizing += s.normalizing;
         stages.storing += s.storing;
@@ -146,10 +165,10 @@ fn bench_parse_normalize_store() {
     let items = FEEDS / 2 * ITEMS_PER_FEED;
     let now = Utc::now();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let (rate, _) = run_corpus(dir.path(), source, &feeds, cores, now);
+    let (rate, _) = run_corpus(dir.path(), source, &feeds, cores, now, false);
     println!("parse+normalize+store: {items} items, {cores} workers: {rate:.0} items/s (target >= 20000)");
     // One worker: the per-stage split, so a regression can be placed without a profiler.
-    let (rate, stages) = run_corpus(dir.path(), source, &feeds, 1, now);
+    let (rate, stages) = run_corpus(dir.path(), source, &feeds, 1, now, false);
     println!(
         "  one worker: {rate:.0} items/s; parse {:.3} s, normalize {:.3} s, store {:.3} s (flush included)",
         stages.parsing.as_secs_f64(),
@@ -157,6 +176,33 @@ fn bench_parse_normalize_store() {
         stages.storing.as_secs_f64()
     );
     bench_feed_extraction(&feeds[..FEEDS / 20], source, now);
+}
+
+/// Part 1 with and without the search index kept current, alternated
+/// (`rounds` of each) so a loaded machine weighs on both alike.
+fn bench_indexing(rounds: usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_path = write_config(dir.path(), "[[source]]\nid = \"generated\"\nurl = \"https://news.example/feed\"\n");
+    let config = gleaner::app::load_config(&config_path).expect("bench config is valid");
+    let source = &config.sources[0];
+    let feeds: Vec<Vec<u8>> = (0..FEEDS / 2).map(|f| feed_xml(f).into_bytes()).collect();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let now = Utc::now();
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let round_dir = dir.path().join(format!("round-{round}"));
+        std::fs::create_dir_all(&round_dir).expect("round folder");
+        without.push(run_corpus(&round_dir, source, &feeds, cores, now, false).0);
+        with.push(run_corpus(&round_dir, source, &feeds, cores, now, true).0);
+        std::fs::remove_dir_all(&round_dir).ok();
+    }
+    let best = |rates: &[f64]| rates.iter().copied().fold(0.0_f64, f64::max);
+    let (plain, indexed) = (best(&without), best(&with));
+    println!(
+        "parse+normalize+store, {cores} workers, best of {rounds}: {plain:.0} items/s; with the search index kept current: {indexed:.0} items/s ({:.1} % fewer; target <= 25 %)",
+        (1.0 - indexed / plain) * 100.0
+    );
+    println!("  every round, without: {without:.0?}; with: {with:.0?}");
 }
 
 /// What a poll adds per item on top of the above: extraction from the feed's
@@ -331,6 +377,9 @@ fn main() {
             }
             if wanted("poll") {
                 bench_poll();
+            }
+            if wanted("index") {
+                bench_indexing(3);
             }
         }
     }

@@ -7,6 +7,7 @@
 //! phrase with two filters in ≤ 50 ms at the 95th percentile (issue 16).
 //! Indexing throughput is printed beside the store's own write throughput
 //! for the same items, the cost that ingest would add per item.
+//! `GLEANER_BENCH_ITEMS=N` runs it over N items instead (a quick check).
 
 // Counts shown as rates: f64 is exact far beyond these sizes.
 #![allow(clippy::cast_precision_loss)]
@@ -146,6 +147,18 @@ fn dir_size(path: &Path) -> u64 {
         .sum()
 }
 
+/// CPU seconds (user + system, every thread) this process has used so far:
+/// on a loaded machine wall times mislead, CPU time much less.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at its `)`.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    // utime and stime are the 12th and 13th fields after the name, in clock ticks (100 a second on Linux).
+    let ticks: u64 = fields.iter().skip(11).take(2).filter_map(|f| f.parse::<u64>().ok()).sum();
+    ticks as f64 / 100.0
+}
+
 fn percentile(times: &mut [Duration], p: f64) -> f64 {
     times.sort();
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -154,10 +167,14 @@ fn percentile(times: &mut [Duration], p: f64) -> f64 {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let items = std::env::var("GLEANER_BENCH_ITEMS").ok().and_then(|n| n.parse().ok()).unwrap_or(ITEMS);
     let dir = tempfile::tempdir().expect("temp dir");
     let store: Arc<dyn Store> = Arc::new(SledStore::open(&dir.path().join("bench.sled")).expect("store"));
-    let start = Instant::now();
-    for chunk in (0..ITEMS).collect::<Vec<_>>().chunks(BATCH) {
+    let (start, cpu) = (Instant::now(), cpu_secs());
+    for chunk in (0..items).collect::<Vec<_>>().chunks(BATCH) {
         let (items, extractions): (Vec<NewItem>, Vec<Extraction>) = chunk.iter().map(|i| item(*i)).unzip();
         store.upsert_items(&items).expect("insert");
         let pairs: Vec<_> = items.iter().map(NewItem::id).zip(extractions).collect();
@@ -167,23 +184,25 @@ fn main() {
     }
     store.flush().expect("flush");
     let stored = start.elapsed().as_secs_f64();
+    let stored_cpu = cpu_secs() - cpu;
     println!(
-        "store: {ITEMS} items with text and quotes written in {stored:.1} s ({:.0} items/s)",
-        ITEMS as f64 / stored
+        "store: {items} items with text and quotes written in {stored:.1} s wall, {stored_cpu:.1} s CPU ({:.0} items/s wall)",
+        items as f64 / stored
     );
 
     let folder = dir.path().join("bench.sled.search");
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_secs());
     let (search, report) = Search::open(&folder, Arc::clone(&store), Check::IfDirty).expect("index builds");
     let indexed = start.elapsed().as_secs_f64();
+    let indexed_cpu = cpu_secs() - cpu;
     println!(
-        "index: {} items indexed in {indexed:.1} s ({:.0} items/s; the store wrote {:.0} items/s)",
+        "index: {} items indexed in {indexed:.1} s wall, {indexed_cpu:.1} s CPU ({:.0} items/s wall; the store wrote {:.0} items/s)",
         report.indexed,
         report.indexed as f64 / indexed,
-        ITEMS as f64 / stored
+        items as f64 / stored
     );
     let size = dir_size(&folder.join("index"));
-    println!("index size: {:.1} MiB, {:.0} bytes per item", size as f64 / 1_048_576.0, size as f64 / ITEMS as f64);
+    println!("index size: {:.1} MiB, {:.0} bytes per item", size as f64 / 1_048_576.0, size as f64 / items as f64);
 
     let start = Instant::now();
     let reconciled = search.reconcile().expect("reconcile");
@@ -194,7 +213,9 @@ fn main() {
 
     let sections = std::collections::HashMap::new();
     let cases = [
-        ("phrase + two filters", "\"budget deal\" speaker:\"Maryam Rajavi\" lang:en"),
+        // Bob Banker says "this budget deal" in every 24th item (Maryam Rajavi never
+        // does: that query had no hit to rank or highlight).
+        ("phrase + two filters", "\"budget deal\" speaker:\"Bob Banker\" lang:en"),
         ("phrase + two filters (dates)", "\"harbour and the\" source:source-3 since:2026-01-20"),
         ("one common word", "council"),
         ("two words, ranked", "council sanctions"),

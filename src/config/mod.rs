@@ -143,6 +143,10 @@ pub struct PublishSettings {
     /// Whether a quote found verbatim on its page before publishing says
     /// "quote checked on DATE" (the templates' `quote_checks` variable).
     pub quote_checks: bool,
+    /// Speakers (ids, as `gleaner speakers` lists them) whose quotes in
+    /// published issues get feeds of their own, `speakers/{id}.xml`,
+    /// `.atom` and `.json` (issue 16.2); empty: none.
+    pub speaker_feeds: Vec<String>,
 }
 
 impl PublishSettings {
@@ -158,6 +162,7 @@ impl PublishSettings {
             sections: Vec::new(),
             item_marker: defaults::ITEM_MARKER.to_owned(),
             quote_checks: true,
+            speaker_feeds: Vec::new(),
             feed_items: defaults::FEED_ITEMS,
             description: String::new(),
             language: None,

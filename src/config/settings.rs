@@ -58,6 +58,7 @@ const PUBLISH_KEYS: &[&str] = &[
     "websub_hub",
     "templates_dir",
     "quote_checks",
+    "speaker_feeds",
 ];
 const SERVER_KEYS: &[&str] = &["bind", "secure_cookies", "max_connections"];
 
@@ -297,6 +298,7 @@ fn publish_layout(diag: &mut Diag<'_>, section: &Section<'_, '_>, publish: &mut 
     if let Some(show) = section.boolean(diag, "quote_checks") {
         publish.quote_checks = show;
     }
+    publish.speaker_feeds = speaker_feeds(diag, section);
     if let Some((text, _)) = section.string(diag, "description") {
         text.trim().clone_into(&mut publish.description);
     }
@@ -314,6 +316,28 @@ fn publish_layout(diag: &mut Diag<'_>, section: &Section<'_, '_>, publish: &mut 
             diag.error(&span, "`publish.websub_hub` needs `publish.base_url`: the hub is told the feeds' public URLs");
         }
     }
+}
+
+/// `publish.speaker_feeds`: each entry must be a speaker id as `gleaner
+/// speakers` prints it (folded words joined by `-`), since it names files
+/// and URLs. Whether anyone by that id has been quoted is not checked: a
+/// config is written before the speaker's first quote is ingested (and
+/// must load on an empty store), so an id nobody matches yet gets an empty
+/// feed that fills once an issue quotes them.
+fn speaker_feeds(diag: &mut Diag<'_>, section: &Section<'_, '_>) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for (id, span) in section.strings(diag, "speaker_feeds") {
+        let canonical = crate::speakers::speaker_id(&id.replace('-', " "));
+        if canonical.as_deref() != Some(id) {
+            let hint = crate::speakers::speaker_id(id).map(|c| format!("; did you mean {c:?}?")).unwrap_or_default();
+            diag.error(&span, format!("`publish.speaker_feeds` entry {id:?} is not a speaker id{hint}"));
+        } else if ids.iter().any(|known| known == id) {
+            diag.error(&span, format!("speaker {id:?} is listed twice in `publish.speaker_feeds`"));
+        } else {
+            ids.push(id.to_owned());
+        }
+    }
+    ids
 }
 
 /// What is wrong with a title template, if anything: only `{title}` and

@@ -519,3 +519,21 @@ fn a_postgres_store_url_is_read_and_a_password_in_it_refused() {
     assert_has(&errors("store = \"postgres:///digest\"\n", None), "names no host");
     assert_has(&errors("store_password_file = \"p\"\n", None), "only for a `postgres://` store");
 }
+
+#[test]
+fn speaker_feeds_take_speaker_ids_and_name_each_bad_one_at_its_place() {
+    let p = ok("[publish]\nspeaker_feeds = [\"ann-mayor\", \"ann-mayor-2\"]\n", None).settings.publish;
+    assert_eq!(p.speaker_feeds, ["ann-mayor", "ann-mayor-2"]);
+    assert!(ok("", None).settings.publish.speaker_feeds.is_empty());
+
+    let errors = errors("[publish]\nspeaker_feeds = [\"Ann Mayor\", \"../etc\", \"bob\", \"bob\"]\n", None);
+    assert_has(
+        &errors,
+        "gleaner.toml:2:18: `publish.speaker_feeds` entry \"Ann Mayor\" is not a speaker id; did you mean \"ann-mayor\"?",
+    );
+    assert_has(
+        &errors,
+        "gleaner.toml:2:31: `publish.speaker_feeds` entry \"../etc\" is not a speaker id; did you mean \"etc\"?",
+    );
+    assert_has(&errors, "gleaner.toml:2:48: speaker \"bob\" is listed twice in `publish.speaker_feeds`");
+}

@@ -71,6 +71,13 @@ pub struct QuoteView {
     /// When the words were last found verbatim on their page (issue 16.4):
     /// only a `verified` check of exactly the words shown counts.
     pub checked: Option<DateTime<Utc>>,
+    /// The quote's stable id (speaker feeds' entry ids are built on it).
+    #[serde(skip)]
+    pub id: String,
+    /// The article the words are from (the entry's own or a cited one),
+    /// canonical and absolute, for speaker feeds' links.
+    #[serde(skip)]
+    pub article: Option<String>,
 }
 
 /// One item as the digest shows it.
@@ -218,30 +225,34 @@ pub fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
     // Where a chosen quote id is looked up: the entry's own article first,
     // then the cited ones; each quote is credited to its own article's
     // outlet and marked in its own article's language.
-    let own = std::iter::once((candidate.quotes, outlet.clone(), lang));
-    let cited = candidate
-        .cited
-        .iter()
-        .map(|c| (c.quotes, c.item.outlet.clone().or_else(|| c.source_name.map(str::to_owned)), language_of(c.item)));
-    let pools: Vec<(&[Quote], Option<String>, Option<&str>)> = own.chain(cited).collect();
+    let own =
+        std::iter::once(Pool { quotes: candidate.quotes, outlet: outlet.clone(), lang, article: item.url.as_deref() });
+    let cited = candidate.cited.iter().map(|c| Pool {
+        quotes: c.quotes,
+        outlet: c.item.outlet.clone().or_else(|| c.source_name.map(str::to_owned)),
+        lang: language_of(c.item),
+        article: c.item.url.as_deref(),
+    });
+    let pools: Vec<Pool<'_>> = own.chain(cited).collect();
     // The editor's order of choice, not page order: editors pick the strongest first.
     let quotes = item
         .editor
         .quote_ids
         .iter()
         .filter_map(|id| {
-            pools.iter().find_map(|(quotes, outlet, lang)| {
-                Some((quotes.iter().find(|q| &q.id == id)?, outlet.as_deref(), *lang))
+            pools.iter().find_map(|pool| {
+                Some((pool.quotes.iter().find(|q| &q.id == id)?, pool.outlet.as_deref(), pool.lang, pool.article))
             })
         })
         // An editor's correction of speaker or outlet wins over extraction's guess.
-        .map(|(q, outlet, lang)| {
+        .map(|(q, outlet, lang, article)| {
             let shown = match item.editor.quote_overrides.get(&q.id) {
                 Some(correction) => correction.apply(q),
                 None => q.clone(),
             };
             let mut view = quote_view(&shown, outlet, lang);
             view.checked = checked_at(item, &q.id, &shown.text);
+            view.article = article.map(str::to_owned);
             view
         })
         .collect();
@@ -267,6 +278,15 @@ pub fn entry(candidate: &Candidate<'_>, sanitizer: &Sanitizer) -> Entry {
         lang: lang.map(str::to_owned),
         dir: direction(lang),
     }
+}
+
+/// One article's quotes an entry may choose from, with what each is credited with.
+struct Pool<'a> {
+    quotes: &'a [Quote],
+    outlet: Option<String>,
+    lang: Option<&'a str>,
+    /// The article's canonical URL.
+    article: Option<&'a str>,
 }
 
 /// The item's language tag for `lang`, when it has a usable one.
@@ -385,6 +405,8 @@ fn quote_view(quote: &Quote, item_outlet: Option<&str>, lang: Option<&str>) -> Q
         via: quote.via.clone(),
         attribution: attribution(quote.speaker.as_deref(), outlet, quote.via.as_deref()),
         checked: None,
+        id: quote.id.clone(),
+        article: None,
     }
 }
 

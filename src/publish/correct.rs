@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use super::compose::{self, Candidate, Composition, SectionView};
 use super::write::Output;
 use super::{PublishError, Publisher, cited_items, cited_views, source_facts};
-use crate::model::{Correction, IssueState, Item, Quote};
+use crate::model::{Correction, Issue, IssueState, Item, Quote};
 use crate::sanitize::Sanitizer;
 use crate::store::Store;
 
@@ -56,9 +56,46 @@ impl Publisher {
         if issue.state != IssueState::Published {
             return Err(PublishError::NotPublished { number });
         }
+        let sections = self.recompose(store, &issue)?;
+        let composition = Composition {
+            number,
+            title: issue.title.clone(),
+            period: issue.period,
+            sections,
+            created_at: issue.created_at,
+        };
+        // A correction dated before the issue (a wrong clock) would make the
+        // feeds' `updated` precede `published`.
+        let at = now.max(issue.created_at);
+        issue.corrections.push(Correction { at, note: note.trim().to_owned(), by: by.to_owned() });
+        issue.html = self.renderer.corrected_body(&composition, &issue.corrections, &self.settings)?;
+        issue.summary = composition.summary();
+
+        store.put_issue(&issue)?;
+        store.flush()?;
+        let issues = store.issues()?;
+        let files = self.render_files(store, &issue, &issues)?;
+        let batch: Vec<(&str, &[u8])> = files.iter().map(|(name, text)| (name.as_str(), text.as_bytes())).collect();
+        output.write_files(&batch)?;
+        for hook in &self.hooks {
+            hook.issue_corrected(store, &issue)?;
+        }
+        tracing::info!(issue = number, by, corrections = issue.corrections.len(), "issue corrected");
+        Ok(CorrectionReport {
+            number,
+            title: issue.title.clone(),
+            corrections: issue.corrections.len(),
+            files: files.into_iter().map(|(name, _)| name).collect(),
+        })
+    }
+
+    /// `issue`'s sections composed again from its items as stored now, in
+    /// the issue's own sections and order, not today's layout rules (a
+    /// correction fixes words, it does not move entries around). An item
+    /// deleted since (a purge) is left out rather than failing.
+    pub(super) fn recompose(&self, store: &dyn Store, issue: &Issue) -> Result<Vec<SectionView>, PublishError> {
         let mut items: Vec<Item> = Vec::with_capacity(issue.item_count());
         for id in issue.item_ids() {
-            // An item deleted since (a purge) is left out rather than failing the correction.
             if let Some(item) = store.item(id)? {
                 items.push(item);
             }
@@ -71,9 +108,7 @@ impl Publisher {
         let cited_items = cited_items(store, &items)?;
         let cited = cited_views(&cited_items, &sources);
         let sanitizer = Sanitizer::new(self.settings.base_url.as_ref());
-        // The issue's own sections and order, not today's layout rules: a
-        // correction fixes words, it does not move entries around.
-        let sections: Vec<SectionView> = issue
+        Ok(issue
             .sections
             .iter()
             .map(|section| SectionView {
@@ -95,36 +130,6 @@ impl Publisher {
                     })
                     .collect(),
             })
-            .collect();
-        let composition = Composition {
-            number,
-            title: issue.title.clone(),
-            period: issue.period,
-            sections,
-            created_at: issue.created_at,
-        };
-        // A correction dated before the issue (a wrong clock) would make the
-        // feeds' `updated` precede `published`.
-        let at = now.max(issue.created_at);
-        issue.corrections.push(Correction { at, note: note.trim().to_owned(), by: by.to_owned() });
-        issue.html = self.renderer.corrected_body(&composition, &issue.corrections, &self.settings)?;
-        issue.summary = composition.summary();
-
-        store.put_issue(&issue)?;
-        store.flush()?;
-        let issues = store.issues()?;
-        let files = self.render_files(&issue, &issues)?;
-        let batch: Vec<(&str, &[u8])> = files.iter().map(|(name, text)| (name.as_str(), text.as_bytes())).collect();
-        output.write_files(&batch)?;
-        for hook in &self.hooks {
-            hook.issue_corrected(store, &issue)?;
-        }
-        tracing::info!(issue = number, by, corrections = issue.corrections.len(), "issue corrected");
-        Ok(CorrectionReport {
-            number,
-            title: issue.title.clone(),
-            corrections: issue.corrections.len(),
-            files: files.into_iter().map(|(name, _)| name).collect(),
-        })
+            .collect())
     }
 }

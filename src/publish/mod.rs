@@ -5,8 +5,9 @@
 //! Crash safety comes from the order of the writes:
 //! 1. the draft issue (number, title, period, sections, rendered body) is
 //!    stored and flushed before any file is touched;
-//! 2. `issues/{n}.html`, `digest.xml`, `digest.atom`, `digest.json` and
-//!    finally `index.html` are each replaced atomically (`write`);
+//! 2. `issues/{n}.html`, `digest.xml`, `digest.atom`, `digest.json`, each
+//!    opted-in speaker's `speakers/{id}.*` and finally `index.html` are each
+//!    replaced atomically (`write`);
 //! 3. one transaction marks the items and the issue published.
 //!
 //! A run interrupted anywhere leaves either no draft (nothing happened) or a
@@ -15,15 +16,17 @@
 //! not the clock) instead of composing issue n+1. Items in a published issue
 //! are `published`, so publishing twice never repeats one.
 //!
-//! Submodules: `compose` and `render` (pure), `write` and `websub`
+//! Submodules: `compose`, `render`, `feed` and `speaker_feed` (pure), `write` and `websub`
 //! (adapters). This module orchestrates and must not render or do file I/O
 //! itself.
 
 pub mod compose;
 mod correct;
+pub mod feed;
 pub mod layout;
 pub mod render;
 pub mod script;
+pub mod speaker_feed;
 pub mod websub;
 pub mod write;
 
@@ -211,7 +214,13 @@ impl Publisher {
     /// The public URLs of the feeds, as a `WebSub` hub is told about them.
     pub fn feed_urls(&self) -> Vec<String> {
         let Some(base) = &self.settings.base_url else { return Vec::new() };
-        [render::RSS_FILE, render::ATOM_FILE, render::JSON_FILE].iter().map(|f| format!("{base}{f}")).collect()
+        let speakers = self.settings.speaker_feeds.iter().flat_map(|id| speaker_feed::url_paths(id));
+        [render::RSS_FILE, render::ATOM_FILE, render::JSON_FILE]
+            .map(str::to_owned)
+            .into_iter()
+            .chain(speakers)
+            .map(|f| format!("{base}{f}"))
+            .collect()
     }
 
     /// Publishes the next issue, or completes the one an earlier run left as a
@@ -297,7 +306,7 @@ impl Publisher {
             (issue, Some(revisions), false)
         };
 
-        let files = self.render_files(&issue, &issues)?;
+        let files = self.render_files(store, &issue, &issues)?;
         let mut report = IssueReport {
             number: issue.number,
             title: issue.title.clone(),
@@ -383,8 +392,14 @@ impl Publisher {
     }
 
     /// Every output file for `issue` with the published `others`, in write
-    /// order: the issue page first, the index (what links to it) last.
-    fn render_files(&self, issue: &Issue, others: &[Issue]) -> Result<Vec<(String, String)>, PublishError> {
+    /// order: the issue page first, then the digest's feeds and each
+    /// speaker's, the index (what links to it) last.
+    fn render_files(
+        &self,
+        store: &dyn Store,
+        issue: &Issue,
+        others: &[Issue],
+    ) -> Result<Vec<(String, String)>, PublishError> {
         let mut all: Vec<&Issue> = others
             .iter()
             .filter(|i| i.state == IssueState::Published && i.number != issue.number)
@@ -392,13 +407,42 @@ impl Publisher {
             .collect();
         all.sort_by_key(|i| std::cmp::Reverse(i.number));
         let newest = &all[..all.len().min(self.settings.feed_items)];
-        Ok(vec![
+        let mut files = vec![
             (render::issue_file(issue.number), self.renderer.issue_page(issue, &self.settings)?),
             (render::RSS_FILE.to_owned(), render::rss(newest, &self.settings)),
             (render::ATOM_FILE.to_owned(), self.renderer.atom(newest, &self.settings)?),
             (render::JSON_FILE.to_owned(), render::json_feed(newest, &self.settings)),
-            (render::INDEX_FILE.to_owned(), self.renderer.index(&all, &self.settings)?),
-        ])
+        ];
+        files.extend(self.speaker_files(store, &all)?);
+        files.push((render::INDEX_FILE.to_owned(), self.renderer.index(&all, &self.settings)?));
+        Ok(files)
+    }
+
+    /// `speakers/{id}.xml`, `.atom` and `.json` for each id in
+    /// `publish.speaker_feeds`, from `issues` (newest first). Each issue's
+    /// entries are composed again from its items, as a correction does, so
+    /// a quote is credited as the issue showed it; reading stops once every
+    /// feed is full. Nothing is read when no speaker is opted in.
+    fn speaker_files(&self, store: &dyn Store, issues: &[&Issue]) -> Result<Vec<(String, String)>, PublishError> {
+        if self.settings.speaker_feeds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let map = store.speaker_map()?;
+        let mut feeds = speaker_feed::SpeakerFeeds::new(&self.settings, &map);
+        for issue in issues {
+            if feeds.is_full() {
+                break;
+            }
+            feeds.add_issue(issue, &self.recompose(store, issue)?);
+        }
+        let mut files = Vec::new();
+        for feed in feeds.finish() {
+            let [rss, atom, json] = speaker_feed::files(&feed.id);
+            files.push((rss, feed::rss(&feed.meta, &feed.entries)));
+            files.push((atom, self.renderer.atom_feed(&feed.meta, &feed.entries)?));
+            files.push((json, feed::json(&feed.meta, &feed.entries)));
+        }
+        Ok(files)
     }
 }
 

@@ -15,18 +15,17 @@
 //! `|safe` in templates, so an override cannot forget it and double-escape,
 //! nor add it somewhere unsafe.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use super::compose::{Composition, Entry, QuoteView, SectionView};
+use super::feed::{self, FeedEntry, FeedMeta, rfc3339, xml_chars};
 use crate::config::PublishSettings;
 use crate::model::{Correction, Issue, ItemId, Period};
-use crate::sanitize::escape_text;
 
 /// The body of one issue (sections and items): feeds carry it as HTML content.
 pub const BODY: &str = "issue_body.html.j2";
@@ -238,7 +237,7 @@ impl Renderer {
     /// `issues/{number}.html`.
     pub fn issue_page(&self, issue: &Issue, settings: &PublishSettings) -> Result<String, TemplateError> {
         // Without a base URL, links from issues/N.html go up one folder.
-        let site = Site::new(settings, "../", &[issue]);
+        let site = digest_meta(settings, "../", &[issue]);
         let context = minijinja::context! {
             site => Value::from_serialize(&site),
             issue => minijinja::context! {
@@ -257,7 +256,7 @@ impl Renderer {
 
     /// `index.html`: `issues` newest first.
     pub fn index(&self, issues: &[&Issue], settings: &PublishSettings) -> Result<String, TemplateError> {
-        let site = Site::new(settings, "", issues);
+        let site = digest_meta(settings, "", issues);
         let list: Vec<IssueContext<'_>> = issues.iter().map(|i| IssueContext::new(i, settings, "")).collect();
         let context =
             minijinja::context! { site => Value::from_serialize(&site), issues => Value::from_serialize(&list) };
@@ -266,10 +265,17 @@ impl Renderer {
 
     /// `digest.atom` (Atom 1.0, RFC 4287): `issues` newest first.
     pub fn atom(&self, issues: &[&Issue], settings: &PublishSettings) -> Result<String, TemplateError> {
-        let site = Site::new(settings, "", issues);
-        let list: Vec<IssueContext<'_>> = issues.iter().map(|i| IssueContext::new(i, settings, "")).collect();
+        self.atom_feed(&digest_meta(settings, "", issues), &issue_entries(issues, settings))
+    }
+
+    /// Any feed as Atom 1.0 through the one Atom template: `site` is the
+    /// feed's metadata and `entries` its entries (also as `issues`, the
+    /// name overrides written before speaker feeds existed use).
+    pub fn atom_feed(&self, meta: &FeedMeta, entries: &[FeedEntry]) -> Result<String, TemplateError> {
+        let list: Vec<feed::EntryContext<'_>> = entries.iter().map(feed::EntryContext::from).collect();
+        let list = Value::from_serialize(&list);
         let context =
-            minijinja::context! { site => Value::from_serialize(&site), issues => Value::from_serialize(&list) };
+            minijinja::context! { site => Value::from_serialize(meta), entries => list.clone(), issues => list };
         self.render(ATOM, &context)
     }
 }
@@ -315,55 +321,49 @@ fn template_error(templates: &Templates, name: &str, error: &minijinja::Error) -
 }
 
 /// What every page and feed says about the digest as a whole.
-#[derive(Serialize)]
-struct Site<'a> {
-    title: &'a str,
-    description: &'a str,
-    language: Option<&'a str>,
-    index_url: String,
-    rss_url: String,
-    atom_url: String,
-    json_url: String,
-    /// Atom `feed/id`: the feed's own URL when known (stable, an IRI).
-    feed_id: String,
-    hub: Option<&'a str>,
-    /// RFC 3339: when the newest change to any listed issue was made (Atom
-    /// `updated`): the newest issue, or a later correction of an older one.
-    updated: String,
-}
-
-impl<'a> Site<'a> {
-    /// `relative_root` is how to reach the output folder from the page when
-    /// there is no base URL.
-    fn new(settings: &'a PublishSettings, relative_root: &str, issues: &[&Issue]) -> Self {
-        let root = root(settings, relative_root);
-        Self {
-            title: &settings.title,
-            description: &settings.description,
-            language: settings.language.as_deref(),
-            index_url: format!("{root}{INDEX_FILE}"),
-            rss_url: format!("{root}{RSS_FILE}"),
-            atom_url: format!("{root}{ATOM_FILE}"),
-            json_url: format!("{root}{JSON_FILE}"),
-            feed_id: settings
-                .base_url
-                .as_ref()
-                .map_or_else(|| "urn:gleaner:digest".to_owned(), |b| format!("{b}{ATOM_FILE}")),
-            hub: settings.websub_hub.as_ref().map(url::Url::as_str),
-            updated: rfc3339(newest_date(issues)),
-        }
+/// `relative_root` is how to reach the output folder from the page when
+/// there is no base URL.
+pub fn digest_meta(settings: &PublishSettings, relative_root: &str, issues: &[&Issue]) -> FeedMeta {
+    let root = root(settings, relative_root);
+    FeedMeta {
+        title: settings.title.clone(),
+        description: settings.description.clone(),
+        language: settings.language.clone(),
+        index_url: format!("{root}{INDEX_FILE}"),
+        rss_url: format!("{root}{RSS_FILE}"),
+        atom_url: format!("{root}{ATOM_FILE}"),
+        json_url: format!("{root}{JSON_FILE}"),
+        feed_id: settings
+            .base_url
+            .as_ref()
+            .map_or_else(|| "urn:gleaner:digest".to_owned(), |b| format!("{b}{ATOM_FILE}")),
+        hub: settings.websub_hub.as_ref().map(url::Url::to_string),
+        // The newest change to any listed issue: the newest issue, or a
+        // later correction of an older one.
+        updated: feed::newest(issues.iter().map(|i| i.updated())),
     }
 }
 
-fn root(settings: &PublishSettings, relative_root: &str) -> String {
+/// The output folder's URL: the base URL, else `relative_root`.
+pub(super) fn root(settings: &PublishSettings, relative_root: &str) -> String {
     settings.base_url.as_ref().map_or_else(|| relative_root.to_owned(), |b| b.as_str().to_owned())
 }
 
-/// The newest change to any of the issues (a publish or a correction); the
-/// epoch for an empty list (a feed with no issues yet), never the clock, so
-/// output stays reproducible.
-fn newest_date(issues: &[&Issue]) -> DateTime<Utc> {
-    issues.iter().map(|i| i.updated()).max().unwrap_or(DateTime::UNIX_EPOCH)
+/// The digest's feed entries: one per issue, in the order given.
+pub fn issue_entries(issues: &[&Issue], settings: &PublishSettings) -> Vec<FeedEntry> {
+    let root = root(settings, "");
+    issues
+        .iter()
+        .map(|issue| FeedEntry {
+            id: issue_id(settings, issue.number),
+            title: issue.title.clone(),
+            url: format!("{root}{}", issue_file(issue.number)),
+            summary: issue.summary.clone(),
+            html: issue.html.clone(),
+            published: issue.created_at,
+            modified: (!issue.corrections.is_empty()).then(|| issue.updated()),
+        })
+        .collect()
 }
 
 /// The stable identifier of an issue in every feed (RSS guid, Atom id,
@@ -375,7 +375,7 @@ pub fn issue_id(settings: &PublishSettings, number: u32) -> String {
     }
 }
 
-/// One issue as the index and the Atom feed list it.
+/// One issue as the index lists it.
 #[derive(Serialize)]
 struct IssueContext<'a> {
     number: u32,
@@ -389,7 +389,7 @@ struct IssueContext<'a> {
     /// Whether the issue was corrected after it went out.
     corrected: bool,
     summary: &'a str,
-    /// Escaped by the XML template (Atom `type="html"`); the index does not use it.
+    /// The body, for an index override that shows it.
     html: &'a str,
     item_count: usize,
 }
@@ -491,124 +491,18 @@ impl<'a> From<&'a QuoteView> for QuoteContext<'a> {
     }
 }
 
-fn rfc3339(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 fn day(time: DateTime<Utc>) -> String {
     time.format("%Y-%m-%d").to_string()
 }
 
 /// `digest.xml`: RSS 2.0 with `issues` newest first.
-///
-/// RSS 2.0 requires channel `title`, `link` and `description`; `atom:link
-/// rel="self"` is the RSS Advisory Board's recommendation; `pubDate` and
-/// `lastBuildDate` are RFC 822 dates (we write RFC 2822, its successor).
 pub fn rss(issues: &[&Issue], settings: &PublishSettings) -> String {
-    use rss::extension::atom::{AtomExtension, Link};
-    let root = root(settings, "");
-    let mut links = vec![Link {
-        href: format!("{root}{RSS_FILE}"),
-        rel: "self".to_owned(),
-        mime_type: Some("application/rss+xml".to_owned()),
-        ..Link::default()
-    }];
-    if let Some(hub) = &settings.websub_hub {
-        links.push(Link { href: hub.to_string(), rel: "hub".to_owned(), ..Link::default() });
-    }
-    let items: Vec<rss::Item> = issues
-        .iter()
-        .map(|issue| rss::Item {
-            title: Some(issue.title.clone()),
-            link: Some(format!("{root}{}", issue_file(issue.number))),
-            // Readers render `description` as HTML whatever its CDATA wrapping,
-            // so the plain-text synopsis (feed and editor headlines) is escaped:
-            // raw, a headline's markup ran in subscribers' readers.
-            description: Some(escape_text(&issue.summary)),
-            guid: Some(rss::Guid { value: issue_id(settings, issue.number), permalink: false }),
-            pub_date: Some(issue.created_at.to_rfc2822()),
-            content: Some(issue.html.clone()),
-            ..rss::Item::default()
-        })
-        .collect();
-    let description =
-        if settings.description.is_empty() { settings.title.clone() } else { settings.description.clone() };
-    let channel = rss::Channel {
-        title: settings.title.clone(),
-        link: format!("{root}{INDEX_FILE}"),
-        description,
-        language: settings.language.clone(),
-        last_build_date: Some(newest_date(issues).to_rfc2822()),
-        generator: Some("Gleaner".to_owned()),
-        atom_ext: Some(AtomExtension { links }),
-        items,
-        ..rss::Channel::default()
-    };
-    // `Channel`'s Display writes the XML declaration itself.
-    let mut xml = xml_chars(&channel.to_string()).into_owned();
-    xml.push('\n');
-    xml
-}
-
-/// Text as XML 1.0 allows it (§2.2, `Char`): C0 controls other than tab,
-/// line feed and carriage return, and the noncharacters U+FFFE and U+FFFF,
-/// dropped. No escape can carry them (`&#xFFFF;` is not well-formed either),
-/// and one of them in a title made `digest.xml` and `digest.atom` unreadable
-/// in every XML reader for as long as the issue stayed in the feed. Every
-/// document [`Renderer`] and [`rss`] produce goes through here whole, so no
-/// string can reach the output around it.
-pub fn xml_chars(text: &str) -> Cow<'_, str> {
-    fn allowed(c: char) -> bool {
-        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
-    }
-    if text.chars().all(allowed) {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(text.chars().filter(|&c| allowed(c)).collect())
-    }
+    feed::rss(&digest_meta(settings, "", issues), &issue_entries(issues, settings))
 }
 
 /// `digest.json`: JSON Feed 1.1 with `issues` newest first.
 pub fn json_feed(issues: &[&Issue], settings: &PublishSettings) -> String {
-    let root = root(settings, "");
-    let items: Vec<serde_json::Value> = issues
-        .iter()
-        .map(|issue| {
-            let mut item = serde_json::json!({
-                "id": issue_id(settings, issue.number),
-                "url": format!("{root}{}", issue_file(issue.number)),
-                "title": issue.title,
-                "content_html": issue.html,
-                "summary": issue.summary,
-                "date_published": rfc3339(issue.created_at),
-            });
-            if let (false, Some(object)) = (issue.corrections.is_empty(), item.as_object_mut()) {
-                object.insert("date_modified".to_owned(), rfc3339(issue.updated()).into());
-            }
-            item
-        })
-        .collect();
-    let mut feed = serde_json::json!({
-        "version": "https://jsonfeed.org/version/1.1",
-        "title": settings.title,
-        "home_page_url": format!("{root}{INDEX_FILE}"),
-        "feed_url": format!("{root}{JSON_FILE}"),
-        "items": items,
-    });
-    if let Some(object) = feed.as_object_mut() {
-        if !settings.description.is_empty() {
-            object.insert("description".to_owned(), settings.description.clone().into());
-        }
-        if let Some(language) = &settings.language {
-            object.insert("language".to_owned(), language.clone().into());
-        }
-        if let Some(hub) = &settings.websub_hub {
-            object.insert("hubs".to_owned(), serde_json::json!([{ "type": "WebSub", "url": hub.as_str() }]));
-        }
-    }
-    let mut text = serde_json::to_string_pretty(&feed).expect("a JSON value always serializes");
-    text.push('\n');
-    text
+    feed::json(&digest_meta(settings, "", issues), &issue_entries(issues, settings))
 }
 
 /// A small issue exercising every field, for checking templates.
@@ -628,6 +522,8 @@ fn sample_composition(settings: &PublishSettings) -> Composition {
             open: frame.open,
             close: frame.close,
             checked: Some(at),
+            id: "sample".to_owned(),
+            article: Some("https://example.org/a".to_owned()),
         }
     };
     let entry = Entry {

@@ -81,14 +81,14 @@ impl DirOutput {
     }
 
     /// Removes temporary files that an interrupted publish (a crash, kill -9)
-    /// left in the output folder and its `issues/`: ours are named
+    /// left in the output folder, its `issues/` and `speakers/`: ours are named
     /// `.{name}.{pid}.{random}.tmp`. Only those of other processes older than
     /// [`STALE_TEMP_AGE`] go, so a publisher running beside us keeps its own.
     /// Returns how many were removed.
     pub fn remove_stale_temp_files(&self) -> usize {
         let own = format!(".{}.", std::process::id());
         let mut removed = 0;
-        for dir in [self.dir.clone(), self.dir.join("issues")] {
+        for dir in [self.dir.clone(), self.dir.join("issues"), self.dir.join("speakers")] {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();

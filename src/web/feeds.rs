@@ -177,6 +177,22 @@ pub(super) async fn issue(
     serve_file(&state, &format!("issues/{number}.html"), &headers)
 }
 
+/// `/feeds/speakers/{id}.xml` (`.atom`, `.json`): a speaker's feeds. Only a
+/// speaker id (folded words joined by `-`, no dot or slash) with one of the
+/// three extensions reaches the file system.
+pub(super) async fn speaker(
+    State(state): State<WebState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let Some((id, extension)) = file.rsplit_once('.') else { return Err(WebError::NotFound) };
+    let is_id = crate::speakers::speaker_id(&id.replace('-', " ")).is_some_and(|canonical| canonical == id);
+    if !is_id || !matches!(extension, "xml" | "atom" | "json") {
+        return Err(WebError::NotFound);
+    }
+    serve_file(&state, &format!("speakers/{file}"), &headers)
+}
+
 /// RFC 6838 registrations where they exist (`application/feed+json` is JSON
 /// Feed 1.1's own recommendation); always with a charset, since every file is UTF-8.
 fn content_type(relative: &str) -> &'static str {

@@ -73,6 +73,7 @@ pub fn router(state: WebState) -> Router {
         .route("/feeds/", get(feeds::index))
         .route("/feeds/{file}", get(feeds::top_level))
         .route("/feeds/issues/{file}", get(feeds::issue))
+        .route("/feeds/speakers/{file}", get(feeds::speaker))
         .route("/feeds/subscribe", axum::routing::post(mail::subscribe))
         .route_layer(axum::middleware::from_fn(feeds::security_headers));
     let mailing = Router::new()

@@ -28,6 +28,7 @@ mod reload;
 mod review;
 mod search;
 mod source_rules;
+mod speaker_feeds;
 mod speakers;
 mod store;
 mod stories;

@@ -9,14 +9,14 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 
 /// A server on 127.0.0.1:0 over `dir`, on its own thread and runtime; stops on drop.
-struct Server {
+pub(crate) struct Server {
     base: String,
     runtime: tokio::runtime::Runtime,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Server {
-    fn start(dir: &Path) -> Self {
+    pub(crate) fn start(dir: &Path) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("rt");
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
@@ -29,7 +29,7 @@ impl Server {
     }
 
     /// GET `path` with `headers`; automatic decompression off, so what the server sent is what we see.
-    fn get(&self, path: &str, headers: &[(header::HeaderName, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
+    pub(crate) fn get(&self, path: &str, headers: &[(header::HeaderName, &str)]) -> (StatusCode, HeaderMap, Vec<u8>) {
         let client = reqwest::Client::builder().no_gzip().no_brotli().no_deflate().build().expect("client");
         let mut request = client.get(format!("{}{path}", self.base));
         for (name, value) in headers {

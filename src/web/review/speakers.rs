@@ -65,7 +65,13 @@ pub(crate) async fn show(
     Extension(editor): Extension<Editor>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, UiError> {
-    let page = blocking(&state, move |ui| Ok(ui.editorial.speaker_page(&id)?)).await?.ok_or(UiError::NotFound)?;
+    let (page, feed) = blocking(&state, move |ui| {
+        let Some(page) = ui.editorial.speaker_page(&id)? else { return Ok((None, None)) };
+        let feed = published_feed(ui, &page.speaker.id)?;
+        Ok((Some(page), feed))
+    })
+    .await?;
+    let page = page.ok_or(UiError::NotFound)?;
     let quotes: Vec<_> = page
         .quotes
         .iter()
@@ -89,6 +95,7 @@ pub(crate) async fn show(
                 outlets => s.outlets.iter().map(|(o, n)| format!("{o} ({n})")).collect::<Vec<_>>(),
             },
             quotes => quotes,
+            feed => feed,
             history => page.history.iter().map(|h| context! {
                 at => h.at.format("%Y-%m-%d %H:%M").to_string(), actor => &h.actor, action => &h.action, detail => &h.detail,
             }).collect::<Vec<_>>(),
@@ -96,6 +103,28 @@ pub(crate) async fn show(
                 .append_pair("state", "all").append_pair("q", &format!("speaker:\"{}\"", s.name)).finish()),
         },
     )
+}
+
+/// The public URLs of speaker `id`'s feeds (RSS, Atom, JSON Feed) when
+/// `publish.speaker_feeds` opts them in (under their id or one merged into
+/// it) and the publisher has written them; `None` otherwise, so the page
+/// never links to a feed that answers 404.
+fn published_feed(ui: &super::Inner, id: &str) -> Result<Option<minijinja::Value>, UiError> {
+    let settings = ui.preview.settings();
+    for configured in &settings.speaker_feeds {
+        if ui.editorial.resolve_speaker(configured)?.as_deref() != Some(id) {
+            continue;
+        }
+        let [rss_file, ..] = crate::publish::speaker_feed::files(configured);
+        if !settings.output_dir.join(&rss_file).is_file() {
+            continue;
+        }
+        // Relative to the server's own `/feeds/` without a public base URL.
+        let root = settings.base_url.as_ref().map_or_else(|| "/feeds/".to_owned(), url::Url::to_string);
+        let [rss, atom, json] = crate::publish::speaker_feed::url_paths(configured).map(|p| format!("{root}{p}"));
+        return Ok(Some(context! { rss => rss, atom => atom, json => json }));
+    }
+    Ok(None)
 }
 
 /// Flashes a merge's or split's outcome and goes to the speaker that now
