@@ -390,6 +390,13 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String, thread: boo
     // Utility classes (`overflow-hidden`, `overflow-x-hidden`) clip a box's
     // overflow; they do not hide the box.
     blank_overflow_hidden(buf);
+    // Bootstrap's `hidden-print` and Foundation's `hide-for-print` hide a box
+    // on paper only; on screen it is there (a thread's replies, a byline).
+    for print_only in ["hidden-print", "hide-for-print"] {
+        while let Some(at) = buf.find(print_only) {
+            buf.replace_range(at..at + print_only.len(), &"_".repeat(print_only.len()));
+        }
+    }
     // On a discussion page the comment thread is the content: its boxes'
     // names say nothing against them.
     if thread {

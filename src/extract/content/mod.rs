@@ -408,6 +408,17 @@ mod tests {
     }
 
     #[test]
+    fn a_box_hidden_only_in_print_is_read() {
+        let html = format!(
+            r#"<html><body>{NOTE}<div class="thread hidden-print"><p>{PARA}</p><p>{PARA} Again.</p>
+            <p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p></div></body></html>"#
+        );
+        assert!(blocks(&html).iter().any(|(_, t)| t.ends_with("Again.")), "{:?}", blocks(&html));
+        let hidden = html.replace("hidden-print", "hidden");
+        assert!(!blocks(&hidden).iter().any(|(_, t)| t.ends_with("Again.")), "a box named hidden still is");
+    }
+
+    #[test]
     fn a_sections_own_header_is_body_but_the_page_header_is_not() {
         let section = |n: usize| {
             format!(
