@@ -1,6 +1,7 @@
 //! Main-text recall on the page shapes that are not a plain article: bodies
 //! kept in `<noscript>` for crawlers, React streaming islands, a `<main>`
-//! swallowed by an unclosed `<aside>`, lists and tables in an article; and
+//! swallowed by an unclosed `<aside>`, lists and tables in an article, the
+//! replies of a page marked as a discussion thread; and
 //! documents that are not pages at all (`extract::sniff`, `gleaner extract`).
 
 use std::path::Path;
@@ -98,4 +99,18 @@ fn an_articles_teaser_grid_stays_out() {
     assert!(text.contains("extra crossing every weekday"), "{text}");
     assert!(text.contains("season tickets bought before June"), "{text}");
     assert!(!text.contains("Lifeboat crew"), "the article, not its teasers: {text}");
+}
+
+#[test]
+fn a_discussion_pages_replies_are_content() {
+    // The page says it is a thread (schema.org `DiscussionForumPosting`), so
+    // its comment-named boxes hold posts; an article's comments still go
+    // (`article_lists_tables_and_headings_stay_and_comments_go`).
+    let text = text_of("discussion_thread_comments.html");
+    assert!(text.contains("keep a crate back as seed"), "the question: {text}");
+    for reply in ["paper sacks, never plastic", "one rotten tuber spoils", "set a reminder"] {
+        assert!(text.contains(reply), "missing reply {reply:?}: {text}");
+    }
+    assert!(!text.contains("All rights reserved"), "{text}");
+    assert!(!text.contains("Log in"), "{text}");
 }

@@ -140,7 +140,7 @@ impl<'a> Arena<'a> {
                     let parent = open.last().map(|&(i, _, _)| i);
                     let in_section = open.last().is_some_and(|&(_, _, s)| s);
                     let parent_removed = parent.is_some_and(|p| arena.els[p].removed);
-                    let hints = hints(element, name, &mut class_buf);
+                    let hints = hints(element, name, &mut class_buf, flags.thread);
                     let place = Place {
                         root: parent.is_none(),
                         holds_main: holds_main.contains(&current.id()),

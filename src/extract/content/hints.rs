@@ -370,7 +370,7 @@ pub(super) const EMBED_CLASSES: &[&str] = &[
     "text-post-media",
 ];
 
-pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
+pub(super) fn hints(element: &Element, name: &str, buf: &mut String, thread: bool) -> Hints {
     let class = element.attr("class").unwrap_or_default();
     let id = element.attr("id").unwrap_or_default();
     if class.is_empty() && id.is_empty() {
@@ -390,6 +390,22 @@ pub(super) fn hints(element: &Element, name: &str, buf: &mut String) -> Hints {
     // Utility classes (`overflow-hidden`, `overflow-x-hidden`) clip a box's
     // overflow; they do not hide the box.
     blank_overflow_hidden(buf);
+    // Bootstrap's `hidden-print` and Foundation's `hide-for-print` hide a box
+    // on paper only; on screen it is there (a thread's replies, a byline).
+    for print_only in ["hidden-print", "hide-for-print"] {
+        while let Some(at) = buf.find(print_only) {
+            buf.replace_range(at..at + print_only.len(), &"_".repeat(print_only.len()));
+        }
+    }
+    // On a discussion page the comment thread is the content: its boxes'
+    // names say nothing against them.
+    if thread {
+        for word in ["comment", "replies"] {
+            while let Some(at) = buf.find(word) {
+                buf.replace_range(at..at + word.len(), &"_".repeat(word.len()));
+            }
+        }
+    }
     let text = buf.as_str();
     let mut hints = Hints::default();
     // The lower-cased class and id, without allocating each again.

@@ -94,11 +94,20 @@ struct Flags {
     pub(super) clean_conditionally: bool,
     /// Skip comment threads even with `strip_unlikely` off.
     pub(super) skip_comments: bool,
+    /// The page is a discussion thread (see [`discussion`]): boxes named
+    /// for comments or replies hold its posts, not boilerplate.
+    pub(super) thread: bool,
 }
 
 /// The main content of `doc`.
 pub(crate) fn main_content(doc: &Html) -> Content<'_> {
-    let strict = Flags { strip_unlikely: true, weigh_classes: true, clean_conditionally: true, skip_comments: true };
+    let strict = Flags {
+        strip_unlikely: true,
+        weigh_classes: true,
+        clean_conditionally: true,
+        skip_comments: true,
+        thread: discussion(doc),
+    };
     let first = extract_with(doc, strict);
     if text_len(&first) >= RETRY_BELOW {
         return first;
@@ -134,6 +143,26 @@ pub(crate) fn main_content(doc: &Html) -> Content<'_> {
         return grid;
     }
     best
+}
+
+/// schema.org types of a page whose replies are its content: a forum
+/// thread, a question with its answers.
+const DISCUSSION_TYPES: &[&str] = &["DiscussionForumPosting", "QAPage"];
+
+/// Whether the page says it is a discussion thread, in microdata
+/// (`itemtype`) or JSON-LD (`"@type"`). On such a page the replies are what
+/// a reader came for, where a news article's comment thread is furniture;
+/// the markup, unlike a class name, says which of the two a page is.
+fn discussion(doc: &Html) -> bool {
+    let mut in_json_ld = false;
+    doc.tree.nodes().any(|node| match node.value() {
+        scraper::Node::Element(e) => {
+            in_json_ld = e.name() == "script" && e.attr("type").is_some_and(|t| t.trim() == "application/ld+json");
+            e.attr("itemtype").is_some_and(|t| DISCUSSION_TYPES.iter().any(|d| t.contains(d)))
+        }
+        scraper::Node::Text(t) if in_json_ld => DISCUSSION_TYPES.iter().any(|d| t.contains(d)),
+        _ => false,
+    })
 }
 
 /// Raw `<noscript>` content this long (in bytes), holding markup, is a body
@@ -172,7 +201,13 @@ pub(crate) fn noscript_document(doc: &Html, html: &str) -> Option<Html> {
 /// has no navigation, sidebars or comments. Scripts, styles and hidden
 /// elements are still skipped.
 pub(crate) fn fragment_content(doc: &Html) -> Content<'_> {
-    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, skip_comments: false };
+    let flags = Flags {
+        strip_unlikely: false,
+        weigh_classes: false,
+        clean_conditionally: false,
+        skip_comments: false,
+        thread: false,
+    };
     let arena = Arena::build(doc, flags);
     // A parsed fragment has no `<body>`: its root `<html>` holds the nodes.
     let Some(root) = arena.body.or_else(|| (!arena.els.is_empty()).then_some(0)) else {
@@ -192,7 +227,13 @@ pub(crate) fn selected_content<'a>(doc: &'a Html, selectors: &[Selector]) -> Opt
     if chosen.is_empty() {
         return None;
     }
-    let flags = Flags { strip_unlikely: false, weigh_classes: false, clean_conditionally: false, skip_comments: false };
+    let flags = Flags {
+        strip_unlikely: false,
+        weigh_classes: false,
+        clean_conditionally: false,
+        skip_comments: false,
+        thread: false,
+    };
     let arena = Arena::build(doc, flags);
     let mut roots: Vec<usize> = chosen
         .iter()
@@ -367,6 +408,17 @@ mod tests {
     }
 
     #[test]
+    fn a_box_hidden_only_in_print_is_read() {
+        let html = format!(
+            r#"<html><body>{NOTE}<div class="thread hidden-print"><p>{PARA}</p><p>{PARA} Again.</p>
+            <p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p></div></body></html>"#
+        );
+        assert!(blocks(&html).iter().any(|(_, t)| t.ends_with("Again.")), "{:?}", blocks(&html));
+        let hidden = html.replace("hidden-print", "hidden");
+        assert!(!blocks(&hidden).iter().any(|(_, t)| t.ends_with("Again.")), "a box named hidden still is");
+    }
+
+    #[test]
     fn a_sections_own_header_is_body_but_the_page_header_is_not() {
         let section = |n: usize| {
             format!(
@@ -402,6 +454,16 @@ mod tests {
             <div class="search"><input name="q"><input name="r"><p>Search the archive by words, dates, or names.</p></div></main></body></html>"#
         );
         assert!(!blocks(&form).iter().any(|(_, t)| t.starts_with("Search the")), "form fields still mark a form");
+    }
+
+    #[test]
+    fn a_page_marked_as_a_thread_or_question_is_a_discussion() {
+        let microdata =
+            r#"<html><body><div itemscope itemtype="https://schema.org/QAPage"><p>Q</p></div></body></html>"#;
+        assert!(discussion(&Html::parse_document(microdata)));
+        let article = r#"<html><head><script type="application/ld+json">{"@type":"NewsArticle"}</script></head>
+            <body><p>DiscussionForumPosting is only a word in this text.</p></body></html>"#;
+        assert!(!discussion(&Html::parse_document(article)), "only markup says so, not the text");
     }
 
     #[test]
