@@ -58,12 +58,13 @@ pub(super) fn rules(diag: &mut Diag<'_>, doc: &DeTable<'_>, settings: &Settings,
                 diag.error(&item.span(), format!("each rule must be a table, found {}", item.get_ref().type_str()));
                 return None;
             };
-            let rule = rule(diag, table, &item.span(), &known)?;
-            if !names.insert(rule.name.clone()) {
-                diag.error(&item.span(), format!("a second rule named {:?}: rule names must be unique", rule.name));
-                return None;
+            // Checked before the rest, so a twin of a broken rule is named too.
+            if let Some(DeValue::String(name)) = table.get("name").map(toml::Spanned::get_ref)
+                && !names.insert(name.trim().to_owned())
+            {
+                diag.error(&item.span(), format!("a second rule named {:?}: rule names must be unique", name.trim()));
             }
-            Some(rule)
+            rule(diag, table, &item.span(), &known)
         })
         .collect()
 }
@@ -180,7 +181,7 @@ fn rule(diag: &mut Diag<'_>, table: &DeTable<'_>, header: &Range<usize>, known: 
             );
         }
     }
-    if tags.is_empty() && state.is_none() && target_section.is_none() && notify.is_empty() {
+    if !ACTION_KEYS.iter().any(|key| table.contains_key(*key)) {
         diag.missing(header, format!("rule {label:?} has no action: give it one of {}", ACTION_KEYS.join(", ")));
     }
     if diag.errors.len() > errors_before {
@@ -257,7 +258,8 @@ mod tests {
     fn rule_matched_is_not_an_event_to_subscribe_to_and_webhook_names_are_unique() {
         let errors = build_main(
             "[[webhook]]\nname = \"desk\"\nurl = \"https://x.example.org/\"\nsecret = \"a-secret-of-some-length\"\n\
-             events = [\"rule.matched\"]\n",
+             events = [\"item.new\"]\n\n[[webhook]]\nname = \"pager\"\nurl = \"https://y.example.org/\"\nsecret = \
+             \"a-secret-of-some-length\"\nevents = [\"rule.matched\"]\n",
         )
         .expect_err("refused");
         assert!(errors.iter().any(|e| e.contains("`rule.matched` is not subscribed to")), "{errors:?}");

@@ -11,7 +11,7 @@ use gleaner::app::App;
 use gleaner::editorial::rules::Action;
 use gleaner::ingest::Urgency;
 use gleaner::model::{AuditEntry, Item, ReviewState};
-use gleaner::store::{EditorialStore as _, ItemQuery, ItemStore as _, OutboxStore as _, SledStore, Store};
+use gleaner::store::{ItemQuery, SledStore, Store};
 
 use crate::ingest::write_config;
 use crate::support::gleaner;
