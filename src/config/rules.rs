@@ -26,7 +26,7 @@ use super::doc::{Diag, Section, nearest};
 use super::{Settings, WebhookTarget};
 use crate::editorial::rules::{Action, MAX_RULE_NAME_CHARS, Rule, clean_tag};
 use crate::model::Source;
-use crate::search::query::parse;
+use crate::search::query::{SearchQuery, parse};
 
 const RULE_KEYS: &[&str] = &["name", "query"];
 const ACTION_KEYS: &[&str] = &["tag", "shortlist", "reject", "section", "notify"];
@@ -77,58 +77,10 @@ struct Known<'a> {
 fn rule(diag: &mut Diag<'_>, table: &DeTable<'_>, header: &Range<usize>, known: &Known<'_>) -> Option<Rule> {
     let errors_before = diag.errors.len();
     let section = Section::new(table, "rule");
-    let all_keys: Vec<&str> = RULE_KEYS.iter().chain(ACTION_KEYS).copied().collect();
-    for key in table.keys() {
-        let name = key.get_ref().as_ref();
-        if !all_keys.contains(&name) {
-            let mut message = format!("unknown rule action `{name}`");
-            if let Some(near) = nearest(name, &all_keys) {
-                let _ = write!(message, " (did you mean `{near}`?)");
-            } else {
-                let _ = write!(message, " (actions: {})", ACTION_KEYS.join(", "));
-            }
-            diag.error(&key.span(), message);
-        }
-    }
-    let name = match section.string(diag, "name") {
-        Some((text, span)) => {
-            let text = text.trim();
-            if text.is_empty()
-                || text.chars().count() > MAX_RULE_NAME_CHARS
-                || !text.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-            {
-                diag.error(
-                    &span,
-                    format!(
-                        "bad rule name {text:?}: 1 to {MAX_RULE_NAME_CHARS} letters, digits, '-' or '_' (audit entries \
-                         name it as rule:NAME)"
-                    ),
-                );
-            }
-            Some(text.to_owned())
-        }
-        None => {
-            diag.missing(header, "rule is missing required key `name`");
-            None
-        }
-    };
+    unknown_actions(diag, table);
+    let name = rule_name(diag, &section, header);
     let label = name.as_deref().unwrap_or("?").to_owned();
-    let query = match section.string(diag, "query") {
-        Some((text, span)) => {
-            let query = parse(text);
-            for warning in &query.warnings {
-                diag.error(&span, format!("rule {label:?}: bad query {text:?}: {warning}"));
-            }
-            if query.warnings.is_empty() && query.is_empty() {
-                diag.error(&span, format!("rule {label:?}: the query asks for nothing, so it would match nothing"));
-            }
-            Some((text.to_owned(), query))
-        }
-        None => {
-            diag.missing(header, format!("rule {label:?} is missing required key `query` (search syntax)"));
-            None
-        }
-    };
+    let query = rule_query(diag, &section, header, &label);
     let mut tags = Vec::new();
     for (raw, span) in section.strings(diag, "tag") {
         match clean_tag(raw) {
@@ -148,22 +100,98 @@ fn rule(diag: &mut Diag<'_>, table: &DeTable<'_>, header: &Range<usize>, known: 
         (false, true) => Some(Action::Reject),
         _ => None,
     };
-    let target_section = section.string(diag, "section").and_then(|(text, span)| {
-        let text = text.trim();
-        if let Some(found) = known.sections.iter().find(|s| s.eq_ignore_ascii_case(text)) {
-            return Some(found.clone());
+    let target_section = rule_section(diag, &section, known, &label);
+    let notify = rule_notify(diag, &section, known, &label);
+    if !ACTION_KEYS.iter().any(|key| table.contains_key(*key)) {
+        diag.missing(header, format!("rule {label:?} has no action: give it one of {}", ACTION_KEYS.join(", ")));
+    }
+    if diag.errors.len() > errors_before {
+        return None;
+    }
+    let (query_text, query) = query?;
+    Some(Rule { name: name?, query_text, query, tags, state, section: target_section, notify })
+}
+
+/// Keys that are neither `name`, `query` nor an action.
+fn unknown_actions(diag: &mut Diag<'_>, table: &DeTable<'_>) {
+    let all_keys: Vec<&str> = RULE_KEYS.iter().chain(ACTION_KEYS).copied().collect();
+    for key in table.keys() {
+        let name = key.get_ref().as_ref();
+        if !all_keys.contains(&name) {
+            let mut message = format!("unknown rule action `{name}`");
+            if let Some(near) = nearest(name, &all_keys) {
+                let _ = write!(message, " (did you mean `{near}`?)");
+            } else {
+                let _ = write!(message, " (actions: {})", ACTION_KEYS.join(", "));
+            }
+            diag.error(&key.span(), message);
         }
-        let listed = if known.sections.is_empty() { "none".to_owned() } else { known.sections.join(", ") };
+    }
+}
+
+fn rule_name(diag: &mut Diag<'_>, section: &Section<'_, '_>, header: &Range<usize>) -> Option<String> {
+    let Some((text, span)) = section.string(diag, "name") else {
+        diag.missing(header, "rule is missing required key `name`");
+        return None;
+    };
+    let text = text.trim();
+    if text.is_empty()
+        || text.chars().count() > MAX_RULE_NAME_CHARS
+        || !text.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    {
         diag.error(
             &span,
             format!(
-                "rule {label:?}: unknown section {text:?} (known: {listed}); name it in [publish] sections or a \
-                 source's `section`"
+                "bad rule name {text:?}: 1 to {MAX_RULE_NAME_CHARS} letters, digits, '-' or '_' (audit entries name \
+                 it as rule:NAME)"
             ),
         );
-        None
-    });
-    let mut notify = Vec::new();
+    }
+    Some(text.to_owned())
+}
+
+/// The query as written and parsed; each part the parser had to leave out
+/// is an error (a rule must not silently match more than it says).
+fn rule_query(
+    diag: &mut Diag<'_>,
+    section: &Section<'_, '_>,
+    header: &Range<usize>,
+    label: &str,
+) -> Option<(String, SearchQuery)> {
+    let Some((text, span)) = section.string(diag, "query") else {
+        diag.missing(header, format!("rule {label:?} is missing required key `query` (search syntax)"));
+        return None;
+    };
+    let query = parse(text);
+    for warning in &query.warnings {
+        diag.error(&span, format!("rule {label:?}: bad query {text:?}: {warning}"));
+    }
+    if query.warnings.is_empty() && query.is_empty() {
+        diag.error(&span, format!("rule {label:?}: the query asks for nothing, so it would match nothing"));
+    }
+    Some((text.to_owned(), query))
+}
+
+/// The section as configured (a rule's `"economy"` finds `Economy`).
+fn rule_section(diag: &mut Diag<'_>, section: &Section<'_, '_>, known: &Known<'_>, label: &str) -> Option<String> {
+    let (text, span) = section.string(diag, "section")?;
+    let text = text.trim();
+    if let Some(found) = known.sections.iter().find(|s| s.eq_ignore_ascii_case(text)) {
+        return Some(found.clone());
+    }
+    let listed = if known.sections.is_empty() { "none".to_owned() } else { known.sections.join(", ") };
+    diag.error(
+        &span,
+        format!(
+            "rule {label:?}: unknown section {text:?} (known: {listed}); name it in [publish] sections or a source's \
+             `section`"
+        ),
+    );
+    None
+}
+
+fn rule_notify(diag: &mut Diag<'_>, section: &Section<'_, '_>, known: &Known<'_>, label: &str) -> Vec<String> {
+    let mut notify: Vec<String> = Vec::new();
     for (target, span) in section.strings(diag, "notify") {
         if known.webhooks.iter().any(|w| w.name.as_deref() == Some(target)) {
             if !notify.iter().any(|n| n == target) {
@@ -175,20 +203,13 @@ fn rule(diag: &mut Diag<'_>, table: &DeTable<'_>, header: &Range<usize>, known: 
             diag.error(
                 &span,
                 format!(
-                    "rule {label:?}: no [[webhook]] is named {target:?} (named webhooks: {listed}); give one \
-                     `name = \"{target}\"`"
+                    "rule {label:?}: no [[webhook]] is named {target:?} (named webhooks: {listed}); give one `name = \
+                     \"{target}\"`"
                 ),
             );
         }
     }
-    if !ACTION_KEYS.iter().any(|key| table.contains_key(*key)) {
-        diag.missing(header, format!("rule {label:?} has no action: give it one of {}", ACTION_KEYS.join(", ")));
-    }
-    if diag.errors.len() > errors_before {
-        return None;
-    }
-    let (query_text, query) = query?;
-    Some(Rule { name: name?, query_text, query, tags, state, section: target_section, notify })
+    notify
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Rules that act on items as they arrive (issue 16.5): each `[[rule]]` of
 //! the config is a search query (the syntax of `gleaner search`) and actions:
 //! add tags, shortlist or reject, put in a section, notify a webhook. Miniflux's
-//! and FreshRSS's filter rules and Tiny Tiny RSS's filters are the models:
+//! and `FreshRSS`'s filter rules and Tiny Tiny RSS's filters are the models:
 //! a match condition plus actions, applied once to each new entry, in order.
 //!
 //! Given an item (as search sees it) and the rules, [`decide`] says what each
