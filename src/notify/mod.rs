@@ -145,8 +145,8 @@ impl Webhooks {
     }
 
     /// Queues `notification` for its recipients; returns how many
-    /// deliveries it queued (0 when no target is meant). No network: see
-    /// the module docs.
+    /// deliveries it newly queued (0 when no target is meant, or when the
+    /// same event and key were queued before). No network: see the module docs.
     pub fn notify(
         &self,
         store: &dyn Store,

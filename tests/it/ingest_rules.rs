@@ -194,3 +194,52 @@ fn check_names_each_bad_rule_at_its_line() {
         assert!(stderr.contains(needle), "no {needle:?} in:\n{stderr}");
     }
 }
+
+/// The notifier's one door for other senders (watchlists next): a
+/// notification by name reaches only that target, whatever its events; one
+/// by subscription only the targets listing the event; twice is once.
+#[test]
+fn notifications_reach_named_or_subscribed_targets_once() {
+    use gleaner::config::{FetchSettings, SecretSource, WebhookTarget};
+    use gleaner::fetch::Fetcher;
+    use gleaner::model::WebhookEvent;
+    use gleaner::notify::{Notification, Recipients, Target, Webhooks};
+    use gleaner::store::OutboxStore as _;
+
+    let secret = "a-secret-of-some-length";
+    let target = |name: &str, events: Vec<WebhookEvent>| {
+        let config = WebhookTarget {
+            name: Some(name.to_owned()),
+            url: format!("https://{name}.example.org/hook").parse().expect("url"),
+            secret: SecretSource::Inline(secret.to_owned()),
+            events,
+        };
+        Target::new(&config, secret)
+    };
+    let hooks = Webhooks::new(
+        vec![target("desk", Vec::new()), target("feed", vec![WebhookEvent::ItemNew])],
+        Fetcher::new(&FetchSettings::default()).expect("client"),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(&dir.path().join("store.sled")).expect("store");
+    let named = Notification {
+        event: WebhookEvent::RuleMatched,
+        key: "item@rule:energy".to_owned(),
+        data: serde_json::json!({"id": "item", "rule": "energy"}),
+        to: Recipients::Named(vec!["desk".to_owned()]),
+    };
+    assert_eq!(hooks.notify(&store, &named, Utc::now()).expect("queue"), 1);
+    assert_eq!(hooks.notify(&store, &named, Utc::now()).expect("queue again"), 0, "already queued");
+    let subscribed = Notification { event: WebhookEvent::ItemNew, to: Recipients::Subscribed, ..named.clone() };
+    hooks.notify(&store, &subscribed, Utc::now()).expect("queue");
+    let mut urls: Vec<(String, &str)> =
+        store.deliveries().expect("deliveries").into_iter().map(|d| (d.url, d.event.as_str())).collect();
+    urls.sort();
+    assert_eq!(
+        urls,
+        [
+            ("https://desk.example.org/hook".to_owned(), "rule.matched"),
+            ("https://feed.example.org/hook".to_owned(), "item.new"),
+        ]
+    );
+}
