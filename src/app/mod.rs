@@ -165,6 +165,9 @@ impl App {
             Publisher::new(config.settings.publish.clone(), renderer, &[]).following(status.subscribe());
         let mailer = outbound::mailer(&config)?;
         let webhooks = outbound::webhooks(&config)?;
+        if let Some(webhooks) = &webhooks {
+            ingest = ingest.with_notifier(Arc::clone(webhooks));
+        }
         if let Some(mailer) = &mailer {
             publisher = publisher.with_hook(Arc::clone(mailer) as Arc<dyn crate::publish::PublishHook>);
         }
@@ -273,5 +276,13 @@ pub fn ingest(config: &Config) -> Result<Ingest, AppError> {
 }
 
 fn ingest_over(store: Arc<dyn Store>, config: &Config) -> Result<Ingest, FetchError> {
-    Ok(Ingest::new(Fetcher::new(&config.settings.fetch)?, store, &config.settings))
+    // The sections as configured at start: like the rules themselves
+    // (settings), a reload of the source list does not change them.
+    let sections = config
+        .sources
+        .iter()
+        .filter_map(|s| Some((s.id.clone(), s.section.clone().filter(|x| !x.trim().is_empty())?)))
+        .collect();
+    Ok(Ingest::new(Fetcher::new(&config.settings.fetch)?, store, &config.settings)
+        .with_rules(config.settings.rules.clone(), sections))
 }

@@ -21,6 +21,7 @@ mod ops;
 mod progress;
 mod publish;
 mod remote;
+mod rules;
 mod search;
 mod sources;
 mod speakers;
@@ -191,9 +192,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Fetch and parse one source, apply its filters, store nothing.
+    /// Fetch and parse one source, apply its filters, store nothing. Without
+    /// ID: what the [[rule]] tables would do to the stored items (of
+    /// --source ID), changing nothing.
     Preview {
-        id: String,
+        id: Option<String>,
+        /// Only this source's stored items (the rules preview).
+        #[arg(long, value_name = "ID", conflicts_with = "id")]
+        source: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -439,7 +445,10 @@ fn run(cli: Cli) -> CmdResult {
         Command::Quotes { speaker, limit, json } => {
             speakers::quotes(&backend::open(path)?, speaker.as_deref(), limit, json)
         }
-        Command::Preview { id, json } => sources::preview(&load(path)?, &id, json),
+        Command::Preview { id: Some(id), json, .. } => sources::preview(&load(path)?, &id, json),
+        Command::Preview { id: None, source, json } => {
+            rules::preview(&backend::offline(path, "preview")?, source.as_deref(), json)
+        }
         Command::Parse { target, json } => sources::parse_command(path, &target, json),
         Command::Extract { target, source, json } => sources::extract_command(path, &target, source.as_deref(), json),
         Command::Eval { what } => eval::eval(what),

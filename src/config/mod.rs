@@ -13,6 +13,7 @@ mod doc;
 pub mod edit;
 mod notify;
 pub mod opml;
+mod rules;
 mod settings;
 mod source_rules;
 mod sources;
@@ -230,6 +231,8 @@ pub struct Settings {
     pub mail: Option<MailSettings>,
     /// `[[webhook]]` targets.
     pub webhooks: Vec<WebhookTarget>,
+    /// `[[rule]]` tables: what happens to new items at ingest, in order.
+    pub rules: Vec<crate::editorial::rules::Rule>,
 }
 
 /// Settings plus every enabled and disabled source.
@@ -362,17 +365,21 @@ pub fn build(main: &ConfigText, sources: Option<&ConfigText>) -> Result<Config, 
     let mut main_diag = doc::Diag::new(&main.path, &main.text);
     let main_doc = main_diag.parse();
     let source_homes: Vec<_> = sources::SOURCE_KEYS.iter().map(|k| (*k, "a [[source]] table")).collect();
-    let settings = settings::validate(&mut main_diag, main_doc.get_ref(), &source_homes);
+    let mut settings = settings::validate(&mut main_diag, main_doc.get_ref(), &source_homes);
     let mut all_sources = sources::validate(&mut main_diag, main_doc.get_ref(), &settings.default_schedule, &mut seen);
-    let mut errors = sorted(main_diag.errors);
 
+    let mut list_errors = Vec::new();
     if let Some(list) = sources {
         let mut diag = doc::Diag::new(&list.path, &list.text);
         let list_doc = diag.parse();
         doc::Section::new(list_doc.get_ref(), "").check_keys(&mut diag, &["source"], &settings_homes());
         all_sources.extend(sources::validate(&mut diag, list_doc.get_ref(), &settings.default_schedule, &mut seen));
-        errors.extend(sorted(diag.errors));
+        list_errors = sorted(diag.errors);
     }
+    // Rules last: a rule's section may be any source's, from either file.
+    settings.rules = rules::rules(&mut main_diag, main_doc.get_ref(), &settings, &all_sources);
+    let mut errors = sorted(main_diag.errors);
+    errors.extend(list_errors);
 
     if errors.is_empty() { Ok(Config { settings, sources: all_sources }) } else { Err(ConfigErrors(errors)) }
 }

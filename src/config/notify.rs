@@ -13,7 +13,7 @@ use crate::model::WebhookEvent;
 
 pub(super) const MAIL_KEYS: &[&str] =
     &["smtp", "username", "password_file", "ca_file", "from", "rate_per_minute", "public_url"];
-const WEBHOOK_KEYS: &[&str] = &["url", "secret", "secret_file", "events"];
+const WEBHOOK_KEYS: &[&str] = &["name", "url", "secret", "secret_file", "events"];
 
 /// Sends per minute when `rate_per_minute` is not set: gentle enough for a
 /// shared relay's usual limits, an hour for a list of 3,600.
@@ -57,6 +57,11 @@ impl std::fmt::Debug for SecretSource {
 /// One `[[webhook]]` target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookTarget {
+    /// What `[[rule]]`'s `notify` (and other senders of a
+    /// `notify::Notification` to named targets) call it; unique. A named
+    /// target may list no `events`: it then receives only what is sent to
+    /// it by name.
+    pub name: Option<String>,
     pub url: Url,
     pub secret: SecretSource,
     pub events: Vec<WebhookEvent>,
@@ -124,6 +129,7 @@ pub(super) fn webhooks(diag: &mut Diag<'_>, doc: &DeTable<'_>, base: &Path) -> V
         diag.error(&value.span(), "`webhook` must be an array of tables: write [[webhook]], not [webhook]");
         return Vec::new();
     };
+    let mut names = std::collections::HashSet::new();
     items
         .iter()
         .filter_map(|item| {
@@ -131,7 +137,14 @@ pub(super) fn webhooks(diag: &mut Diag<'_>, doc: &DeTable<'_>, base: &Path) -> V
                 diag.error(&item.span(), format!("each webhook must be a table, found {}", item.get_ref().type_str()));
                 return None;
             };
-            webhook(diag, table, &item.span(), base)
+            let target = webhook(diag, table, &item.span(), base)?;
+            if let Some(name) = &target.name
+                && !names.insert(name.clone())
+            {
+                diag.error(&item.span(), format!("a second webhook named {name:?}: webhook names must be unique"));
+                return None;
+            }
+            Some(target)
         })
         .collect()
 }
@@ -140,6 +153,14 @@ fn webhook(diag: &mut Diag<'_>, table: &DeTable<'_>, header: &Range<usize>, base
     let errors_before = diag.errors.len();
     let section = Section::new(table, "webhook");
     section.check_keys(diag, WEBHOOK_KEYS, &[]);
+    let name = section.string(diag, "name").and_then(|(text, span)| {
+        let text = text.trim();
+        if text.is_empty() || !text.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+            diag.error(&span, format!("bad `webhook.name` {text:?}: letters, digits, '-' and '_' only"));
+            return None;
+        }
+        Some(text.to_owned())
+    });
     let url = if let Some((text, span)) = section.string(diag, "url") {
         match Url::parse(text) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
@@ -172,22 +193,28 @@ fn webhook(diag: &mut Diag<'_>, table: &DeTable<'_>, header: &Range<usize>, base
     let mut events = Vec::new();
     for (name, span) in section.strings(diag, "events") {
         match WebhookEvent::parse(name) {
+            Some(WebhookEvent::RuleMatched) => diag.error(
+                &span,
+                "event `rule.matched` is not subscribed to: a [[rule]] names this webhook in `notify` (give the \
+                 webhook a `name`)",
+            ),
             Some(event) if !events.contains(&event) => events.push(event),
             Some(_) => {}
             None if name == "quote.followed" => {
                 diag.error(&span, "event `quote.followed` needs watchlists, which this version does not have yet");
             }
             None => {
-                let known: Vec<&str> = WebhookEvent::ALL.iter().map(|e| e.as_str()).collect();
+                let known: Vec<&str> =
+                    WebhookEvent::ALL.iter().filter(|e| **e != WebhookEvent::RuleMatched).map(|e| e.as_str()).collect();
                 diag.error(&span, format!("unknown webhook event {name:?} (known: {})", known.join(", ")));
             }
         }
     }
-    if section.get("events").is_none() {
+    if section.get("events").is_none() && name.is_none() {
         diag.missing(header, "webhook is missing required key `events` (e.g. [\"issue.published\"])");
     }
     if diag.errors.len() > errors_before {
         return None;
     }
-    Some(WebhookTarget { url: url?, secret: secret?, events })
+    Some(WebhookTarget { name, url: url?, secret: secret?, events })
 }

@@ -26,6 +26,7 @@ pub(super) const TOP_KEYS: &[&str] = &[
     "server",
     "mail",
     "webhook",
+    "rule",
     "source",
 ];
 const FETCH_KEYS: &[&str] = &[
@@ -155,6 +156,7 @@ pub(super) fn validate(
     Settings {
         mail,
         webhooks,
+        rules: Vec::new(),
         path: diag.path().to_path_buf(),
         store_path,
         store_url,

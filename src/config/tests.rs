@@ -483,8 +483,8 @@ fn errors_display_one_per_line() {
     let errors = build(&main, None).expect_err("refused");
     assert_eq!(
         errors.to_string(),
-        "/c/gleaner.toml:1:1: unknown key `x` (known keys: store, store_cache_mib, store_password_file, sources, fetch, schedule, publish, server, mail, webhook, source)\n\
-             /c/gleaner.toml:2:1: unknown key `y` (known keys: store, store_cache_mib, store_password_file, sources, fetch, schedule, publish, server, mail, webhook, source)"
+        "/c/gleaner.toml:1:1: unknown key `x` (known keys: store, store_cache_mib, store_password_file, sources, fetch, schedule, publish, server, mail, webhook, rule, source)\n\
+             /c/gleaner.toml:2:1: unknown key `y` (known keys: store, store_cache_mib, store_password_file, sources, fetch, schedule, publish, server, mail, webhook, rule, source)"
     );
 }
 

@@ -46,6 +46,7 @@ mod recheck;
 mod report;
 mod retention;
 mod retry;
+mod rules;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -68,6 +69,7 @@ pub use self::paging::{MAX_PAGES, follow_pages, overrides_for};
 pub use self::recheck::{PageNow, RecheckError};
 pub use self::report::{Outcome, PollReport, SourceReport};
 use self::retry::note_article_outcomes;
+pub use self::rules::{PreviewStep, RulePreview};
 
 /// Whether a poll may skip a source the scheduler would not poll yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +98,8 @@ pub struct Ingest {
     article_fetches: Arc<std::sync::atomic::AtomicUsize>,
     /// The full-text index, told once per poll about every item written.
     search: Option<crate::search::Search>,
+    /// `[[rule]]`s, applied once to each item a poll stores first.
+    rules: rules::RuleSet,
 }
 
 impl Ingest {
@@ -111,6 +115,7 @@ impl Ingest {
             cores,
             article_fetches: Arc::default(),
             search: None,
+            rules: rules::RuleSet::default(),
         }
     }
 
@@ -151,7 +156,7 @@ impl Ingest {
     /// failures are in the report and in the stored state.
     pub async fn poll_source(&self, source: &Source, now: DateTime<Utc>, urgency: Urgency) -> SourceReport {
         let report = self.poll_unindexed(source, now, urgency).await;
-        self.update_search(std::slice::from_ref(&report)).await;
+        self.update_search(std::slice::from_ref(&report), now).await;
         report
     }
 
@@ -237,8 +242,10 @@ impl Ingest {
     /// one index commit for all `reports` (a commit per source made a cold
     /// poll of 200 feeds several times dearer). The commit writes and syncs
     /// files, so it runs on the blocking pool, never on the executor that
-    /// answers `/healthz`.
-    async fn update_search(&self, reports: &[SourceReport]) {
+    /// answers `/healthz`. The `[[rule]]`s act on the new items first, so
+    /// the index sees what they did.
+    async fn update_search(&self, reports: &[SourceReport], now: DateTime<Utc>) {
+        self.apply_rules(reports.iter().flat_map(|r| r.new.iter().cloned()).collect(), now).await;
         let written: HashSet<&ItemId> = reports
             .iter()
             .flat_map(|report| report.changed.iter().chain(&report.settled).chain(&report.articles_done))
@@ -321,6 +328,7 @@ impl Ingest {
         report.updated_items = upsert.updated.len();
         report.excluded_items = normalized.excluded.len();
         report.warnings = warnings;
+        report.new.clone_from(&upsert.new);
         report.changed = upsert.new.into_iter().chain(upsert.updated).collect();
         // Settled: extracted in the write above, or already current and left unchanged by it.
         let changed: HashSet<&ItemId> = report.changed.iter().collect();
@@ -412,7 +420,7 @@ impl Ingest {
                 })
             })
             .collect::<Vec<_>>();
-        self.update_search(&sources).await;
+        self.update_search(&sources, now).await;
         PollReport { sources }
     }
 }

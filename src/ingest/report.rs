@@ -43,6 +43,10 @@ pub struct SourceReport {
     pub articles_failed: usize,
     /// Quotes found by this poll's extractions.
     pub quotes_found: usize,
+    /// Ids of the items this poll stored for the first time (the ones
+    /// `[[rule]]`s act on).
+    #[serde(skip)]
+    pub(super) new: Vec<ItemId>,
     /// Ids of every entry the parsed body delivered (by their own id): with
     /// `changed`, the candidates for extraction.
     #[serde(skip)]
@@ -76,6 +80,7 @@ impl SourceReport {
             updated_items: 0,
             excluded_items: 0,
             changed: Vec::new(),
+            new: Vec::new(),
             articles_fetched: 0,
             articles_failed: 0,
             quotes_found: 0,

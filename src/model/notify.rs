@@ -88,7 +88,8 @@ impl SendState {
 }
 
 /// The webhook events Gleaner emits. `quote.followed` waits for watchlists,
-/// which do not exist yet.
+/// which do not exist yet. `rule.matched` goes only to the targets a rule
+/// names (`notify = "NAME"`), never by subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum WebhookEvent {
     #[serde(rename = "item.new")]
@@ -99,10 +100,13 @@ pub enum WebhookEvent {
     IssuePublished,
     #[serde(rename = "issue.corrected")]
     IssueCorrected,
+    #[serde(rename = "rule.matched")]
+    RuleMatched,
 }
 
 impl WebhookEvent {
-    pub const ALL: [Self; 4] = [Self::ItemNew, Self::ItemApproved, Self::IssuePublished, Self::IssueCorrected];
+    pub const ALL: [Self; 5] =
+        [Self::ItemNew, Self::ItemApproved, Self::IssuePublished, Self::IssueCorrected, Self::RuleMatched];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -110,6 +114,7 @@ impl WebhookEvent {
             Self::ItemApproved => "item.approved",
             Self::IssuePublished => "issue.published",
             Self::IssueCorrected => "issue.corrected",
+            Self::RuleMatched => "rule.matched",
         }
     }
 

@@ -12,8 +12,15 @@
 //! `item.approved` from the audit trail ([`Webhooks::collect_approvals`],
 //! so approvals from the UI, the CLI or a bulk action are all seen, even
 //! while `serve` was down); `issue.corrected` through
-//! [`PublishHook::issue_corrected`] once corrections land. `quote.followed`
-//! waits for watchlists.
+//! [`PublishHook::issue_corrected`] once corrections land; `rule.matched`
+//! from `[[rule]]` tables at ingest (`ingest::rules`), to the targets each
+//! rule names.
+//!
+//! Any other sender uses the one small API: build a [`Notification`] (event,
+//! dedup key, JSON data, [`Recipients`]) and call [`Webhooks::notify`]. It
+//! only queues (one store write; no network), so it never blocks the
+//! caller; `serve`'s outbound loop delivers, signed, with a timeout, the
+//! fetcher's private-network guard and retries with [`backoff`].
 
 pub mod webhook_sign;
 
@@ -41,6 +48,7 @@ const APPROVALS_CURSOR: &str = "audit.approve";
 /// A target with its secret read.
 #[derive(Clone)]
 pub struct Target {
+    pub name: Option<String>,
     pub url: Url,
     secret: Vec<u8>,
     pub events: Vec<WebhookEvent>,
@@ -62,7 +70,7 @@ impl Target {
             .strip_prefix("whsec_")
             .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
             .unwrap_or_else(|| secret.as_bytes().to_vec());
-        Self { url: config.url.clone(), secret: bytes, events: config.events.clone() }
+        Self { name: config.name.clone(), url: config.url.clone(), secret: bytes, events: config.events.clone() }
     }
 }
 
@@ -77,6 +85,29 @@ pub struct DeliveryReport {
     pub delivered: usize,
     pub retrying: usize,
     pub failed: usize,
+}
+
+/// Who receives a [`Notification`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipients {
+    /// Every target whose `events` list the notification's event.
+    Subscribed,
+    /// The targets with these `name`s, whatever their `events` (a rule's
+    /// `notify = "desk"`); an unknown name reaches nobody.
+    Named(Vec<String>),
+}
+
+/// One thing to tell the outside world, as any sender hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub event: WebhookEvent,
+    /// Identifies the occurrence (e.g. `ITEM@rule:NAME`): with the event and
+    /// the target's URL it makes the delivery id, so notifying twice queues
+    /// one delivery per target.
+    pub key: String,
+    /// The body's `data` member.
+    pub data: Value,
+    pub to: Recipients,
 }
 
 /// The configured targets and the client that delivers to them.
@@ -109,10 +140,39 @@ impl Webhooks {
         after_issue: Option<u32>,
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
+        let notification = Notification { event, key: key.to_owned(), data: data.clone(), to: Recipients::Subscribed };
+        self.queue(store, &notification, after_issue, now)
+    }
+
+    /// Queues `notification` for its recipients; returns how many
+    /// deliveries it newly queued (0 when no target is meant, or when the
+    /// same event and key were queued before). No network: see the module docs.
+    pub fn notify(
+        &self,
+        store: &dyn Store,
+        notification: &Notification,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        self.queue(store, notification, None, now)
+    }
+
+    fn queue(
+        &self,
+        store: &dyn Store,
+        notification: &Notification,
+        after_issue: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let Notification { event, key, data, to } = notification;
+        let event = *event;
+        let meant = |t: &&Target| match to {
+            Recipients::Subscribed => t.events.contains(&event),
+            Recipients::Named(names) => t.name.as_ref().is_some_and(|n| names.contains(n)),
+        };
         let deliveries: Vec<Delivery> = self
             .targets
             .iter()
-            .filter(|t| t.events.contains(&event))
+            .filter(meant)
             .map(|target| {
                 let seed = format!("{}\n{key}\n{}", event.as_str(), target.url);
                 let id = format!("msg_{}", &blake3::hash(seed.as_bytes()).to_hex()[..26]);
@@ -250,7 +310,9 @@ impl Webhooks {
     }
 }
 
-fn item_data(item: &Item) -> Value {
+/// An item as notifications describe it: id, title, url, sources,
+/// published, state.
+pub fn item_data(item: &Item) -> Value {
     json!({
         "id": item.id.as_str(),
         "title": item.title,

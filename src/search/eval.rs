@@ -3,34 +3,58 @@
 //! item, where a trip through tantivy per item would cost a commit.
 //!
 //! Pure: the caller builds the item's [`SearchDoc`] (and passes each
-//! source's configured section); no I/O, no clock. Words and phrases are
-//! folded as the index's tokenizer folds them (`fold.rs`: case,
-//! Arabic-script variants, ZWNJ); unlike the index, Latin accents are not
-//! folded here, so `elysee` does not match `Élysée` in a rule.
+//! source's configured section); no I/O, no clock. Words and phrases go
+//! through the index's own analyzer (`tokenizer::words`: case, Arabic-script
+//! variants, ZWNJ, then tantivy's ASCII folding of Latin accents), so a rule
+//! matches exactly the items a search with the same query finds:
+//! `elysee` matches `Élysée` in both, and `ß`, `ø`, `æ` fold as the index
+//! folds them. Calling the analyzer rather than a second folding of our own
+//! is what keeps the two from drifting apart.
+//!
+//! [`Prepared`] splits a document's texts into words once, for the many
+//! rules (and watchlists) that test the same new item.
 
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveTime};
 
 use super::doc::{NO_SECTION, SearchDoc};
-use super::fold::{is_word_char, push_folded};
 use super::query::{SearchQuery, Term};
+use super::tokenizer::words;
 
-/// `text`'s words, folded.
-fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    for c in text.chars() {
-        if is_word_char(c) {
-            push_folded(c, &mut word);
-        } else if !word.is_empty() {
-            out.push(std::mem::take(&mut word));
-        }
+/// A document with its texts split into folded words, ready for any number
+/// of queries.
+#[derive(Debug, Clone)]
+pub struct Prepared<'d> {
+    doc: &'d SearchDoc,
+    /// Each text field's words (title and headline, body, every quote,
+    /// speaker and outlet, commentary), each field apart: a phrase does not
+    /// run from one into the next.
+    texts: Vec<Vec<String>>,
+    speakers: Vec<Vec<String>>,
+    outlets: Vec<Vec<String>>,
+}
+
+impl<'d> Prepared<'d> {
+    pub fn new(doc: &'d SearchDoc) -> Self {
+        let texts = doc
+            .title
+            .iter()
+            .chain(std::iter::once(&doc.body))
+            .chain(&doc.quotes)
+            .chain(&doc.speakers)
+            .chain(&doc.outlets)
+            .chain(std::iter::once(&doc.commentary))
+            .map(|t| words(t))
+            .collect();
+        let names = |list: &[String]| list.iter().map(|n| words(n)).collect();
+        Self { doc, texts, speakers: names(&doc.speakers), outlets: names(&doc.outlets) }
     }
-    if !word.is_empty() {
-        out.push(word);
+
+    /// The document this was made from.
+    pub fn doc(&self) -> &SearchDoc {
+        self.doc
     }
-    out
 }
 
 /// Whether `needle`'s words stand in this order, adjacent, in `hay`.
@@ -47,21 +71,21 @@ pub fn matches<S: std::hash::BuildHasher>(
     doc: &SearchDoc,
     sections: &HashMap<String, String, S>,
 ) -> bool {
+    matches_prepared(query, &Prepared::new(doc), sections)
+}
+
+/// [`matches`] on a document already split into words.
+pub fn matches_prepared<S: std::hash::BuildHasher>(
+    query: &SearchQuery,
+    prepared: &Prepared<'_>,
+    sections: &HashMap<String, String, S>,
+) -> bool {
     if query.clauses.is_empty() {
         return false;
     }
-    let texts: Vec<Vec<String>> = doc
-        .title
-        .iter()
-        .chain(std::iter::once(&doc.body))
-        .chain(&doc.quotes)
-        .chain(&doc.speakers)
-        .chain(&doc.outlets)
-        .chain(std::iter::once(&doc.commentary))
-        .map(|t| words(t))
-        .collect();
-    let in_any = |needle: &[String]| texts.iter().any(|hay| has_run(hay, needle));
-    let in_names = |names: &[String], needle: &[String]| names.iter().any(|n| has_run(&words(n), needle));
+    let doc = prepared.doc;
+    let in_any = |needle: &[String]| prepared.texts.iter().any(|hay| has_run(hay, needle));
+    let in_names = |names: &[Vec<String>], needle: &[String]| names.iter().any(|n| has_run(n, needle));
     query.clauses.iter().all(|clause| {
         let holds = match &clause.term {
             // A clause without a word asks for nothing (as in the index).
@@ -69,8 +93,8 @@ pub fn matches<S: std::hash::BuildHasher>(
                 let needle = words(text);
                 needle.is_empty() || in_any(&needle)
             }
-            Term::Speaker(name) => in_names(&doc.speakers, &words(name)),
-            Term::Outlet(name) => in_names(&doc.outlets, &words(name)),
+            Term::Speaker(name) => in_names(&prepared.speakers, &words(name)),
+            Term::Outlet(name) => in_names(&prepared.outlets, &words(name)),
             Term::Source(id) => doc.sources.iter().any(|s| s == id),
             Term::Language(language) => doc.language.as_deref() == Some(language.as_str()),
             Term::State(state) => doc.state == state.as_str(),
@@ -136,6 +160,20 @@ mod tests {
         assert!(!holds("since:2026-11-04"));
         assert!(holds("fees -state:rejected"));
         assert!(!holds("fees -speaker:ana"));
+    }
+
+    #[test]
+    fn accents_and_persian_spellings_fold_as_in_the_index() {
+        let mut doc = doc();
+        doc.body = "Le président à l'Élysée a parlé avec Herr Müller. او می‌گوید که كتاب".to_owned();
+        let sections = HashMap::<String, String>::new();
+        let holds = |query: &str| matches(&parse(query), &doc, &sections);
+        assert!(holds("elysee"), "an unaccented query finds the accented word");
+        assert!(holds("élysée muller \"a parle\""));
+        assert!(holds("ELYSÉE"));
+        assert!(holds("ميگويد کتاب"), "Arabic yeh and kaf, no ZWNJ");
+        doc.body = "Elysee".to_owned();
+        assert!(matches(&parse("élysée"), &doc, &sections), "and the other way round");
     }
 
     #[test]

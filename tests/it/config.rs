@@ -68,7 +68,7 @@ fn broken_config_reports_every_mistake_at_its_position() {
     assert_eq!(
         short(&errors),
         [
-            "broken.toml:4:1: unknown key `verbose` (known keys: store, store_cache_mib, store_password_file, sources, fetch, schedule, publish, server, mail, webhook, source)",
+            "broken.toml:4:1: unknown key `verbose` (known keys: store, store_cache_mib, store_password_file, sources, fetch, schedule, publish, server, mail, webhook, rule, source)",
             "broken.toml:7:1: unknown key `fetch.user_agnet` (did you mean `user_agent`?)",
             "broken.toml:8:16: `fetch.timeout_secs` must be an integer, found string",
             "broken.toml:9:24: `fetch.per_host_concurrency` must be between 1 and 10000",

@@ -16,6 +16,7 @@ mod extract;
 mod fetch;
 mod hostile;
 mod ingest;
+mod ingest_rules;
 mod mail;
 mod mail_tls;
 mod metrics;

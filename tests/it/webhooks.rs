@@ -29,8 +29,12 @@ use crate::support::store::{Fault, FaultyStore};
 const SECRET: &str = "a-test-secret-of-some-length";
 
 fn webhooks(url: &str, events: Vec<WebhookEvent>, allow_private: bool) -> Arc<Webhooks> {
-    let config =
-        WebhookTarget { url: url.parse().expect("url"), secret: SecretSource::Inline(SECRET.to_owned()), events };
+    let config = WebhookTarget {
+        name: None,
+        url: url.parse().expect("url"),
+        secret: SecretSource::Inline(SECRET.to_owned()),
+        events,
+    };
     let settings = FetchSettings { allow_private_networks: allow_private, ..FetchSettings::default() };
     Arc::new(Webhooks::new(vec![Target::new(&config, SECRET)], Fetcher::new(&settings).expect("client")))
 }

@@ -4,13 +4,16 @@
 //! Pure core (layer 1): no store, no I/O, no clock. The store writes whatever
 //! state it is given (the store deliberately knows no rules);
 //! the editorial use-case asks this module first, so the CLI and the web UI
-//! share one set of rules.
+//! share one set of rules. The `[[rule]]` tables that act on new items at
+//! ingest are decided here too (`auto.rs`), so what a rule may do is what
+//! the workflow allows an editor.
 //!
 //! States (DESIGN.md): `new` → `shortlisted` → `approved` | `rejected` →
 //! `published`. `published` is never reached through an editor's [`Action`]:
 //! only the publisher sets it, when an issue carrying the item goes out, so
 //! an item can never be "published" without being in a published issue.
 
+mod auto;
 mod edit;
 mod quotes;
 mod tags;
@@ -19,6 +22,10 @@ use std::fmt;
 
 use crate::model::ReviewState;
 
+pub use auto::{
+    ACTOR_PREFIX, Change, MAX_RULE_NAME_CHARS, Rule, Skip, Step, Subject, actor as rule_actor, decide, is_rule_actor,
+    matching,
+};
 pub use edit::{
     EditChanges, EditError, MAX_COMMENTARY_CHARS, MAX_HEADLINE_CHARS, MAX_SECTION_CHARS, changed_fields, clean_text,
 };
