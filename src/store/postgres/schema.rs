@@ -15,7 +15,7 @@ use super::{Failure, Tx, query};
 use crate::store::StoreError;
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 4;
+pub const CURRENT_VERSION: u32 = 6;
 
 /// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
 const MIGRATE_LOCK: i64 = 0x0067_6c65_616e_6572;
@@ -32,6 +32,8 @@ const STEPS: &[Step] = &[
     Step { to: 2, what: "source leases for fetch workers", sql: V2 },
     Step { to: 3, what: "claims on scheduled publishes", sql: V3 },
     Step { to: 4, what: "quote provenance records and the speaker map", sql: V4 },
+    // Numbered 6 while another branch adds step 5; renumbered at merge if that one does not land.
+    Step { to: 6, what: "editors' watchlists", sql: V6 },
 ];
 
 /// Version 1: the records of the sled layout (`codec.rs`) as tables. Each
@@ -175,6 +177,14 @@ CREATE TABLE quote_items (
 CREATE INDEX quote_items_by_record ON quote_items (record_id);
 CREATE TABLE speaker_map (
     id     integer PRIMARY KEY,
+    record json NOT NULL
+);
+"#;
+
+/// Version 6: editors' watchlists (`watch.rs`), one row per editor.
+const V6: &str = r#"
+CREATE TABLE watchlists (
+    editor text COLLATE "C" PRIMARY KEY,
     record json NOT NULL
 );
 "#;

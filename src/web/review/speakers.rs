@@ -65,7 +65,20 @@ pub(crate) async fn show(
     Extension(editor): Extension<Editor>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, UiError> {
-    let page = blocking(&state, move |ui| Ok(ui.editorial.speaker_page(&id)?)).await?.ok_or(UiError::NotFound)?;
+    let name = editor.name.clone();
+    let (page, watch) = blocking(&state, move |ui| {
+        let Some(page) = ui.editorial.speaker_page(&id)? else { return Ok((None, None)) };
+        // This editor's watch on the speaker, if any (the Follow button shows Unfollow then).
+        let watch = ui
+            .editorial
+            .watchlist(&name)?
+            .watches
+            .into_iter()
+            .find(|w| matches!(&w.target, crate::model::WatchTarget::Speaker { id } if *id == page.speaker.id));
+        Ok((Some(page), watch.map(|w| w.id)))
+    })
+    .await?;
+    let page = page.ok_or(UiError::NotFound)?;
     let quotes: Vec<_> = page
         .quotes
         .iter()
@@ -89,6 +102,7 @@ pub(crate) async fn show(
                 outlets => s.outlets.iter().map(|(o, n)| format!("{o} ({n})")).collect::<Vec<_>>(),
             },
             quotes => quotes,
+            watch => watch,
             history => page.history.iter().map(|h| context! {
                 at => h.at.format("%Y-%m-%d %H:%M").to_string(), actor => &h.actor, action => &h.action, detail => &h.detail,
             }).collect::<Vec<_>>(),

@@ -272,6 +272,7 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
         .expect("page");
     seed_mail_and_outbox(&sled);
     let map = super::seed_speaker_map(&sled);
+    super::seed_watchlists(&sled);
 
     let mut first = Vec::new();
     backup::export(&sled, &mut first).expect("export sled");
@@ -299,6 +300,8 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
     assert_eq!(pg.deliveries().expect("outbox"), sled.deliveries().expect("outbox"));
     assert_eq!(pg.outbox_cursor("items").expect("cursor"), Some(at(62)));
     people_came_along(&report, &sled, &pg, &a.id(), &map);
+    assert_eq!(report.records.get("watchlists.v1"), Some(&2), "{report:?}");
+    assert_eq!(pg.watchlists().expect("pg watchlists"), sled.watchlists().expect("sled watchlists"));
     // The merged source still finds its item by guid: the guid index came along.
     let mut moved = entry("b", "one", 0);
     moved.url = Some("https://example.org/one-moved".to_owned());
