@@ -41,7 +41,6 @@ impl WatchTarget {
 pub struct Watch {
     /// 12 hex digits of a hash of the editor and the target.
     pub id: String,
-    #[serde(flatten)]
     pub target: WatchTarget,
     pub created_at: DateTime<Utc>,
     /// Where a match is announced besides the Followed tab (a webhook name

@@ -35,6 +35,7 @@ mod tags;
 mod ui;
 mod ui_quotes;
 mod verify;
+mod watchlists;
 mod web;
 mod web_hostile;
 mod webhooks;
