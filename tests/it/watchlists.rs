@@ -24,12 +24,17 @@ use crate::support::gleaner;
 /// `ledger` (the search fixture's English items, dated November 2026) and
 /// `late`, a feed the test fills with [`write_late`].
 fn config_in(dir: &Path) -> PathBuf {
+    config_with(dir, "")
+}
+
+/// [`config_in`] with `head` (e.g. a `[server]` table) before the sources.
+fn config_with(dir: &Path, head: &str) -> PathBuf {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/search/en.xml");
     std::fs::copy(from, dir.join("en.xml")).expect("copy fixture");
     write_late(dir, &[]);
     let sources = "[[source]]\nid = \"ledger\"\nname = \"Daily Ledger\"\nurl = \"en.xml\"\n\n\
                    [[source]]\nid = \"late\"\nname = \"Late Post\"\nurl = \"late.xml\"\n\n";
-    write_config(dir, sources)
+    write_config(dir, &format!("{head}{sources}"))
 }
 
 /// `late.xml` with one item per `(slug, speaker, quote)`, published now.
@@ -235,6 +240,47 @@ fn gleaner_follow_lists_and_unfollows_through_the_binary() {
     assert_eq!(gleaner(&config, &["follow"]).status.code(), Some(2), "nothing to follow");
     let listed = gleaner(&config, &["follow", "--list", "--editor", "ann", "--json"]);
     assert_eq!(text(&listed).lines().count(), 1);
+}
+
+#[test]
+fn follow_goes_through_a_running_serve_and_a_token_follows_as_itself() {
+    use crate::api::{free_port, request};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let config = config_with(dir.path(), &format!("[server]\nbind = \"127.0.0.1:{port}\"\n\n"));
+    assert!(gleaner(&config, &["fetch"]).status.success());
+    let text = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).trim().to_owned();
+    let read = text(&gleaner(&config, &["token", "create", "dashboard"]));
+    let edit = text(&gleaner(&config, &["token", "create", "bot", "--scope", "edit"]));
+    let (mut serve, addr) = crate::support::start_serve(&config, port);
+
+    // The CLI goes through the service, for the editor it names.
+    let followed = gleaner(&config, &["follow", "query", "harbour", "--editor", "ann"]);
+    assert!(followed.status.success(), "{}", String::from_utf8_lossy(&followed.stderr));
+    let id = text(&followed).split('\t').next().expect("an id").to_owned();
+    let listed = gleaner(&config, &["follow", "--list", "--editor", "ann", "--json"]);
+    assert!(text(&listed).contains(&id), "{}", text(&listed));
+
+    // A token follows as itself; a read token may look but not follow.
+    let body = r#"{"kind":"speaker","target":"Bob Banker","notify":"newsroom"}"#;
+    let (status, watch) = request(addr, "POST", "/api/v1/watches", Some(&read), Some(body));
+    assert_eq!(status, 403, "{watch}");
+    let (status, watch) = request(addr, "POST", "/api/v1/watches", Some(&edit), Some(body));
+    assert_eq!(status, 200, "{watch}");
+    assert_eq!((watch["target"]["id"].as_str(), watch["notify"].as_str()), (Some("bob-banker"), Some("newsroom")));
+    let (status, list) = request(addr, "GET", "/api/v1/watches", Some(&edit), None);
+    assert_eq!((status, list["editor"].as_str()), (200, Some("api:bot")), "{list}");
+    let (status, tab) = request(addr, "GET", "/api/v1/watches/followed", Some(&read), None);
+    assert_eq!((status, tab["unseen"].as_u64()), (200, Some(0)), "{tab}");
+    let bad = r#"{"kind":"person","target":"x"}"#;
+    assert_eq!(request(addr, "POST", "/api/v1/watches", Some(&edit), Some(bad)).0, 400);
+    let gone = format!("/api/v1/watches/{}", watch["id"].as_str().expect("id"));
+    assert_eq!(request(addr, "DELETE", &gone, Some(&edit), None).0, 200);
+    assert_eq!(request(addr, "DELETE", &gone, Some(&edit), None).0, 404, "already gone");
+
+    let removed = gleaner(&config, &["unfollow", &id]);
+    assert!(removed.status.success(), "{}", String::from_utf8_lossy(&removed.stderr));
+    crate::support::terminate(&mut serve);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
