@@ -137,7 +137,13 @@ impl Editorial {
                     message: format!("{id:?} names no speaker (no word in it)"),
                 })?,
             },
-            query @ WatchTarget::Query { .. } => query,
+            WatchTarget::Query { query } => {
+                // A query of nothing but ignored parts would match every recent item.
+                if crate::search::parse(&query).is_empty() {
+                    return Err(EditorialError::Invalid { message: format!("{query:?} asks for nothing to match") });
+                }
+                WatchTarget::Query { query }
+            }
         };
         self.change_watchlist(&editor, |list| Ok(list.follow(target.clone(), notify.clone(), now)?))
     }
@@ -181,6 +187,16 @@ impl Editorial {
     }
 
     fn followed_for(&self, list: &WatchList, now: DateTime<Utc>) -> Result<Followed, EditorialError> {
+        if list.watches.is_empty() {
+            // The queue asks on every page: an editor who follows nothing costs one read.
+            return Ok(Followed {
+                editor: list.editor.clone(),
+                watches: Vec::new(),
+                matches: Vec::new(),
+                unseen: 0,
+                seen_at: list.seen_at,
+            });
+        }
         let window = now - Duration::days(FOLLOWED_WINDOW_DAYS);
         let map = self.store.speaker_map()?;
         let mut seen_rows = HashSet::new();
@@ -262,6 +278,9 @@ impl Editorial {
             }
             WatchTarget::Query { query } => crate::search::parse(query),
         };
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
         if let Some(search) = &self.search {
             query.clauses.push(Clause { negated: false, term: Term::Since(since.date_naive()) });
             let mut items = Vec::new();

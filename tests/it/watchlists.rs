@@ -82,6 +82,8 @@ async fn new_quotes_of_a_followed_speaker_and_query_are_unseen_until_the_tab_is_
     assert_eq!(banker.target, WatchTarget::Speaker { id: "bob-banker".into() }, "followed under the id");
     editorial.follow("ann", WatchTarget::Query { query: "harbour dredging".into() }, None, Utc::now()).expect("query");
     editorial.follow("cy", WatchTarget::Speaker { id: "ann-mayor".into() }, None, Utc::now()).expect("cy");
+    let nothing = editorial.follow("ann", WatchTarget::Query { query: "\"\"".into() }, None, Utc::now());
+    assert!(matches!(nothing, Err(gleaner::editorial::EditorialError::Invalid { .. })), "{nothing:?}");
     // Old items (published in November) and items from before the follow are not new.
     assert_eq!(editorial.followed("ann", Utc::now()).expect("followed").unseen, 0);
 
