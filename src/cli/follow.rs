@@ -38,7 +38,7 @@ pub enum FollowCommand {
 impl Backend {
     fn follow(&self, editor: &str, target: WatchTarget, notify: Option<String>) -> Result<Watch, EditorialError> {
         match self {
-            Self::Local(app) => app.editorial.follow(editor, target, notify, chrono::Utc::now()),
+            Self::Local(app) => app.editorial.follow(editor, target, notify.as_deref(), chrono::Utc::now()),
             Self::Remote { remote, .. } => {
                 let (kind, target) = match target {
                     WatchTarget::Speaker { id } => ("speaker", id),

@@ -20,7 +20,7 @@
 //! backfilled feed) fall outside the index query's date window and are
 //! not listed: the tab is for news.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -127,7 +127,7 @@ impl Editorial {
         &self,
         editor: &str,
         target: WatchTarget,
-        notify: Option<String>,
+        notify: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Watch, EditorialError> {
         let editor = super::checked_actor(editor)?.to_owned();
@@ -145,7 +145,7 @@ impl Editorial {
                 WatchTarget::Query { query }
             }
         };
-        self.change_watchlist(&editor, |list| Ok(list.follow(target.clone(), notify.clone(), now)?))
+        self.change_watchlist(&editor, |list| Ok(list.follow(target.clone(), notify.map(str::to_owned), now)?))
     }
 
     /// Removes the watch `id`: from `editor`'s list, or with `None` from
@@ -199,7 +199,8 @@ impl Editorial {
         }
         let window = now - Duration::days(FOLLOWED_WINDOW_DAYS);
         let map = self.store.speaker_map()?;
-        let mut seen_rows = HashSet::new();
+        // (item, quote) → its row, so a quote two watches find is listed once.
+        let mut rows: HashMap<(ItemId, Option<String>), usize> = HashMap::new();
         let mut matches = Vec::new();
         let mut pool: Option<Vec<Item>> = None;
         for watch in &list.watches {
@@ -207,9 +208,15 @@ impl Editorial {
             let cutoff = list.seen_at.map_or(watch.created_at, |seen| seen.max(watch.created_at));
             for item in items.iter().filter(|item| item.first_seen >= window) {
                 let mut row = |quote: Option<&Quote>, speaker: Option<String>, outlet: Option<String>| {
-                    if !seen_rows.insert((item.id.clone(), quote.map(|q| q.id.clone()))) {
+                    let unseen = item.first_seen > cutoff;
+                    let key = (item.id.clone(), quote.map(|q| q.id.clone()));
+                    if let Some(&at) = rows.get(&key) {
+                        // Found by an earlier watch too: new if new to either.
+                        let found: &mut FollowedMatch = &mut matches[at];
+                        found.unseen |= unseen;
                         return;
                     }
+                    rows.insert(key, matches.len());
                     matches.push(FollowedMatch {
                         watch: watch.id.clone(),
                         followed: watch.target.describe(),
@@ -221,7 +228,7 @@ impl Editorial {
                         quote: quote.map(|q| shown_text(item, q)),
                         published: item.published,
                         first_seen: item.first_seen,
-                        unseen: item.first_seen > cutoff,
+                        unseen,
                     });
                 };
                 let quotes = item.editor.with_added(self.store.quotes(&item.id)?);

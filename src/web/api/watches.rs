@@ -66,8 +66,10 @@ pub(crate) async fn follow(
         "query" => WatchTarget::Query { query: request.target },
         other => return Err(ApiError::BadRequest(format!("kind {other:?} is neither \"speaker\" nor \"query\""))),
     };
-    let watch =
-        blocking(&state, move |api| Ok(api.editorial.follow(&editor, target, request.notify, Utc::now())?)).await?;
+    let watch = blocking(&state, move |api| {
+        Ok(api.editorial.follow(&editor, target, request.notify.as_deref(), Utc::now())?)
+    })
+    .await?;
     Ok(ok(&watch))
 }
 
