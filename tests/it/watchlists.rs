@@ -6,6 +6,7 @@
 //! index, the UI through the router, the real binary, the API, and a real
 //! Chromium.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -46,13 +47,14 @@ fn write_late(dir: &Path, items: &[(&str, &str, &str)]) {
          <link>http://example.org/late/</link><description>test</description><language>en</language>\n",
     );
     for (slug, speaker, quote) in items {
-        xml.push_str(&format!(
+        let _ = writeln!(
+            xml,
             "<item><guid>late-{slug}</guid><title>Late news: {slug}</title><link>http://example.org/late/{slug}</link>\
              <pubDate>{date}</pubDate><description>{slug}</description><content:encoded><![CDATA[\
              <p>Reporters gathered in the capital on {slug} morning for a statement.</p>\
              <p>“{quote},” said {speaker} at a press conference in the capital.</p>\
-             <p>Officials declined to comment further on the matter.</p>]]></content:encoded></item>\n"
-        ));
+             <p>Officials declined to comment further on the matter.</p>]]></content:encoded></item>"
+        );
     }
     xml.push_str("</channel></rss>\n");
     std::fs::write(dir.join("late.xml"), xml).expect("write late.xml");
