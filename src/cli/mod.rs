@@ -15,6 +15,7 @@ mod accounts;
 mod backend;
 mod entries;
 mod eval;
+mod follow;
 mod items;
 mod mail;
 mod ops;
@@ -183,6 +184,30 @@ enum Command {
         speaker: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow a speaker or a query (`follow speaker ID`, `follow query "…"`), or
+    /// list what you follow (`--list`): matches show in the queue's Followed tab.
+    #[command(args_conflicts_with_subcommands = true)]
+    Follow {
+        #[command(subcommand)]
+        what: Option<follow::FollowCommand>,
+        /// List the watches instead.
+        #[arg(long)]
+        list: bool,
+        /// Whose watchlist (default: you, as `$USER`).
+        #[arg(long, value_name = "NAME")]
+        editor: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop following: remove the watch ID (from `gleaner follow --list`).
+    Unfollow {
+        id: String,
+        /// Only from this editor's watchlist (default: whoever's holds it).
+        #[arg(long, value_name = "NAME")]
+        editor: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -445,6 +470,15 @@ fn run(cli: Cli) -> CmdResult {
         Command::Quotes { speaker, limit, json } => {
             speakers::quotes(&backend::open(path)?, speaker.as_deref(), limit, json)
         }
+        Command::Follow { what: Some(what), json, .. } => follow::follow(&backend::open(path)?, what, json),
+        Command::Follow { what: None, list: true, editor, json } => {
+            follow::list(&backend::open(path)?, editor.as_deref(), json)
+        }
+        Command::Follow { what: None, list: false, .. } => {
+            eprintln!("say what to follow (`follow speaker ID`, `follow query \"…\"`) or pass --list");
+            Err(Failure::Usage)
+        }
+        Command::Unfollow { id, editor, json } => follow::unfollow(&backend::open(path)?, &id, editor.as_deref(), json),
         Command::Preview { id: Some(id), json, .. } => sources::preview(&load(path)?, &id, json),
         Command::Preview { id: None, source, json } => {
             rules::preview(&backend::offline(path, "preview")?, source.as_deref(), json)

@@ -22,6 +22,7 @@ mod speakers;
 mod stories;
 mod tags;
 mod users;
+mod watchlist;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -37,6 +38,7 @@ pub use self::rules::EditChanges;
 use self::rules::{Action, TransitionError};
 pub use self::speakers::{SpeakerPage, SpeakerQuote};
 pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
+pub use self::watchlist::{FOLLOWED_WINDOW_DAYS, Followed, FollowedMatch};
 pub use crate::model::QuoteOverride;
 use crate::model::{AuditEntry, EditorFields, Item, ItemId, Link, Quote, ReviewState, Source};
 use crate::publish::layout::lay_out;

@@ -13,6 +13,7 @@ mod notify;
 mod review;
 mod schedule;
 mod source;
+mod watch;
 
 pub use access::{ApiToken, Role, Scope};
 pub use article::{Article, Extraction, Link, Quote, QuoteKind};
@@ -27,3 +28,4 @@ pub use notify::{Delivery, DeliveryState, SendState, Subscriber, SubscriberStatu
 pub use review::{AuditEntry, User};
 pub use schedule::{Schedule, ScheduleError};
 pub use source::{ExtractRules, FetchOverrides, PageSelectors, Source, SourceKind, TextFilter};
+pub use watch::{MAX_WATCHES, Watch, WatchError, WatchList, WatchTarget, watch_id};

@@ -39,6 +39,8 @@ fn well_formed(name: &str) -> bool {
 pub const MAIL_SPACE: &str = "mail_list.v1";
 pub const OUTBOX_SPACE: &str = "webhook_outbox.v1";
 pub const PEOPLE_SPACE: &str = "people.v1";
+/// Editors' watchlists (`sled/watch.rs`): `list/{editor}` → the list.
+pub const WATCH_SPACE: &str = "watchlists.v1";
 
 /// Where a restored record goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub enum Target {
     Outbox,
     /// Quote provenance and the speaker map.
     People,
+    /// Editors' watchlists.
+    Watch,
 }
 
 /// Checks a record from a backup and returns where it goes and its key
@@ -98,6 +102,13 @@ pub fn restore_target(record: &RawRecord) -> Result<(Target, Vec<u8>), StoreErro
                 return Err(codec::corrupt(BACKUP, &record.key, "not a key of the people tree"));
             }
             Ok((Target::People, record.key.clone()))
+        }
+        WATCH_SPACE => {
+            if !starts(b"list/") {
+                return Err(codec::corrupt(BACKUP, &record.key, "not a key of the watchlists"));
+            }
+            decoded(serde_json::from_slice::<crate::model::WatchList>(&record.value).map(drop))?;
+            Ok((Target::Watch, record.key.clone()))
         }
         _ => restore_key(record).map(|key| (Target::Records, key)),
     }
@@ -190,5 +201,18 @@ mod tests {
         assert!(restore_target(&people(b"item/i/q1", b"")).is_err(), "the item index holds occurrences");
         assert_eq!(restore_target(&people(b"item/i/q1", b"[]")).expect("an item entry").0, Target::People);
         assert!(restore_target(&people(b"zzz", b"")).is_err());
+    }
+
+    #[test]
+    fn watchlists_go_to_their_tree_and_must_decode() {
+        let watch = |key: &[u8], value: &[u8]| RawRecord {
+            space: WATCH_SPACE.into(),
+            key: key.to_vec(),
+            value: value.to_vec(),
+        };
+        let list = watch(b"list/ann", br#"{"editor":"ann","watches":[]}"#);
+        assert_eq!(restore_target(&list).expect("a list"), (Target::Watch, b"list/ann".to_vec()));
+        assert!(restore_target(&watch(b"list/ann", b"{}")).is_err(), "a list that does not decode");
+        assert!(restore_target(&watch(b"zzz", br#"{"editor":"ann"}"#)).is_err());
     }
 }

@@ -491,6 +491,25 @@ pub trait PeopleStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// Editors' watchlists (issue 16.5): one record per editor. Matching is
+/// `editorial::watchlist`'s; a store only keeps the records.
+pub trait WatchStore: Send + Sync {
+    /// `editor`'s list, `None` when they never followed anything.
+    fn watchlist(&self, editor: &str) -> Result<Option<crate::model::WatchList>, StoreError>;
+
+    /// Every editor's list, by editor name.
+    fn watchlists(&self) -> Result<Vec<crate::model::WatchList>, StoreError>;
+
+    /// Replaces `list.editor`'s list if it is still `expected` (`None`: no
+    /// list yet), compare and swap; `Ok(false)` and nothing written when it
+    /// changed meanwhile (the same editor in two tabs).
+    fn swap_watchlist(
+        &self,
+        expected: Option<&crate::model::WatchList>,
+        list: &crate::model::WatchList,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Operations: durability, the health probe, backup dump and restore.
 pub trait OpsStore: ItemStore + UserStore + IssueStore {
     /// Makes everything written so far durable (a commit point).
@@ -535,7 +554,16 @@ pub trait OpsStore: ItemStore + UserStore + IssueStore {
 /// every concern. A caller names the concern traits whose methods it calls,
 /// and a test wrapper injects faults into one concern by delegating the rest.
 pub trait Store:
-    ItemStore + FetchStateStore + EditorialStore + UserStore + IssueStore + OpsStore + MailStore + OutboxStore + PeopleStore
+    ItemStore
+    + FetchStateStore
+    + EditorialStore
+    + UserStore
+    + IssueStore
+    + OpsStore
+    + MailStore
+    + OutboxStore
+    + PeopleStore
+    + WatchStore
 {
 }
 
@@ -549,6 +577,7 @@ impl<S> Store for S where
         + MailStore
         + OutboxStore
         + PeopleStore
+        + WatchStore
 {
 }
 
@@ -557,7 +586,7 @@ impl<S> Store for S where
 pub mod prelude {
     pub use super::{
         EditorialStore, FetchStateStore, IssueStore, ItemStore, MailStore, OpsStore, OutboxStore, PeopleStore, Store,
-        UserStore,
+        UserStore, WatchStore,
     };
 }
 

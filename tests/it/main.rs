@@ -37,6 +37,7 @@ mod tags;
 mod ui;
 mod ui_quotes;
 mod verify;
+mod watchlists;
 mod web;
 mod web_hostile;
 mod webhooks;

@@ -239,6 +239,7 @@ fn filled_store() -> Arc<dyn Store> {
     store.put_outbox_cursor("items", at(62_500)).expect("cursor");
     // The editors' speaker map (the edit above recorded Sara Lee's quotes).
     crate::store::seed_speaker_map(store.as_ref());
+    crate::store::seed_watchlists(store.as_ref());
     store.flush().expect("flush");
     store
 }
@@ -283,6 +284,7 @@ fn everything(store: &dyn Store) -> String {
     let mut records = store.quote_records(None).expect("quote records");
     records.sort_by(|a, b| a.id.cmp(&b.id));
     parts.push(format!("{records:#?}"));
+    parts.push(format!("{:#?}", store.watchlists().expect("watchlists")));
     parts.join("\n")
 }
 
@@ -302,6 +304,7 @@ fn export_then_import_into_a_fresh_store_is_lossless() {
         "mail_list.v1",
         "webhook_outbox.v1",
         "people.v1",
+        "watchlists.v1",
     ];
     for kind in kinds {
         assert!(backup.contains(&format!("\"kind\":\"{kind}\"")), "{kind} missing from the backup");
@@ -332,6 +335,9 @@ fn export_then_import_into_a_fresh_store_is_lossless() {
     assert_eq!(map.resolve("Bob Banker").as_deref(), Some("sara-lee"), "the merge");
     assert_eq!(map.resolve("SARA LEE").as_deref(), Some("sara-lee-2"), "the split");
     assert_eq!(restored.quote_records(Some(&["sara-lee".to_owned()])).expect("records").len(), 2);
+    // The editors' watchlists came back, seen-at and notify hook included.
+    assert_eq!(restored.watchlists().expect("watchlists"), original.watchlists().expect("watchlists"));
+    assert_eq!(restored.watchlists().expect("watchlists").len(), 2);
     // The restored store works on: a re-fetch still finds the item by URL and keeps the editor's work.
     let report = restored.upsert_items(&[entry("src", "one", 0)]).expect("upsert");
     assert!(report.new.is_empty(), "{report:?}");

@@ -16,8 +16,10 @@ use gleaner::store::{Extraction, ItemQuery, PageCache, SledStore, StoreError};
 
 mod contract;
 mod postgres;
+mod watch;
 
 pub(crate) use contract::*;
+pub(crate) use watch::*;
 
 /// One `#[test]` per store for each named behaviour function.
 macro_rules! every_store {
@@ -64,6 +66,7 @@ every_store!(
     mail_queue_is_written_once_per_issue,
     quote_records_follow_each_item_and_a_rerecord_changes_nothing,
     a_much_repeated_quote_adds_an_occurrence_without_rewriting_the_others,
+    watchlists_are_per_editor_and_swapped_only_from_what_was_read,
 );
 
 pub(crate) fn at(secs: i64) -> DateTime<Utc> {

@@ -81,7 +81,8 @@ pub(super) async fn export(
         visit(raw(&codec::issue_key(number), record.as_bytes().to_vec())?)?;
     }
     mail_and_outbox(tx, visit).await?;
-    people(tx, visit).await
+    people(tx, visit).await?;
+    super::watch::export(tx, visit).await
 }
 
 /// A record of the mailing list's or the outbox's space (see `dump::MAIL_SPACE`).
@@ -255,6 +256,9 @@ async fn import_one(tx: &Tx<'_>, record: &RawRecord) -> Result<(), Failure> {
     }
     if record.space == dump::PEOPLE_SPACE {
         return import_people(tx, record).await;
+    }
+    if record.space == dump::WATCH_SPACE {
+        return super::watch::import(tx, record).await;
     }
     // The same check as sled's import: a known record must decode.
     let full = dump::restore_key(record)?;

@@ -47,6 +47,7 @@ mod notify;
 mod people;
 mod records;
 mod schema;
+mod watch;
 
 use std::sync::Arc;
 

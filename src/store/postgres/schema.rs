@@ -15,7 +15,7 @@ use super::{Failure, Tx, query};
 use crate::store::StoreError;
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 5;
+pub const CURRENT_VERSION: u32 = 6;
 
 /// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
 const MIGRATE_LOCK: i64 = 0x0067_6c65_616e_6572;
@@ -47,6 +47,7 @@ const STEPS: &[Step] = &[
         sql: V5,
         then: Some(Convert::QuoteOccurrences),
     },
+    Step { to: 6, what: "editors' watchlists", sql: V6, then: None },
 ];
 
 /// Version 1: the records of the sled layout (`codec.rs`) as tables. Each
@@ -207,6 +208,14 @@ CREATE TABLE quote_occurrences (
     PRIMARY KEY (record_id, spot)
 );
 CREATE INDEX quote_occurrences_by_item ON quote_occurrences (item_id, record_id, spot);
+"#;
+
+/// Version 6: editors' watchlists (`watch.rs`), one row per editor.
+const V6: &str = r#"
+CREATE TABLE watchlists (
+    editor text COLLATE "C" PRIMARY KEY,
+    record json NOT NULL
+);
 "#;
 
 /// What `gleaner migrate` did.

@@ -46,6 +46,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 mod notify;
 mod open;
 mod people;
+mod watch;
 mod writer;
 
 use sled::{Batch, Db, IVec, Tree};
@@ -126,6 +127,8 @@ pub struct SledStore {
     outbox: Tree,
     /// Quote provenance and the speaker map ([`people`]).
     people: Tree,
+    /// Editors' watchlists ([`watch`]).
+    watch: Tree,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -171,7 +174,8 @@ impl SledStore {
         let mail = db.open_tree(notify::MAIL_TREE).map_err(io)?;
         let outbox = db.open_tree(notify::OUTBOX_TREE).map_err(io)?;
         let people = db.open_tree(people::PEOPLE_TREE).map_err(io)?;
-        Ok(Self { db, tree, mail, outbox, people, writer: Arc::new(Mutex::new(())), path: path.into() })
+        let watch = db.open_tree(watch::WATCH_TREE).map_err(io)?;
+        Ok(Self { db, tree, mail, outbox, people, watch, writer: Arc::new(Mutex::new(())), path: path.into() })
     }
 
     /// The writer lock. Poisoning carries no meaning here: the lock guards no
@@ -778,7 +782,11 @@ impl OpsStore for SledStore {
     }
 
     fn is_empty(&self) -> Result<bool, StoreError> {
-        Ok(self.tree.is_empty() && self.mail.is_empty() && self.outbox.is_empty() && self.people.is_empty())
+        Ok(self.tree.is_empty()
+            && self.mail.is_empty()
+            && self.outbox.is_empty()
+            && self.people.is_empty()
+            && self.watch.is_empty())
     }
 
     fn export_records(
@@ -809,6 +817,7 @@ impl OpsStore for SledStore {
             (&self.mail, super::dump::MAIL_SPACE),
             (&self.outbox, super::dump::OUTBOX_SPACE),
             (&self.people, super::dump::PEOPLE_SPACE),
+            (&self.watch, super::dump::WATCH_SPACE),
         ];
         for (tree, space) in side {
             for entry in tree {
@@ -821,8 +830,8 @@ impl OpsStore for SledStore {
 
     fn import_records(&self, records: &[super::RawRecord]) -> Result<(), StoreError> {
         use super::dump::Target;
-        let (mut batch, mut mail, mut outbox, mut people) =
-            (Batch::default(), Batch::default(), Batch::default(), Batch::default());
+        let (mut batch, mut mail, mut outbox, mut people, mut watch) =
+            (Batch::default(), Batch::default(), Batch::default(), Batch::default(), Batch::default());
         for record in records {
             let (target, key) = super::dump::restore_target(record)?;
             let batch = match target {
@@ -830,6 +839,7 @@ impl OpsStore for SledStore {
                 Target::Mail => &mut mail,
                 Target::Outbox => &mut outbox,
                 Target::People => &mut people,
+                Target::Watch => &mut watch,
             };
             batch.insert(key, record.value.as_slice());
         }
@@ -838,6 +848,7 @@ impl OpsStore for SledStore {
         self.mail.apply_batch(mail).map_err(io)?;
         self.outbox.apply_batch(outbox).map_err(io)?;
         self.people.apply_batch(people).map_err(io)?;
+        self.watch.apply_batch(watch).map_err(io)?;
         Ok(())
     }
 }

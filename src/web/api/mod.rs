@@ -26,6 +26,7 @@ mod sources;
 mod speakers;
 mod tags;
 mod verify;
+mod watches;
 pub mod wire;
 
 use std::path::PathBuf;
@@ -191,6 +192,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         e(Method::GET, "/api/v1/speakers", Read, "The most quoted speakers, with counts per outlet", speakers::SPEAKERS_QUERY, None, get(speakers::list)),
         e(Method::POST, "/api/v1/speakers/{id}/merge", Edit, "Merge a speaker into another (stored; every later ingest keeps it)", &[], Some("MergeBody"), post(speakers::merge)),
         e(Method::POST, "/api/v1/speakers/{id}/split", Edit, "Split a name off a speaker into a speaker of its own", &[], Some("SplitBody"), post(speakers::split)),
+        e(Method::GET, "/api/v1/watches", Read, "An editor's watchlist: followed speakers and queries", watches::EDITOR_QUERY, None, get(watches::list)),
+        e(Method::POST, "/api/v1/watches", Edit, "Follow a speaker or a query (matches appear in the queue's Followed tab)", &[], Some("FollowBody"), post(watches::follow)),
+        e(Method::GET, "/api/v1/watches/followed", Read, "The Followed tab's matches (recent quotes of followed speakers and queries), none marked seen", watches::EDITOR_QUERY, None, get(watches::followed)),
+        e(Method::DELETE, "/api/v1/watches/{id}", Edit, "Unfollow: remove a watch", watches::EDITOR_QUERY, None, delete(watches::unfollow)),
         e(Method::GET, "/api/v1/quotes", Read, "Quote records: each quote with every article that ran it, first first", speakers::QUOTES_QUERY, None, get(speakers::quotes)),
         e(Method::GET, "/api/v1/issues", Read, "Every digest issue, drafts included", &[], None, get(issues::list)),
         e(Method::GET, "/api/v1/issues/draft", Read, "The next issue as it stands: approved items by section, in order", &[], None, get(issues::draft)),

@@ -41,6 +41,7 @@ pub fn body_schemas() -> Vec<(&'static str, &'static [&'static str], &'static [&
         ("MailTestBody", &["address"], &[]),
         ("MergeBody", &["into"], &["actor"]),
         ("SplitBody", &["alias"], &["actor"]),
+        ("FollowBody", &["kind", "target"], &["editor", "notify"]),
     ]
 }
 
@@ -142,9 +143,9 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::super::wire::{
-        ActBody, AddBody, CiteBody, CorrectBody, EditBody, EnabledBody, MailTestBody, MergeBody, NewSubscriber,
-        NewToken, NewUser, NoteBody, PasswordBody, PublishBody, RoleBody, SplitBody, StoriesBody, SubscriberImport,
-        TagBody, VerifyBody,
+        ActBody, AddBody, CiteBody, CorrectBody, EditBody, EnabledBody, FollowBody, MailTestBody, MergeBody,
+        NewSubscriber, NewToken, NewUser, NoteBody, PasswordBody, PublishBody, RoleBody, SplitBody, StoriesBody,
+        SubscriberImport, TagBody, VerifyBody,
     };
     use super::*;
     use crate::model::{Role, Scope};
@@ -206,6 +207,15 @@ mod tests {
             ("MailTestBody", names(&MailTestBody { address: "a".into() })),
             ("MergeBody", names(&MergeBody { into: "i".into(), actor: Some("a".into()) })),
             ("SplitBody", names(&SplitBody { alias: "s".into(), actor: Some("a".into()) })),
+            (
+                "FollowBody",
+                names(&FollowBody {
+                    kind: "speaker".into(),
+                    target: "t".into(),
+                    editor: Some("e".into()),
+                    notify: Some("n".into()),
+                }),
+            ),
         ];
         let schemas = body_schemas();
         assert_eq!(schemas.len(), full.len(), "every body schema is checked");

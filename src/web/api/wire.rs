@@ -731,6 +731,21 @@ pub struct MergeBody {
     pub actor: Option<String>,
 }
 
+/// `POST /api/v1/watches`: follow a speaker or a query (`gleaner follow`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FollowBody {
+    /// `speaker` or `query`.
+    pub kind: String,
+    /// A speaker's id or name, or a query in the search syntax.
+    pub target: String,
+    /// Whose watchlist (the operator token only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub editor: Option<String>,
+    /// Where matches are also announced (stored; not acted on yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<String>,
+}
+
 /// `POST /api/v1/speakers/{id}/split`: split a name off the speaker (`gleaner speakers split`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

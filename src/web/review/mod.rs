@@ -21,6 +21,7 @@ mod assets;
 mod auth;
 mod composer;
 mod entries;
+mod followed;
 mod form;
 mod highlight;
 mod item;
@@ -226,6 +227,9 @@ pub fn routes(state: UiState) -> Router {
         .route("/queue/bulk", post(queue::bulk))
         .route("/queue/views", post(views::save))
         .route("/queue/views/delete", post(views::delete))
+        .route("/queue/followed", get(followed::show))
+        .route("/queue/follow", post(followed::follow))
+        .route("/queue/unfollow", post(followed::unfollow))
         .route("/items/{id}", get(item::show).post(item::save))
         .route("/items/{id}/act", post(item::act))
         .route("/items/{id}/attach", post(entries::attach))

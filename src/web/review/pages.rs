@@ -19,7 +19,7 @@ use crate::app::ConfigStatus;
 use crate::publish::write::read_template_overrides;
 
 /// Every UI template by file name, with its compiled-in text.
-const BUILTIN: [(&str, &str); 10] = [
+const BUILTIN: [(&str, &str); 11] = [
     ("base.html.j2", include_str!("../templates/base.html.j2")),
     ("login.html.j2", include_str!("../templates/login.html.j2")),
     ("queue.html.j2", include_str!("../templates/queue.html.j2")),
@@ -30,6 +30,7 @@ const BUILTIN: [(&str, &str); 10] = [
     ("admin.html.j2", include_str!("../templates/admin.html.j2")),
     ("speakers.html.j2", include_str!("../templates/speakers.html.j2")),
     ("speaker.html.j2", include_str!("../templates/speaker.html.j2")),
+    ("followed.html.j2", include_str!("../templates/followed.html.j2")),
 ];
 
 /// The compiled UI templates.

@@ -214,8 +214,11 @@ pub(crate) async fn show(
     Query(params): Query<QueueParams>,
 ) -> Result<Html<String>, UiError> {
     let (filter, page) = (params.filter(), params.page());
-    let (result, choices, views): (QueuePage, QueueChoices, _) = blocking(&state, move |ui| {
+    let name = editor.name.clone();
+    let (result, choices, views, followed): (QueuePage, QueueChoices, _, _) = blocking(&state, move |ui| {
         let page = ui.editorial.queue(&filter, page, PER_PAGE)?;
+        // The Followed tab's badge: matched now, so it costs nothing at ingest.
+        let followed = ui.editorial.followed(&name, Utc::now())?.unseen;
         let views = super::views::list(ui)?;
         let mut choices = ui.editorial.queue_choices()?;
         for section in &ui.sections {
@@ -223,7 +226,7 @@ pub(crate) async fn show(
                 choices.sections.push(section.clone());
             }
         }
-        Ok((page, choices, views))
+        Ok((page, choices, views, followed))
     })
     .await?;
     let rows: Vec<RowView> = result.rows.iter().map(row_view).collect();
@@ -282,6 +285,7 @@ pub(crate) async fn show(
             }).collect::<Vec<_>>(),
             view => text(&params.view),
             searchable => state.inner.editorial.search_index().is_some(),
+            followed => followed,
         },
     )
 }

@@ -65,10 +65,18 @@ pub(crate) async fn show(
     Extension(editor): Extension<Editor>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, UiError> {
-    let (page, feed) = blocking(&state, move |ui| {
-        let Some(page) = ui.editorial.speaker_page(&id)? else { return Ok((None, None)) };
+    let name = editor.name.clone();
+    let (page, feed, watch) = blocking(&state, move |ui| {
+        let Some(page) = ui.editorial.speaker_page(&id)? else { return Ok((None, None, None)) };
         let feed = published_feed(ui, &page.speaker.id)?;
-        Ok((Some(page), feed))
+        // This editor's watch on the speaker, if any (the Follow button shows Unfollow then).
+        let watch = ui
+            .editorial
+            .watchlist(&name)?
+            .watches
+            .into_iter()
+            .find(|w| matches!(&w.target, crate::model::WatchTarget::Speaker { id } if *id == page.speaker.id));
+        Ok((Some(page), feed, watch.map(|w| w.id)))
     })
     .await?;
     let page = page.ok_or(UiError::NotFound)?;
@@ -96,6 +104,7 @@ pub(crate) async fn show(
             },
             quotes => quotes,
             feed => feed,
+            watch => watch,
             history => page.history.iter().map(|h| context! {
                 at => h.at.format("%Y-%m-%d %H:%M").to_string(), actor => &h.actor, action => &h.action, detail => &h.detail,
             }).collect::<Vec<_>>(),

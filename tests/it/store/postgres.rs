@@ -309,7 +309,7 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
     sled.put_page_cache("https://example.org/one", &PageCache { etag: Some("e".to_owned()), ..PageCache::default() })
         .expect("page");
     seed_mail_and_outbox(&sled);
-    let map = super::seed_speaker_map(&sled);
+    let map = seed_people(&sled);
 
     let mut first = Vec::new();
     backup::export(&sled, &mut first).expect("export sled");
@@ -353,7 +353,13 @@ fn sled_to_postgres_to_sled_round_trip_loses_nothing() {
     assert_eq!(back.upsert_items(&[moved]).expect("sled").unchanged, 1);
 }
 
-/// The editors' merge and split, and the quote records with their indexes
+/// The editors' speaker map and watchlists; the map as stored.
+fn seed_people(sled: &gleaner::store::SledStore) -> gleaner::speakers::SpeakerMap {
+    super::seed_watchlists(sled);
+    super::seed_speaker_map(sled)
+}
+
+/// The editors' watchlists, merge and split, and the quote records with their indexes
 /// (found by speaker and by item), as PostgreSQL answers after the import.
 fn people_came_along(
     report: &gleaner::store::backup::BackupReport,
@@ -363,6 +369,8 @@ fn people_came_along(
     map: &gleaner::speakers::SpeakerMap,
 ) {
     assert!(report.records.get("people.v1").is_some_and(|n| *n >= 4), "{report:?}");
+    assert_eq!(report.records.get("watchlists.v1"), Some(&2), "{report:?}");
+    assert_eq!(pg.watchlists().expect("pg watchlists"), sled.watchlists().expect("sled watchlists"));
     assert_eq!(&pg.speaker_map().expect("map"), map);
     assert_eq!(pg.speaker_map().expect("map").resolve("Bob Banker").as_deref(), Some("sara-lee"));
     let records = sled.quote_records(None).expect("records");

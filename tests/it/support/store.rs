@@ -15,7 +15,7 @@ use gleaner::model::{
 };
 use gleaner::store::{
     EditorialStore, EditorialWrite, Extraction, FetchStateStore, IssueStore, ItemQuery, ItemStore, MailStore, OpsStore,
-    OutboxStore, PageCache, PeopleStore, SledStore, StoreError, UpsertReport, UserStore,
+    OutboxStore, PageCache, PeopleStore, SledStore, StoreError, UpsertReport, UserStore, WatchStore,
 };
 
 /// Which writes fail.
@@ -302,5 +302,22 @@ impl PeopleStore for FaultyStore {
     ) -> Result<bool, StoreError> {
         self.any_write()?;
         self.inner.swap_speaker_map(expected, map)
+    }
+}
+
+impl WatchStore for FaultyStore {
+    fn watchlist(&self, editor: &str) -> Result<Option<gleaner::model::WatchList>, StoreError> {
+        self.inner.watchlist(editor)
+    }
+    fn watchlists(&self) -> Result<Vec<gleaner::model::WatchList>, StoreError> {
+        self.inner.watchlists()
+    }
+    fn swap_watchlist(
+        &self,
+        expected: Option<&gleaner::model::WatchList>,
+        list: &gleaner::model::WatchList,
+    ) -> Result<bool, StoreError> {
+        self.any_write()?;
+        self.inner.swap_watchlist(expected, list)
     }
 }
