@@ -335,7 +335,12 @@ struct Attribution {
 }
 
 fn resolve(book: &mut NameBook, frame: &Frame, pos: usize) -> Attribution {
-    let (speaker, mention_text, mention) = match &frame.subject {
+    // "her statement said": the text's owner speaks.
+    let owner = match &frame.subject {
+        Subject::Description(head, phrase) => speaker::text_owner(head, phrase),
+        _ => None,
+    };
+    let (speaker, mention_text, mention) = match owner.as_ref().unwrap_or(&frame.subject) {
         Subject::Name(name) => {
             let canonical = book.canonical(name);
             let words: Vec<String> = canonical.split_whitespace().map(str::to_string).collect();
@@ -548,6 +553,7 @@ impl Finder<'_, '_> {
         if !self.budget.spend(1 + hi - lo) {
             return;
         }
+        let start = para.base + para.spans[s].start;
         let mut frame = speaker::frame(&para.tokens, qa, qb);
         if frame.is_none() && (lp, ls) != (p, s) {
             let (la, lb) = paras[lp].token_range(ls);
@@ -555,7 +561,6 @@ impl Finder<'_, '_> {
         }
         let verdict = classify(paras, cand, &text, frame.as_ref());
         let first_span = &para.spans[s];
-        let start = para.base + first_span.start;
         let end = paras[lp].base + paras[lp].spans[ls].end;
         let attribution = frame.as_ref().map(|f| resolve(&mut self.book, f, start));
         let kind = match verdict {
@@ -847,6 +852,60 @@ mod tests {
         assert_eq!(speaker_of(&[prompted], "So far").as_deref(), Some("Ines Varga"));
         let apposed = "Tomas Brenner, who founded the river trust, welcomed “the first honest plan for the valley in twenty years.”";
         assert_eq!(speaker_of(&[apposed], "the first honest").as_deref(), Some("Tomas Brenner"));
+    }
+
+    #[test]
+    fn a_description_keeps_whose_person_it_is() {
+        let close = "“We have the votes,” said a person close to the Lindqvists.";
+        assert_eq!(speaker_of(&[close], "We have").as_deref(), Some("a person close to the Lindqvists"));
+        let adviser = "“It is over,” said one longtime adviser to Governor Ann B. Moss, who asked not to be named.";
+        assert_eq!(
+            speaker_of(&[adviser], "It is over").as_deref(),
+            Some("one longtime adviser to Governor Ann B Moss")
+        );
+        let familiar = "“No deal before June,” said a source familiar with the talks on Friday.";
+        assert_eq!(speaker_of(&[familiar], "No deal").as_deref(), Some("a source familiar with the talks"));
+    }
+
+    #[test]
+    fn a_modifier_and_a_role_before_the_name_leave_the_name_as_subject() {
+        let pollster =
+            "Republican pollster Dana Shore shared the figures on Monday, writing, “The gap is closing fast.”";
+        assert_eq!(speaker_of(&[pollster], "The gap").as_deref(), Some("Dana Shore"));
+        let member = "Band member Kit shared the news last week, writing “We play for the river trust in May.”";
+        assert_eq!(speaker_of(&[member], "We play").as_deref(), Some("Kit"));
+        let candidate = "Green presidential candidate Mia Torvald closed the rally, saying, “This is our year.”";
+        assert_eq!(speaker_of(&[candidate], "This is").as_deref(), Some("Mia Torvald"));
+    }
+
+    #[test]
+    fn a_texts_owner_speaks_for_it() {
+        let her = ["Mayor Ellen Roark spoke after the vote.", "“We will rebuild,” her statement said."];
+        assert_eq!(speaker_of(&her, "We will").as_deref(), Some("Ellen Roark"));
+        let named = ["“We will rebuild,” Mayor Ellen Roark's statement said."];
+        assert_eq!(speaker_of(&named, "We will").as_deref(), Some("Ellen Roark"));
+    }
+
+    #[test]
+    fn a_phrase_ending_on_a_preposition_is_no_subject() {
+        let text = "The spokesman appeared to defend the housing plans by saying, “Nobody will lose a home.”";
+        assert_eq!(speaker_of(&[text], "Nobody").as_deref(), Some("The spokesman"));
+    }
+
+    #[test]
+    fn remembering_and_blogging_are_ways_of_saying() {
+        let remembered = "“It was a different town then,” remembered Ada Quist, who ran the bakery for forty years.";
+        assert_eq!(speaker_of(&[remembered], "It was").as_deref(), Some("Ada Quist"));
+        let blogged = "Ada Quist said it best when she blogged: “Nobody here asked for a motorway.”";
+        assert_eq!(speaker_of(&[blogged], "Nobody here").as_deref(), Some("Ada Quist"));
+    }
+
+    #[test]
+    fn a_clause_opening_on_a_name_is_no_adverbial() {
+        let adverb = "Roark subsequently defended the plan, calling her critics “people who have never once read a budget and never will, whatever the papers say about them.”";
+        assert_eq!(speaker_of(&["Ellen Roark is the mayor.", adverb], "people who").as_deref(), Some("Ellen Roark"));
+        let full = "Ellen Roark defended the plan, calling her critics “people who have never once read a budget and never will, whatever the papers say about them.”";
+        assert_eq!(speaker_of(&[full], "people who").as_deref(), Some("Ellen Roark"));
     }
 
     #[test]

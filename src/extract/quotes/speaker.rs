@@ -9,10 +9,10 @@
 //! pronouns and surnames needs the whole article and happens in the parent
 //! module. Must not: look beyond its paragraph. Main type: [`Frame`].
 
-use super::lexicon::STOP_CAPS;
 use super::lexicon::{
     AUXILIARIES, CueClass, DESCRIPTION_NOUNS, ROLES, is_title_abbreviation, match_cue, pronoun_gender,
 };
+use super::lexicon::{Gender, STOP_CAPS};
 use super::names::{Name, Subject, read_name, run_left, run_right};
 use super::persian::{persian_coordinated, persian_left, persian_name};
 use super::text::{Token, ends_sentence};
@@ -243,8 +243,48 @@ fn described(tokens: &[Token], from: usize, head: Option<usize>) -> Option<Subje
         if stop > end + 1 {
             end = stop;
         }
+    } else if let Some(stop) = relation_complement(tokens, end) {
+        end = stop;
     }
     Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, from, end)))
+}
+
+/// Adjectives that relate a person to someone else by "to" or "with"
+/// ("a person close to the mayor", "a source familiar with the talks").
+const RELATION_ADJECTIVES: &[&str] = &["close", "closest", "familiar", "loyal", "allied", "aligned", "near"];
+
+/// Where the complement saying whose a description's person is ends, when
+/// one starts at token `at`: "to" ("an adviser to the governor"), or a
+/// relating adjective and "to"/"with" ("close to the Lindqvists"). Without
+/// it "a person" tells an editor nothing. Runs through names with their
+/// initials ("to Governor Ann B. Moss"), up to six words.
+fn relation_complement(tokens: &[Token], at: usize) -> Option<usize> {
+    let word = |k: usize| tokens.get(k).filter(|t| t.is_word() && t.quote.is_none());
+    let mut k = at;
+    if word(k).is_some_and(|t| RELATION_ADJECTIVES.contains(&t.lower.as_str())) {
+        k += 1;
+        if !word(k).is_some_and(|t| matches!(t.lower.as_str(), "to" | "with")) {
+            return None;
+        }
+    } else if word(k).is_none_or(|t| t.lower != "to") {
+        return None;
+    }
+    let from = k + 1;
+    k = from;
+    while k < from + 6 {
+        let Some(t) = word(k) else { break };
+        if t.is_capitalized() {
+            k = run_right(tokens, k, tokens.len()).max(k + 1);
+        } else if STOPS.contains(&t.lower.as_str()) || match_cue(&[t.lower.as_str()]).is_some() {
+            break;
+        } else {
+            k += 1;
+        }
+    }
+    // "to" with no object, or before a verb ("a spokesman to say"), relates nobody.
+    let object = (from..k).any(|j| tokens[j].is_capitalized() || DETERMINERS.contains(&tokens[j].lower.as_str()))
+        || k > from + 1;
+    (k > from && object).then_some(k)
 }
 
 /// The words of `[from, to)` as written, punctuation left out.
@@ -405,7 +445,32 @@ pub(super) fn leading_name(tokens: &[Token], start: usize, end: usize) -> Option
     }
     let run = run_right(tokens, first, end);
     let followed = tokens.get(run).is_some_and(|n| run < end && n.is_word() && !n.is_capitalized());
+    if let Some(name) = role_then_name(tokens, run, end) {
+        return Some(Subject::Name(name));
+    }
     read_name(tokens, first, run).filter(|n| !n.is_org() && followed).map(Subject::Name)
+}
+
+/// "Republican pollster Dana Shore told …", "Band member Kit wrote …": after
+/// a capitalized modifier ending at `run`, a lower-case role noun and the
+/// name proper, which the subject is; the modifier (a party, a group) only
+/// says whose role it is.
+fn role_then_name(tokens: &[Token], run: usize, end: usize) -> Option<Name> {
+    // Up to three lower-case words, the last a role ("presidential candidate").
+    let lower =
+        |k: usize| tokens.get(k).is_some_and(|t| k < end && t.is_word() && t.quote.is_none() && !t.is_capitalized());
+    let start = (run..end.min(run + 4)).find(|&k| !lower(k))?;
+    let role = &tokens.get(start.checked_sub(1)?)?.lower;
+    if start == run || !(ROLES.contains(&role.as_str()) || DESCRIPTION_NOUNS.contains(&role.as_str())) {
+        return None;
+    }
+    if !tokens[start].is_capitalized() || tokens[start].quote.is_some() {
+        return None;
+    }
+    let stop = run_right(tokens, start, end);
+    let followed =
+        tokens.get(stop).is_some_and(|n| stop < end && (n.is_word() && !n.is_capitalized() || n.is_punct(',')));
+    read_name(tokens, start, stop).filter(|n| !n.is_org() && followed)
 }
 
 /// Articles: a phrase opening on one is a noun phrase.
@@ -446,7 +511,15 @@ fn past_sentence_opener(tokens: &[Token], first: usize, end: usize) -> usize {
     // "The Clinton campaign, in a statement, …": a phrase opening on an
     // article is a noun phrase, the subject itself, not an adverbial.
     let article = ARTICLES.contains(&tokens[at].lower.as_str());
-    if let Some(c) = comma.filter(|&c| tokens[c].is_punct(',') && tokens[c].quote.is_none() && !article)
+    // "Jane Doe defended the plan, …", "Doe subsequently defended it, …": a
+    // person's full name, or a name and an adverb, open a clause; an
+    // adverbial ("Back in 1999,") opens on neither.
+    let run = run_right(tokens, at, end);
+    let clause = tokens[at].is_capitalized()
+        && !STOP_CAPS.contains(&tokens[at].text.as_str())
+        && tokens.get(run).is_some_and(|n| run < end && n.is_word() && !n.is_capitalized() && n.quote.is_none())
+        && (n_words_person(tokens, at, run) || tokens[run].lower.ends_with("ly"));
+    if let Some(c) = comma.filter(|&c| tokens[c].is_punct(',') && tokens[c].quote.is_none() && !article && !clause)
         && !(tokens[at].is_capitalized()
             && run_right(tokens, at, end) == c
             && !STOP_CAPS.contains(&tokens[at].text.as_str()))
@@ -466,6 +539,11 @@ fn past_sentence_opener(tokens: &[Token], first: usize, end: usize) -> usize {
         }
     }
     at
+}
+
+/// Whether `[from, to)` reads as a person's full name.
+fn n_words_person(tokens: &[Token], from: usize, to: usize) -> bool {
+    read_name(tokens, from, to).is_some_and(|n| n.is_full_person())
 }
 
 /// The start of the sentence holding token `lo`, reading back over no quote
@@ -542,9 +620,54 @@ fn subject_left_at(tokens: &[Token], lo: usize, end: usize) -> Option<Subject> {
     {
         start -= 1;
     }
+    // "… appeared to assert his plans by saying": a phrase ending on a
+    // preposition is that preposition's object cut short, not a subject.
+    if PREPOSITIONS.contains(&last.lower.as_str()) {
+        return None;
+    }
     let head = (start..end).rev().find(|&k| DESCRIPTION_NOUNS.contains(&tokens[k].lower.as_str()))?;
     // The phrase runs to the cue: "for the city's main hospital" belongs to "A spokesperson".
     Some(Subject::Description(tokens[head].lower.clone(), phrase(tokens, start, end)))
+}
+
+/// Prepositions a noun phrase does not end on.
+const PREPOSITIONS: &[&str] = &[
+    "by", "for", "with", "of", "to", "from", "in", "on", "at", "about", "into", "through", "via", "par", "pour",
+    "avec", "von", "mit", "für", "por", "con", "para",
+];
+
+/// Nouns of a written or spoken text ("the statement said", "her email
+/// read"): a text speaks for whoever owns it.
+const TEXT_NOUNS: &[&str] = &["statement", "email", "ad", "letter", "memo", "report", "tweet", "post", "remarks"];
+
+/// The owner of a text a description names ("her statement" → she,
+/// "Doe's letter" → Doe), who is the speaker: the text only carries the words.
+pub(super) fn text_owner(head: &str, phrase: &str) -> Option<Subject> {
+    if !TEXT_NOUNS.contains(&head) {
+        return None;
+    }
+    let words: Vec<&str> = phrase.split_whitespace().collect();
+    let possessive_pronoun = |w: &str| match w.to_lowercase().as_str() {
+        "his" => Some(Gender::Male),
+        "her" => Some(Gender::Female),
+        _ => None,
+    };
+    let owner = words.iter().position(|w| possessive_pronoun(w).is_some() || w.ends_with("'s") || w.ends_with("’s"))?;
+    let word = words[owner];
+    if let Some(bare) = word.strip_suffix("'s").or_else(|| word.strip_suffix("’s")) {
+        // The name is the capitalized run ending at the possessive.
+        let from = words[..owner].iter().rposition(|w| !w.starts_with(char::is_uppercase)).map_or(0, |k| k + 1);
+        // Titles before it are not the name ("Mayor Jane Doe's").
+        let from = (from..owner)
+            .find(|&k| !ROLES.contains(&words[k].to_lowercase().as_str()) && !is_title_abbreviation(words[k]))
+            .unwrap_or(owner);
+        let mut name: Vec<String> = words[from..owner].iter().map(|w| (*w).to_string()).collect();
+        name.push(bare.to_string());
+        return bare
+            .starts_with(char::is_uppercase)
+            .then(|| Subject::Name(Name { words: name, roles: Vec::new(), gender: Gender::Unknown }));
+    }
+    possessive_pronoun(word).map(Subject::Pronoun)
 }
 
 /// "Kwame Asante of the University of Bristol": the person before an
