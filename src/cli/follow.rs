@@ -21,7 +21,7 @@ pub enum FollowCommand {
         id: String,
         #[arg(long, value_name = "NAME")]
         editor: Option<String>,
-        /// Where matches are also announced (stored for the notifier; not acted on yet).
+        /// The `[[webhook]]` name told of each new match (event `quote.followed`).
         #[arg(long, value_name = "TARGET")]
         notify: Option<String>,
     },

@@ -193,19 +193,19 @@ fn webhook(diag: &mut Diag<'_>, table: &DeTable<'_>, header: &Range<usize>, base
     let mut events = Vec::new();
     for (name, span) in section.strings(diag, "events") {
         match WebhookEvent::parse(name) {
-            Some(WebhookEvent::RuleMatched) => diag.error(
+            Some(event) if event.is_addressed() => diag.error(
                 &span,
-                "event `rule.matched` is not subscribed to: a [[rule]] names this webhook in `notify` (give the \
-                 webhook a `name`)",
+                format!(
+                    "event `{}` is not subscribed to: a [[rule]] or a watch names this webhook in `notify` (give \
+                     the webhook a `name`)",
+                    event.as_str()
+                ),
             ),
             Some(event) if !events.contains(&event) => events.push(event),
             Some(_) => {}
-            None if name == "quote.followed" => {
-                diag.error(&span, "event `quote.followed` needs watchlists, which this version does not have yet");
-            }
             None => {
                 let known: Vec<&str> =
-                    WebhookEvent::ALL.iter().filter(|e| **e != WebhookEvent::RuleMatched).map(|e| e.as_str()).collect();
+                    WebhookEvent::ALL.iter().filter(|e| !e.is_addressed()).map(|e| e.as_str()).collect();
                 diag.error(&span, format!("unknown webhook event {name:?} (known: {})", known.join(", ")));
             }
         }

@@ -36,7 +36,7 @@ pub use self::entries::{CitedItem, MAX_CITED};
 use self::queue::{Matcher, QueueIndex, Row, fold};
 pub use self::rules::EditChanges;
 use self::rules::{Action, TransitionError};
-pub use self::speakers::{SpeakerPage, SpeakerQuote};
+pub use self::speakers::{SpeakerPage, SpeakerQuote, credited};
 pub use self::users::{MAX_NAME_CHARS, MIN_PASSWORD_CHARS};
 pub use self::watchlist::{FOLLOWED_WINDOW_DAYS, Followed, FollowedMatch};
 pub use crate::model::QuoteOverride;

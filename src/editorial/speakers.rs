@@ -45,7 +45,7 @@ pub struct SpeakerPage {
 }
 
 /// A quote's speaker and outlet as the item shows them (the editor's correction first).
-pub(super) fn credited(item: &Item, quote: &Quote) -> (Option<String>, Option<String>) {
+pub fn credited(item: &Item, quote: &Quote) -> (Option<String>, Option<String>) {
     let fix = item.editor.quote_overrides.get(&quote.id);
     let speaker = fix.and_then(|f| f.speaker.clone()).or_else(|| quote.speaker.clone());
     let outlet = fix.and_then(|f| f.outlet.clone()).or_else(|| quote.outlet.clone()).or_else(|| item.outlet.clone());

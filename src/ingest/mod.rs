@@ -47,6 +47,7 @@ mod report;
 mod retention;
 mod retry;
 mod rules;
+mod watches;
 
 use std::collections::HashSet;
 use std::sync::Arc;

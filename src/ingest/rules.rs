@@ -99,12 +99,22 @@ impl Ingest {
     /// never fails the poll: the items are stored, and an editor can still
     /// do by hand what a rule would have done.
     pub(super) async fn apply_rules(&self, ids: Vec<ItemId>, now: DateTime<Utc>) {
-        if self.rules.is_empty() || ids.is_empty() {
+        if (self.rules.is_empty() && self.rules.notifier.is_none()) || ids.is_empty() {
             return;
         }
         let (store, rules) = (Arc::clone(&self.store), self.rules.clone());
         let applied = tokio::task::spawn_blocking(move || {
             let mut total = RulesApplied::default();
+            if let Some(notifier) = &rules.notifier {
+                // Watches that ask to be told; one store read when none does.
+                match super::watches::notify_watches(store.as_ref(), notifier, &ids, &rules.sections, now) {
+                    Ok(queued) => total.notifications += queued,
+                    Err(error) => tracing::warn!(%error, "notifying watches failed"),
+                }
+            }
+            if rules.is_empty() {
+                return total;
+            }
             for id in &ids {
                 match apply_to(store.as_ref(), &rules, id, now) {
                     Ok(done) => {
@@ -118,7 +128,7 @@ impl Ingest {
         })
         .await;
         match applied {
-            Ok(total) if total.steps > 0 => {
+            Ok(total) if total.steps > 0 || total.notifications > 0 => {
                 tracing::info!(steps = total.steps, notifications = total.notifications, "rules applied");
             }
             Ok(_) => {}

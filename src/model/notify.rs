@@ -87,9 +87,9 @@ impl SendState {
     }
 }
 
-/// The webhook events Gleaner emits. `quote.followed` waits for watchlists,
-/// which do not exist yet. `rule.matched` goes only to the targets a rule
-/// names (`notify = "NAME"`), never by subscription.
+/// The webhook events Gleaner emits. `rule.matched` and `quote.followed` go
+/// only to the target a rule or a watch names (`notify = "NAME"`, `gleaner
+/// follow … --notify NAME`), never by subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum WebhookEvent {
     #[serde(rename = "item.new")]
@@ -102,11 +102,25 @@ pub enum WebhookEvent {
     IssueCorrected,
     #[serde(rename = "rule.matched")]
     RuleMatched,
+    /// A watch with `notify` matched a new item (`gleaner follow … --notify NAME`).
+    #[serde(rename = "quote.followed")]
+    QuoteFollowed,
 }
 
 impl WebhookEvent {
-    pub const ALL: [Self; 5] =
-        [Self::ItemNew, Self::ItemApproved, Self::IssuePublished, Self::IssueCorrected, Self::RuleMatched];
+    pub const ALL: [Self; 6] = [
+        Self::ItemNew,
+        Self::ItemApproved,
+        Self::IssuePublished,
+        Self::IssueCorrected,
+        Self::RuleMatched,
+        Self::QuoteFollowed,
+    ];
+
+    /// Sent only to the target a rule or a watch names, never by `events`.
+    pub fn is_addressed(self) -> bool {
+        matches!(self, Self::RuleMatched | Self::QuoteFollowed)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -115,6 +129,7 @@ impl WebhookEvent {
             Self::IssuePublished => "issue.published",
             Self::IssueCorrected => "issue.corrected",
             Self::RuleMatched => "rule.matched",
+            Self::QuoteFollowed => "quote.followed",
         }
     }
 

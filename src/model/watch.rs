@@ -43,9 +43,9 @@ pub struct Watch {
     pub id: String,
     pub target: WatchTarget,
     pub created_at: DateTime<Utc>,
-    /// Where a match is announced besides the Followed tab (a webhook name
-    /// or URL). Stored and shown, not yet acted on: the notifier (issue
-    /// 16.5's webhook part) reads it once it is wired in.
+    /// The `name` of the `[[webhook]]` told of each new matching item
+    /// (event `quote.followed`, queued by the poll that stores the item),
+    /// besides the Followed tab. An unknown name reaches nobody.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<String>,
 }

@@ -243,3 +243,64 @@ fn notifications_reach_named_or_subscribed_targets_once() {
         ]
     );
 }
+
+/// A watch with `notify` is told of each new matching item once, by the
+/// poll that stores it (no `[[rule]]` needed); a watch without `notify` is
+/// not.
+#[test]
+fn watches_that_ask_to_be_told_are_notified_once_per_new_item() {
+    use gleaner::model::WatchTarget;
+
+    let body = feed();
+    let server = TestServer::start(move |_| Reply::ok(body.clone()).header("Content-Type", "application/rss+xml"));
+    let receiver = TestServer::start(|_| Reply::new(204));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = format!(
+        "[[webhook]]\nname = \"desk\"\nurl = \"{}\"\nsecret = \"a-secret-of-some-length\"\n\n\
+         [[source]]\nid = \"desk\"\nname = \"Desk Wire\"\nurl = \"{}\"\n\n",
+        receiver.url("/hook"),
+        server.url("/desk.xml")
+    );
+    let config = write_config(dir.path(), &text);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let app = App::build(&config, gleaner::app::load_config(&config).expect("config"), gleaner::app::Queue::Loaded)
+        .expect("app");
+    let before = Utc::now() - chrono::Duration::seconds(5);
+    let ana = WatchTarget::Speaker { id: "Ana Ferreira".to_owned() };
+    let ana = app.editorial.follow("alice", ana, Some("desk"), before).expect("follow Ana");
+    let harbour = WatchTarget::Query { query: "harbour fees".to_owned() };
+    app.editorial.follow("bob", harbour, Some("desk"), before).expect("follow harbour");
+    let quiet = WatchTarget::Query { query: "football".to_owned() };
+    app.editorial.follow("bob", quiet, None, before).expect("follow football, untold");
+
+    assert_eq!(poll(&app, &runtime).new_items, 3);
+    let store = app.store.as_ref();
+    let hooks = app.webhooks.clone().expect("webhooks configured");
+    let delivered = runtime.block_on(hooks.deliver_due(store, Utc::now())).expect("deliver");
+    assert_eq!(delivered.delivered, 2);
+    let mut told: Vec<(String, String, String)> = receiver
+        .requests()
+        .iter()
+        .map(|request| {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).expect("JSON body");
+            assert_eq!(body["type"], "quote.followed");
+            let watch = &body["data"]["watch"];
+            (
+                body["data"]["title"].as_str().unwrap_or_default().to_owned(),
+                watch["editor"].as_str().unwrap_or_default().to_owned(),
+                watch["followed"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    told.sort();
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert_eq!((told[0].0.as_str(), told[0].1.as_str()), (HARBOUR, "bob"));
+    assert_eq!((told[1].0.as_str(), told[1].1.as_str()), (OIL, "alice"));
+    assert!(told[1].2.contains("ana-ferreira"), "{told:?}");
+    assert_eq!(ana.notify.as_deref(), Some("desk"));
+
+    // A second poll stores nothing new and tells nobody again.
+    let report = poll(&app, &runtime);
+    assert_eq!(report.new_items, 0);
+    assert_eq!(store.deliveries().expect("deliveries").len(), 2, "nothing queued again");
+}

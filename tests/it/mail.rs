@@ -339,7 +339,7 @@ fn bad_mail_and_webhook_settings_are_reported_with_their_lines() {
         (4, "mail.from"),
         (5, "rate_per_minut"),
         (9, "at least 16 characters"),
-        (10, "needs watchlists"),
+        (10, "`quote.followed` is not subscribed to"),
         (10, "item.nope"),
         (12, "webhook.url"),
         (14, "not both"),

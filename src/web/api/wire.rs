@@ -741,7 +741,7 @@ pub struct FollowBody {
     /// Whose watchlist (the operator token only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub editor: Option<String>,
-    /// Where matches are also announced (stored; not acted on yet).
+    /// The `[[webhook]]` name told of each new match (event `quote.followed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<String>,
 }
