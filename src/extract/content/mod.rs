@@ -196,19 +196,22 @@ pub(crate) fn noscript_document(doc: &Html, html: &str) -> Option<Html> {
     Some(html5ever::driver::parse_document(scraper::HtmlTreeSink::new(Html::new_document()), opts).one(html))
 }
 
+/// Reading what is there, as chosen (a feed entry, an operator's selectors):
+/// no boilerplate scoring or cleaning.
+const VERBATIM: Flags = Flags {
+    strip_unlikely: false,
+    weigh_classes: false,
+    clean_conditionally: false,
+    skip_comments: false,
+    thread: false,
+};
+
 /// Everything readable in an HTML fragment (a feed entry's own content or
 /// summary): one walk, no boilerplate scoring or cleaning, since a feed entry
 /// has no navigation, sidebars or comments. Scripts, styles and hidden
 /// elements are still skipped.
 pub(crate) fn fragment_content(doc: &Html) -> Content<'_> {
-    let flags = Flags {
-        strip_unlikely: false,
-        weigh_classes: false,
-        clean_conditionally: false,
-        skip_comments: false,
-        thread: false,
-    };
-    let arena = Arena::build(doc, flags);
+    let arena = Arena::build(doc, VERBATIM);
     // A parsed fragment has no `<body>`: its root `<html>` holds the nodes.
     let Some(root) = arena.body.or_else(|| (!arena.els.is_empty()).then_some(0)) else {
         return Content::default();
@@ -227,14 +230,7 @@ pub(crate) fn selected_content<'a>(doc: &'a Html, selectors: &[Selector]) -> Opt
     if chosen.is_empty() {
         return None;
     }
-    let flags = Flags {
-        strip_unlikely: false,
-        weigh_classes: false,
-        clean_conditionally: false,
-        skip_comments: false,
-        thread: false,
-    };
-    let arena = Arena::build(doc, flags);
+    let arena = Arena::build(doc, VERBATIM);
     let mut roots: Vec<usize> = chosen
         .iter()
         .filter(|id| !doc.tree.get(**id).is_some_and(|n| n.ancestors().any(|a| chosen.contains(&a.id()))))
