@@ -63,6 +63,8 @@ every_store!(
     page_cache_round_trips,
     mail_queue_is_written_once_per_issue,
     quote_records_follow_each_item_and_a_rerecord_changes_nothing,
+    a_store_holding_only_mail_or_webhook_records_is_not_empty,
+    a_store_with_only_a_subscriber_is_not_empty,
 );
 
 pub(crate) fn at(secs: i64) -> DateTime<Utc> {

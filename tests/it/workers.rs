@@ -28,30 +28,137 @@ const PER_FEED: usize = 5;
 const LEASE_SECS: u64 = 3;
 
 fn worker(config: &Path) -> Child {
+    worker_with(config, 3, Stdio::null())
+}
+
+/// A worker polling `batch` sources at once, its log (at `info`) to `log`.
+fn worker_with(config: &Path, batch: usize, log: impl Into<Stdio>) -> Child {
     Command::new(env!("CARGO_BIN_EXE_gleaner"))
         .arg("--config")
         .arg(config)
-        .args(["worker", "--lease", &LEASE_SECS.to_string(), "--batch", "3"])
+        .args(["worker", "--lease", &LEASE_SECS.to_string(), "--batch", &batch.to_string()])
         .env("GLEANER_STORE_PASSWORD", pg::PASSWORD)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("gleaner worker starts")
 }
 
 /// A config of its own per worker (its own folder, its own User-Agent, so
-/// the server can tell the workers apart), all on one database.
+/// the server can tell the workers apart), all on one database. The crash
+/// test is not about politeness: its one test host allows every poll at once.
 fn worker_config(dir: &Path, n: usize, url: &str, sources: &str) -> PathBuf {
+    worker_config_with(dir, n, url, "per_host_concurrency = 16", sources)
+}
+
+fn worker_config_with(dir: &Path, n: usize, url: &str, fetch: &str, sources: &str) -> PathBuf {
     let folder = dir.join(format!("w{n}"));
     std::fs::create_dir_all(&folder).expect("worker folder");
     let path = folder.join("gleaner.toml");
     let text = format!(
         "store = \"{url}\"\n\n[fetch]\nallow_private_networks = true\ntimeout_secs = 10\n\
-         user_agent = \"worker-{n}\"\n\n{sources}"
+         user_agent = \"worker-{n}\"\n{fetch}\n\n{sources}"
     );
     std::fs::write(&path, text).expect("write config");
     path
+}
+
+/// `count` daily sources `s00`, `s01`, … on `server`.
+fn daily_sources(server: &TestServer, count: usize) -> String {
+    (0..count).fold(String::new(), |mut text, n| {
+        let url = server.url(&format!("/f{n}"));
+        let _ = write!(text, "[[source]]\nid = \"s{n:02}\"\nurl = \"{url}\"\nschedule = \"@daily\"\n\n");
+        text
+    })
+}
+
+/// Waits until every source was polled and finished, then stops the workers.
+fn finish_all(options: &gleaner::store::PgOptions, workers: &mut [Child]) {
+    let began = Instant::now();
+    while unfinished(options) > 0 {
+        assert!(began.elapsed() < Duration::from_secs(90), "the workers never finished");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for child in workers {
+        let (status, _) = crate::support::terminate(child);
+        assert!(status.success(), "a clean stop on SIGTERM");
+    }
+}
+
+/// Per-host politeness holds across processes: two workers polling twelve
+/// slow feeds of one host never have more requests in flight there, between
+/// them, than the per-host limit (each alone would keep to it, together
+/// they would double it).
+#[test]
+fn two_workers_together_keep_to_the_per_host_limit() {
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let server = TestServer::start(|_| {
+        Reply::ok(rss(&[])).header("Content-Type", "application/rss+xml").delay(Duration::from_millis(300))
+    });
+    let sources = daily_sources(&server, 12);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fetch = "per_host_concurrency = 2\nmax_concurrency = 8";
+    let mut workers: Vec<Child> = (0..2)
+        .map(|n| worker_with(&worker_config_with(dir.path(), n, &options.url, fetch, &sources), 6, Stdio::null()))
+        .collect();
+    finish_all(&options, &mut workers);
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 12, "each feed polled once");
+    for agent in ["worker-0", "worker-1"] {
+        assert!(
+            requests.iter().any(|r| r.header("user-agent") == Some(agent)),
+            "{agent} polled too: the limit was shared, not one worker doing everything"
+        );
+    }
+    assert!(server.max_in_flight() <= 2, "{} requests at once to one host, limit 2", server.max_in_flight());
+    assert_eq!(server.max_in_flight(), 2, "the limit is used, not undershot");
+}
+
+/// A `Retry-After` one worker is given holds the host for the other: worker
+/// 0's first request is answered, slowly, with 429 and an hour's
+/// Retry-After while worker 1 waits for the host's one slot; worker 1 then
+/// sends nothing to that host and puts its sources off by the hour.
+#[test]
+fn a_retry_after_seen_by_one_worker_holds_the_host_off_for_the_other() {
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let server = TestServer::start(move |_| {
+        if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Reply::new(429).header("Retry-After", "3600").delay(Duration::from_secs(3));
+        }
+        Reply::ok(rss(&[])).header("Content-Type", "application/rss+xml")
+    });
+    let sources = daily_sources(&server, 6);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fetch = "per_host_concurrency = 1";
+    let configs: Vec<PathBuf> =
+        (0..2).map(|n| worker_config_with(dir.path(), n, &options.url, fetch, &sources)).collect();
+    // Worker 0 alone, one source at a time, until its request is in flight.
+    let mut workers = vec![worker_with(&configs[0], 1, Stdio::null())];
+    let began = Instant::now();
+    while server.hits() == 0 {
+        assert!(began.elapsed() < Duration::from_secs(30), "worker 0 never polled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log_path = dir.path().join("worker-1.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    workers.push(worker_with(&configs[1], 6, log));
+    finish_all(&options, &mut workers);
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "nothing after the 429 reached the host: {requests:?}");
+    assert_eq!(requests[0].header("user-agent"), Some("worker-0"));
+    let log = std::fs::read_to_string(&log_path).expect("log");
+    assert!(log.contains("polled"), "worker 1 took sources and was held off: {log}");
+    assert!(log.contains("asked for a pause"), "held by the host's pause, not failing otherwise: {log}");
+    // Every source, whichever worker had it, is put off by the hour.
+    let store = PgStore::connect(&options).expect("connect");
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(50);
+    assert!(store.lease_due_sources(soon, chrono::Duration::minutes(1), 10).expect("lease").is_empty());
 }
 
 #[test]
@@ -76,11 +183,7 @@ fn a_worker_killed_mid_poll_loses_its_sources_to_the_others_after_its_lease_and_
         // Slow enough that a kill lands while polls are in flight.
         Reply::ok(rss(&borrowed)).header("Content-Type", "application/rss+xml").delay(Duration::from_millis(400))
     });
-    let sources = (0..FEEDS).fold(String::new(), |mut text, n| {
-        let url = server.url(&format!("/f{n}"));
-        let _ = write!(text, "[[source]]\nid = \"s{n:02}\"\nurl = \"{url}\"\nschedule = \"@daily\"\n\n");
-        text
-    });
+    let sources = daily_sources(&server, FEEDS);
     let dir = tempfile::tempdir().expect("temp dir");
     let configs: Vec<PathBuf> = (0..3).map(|n| worker_config(dir.path(), n, &options.url, &sources)).collect();
     let mut workers: Vec<Child> = configs.iter().map(PathBuf::as_path).map(worker).collect();

@@ -15,7 +15,7 @@ use super::{Failure, Tx, query};
 use crate::store::StoreError;
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 4;
+pub const CURRENT_VERSION: u32 = 5;
 
 /// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
 const MIGRATE_LOCK: i64 = 0x0067_6c65_616e_6572;
@@ -32,6 +32,7 @@ const STEPS: &[Step] = &[
     Step { to: 2, what: "source leases for fetch workers", sql: V2 },
     Step { to: 3, what: "claims on scheduled publishes", sql: V3 },
     Step { to: 4, what: "quote provenance records and the speaker map", sql: V4 },
+    Step { to: 5, what: "per-host politeness slots and holds shared by every fetch", sql: V_HOSTS },
 ];
 
 /// Version 1: the records of the sled layout (`codec.rs`) as tables. Each
@@ -176,6 +177,25 @@ CREATE INDEX quote_items_by_record ON quote_items (record_id);
 CREATE TABLE speaker_map (
     id     integer PRIMARY KEY,
     record json NOT NULL
+);
+"#;
+
+/// Per-host politeness across processes (`lease.rs`): one row per fetch in
+/// flight to a host, numbered below the per-host limit, with an expiry that
+/// frees it if its process dies; and a host's `Retry-After` as the time
+/// before which nobody asks it again.
+const V_HOSTS: &str = r#"
+CREATE SEQUENCE host_slot_tokens;
+CREATE TABLE host_slots (
+    host       text COLLATE "C" NOT NULL,
+    slot       integer NOT NULL,
+    token      bigint NOT NULL,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (host, slot)
+);
+CREATE TABLE host_holds (
+    host       text COLLATE "C" PRIMARY KEY,
+    not_before timestamptz NOT NULL
 );
 "#;
 
