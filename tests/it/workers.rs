@@ -73,16 +73,17 @@ fn daily_sources(server: &TestServer, count: usize) -> String {
     })
 }
 
-/// Waits until every source was polled and finished, then stops the workers.
-fn finish_all(options: &gleaner::store::PgOptions, workers: &mut [Child]) {
+/// Waits until all `sources` are synced, polled and finished, then stops
+/// the workers.
+fn finish_all(options: &gleaner::store::PgOptions, sources: i64, workers: &mut [Child]) {
     let began = Instant::now();
-    while unfinished(options) > 0 {
+    while leasable(options) < sources || unfinished(options) > 0 {
         assert!(began.elapsed() < Duration::from_secs(90), "the workers never finished");
         std::thread::sleep(Duration::from_millis(200));
     }
     for child in workers {
         let (status, _) = crate::support::terminate(child);
-        assert!(status.success(), "a clean stop on SIGTERM");
+        assert!(status.success(), "a clean stop on SIGTERM: {status:?}");
     }
 }
 
@@ -103,7 +104,8 @@ fn two_workers_together_keep_to_the_per_host_limit() {
     let mut workers: Vec<Child> = (0..2)
         .map(|n| worker_with(&worker_config_with(dir.path(), n, &options.url, fetch, &sources), 6, Stdio::null()))
         .collect();
-    finish_all(&options, &mut workers);
+
+    finish_all(&options, 12, &mut workers);
 
     let requests = server.requests();
     assert_eq!(requests.len(), 12, "each feed polled once");
@@ -147,7 +149,7 @@ fn a_retry_after_seen_by_one_worker_holds_the_host_off_for_the_other() {
     let log_path = dir.path().join("worker-1.log");
     let log = std::fs::File::create(&log_path).expect("log file");
     workers.push(worker_with(&configs[1], 6, log));
-    finish_all(&options, &mut workers);
+    finish_all(&options, 6, &mut workers);
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1, "nothing after the 429 reached the host: {requests:?}");
@@ -243,14 +245,21 @@ fn a_worker_killed_mid_poll_loses_its_sources_to_the_others_after_its_lease_and_
 
 /// Sources still leased or never finished.
 fn unfinished(options: &gleaner::store::PgOptions) -> i64 {
+    count(options, "SELECT count(*) FROM source_leases WHERE lease_token IS NOT NULL OR next_due IS NULL")
+}
+
+/// Sources a worker synced into the database.
+fn leasable(options: &gleaner::store::PgOptions) -> i64 {
+    count(options, "SELECT count(*) FROM source_leases")
+}
+
+fn count(options: &gleaner::store::PgOptions, sql: &'static str) -> i64 {
     let count = std::sync::atomic::AtomicI64::new(0);
     let database = options.url.rsplit('/').next().unwrap_or_default().to_owned();
     let found = &count;
     pg::cluster()
         .on(&database, |client| async move {
-            let row = client
-                .query_one("SELECT count(*) FROM source_leases WHERE lease_token IS NOT NULL OR next_due IS NULL", &[])
-                .await?;
+            let row = client.query_one(sql, &[]).await?;
             found.store(row.get(0), std::sync::atomic::Ordering::SeqCst);
             Ok(())
         })
