@@ -398,3 +398,79 @@ fn a_web_process_shows_what_the_workers_poll_and_publishes_it() {
     assert_eq!(store.issues().expect("issues").len(), 1);
     assert_eq!(store.item_count().expect("items"), 6);
 }
+
+/// Article fetches run inside their source's lease: a worker killed while
+/// its articles are in flight stored none of them, and the source's next
+/// poll, by another worker once the lease has run out, fetches and extracts
+/// them (the dead worker never saved the feed's validators, so the feed
+/// comes back whole and delivers every item again). Each item is stored
+/// once and extracted once.
+#[test]
+fn articles_a_killed_worker_was_fetching_are_fetched_by_another_after_its_lease() {
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let seen: Arc<Mutex<Vec<(String, String, Instant)>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let server = Arc::new(std::sync::OnceLock::<String>::new());
+    let base = Arc::clone(&server);
+    let pages = TestServer::start(move |request| {
+        let agent = request.header("user-agent").unwrap_or_default().to_owned();
+        log.lock().expect("log").push((request.path().to_owned(), agent, Instant::now()));
+        if request.path() == "/feed" {
+            let base = base.get().expect("base set before any poll");
+            let items: Vec<(String, String, String)> =
+                (0..3).map(|i| (format!("a{i}"), format!("Article {i}"), format!("{base}/a{i}"))).collect();
+            let borrowed: Vec<(&str, &str, &str)> =
+                items.iter().map(|(g, t, l)| (g.as_str(), t.as_str(), l.as_str())).collect();
+            return Reply::ok(rss(&borrowed)).header("Content-Type", "application/rss+xml");
+        }
+        let body = format!(
+            "<html><head><title>{0}</title></head><body><article><h1>{0}</h1><p>{1}</p><p>{1}</p></article></body></html>",
+            request.path(),
+            "The council met on Tuesday and agreed the budget after a long debate about the harbour. ".repeat(4)
+        );
+        // Slow, so the kill lands while the articles are in flight.
+        Reply::ok(body).header("Content-Type", "text/html").delay(Duration::from_millis(1500))
+    });
+    let _ = server.set(format!("http://{}", pages.addr()));
+    let sources = format!("[[source]]\nid = \"s00\"\nurl = \"{}\"\nfollow = true\n\n", pages.url("/feed"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fetch = "per_host_concurrency = 8";
+    let configs: Vec<PathBuf> =
+        (0..2).map(|n| worker_config_with(dir.path(), n, &options.url, fetch, &sources)).collect();
+    let mut first = worker_with(&configs[0], 1, Stdio::null());
+    let began = Instant::now();
+    while !seen.lock().expect("log").iter().any(|(path, _, _)| path.starts_with("/a")) {
+        assert!(began.elapsed() < Duration::from_secs(30), "worker 0 never fetched an article");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    first.kill().expect("SIGKILL");
+    let _ = first.wait();
+    let store = PgStore::connect(&options).expect("connect");
+    let extracted = |store: &PgStore| {
+        store.items(&ItemQuery::default()).expect("items").iter().filter(|item| item.extracted_at.is_some()).count()
+    };
+    assert_eq!(extracted(&store), 0, "killed before any article was stored");
+
+    let mut workers = vec![worker_with(&configs[1], 1, Stdio::null())];
+    let began = Instant::now();
+    while extracted(&store) < 3 {
+        assert!(began.elapsed() < Duration::from_secs(60), "worker 1 never extracted the articles");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    finish_all(&options, 1, &mut workers);
+
+    let items = store.items(&ItemQuery::default()).expect("items");
+    assert_eq!(items.len(), 3, "each item stored once");
+    assert!(items.iter().all(|item| item.extracted_for.as_deref() == Some(item.content_hash.as_str())));
+    let seen = seen.lock().expect("log").clone();
+    let asked = |agent: &str, prefix: &str| {
+        seen.iter().filter(|(path, a, _)| a == agent && path.starts_with(prefix)).map(|(_, _, when)| *when).min()
+    };
+    let leased = asked("worker-0", "/feed").expect("worker 0 polled the feed");
+    let retaken = asked("worker-1", "/a").expect("worker 1 fetched the articles");
+    // Not before worker 0's lease ran out (a second of slack for a loaded machine).
+    assert!(retaken.duration_since(leased) + Duration::from_secs(1) >= Duration::from_secs(LEASE_SECS));
+    let by_second = seen.iter().filter(|(path, agent, _)| agent == "worker-1" && path.starts_with("/a")).count();
+    assert_eq!(by_second, 3, "every article fetched again by worker 1: {seen:?}");
+}
