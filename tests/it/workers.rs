@@ -474,3 +474,49 @@ fn articles_a_killed_worker_was_fetching_are_fetched_by_another_after_its_lease(
     let by_second = seen.iter().filter(|(path, agent, _)| agent == "worker-1" && path.starts_with("/a")).count();
     assert_eq!(by_second, 3, "every article fetched again by worker 1: {seen:?}");
 }
+
+/// A worker has no web server of its own, so `--metrics ADDR` serves its
+/// `/metrics`: the counters of its own polls (each process its own), the
+/// gauges from the shared store.
+#[test]
+fn a_worker_serves_its_own_metrics_when_asked() {
+    use std::io::{Read as _, Write as _};
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let server = TestServer::start(|_| {
+        Reply::ok(rss(&[("m1", "One", "http://example.org/m1")])).header("Content-Type", "application/rss+xml")
+    });
+    let sources = daily_sources(&server, 1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = worker_config(dir.path(), 0, &options.url, &sources);
+    let port = crate::api::free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .arg("--config")
+        .arg(&config)
+        .args(["worker", "--metrics", &format!("127.0.0.1:{port}")])
+        .env("GLEANER_STORE_PASSWORD", pg::PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gleaner worker starts");
+    let scrape = || {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n").ok()?;
+        let mut text = String::new();
+        stream.read_to_string(&mut text).ok()?;
+        Some(text)
+    };
+    let began = Instant::now();
+    let text = loop {
+        if let Some(text) = scrape().filter(|t| t.contains("gleaner_fetches_total{result=\"ok\"} 1")) {
+            break text;
+        }
+        assert!(began.elapsed() < Duration::from_secs(60), "no poll counted: {:?}", scrape());
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("gleaner_items_ingested_total 1"), "{text}");
+    let (status, _) = crate::support::terminate(&mut child);
+    assert!(status.success(), "a clean stop on SIGTERM");
+}
