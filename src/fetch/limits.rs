@@ -247,4 +247,60 @@ mod tests {
         let live = limits.hosts.lock().expect("not poisoned").values().filter(|w| w.strong_count() > 0).count();
         assert_eq!(live, 0);
     }
+
+    /// A gate that answers from a script and records what it was told.
+    #[derive(Default)]
+    struct Scripted {
+        answers: Mutex<Vec<Result<GateAnswer, &'static str>>>,
+        released: Mutex<Vec<(String, Ticket)>>,
+        held: Mutex<Vec<(String, DateTime<Utc>)>>,
+    }
+
+    impl HostGate for Scripted {
+        fn take(&self, _host: &str, _limit: usize, _expires_in: Duration) -> Result<GateAnswer, GateError> {
+            let next = self.answers.lock().expect("not poisoned").remove(0);
+            next.map_err(Into::into)
+        }
+        fn release(&self, host: &str, ticket: Ticket) -> Result<(), GateError> {
+            self.released.lock().expect("not poisoned").push((host.to_owned(), ticket));
+            Ok(())
+        }
+        fn hold(&self, host: &str, until: DateTime<Utc>) -> Result<(), GateError> {
+            self.held.lock().expect("not poisoned").push((host.to_owned(), until));
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_gate_is_asked_again_while_busy_and_its_slot_is_handed_back() {
+        let ticket = Ticket { slot: 1, token: 7 };
+        let gate = Arc::new(Scripted::default());
+        *gate.answers.lock().expect("not poisoned") = vec![Ok(GateAnswer::Busy), Ok(GateAnswer::Taken(ticket))];
+        let limits = Limits::new(4, 2).with_gate(Arc::clone(&gate) as Arc<dyn HostGate>, Duration::from_secs(40));
+        let url = Url::parse("http://A.example/x").expect("test URL parses");
+        let permits = limits.acquire(&url).await.expect("taken after one busy answer");
+        drop(permits);
+        for _ in 0..100 {
+            if !gate.released.lock().expect("not poisoned").is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(*gate.released.lock().expect("not poisoned"), [("a.example:80".to_owned(), ticket)]);
+    }
+
+    #[tokio::test]
+    async fn a_held_host_takes_nothing_and_a_broken_gate_falls_back_to_the_local_limit() {
+        let until = Utc::now() + chrono::Duration::minutes(5);
+        let gate = Arc::new(Scripted::default());
+        *gate.answers.lock().expect("not poisoned") = vec![Ok(GateAnswer::Held(until)), Err("database down")];
+        let limits = Limits::new(1, 1).with_gate(Arc::clone(&gate) as Arc<dyn HostGate>, Duration::from_secs(40));
+        let url = Url::parse("http://a.example/").expect("test URL parses");
+        assert_eq!(limits.acquire(&url).await.err(), Some(until));
+        // Nothing was kept: the one global and host permit are free again.
+        let permits = limits.acquire(&url).await.expect("a broken gate does not stop fetching");
+        drop(permits);
+        limits.hold(&url, until).await;
+        assert_eq!(*gate.held.lock().expect("not poisoned"), [("a.example:80".to_owned(), until)]);
+    }
 }
