@@ -6,6 +6,7 @@
 //! Must not run loops or serve requests (that is `daemon` and `web`).
 
 mod fetch_one;
+mod host_gate;
 mod load_config;
 mod outbound;
 mod shared;
@@ -283,6 +284,11 @@ fn ingest_over(store: Arc<dyn Store>, config: &Config) -> Result<Ingest, FetchEr
         .iter()
         .filter_map(|s| Some((s.id.clone(), s.section.clone().filter(|x| !x.trim().is_empty())?)))
         .collect();
-    Ok(Ingest::new(Fetcher::new(&config.settings.fetch)?, store, &config.settings)
-        .with_rules(config.settings.rules.clone(), sections))
+    // Processes sharing a store share each host's politeness too (issue 17).
+    let fetcher = if store.shared().is_some() {
+        Fetcher::with_host_gate(&config.settings.fetch, Arc::new(host_gate::StoreHosts(Arc::clone(&store))))?
+    } else {
+        Fetcher::new(&config.settings.fetch)?
+    };
+    Ok(Ingest::new(fetcher, store, &config.settings).with_rules(config.settings.rules.clone(), sections))
 }

@@ -96,6 +96,9 @@ enum Command {
         /// Sources polled at once.
         #[arg(long, default_value_t = 8)]
         batch: usize,
+        /// Serve this worker's own `/metrics` on ADDR (e.g. 127.0.0.1:9101).
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<std::net::SocketAddr>,
     },
     /// The offline demo: poll the bundled sources, create a demo editor, publish
     /// a first issue from items with quotes, then `serve` (use with config/demo.toml).
@@ -435,10 +438,11 @@ fn run(cli: Cli) -> CmdResult {
         Command::Serve { role: ServeRole::Web } => {
             ops::serve(built(App::build_as(path, load(path)?, Queue::Loaded, app::Role::Web))?)
         }
-        Command::Worker { lease, batch } => ops::worker(
+        Command::Worker { lease, batch, metrics } => ops::worker(
             built(App::build_as(path, load(path)?, Queue::OnDemand, app::Role::Worker))?,
             std::time::Duration::from_secs(lease.max(1)),
             batch,
+            metrics,
         ),
         Command::Demo => ops::demo(path),
         Command::Publish { dry_run, correct: None, accept_unverified, .. } => {

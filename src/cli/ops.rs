@@ -25,8 +25,13 @@ pub(super) fn serve(app: App) -> CmdResult {
 }
 
 /// `gleaner worker`: polls leased sources until stopped.
-pub(super) fn worker(app: App, lease_for: std::time::Duration, batch: usize) -> CmdResult {
-    let options = crate::daemon::worker::WorkerOptions { lease_for, batch, ..Default::default() };
+pub(super) fn worker(
+    app: App,
+    lease_for: std::time::Duration,
+    batch: usize,
+    metrics: Option<std::net::SocketAddr>,
+) -> CmdResult {
+    let options = crate::daemon::worker::WorkerOptions { lease_for, batch, metrics, ..Default::default() };
     crate::daemon::worker::work(app, options).context("worker")?;
     Ok(())
 }

@@ -30,6 +30,7 @@ use crate::app::App;
 use crate::ingest::{Ingest, SourceReport, Urgency};
 use crate::model::Source;
 use crate::store::{SharedWork, SourceLease};
+use crate::web;
 
 /// How a worker leases.
 #[derive(Debug, Clone, Copy)]
@@ -42,11 +43,14 @@ pub struct WorkerOptions {
     pub batch: usize,
     /// How long to wait before asking again when nothing was due.
     pub idle: Duration,
+    /// Where this worker serves its own `/metrics` (a worker has no web
+    /// server otherwise): its polls, and the shared store's gauges.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 impl Default for WorkerOptions {
     fn default() -> Self {
-        Self { lease_for: Duration::from_secs(300), batch: 8, idle: Duration::from_secs(1) }
+        Self { lease_for: Duration::from_secs(300), batch: 8, idle: Duration::from_secs(1), metrics: None }
     }
 }
 
@@ -68,11 +72,17 @@ pub fn work(app: App, options: WorkerOptions) -> Result<RunSummary, DaemonError>
             tracing::info!("stopping");
             let _ = stop.send(true);
         };
+        let metrics = Arc::new(web::metrics::Metrics::default());
+        let serving = match options.metrics {
+            Some(addr) => Some(serve_metrics(&app, addr, Arc::clone(&metrics), when_stopped()).await?),
+            None => None,
+        };
         let webhooks = app.webhooks.clone();
         let store = Arc::clone(&app.store);
         let (summary, ()) = tokio::join!(
             run(app.ingest.clone(), sources, options, when_stopped(), |report, elapsed| {
                 tracing::info!(source = %report.source, result = ?report.outcome, new = report.new_items, "polled");
+                metrics.record_poll(report, elapsed);
                 // The web process delivers what is queued here (its outbox loop reads the store).
                 if let Some(webhooks) = &webhooks
                     && report.new_items > 0
@@ -87,11 +97,30 @@ pub fn work(app: App, options: WorkerOptions) -> Result<RunSummary, DaemonError>
             signal,
         );
         let _ = reloading.await;
-        summary
+        if let Some(serving) = serving {
+            let _ = serving.await;
+        }
+        Ok::<_, DaemonError>(summary)
     });
     runtime.shutdown_timeout(ABANDON_AFTER);
+    let result = result?;
     tracing::info!(polls = result.polls, failures = result.failures, abandoned = result.abandoned, "stopped");
     Ok(result)
+}
+
+/// Serves `/metrics` on `addr` until `stopped` resolves: the counters of
+/// this worker's polls, and gauges read from the shared store.
+async fn serve_metrics(
+    app: &App,
+    addr: std::net::SocketAddr,
+    metrics: Arc<web::metrics::Metrics>,
+    stopped: impl Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<std::io::Result<()>>, DaemonError> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| DaemonError::Bind { addr, source })?;
+    tracing::info!(%addr, "serving this worker's /metrics");
+    let state = web::metrics::MetricsState { metrics, store: Arc::clone(&app.store), config: app.status.clone() };
+    let options = web::ServerOptions::from_settings(&app.config.settings.server);
+    Ok(tokio::spawn(web::serve_with(listener, web::metrics_routes(state), options, stopped)))
 }
 
 /// The enabled sources by id.

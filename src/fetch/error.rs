@@ -33,6 +33,11 @@ pub enum FetchError {
     #[error("{url}: HTTP {status}{}", retry_after.map(|at| format!(", retry after {}", at.to_rfc3339())).unwrap_or_default())]
     Status { url: Url, status: u16, retry_after: Option<DateTime<Utc>> },
 
+    /// The host answered another fetch (possibly another worker's) with
+    /// `Retry-After`, and that time has not come: nothing was requested.
+    #[error("{url}: the host asked for a pause until {}", until.to_rfc3339())]
+    HostHeld { url: Url, until: DateTime<Utc> },
+
     /// The (decompressed) body, or its announced Content-Length, exceeds the cap.
     #[error("{url}: body larger than the limit of {limit} bytes")]
     TooLarge { url: Url, limit: u64 },
@@ -113,6 +118,7 @@ impl FetchError {
             Self::Timeout { url }
             | Self::Connect { url, .. }
             | Self::Status { url, .. }
+            | Self::HostHeld { url, .. }
             | Self::TooLarge { url, .. }
             | Self::Body { url, .. }
             | Self::TooManyRedirects { url, .. }
@@ -141,7 +147,11 @@ impl FetchError {
     /// refused address or an oversized body will be the same next time.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Timeout { .. } | Self::Connect { .. } | Self::Body { .. } | Self::Request { .. } => true,
+            Self::Timeout { .. }
+            | Self::Connect { .. }
+            | Self::Body { .. }
+            | Self::Request { .. }
+            | Self::HostHeld { .. } => true,
             Self::Status { status, .. } => matches!(status, 408 | 429) || *status >= 500,
             _ => false,
         }
@@ -151,6 +161,7 @@ impl FetchError {
     pub fn retry_after(&self) -> Option<DateTime<Utc>> {
         match self {
             Self::Status { retry_after, .. } => *retry_after,
+            Self::HostHeld { until, .. } => Some(*until),
             _ => None,
         }
     }
@@ -165,6 +176,7 @@ impl FetchError {
                 format!("HTTP {status}, retry after {}", at.format("%Y-%m-%d %H:%M:%S UTC"))
             }
             Self::Status { status, retry_after: None, .. } => format!("HTTP {status}"),
+            Self::HostHeld { until, .. } => format!("host pausing until {}", until.format("%Y-%m-%d %H:%M:%S UTC")),
             Self::TooLarge { limit, .. } => format!("body over {limit} bytes"),
             Self::Body { source, .. } => format!("body incomplete: {}", innermost_message(source)),
             Self::TooManyRedirects { limit, .. } => format!("more than {limit} redirects"),

@@ -33,6 +33,7 @@ pub use guard::{is_blocked_address, is_own_address, is_private_address};
 pub use retry_after::parse_retry_after;
 
 use limits::Limits;
+pub use limits::{GateAnswer, GateError, HostGate, Ticket};
 
 /// What a fetch is for; decides which URLs are allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +132,23 @@ impl Fetcher {
         })
     }
 
+    /// A fetcher whose per-host limit and `Retry-After` holds are also kept
+    /// through `gate`, across every process that shares it (issue 17).
+    pub fn with_host_gate(settings: &FetchSettings, gate: Arc<dyn HostGate>) -> Result<Self, FetchError> {
+        // A hop holds its slot for at most the whole fetch's timeout; the
+        // margin covers a slow start and clock steps on the database side.
+        let expires_in = settings.timeout + std::time::Duration::from_secs(10);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                open: build_client(settings, false)?,
+                guarded: build_client(settings, true)?,
+                limits: Limits::new(settings.max_concurrency, settings.per_host_concurrency)
+                    .with_gate(gate, expires_in),
+                settings: settings.clone(),
+            }),
+        })
+    }
+
     /// Fetches one URL. A body is returned only when complete and within the
     /// cap; every other case is an error naming the URL.
     pub async fn fetch(&self, request: &FetchRequest<'_>) -> Result<FetchOutcome, FetchError> {
@@ -202,7 +220,10 @@ impl Fetcher {
             if guarded {
                 refuse_private_literal(&current)?;
             }
-            let _permits = self.inner.limits.acquire(&current).await;
+            let _permits = match self.inner.limits.acquire(&current).await {
+                Ok(permits) => permits,
+                Err(until) => return Err(FetchError::HostHeld { url: current, until }),
+            };
             let deadline = *deadline.get_or_insert_with(|| Instant::now() + settings.timeout);
             let timed_out = || FetchError::Timeout { url: current.clone() };
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -253,6 +274,9 @@ impl Fetcher {
                         .and_then(|v| parse_retry_after(v, chrono::Utc::now())),
                     _ => None,
                 };
+                if let Some(until) = retry_after {
+                    self.inner.limits.hold(&current, until).await;
+                }
                 return Err(FetchError::Status { url: current, status: status.as_u16(), retry_after });
             }
 

@@ -22,7 +22,7 @@ pub use self::migrate::CURRENT_VERSION as SCHEMA_VERSION;
 pub use self::postgres::{
     DEFAULT_MAX_CONNECTIONS as PG_DEFAULT_MAX_CONNECTIONS, MigrateReport, PG_SCHEMA_VERSION, PgOptions, PgStore,
 };
-pub use self::shared::{SharedWork, SourceLease};
+pub use self::shared::{HostSlot, SharedWork, SourceLease};
 pub use self::sled::SledStore;
 pub use crate::model::Extraction;
 use crate::model::{EditorFields, FetchState, Item, ItemId, Link, NewItem, Quote, ReviewState};

@@ -67,6 +67,8 @@ every_store!(
     quote_records_follow_each_item_and_a_rerecord_changes_nothing,
     a_much_repeated_quote_adds_an_occurrence_without_rewriting_the_others,
     watchlists_are_per_editor_and_swapped_only_from_what_was_read,
+    a_store_holding_only_mail_or_webhook_records_is_not_empty,
+    a_store_with_only_a_subscriber_is_not_empty,
 );
 
 pub(crate) fn at(secs: i64) -> DateTime<Utc> {

@@ -6,13 +6,20 @@
 //! worker takes the source; a finish is written only under the token it was
 //! leased with, so a late or duplicate finish changes nothing.
 //!
-//! `now` is always the caller's parameter (tests drive time; the workers
-//! pass their clock, which production keeps in step with NTP).
+//! Per-host politeness is kept here too: a fetch takes one of the host's
+//! numbered slots (a row with an expiry, so a dead process's slot frees
+//! itself) and gives it back when done; a `Retry-After` holds the host for
+//! every process until its time.
+//!
+//! For leases `now` is the caller's parameter (tests drive time; the workers
+//! pass their clock, which production keeps in step with NTP). Host slots
+//! live for seconds and are compared across machines, so they use the
+//! database's clock.
 
 use chrono::{DateTime, Utc};
 
 use super::super::StoreError;
-use super::super::shared::{SharedWork, SourceLease};
+use super::super::shared::{HostSlot, SharedWork, SourceLease};
 use super::{PgStore, execute, query};
 
 impl PgStore {
@@ -83,6 +90,77 @@ impl PgStore {
 }
 
 impl PgStore {
+    /// Takes the lowest free slot below `limit` for `host`, in one
+    /// statement: a slot row is free when absent or expired. Two takers of
+    /// one free slot conflict on its key; the second waits for the first to
+    /// commit, then finds the row live and gets nothing (`Busy`; it asks
+    /// again). A held host gives no slot at all.
+    pub fn take_host_slot(
+        &self,
+        host: &str,
+        limit: usize,
+        expires_in: std::time::Duration,
+    ) -> Result<HostSlot, StoreError> {
+        let limit = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
+        let secs = expires_in.as_secs_f64();
+        self.transaction(async |tx| {
+            let rows = query(
+                tx,
+                "WITH held AS (
+                     SELECT not_before FROM host_holds WHERE host = $1 AND not_before > now()),
+                 taken AS (
+                     INSERT INTO host_slots AS h (host, slot, token, expires_at)
+                     SELECT $1, s, nextval('host_slot_tokens'), now() + make_interval(secs => $3::float8)
+                     FROM generate_series(0, $2::int - 1) AS s
+                     WHERE NOT EXISTS (SELECT 1 FROM held)
+                       AND NOT EXISTS (SELECT 1 FROM host_slots x WHERE x.host = $1 AND x.slot = s AND x.expires_at > now())
+                     ORDER BY s
+                     LIMIT 1
+                     ON CONFLICT (host, slot) DO UPDATE SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at
+                         WHERE h.expires_at <= now()
+                     RETURNING h.slot, h.token)
+                 SELECT (SELECT not_before FROM held), (SELECT slot FROM taken), (SELECT token FROM taken)",
+                &[&host, &limit, &secs],
+            )
+            .await?;
+            let row = rows.first();
+            let held: Option<DateTime<Utc>> = row.and_then(|row| row.get(0));
+            let slot: Option<i32> = row.and_then(|row| row.get(1));
+            let token: Option<i64> = row.and_then(|row| row.get(2));
+            Ok(match (held, slot, token) {
+                (Some(until), _, _) => HostSlot::Held { until },
+                (None, Some(slot), Some(token)) => HostSlot::Taken { slot, token },
+                _ => HostSlot::Busy,
+            })
+        })
+    }
+
+    pub fn release_host_slot(&self, host: &str, slot: i32, token: i64) -> Result<(), StoreError> {
+        self.transaction(async |tx| {
+            execute(tx, "DELETE FROM host_slots WHERE host = $1 AND slot = $2 AND token = $3", &[&host, &slot, &token])
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// Holds `host` until `until`, keeping a later hold already there; holds
+    /// long past are swept here (a 429 is rare, so this costs nothing).
+    pub fn hold_host(&self, host: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
+        self.transaction(async |tx| {
+            execute(
+                tx,
+                "INSERT INTO host_holds (host, not_before) VALUES ($1, $2)
+                 ON CONFLICT (host) DO UPDATE SET not_before = GREATEST(host_holds.not_before, EXCLUDED.not_before)",
+                &[&host, &until],
+            )
+            .await?;
+            execute(tx, "DELETE FROM host_holds WHERE not_before < now() - interval '1 day'", &[]).await?;
+            Ok(())
+        })
+    }
+}
+
+impl PgStore {
     /// Claims the scheduled publish due at `due`: the first `INSERT` of that
     /// due time wins, every later one (another process, the same one after
     /// a restart) finds the row and stands down.
@@ -122,5 +200,22 @@ impl SharedWork for PgStore {
 
     fn claim_publish(&self, due: DateTime<Utc>, by: &str) -> Result<bool, StoreError> {
         PgStore::claim_publish(self, due, by)
+    }
+
+    fn take_host_slot(
+        &self,
+        host: &str,
+        limit: usize,
+        expires_in: std::time::Duration,
+    ) -> Result<HostSlot, StoreError> {
+        PgStore::take_host_slot(self, host, limit, expires_in)
+    }
+
+    fn release_host_slot(&self, host: &str, slot: i32, token: i64) -> Result<(), StoreError> {
+        PgStore::release_host_slot(self, host, slot, token)
+    }
+
+    fn hold_host(&self, host: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
+        PgStore::hold_host(self, host, until)
     }
 }

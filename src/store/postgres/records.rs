@@ -346,6 +346,9 @@ impl OpsStore for PgStore {
                      OR EXISTS (SELECT 1 FROM audit) OR EXISTS (SELECT 1 FROM users)
                      OR EXISTS (SELECT 1 FROM api_tokens) OR EXISTS (SELECT 1 FROM issues)
                      OR EXISTS (SELECT 1 FROM quote_records) OR EXISTS (SELECT 1 FROM speaker_map)
+                     OR EXISTS (SELECT 1 FROM subscribers) OR EXISTS (SELECT 1 FROM subscriber_tokens)
+                     OR EXISTS (SELECT 1 FROM mail_jobs) OR EXISTS (SELECT 1 FROM mail_sends)
+                     OR EXISTS (SELECT 1 FROM webhook_deliveries) OR EXISTS (SELECT 1 FROM outbox_cursors)
                      OR EXISTS (SELECT 1 FROM watchlists))",
                 &[],
             )

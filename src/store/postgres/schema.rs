@@ -15,7 +15,7 @@ use super::{Failure, Tx, query};
 use crate::store::StoreError;
 
 /// The schema this build reads and writes.
-pub const CURRENT_VERSION: u32 = 6;
+pub const CURRENT_VERSION: u32 = 7;
 
 /// `pg_advisory_xact_lock` key held by `migrate` ("gleaner" in ASCII).
 const MIGRATE_LOCK: i64 = 0x0067_6c65_616e_6572;
@@ -48,6 +48,7 @@ const STEPS: &[Step] = &[
         then: Some(Convert::QuoteOccurrences),
     },
     Step { to: 6, what: "editors' watchlists", sql: V6, then: None },
+    Step { to: 7, what: "per-host politeness slots and holds shared by every fetch", sql: V7, then: None },
 ];
 
 /// Version 1: the records of the sled layout (`codec.rs`) as tables. Each
@@ -215,6 +216,25 @@ const V6: &str = r#"
 CREATE TABLE watchlists (
     editor text COLLATE "C" PRIMARY KEY,
     record json NOT NULL
+);
+"#;
+
+/// Version 7: per-host politeness across processes (`lease.rs`): one row per fetch in
+/// flight to a host, numbered below the per-host limit, with an expiry that
+/// frees it if its process dies; and a host's `Retry-After` as the time
+/// before which nobody asks it again.
+const V7: &str = r#"
+CREATE SEQUENCE host_slot_tokens;
+CREATE TABLE host_slots (
+    host       text COLLATE "C" NOT NULL,
+    slot       integer NOT NULL,
+    token      bigint NOT NULL,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (host, slot)
+);
+CREATE TABLE host_holds (
+    host       text COLLATE "C" PRIMARY KEY,
+    not_before timestamptz NOT NULL
 );
 "#;
 

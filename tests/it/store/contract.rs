@@ -179,6 +179,20 @@ pub(crate) fn retention_removes_only_untouched_single_source_items(store: &dyn S
     assert_eq!(store.upsert_items(&[plain]).expect("again").new.len(), 1);
 }
 
+/// A restore refuses a store that is not empty: one holding only the mail
+/// list or the webhook outbox must not pass for empty (an import would
+/// then mix two lists of subscribers).
+pub(crate) fn a_store_holding_only_mail_or_webhook_records_is_not_empty(store: &dyn Store) {
+    assert!(store.is_empty().expect("empty"), "a fresh store");
+    store.put_outbox_cursor("items", at(7)).expect("cursor");
+    assert!(!store.is_empty().expect("read"), "an outbox cursor");
+}
+
+pub(crate) fn a_store_with_only_a_subscriber_is_not_empty(store: &dyn Store) {
+    gleaner::mail::list::add(store, "reader@example.org", false, at(1)).expect("subscriber");
+    assert!(!store.is_empty().expect("read"), "a pending subscriber");
+}
+
 pub(crate) fn page_cache_round_trips(store: &dyn Store) {
     let url = "https://example.org/news/story";
     let cache = PageCache {

@@ -451,3 +451,55 @@ fn due_sources_are_leased_to_one_worker_and_taken_over_after_expiry() {
     let rest = two.lease_due_sources(now + Duration::days(30), minute, 10).expect("lease");
     assert!(rest.iter().all(|l| l.source_id == "s0"), "{rest:?}");
 }
+
+/// Issue 17: a host's politeness limit counted across processes, slots that
+/// free themselves when their holder dies, and a `Retry-After` every process
+/// sees.
+#[test]
+fn host_slots_are_shared_by_connections_expire_and_a_hold_stops_every_taker() {
+    use gleaner::store::HostSlot;
+    use std::time::Duration;
+    let options = pg::cluster().database();
+    PgStore::migrate(&options).expect("migrate");
+    let (one, two) = (PgStore::connect(&options).expect("one"), PgStore::connect(&options).expect("two"));
+    let host = "news.example:443";
+    let long = Duration::from_secs(60);
+    let taken = |slot: HostSlot| match slot {
+        HostSlot::Taken { slot, token } => (slot, token),
+        other => panic!("expected a slot, got {other:?}"),
+    };
+
+    let a = taken(one.take_host_slot(host, 2, long).expect("take"));
+    let b = taken(two.take_host_slot(host, 2, long).expect("take"));
+    assert_ne!(a.0, b.0, "two different slots");
+    assert_eq!(one.take_host_slot(host, 2, long).expect("take"), HostSlot::Busy, "the limit holds across connections");
+    assert!(matches!(two.take_host_slot("other.example:443", 2, long).expect("take"), HostSlot::Taken { .. }));
+
+    // A stale token frees nothing; the holder's does.
+    one.release_host_slot(host, a.0, a.1 + 1000).expect("release");
+    assert_eq!(two.take_host_slot(host, 2, long).expect("take"), HostSlot::Busy);
+    one.release_host_slot(host, a.0, a.1).expect("release");
+    let c = taken(two.take_host_slot(host, 2, long).expect("take"));
+    assert_eq!(c.0, a.0, "the freed slot");
+
+    // A holder that dies: its slot expires and is taken again.
+    let dead = "dead.example:80";
+    let gone = taken(one.take_host_slot(dead, 1, Duration::from_millis(300)).expect("take"));
+    assert_eq!(two.take_host_slot(dead, 1, long).expect("take"), HostSlot::Busy);
+    std::thread::sleep(Duration::from_millis(400));
+    let after = taken(two.take_host_slot(dead, 1, long).expect("after expiry"));
+    one.release_host_slot(dead, gone.0, gone.1).expect("late release");
+    assert_eq!(one.take_host_slot(dead, 1, long).expect("take"), HostSlot::Busy, "a late release frees nothing");
+    two.release_host_slot(dead, after.0, after.1).expect("release");
+
+    // Retry-After seen through one connection holds the host for the other,
+    // free slots or not; a shorter hold does not shorten it.
+    let until = chrono::Utc::now() + chrono::Duration::hours(1);
+    let until = until - chrono::Duration::nanoseconds(i64::from(until.timestamp_subsec_nanos() % 1000));
+    one.hold_host(dead, until).expect("hold");
+    one.hold_host(dead, until - chrono::Duration::minutes(30)).expect("shorter hold");
+    assert_eq!(two.take_host_slot(dead, 1, long).expect("take"), HostSlot::Held { until });
+    // A hold in the past holds nothing.
+    one.hold_host("past.example:80", chrono::Utc::now() - chrono::Duration::seconds(5)).expect("hold");
+    assert!(matches!(two.take_host_slot("past.example:80", 1, long).expect("take"), HostSlot::Taken { .. }));
+}
