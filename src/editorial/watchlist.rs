@@ -243,10 +243,13 @@ impl Editorial {
                         }
                     }
                     WatchTarget::Query { .. } if quotes.is_empty() => row(None, None, item.outlet.clone()),
-                    WatchTarget::Query { .. } => {
+                    WatchTarget::Query { query } => {
+                        let query = crate::search::parse(query);
                         for quote in &quotes {
                             let (speaker, outlet) = credited(item, quote);
-                            row(Some(quote), speaker, outlet);
+                            if crate::search::eval::wants_quote_by(&query, speaker.as_deref()) {
+                                row(Some(quote), speaker, outlet);
+                            }
                         }
                     }
                 }

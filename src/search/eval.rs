@@ -114,6 +114,21 @@ pub fn matches_prepared<S: std::hash::BuildHasher>(
     })
 }
 
+/// Whether a quote by `speaker` is one `query` asks for: every quote when
+/// the query names no speaker, else those whose speaker a positive
+/// `speaker:` clause names (the Followed tab lists a `speaker:` watch's
+/// quotes by that speaker, not every quote of the item it matched).
+pub fn wants_quote_by(query: &SearchQuery, speaker: Option<&str>) -> bool {
+    let mut named = query.clauses.iter().filter(|c| !c.negated).filter_map(|c| match &c.term {
+        Term::Speaker(name) => Some(words(name)),
+        _ => None,
+    });
+    let Some(first) = named.next() else { return true };
+    let Some(speaker) = speaker else { return false };
+    let said = words(speaker);
+    std::iter::once(first).chain(named).any(|wanted| has_run(&said, &wanted))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
@@ -122,6 +137,17 @@ mod tests {
     use super::*;
     use crate::model::ItemId;
     use crate::search::parse;
+
+    #[test]
+    fn a_speaker_clause_picks_that_speakers_quotes_and_no_clause_picks_all() {
+        let named = parse(r#"harbour speaker:"Ana Ferreira""#);
+        assert!(wants_quote_by(&named, Some("ANA FERREIRA")));
+        assert!(!wants_quote_by(&named, Some("Bob Banker")));
+        assert!(!wants_quote_by(&named, None), "an unattributed quote is not Ana's");
+        let plain = parse("harbour -speaker:bob");
+        assert!(wants_quote_by(&plain, Some("Bob Banker")), "only positive clauses pick quotes");
+        assert!(wants_quote_by(&plain, None));
+    }
 
     fn doc() -> SearchDoc {
         SearchDoc {

@@ -135,6 +135,37 @@ async fn new_quotes_of_a_followed_speaker_and_query_are_unseen_until_the_tab_is_
     assert_eq!(editorial.watchlist("ann").expect("list").watches.len(), 1);
 }
 
+/// A query watch naming a speaker lists that speaker's quotes of the items
+/// it matches, not the other people quoted beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_watch_naming_a_speaker_lists_only_that_speakers_quotes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_path_buf();
+    let app = tokio::task::spawn_blocking(move || ingested(&path)).await.expect("ingest");
+    let query = WatchTarget::Query { query: "harbour speaker:\"Ann Mayor\"".into() };
+    app.editorial.follow("dee", query, None, Utc::now()).expect("follow");
+    let date = Utc::now().to_rfc2822();
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" \
+         xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel><title>Late Post</title>\
+         <link>http://example.org/late/</link><description>test</description><language>en</language>\n\
+         <item><guid>late-two</guid><title>Harbour works and loans</title><link>http://example.org/late/two</link>\
+         <pubDate>{date}</pubDate><content:encoded><![CDATA[\
+         <p>The harbour board met in the capital on Monday morning.</p>\
+         <p>“The harbour works start in spring,” said Ann Mayor at a press conference.</p>\
+         <p>“The loans for the works are ready,” said Bob Banker after the meeting.</p>]]></content:encoded></item>\
+         </channel></rss>\n"
+    );
+    std::fs::write(dir.path().join("late.xml"), xml).expect("write late.xml");
+    poll_late(&app).await;
+    let followed = app.editorial.followed("dee", Utc::now()).expect("followed");
+    let rows: Vec<(Option<&str>, Option<&str>)> =
+        followed.matches.iter().map(|m| (m.speaker.as_deref(), m.quote.as_deref())).collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, Some("Ann Mayor"), "{rows:?}");
+    assert!(rows[0].1.is_some_and(|q| q.starts_with("The harbour works start in spring")), "{rows:?}");
+}
+
 async fn send(
     router: &axum::Router,
     cookie: &str,
