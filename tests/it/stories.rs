@@ -110,6 +110,8 @@ fn tab_counts(html: &str) -> Vec<(String, usize)> {
     let tabs = scraper::Selector::parse("nav.states a").expect("selector");
     let count = scraper::Selector::parse(".count").expect("selector");
     page.select(&tabs)
+        // The Followed tab counts an editor's watch matches, not states.
+        .filter(|tab| tab.select(&count).next().is_some())
         .map(|tab| {
             let n: String = tab.select(&count).flat_map(|c| c.text()).collect();
             let name: String = tab.text().collect();

@@ -58,7 +58,8 @@ fn migrating_from_version_4_splits_a_quote_records_occurrences_into_rows() {
                         occurrence(&gleaner::model::ItemId::derive("s", "b"), 2, "we will not back down now")]});
     // The database as version 4 left it, with one record.
     let v4 = format!(
-        "DELETE FROM gleaner_schema WHERE version = 5; DROP TABLE quote_occurrences;
+        "DELETE FROM gleaner_schema WHERE version >= 5; DROP TABLE quote_occurrences; DROP TABLE watchlists;
+         DROP TABLE host_slots; DROP TABLE host_holds; DROP SEQUENCE host_slot_tokens;
          CREATE TABLE quote_items (item_id text COLLATE \"C\" NOT NULL, record_id text COLLATE \"C\" NOT NULL,
                                    PRIMARY KEY (item_id, record_id));
          INSERT INTO quote_records (id, speaker, record) VALUES ('r1', 'ann', '{old}');
